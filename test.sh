@@ -27,12 +27,12 @@ fi
 results=$(mktemp -d)
 trap 'rm -rf "$results"' EXIT
 
-dotnet test Testbed.sln --logger "trx" --results-directory "$results" "$@"
+dotnet test Testbed.sln --logger trx -p:TestbedResultsRoot="$results" "$@"
 status=$?
 
 # Each test assembly writes one TRX file; its <Counters> element holds the real counts.
 passed=0 failed=0 skipped=0
-for trx in "$results"/*.trx; do
+for trx in "$results"/*/*.trx; do
   [ -e "$trx" ] || continue
   counters=$(grep -o '<Counters [^>]*>' "$trx" | head -n 1)
   count() { sed -n "s/.* $1=\"\([0-9]*\)\".*/\1/p" <<<"$counters"; }
