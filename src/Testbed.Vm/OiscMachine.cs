@@ -1,0 +1,409 @@
+using System.Diagnostics;
+using System.Text.Encodings.Web;
+using System.Text.Json;
+
+namespace Testbed.Vm;
+
+/// <summary>
+/// The OISC virtual machine of one peer: registered operations over a deterministic state, a SUBLEQ core over word
+/// memory and registers A, B, C, atomic blocks with exact undo, and a state root. Not thread-safe: one caller at a time.
+/// </summary>
+public sealed class OiscMachine
+{
+    private const uint StateMagic = 0x54425653; // "TBVS"
+    private const byte StateVersion = 1;
+
+    private readonly VmState _state;
+    private readonly VmExecutionContext _context;
+    private readonly OperationRegistry _registry;
+    private readonly long[] _txMemory;
+    private (long A, long B, long C) _txRegisters;
+    private bool _txSnapshotTaken;
+    private bool _inBlock;
+    private MachineSnapshot? _blockSnapshot;
+
+    /// <summary>Creates an empty machine with the built-in operations of <paramref name="mode"/>.</summary>
+    public OiscMachine(VmMode mode, VmOptions? options = null)
+        : this(mode, options, null)
+    {
+    }
+
+    /// <summary>Creates an empty machine with the given operations (null: the built-in ones).</summary>
+    public OiscMachine(VmMode mode, VmOptions? options, OperationRegistry? registry)
+    {
+        Options = options ?? new VmOptions();
+        Options.Check();
+        Mode = mode;
+        _registry = registry ?? OperationRegistry.CreateDefault(mode);
+        _state = new VmState(Options.MemoryWords);
+        _txMemory = new long[Options.MemoryWords];
+        _context = new VmExecutionContext(_state, mode) { SnapshotMachine = SnapshotMachine };
+    }
+
+    /// <summary>Rule set.</summary>
+    public VmMode Mode { get; }
+
+    /// <summary>Limits.</summary>
+    public VmOptions Options { get; }
+
+    /// <summary>The live state (read it; change it only through blocks).</summary>
+    public VmState State => _state;
+
+    /// <summary>Operations by action name.</summary>
+    public OperationRegistry Operations => _registry;
+
+    /// <summary>Root of the current state (recomputed over changed buckets only).</summary>
+    public StateRoot StateRoot => _state.ComputeRoot();
+
+    /// <summary>Adds or replaces an operation, as the seed's register_operation does. Every peer must register the same ones.</summary>
+    public void RegisterOperation(string actionName, IVmOperation operation) => _registry.Register(actionName, operation);
+
+    /// <summary>Parses and validates a transaction's contract into actions (no state is read); throws <see cref="VmRejectedException"/>.</summary>
+    public DecodedTransaction Decode(VmTransaction transaction)
+    {
+        try
+        {
+            return ContractDecoder.Decode(transaction, Mode, Options, _registry);
+        }
+        catch (VmRejectedException e)
+        {
+            throw e.At(0, -1);
+        }
+    }
+
+    /// <summary>Dry run of one transaction against the current state, for the mempool; throws <see cref="VmRejectedException"/>; changes nothing.</summary>
+    public void Validate(VmTransaction transaction) => Validate(Decode(transaction));
+
+    /// <summary>Dry run of a decoded transaction; changes nothing.</summary>
+    public void Validate(DecodedTransaction transaction)
+    {
+        ArgumentNullException.ThrowIfNull(transaction);
+        if (_inBlock)
+        {
+            throw new InvalidOperationException("cannot validate while a block is being applied");
+        }
+
+        var mark = _state.JournalLength;
+        try
+        {
+            RunTransaction(transaction, 0);
+        }
+        finally
+        {
+            _state.UndoTo(mark);
+            RestoreTransactionMachine();
+        }
+    }
+
+    /// <summary>
+    /// Applies a block atomically: on any failure throws <see cref="VmRejectedException"/> and the state is exactly as
+    /// before. Emits the `vm.replay` span.
+    /// </summary>
+    public BlockEffects ApplyBlock(long height, IReadOnlyList<VmTransaction> transactions)
+    {
+        ArgumentNullException.ThrowIfNull(transactions);
+        var decoded = new DecodedTransaction[transactions.Count];
+        for (var i = 0; i < decoded.Length; i++)
+        {
+            try
+            {
+                decoded[i] = ContractDecoder.Decode(transactions[i], Mode, Options, _registry);
+            }
+            catch (VmRejectedException e)
+            {
+                var rejected = e.At(i, -1);
+                using var failed = StartReplay(height);
+                Fail(failed, rejected, decoded.Length);
+                throw rejected;
+            }
+        }
+
+        return ApplyBlock(height, decoded);
+    }
+
+    /// <summary>Applies a block of already decoded transactions (the hot path: no parsing, no allocation per action).</summary>
+    public BlockEffects ApplyBlock(long height, IReadOnlyList<DecodedTransaction> transactions)
+    {
+        ArgumentNullException.ThrowIfNull(transactions);
+        using var activity = StartReplay(height);
+        var rootBefore = StateRoot;
+        var mark = _state.JournalLength;
+        var actions = 0;
+        _context.Steps = 0;
+        _blockSnapshot = null;
+        _inBlock = true;
+        try
+        {
+            for (var i = 0; i < transactions.Count; i++)
+            {
+                RunTransaction(transactions[i], i);
+                actions += transactions[i].ActionArray.Length;
+            }
+        }
+        catch (Exception e)
+        {
+            _state.UndoTo(mark);
+            if (_blockSnapshot is { } machine)
+            {
+                _state.SetMachine(machine.Memory, machine.A, machine.B, machine.C);
+            }
+
+            Fail(activity, e, actions);
+            throw;
+        }
+        finally
+        {
+            _inBlock = false;
+        }
+
+        var rootAfter = StateRoot;
+        var changes = Array.ConvertAll(_state.TakeJournal(mark), r => new EffectChange(r.Collection.Name, r.Key, r.Existed, r.Previous));
+        var effects = new BlockEffects(height, rootBefore, rootAfter, changes, _blockSnapshot, actions, _context.Steps);
+        _blockSnapshot = null;
+        if (activity is not null)
+        {
+            activity.SetTag("vm.actions", actions);
+            activity.SetTag("vm.steps", _context.Steps);
+            activity.SetTag("vm.state_root", rootAfter.ToString());
+        }
+
+        return effects;
+    }
+
+    /// <summary>Exact undo of the most recently applied block (LIFO): the state returns to <see cref="BlockEffects.RootBefore"/>.</summary>
+    public void Revert(BlockEffects effects)
+    {
+        ArgumentNullException.ThrowIfNull(effects);
+        var current = StateRoot;
+        if (current != effects.RootAfter)
+        {
+            throw new InvalidOperationException(
+                $"cannot revert block {effects.Height}: the state root is {current}, but the block left {effects.RootAfter} (revert blocks newest first)");
+        }
+
+        for (var i = effects.Changes.Length - 1; i >= 0; i--)
+        {
+            var change = effects.Changes[i];
+            var collection = _state.GetOrCreate(change.Collection, change.Collection == VmState.ProposalsName ? "votes" : null);
+            VmState.Restore(new UndoRecord(collection, change.Key, change.Existed, change.Previous));
+        }
+
+        if (effects.MachineBefore is { } machine)
+        {
+            if (machine.Memory.Length != _state.Memory.Length)
+            {
+                throw new InvalidOperationException($"block {effects.Height} effects hold {machine.Memory.Length} memory words, this machine has {_state.Memory.Length}");
+            }
+
+            _state.SetMachine(machine.Memory, machine.A, machine.B, machine.C);
+        }
+
+        var reverted = StateRoot;
+        if (reverted != effects.RootBefore)
+        {
+            throw new InvalidOperationException($"reverting block {effects.Height} gave root {reverted}, expected {effects.RootBefore}: the effects record is corrupt");
+        }
+    }
+
+    /// <summary>Binary snapshot of the whole state: "TBVS", version, memory, registers, then every collection and entry in ordinal order.</summary>
+    public byte[] SaveState()
+    {
+        var w = new BinaryWriterBE();
+        w.U32(StateMagic);
+        w.U8(StateVersion);
+        new MachineSnapshot(_state.Memory, _state.RegisterA, _state.RegisterB, _state.RegisterC).Write(w);
+        var collections = _state.Collections.Where(c => c.Count > 0).ToList();
+        w.U32((uint)collections.Count);
+        foreach (var collection in collections)
+        {
+            w.String(collection.Name);
+            w.String(collection.CounterField ?? "");
+            w.U32((uint)collection.Count);
+            foreach (var (key, entry) in collection.Entries.OrderBy(e => e.Key, StringComparer.Ordinal))
+            {
+                w.String(key);
+                w.Entry(entry);
+            }
+        }
+
+        return w.ToArray();
+    }
+
+    /// <summary>Restores a machine from <see cref="SaveState"/> output; throws InvalidDataException on anything malformed.</summary>
+    public static OiscMachine LoadState(ReadOnlySpan<byte> data, VmMode mode, VmOptions? options = null)
+    {
+        var machine = new OiscMachine(mode, options);
+        var r = new BinaryReaderBE(data, "VM state");
+        if (r.U32() != StateMagic)
+        {
+            throw new InvalidDataException("VM state: bad magic (not a Testbed.Vm state file)");
+        }
+
+        var version = r.U8();
+        if (version != StateVersion)
+        {
+            throw new InvalidDataException($"VM state: unsupported version {version}");
+        }
+
+        var snapshot = MachineSnapshot.Read(ref r);
+        if (snapshot.Memory.Length != machine.Options.MemoryWords)
+        {
+            throw new InvalidDataException($"VM state: {snapshot.Memory.Length} memory words, but the machine is configured for {machine.Options.MemoryWords}");
+        }
+
+        machine._state.SetMachine(snapshot.Memory, snapshot.A, snapshot.B, snapshot.C);
+        var collections = r.Count(12);
+        for (var i = 0; i < collections; i++)
+        {
+            var name = r.String(256);
+            var counterField = r.String(256);
+            if (name.Length == 0)
+            {
+                throw new InvalidDataException("VM state: a collection has an empty name");
+            }
+
+            var collection = machine._state.GetOrCreate(name, counterField.Length == 0 ? null : counterField);
+            var entries = r.Count(20);
+            for (var j = 0; j < entries; j++)
+            {
+                var key = r.String(1 << 12);
+                collection.SetWithoutJournal(key, r.Entry());
+            }
+        }
+
+        r.End();
+        return machine;
+    }
+
+    /// <summary>The state as the seed's vm.state: {"students":{..},"courses":{..},"proposals":{..},"nfts":{..}} (plus any other non-empty collection), keys sorted; a proposal carries "votes", an owned entry "owner".</summary>
+    public string ExportStateJson()
+    {
+        using var stream = new MemoryStream();
+        using (var writer = new Utf8JsonWriter(stream, new JsonWriterOptions { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
+        {
+            writer.WriteStartObject();
+            string[] seedOrder = [VmState.StudentsName, VmState.CoursesName, VmState.ProposalsName, VmState.NftsName];
+            foreach (var name in seedOrder)
+            {
+                WriteCollection(writer, _state.GetOrCreate(name));
+            }
+
+            foreach (var collection in _state.Collections)
+            {
+                if (collection.Count > 0 && Array.IndexOf(seedOrder, collection.Name) < 0)
+                {
+                    WriteCollection(writer, collection);
+                }
+            }
+
+            writer.WriteEndObject();
+        }
+
+        return System.Text.Encoding.UTF8.GetString(stream.ToArray());
+    }
+
+    private static void WriteCollection(Utf8JsonWriter writer, VmCollection collection)
+    {
+        writer.WritePropertyName(collection.Name);
+        writer.WriteStartObject();
+        foreach (var (key, entry) in collection.Entries.OrderBy(e => e.Key, StringComparer.Ordinal))
+        {
+            writer.WritePropertyName(key);
+            writer.WriteStartObject();
+            using (var document = entry.Value.Parse())
+            {
+                foreach (var property in document.RootElement.EnumerateObject())
+                {
+                    property.WriteTo(writer);
+                }
+            }
+
+            if (collection.CounterField is { } counter)
+            {
+                writer.WriteNumber(counter, entry.Counter);
+            }
+
+            if (entry.Owner.Length > 0)
+            {
+                writer.WriteString("owner", entry.Owner);
+            }
+
+            writer.WriteEndObject();
+        }
+
+        writer.WriteEndObject();
+    }
+
+    private void RunTransaction(DecodedTransaction transaction, int index)
+    {
+        var mark = _state.JournalLength;
+        _txSnapshotTaken = false;
+        _context.Sender = transaction.Sender;
+        _context.GasRemaining = Options.GasPerTransaction;
+        var actions = transaction.ActionArray;
+        for (var j = 0; j < actions.Length; j++)
+        {
+            try
+            {
+                _context.ChargeGas(1);
+                actions[j].Execute(_context);
+            }
+            catch (VmRejectedException e)
+            {
+                _state.UndoTo(mark);
+                RestoreTransactionMachine();
+                throw e.At(index, j);
+            }
+        }
+    }
+
+    private void SnapshotMachine()
+    {
+        if (_txSnapshotTaken)
+        {
+            return;
+        }
+
+        _state.Memory.CopyTo(_txMemory, 0);
+        _txRegisters = (_state.RegisterA, _state.RegisterB, _state.RegisterC);
+        _txSnapshotTaken = true;
+        if (_inBlock && _blockSnapshot is null)
+        {
+            _blockSnapshot = new MachineSnapshot((long[])_txMemory.Clone(), _txRegisters.A, _txRegisters.B, _txRegisters.C);
+        }
+    }
+
+    private void RestoreTransactionMachine()
+    {
+        if (_txSnapshotTaken)
+        {
+            _state.SetMachine(_txMemory, _txRegisters.A, _txRegisters.B, _txRegisters.C);
+            _txSnapshotTaken = false;
+        }
+    }
+
+    private Activity? StartReplay(long height)
+    {
+        var activity = VmTelemetry.Source.StartActivity(VmTelemetry.ReplaySpan);
+        if (activity is not null)
+        {
+            activity.SetTag("testbed.peer", Options.PeerName);
+            activity.SetTag("block.height", height);
+        }
+
+        return activity;
+    }
+
+    private void Fail(Activity? activity, Exception error, int actions)
+    {
+        if (activity is null)
+        {
+            return;
+        }
+
+        activity.SetTag("vm.actions", actions);
+        activity.SetTag("vm.steps", _context.Steps);
+        activity.SetTag("vm.state_root", StateRoot.ToString());
+        activity.SetStatus(ActivityStatusCode.Error, error.Message);
+    }
+}

@@ -1,0 +1,205 @@
+using System.Buffers;
+using System.Buffers.Binary;
+using System.Security.Cryptography;
+using System.Text;
+
+namespace Testbed.Vm;
+
+/// <summary>
+/// The VM's whole state: named collections, SUBLEQ word memory and registers A, B, C. Writes go through a journal
+/// so a transaction or block can be undone exactly; the root is recomputed only over what changed.
+/// </summary>
+public sealed class VmState
+{
+    /// <summary>Collection of registered students (the seed's vm.state['students']).</summary>
+    public const string StudentsName = "students";
+
+    /// <summary>Collection of courses.</summary>
+    public const string CoursesName = "courses";
+
+    /// <summary>Collection of proposals, each with its vote counter.</summary>
+    public const string ProposalsName = "proposals";
+
+    /// <summary>Collection of NFTs, each with its owner in native mode.</summary>
+    public const string NftsName = "nfts";
+
+    /// <summary>Native mode only: one key "wallet:proposal" per vote cast, so a wallet votes once per proposal.</summary>
+    public const string BallotsName = "ballots";
+
+    private static readonly byte[] Domain = "testbed-vm-state-v1"u8.ToArray();
+
+    private readonly SortedDictionary<string, VmCollection> _collections = new(StringComparer.Ordinal);
+    private readonly List<UndoRecord> _journal = [];
+    private readonly RootScratch _scratch = new();
+    private StateRoot _root;
+    private bool _dirty = true;
+
+    internal VmState(int memoryWords)
+    {
+        Memory = new long[memoryWords];
+        Students = GetOrCreate(StudentsName);
+        Courses = GetOrCreate(CoursesName);
+        Proposals = GetOrCreate(ProposalsName, "votes");
+        Nfts = GetOrCreate(NftsName);
+        Ballots = GetOrCreate(BallotsName);
+    }
+
+    /// <summary>Students by id.</summary>
+    public VmCollection Students { get; }
+
+    /// <summary>Courses by id.</summary>
+    public VmCollection Courses { get; }
+
+    /// <summary>Proposals by id; the counter is the vote count.</summary>
+    public VmCollection Proposals { get; }
+
+    /// <summary>NFTs by id; the owner is the minting (or receiving) wallet in native mode.</summary>
+    public VmCollection Nfts { get; }
+
+    /// <summary>Native-mode ballots, keyed "wallet:proposal".</summary>
+    public VmCollection Ballots { get; }
+
+    /// <summary>Every collection, by ordinal name order.</summary>
+    public IEnumerable<VmCollection> Collections => _collections.Values;
+
+    /// <summary>SUBLEQ word memory (read-only view; programs change it through the subleq action).</summary>
+    public ReadOnlySpan<long> MemoryWords => Memory;
+
+    /// <summary>Register A: the a operand of the last SUBLEQ instruction executed.</summary>
+    public long RegisterA { get; internal set; }
+
+    /// <summary>Register B: the b operand of the last SUBLEQ instruction executed.</summary>
+    public long RegisterB { get; internal set; }
+
+    /// <summary>Register C: the program counter after the last SUBLEQ instruction (negative after a halt).</summary>
+    public long RegisterC { get; internal set; }
+
+    internal long[] Memory { get; }
+
+    internal int JournalLength => _journal.Count;
+
+    /// <summary>Returns the named collection, creating it empty (an empty collection does not enter the root). For operations added to the registry.</summary>
+    public VmCollection GetOrCreate(string name, string? counterField = null)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        if (!_collections.TryGetValue(name, out var collection))
+        {
+            collection = new VmCollection(this, name, counterField);
+            _collections.Add(name, collection);
+        }
+
+        return collection;
+    }
+
+    internal void Journal(in UndoRecord record) => _journal.Add(record);
+
+    internal void MarkDirty() => _dirty = true;
+
+    /// <summary>Undoes journalled writes back to <paramref name="mark"/>, newest first, and forgets them.</summary>
+    internal void UndoTo(int mark)
+    {
+        for (var i = _journal.Count - 1; i >= mark; i--)
+        {
+            Restore(_journal[i]);
+        }
+
+        _journal.RemoveRange(mark, _journal.Count - mark);
+    }
+
+    /// <summary>The journal since <paramref name="mark"/>, keeping only the oldest record of each key (the value before the block), then clears it.</summary>
+    internal UndoRecord[] TakeJournal(int mark)
+    {
+        var seen = new HashSet<(VmCollection, string)>();
+        var kept = new List<UndoRecord>();
+        for (var i = mark; i < _journal.Count; i++)
+        {
+            var record = _journal[i];
+            if (seen.Add((record.Collection, record.Key)))
+            {
+                kept.Add(record);
+            }
+        }
+
+        _journal.RemoveRange(mark, _journal.Count - mark);
+        return [.. kept];
+    }
+
+    internal static void Restore(in UndoRecord record)
+    {
+        if (record.Existed)
+        {
+            record.Collection.SetWithoutJournal(record.Key, record.Previous);
+        }
+        else
+        {
+            record.Collection.RemoveWithoutJournal(record.Key);
+        }
+    }
+
+    internal void SetMachine(ReadOnlySpan<long> memory, long a, long b, long c)
+    {
+        memory.CopyTo(Memory);
+        RegisterA = a;
+        RegisterB = b;
+        RegisterC = c;
+        _dirty = true;
+    }
+
+    /// <summary>
+    /// SHA-256 of: "testbed-vm-state-v1", memory word count (u32), every memory word (i64), registers A, B, C (i64),
+    /// then for each non-empty collection in ordinal name order: name length (u32), name UTF-8, key count (u32),
+    /// collection hash. All integers big-endian.
+    /// </summary>
+    internal StateRoot ComputeRoot()
+    {
+        if (!_dirty)
+        {
+            return _root;
+        }
+
+        var buffer = _scratch.Summary;
+        buffer.Clear();
+        buffer.Write(Domain);
+        var span = buffer.GetSpan(4 + (Memory.Length * 8) + 24);
+        BinaryPrimitives.WriteUInt32BigEndian(span, (uint)Memory.Length);
+        var at = 4;
+        foreach (var word in Memory)
+        {
+            BinaryPrimitives.WriteInt64BigEndian(span[at..], word);
+            at += 8;
+        }
+
+        BinaryPrimitives.WriteInt64BigEndian(span[at..], RegisterA);
+        BinaryPrimitives.WriteInt64BigEndian(span[(at + 8)..], RegisterB);
+        BinaryPrimitives.WriteInt64BigEndian(span[(at + 16)..], RegisterC);
+        buffer.Advance(at + 24);
+        var head = SHA256.HashData(buffer.WrittenSpan);
+
+        // Collection hashes reuse the scratch buffer, so collect them before assembling the root input.
+        var parts = new List<(string Name, int Count, byte[] Hash)>();
+        foreach (var collection in _collections.Values)
+        {
+            if (collection.Count > 0)
+            {
+                parts.Add((collection.Name, collection.Count, collection.ComputeHash(_scratch).ToArray()));
+            }
+        }
+
+        buffer.Clear();
+        buffer.Write(head);
+        foreach (var (name, count, hash) in parts)
+        {
+            var nameBytes = Encoding.UTF8.GetBytes(name);
+            var part = buffer.GetSpan(4 + nameBytes.Length + 4 + 32);
+            BinaryPrimitives.WriteUInt32BigEndian(part, (uint)nameBytes.Length);
+            nameBytes.CopyTo(part[4..]);
+            BinaryPrimitives.WriteUInt32BigEndian(part[(4 + nameBytes.Length)..], (uint)count);
+            hash.CopyTo(part[(8 + nameBytes.Length)..]);
+            buffer.Advance(4 + nameBytes.Length + 4 + 32);
+        }
+
+        _root = new StateRoot(SHA256.HashData(buffer.WrittenSpan));
+        _dirty = false;
+        return _root;
+    }
+}
