@@ -1,0 +1,264 @@
+using System.Diagnostics;
+using System.Text;
+using System.Text.Json;
+using Testbed.Ledger.Jws;
+using Testbed.Ledger.ProofOfWork;
+using Testbed.Ledger.Transactions;
+using Testbed.Ledger.Validation;
+using Testbed.Ledger.Wallets;
+
+namespace Testbed.Ledger.Blocks;
+
+/// <summary>
+/// A block: a compact ES256 JWS by the miner (header kid = miner address, jwk = miner key) whose payload carries every
+/// header field (hashes as lowercase hex) and the transaction tokens. Its hash is SHA-256 of the 160-byte header.
+/// </summary>
+public sealed class Block
+{
+    private Block(string token, BlockHeader header, IReadOnlyList<SignedTransaction> transactions)
+    {
+        Token = token;
+        Header = header;
+        Hash = header.ComputeHash();
+        Transactions = transactions;
+    }
+
+    public string Token { get; }
+
+    public BlockHeader Header { get; }
+
+    public Hash256 Hash { get; }
+
+    public long Height => (long)Header.Height;
+
+    public IReadOnlyList<SignedTransaction> Transactions { get; }
+
+    /// <summary>The payload JSON for a header and its transactions, the exact text the miner signs.</summary>
+    public static string PayloadJson(BlockHeader header, IReadOnlyList<SignedTransaction> transactions)
+    {
+        var buffer = new MemoryStream();
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            writer.WriteStartObject();
+            writer.WriteNumber("version", header.Version);
+            writer.WriteNumber("height", header.Height);
+            writer.WriteString("prev_hash", header.PreviousHash.ToString());
+            writer.WriteNumber("timestamp", header.TimestampMs);
+            writer.WriteNumber("difficulty", header.DifficultyBits);
+            writer.WriteString("transactions_root", header.TransactionsRoot.ToString());
+            writer.WriteString("state_root", header.StateRoot.ToString());
+            writer.WriteString("miner", header.Miner.ToString());
+            writer.WriteNumber("nonce", header.Nonce);
+            writer.WriteStartArray("transactions");
+            foreach (var tx in transactions)
+            {
+                writer.WriteStringValue(tx.Token);
+            }
+
+            writer.WriteEndArray();
+            writer.WriteEndObject();
+        }
+
+        return Encoding.UTF8.GetString(buffer.ToArray());
+    }
+
+    /// <summary>Signs a mined header once (span block.sign).</summary>
+    public static Block Sign(BlockHeader header, IReadOnlyList<SignedTransaction> transactions, Wallet miner, string peer = "")
+    {
+        if (header.Miner != miner.PublicKey.Address)
+        {
+            throw new ArgumentException("the header's miner field is not this wallet's address", nameof(header));
+        }
+
+        var hash = header.ComputeHash();
+        using var activity = LedgerTelemetry.Source.StartActivity("block.sign");
+        activity?.SetTag(LedgerTelemetry.Peer, peer);
+        activity?.SetTag(LedgerTelemetry.BlockHash, hash.ToString());
+        activity?.SetTag(LedgerTelemetry.JwtAlg, CompactJws.Algorithm);
+        var token = JwsSigner.Sign(PayloadJson(header, transactions), miner);
+        return new Block(token, header, transactions);
+    }
+
+    /// <summary>
+    /// Checks everything a block shows by itself, in this order: size, structure, algorithm, kid, signature, payload,
+    /// miner = kid, proof of work, transactions root, each transaction's signature. Throws <see cref="BlockRejectedException"/>.
+    /// </summary>
+    public static Block Verify(string token, int maxBlockBytes, int maxTransactions, string peer = "")
+    {
+        if (token.Length > maxBlockBytes)
+        {
+            throw new BlockRejectedException(BlockRejectionReason.Oversized, $"block is {token.Length} bytes, limit {maxBlockBytes}");
+        }
+
+        var problem = CompactJws.TryParse(token, out var jws, out var detail);
+        if (problem != JwsProblem.None)
+        {
+            throw new BlockRejectedException(problem switch
+            {
+                JwsProblem.AlgorithmNotAllowed => BlockRejectionReason.AlgorithmNotAllowed,
+                JwsProblem.KidMismatch => BlockRejectionReason.KidMismatch,
+                _ => BlockRejectionReason.Malformed,
+            }, detail);
+        }
+
+        using var header = jws!.Header;
+        using (var activity = LedgerTelemetry.Source.StartActivity("block.verify.signature"))
+        {
+            activity?.SetTag(LedgerTelemetry.Peer, peer);
+            var ok = jws.VerifySignature();
+            activity?.SetTag(LedgerTelemetry.Result, ok ? "ok" : "bad_signature");
+            if (!ok)
+            {
+                throw new BlockRejectedException(BlockRejectionReason.BadSignature, $"block signature does not verify for miner {jws.Kid}");
+            }
+        }
+
+        var (blockHeader, tokens) = ReadPayload(jws.Payload, maxTransactions);
+        if (blockHeader.Miner != jws.Key.Address)
+        {
+            throw new BlockRejectedException(BlockRejectionReason.KidMismatch, $"payload miner {blockHeader.Miner} is not the signer {jws.Kid}");
+        }
+
+        var hash = blockHeader.ComputeHash();
+        Activity.Current?.SetTag(LedgerTelemetry.BlockHash, hash.ToString());
+        using (var activity = LedgerTelemetry.Source.StartActivity("block.verify.pow"))
+        {
+            activity?.SetTag(LedgerTelemetry.Peer, peer);
+            activity?.SetTag(LedgerTelemetry.BlockHash, hash.ToString());
+            var bits = ProofOfWorkSearch.LeadingZeroBits(hash.Span);
+            var ok = bits >= blockHeader.DifficultyBits;
+            activity?.SetTag(LedgerTelemetry.Result, ok ? "ok" : "insufficient_work");
+            if (!ok)
+            {
+                throw new BlockRejectedException(BlockRejectionReason.InsufficientWork, $"block hash {hash} has {bits} leading zero bits, difficulty {blockHeader.DifficultyBits}");
+            }
+        }
+
+        var root = TransactionsRoot.Compute(tokens);
+        if (root != blockHeader.TransactionsRoot)
+        {
+            throw new BlockRejectedException(BlockRejectionReason.TransactionsRootMismatch, $"transactions hash to {root}, header says {blockHeader.TransactionsRoot}");
+        }
+
+        var transactions = new List<SignedTransaction>(tokens.Count);
+        using (var activity = LedgerTelemetry.Source.StartActivity("block.verify.transactions"))
+        {
+            activity?.SetTag(LedgerTelemetry.Peer, peer);
+            activity?.SetTag(LedgerTelemetry.BlockHash, hash.ToString());
+            var seen = new HashSet<Hash256>();
+            for (var i = 0; i < tokens.Count; i++)
+            {
+                SignedTransaction tx;
+                try
+                {
+                    tx = SignedTransaction.Parse(tokens[i]);
+                }
+                catch (TransactionRejectedException e)
+                {
+                    activity?.SetTag(LedgerTelemetry.Result, "invalid_transaction");
+                    throw new BlockRejectedException(BlockRejectionReason.InvalidTransaction, $"transaction {i}: {e.Message}");
+                }
+
+                if (!seen.Add(tx.Id))
+                {
+                    activity?.SetTag(LedgerTelemetry.Result, "invalid_transaction");
+                    throw new BlockRejectedException(BlockRejectionReason.InvalidTransaction, $"transaction {i}: {TransactionRejectionReason.Duplicate}: appears twice in the block");
+                }
+
+                transactions.Add(tx);
+            }
+
+            activity?.SetTag(LedgerTelemetry.Result, "ok");
+        }
+
+        return new Block(token, blockHeader, transactions);
+    }
+
+    private static (BlockHeader Header, List<string> Tokens) ReadPayload(byte[] payload, int maxTransactions)
+    {
+        JsonDocument document;
+        try
+        {
+            document = JsonDocument.Parse(payload, new JsonDocumentOptions { MaxDepth = 8 });
+        }
+        catch (JsonException e)
+        {
+            throw Malformed($"payload is not JSON: {e.Message}");
+        }
+
+        using (document)
+        {
+            var root = document.RootElement;
+            if (root.ValueKind != JsonValueKind.Object)
+            {
+                throw Malformed("payload is not a JSON object");
+            }
+
+            var version = ReadUInt32(root, "version");
+            if (version != BlockHeader.CurrentVersion)
+            {
+                throw Malformed($"version {version} is not {BlockHeader.CurrentVersion}");
+            }
+
+            var header = new BlockHeader(
+                version,
+                ReadUInt64(root, "height"),
+                ReadHash(root, "prev_hash"),
+                ReadInt64(root, "timestamp"),
+                ReadUInt32(root, "difficulty"),
+                ReadHash(root, "transactions_root"),
+                ReadHash(root, "state_root"),
+                ReadHash(root, "miner"),
+                ReadUInt64(root, "nonce"));
+            if (header.DifficultyBits > 256)
+            {
+                throw Malformed($"difficulty {header.DifficultyBits} is more than 256 bits");
+            }
+
+            if (!root.TryGetProperty("transactions", out var list) || list.ValueKind != JsonValueKind.Array)
+            {
+                throw Malformed("payload has no transactions array");
+            }
+
+            if (list.GetArrayLength() > maxTransactions)
+            {
+                throw new BlockRejectedException(BlockRejectionReason.Oversized, $"block has {list.GetArrayLength()} transactions, limit {maxTransactions}");
+            }
+
+            var tokens = new List<string>();
+            foreach (var item in list.EnumerateArray())
+            {
+                if (item.ValueKind != JsonValueKind.String)
+                {
+                    throw Malformed("a transaction is not a string");
+                }
+
+                tokens.Add(item.GetString()!);
+            }
+
+            return (header, tokens);
+        }
+    }
+
+    private static BlockRejectedException Malformed(string detail) => new(BlockRejectionReason.Malformed, detail);
+
+    private static JsonElement Field(JsonElement root, string name) =>
+        root.TryGetProperty(name, out var value) ? value : throw Malformed($"payload has no '{name}'");
+
+    private static uint ReadUInt32(JsonElement root, string name) =>
+        Field(root, name).ValueKind == JsonValueKind.Number && Field(root, name).TryGetUInt32(out var v) ? v : throw Malformed($"'{name}' is not an unsigned 32-bit integer");
+
+    private static ulong ReadUInt64(JsonElement root, string name) =>
+        Field(root, name).ValueKind == JsonValueKind.Number && Field(root, name).TryGetUInt64(out var v) ? v : throw Malformed($"'{name}' is not an unsigned 64-bit integer");
+
+    private static long ReadInt64(JsonElement root, string name) =>
+        Field(root, name).ValueKind == JsonValueKind.Number && Field(root, name).TryGetInt64(out var v) ? v : throw Malformed($"'{name}' is not a 64-bit integer");
+
+    private static Hash256 ReadHash(JsonElement root, string name)
+    {
+        var value = Field(root, name);
+        return value.ValueKind == JsonValueKind.String && Hash256.TryParse(value.GetString(), out var hash)
+            ? hash
+            : throw Malformed($"'{name}' is not 64 lowercase hex digits");
+    }
+}

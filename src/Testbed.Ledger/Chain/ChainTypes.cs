@@ -1,0 +1,74 @@
+using System.Numerics;
+using Testbed.Ledger.Blocks;
+using Testbed.Ledger.Storage;
+using Testbed.Ledger.Transactions;
+using Testbed.Ledger.Validation;
+using Testbed.Vm;
+
+namespace Testbed.Ledger.Chain;
+
+/// <summary>The current best block and what it commits to.</summary>
+public sealed record ChainTip(Hash256 Hash, long Height, BigInteger CumulativeWork, Hash256 StateRoot, long TimestampMs, uint DifficultyBits);
+
+/// <summary>What happened to a block handed to the chain.</summary>
+public enum AddBlockStatus
+{
+    /// <summary>Extended the best chain.</summary>
+    Connected,
+
+    /// <summary>Stored on a branch with less work than the best chain.</summary>
+    SideBranch,
+
+    /// <summary>Its branch now has the most work; the chain reorganised onto it.</summary>
+    Reorganized,
+
+    /// <summary>Already known.</summary>
+    Duplicate,
+
+    /// <summary>Its parent is unknown; fetch the parent and offer it again.</summary>
+    Orphan,
+
+    /// <summary>Invalid; see Reason.</summary>
+    Rejected,
+}
+
+/// <summary>The outcome of <see cref="Blockchain.AddBlock"/>, with the typed rejection reason when refused.</summary>
+public sealed record AddBlockResult(AddBlockStatus Status, Hash256? Hash, long Height, BlockRejectionReason? Reason = null, string? Detail = null, int ReorgDepth = 0)
+{
+    public bool Accepted => Status is AddBlockStatus.Connected or AddBlockStatus.SideBranch or AddBlockStatus.Reorganized or AddBlockStatus.Duplicate;
+}
+
+/// <summary>A block ready to mine: header with nonce 0 and the transactions it commits to.</summary>
+public sealed record BlockTemplate(BlockHeader Header, IReadOnlyList<SignedTransaction> Transactions);
+
+/// <summary>Per-peer settings of a chain instance.</summary>
+public sealed class ChainOptions
+{
+    public string PeerName { get; init; } = "";
+
+    public VmOptions? Vm { get; init; }
+
+    public TimeProvider Time { get; init; } = TimeProvider.System;
+}
+
+/// <summary>A block in the in-memory index (all branches), linked to its parent.</summary>
+internal sealed class ChainEntry(Hash256 hash, BlockHeader header, BigInteger work, ChainEntry? parent, StoredBlockStatus status)
+{
+    public Hash256 Hash { get; } = hash;
+
+    public BlockHeader Header { get; } = header;
+
+    public long Height => (long)Header.Height;
+
+    public BigInteger Work { get; } = work;
+
+    public ChainEntry? Parent { get; } = parent;
+
+    public StoredBlockStatus Status { get; set; } = status;
+
+    public bool OnMain { get; set; }
+
+    public byte[]? Effects { get; set; }
+
+    public StoredBlock ToStored() => new(Hash, Header, Work, Status, OnMain, Effects);
+}

@@ -1,0 +1,123 @@
+using Testbed.Ledger.Chain;
+using Testbed.Ledger.Transactions;
+
+namespace Testbed.Ledger.Mempool;
+
+/// <summary>What the mempool did with an offered transaction.</summary>
+public sealed record MempoolAddResult(bool Accepted, Hash256? Id, TransactionRejectionReason? Reason = null, string? Detail = null);
+
+/// <summary>
+/// Pending transactions: each is verified (signature, sender = signer), checked against the chain (nonce not used, VM dry
+/// run), deduplicated by id and by (sender, nonce), and bounded in number. Ordered by arrival, each sender's in nonce order.
+/// </summary>
+public sealed class TransactionPool(Blockchain chain, int capacity = 10_000)
+{
+    private readonly Lock gate = new();
+    private readonly Dictionary<Hash256, (SignedTransaction Tx, long Sequence)> byId = [];
+    private readonly Dictionary<(string Sender, long Nonce), Hash256> bySenderNonce = [];
+    private long sequence;
+
+    public int Count
+    {
+        get
+        {
+            lock (gate)
+            {
+                return byId.Count;
+            }
+        }
+    }
+
+    public MempoolAddResult Add(string token)
+    {
+        SignedTransaction tx;
+        try
+        {
+            tx = SignedTransaction.Parse(token);
+        }
+        catch (TransactionRejectedException e)
+        {
+            return new MempoolAddResult(false, null, e.Reason, e.Detail);
+        }
+
+        return Add(tx);
+    }
+
+    public MempoolAddResult Add(SignedTransaction tx)
+    {
+        lock (gate)
+        {
+            if (byId.ContainsKey(tx.Id))
+            {
+                return new MempoolAddResult(false, tx.Id, TransactionRejectionReason.Duplicate, "transaction is already pending");
+            }
+
+            if (bySenderNonce.ContainsKey((tx.Sender, tx.Nonce)))
+            {
+                return new MempoolAddResult(false, tx.Id, TransactionRejectionReason.Duplicate, $"another transaction of {tx.Sender} with nonce {tx.Nonce} is pending");
+            }
+
+            if (byId.Count >= capacity)
+            {
+                return new MempoolAddResult(false, tx.Id, TransactionRejectionReason.MempoolFull, $"the mempool holds {capacity} transactions");
+            }
+        }
+
+        try
+        {
+            chain.CheckTransaction(tx);
+        }
+        catch (TransactionRejectedException e)
+        {
+            return new MempoolAddResult(false, tx.Id, e.Reason, e.Detail);
+        }
+
+        lock (gate)
+        {
+            if (!bySenderNonce.TryAdd((tx.Sender, tx.Nonce), tx.Id))
+            {
+                return new MempoolAddResult(false, tx.Id, TransactionRejectionReason.Duplicate, $"another transaction of {tx.Sender} with nonce {tx.Nonce} is pending");
+            }
+
+            byId[tx.Id] = (tx, sequence++);
+            return new MempoolAddResult(true, tx.Id);
+        }
+    }
+
+    /// <summary>Pending transactions in block order: by arrival, but a sender's transactions always in nonce order.</summary>
+    public IReadOnlyList<SignedTransaction> Ordered()
+    {
+        lock (gate)
+        {
+            // Each sender's slots (arrival positions) are refilled with its transactions sorted by nonce.
+            var byArrival = byId.Values.OrderBy(v => v.Sequence).Select(v => v.Tx).ToList();
+            var queues = byArrival.GroupBy(t => t.Sender, StringComparer.Ordinal)
+                .ToDictionary(g => g.Key, g => new Queue<SignedTransaction>(g.OrderBy(t => t.Nonce)), StringComparer.Ordinal);
+            return byArrival.Select(t => queues[t.Sender].Dequeue()).ToList();
+        }
+    }
+
+    public bool Contains(Hash256 id)
+    {
+        lock (gate)
+        {
+            return byId.ContainsKey(id);
+        }
+    }
+
+    /// <summary>Drops what the best chain has made stale (nonce already used); call after the tip changed.</summary>
+    public int Prune()
+    {
+        lock (gate)
+        {
+            var stale = byId.Values.Where(v => v.Tx.Nonce < chain.NextNonce(v.Tx.Sender)).Select(v => v.Tx).ToList();
+            foreach (var tx in stale)
+            {
+                byId.Remove(tx.Id);
+                bySenderNonce.Remove((tx.Sender, tx.Nonce));
+            }
+
+            return stale.Count;
+        }
+    }
+}

@@ -1,0 +1,80 @@
+using Testbed.Ledger.Blocks;
+using Testbed.Ledger.Chain;
+using Testbed.Ledger.ProofOfWork;
+using Testbed.Ledger.Wallets;
+
+namespace Testbed.Ledger.Mining;
+
+/// <summary>A block the miner found and signed, with the attempts it took.</summary>
+public sealed record MinedBlock(Block Block, long Attempts);
+
+/// <summary>
+/// Mines templates on several cores with <see cref="ProofOfWorkSearch"/> (the nonce is the header's last 8 bytes, so
+/// nothing is signed per attempt), then signs the block once. Cancelling the token, or a new best tip when mining on a
+/// chain, stops the search at once.
+/// </summary>
+public sealed class BlockMiner(Wallet wallet, int threads, string peerName = "")
+{
+    public int Threads { get; } = threads >= 1 ? threads : throw new ArgumentOutOfRangeException(nameof(threads));
+
+    /// <summary>Mines one template; null when cancelled before a nonce was found.</summary>
+    public async Task<MinedBlock?> MineAsync(BlockTemplate template, CancellationToken cancellationToken)
+    {
+        using var activity = LedgerTelemetry.Source.StartActivity("block.mine");
+        activity?.SetTag(LedgerTelemetry.Peer, peerName);
+        activity?.SetTag(LedgerTelemetry.BlockHeight, (long)template.Header.Height);
+        activity?.SetTag(LedgerTelemetry.DifficultyBits, (int)template.Header.DifficultyBits);
+        var bytes = template.Header.ToBytes();
+        var bits = (int)template.Header.DifficultyBits;
+        var found = await Task.Factory.StartNew(
+            () => ProofOfWorkSearch.Search(bytes, bits, Threads, cancellationToken),
+            CancellationToken.None,
+            TaskCreationOptions.LongRunning,
+            TaskScheduler.Default).ConfigureAwait(false);
+        if (found is null)
+        {
+            activity?.SetTag(LedgerTelemetry.Result, "cancelled");
+            return null;
+        }
+
+        var header = template.Header with { Nonce = found.Nonce };
+        activity?.SetTag(LedgerTelemetry.BlockHash, header.ComputeHash().ToString());
+        activity?.SetTag(LedgerTelemetry.Attempts, found.Attempts);
+        activity?.SetTag(LedgerTelemetry.Result, "found");
+        var block = Block.Sign(header, template.Transactions, wallet, peerName);
+        return new MinedBlock(block, found.Attempts);
+    }
+
+    /// <summary>
+    /// Mines the next block on the chain's best tip with the mempool's transactions; stops as soon as the tip changes
+    /// (another block won) or the token is cancelled, returning null. The caller adds the mined block to the chain.
+    /// </summary>
+    public async Task<MinedBlock?> MineNextAsync(Blockchain chain, IEnumerable<Transactions.SignedTransaction> candidates, CancellationToken cancellationToken)
+    {
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var template = chain.CreateTemplate(candidates, wallet.PublicKey.Address);
+        void OnTip(ChainTip tip)
+        {
+            if (tip.Hash != template.Header.PreviousHash)
+            {
+                stop.Cancel();
+            }
+        }
+
+        chain.TipChanged += OnTip;
+        try
+        {
+            // The tip may have moved between building the template and subscribing.
+            if (chain.Tip.Hash != template.Header.PreviousHash)
+            {
+                return null;
+            }
+
+            return await MineAsync(template, stop.Token).ConfigureAwait(false);
+        }
+        finally
+        {
+            chain.TipChanged -= OnTip;
+        }
+    }
+}
