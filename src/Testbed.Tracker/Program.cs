@@ -1,6 +1,10 @@
+using Testbed.Tracker.Hosting;
+
 var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults();
+builder.AddTracker();
 
 var app = builder.Build();
 app.MapDefaultEndpoints();
+app.MapTracker();
 app.Run();

@@ -1,0 +1,69 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Testbed.Tracker.Announces;
+using Testbed.Tracker.Http;
+using Testbed.Tracker.Swarms;
+using Testbed.Tracker.Udp;
+
+namespace Testbed.Tracker.Hosting;
+
+/// <summary>Wires the tracker into any ASP.NET Core host: the service's Program.cs and `testbed tracker` both use it.</summary>
+public static class TrackerHostingExtensions
+{
+    /// <summary>
+    /// Registers the swarm store, the announce service, the expiry sweeper and, when `Tracker:Udp`
+    /// is set, the UDP tracker. The HTTP address comes from the host (ASPNETCORE_URLS, --urls).
+    /// </summary>
+    public static TBuilder AddTracker<TBuilder>(this TBuilder builder)
+        where TBuilder : IHostApplicationBuilder
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        var options = new TrackerOptions();
+        builder.Configuration.GetSection(TrackerOptions.SectionName).Bind(options);
+        options.Validate();
+
+        // Per-request "Request starting/finished" logs would cost more than an announce itself.
+        if (builder.Configuration["Logging:LogLevel:Microsoft.AspNetCore"] is null)
+        {
+            builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        }
+
+        var services = builder.Services;
+        services.AddSingleton(options);
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddSingleton(sp => new SwarmStore(
+            new SwarmLimits(options.MaxTorrents, options.MaxPeersPerTorrent, options.MaxPeers, TimeSpan.FromSeconds(options.EffectivePeerTimeout)),
+            sp.GetRequiredService<TimeProvider>()));
+        services.AddSingleton(AnnouncePolicy.From(options));
+        services.AddSingleton<AnnounceService>();
+        services.AddSingleton(sp => new ConnectionIds(sp.GetRequiredService<TimeProvider>()));
+        services.AddSingleton<UdpPacketHandler>();
+        services.AddHostedService<SwarmSweeper>();
+
+        if (!string.IsNullOrWhiteSpace(options.Udp))
+        {
+            var endpoint = HostPort.Parse(options.Udp);
+            services.AddSingleton(sp => new UdpTrackerServer(
+                endpoint,
+                sp.GetRequiredService<UdpPacketHandler>(),
+                options.UdpReceiveLoops,
+                options.MaxNumWant,
+                sp.GetRequiredService<ILogger<UdpTrackerServer>>()));
+            services.AddHostedService(sp => sp.GetRequiredService<UdpTrackerServer>());
+        }
+
+        return builder;
+    }
+
+    /// <summary>Maps `/announce` and `/scrape`.</summary>
+    public static WebApplication MapTracker(this WebApplication app)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        app.MapTrackerHttp();
+        return app;
+    }
+}

@@ -1,0 +1,70 @@
+namespace Testbed.Tracker.Hosting;
+
+/// <summary>Settings under the `Tracker` configuration section (environment: `Tracker__Interval`, ...).</summary>
+public sealed class TrackerOptions
+{
+    /// <summary>The configuration section name.</summary>
+    public const string SectionName = "Tracker";
+
+    /// <summary>UDP endpoint (BEP 15) as HOST:PORT; no UDP tracker when empty.</summary>
+    public string? Udp { get; set; }
+
+    /// <summary>Seconds a client should wait between regular announces.</summary>
+    public int Interval { get; set; } = 1800;
+
+    /// <summary>Seconds a client must wait at least between announces.</summary>
+    public int MinInterval { get; set; } = 60;
+
+    /// <summary>Seconds after its last announce that a silent peer is dropped; 0 means twice <see cref="Interval"/> plus a minute.</summary>
+    public int PeerTimeout { get; set; }
+
+    /// <summary>Peers returned when the client does not say how many it wants.</summary>
+    public int DefaultNumWant { get; set; } = 50;
+
+    /// <summary>Upper bound on peers returned per announce.</summary>
+    public int MaxNumWant { get; set; } = 200;
+
+    /// <summary>Upper bound on peers kept per torrent; announces of new peers beyond it are refused.</summary>
+    public int MaxPeersPerTorrent { get; set; } = 20_000;
+
+    /// <summary>Upper bound on torrents tracked at once.</summary>
+    public int MaxTorrents { get; set; } = 100_000;
+
+    /// <summary>Upper bound on peers tracked over all torrents (each costs about 100 bytes).</summary>
+    public int MaxPeers { get; set; } = 1_000_000;
+
+    /// <summary>Whether to trust the `ip` a client claims instead of the connection's address (only for trackers behind a trusted proxy or on one host).</summary>
+    public bool AllowClientIp { get; set; }
+
+    /// <summary>Upper bound on info hashes in one scrape.</summary>
+    public int MaxScrapeHashes { get; set; } = 74;
+
+    /// <summary>Concurrent UDP receive loops on the one socket; 0 means one per processor, at most 4.</summary>
+    public int UdpReceiveLoops { get; set; } = 1;
+
+    /// <summary>The effective peer timeout in seconds.</summary>
+    public int EffectivePeerTimeout => PeerTimeout > 0 ? PeerTimeout : (2 * Interval) + 60;
+
+    /// <summary>Throws an <see cref="ArgumentException"/> naming the first setting out of range.</summary>
+    public void Validate()
+    {
+        Require(Interval is >= 1 and <= 86_400, nameof(Interval), "1..86400 seconds");
+        Require(MinInterval is >= 0 && MinInterval <= Interval, nameof(MinInterval), "0..Interval seconds");
+        Require(PeerTimeout is >= 0 and <= 604_800, nameof(PeerTimeout), "0..604800 seconds");
+        Require(DefaultNumWant is >= 0 && DefaultNumWant <= MaxNumWant, nameof(DefaultNumWant), "0..MaxNumWant");
+        Require(MaxNumWant is >= 0 and <= 1_000, nameof(MaxNumWant), "0..1000");
+        Require(MaxPeersPerTorrent is >= 1 and <= 10_000_000, nameof(MaxPeersPerTorrent), "1..10000000");
+        Require(MaxTorrents is >= 1 and <= 10_000_000, nameof(MaxTorrents), "1..10000000");
+        Require(MaxPeers is >= 1 and <= 50_000_000, nameof(MaxPeers), "1..50000000");
+        Require(MaxScrapeHashes is >= 1 and <= 1_000, nameof(MaxScrapeHashes), "1..1000");
+        Require(UdpReceiveLoops is >= 0 and <= 64, nameof(UdpReceiveLoops), "0..64");
+    }
+
+    private static void Require(bool condition, string name, string range)
+    {
+        if (!condition)
+        {
+            throw new ArgumentException($"Tracker:{name} must be {range}");
+        }
+    }
+}

@@ -1,0 +1,116 @@
+using System.Collections.Concurrent;
+using Testbed.Tracker.Announces;
+
+namespace Testbed.Tracker.Swarms;
+
+/// <summary>
+/// Every swarm the tracker knows: peers per info hash with expiry, seeder and leecher counts,
+/// and hard bounds on torrents and peers so memory stays finite whatever clients send.
+/// </summary>
+public sealed class SwarmStore
+{
+    private readonly ConcurrentDictionary<SwarmKey, Swarm> swarms = new();
+    private readonly TimeProvider time;
+    private int torrentCount;
+    private int peerCount;
+
+    /// <summary>Creates an empty store.</summary>
+    public SwarmStore(SwarmLimits limits, TimeProvider? time = null)
+    {
+        ArgumentNullException.ThrowIfNull(limits);
+        Limits = limits;
+        this.time = time ?? TimeProvider.System;
+        PeerTimeoutSeconds = Math.Max(1, (long)limits.PeerTimeout.TotalSeconds);
+    }
+
+    /// <summary>The bounds in force.</summary>
+    public SwarmLimits Limits { get; }
+
+    /// <summary>Torrents tracked now.</summary>
+    public int TorrentCount => Volatile.Read(ref torrentCount);
+
+    /// <summary>Peers tracked now, over all torrents (expired peers count until swept).</summary>
+    public int PeerCount => Volatile.Read(ref peerCount);
+
+    internal long PeerTimeoutSeconds { get; }
+
+    private long Now => time.GetUtcNow().ToUnixTimeSeconds();
+
+    /// <summary>
+    /// Applies an announce from <paramref name="address"/> and writes up to <c>selected.Length</c>
+    /// other peers into <paramref name="selected"/> (only the announcer's address family when
+    /// <paramref name="sameFamilyOnly"/>, as UDP answers carry one family).
+    /// </summary>
+    public SwarmAnnounceResult Announce(in AnnounceRequest request, PeerAddress address, Span<PeerEndpoint> selected, bool sameFamilyOnly = false)
+    {
+        var now = Now;
+        while (true)
+        {
+            if (!swarms.TryGetValue(request.InfoHash, out var swarm))
+            {
+                if (request.Event == AnnounceEvent.Stopped)
+                {
+                    // A peer leaving a swarm we do not know changes nothing; do not create one for it.
+                    return new SwarmAnnounceResult(AnnounceRefusal.None, default, 0);
+                }
+
+                if (Interlocked.Increment(ref torrentCount) > Limits.MaxTorrents)
+                {
+                    Interlocked.Decrement(ref torrentCount);
+                    return new SwarmAnnounceResult(AnnounceRefusal.TooManyTorrents, default, 0);
+                }
+
+                var created = new Swarm();
+                if (!swarms.TryAdd(request.InfoHash, created))
+                {
+                    Interlocked.Decrement(ref torrentCount);
+                    continue;
+                }
+
+                swarm = created;
+            }
+
+            if (swarm.TryAnnounce(request, address, now, this, selected, sameFamilyOnly, out var result))
+            {
+                return result;
+            }
+
+            // The sweeper retired this swarm between lookup and lock; look it up again.
+        }
+    }
+
+    /// <summary>Counts for one swarm; zeros for a torrent the tracker does not know.</summary>
+    public SwarmCounts Scrape(SwarmKey infoHash) =>
+        swarms.TryGetValue(infoHash, out var swarm) ? swarm.Scrape(Now, this) : default;
+
+    /// <summary>Drops expired peers everywhere and forgets swarms empty for a whole peer timeout; returns the torrents forgotten.</summary>
+    public int Sweep()
+    {
+        var now = Now;
+        var forgotten = 0;
+        foreach (var (key, swarm) in swarms)
+        {
+            if (swarm.SweepAndRetireIfIdle(now, this) &&
+                swarms.TryRemove(new KeyValuePair<SwarmKey, Swarm>(key, swarm)))
+            {
+                Interlocked.Decrement(ref torrentCount);
+                forgotten++;
+            }
+        }
+
+        return forgotten;
+    }
+
+    internal bool TryReservePeer()
+    {
+        if (Interlocked.Increment(ref peerCount) > Limits.MaxPeers)
+        {
+            Interlocked.Decrement(ref peerCount);
+            return false;
+        }
+
+        return true;
+    }
+
+    internal void ReleasePeer() => Interlocked.Decrement(ref peerCount);
+}

@@ -1,0 +1,175 @@
+using System.Buffers.Binary;
+using System.Text;
+using Testbed.Tracker.Announces;
+using Testbed.Tracker.Swarms;
+
+namespace Testbed.Tracker.Udp;
+
+/// <summary>
+/// BEP 15 request in, response out, on caller-owned buffers (no allocation on the announce path).
+/// Packets too short to carry a transaction id are dropped silently; every other bad request gets
+/// an error packet (action 3) whose message names the problem.
+/// </summary>
+public sealed class UdpPacketHandler
+{
+    /// <summary>The magic a connect request carries as its connection id.</summary>
+    public const ulong ProtocolId = 0x41727101980;
+
+    /// <summary>Largest response sent: the IPv4 minimum MTU-safe payload on Ethernet.</summary>
+    public const int MaxResponseSize = 1472;
+
+    /// <summary>Size of an announce request without BEP 41 extensions.</summary>
+    public const int AnnounceRequestSize = 98;
+
+    private const int HeaderSize = 16;
+    private const int ActionConnect = 0;
+    private const int ActionAnnounce = 1;
+    private const int ActionScrape = 2;
+    private const int ActionError = 3;
+
+    private readonly AnnounceService announces;
+    private readonly ConnectionIds connectionIds;
+
+    /// <summary>Creates a handler over the shared announce service.</summary>
+    public UdpPacketHandler(AnnounceService announces, ConnectionIds connectionIds)
+    {
+        this.announces = announces;
+        this.connectionIds = connectionIds;
+    }
+
+    /// <summary>
+    /// Handles one datagram from <paramref name="client"/>; returns the number of response bytes
+    /// written to <paramref name="response"/> (at least <see cref="MaxResponseSize"/> long), 0 for no reply.
+    /// <paramref name="peerScratch"/> holds the peers picked for an announce.
+    /// </summary>
+    public int Handle(ReadOnlySpan<byte> packet, PeerAddress client, Span<byte> response, Span<PeerEndpoint> peerScratch)
+    {
+        if (packet.Length < HeaderSize)
+        {
+            return 0;
+        }
+
+        var connectionId = BinaryPrimitives.ReadUInt64BigEndian(packet);
+        var action = BinaryPrimitives.ReadInt32BigEndian(packet[8..]);
+        var transactionId = BinaryPrimitives.ReadInt32BigEndian(packet[12..]);
+
+        if (action == ActionConnect)
+        {
+            if (connectionId != ProtocolId)
+            {
+                return Error(response, transactionId, client, "connect", "connect request must carry the protocol id 0x41727101980");
+            }
+
+            BinaryPrimitives.WriteInt32BigEndian(response, ActionConnect);
+            BinaryPrimitives.WriteInt32BigEndian(response[4..], transactionId);
+            BinaryPrimitives.WriteUInt64BigEndian(response[8..], connectionIds.Issue(client));
+            return 16;
+        }
+
+        if (action is not (ActionAnnounce or ActionScrape))
+        {
+            return Error(response, transactionId, client, "unknown", $"unknown action {action}");
+        }
+
+        if (!connectionIds.IsValid(connectionId, client))
+        {
+            return Error(response, transactionId, client, action == ActionAnnounce ? "announce" : "scrape", "connection id unknown or expired; connect again");
+        }
+
+        return action == ActionAnnounce
+            ? Announce(packet, transactionId, client, response, peerScratch)
+            : Scrape(packet, transactionId, client, response);
+    }
+
+    private int Announce(ReadOnlySpan<byte> packet, int transactionId, PeerAddress client, Span<byte> response, Span<PeerEndpoint> peerScratch)
+    {
+        if (packet.Length < AnnounceRequestSize)
+        {
+            return Error(response, transactionId, client, "announce", $"announce packet is {packet.Length} bytes, needs {AnnounceRequestSize}");
+        }
+
+        var eventCode = BinaryPrimitives.ReadInt32BigEndian(packet[80..]);
+        if (eventCode is < 0 or > 3)
+        {
+            return Error(response, transactionId, client, "announce", $"unknown event {eventCode}");
+        }
+
+        var left = BinaryPrimitives.ReadInt64BigEndian(packet[64..]);
+        var claimedIp = BinaryPrimitives.ReadUInt32BigEndian(packet[84..]);
+        var request = new AnnounceRequest(
+            InfoHash: new SwarmKey(packet.Slice(16, 20)),
+            PeerId: new PeerId(packet.Slice(36, 20)),
+            Port: BinaryPrimitives.ReadUInt16BigEndian(packet[96..]),
+            Uploaded: BinaryPrimitives.ReadInt64BigEndian(packet[72..]),
+            Downloaded: BinaryPrimitives.ReadInt64BigEndian(packet[56..]),
+            Left: left < 0 ? -1 : left,
+            Event: (AnnounceEvent)eventCode,
+            NumWant: BinaryPrimitives.ReadInt32BigEndian(packet[92..]),
+            Key: BinaryPrimitives.ReadUInt32BigEndian(packet[88..]),
+            ClaimedAddress: claimedIp != 0 && client.IsV4 ? PeerAddress.FromV4(packet.Slice(84, 4)) : null,
+            Compact: true,
+            NoPeerId: true);
+
+        // One datagram carries the answer: fit the peer list to it.
+        var peerSize = client.IsV4 ? 6 : 18;
+        var fit = Math.Min(peerScratch.Length, (MaxResponseSize - 20) / peerSize);
+        var result = announces.Announce(request, client, TrackerTransport.Udp, peerScratch[..fit], sameFamilyOnly: true);
+        if (!result.Accepted)
+        {
+            return ErrorAlreadyLogged(response, transactionId, result.Refusal.Describe());
+        }
+
+        BinaryPrimitives.WriteInt32BigEndian(response, ActionAnnounce);
+        BinaryPrimitives.WriteInt32BigEndian(response[4..], transactionId);
+        BinaryPrimitives.WriteInt32BigEndian(response[8..], announces.Policy.Interval);
+        BinaryPrimitives.WriteInt32BigEndian(response[12..], result.Counts.Leechers);
+        BinaryPrimitives.WriteInt32BigEndian(response[16..], result.Counts.Seeders);
+        var offset = 20;
+        foreach (var peer in peerScratch[..result.Selected])
+        {
+            offset += peer.Address.WriteCompact(response[offset..]);
+            BinaryPrimitives.WriteUInt16BigEndian(response[offset..], peer.Port);
+            offset += 2;
+        }
+
+        return offset;
+    }
+
+    private int Scrape(ReadOnlySpan<byte> packet, int transactionId, PeerAddress client, Span<byte> response)
+    {
+        var body = packet.Length - HeaderSize;
+        var count = body / SwarmKey.Length;
+        var max = Math.Min(announces.Policy.MaxScrapeHashes, (MaxResponseSize - 8) / 12);
+        if (count == 0 || body % SwarmKey.Length != 0 || count > max)
+        {
+            return Error(response, transactionId, client, "scrape", $"scrape must carry 1 to {max} info hashes of 20 bytes, got {body} bytes");
+        }
+
+        BinaryPrimitives.WriteInt32BigEndian(response, ActionScrape);
+        BinaryPrimitives.WriteInt32BigEndian(response[4..], transactionId);
+        var offset = 8;
+        for (var i = 0; i < count; i++)
+        {
+            var counts = announces.Scrape(new SwarmKey(packet.Slice(HeaderSize + (i * SwarmKey.Length), SwarmKey.Length)), TrackerTransport.Udp);
+            BinaryPrimitives.WriteInt32BigEndian(response[offset..], counts.Seeders);
+            BinaryPrimitives.WriteInt32BigEndian(response[(offset + 4)..], (int)Math.Min(counts.Downloaded, int.MaxValue));
+            BinaryPrimitives.WriteInt32BigEndian(response[(offset + 8)..], counts.Leechers);
+            offset += 12;
+        }
+
+        return offset;
+    }
+
+    private int Error(Span<byte> response, int transactionId, PeerAddress client, string requestKind, string message)
+    {
+        announces.Reject(TrackerTransport.Udp, requestKind, client, message);
+        return ErrorAlreadyLogged(response, transactionId, message);
+    }
+
+    private static int ErrorAlreadyLogged(Span<byte> response, int transactionId, string message)
+    {
+        BinaryPrimitives.WriteInt32BigEndian(response, ActionError);
+        BinaryPrimitives.WriteInt32BigEndian(response[4..], transactionId);
+        return 8 + Encoding.UTF8.GetBytes(message, response[8..]);
+    }
+}

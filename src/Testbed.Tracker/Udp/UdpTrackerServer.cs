@@ -1,0 +1,180 @@
+using System.Net;
+using System.Net.Sockets;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Testbed.Tracker.Swarms;
+
+namespace Testbed.Tracker.Udp;
+
+/// <summary>
+/// The BEP 15 endpoint: one socket, a few receive loops, each with its own pinned buffers reused
+/// for every datagram. The socket is bound in <see cref="StartAsync"/>, so the port is known (and
+/// taken) as soon as the host has started.
+/// </summary>
+public sealed partial class UdpTrackerServer : IHostedService, IAsyncDisposable
+{
+    private const int ReceiveBufferSize = 2048;
+
+    private readonly IPEndPoint endpoint;
+    private readonly UdpPacketHandler handler;
+    private readonly int loops;
+    private readonly int maxPeers;
+    private readonly ILogger logger;
+    private readonly CancellationTokenSource stopping = new();
+    private Socket? socket;
+    private Task[] running = [];
+
+    /// <summary>Creates the server; nothing is bound until <see cref="StartAsync"/>.</summary>
+    public UdpTrackerServer(IPEndPoint endpoint, UdpPacketHandler handler, int loops, int maxPeers, ILogger<UdpTrackerServer> logger)
+    {
+        this.endpoint = endpoint;
+        this.handler = handler;
+        this.loops = loops > 0 ? loops : Math.Clamp(Environment.ProcessorCount, 1, 4);
+        this.maxPeers = Math.Max(1, maxPeers);
+        this.logger = logger;
+    }
+
+    /// <summary>The bound address and port (after start).</summary>
+    public IPEndPoint? LocalEndPoint => socket?.LocalEndPoint as IPEndPoint;
+
+    /// <inheritdoc />
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        var bound = new Socket(endpoint.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
+        try
+        {
+            if (endpoint.AddressFamily == AddressFamily.InterNetworkV6)
+            {
+                bound.DualMode = true;
+            }
+
+            bound.ReceiveBufferSize = 4 * 1024 * 1024;
+            bound.Bind(endpoint);
+        }
+        catch
+        {
+            bound.Dispose();
+            throw;
+        }
+
+        socket = bound;
+        LogListening(logger, LocalEndPoint!.ToString());
+        running = Enumerable.Range(0, loops).Select(_ => Task.Run(() => ReceiveLoopAsync(bound, stopping.Token), CancellationToken.None)).ToArray();
+        return Task.CompletedTask;
+    }
+
+    /// <inheritdoc />
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await stopping.CancelAsync().ConfigureAwait(false);
+        socket?.Dispose();
+        await Task.WhenAll(running).WaitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    public async ValueTask DisposeAsync()
+    {
+        if (!stopping.IsCancellationRequested)
+        {
+            await stopping.CancelAsync().ConfigureAwait(false);
+        }
+
+        socket?.Dispose();
+        try
+        {
+            await Task.WhenAll(running).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            // Stopping is the expected end of the loops.
+        }
+
+        stopping.Dispose();
+    }
+
+    /// <summary>Reads the client's address out of a native socket address without allocating an endpoint.</summary>
+    internal static PeerAddress ClientAddress(SocketAddress address)
+    {
+        var bytes = address.Buffer.Span;
+        // sockaddr_in: family(2) port(2) addr(4); sockaddr_in6: family(2) port(2) flowinfo(4) addr(16).
+        return address.Family == AddressFamily.InterNetwork
+            ? PeerAddress.FromV4(bytes.Slice(4, 4))
+            : PeerAddress.FromV6(bytes.Slice(8, 16));
+    }
+
+    private async Task ReceiveLoopAsync(Socket bound, CancellationToken cancellationToken)
+    {
+        var receive = GC.AllocateUninitializedArray<byte>(ReceiveBufferSize, pinned: true);
+        var send = GC.AllocateUninitializedArray<byte>(UdpPacketHandler.MaxResponseSize, pinned: true);
+        var peers = new PeerEndpoint[maxPeers];
+        var remote = new SocketAddress(bound.AddressFamily);
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            int received;
+            try
+            {
+                received = await bound.ReceiveFromAsync(receive, SocketFlags.None, remote, cancellationToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+            catch (ObjectDisposedException)
+            {
+                return;
+            }
+            catch (SocketException e)
+            {
+                // Oversized datagrams and ICMP errors from earlier sends surface here; the socket stays usable.
+                LogReceiveFailed(logger, e.SocketErrorCode);
+                continue;
+            }
+
+            int length;
+            try
+            {
+                length = handler.Handle(receive.AsSpan(0, received), ClientAddress(remote), send, peers);
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                // A bug must cost one datagram, never the tracker.
+                LogHandlerFailed(logger, e);
+                continue;
+            }
+
+            if (length == 0)
+            {
+                continue;
+            }
+
+            try
+            {
+                await bound.SendToAsync(send.AsMemory(0, length), SocketFlags.None, remote, cancellationToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+            catch (ObjectDisposedException)
+            {
+                return;
+            }
+            catch (SocketException e)
+            {
+                LogSendFailed(logger, e.SocketErrorCode);
+            }
+        }
+    }
+
+    [LoggerMessage(EventId = 10, Level = LogLevel.Information, Message = "UDP tracker listening on {Endpoint}")]
+    private static partial void LogListening(ILogger logger, string endpoint);
+
+    [LoggerMessage(EventId = 11, Level = LogLevel.Debug, Message = "UDP receive failed: {Error}")]
+    private static partial void LogReceiveFailed(ILogger logger, SocketError error);
+
+    [LoggerMessage(EventId = 12, Level = LogLevel.Debug, Message = "UDP send failed: {Error}")]
+    private static partial void LogSendFailed(ILogger logger, SocketError error);
+
+    [LoggerMessage(EventId = 13, Level = LogLevel.Error, Message = "UDP request handler failed")]
+    private static partial void LogHandlerFailed(ILogger logger, Exception exception);
+}
