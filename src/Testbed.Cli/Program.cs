@@ -5,6 +5,8 @@ using Testbed.Cli.Commands.Bench;
 var root = new RootCommand("testbed: wallets, seed import, torrents, tracker and benchmarks over the testbed's libraries");
 // One line per command group; each group lives in Commands/.
 root.Subcommands.Add(BenchCommand.Create());
+root.Subcommands.Add(WalletCommand.Create());
+root.Subcommands.Add(SeedImportCommand.Create());
 
 var parse = root.Parse(args);
 if (parse.Errors.Count > 0)
