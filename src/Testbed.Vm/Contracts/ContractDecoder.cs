@@ -84,6 +84,11 @@ internal static class ContractDecoder
                 {
                     throw e.At(-1, index);
                 }
+                catch (InvalidOperationException e)
+                {
+                    // System.Text.Json refuses to decode a field name escaping a lone surrogate.
+                    throw new VmRejectedException(-1, index, $"the action contains text that is not valid Unicode: {e.Message}");
+                }
 
                 index++;
             }
@@ -109,7 +114,7 @@ internal static class ContractDecoder
             throw new VmRejectedException($"'action' must be a string, got {VmObject.Describe(name.ValueKind)}");
         }
 
-        var actionName = name.GetString()!;
+        var actionName = VmObject.ReadString(name, "action");
         if (!registry.TryGet(actionName, out var operation))
         {
             var shown = actionName.Length > 64 ? actionName[..64] + "..." : actionName;

@@ -65,7 +65,7 @@ public sealed class VmDecodeContext
             throw new VmRejectedException($"'{where}.{field}' must be a string, got {VmObject.Describe(value.ValueKind)}");
         }
 
-        var id = value.GetString()!;
+        var id = VmObject.ReadString(value, $"{where}.{field}");
         if (id.Length == 0)
         {
             throw new VmRejectedException($"'{where}.{field}' must not be empty");
@@ -97,7 +97,7 @@ public sealed class VmDecodeContext
             throw new VmRejectedException($"'{where}.{field}' must be a string, got {VmObject.Describe(value.ValueKind)}");
         }
 
-        var address = value.GetString()!;
+        var address = VmObject.ReadString(value, $"{where}.{field}");
         var problem = AddressProblem(address, Options.MaxAddressLength);
         return problem is null ? address : throw new VmRejectedException($"'{where}.{field}' {problem}");
     }

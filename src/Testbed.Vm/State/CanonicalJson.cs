@@ -72,7 +72,7 @@ internal static class CanonicalJsonWriter
                 Write(output, "]"u8);
                 break;
             case JsonValueKind.String:
-                WriteString(output, element.GetString()!, what);
+                WriteString(output, VmObject.ReadString(element, what), what);
                 break;
             case JsonValueKind.Number:
                 WriteAscii(output, element.GetRawText());

@@ -64,6 +64,19 @@ public sealed class VmObject
     /// <summary>The canonical JSON as text.</summary>
     public override string ToString() => Encoding.UTF8.GetString(CanonicalJson);
 
+    /// <summary>Reads a JSON string, refusing escapes that decode to invalid UTF-16 (lone surrogates).</summary>
+    internal static string ReadString(JsonElement element, string what)
+    {
+        try
+        {
+            return element.GetString()!;
+        }
+        catch (InvalidOperationException)
+        {
+            throw new VmRejectedException($"'{what}' contains a lone surrogate (not valid Unicode text)");
+        }
+    }
+
     internal static string Describe(JsonValueKind kind) => kind switch
     {
         JsonValueKind.Object => "an object",
