@@ -118,11 +118,11 @@ public sealed class OiscMachine
             }
         }
 
-        return ApplyBlock(height, decoded);
+        return ApplyDecodedBlock(height, decoded);
     }
 
     /// <summary>Applies a block of already decoded transactions (the hot path: no parsing, no allocation per action).</summary>
-    public BlockEffects ApplyBlock(long height, IReadOnlyList<DecodedTransaction> transactions)
+    public BlockEffects ApplyDecodedBlock(long height, IReadOnlyList<DecodedTransaction> transactions)
     {
         ArgumentNullException.ThrowIfNull(transactions);
         using var activity = StartReplay(height);
