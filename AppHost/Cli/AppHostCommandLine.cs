@@ -1,0 +1,64 @@
+using System.CommandLine;
+using Testbed.AppHost.AppModel;
+
+namespace Testbed.AppHost.Cli;
+
+/// <summary>The AppHost's command line: run the testbed (default), or <c>bench startup</c>.</summary>
+public static class AppHostCommandLine
+{
+    /// <summary>Parses <paramref name="args"/> and runs; <paramref name="defineModel"/> adds the resources. Exit codes: 0, 1 failed, 2 bad arguments.</summary>
+    public static async Task<int> RunAsync(string[] args, Action<DistributedApplicationBuilder> defineModel)
+    {
+        var peers = new Option<int?>("--peers") { Description = "Number of peer replicas (peer-1..peer-N); default from appsettings.json" };
+        var noBuild = new Option<bool>("--no-build") { Description = "Start the services' dlls as built, without running msbuild first" };
+        var controlPort = new Option<int?>("--control-port") { Description = "Port of the control API on 127.0.0.1 (0: a free port); default 18887" };
+        var otlp = new Option<string?>("--otlp-endpoint") { Description = "OTLP endpoint handed to every service (OTEL_EXPORTER_OTLP_ENDPOINT); default none" };
+        var echo = new Option<bool>("--console") { Description = "Echo every service's console output, prefixed with its resource name" };
+
+        var root = new RootCommand("Testbed AppHost: builds and starts the tracker, peers and chaos controller as processes, with a control API");
+        foreach (var option in new Option[] { peers, noBuild, controlPort, otlp, echo })
+        {
+            root.Options.Add(option);
+        }
+
+        AppHostOptions Options(ParseResult parse)
+        {
+            var options = OptionsLoader.Load();
+            options.Peers = parse.GetValue(peers) ?? options.Peers;
+            options.Build = options.Build && !parse.GetValue(noBuild);
+            options.ControlApiPort = parse.GetValue(controlPort) ?? options.ControlApiPort;
+            options.OtlpEndpoint = parse.GetValue(otlp) ?? options.OtlpEndpoint;
+            options.EchoConsole = options.EchoConsole || parse.GetValue(echo);
+            options.Validate();
+            return options;
+        }
+
+        root.SetAction(async (parse, _) => await RunCommand.RunAsync(Options(parse), defineModel));
+
+        var bench = new Command("bench", "Measure the AppHost and compare with its targets in the same run");
+        bench.Subcommands.Add(BenchStartupCommand.Create(peers, noBuild, Options, defineModel));
+        root.Subcommands.Add(bench);
+
+        var parse = root.Parse(args);
+        if (parse.Errors.Count > 0)
+        {
+            foreach (var error in parse.Errors)
+            {
+                await Console.Error.WriteLineAsync($"error: {error.Message}");
+            }
+
+            return 2;
+        }
+
+        try
+        {
+            // No termination timeout: the AppHost handles SIGINT and SIGTERM itself and stops its resources in order.
+            return await parse.InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null });
+        }
+        catch (ArgumentException e)
+        {
+            await Console.Error.WriteLineAsync($"error: {e.Message}");
+            return 2;
+        }
+    }
+}

@@ -1,0 +1,84 @@
+using System.Diagnostics;
+using Spectre.Console;
+using Testbed.AppHost.AppModel;
+using Testbed.AppHost.Orchestration;
+
+namespace Testbed.AppHost.Cli;
+
+/// <summary>The default command: build, start in order, print the resources, run until a signal, stop in order.</summary>
+internal static class RunCommand
+{
+    public static async Task<int> RunAsync(AppHostOptions options, Action<DistributedApplicationBuilder> defineModel)
+    {
+        using var signals = new ShutdownSignals();
+        var builder = DistributedApplicationBuilder.Create(options);
+        defineModel(builder);
+        await using var app = builder.Build();
+        if (options.EchoConsole)
+        {
+            foreach (var instance in app.Instances)
+            {
+                var name = instance.Name;
+                instance.Console.LineAppended += line => Console.WriteLine($"{name,-10} | {line.Text}");
+            }
+        }
+
+        var clock = Stopwatch.StartNew();
+        try
+        {
+            AnsiConsole.MarkupLine(options.Build
+                ? "[grey]Building the services, then starting them in dependency order...[/]"
+                : "[grey]Starting the services in dependency order...[/]");
+            await app.StartAsync(signals.Token);
+        }
+        catch (OperationCanceledException) when (signals.Token.IsCancellationRequested)
+        {
+            AnsiConsole.MarkupLine("[yellow]Interrupted during start-up; stopping.[/]");
+        }
+        catch (ProjectBuildException e)
+        {
+            AnsiConsole.MarkupLine("[red]Build failed.[/]");
+            Console.Error.WriteLine(e.Message);
+            return 1;
+        }
+
+        if (!signals.Token.IsCancellationRequested)
+        {
+            Report(app, clock.Elapsed);
+            app.ResourceChanged += snapshot => AnsiConsole.MarkupLine(
+                $"[grey]{DateTime.Now:HH:mm:ss}[/] {Markup.Escape(snapshot.Name)}: [{ResourceTable.Colour(snapshot.State)}]{snapshot.State}[/]" +
+                $"{(snapshot.Paused ? " (paused)" : "")}{(snapshot.Message is null ? "" : " - " + Markup.Escape(snapshot.Message))}");
+            try
+            {
+                await Task.Delay(Timeout.Infinite, signals.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                // A signal: fall through to the ordered stop.
+            }
+        }
+
+        AnsiConsole.MarkupLine($"[grey]{signals.Received?.ToString() ?? "Shutdown"}: stopping resources in order...[/]");
+        var stopping = Stopwatch.StartNew();
+        await app.StopAsync();
+        AnsiConsole.MarkupLine($"[grey]Stopped in {stopping.Elapsed.TotalSeconds:0.00} s.[/]");
+        return 0;
+    }
+
+    private static void Report(DistributedApplication app, TimeSpan elapsed)
+    {
+        var resources = app.Snapshot();
+        AnsiConsole.Write(ResourceTable.Render(resources));
+        AnsiConsole.MarkupLine($"Started in {elapsed.TotalSeconds:0.00} s. Control API: [link]{app.ControlApiUrl}api/resources[/]");
+        AnsiConsole.MarkupLine(
+            $"Dashboard: not part of this build yet (issue 10); its ports are reserved: UI {app.Options.Dashboard.UiPort}, " +
+            $"OTLP/gRPC {app.Options.Dashboard.OtlpGrpcPort}, OTLP/HTTP {app.Options.Dashboard.OtlpHttpPort}.");
+        foreach (var failed in resources.Where(resource => resource.State is ResourceState.FailedToStart or ResourceState.Exited))
+        {
+            AnsiConsole.MarkupLine($"[red]{Markup.Escape(failed.Name)} {failed.State}[/]: {Markup.Escape(failed.Message ?? "")}");
+            AnsiConsole.WriteLine(app.GetInstance(failed.Name).Console.TailText(15));
+        }
+
+        AnsiConsole.MarkupLine("[grey]Ctrl+C stops everything.[/]");
+    }
+}
