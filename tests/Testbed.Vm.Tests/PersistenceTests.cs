@@ -1,0 +1,97 @@
+namespace Testbed.Vm.Tests;
+
+public class PersistenceTests
+{
+    private static OiscMachine Populated(VmMode mode)
+    {
+        var vm = new OiscMachine(mode);
+        var sender = mode == VmMode.Native ? "ab01" : "";
+        var height = 1L;
+        foreach (var contract in SeedContracts.All)
+        {
+            vm.ApplyBlock(height++, [new VmTransaction(sender, contract)]);
+        }
+
+        vm.ApplyBlock(height, [new VmTransaction(sender, Subleq.Contract(Subleq.Multiply(4, 5)))]);
+        return vm;
+    }
+
+    [Theory]
+    [InlineData(VmMode.Native)]
+    [InlineData(VmMode.Seed)]
+    public void Save_and_load_keep_the_state_and_root(VmMode mode)
+    {
+        var vm = Populated(mode);
+        var loaded = OiscMachine.LoadState(vm.SaveState(), mode);
+        Assert.Equal(vm.StateRoot, loaded.StateRoot);
+        Assert.Equal(vm.ExportStateJson(), loaded.ExportStateJson());
+        Assert.Equal(20, loaded.State.MemoryWords[Subleq.Result]);
+    }
+
+    [Fact]
+    public void Corrupt_state_and_effects_fail_with_a_clear_error()
+    {
+        var vm = Populated(VmMode.Seed);
+        var state = vm.SaveState();
+        var truncated = Assert.Throws<InvalidDataException>(() => OiscMachine.LoadState(state.AsSpan(0, state.Length - 3), VmMode.Seed));
+        Assert.Contains("truncated", truncated.Message, StringComparison.Ordinal);
+        Assert.Throws<InvalidDataException>(() => OiscMachine.LoadState("garbage"u8, VmMode.Seed));
+        var wrongSize = Assert.Throws<InvalidDataException>(() => OiscMachine.LoadState(state, VmMode.Seed, new VmOptions { MemoryWords = 64 }));
+        Assert.Contains("configured for 64", wrongSize.Message, StringComparison.Ordinal);
+
+        var effects = vm.ApplyBlock(9, [new VmTransaction("", SeedContracts.VoteProposal)]).Serialize();
+        Assert.Throws<InvalidDataException>(() => BlockEffects.Deserialize(effects.AsSpan(0, effects.Length / 2)));
+        var huge = (byte[])effects.Clone();
+        huge[^4] = 0xFF; // the last field is the prior owner's length (0): make it 4 GB
+        var bounded = Assert.Throws<InvalidDataException>(() => BlockEffects.Deserialize(huge));
+        Assert.Contains("exceeds the limit", bounded.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Effects_round_trip_and_revert_refuses_the_wrong_block()
+    {
+        var vm = Populated(VmMode.Native);
+        var first = vm.ApplyBlock(10, [new VmTransaction("cd02", SeedContracts.VoteProposal)]);
+        var copy = BlockEffects.Deserialize(first.Serialize());
+        Assert.Equal(first.Height, copy.Height);
+        Assert.Equal(first.RootBefore, copy.RootBefore);
+        Assert.Equal(first.RootAfter, copy.RootAfter);
+        Assert.Equal(first.Serialize(), copy.Serialize());
+
+        var second = vm.ApplyBlock(11, [new VmTransaction("ef03", SeedContracts.VoteProposal)]);
+        var error = Assert.Throws<InvalidOperationException>(() => vm.Revert(first));
+        Assert.Contains("revert blocks newest first", error.Message, StringComparison.Ordinal);
+        vm.Revert(second);
+        vm.Revert(copy);
+        Assert.Equal(first.RootBefore, vm.StateRoot);
+    }
+
+    [Fact]
+    public void State_root_parses_and_prints_lowercase_hex()
+    {
+        var root = new OiscMachine(VmMode.Seed).StateRoot;
+        var text = root.ToString();
+        Assert.Matches("^[0-9a-f]{64}$", text);
+        Assert.Equal(root, StateRoot.Parse(text.ToUpperInvariant()));
+        Assert.Equal(root.ToArray(), StateRoot.Parse(text).ToArray());
+        Assert.Throws<FormatException>(() => StateRoot.Parse("xyz"));
+        Assert.False(StateRoot.TryParse(new string('g', 64), out _));
+    }
+
+    [Fact]
+    public void The_root_of_the_empty_state_is_fixed_so_every_peer_and_version_agrees()
+    {
+        // Pinned: a change here changes every chain's state roots, so it must be deliberate (bump the domain string).
+        var empty = new OiscMachine(VmMode.Seed).StateRoot;
+        Assert.Equal(empty, new OiscMachine(VmMode.Native).StateRoot);
+        var seedFinal = new OiscMachine(VmMode.Seed);
+        var height = 1L;
+        foreach (var contract in SeedContracts.All)
+        {
+            seedFinal.ApplyBlock(height++, [new VmTransaction("", contract)]);
+        }
+
+        Assert.Equal(ExpectedRoots.Empty, empty.ToString());
+        Assert.Equal(ExpectedRoots.SeedFinal, seedFinal.StateRoot.ToString());
+    }
+}
