@@ -1,0 +1,22 @@
+namespace Testbed.Torrent.Messages;
+
+/// <summary>Peer wire message identifiers: BEP 3 core messages, BEP 6 fast extension and BEP 10 extended.</summary>
+public enum MessageId : byte
+{
+    Choke = 0,
+    Unchoke = 1,
+    Interested = 2,
+    NotInterested = 3,
+    Have = 4,
+    Bitfield = 5,
+    Request = 6,
+    Piece = 7,
+    Cancel = 8,
+    Port = 9,
+    SuggestPiece = 13,
+    HaveAll = 14,
+    HaveNone = 15,
+    RejectRequest = 16,
+    AllowedFast = 17,
+    Extended = 20,
+}

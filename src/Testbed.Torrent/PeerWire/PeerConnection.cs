@@ -1,0 +1,284 @@
+using System.IO.Pipelines;
+using System.Net;
+using System.Net.Sockets;
+using System.Threading.Channels;
+using Testbed.Torrent.Messages;
+
+namespace Testbed.Torrent.PeerWire;
+
+/// <summary>Reads one block of a verified piece into the destination; false when it cannot be served.</summary>
+public delegate bool BlockSource(BlockRequest block, Span<byte> destination);
+
+/// <summary>
+/// One peer connection after the handshake: the socket's pipes, an outgoing queue drained by a single writer
+/// (so any thread may send), the queue of blocks the peer asked us for, and the protocol state both sides keep.
+/// The mutable protocol state is owned by the session and touched only under the session's lock.
+/// </summary>
+public sealed class PeerConnection : IAsyncDisposable
+{
+    private readonly Socket socket;
+    private readonly NetworkStream stream;
+    private readonly Channel<object> outbox = Channel.CreateUnbounded<object>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly HashSet<BlockRequest> queuedUploads = [];
+    private readonly Lock uploadGate = new();
+    private readonly CancellationTokenSource closed = new();
+    private int disposed;
+
+    /// <summary>Wraps a connected socket whose handshake has been exchanged.</summary>
+    public PeerConnection(Socket socket, Handshake remote, bool weSupportFast = true)
+    {
+        this.socket = socket;
+        socket.NoDelay = true;
+        stream = new NetworkStream(socket, ownsSocket: true);
+        Reader = PipeReader.Create(stream, new StreamPipeReaderOptions(bufferSize: 256 * 1024, minimumReadSize: 64 * 1024));
+        Writer = PipeWriter.Create(stream, new StreamPipeWriterOptions(minimumBufferSize: 64 * 1024));
+        Remote = remote;
+        RemoteEndPoint = (IPEndPoint)socket.RemoteEndPoint!;
+        FastEnabled = weSupportFast && remote.SupportsFast;
+        var now = Environment.TickCount64;
+        LastReceived = now;
+        LastSent = now;
+        LastBlockReceived = now;
+    }
+
+    /// <summary>The remote handshake (peer id, reserved bits).</summary>
+    public Handshake Remote { get; }
+
+    /// <summary>The remote address.</summary>
+    public IPEndPoint RemoteEndPoint { get; }
+
+    /// <summary>Where the peer accepts connections (its address plus the BEP 10 `p` port, or the outgoing endpoint).</summary>
+    public IPEndPoint? ListenEndPoint { get; set; }
+
+    /// <summary>Both sides set the BEP 6 bit.</summary>
+    public bool FastEnabled { get; }
+
+    /// <summary>Both sides set the BEP 10 bit.</summary>
+    public bool ExtensionsEnabled => Remote.SupportsExtensions;
+
+    /// <summary>Reads incoming bytes.</summary>
+    public PipeReader Reader { get; }
+
+    /// <summary>Writes outgoing bytes; used only by the writer loop.</summary>
+    private PipeWriter Writer { get; }
+
+    /// <summary>Cancelled once the connection is closing.</summary>
+    public CancellationToken Closed => closed.Token;
+
+    /// <summary>We choke the peer (it may not download from us).</summary>
+    public bool AmChoking { get; set; } = true;
+
+    /// <summary>We want pieces the peer has.</summary>
+    public bool AmInterested { get; set; }
+
+    /// <summary>The peer chokes us.</summary>
+    public bool PeerChoking { get; set; } = true;
+
+    /// <summary>The peer wants pieces we have.</summary>
+    public bool PeerInterested { get; set; }
+
+    /// <summary>Pieces the peer has (null until its bitfield is known and the metadata too).</summary>
+    public Bitfield? PeerHas { get; set; }
+
+    /// <summary>A bitfield or have-all that arrived before we had the metadata (magnet), applied once we do.</summary>
+    public object? PendingAvailability { get; set; }
+
+    /// <summary>True once a bitfield, have all, have none or have was received (a bitfield after that is a violation).</summary>
+    public bool AvailabilityReceived { get; set; }
+
+    /// <summary>Blocks we requested and still wait for.</summary>
+    public HashSet<BlockRequest> Outstanding { get; } = [];
+
+    /// <summary>How many requests we keep in flight to this peer (adapted to its rate).</summary>
+    public int PipelineDepth { get; set; } = 32;
+
+    /// <summary>Pieces the peer lets us fetch while choked (BEP 6 allowed fast).</summary>
+    public HashSet<int> AllowedFastFromPeer { get; } = [];
+
+    /// <summary>Pieces we let the peer fetch while choked.</summary>
+    public HashSet<int> AllowedFastForPeer { get; } = [];
+
+    /// <summary>The peer's BEP 10 handshake values (message ids it assigned, its queue depth, metadata size).</summary>
+    public Extensions.ExtensionHandshake? RemoteExtensions { get; set; }
+
+    /// <summary>Blocks received from the peer that we did not ask for (bounded; too many drops the peer).</summary>
+    public int UnexpectedBlocks { get; set; }
+
+    /// <summary>Payload bytes received from the peer.</summary>
+    public long BytesDown { get; set; }
+
+    /// <summary>Payload bytes sent to the peer.</summary>
+    public long BytesUp => Interlocked.Read(ref bytesUp);
+
+    private long bytesUp;
+
+    /// <summary>Bytes down at the last rate sample.</summary>
+    public long BytesDownAtSample { get; set; }
+
+    /// <summary>Bytes up at the last rate sample.</summary>
+    public long BytesUpAtSample { get; set; }
+
+    /// <summary>Download rate measured at the last sample (bytes per second).</summary>
+    public double DownloadRate { get; set; }
+
+    /// <summary>Upload rate measured at the last sample (bytes per second).</summary>
+    public double UploadRate { get; set; }
+
+    /// <summary>Tick count of the last byte received.</summary>
+    public long LastReceived { get; set; }
+
+    /// <summary>Tick count of the last message sent.</summary>
+    public long LastSent { get; private set; }
+
+    /// <summary>Tick count of the last block received (or of the last time we had nothing outstanding).</summary>
+    public long LastBlockReceived { get; set; }
+
+    /// <summary>Tick count at which the next peer exchange message to this peer is due.</summary>
+    public long NextPex { get; set; } = long.MaxValue;
+
+    /// <summary>Peers already told to this peer by PEX, so each message carries only the changes.</summary>
+    public HashSet<IPEndPoint> PexSent { get; } = [];
+
+    /// <summary>Blocks the peer asked for and we have not sent yet.</summary>
+    public int QueuedUploadCount
+    {
+        get
+        {
+            lock (uploadGate)
+            {
+                return queuedUploads.Count;
+            }
+        }
+    }
+
+    /// <summary>Called for each payload byte count sent, for the session's counters.</summary>
+    public Action<int>? Uploaded { get; set; }
+
+    /// <summary>Queues a message; never blocks.</summary>
+    public void Send(PeerMessage message) => outbox.Writer.TryWrite(message);
+
+    /// <summary>Queues an upload of a block the peer requested; false if it is already queued.</summary>
+    public bool QueueUpload(BlockRequest block)
+    {
+        lock (uploadGate)
+        {
+            if (!queuedUploads.Add(block))
+            {
+                return false;
+            }
+        }
+
+        outbox.Writer.TryWrite(block);
+        return true;
+    }
+
+    /// <summary>Drops a queued upload (cancel, or we choked the peer); true if it was still queued.</summary>
+    public bool CancelUpload(BlockRequest block)
+    {
+        lock (uploadGate)
+        {
+            return queuedUploads.Remove(block);
+        }
+    }
+
+    /// <summary>Drops every queued upload and returns them (we choked the peer).</summary>
+    public List<BlockRequest> ClearUploads()
+    {
+        lock (uploadGate)
+        {
+            var all = queuedUploads.ToList();
+            queuedUploads.Clear();
+            return all;
+        }
+    }
+
+    /// <summary>Drains the outgoing queue into the socket until the connection closes; uploads read from <paramref name="source"/>.</summary>
+    public async Task RunWriterAsync(BlockSource source, CancellationToken cancellationToken)
+    {
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, closed.Token);
+        var token = linked.Token;
+        var reader = outbox.Reader;
+        while (await reader.WaitToReadAsync(token).ConfigureAwait(false))
+        {
+            while (reader.TryRead(out var item))
+            {
+                if (item is PeerMessage message)
+                {
+                    WireCodec.Write(Writer, message);
+                }
+                else if (item is BlockRequest block && TakeUpload(block))
+                {
+                    var span = Writer.GetSpan(13 + block.Length);
+                    if (!source(block, span.Slice(13, block.Length)))
+                    {
+                        continue;
+                    }
+
+                    WireCodec.WritePieceHeader(span, block.Piece, block.Begin, block.Length);
+                    Writer.Advance(13 + block.Length);
+                    Interlocked.Add(ref bytesUp, block.Length);
+                    Uploaded?.Invoke(block.Length);
+                }
+
+                if (Writer.UnflushedBytes >= 1024 * 1024)
+                {
+                    await Writer.FlushAsync(token).ConfigureAwait(false);
+                }
+            }
+
+            LastSent = Environment.TickCount64;
+            var flush = await Writer.FlushAsync(token).ConfigureAwait(false);
+            if (flush.IsCompleted)
+            {
+                return;
+            }
+        }
+    }
+
+    private bool TakeUpload(BlockRequest block)
+    {
+        lock (uploadGate)
+        {
+            return queuedUploads.Remove(block);
+        }
+    }
+
+    /// <summary>Starts closing: the writer stops and the socket shuts down.</summary>
+    public void Close()
+    {
+        outbox.Writer.TryComplete();
+        try
+        {
+            closed.Cancel();
+        }
+        catch (ObjectDisposedException)
+        {
+        }
+
+        try
+        {
+            socket.Shutdown(SocketShutdown.Both);
+        }
+        catch (SocketException)
+        {
+        }
+        catch (ObjectDisposedException)
+        {
+        }
+    }
+
+    /// <summary>Closes and releases the socket.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref disposed, 1) == 1)
+        {
+            return;
+        }
+
+        Close();
+        await Reader.CompleteAsync().ConfigureAwait(false);
+        await Writer.CompleteAsync().ConfigureAwait(false);
+        await stream.DisposeAsync().ConfigureAwait(false);
+        closed.Dispose();
+    }
+}

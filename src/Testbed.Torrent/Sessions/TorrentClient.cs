@@ -1,0 +1,229 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Sockets;
+using Testbed.Torrent.Messages;
+using Testbed.Torrent.Metainfo;
+using Testbed.Torrent.PeerWire;
+
+namespace Testbed.Torrent.Sessions;
+
+/// <summary>
+/// A BitTorrent client: one listening socket and one peer id shared by many torrent sessions (a testbed peer
+/// moves one small torrent per block). Incoming handshakes are routed to the session of their info hash.
+/// </summary>
+public sealed class TorrentClient : IAsyncDisposable
+{
+    private readonly ConcurrentDictionary<InfoHash, TorrentSession> sessions = new();
+    private readonly CancellationTokenSource stopping = new();
+    private readonly SemaphoreSlim pendingHandshakes;
+    private Socket? listener;
+    private Task? acceptLoop;
+
+    /// <summary>Creates a client; call <see cref="Start"/> to listen.</summary>
+    public TorrentClient(TorrentClientOptions? options = null)
+    {
+        Options = options ?? new TorrentClientOptions();
+        PeerId = Options.PeerId ?? Handshake.NewPeerId();
+        if (PeerId.Length != 20)
+        {
+            throw new ArgumentException("a peer id is 20 bytes", nameof(options));
+        }
+
+        pendingHandshakes = new SemaphoreSlim(Options.MaxPendingHandshakes);
+    }
+
+    /// <summary>The client's settings.</summary>
+    public TorrentClientOptions Options { get; }
+
+    /// <summary>Our peer id.</summary>
+    public byte[] PeerId { get; }
+
+    /// <summary>The bound listening endpoint, once started.</summary>
+    public IPEndPoint? LocalEndPoint { get; private set; }
+
+    /// <summary>The sessions currently added.</summary>
+    public IReadOnlyCollection<TorrentSession> Sessions => [.. sessions.Values];
+
+    /// <summary>Binds the listening socket (if any) and starts accepting peers.</summary>
+    public void Start()
+    {
+        if (Options.ListenEndPoint is null || listener is not null)
+        {
+            return;
+        }
+
+        var socket = new Socket(Options.ListenEndPoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+        socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
+        Tune(socket);
+        socket.Bind(Options.ListenEndPoint);
+        socket.Listen(128);
+        listener = socket;
+        LocalEndPoint = (IPEndPoint)socket.LocalEndPoint!;
+        acceptLoop = Task.Run(() => AcceptLoopAsync(socket, stopping.Token));
+    }
+
+    /// <summary>Adds a torrent whose metadata we have (to seed it, download it, or both).</summary>
+    public TorrentSession Add(TorrentInfo info, string directory, TorrentSessionOptions? options = null, IReadOnlyList<IReadOnlyList<string>>? trackerTiers = null)
+    {
+        var session = new TorrentSession(this, info.InfoHash, info, directory, options ?? new TorrentSessionOptions(), trackerTiers ?? []);
+        Register(session);
+        return session;
+    }
+
+    /// <summary>Adds a torrent known only by its info hash (a magnet link): the metadata comes from peers (BEP 9).</summary>
+    public TorrentSession AddMagnet(InfoHash infoHash, string directory, TorrentSessionOptions? options = null, IReadOnlyList<IReadOnlyList<string>>? trackerTiers = null)
+    {
+        var session = new TorrentSession(this, infoHash, null, directory, options ?? new TorrentSessionOptions(), trackerTiers ?? []);
+        Register(session);
+        return session;
+    }
+
+    private void Register(TorrentSession session)
+    {
+        if (!sessions.TryAdd(session.InfoHash, session))
+        {
+            throw new InvalidOperationException($"torrent {session.InfoHash} is already added");
+        }
+    }
+
+    internal void Unregister(TorrentSession session) => sessions.TryRemove(new KeyValuePair<InfoHash, TorrentSession>(session.InfoHash, session));
+
+    private void Tune(Socket socket)
+    {
+        if (Options.SocketBufferSize is { } size)
+        {
+            socket.SendBufferSize = size;
+            socket.ReceiveBufferSize = size;
+        }
+    }
+
+    /// <summary>Dials a peer and exchanges handshakes; the connection is returned ready for messages.</summary>
+    internal async Task<PeerConnection> ConnectAsync(IPEndPoint endPoint, InfoHash infoHash, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, stopping.Token);
+        cts.CancelAfter(timeout);
+        var socket = new Socket(endPoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+        try
+        {
+            Tune(socket);
+            socket.NoDelay = true;
+            await socket.ConnectAsync(endPoint, cts.Token).ConfigureAwait(false);
+            await socket.SendAsync(Handshake.Create(infoHash.ToArray(), PeerId).ToBytes(), SocketFlags.None, cts.Token).ConfigureAwait(false);
+            var remote = Handshake.Parse(await ReceiveExactlyAsync(socket, Handshake.Length, cts.Token).ConfigureAwait(false));
+            if (new InfoHash(remote.InfoHash) != infoHash)
+            {
+                throw new PeerProtocolException($"peer {endPoint} answered for another torrent");
+            }
+
+            return new PeerConnection(socket, remote);
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+    }
+
+    private async Task AcceptLoopAsync(Socket socket, CancellationToken cancellationToken)
+    {
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            Socket accepted;
+            try
+            {
+                accepted = await socket.AcceptAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+            catch (ObjectDisposedException)
+            {
+                return;
+            }
+            catch (SocketException)
+            {
+                continue;
+            }
+
+            if (!pendingHandshakes.Wait(0))
+            {
+                accepted.Dispose();
+                continue;
+            }
+
+            _ = Task.Run(async () =>
+            {
+                try
+                {
+                    await AcceptPeerAsync(accepted, cancellationToken).ConfigureAwait(false);
+                }
+                finally
+                {
+                    pendingHandshakes.Release();
+                }
+            }, CancellationToken.None);
+        }
+    }
+
+    private async Task AcceptPeerAsync(Socket socket, CancellationToken cancellationToken)
+    {
+        try
+        {
+            using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            cts.CancelAfter(Options.HandshakeTimeout);
+            Tune(socket);
+            var bytes = await ReceiveExactlyAsync(socket, Handshake.Length, cts.Token).ConfigureAwait(false);
+            var remote = Handshake.Parse(bytes);
+            if (!sessions.TryGetValue(new InfoHash(remote.InfoHash), out var session) || !session.AcceptsPeers)
+            {
+                socket.Dispose();
+                return;
+            }
+
+            await socket.SendAsync(Handshake.Create(remote.InfoHash, PeerId).ToBytes(), SocketFlags.None, cts.Token).ConfigureAwait(false);
+            session.Attach(new PeerConnection(socket, remote), dialed: null);
+        }
+        catch (Exception e) when (e is OperationCanceledException or SocketException or PeerProtocolException or ObjectDisposedException or IOException)
+        {
+            socket.Dispose();
+        }
+    }
+
+    private static async Task<byte[]> ReceiveExactlyAsync(Socket socket, int count, CancellationToken cancellationToken)
+    {
+        var buffer = new byte[count];
+        var read = 0;
+        while (read < count)
+        {
+            var n = await socket.ReceiveAsync(buffer.AsMemory(read), SocketFlags.None, cancellationToken).ConfigureAwait(false);
+            if (n == 0)
+            {
+                throw new PeerProtocolException($"connection closed after {read} of {count} handshake bytes");
+            }
+
+            read += n;
+        }
+
+        return buffer;
+    }
+
+    /// <summary>Stops every session and the listener.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        await stopping.CancelAsync().ConfigureAwait(false);
+        listener?.Dispose();
+        if (acceptLoop is not null)
+        {
+            await acceptLoop.ConfigureAwait(false);
+        }
+
+        foreach (var session in sessions.Values)
+        {
+            await session.DisposeAsync().ConfigureAwait(false);
+        }
+
+        stopping.Dispose();
+        pendingHandshakes.Dispose();
+    }
+}

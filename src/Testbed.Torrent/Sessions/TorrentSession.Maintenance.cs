@@ -1,0 +1,226 @@
+using System.Net;
+using Testbed.Torrent.Extensions;
+using Testbed.Torrent.Messages;
+using Testbed.Torrent.PeerWire;
+
+namespace Testbed.Torrent.Sessions;
+
+/// <summary>The once-a-second duties: keep-alives, timeouts, rates and pipeline depth, the choker, peer exchange, dialling.</summary>
+public sealed partial class TorrentSession
+{
+    /// <summary>Most endpoints remembered for dialling (tracker, PEX, added by hand).</summary>
+    private const int MaxCandidates = 1000;
+
+    /// <summary>An endpoint that failed is not dialled again for this long.</summary>
+    private const long RedialDelayMs = 30_000;
+
+    private async Task MaintainAsync(CancellationToken cancellationToken)
+    {
+        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(1));
+        var last = Environment.TickCount64;
+        try
+        {
+            while (await timer.WaitForNextTickAsync(cancellationToken).ConfigureAwait(false))
+            {
+                var now = Environment.TickCount64;
+                var seconds = Math.Max(0.001, (now - last) / 1000.0);
+                last = now;
+                lock (gate)
+                {
+                    TickLocked(now, seconds);
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    private void TickLocked(long now, double seconds)
+    {
+        foreach (var conn in peers.ToList())
+        {
+            if (now - conn.LastReceived > (long)Options.PeerTimeout.TotalMilliseconds)
+            {
+                LastDisconnectReason = $"peer {conn.RemoteEndPoint} timed out";
+                conn.Close();
+                continue;
+            }
+
+            if (conn.Outstanding.Count > 0 && now - conn.LastBlockReceived > (long)Options.RequestTimeout.TotalMilliseconds)
+            {
+                LastDisconnectReason = $"peer {conn.RemoteEndPoint} left {conn.Outstanding.Count} requests unanswered";
+                ReleaseOutstandingLocked(conn);
+                conn.Close();
+                continue;
+            }
+
+            if (now - conn.LastSent > (long)Options.KeepAliveInterval.TotalMilliseconds)
+            {
+                conn.Send(KeepAliveMessage.Instance);
+            }
+
+            conn.DownloadRate = (conn.BytesDown - conn.BytesDownAtSample) / seconds;
+            conn.UploadRate = (conn.BytesUp - conn.BytesUpAtSample) / seconds;
+            conn.BytesDownAtSample = conn.BytesDown;
+            conn.BytesUpAtSample = conn.BytesUp;
+
+            // Adaptive pipelining: keep about PipelineSeconds of the peer's rate in flight, within bounds and its reqq.
+            var depth = (int)(conn.DownloadRate * Options.PipelineSeconds / BlockRequest.StandardLength);
+            var cap = Math.Min(Options.MaxPipelineDepth, conn.RemoteExtensions?.RequestQueue ?? Options.MaxPipelineDepth);
+            conn.PipelineDepth = Math.Clamp(Math.Max(depth, Options.InitialPipelineDepth), 1, cap);
+
+            FillRequestsLocked(conn);
+            RequestMetadataLocked(conn);
+            if (now >= conn.NextPex)
+            {
+                SendPexLocked(conn);
+                conn.NextPex = now + (long)Options.PexInterval.TotalMilliseconds;
+            }
+        }
+
+        if (now >= nextChoke)
+        {
+            nextChoke = now + (long)Options.ChokeInterval.TotalMilliseconds;
+            RunChokerLocked();
+        }
+
+        ConnectCandidatesLocked();
+    }
+
+    /// <summary>
+    /// The choker: unchoke the <see cref="TorrentSessionOptions.UploadSlots"/> interested peers that give us the most
+    /// (while downloading) or take the most (while seeding), plus one optimistic unchoke rotated every third round.
+    /// </summary>
+    private void RunChokerLocked()
+    {
+        var seeding = picker?.Have.IsComplete ?? false;
+        var interested = peers.Where(p => p.PeerInterested).ToList();
+        var ranked = interested
+            .OrderByDescending(p => seeding ? p.UploadRate : p.DownloadRate)
+            .ThenBy(_ => Random.Shared.Next())
+            .ToList();
+        var regular = ranked.Take(Options.UploadSlots).ToHashSet();
+        var rest = ranked.Skip(Options.UploadSlots).ToList();
+        if (chokeRound++ % 3 == 0 || optimistic is null || !peers.Contains(optimistic) || regular.Contains(optimistic))
+        {
+            optimistic = rest.Count > 0 ? rest[Random.Shared.Next(rest.Count)] : null;
+        }
+
+        foreach (var conn in peers)
+        {
+            var unchoke = regular.Contains(conn) || conn == optimistic;
+            if (unchoke && conn.AmChoking)
+            {
+                UnchokeLocked(conn);
+            }
+            else if (!unchoke && !conn.AmChoking)
+            {
+                ChokeLocked(conn);
+            }
+        }
+    }
+
+    private void SendPexLocked(PeerConnection conn)
+    {
+        if (conn.RemoteExtensions?.IdOf("ut_pex") is not { } id)
+        {
+            return;
+        }
+
+        var current = peers
+            .Where(p => p != conn && p.ListenEndPoint is not null)
+            .Select(p => p.ListenEndPoint!)
+            .ToHashSet();
+        var added = current.Where(e => !conn.PexSent.Contains(e)).Take(PeerExchangeMessage.MaxPeers).ToList();
+        var dropped = conn.PexSent.Where(e => !current.Contains(e)).Take(PeerExchangeMessage.MaxPeers).ToList();
+        if (added.Count == 0 && dropped.Count == 0)
+        {
+            return;
+        }
+
+        conn.Send(new ExtendedMessage(id, new PeerExchangeMessage(added, dropped).Encode()));
+        conn.PexSent.UnionWith(added);
+        conn.PexSent.ExceptWith(dropped);
+    }
+
+    private void AddCandidateLocked(IPEndPoint endPoint, bool force)
+    {
+        if (endPoint.Port == 0 || IsSelf(endPoint))
+        {
+            return;
+        }
+
+        if (force)
+        {
+            lastAttempt.Remove(endPoint);
+        }
+
+        if (candidates.Count < MaxCandidates || force)
+        {
+            candidates.Add(endPoint);
+        }
+    }
+
+    private bool IsSelf(IPEndPoint endPoint)
+    {
+        var local = client.LocalEndPoint;
+        if (local is null || local.Port != endPoint.Port)
+        {
+            return false;
+        }
+
+        var address = Normalize(endPoint.Address);
+        return address.Equals(Normalize(local.Address)) || (IPAddress.IsLoopback(address) && (local.Address.Equals(IPAddress.Any) || IPAddress.IsLoopback(local.Address)));
+    }
+
+    private bool IsConnectedLocked(IPEndPoint endPoint) =>
+        peers.Any(p => endPoint.Equals(p.ListenEndPoint) || endPoint.Equals(p.RemoteEndPoint));
+
+    private void ConnectCandidatesLocked()
+    {
+        if (disposed == 1 || started == 0 || picker?.Have.IsComplete == true)
+        {
+            // A seed waits for leechers to come to it.
+            return;
+        }
+
+        var now = Environment.TickCount64;
+        foreach (var endPoint in candidates.ToList())
+        {
+            if (peers.Count + connecting.Count >= Options.MaxPeers)
+            {
+                return;
+            }
+
+            if (connecting.Contains(endPoint) || banned.Contains(Normalize(endPoint.Address)) || IsConnectedLocked(endPoint)
+                || (lastAttempt.TryGetValue(endPoint, out var at) && now - at < RedialDelayMs))
+            {
+                continue;
+            }
+
+            lastAttempt[endPoint] = now;
+            connecting.Add(endPoint);
+            _ = DialAsync(endPoint);
+        }
+    }
+
+    private async Task DialAsync(IPEndPoint endPoint)
+    {
+        try
+        {
+            var conn = await client.ConnectAsync(endPoint, InfoHash, Options.ConnectTimeout, stopping.Token).ConfigureAwait(false);
+            Attach(conn, endPoint);
+        }
+        catch (Exception e) when (e is OperationCanceledException or System.Net.Sockets.SocketException or PeerProtocolException or IOException or ObjectDisposedException)
+        {
+        }
+        finally
+        {
+            lock (gate)
+            {
+                connecting.Remove(endPoint);
+            }
+        }
+    }
+}

@@ -1,0 +1,516 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Text;
+using Testbed.Torrent.Extensions;
+using Testbed.Torrent.Messages;
+using Testbed.Torrent.Metainfo;
+using Testbed.Torrent.PeerWire;
+using Testbed.Torrent.PiecePicking;
+using Testbed.Torrent.Storage;
+
+namespace Testbed.Torrent.Sessions;
+
+/// <summary>
+/// One torrent in a <see cref="TorrentClient"/>: downloads what is missing (checking what is on disk first),
+/// seeds what it has, and keeps seeding until stopped. Add known peers with <see cref="AddPeer"/>, await
+/// <see cref="Completion"/>, dispose to stop. All protocol state is guarded by one lock.
+/// </summary>
+public sealed partial class TorrentSession : IAsyncDisposable
+{
+    private readonly TorrentClient client;
+    private readonly Lock gate = new();
+    private readonly List<PeerConnection> peers = [];
+    private readonly List<Task> peerTasks = [];
+    private readonly HashSet<IPEndPoint> candidates = [];
+    private readonly HashSet<IPEndPoint> connecting = [];
+    private readonly Dictionary<IPEndPoint, long> lastAttempt = [];
+    private readonly HashSet<IPAddress> banned = [];
+    private readonly Dictionary<IPAddress, int> hashFailures = [];
+    private readonly List<BlockRequest> scratch = [];
+    private readonly List<object> cancelScratch = [];
+    private readonly TaskCompletionSource completed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource metadataReady = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly CancellationTokenSource stopping = new();
+    private readonly IReadOnlyList<IReadOnlyList<string>> trackerTiers;
+    private readonly MetadataAssembler? metadata;
+    private PieceStorage? storage;
+    private PiecePicker? picker;
+    private WireLimits limits;
+    private Activity? downloadActivity;
+    private Task? maintenance;
+    private Task? trackerLoop;
+    private PeerConnection? optimistic;
+    private int chokeRound;
+    private long nextChoke;
+    private long bytesDown;
+    private long bytesUp;
+    private int started;
+    private int disposed;
+
+    internal TorrentSession(TorrentClient client, InfoHash infoHash, TorrentInfo? info, string directory, TorrentSessionOptions options, IReadOnlyList<IReadOnlyList<string>> trackerTiers)
+    {
+        this.client = client;
+        InfoHash = infoHash;
+        Info = info;
+        Directory = Path.GetFullPath(directory);
+        Options = options;
+        this.trackerTiers = trackerTiers;
+        limits = new WireLimits(info?.PieceCount);
+        if (info is null)
+        {
+            metadata = new MetadataAssembler(infoHash);
+        }
+    }
+
+    /// <summary>The torrent's info hash.</summary>
+    public InfoHash InfoHash { get; }
+
+    /// <summary>The info dictionary (null until fetched from peers, for a magnet).</summary>
+    public TorrentInfo? Info { get; private set; }
+
+    /// <summary>The download directory.</summary>
+    public string Directory { get; }
+
+    /// <summary>The session's tunables.</summary>
+    public TorrentSessionOptions Options { get; }
+
+    /// <summary>Completes once every piece is verified on disk (at once when everything was there already).</summary>
+    public Task Completion => completed.Task;
+
+    /// <summary>Completes once the metadata is known (at once unless this is a magnet).</summary>
+    public Task MetadataReady => metadataReady.Task;
+
+    /// <summary>True once every piece is verified.</summary>
+    public bool IsComplete => completed.Task.IsCompletedSuccessfully;
+
+    internal bool AcceptsPeers => Volatile.Read(ref started) == 1 && Volatile.Read(ref disposed) == 0;
+
+    /// <summary>A snapshot of progress and peers.</summary>
+    public TorrentProgress Progress
+    {
+        get
+        {
+            lock (gate)
+            {
+                var have = picker?.Have;
+                return new TorrentProgress(
+                    have?.Count ?? 0,
+                    Info?.PieceCount ?? 0,
+                    Info?.TotalLength ?? 0,
+                    Interlocked.Read(ref bytesDown),
+                    Interlocked.Read(ref bytesUp),
+                    peers.Count,
+                    banned.Count);
+            }
+        }
+    }
+
+    /// <summary>Addresses banned for sending corrupt data or breaking the protocol.</summary>
+    public IReadOnlyCollection<IPAddress> BannedAddresses
+    {
+        get
+        {
+            lock (gate)
+            {
+                return [.. banned];
+            }
+        }
+    }
+
+    /// <summary>Remote endpoints of the connected peers.</summary>
+    public IReadOnlyList<IPEndPoint> ConnectedPeers
+    {
+        get
+        {
+            lock (gate)
+            {
+                return [.. peers.Select(p => p.ListenEndPoint ?? p.RemoteEndPoint)];
+            }
+        }
+    }
+
+    /// <summary>Checks the files on disk (resume), then starts accepting and dialling peers and announcing.</summary>
+    public async Task StartAsync(CancellationToken cancellationToken = default)
+    {
+        if (Interlocked.Exchange(ref started, 1) == 1)
+        {
+            return;
+        }
+
+        downloadActivity = TorrentTelemetry.ActivitySource.StartActivity("torrent.download", ActivityKind.Internal);
+        downloadActivity?.SetTag("testbed.peer", Options.PeerName ?? Encoding.ASCII.GetString(client.PeerId, 0, 8));
+        downloadActivity?.SetTag("torrent.infohash", InfoHash.ToHex());
+        if (Info is not null)
+        {
+            await SetUpStorageAsync(Info, cancellationToken).ConfigureAwait(false);
+        }
+
+        client.Start();
+        maintenance = Task.Run(() => MaintainAsync(stopping.Token), CancellationToken.None);
+        if (Options.UseTrackers && trackerTiers.Count > 0)
+        {
+            trackerLoop = Task.Run(() => AnnounceLoopAsync(stopping.Token), CancellationToken.None);
+        }
+    }
+
+    /// <summary>Waits until the download is complete and verified.</summary>
+    public Task WaitForCompletionAsync(CancellationToken cancellationToken = default) => completed.Task.WaitAsync(cancellationToken);
+
+    /// <summary>Adds a peer to dial (from the command line, an announce message, a tracker); dials at once if there is room.</summary>
+    public void AddPeer(IPEndPoint endPoint)
+    {
+        lock (gate)
+        {
+            AddCandidateLocked(endPoint, force: true);
+            ConnectCandidatesLocked();
+        }
+    }
+
+    private async Task SetUpStorageAsync(TorrentInfo info, CancellationToken cancellationToken)
+    {
+        var layout = TorrentLayout.FromInfo(info);
+        var store = new PieceStorage(layout, Directory);
+        // Resume: hash what is on disk, fetch only the rest. Off the caller's thread: this reads every file.
+        var have = await Task.Run(() => store.Check(cancellationToken), cancellationToken).ConfigureAwait(false);
+        if (!have.IsComplete)
+        {
+            store.EnsureFiles();
+        }
+
+        lock (gate)
+        {
+            Info = info;
+            Layout = layout;
+            storage = store;
+            picker = new PiecePicker(layout, have);
+            limits = new WireLimits(info.PieceCount);
+            downloadActivity?.SetTag("torrent.bytes", info.TotalLength);
+            downloadActivity?.SetTag("torrent.pieces", info.PieceCount);
+            metadataReady.TrySetResult();
+            foreach (var conn in peers)
+            {
+                ApplyPendingAvailabilityLocked(conn);
+                AnnounceAvailabilityAfterMetadataLocked(conn);
+            }
+
+            CheckCompleteLocked();
+        }
+    }
+
+    /// <summary>The piece/file layout, once the metadata is known.</summary>
+    public TorrentLayout? Layout { get; private set; }
+
+    private void CheckCompleteLocked()
+    {
+        if (picker is null || !picker.Have.IsComplete || completed.Task.IsCompleted)
+        {
+            return;
+        }
+
+        if (downloadActivity is not null)
+        {
+            downloadActivity.SetTag("torrent.peers", peers.Count);
+            downloadActivity.SetStatus(ActivityStatusCode.Ok);
+            downloadActivity.Dispose();
+            downloadActivity = null;
+        }
+
+        foreach (var conn in peers)
+        {
+            UpdateInterestLocked(conn);
+        }
+
+        completed.TrySetResult();
+        trackerEvent = "completed";
+    }
+
+    /// <summary>Takes a connection whose handshake is done (incoming, or dialled by us).</summary>
+    internal void Attach(PeerConnection conn, IPEndPoint? dialed)
+    {
+        lock (gate)
+        {
+            var address = Normalize(conn.RemoteEndPoint.Address);
+            var duplicate = peers.Any(p => p.Remote.PeerId.AsSpan().SequenceEqual(conn.Remote.PeerId));
+            var self = conn.Remote.PeerId.AsSpan().SequenceEqual(client.PeerId);
+            if (disposed == 1 || banned.Contains(address) || duplicate || self || peers.Count >= Options.MaxPeers)
+            {
+                _ = conn.DisposeAsync().AsTask();
+                return;
+            }
+
+            conn.ListenEndPoint = dialed;
+            conn.PipelineDepth = Options.InitialPipelineDepth;
+            conn.Uploaded = n =>
+            {
+                Interlocked.Add(ref bytesUp, n);
+                TransferMetrics.BytesUp.Add(n);
+            };
+            peers.Add(conn);
+            OnConnectedLocked(conn);
+            peerTasks.RemoveAll(t => t.IsCompleted);
+            peerTasks.Add(Task.Run(() => RunPeerAsync(conn), CancellationToken.None));
+        }
+    }
+
+    private static IPAddress Normalize(IPAddress address) => address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address;
+
+    private async Task RunPeerAsync(PeerConnection conn)
+    {
+        var writer = Task.Run(async () =>
+        {
+            try
+            {
+                await conn.RunWriterAsync(ReadBlock, stopping.Token).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is OperationCanceledException or IOException or ObjectDisposedException or InvalidOperationException or System.Net.Sockets.SocketException)
+            {
+            }
+            finally
+            {
+                conn.Close();
+            }
+        });
+        try
+        {
+            await ReadLoopAsync(conn).ConfigureAwait(false);
+        }
+        catch (PeerProtocolException e)
+        {
+            Trace.TraceInformation($"peer {conn.RemoteEndPoint} dropped: {e.Message}");
+            lock (gate)
+            {
+                LastDisconnectReason = e.Message;
+            }
+        }
+        catch (Exception e) when (e is OperationCanceledException or IOException or ObjectDisposedException or InvalidOperationException or System.Net.Sockets.SocketException)
+        {
+        }
+        finally
+        {
+            conn.Close();
+            await writer.ConfigureAwait(false);
+            lock (gate)
+            {
+                DetachLocked(conn);
+            }
+
+            await conn.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Why the last peer was dropped for breaking the protocol (for diagnostics and tests).</summary>
+    public string? LastDisconnectReason { get; private set; }
+
+    private async Task ReadLoopAsync(PeerConnection conn)
+    {
+        var reader = conn.Reader;
+        List<PieceDownload>? finished = null;
+        while (true)
+        {
+            var result = await reader.ReadAsync(conn.Closed).ConfigureAwait(false);
+            var buffer = result.Buffer;
+            conn.LastReceived = Environment.TickCount64;
+            try
+            {
+                lock (gate)
+                {
+                    while (WireCodec.TryRead(ref buffer, limits, out var message))
+                    {
+                        HandleLocked(conn, message, ref finished);
+                    }
+                }
+            }
+            finally
+            {
+                reader.AdvanceTo(buffer.Start, buffer.End);
+            }
+
+            if (finished is { Count: > 0 })
+            {
+                foreach (var piece in finished)
+                {
+                    VerifyAndStore(piece);
+                }
+
+                finished.Clear();
+            }
+
+            if (result.IsCompleted || result.IsCanceled)
+            {
+                return;
+            }
+        }
+    }
+
+    /// <summary>Hashes a completed piece outside the lock; writes it only when it matches; bans the sender when not.</summary>
+    private void VerifyAndStore(PieceDownload download)
+    {
+        var ok = Layout!.Verify(download.Piece, download.Data);
+        if (ok)
+        {
+            storage!.WritePiece(download.Piece, download.Data);
+        }
+
+        lock (gate)
+        {
+            if (ok)
+            {
+                picker!.Verified(download);
+                foreach (var conn in peers)
+                {
+                    if (conn.PeerHas is null || !conn.PeerHas[download.Piece])
+                    {
+                        conn.Send(new PieceIndexMessage(MessageId.Have, download.Piece));
+                    }
+
+                    UpdateInterestLocked(conn);
+                }
+
+                CheckCompleteLocked();
+            }
+            else
+            {
+                TransferMetrics.PiecesFailed.Add(1);
+                picker!.Failed(download);
+                var suspects = download.Contributors.Cast<PeerConnection>().ToList();
+                foreach (var suspect in suspects)
+                {
+                    var address = Normalize(suspect.RemoteEndPoint.Address);
+                    var strikes = hashFailures[address] = hashFailures.GetValueOrDefault(address) + 1;
+                    // A piece from one peer alone convicts it; a mixed piece is retried from a single peer.
+                    if (suspects.Count == 1 || strikes >= Options.MaxHashFailures)
+                    {
+                        BanLocked(suspect, $"piece {download.Piece} failed its SHA-1 check");
+                    }
+                }
+
+                foreach (var conn in peers)
+                {
+                    FillRequestsLocked(conn);
+                }
+            }
+        }
+
+        download.ReleaseBuffer();
+    }
+
+    private void BanLocked(PeerConnection conn, string reason)
+    {
+        var address = Normalize(conn.RemoteEndPoint.Address);
+        if (banned.Add(address))
+        {
+            TransferMetrics.PeersBanned.Add(1);
+        }
+
+        LastDisconnectReason = $"banned {conn.RemoteEndPoint}: {reason}";
+        Trace.TraceWarning(LastDisconnectReason);
+        conn.Close();
+    }
+
+    private bool ReadBlock(BlockRequest block, Span<byte> destination)
+    {
+        var have = picker;
+        var store = storage;
+        if (have is null || store is null || !have.Have[block.Piece])
+        {
+            return false;
+        }
+
+        return store.Read(block.Piece, block.Begin, destination) == destination.Length;
+    }
+
+    private void DetachLocked(PeerConnection conn)
+    {
+        if (!peers.Remove(conn))
+        {
+            return;
+        }
+
+        if (conn.PeerHas is not null && picker is not null)
+        {
+            picker.RemoveAvailability(conn.PeerHas);
+        }
+
+        ReleaseOutstandingLocked(conn);
+        if (optimistic == conn)
+        {
+            optimistic = null;
+        }
+
+        // Someone else may now serve what this peer was serving.
+        foreach (var other in peers)
+        {
+            FillRequestsLocked(other);
+        }
+    }
+
+    private void ReleaseOutstandingLocked(PeerConnection conn)
+    {
+        if (picker is not null)
+        {
+            foreach (var request in conn.Outstanding)
+            {
+                picker.Release(conn, request);
+            }
+        }
+
+        conn.Outstanding.Clear();
+    }
+
+    /// <summary>Stops the session: closes every peer, stops announcing (a `stopped` event), closes the files.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref disposed, 1) == 1)
+        {
+            return;
+        }
+
+        await stopping.CancelAsync().ConfigureAwait(false);
+        Task[] tasks;
+        lock (gate)
+        {
+            foreach (var conn in peers)
+            {
+                conn.Close();
+            }
+
+            tasks = [.. peerTasks];
+        }
+
+        await Task.WhenAll(tasks).ConfigureAwait(false);
+        if (maintenance is not null)
+        {
+            await maintenance.ConfigureAwait(false);
+        }
+
+        if (trackerLoop is not null)
+        {
+            await trackerLoop.ConfigureAwait(false);
+        }
+
+        client.Unregister(this);
+        lock (gate)
+        {
+            storage?.Dispose();
+            if (downloadActivity is not null)
+            {
+                downloadActivity.SetTag("torrent.peers", peers.Count);
+                downloadActivity.SetStatus(ActivityStatusCode.Error, "stopped before the download completed");
+                downloadActivity.Dispose();
+                downloadActivity = null;
+            }
+        }
+
+        completed.TrySetCanceled();
+        metadataReady.TrySetCanceled();
+        stopping.Dispose();
+    }
+}
+
+/// <summary>A snapshot of a session's progress.</summary>
+public sealed record TorrentProgress(int PiecesHave, int PieceCount, long TotalBytes, long BytesDownloaded, long BytesUploaded, int Peers, int Banned)
+{
+    /// <summary>Fraction of pieces verified (0..1).</summary>
+    public double Fraction => PieceCount == 0 ? 0 : (double)PiecesHave / PieceCount;
+}

@@ -1,0 +1,56 @@
+namespace Testbed.Torrent.Sessions;
+
+/// <summary>Tunables of one torrent session; the defaults follow common client practice.</summary>
+public sealed record TorrentSessionOptions
+{
+    /// <summary>The testbed peer name recorded on spans (`testbed.peer`).</summary>
+    public string? PeerName { get; init; }
+
+    /// <summary>Most simultaneous peer connections.</summary>
+    public int MaxPeers { get; init; } = 50;
+
+    /// <summary>Peers unchoked by rate (the optimistic unchoke comes on top).</summary>
+    public int UploadSlots { get; init; } = 4;
+
+    /// <summary>How often the choker re-ranks peers; the optimistic unchoke rotates every third round.</summary>
+    public TimeSpan ChokeInterval { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>How often peer exchange messages go out (BEP 11: at most once a minute).</summary>
+    public TimeSpan PexInterval { get; init; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>A keep-alive is sent after this much silence.</summary>
+    public TimeSpan KeepAliveInterval { get; init; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>A peer silent for this long is disconnected.</summary>
+    public TimeSpan PeerTimeout { get; init; } = TimeSpan.FromSeconds(150);
+
+    /// <summary>A peer that leaves our requests unanswered for this long is disconnected and its requests re-issued.</summary>
+    public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Time allowed for a TCP connect plus handshake.</summary>
+    public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Requests a peer may queue at us before it counts as a flood and is disconnected.</summary>
+    public int MaxQueuedUploads { get; init; } = 1000;
+
+    /// <summary>The request queue depth we advertise (`reqq`).</summary>
+    public int AdvertisedRequestQueue { get; init; } = 500;
+
+    /// <summary>Requests in flight to one peer when a connection starts.</summary>
+    public int InitialPipelineDepth { get; init; } = 64;
+
+    /// <summary>Upper bound of the adaptive pipeline.</summary>
+    public int MaxPipelineDepth { get; init; } = 400;
+
+    /// <summary>The pipeline holds this many seconds of a peer's measured rate.</summary>
+    public double PipelineSeconds { get; init; } = 1.0;
+
+    /// <summary>Announce to the metainfo's trackers.</summary>
+    public bool UseTrackers { get; init; } = true;
+
+    /// <summary>Pieces of the allowed-fast set offered to each peer (BEP 6).</summary>
+    public int AllowedFastCount { get; init; } = 4;
+
+    /// <summary>Hash failures a peer may be part of (in mixed-source pieces) before it is banned.</summary>
+    public int MaxHashFailures { get; init; } = 3;
+}

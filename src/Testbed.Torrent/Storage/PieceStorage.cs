@@ -1,0 +1,195 @@
+using System.Buffers;
+using Microsoft.Win32.SafeHandles;
+using Testbed.Torrent.PeerWire;
+
+namespace Testbed.Torrent.Storage;
+
+/// <summary>The torrent's files on disk: reads blocks for upload, writes verified pieces, and re-checks what is there on resume.</summary>
+public sealed class PieceStorage : IDisposable
+{
+    private readonly TorrentLayout layout;
+    private readonly string[] paths;
+    private readonly SafeFileHandle?[] handles;
+    private readonly Lock gate = new();
+    private bool writable;
+    private bool disposed;
+
+    /// <summary>Maps the layout onto <paramref name="directory"/>; files are opened lazily.</summary>
+    public PieceStorage(TorrentLayout layout, string directory)
+    {
+        this.layout = layout;
+        var root = Path.GetFullPath(directory);
+        paths = new string[layout.Files.Count];
+        for (var i = 0; i < paths.Length; i++)
+        {
+            var full = Path.GetFullPath(Path.Combine(root, layout.Files[i].RelativePath));
+            // A hostile metainfo must not write outside the download directory.
+            if (!full.StartsWith(root.TrimEnd(Path.DirectorySeparatorChar) + Path.DirectorySeparatorChar, StringComparison.Ordinal))
+            {
+                throw new InvalidDataException($"file path '{layout.Files[i].RelativePath}' leaves the download directory");
+            }
+
+            paths[i] = full;
+        }
+
+        handles = new SafeFileHandle?[paths.Length];
+    }
+
+    /// <summary>The full paths of the files, in torrent order.</summary>
+    public IReadOnlyList<string> Paths => paths;
+
+    /// <summary>Reads a byte range of piece <paramref name="piece"/> into <paramref name="destination"/>; returns bytes read (short when files are short).</summary>
+    public int Read(int piece, int begin, Span<byte> destination)
+    {
+        var offset = ((long)piece * layout.PieceLength) + begin;
+        var total = 0;
+        foreach (var (file, fileOffset, rangeOffset, count) in layout.Map(offset, destination.Length))
+        {
+            if (layout.Files[file].IsPadding)
+            {
+                destination.Slice(rangeOffset, count).Clear();
+                total += count;
+                continue;
+            }
+
+            var handle = Open(file, forWrite: false);
+            if (handle is null)
+            {
+                return total;
+            }
+
+            var read = 0;
+            while (read < count)
+            {
+                var n = RandomAccess.Read(handle, destination.Slice(rangeOffset + read, count - read), fileOffset + read);
+                if (n == 0)
+                {
+                    return total + read;
+                }
+
+                read += n;
+            }
+
+            total += read;
+        }
+
+        return total;
+    }
+
+    /// <summary>Writes a whole, already verified piece.</summary>
+    public void WritePiece(int piece, ReadOnlySpan<byte> data)
+    {
+        var offset = (long)piece * layout.PieceLength;
+        foreach (var (file, fileOffset, rangeOffset, count) in layout.Map(offset, data.Length))
+        {
+            if (layout.Files[file].IsPadding)
+            {
+                continue;
+            }
+
+            RandomAccess.Write(Open(file, forWrite: true)!, data.Slice(rangeOffset, count), fileOffset);
+        }
+    }
+
+    /// <summary>Creates every file at its full length (zero-length files included) so a complete download leaves them all.</summary>
+    public void EnsureFiles()
+    {
+        for (var i = 0; i < paths.Length; i++)
+        {
+            if (layout.Files[i].IsPadding)
+            {
+                continue;
+            }
+
+            var handle = Open(i, forWrite: true)!;
+            if (RandomAccess.GetLength(handle) < layout.Files[i].Length)
+            {
+                RandomAccess.SetLength(handle, layout.Files[i].Length);
+            }
+        }
+    }
+
+    /// <summary>Hashes every piece on disk and returns those that verify: resume fetches only the rest.</summary>
+    public Bitfield Check(CancellationToken cancellationToken = default)
+    {
+        var have = new Bitfield(layout.PieceCount);
+        if (!paths.Where((_, i) => !layout.Files[i].IsPadding).Any(File.Exists))
+        {
+            return have;
+        }
+
+        var buffer = ArrayPool<byte>.Shared.Rent(layout.PieceLength);
+        try
+        {
+            for (var piece = 0; piece < layout.PieceCount; piece++)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                var length = layout.LengthOf(piece);
+                if (Read(piece, 0, buffer.AsSpan(0, length)) == length && layout.Verify(piece, buffer.AsSpan(0, length)))
+                {
+                    have.Set(piece);
+                }
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+
+        return have;
+    }
+
+    private SafeFileHandle? Open(int file, bool forWrite)
+    {
+        lock (gate)
+        {
+            ObjectDisposedException.ThrowIf(disposed, this);
+            if (forWrite && !writable)
+            {
+                // Upgrade: reopen every handle read-write, so one handle kind serves both directions afterwards.
+                for (var i = 0; i < handles.Length; i++)
+                {
+                    handles[i]?.Dispose();
+                    handles[i] = null;
+                }
+
+                writable = true;
+            }
+
+            if (handles[file] is { } existing)
+            {
+                return existing;
+            }
+
+            if (writable)
+            {
+                Directory.CreateDirectory(Path.GetDirectoryName(paths[file])!);
+                handles[file] = File.OpenHandle(paths[file], FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete);
+            }
+            else
+            {
+                if (!File.Exists(paths[file]))
+                {
+                    return null;
+                }
+
+                handles[file] = File.OpenHandle(paths[file], FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+            }
+
+            return handles[file];
+        }
+    }
+
+    /// <summary>Closes the files.</summary>
+    public void Dispose()
+    {
+        lock (gate)
+        {
+            disposed = true;
+            foreach (var handle in handles)
+            {
+                handle?.Dispose();
+            }
+        }
+    }
+}
