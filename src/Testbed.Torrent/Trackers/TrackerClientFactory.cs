@@ -1,0 +1,49 @@
+namespace Testbed.Torrent.Trackers;
+
+/// <summary>Makes the right client for a tracker URL.</summary>
+public interface ITrackerClientFactory
+{
+    /// <summary>A client for an http://, https:// or udp:// announce URL; other schemes throw a non-retryable <see cref="TrackerException"/>.</summary>
+    ITrackerClient Create(Uri announceUri);
+}
+
+/// <summary>Default factory: HTTP(S) clients share one HttpClient; UDP clients each own a socket.</summary>
+public sealed class TrackerClientFactory : ITrackerClientFactory, IDisposable
+{
+    private readonly TrackerClientOptions options;
+    private readonly Lazy<HttpClient> httpClient;
+
+    /// <summary>Creates the factory; when <paramref name="httpClient"/> is null one is made on first use and disposed with the factory.</summary>
+    public TrackerClientFactory(TrackerClientOptions? options = null, HttpClient? httpClient = null)
+    {
+        this.options = options ?? new TrackerClientOptions();
+        this.httpClient = httpClient is not null
+            ? new Lazy<HttpClient>(httpClient)
+            : new Lazy<HttpClient>(() => new HttpClient(new SocketsHttpHandler { AutomaticDecompression = System.Net.DecompressionMethods.All, PooledConnectionLifetime = TimeSpan.FromMinutes(2) }) { Timeout = Timeout.InfiniteTimeSpan });
+        OwnsHttpClient = httpClient is null;
+    }
+
+    private bool OwnsHttpClient { get; }
+
+    /// <inheritdoc />
+    public ITrackerClient Create(Uri announceUri)
+    {
+        ArgumentNullException.ThrowIfNull(announceUri);
+        return announceUri.Scheme switch
+        {
+            "http" or "https" => new HttpTrackerClient(announceUri, httpClient.Value, options),
+            "udp" when announceUri.Port > 0 => new UdpTrackerClient(announceUri, options),
+            "udp" => throw new TrackerException(announceUri, "udp tracker URL has no port", isRetryable: false),
+            _ => throw new TrackerException(announceUri, $"unsupported tracker scheme '{announceUri.Scheme}'", isRetryable: false),
+        };
+    }
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        if (OwnsHttpClient && httpClient.IsValueCreated)
+        {
+            httpClient.Value.Dispose();
+        }
+    }
+}

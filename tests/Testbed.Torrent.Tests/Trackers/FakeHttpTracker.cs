@@ -1,0 +1,94 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+
+namespace Testbed.Torrent.Tests.Trackers;
+
+/// <summary>A tiny HTTP/1.1 server on loopback whose answers the test scripts, recording each raw request target.</summary>
+internal sealed class FakeHttpTracker : IAsyncDisposable
+{
+    private readonly TcpListener listener = new(IPAddress.Loopback, 0);
+    private readonly Func<string, (int Status, byte[] Body)> respond;
+    private readonly CancellationTokenSource stop = new();
+    private readonly Task loop;
+    private readonly List<string> targets = [];
+
+    public FakeHttpTracker(Func<string, (int Status, byte[] Body)> respond)
+    {
+        this.respond = respond;
+        listener.Start();
+        loop = Task.Run(AcceptLoopAsync);
+    }
+
+    public FakeHttpTracker(byte[] body)
+        : this(_ => (200, body))
+    {
+    }
+
+    public Uri AnnounceUri => new($"http://127.0.0.1:{((IPEndPoint)listener.LocalEndpoint).Port}/announce");
+
+    public IReadOnlyList<string> Targets
+    {
+        get
+        {
+            lock (targets)
+            {
+                return [.. targets];
+            }
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await stop.CancelAsync();
+        listener.Stop();
+        try
+        {
+            await loop;
+        }
+        catch (Exception error) when (error is OperationCanceledException or SocketException or ObjectDisposedException)
+        {
+        }
+
+        stop.Dispose();
+    }
+
+    private async Task AcceptLoopAsync()
+    {
+        while (!stop.IsCancellationRequested)
+        {
+            var client = await listener.AcceptTcpClientAsync(stop.Token);
+            _ = Task.Run(() => ServeAsync(client));
+        }
+    }
+
+    private async Task ServeAsync(TcpClient client)
+    {
+        using (client)
+        {
+            var stream = client.GetStream();
+            var header = new StringBuilder();
+            var buffer = new byte[1];
+            while (!header.ToString().EndsWith("\r\n\r\n", StringComparison.Ordinal) && header.Length < 65536)
+            {
+                if (await stream.ReadAsync(buffer, stop.Token) == 0)
+                {
+                    return;
+                }
+
+                header.Append((char)buffer[0]);
+            }
+
+            var target = header.ToString().Split(' ')[1];
+            lock (targets)
+            {
+                targets.Add(target);
+            }
+
+            var (status, body) = respond(target);
+            var head = Encoding.ASCII.GetBytes($"HTTP/1.1 {status} X\r\nContent-Length: {body.Length}\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\n");
+            await stream.WriteAsync(head, stop.Token);
+            await stream.WriteAsync(body, stop.Token);
+        }
+    }
+}
