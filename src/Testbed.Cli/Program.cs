@@ -7,6 +7,7 @@ var root = new RootCommand("testbed: wallets, seed import, torrents, tracker and
 root.Subcommands.Add(BenchCommand.Create());
 root.Subcommands.Add(WalletCommand.Create());
 root.Subcommands.Add(SeedImportCommand.Create());
+root.Subcommands.Add(TrackerCommand.Create());
 
 var parse = root.Parse(args);
 if (parse.Errors.Count > 0)

@@ -1,0 +1,66 @@
+using System.Net;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Testbed.Tracker.Hosting;
+using Testbed.Tracker.Swarms;
+using Testbed.Tracker.Udp;
+
+namespace Testbed.Tracker.Tests;
+
+/// <summary>The real tracker (Kestrel + UDP socket) on loopback with ports picked by the OS.</summary>
+internal sealed class TrackerServer : IAsyncDisposable
+{
+    private readonly WebApplication app;
+
+    private TrackerServer(WebApplication app, Uri http, IPEndPoint udp)
+    {
+        this.app = app;
+        Http = http;
+        Udp = udp;
+    }
+
+    public Uri Http { get; }
+
+    public IPEndPoint Udp { get; }
+
+    public Uri AnnounceUrl => new(Http, "/announce");
+
+    public string UdpAnnounceUrl => $"udp://{Udp}/announce";
+
+    public SwarmStore Store => app.Services.GetRequiredService<SwarmStore>();
+
+    public static async Task<TrackerServer> StartAsync(IDictionary<string, string?>? settings = null)
+    {
+        var builder = WebApplication.CreateBuilder();
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Tracker:Udp"] = "127.0.0.1:0",
+            ["Tracker:Interval"] = "30",
+            ["Tracker:MinInterval"] = "5",
+        });
+        if (settings is not null)
+        {
+            builder.Configuration.AddInMemoryCollection(settings);
+        }
+
+        builder.Logging.ClearProviders();
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        builder.AddTracker();
+        var app = builder.Build();
+        app.MapTracker();
+        await app.StartAsync();
+        var http = new Uri(app.Urls.First());
+        var udp = app.Services.GetRequiredService<UdpTrackerServer>().LocalEndPoint!;
+        return new TrackerServer(app, http, udp);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        await app.StopAsync(timeout.Token);
+        await app.DisposeAsync();
+    }
+}
