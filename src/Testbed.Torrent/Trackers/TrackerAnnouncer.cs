@@ -202,7 +202,6 @@ public sealed class TrackerAnnouncer : IDisposable
             {
                 TimeSpan delay;
                 TimeSpan minimum;
-                var started = Stopwatch.GetTimestamp();
                 try
                 {
                     var result = await AnnounceAsync(createRequest(nextEvent), cancellationToken).ConfigureAwait(false);
@@ -219,7 +218,9 @@ public sealed class TrackerAnnouncer : IDisposable
                     minimum = options.FailureRetryInterval;
                 }
 
-                nextEvent = await WaitForNextAnnounceAsync(started, delay, minimum, nextEvent, cancellationToken).ConfigureAwait(false);
+                // Intervals count from the tracker's answer, so a slow announce never shortens the wait the tracker asked for.
+                var answered = Stopwatch.GetTimestamp();
+                nextEvent = await WaitForNextAnnounceAsync(answered, delay, minimum, nextEvent, cancellationToken).ConfigureAwait(false);
             }
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)

@@ -145,7 +145,7 @@ public sealed class TrackerAnnouncerTests
 
         var calls = scripted.Requests("http://t/announce");
         Assert.Equal([TrackerEvent.Started, TrackerEvent.None, TrackerEvent.Completed, TrackerEvent.Stopped], calls.Select(c => c.Request.Event));
-        Assert.True(calls[1].At - calls[0].At >= TimeSpan.FromMilliseconds(950), "the extra announce did not wait for min interval");
+        Assert.True(calls[1].At - calls[0].At >= TimeSpan.FromMilliseconds(950), $"the extra announce came {(calls[1].At - calls[0].At).TotalMilliseconds} ms after the first, before min interval");
         Assert.True(calls[2].At - calls[1].At < TimeSpan.FromSeconds(30), "completed was held back");
     }
 
