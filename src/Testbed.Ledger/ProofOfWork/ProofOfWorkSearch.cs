@@ -35,7 +35,7 @@ public static class ProofOfWorkSearch
     /// </summary>
     public static SearchOutcome Run(ReadOnlySpan<byte> header, int difficultyBits, int threads, Sha256Kernel kernel, CancellationToken cancellationToken)
     {
-        ArgumentOutOfRangeException.ThrowIfLessThan(header.Length, NonceSize);
+        ArgumentOutOfRangeException.ThrowIfLessThan(header.Length, NonceSize, nameof(header));
         ArgumentOutOfRangeException.ThrowIfNegative(difficultyBits);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(difficultyBits, 256);
         ArgumentOutOfRangeException.ThrowIfLessThan(threads, 1);
