@@ -94,4 +94,15 @@ public class PersistenceTests
         Assert.Equal(ExpectedRoots.Empty, empty.ToString());
         Assert.Equal(ExpectedRoots.SeedFinal, seedFinal.StateRoot.ToString());
     }
+
+    [Fact]
+    public void A_root_over_several_buckets_and_non_bmp_keys_matches_the_reference()
+    {
+        var ids = Enumerable.Range(0, 100).Select(i => "C" + i).Append("C\U0001F600").Append("C\uFF01").ToList();
+        var vm = new OiscMachine(VmMode.Seed);
+        // Insert in a scrambled order: the root must not depend on it, and growing past 32, 64 keys rebuckets.
+        var order = ids.OrderBy(id => id.GetHashCode(StringComparison.Ordinal)).ToList();
+        Scripts.ApplyInBlocks(vm, order.Select(id => new VmTransaction("", "{\"actions\":[{\"action\":\"add_course\",\"course\":{\"id\":\"" + id + "\"}}]}")).ToList(), 7);
+        Assert.Equal(ExpectedRoots.ManyCourses, vm.StateRoot.ToString());
+    }
 }

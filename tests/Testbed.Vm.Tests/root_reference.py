@@ -6,7 +6,15 @@ import hashlib
 import json
 import struct
 
-BUCKETS = 1024
+TARGET_BUCKET_SIZE = 32
+MAX_BUCKETS = 4096
+
+
+def buckets_for(count):
+    buckets = 1
+    while buckets < MAX_BUCKETS and buckets * TARGET_BUCKET_SIZE < count:
+        buckets <<= 1
+    return buckets
 
 
 def canonical(obj):
@@ -19,17 +27,18 @@ def utf16_units(text):
     return [int.from_bytes(data[i:i + 2], "big") for i in range(0, len(data), 2)]
 
 
-def bucket_of(key):
+def bucket_of(key, buckets):
     h = 2166136261
     for unit in utf16_units(key):
         h = ((h ^ unit) * 16777619) & 0xFFFFFFFF
-    return h & (BUCKETS - 1)
+    return h & (buckets - 1)
 
 
 def collection_hash(entries):
     buckets = {}
-    for key, (value, counter, owner) in entries.items():
-        buckets.setdefault(bucket_of(key), []).append(key)
+    count = buckets_for(len(entries))
+    for key in entries:
+        buckets.setdefault(bucket_of(key, count), []).append(key)
     summary = b""
     for index in sorted(buckets):
         leaves = b""
@@ -39,7 +48,7 @@ def collection_hash(entries):
             o = owner.encode("utf-8")
             leaves += struct.pack(">I", len(k)) + k + hashlib.sha256(canonical(value)).digest()
             leaves += struct.pack(">q", counter) + struct.pack(">I", len(o)) + o
-        summary += struct.pack(">HI", index, len(buckets[index])) + hashlib.sha256(leaves).digest()
+        summary += struct.pack(">II", index, len(buckets[index])) + hashlib.sha256(leaves).digest()
     return hashlib.sha256(summary).digest()
 
 
@@ -64,3 +73,9 @@ seed = {
     "nfts": {"NFT001": ({"id": "NFT001", "name": "RareArt", "metadata": {"artist": "Alice", "creation_date": "2024-11-23", "description": "A rare piece of digital art."}}, 0, "")},
 }
 print("seed_final", root(seed))
+
+# 100 courses C0..C99 plus two keys whose UTF-16 order differs from code point order (4 buckets).
+many = {f"C{i}": ({"id": f"C{i}"}, 0, "") for i in range(100)}
+many["C\U0001F600"] = ({"id": "C\U0001F600"}, 0, "")
+many["C\uFF01"] = ({"id": "C\uFF01"}, 0, "")
+print("many_courses", root({"courses": many}))

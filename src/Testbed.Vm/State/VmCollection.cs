@@ -7,18 +7,22 @@ namespace Testbed.Vm;
 
 /// <summary>
 /// One named map of the state (students, courses, proposals, nfts, ...). Every write is journalled so a failed
-/// transaction or a reorganisation can undo it, and marks one of <see cref="BucketCount"/> hash buckets dirty so the
-/// state root only rehashes what changed.
+/// transaction or a reorganisation can undo it. Keys are spread over hash buckets, the number of which follows
+/// the key count (about <see cref="TargetBucketSize"/> keys per bucket, at most <see cref="MaxBuckets"/>), so the
+/// state root rehashes only the buckets a block changed, with few hash calls per block.
 /// </summary>
 public sealed class VmCollection
 {
-    /// <summary>Buckets per collection: keys are spread by FNV-1a of their UTF-16 code units.</summary>
-    public const int BucketCount = 1024;
+    /// <summary>Keys per bucket the bucket count aims at: large enough that one hash call covers many keys.</summary>
+    public const int TargetBucketSize = 32;
+
+    /// <summary>Largest number of buckets (beyond TargetBucketSize * MaxBuckets keys, buckets grow instead).</summary>
+    public const int MaxBuckets = 4096;
 
     private readonly VmState _state;
     private readonly Dictionary<string, StateEntry> _entries = new(StringComparer.Ordinal);
-    private readonly Bucket?[] _buckets = new Bucket?[BucketCount];
     private readonly byte[] _hash = new byte[32];
+    private Bucket[] _buckets = [new Bucket()];
     private bool _dirty = true;
 
     internal VmCollection(VmState state, string name, string? counterField)
@@ -85,7 +89,19 @@ public sealed class VmCollection
         }
     }
 
-    /// <summary>SHA-256 over (bucket index u16, key count u32, bucket hash) of every non-empty bucket in index order.</summary>
+    /// <summary>Number of buckets for a key count: the smallest power of two giving at most TargetBucketSize keys each, capped at MaxBuckets.</summary>
+    public static int BucketsFor(int count)
+    {
+        var buckets = 1;
+        while (buckets < MaxBuckets && (long)buckets * TargetBucketSize < count)
+        {
+            buckets <<= 1;
+        }
+
+        return buckets;
+    }
+
+    /// <summary>SHA-256 over (bucket index u32, key count u32, bucket hash) of every non-empty bucket in index order.</summary>
     internal ReadOnlySpan<byte> ComputeHash(RootScratch scratch)
     {
         if (!_dirty)
@@ -95,10 +111,10 @@ public sealed class VmCollection
 
         var summary = scratch.Summary;
         summary.Clear();
-        for (var i = 0; i < BucketCount; i++)
+        for (var i = 0; i < _buckets.Length; i++)
         {
             var bucket = _buckets[i];
-            if (bucket is null || bucket.Keys.Count == 0)
+            if (bucket.Keys.Count == 0)
             {
                 continue;
             }
@@ -108,11 +124,11 @@ public sealed class VmCollection
                 HashBucket(bucket, scratch.Leaves);
             }
 
-            var span = summary.GetSpan(2 + 4 + 32);
-            BinaryPrimitives.WriteUInt16BigEndian(span, (ushort)i);
-            BinaryPrimitives.WriteUInt32BigEndian(span[2..], (uint)bucket.Keys.Count);
-            bucket.Hash.CopyTo(span[6..]);
-            summary.Advance(2 + 4 + 32);
+            var span = summary.GetSpan(4 + 4 + 32);
+            BinaryPrimitives.WriteUInt32BigEndian(span, (uint)i);
+            BinaryPrimitives.WriteUInt32BigEndian(span[4..], (uint)bucket.Keys.Count);
+            bucket.Hash.CopyTo(span[8..]);
+            summary.Advance(4 + 4 + 32);
         }
 
         SHA256.HashData(summary.WrittenSpan, _hash);
@@ -124,7 +140,6 @@ public sealed class VmCollection
     private void HashBucket(Bucket bucket, System.Buffers.ArrayBufferWriter<byte> leaves)
     {
         leaves.Clear();
-        bucket.Keys.Sort(StringComparer.Ordinal);
         foreach (var key in bucket.Keys)
         {
             var entry = _entries[key];
@@ -149,29 +164,64 @@ public sealed class VmCollection
 
     private void Touch(string key, bool added)
     {
-        var index = BucketOf(key);
-        var bucket = _buckets[index] ??= new Bucket();
+        _dirty = true;
+        _state.MarkDirty();
+        if (added && BucketsFor(_entries.Count) != _buckets.Length)
+        {
+            Rebucket();
+            return;
+        }
+
+        var bucket = _buckets[BucketOf(key, _buckets.Length)];
         if (added)
         {
-            bucket.Keys.Add(key);
+            // Buckets stay sorted, so hashing one never sorts.
+            var at = bucket.Keys.BinarySearch(key, StringComparer.Ordinal);
+            bucket.Keys.Insert(~at, key);
         }
 
         bucket.Dirty = true;
-        _dirty = true;
-        _state.MarkDirty();
     }
 
     private void Untouch(string key)
     {
-        var bucket = _buckets[BucketOf(key)]!;
-        bucket.Keys.Remove(key);
-        bucket.Dirty = true;
         _dirty = true;
         _state.MarkDirty();
+        if (BucketsFor(_entries.Count) != _buckets.Length)
+        {
+            Rebucket();
+            return;
+        }
+
+        var bucket = _buckets[BucketOf(key, _buckets.Length)];
+        bucket.Keys.RemoveAt(bucket.Keys.BinarySearch(key, StringComparer.Ordinal));
+        bucket.Dirty = true;
     }
 
-    /// <summary>FNV-1a over UTF-16 code units: cheap, and the same on every platform (unlike string.GetHashCode).</summary>
-    private static int BucketOf(string key)
+    /// <summary>Spreads every key over the bucket count its key count calls for (amortised: it happens when the count doubles or halves).</summary>
+    private void Rebucket()
+    {
+        var buckets = new Bucket[BucketsFor(_entries.Count)];
+        for (var i = 0; i < buckets.Length; i++)
+        {
+            buckets[i] = new Bucket();
+        }
+
+        foreach (var key in _entries.Keys)
+        {
+            buckets[BucketOf(key, buckets.Length)].Keys.Add(key);
+        }
+
+        foreach (var bucket in buckets)
+        {
+            bucket.Keys.Sort(StringComparer.Ordinal);
+        }
+
+        _buckets = buckets;
+    }
+
+    /// <summary>FNV-1a (32-bit) over UTF-16 code units, masked to the bucket count: cheap, and the same on every platform (unlike string.GetHashCode).</summary>
+    private static int BucketOf(string key, int buckets)
     {
         var hash = 2166136261u;
         foreach (var c in key)
@@ -179,7 +229,7 @@ public sealed class VmCollection
             hash = (hash ^ c) * 16777619u;
         }
 
-        return (int)(hash & (BucketCount - 1));
+        return (int)(hash & (uint)(buckets - 1));
     }
 
     private sealed class Bucket
@@ -195,7 +245,7 @@ public sealed class VmCollection
 /// <summary>Buffers reused across root computations so the root costs no allocation in steady state.</summary>
 internal sealed class RootScratch
 {
-    public System.Buffers.ArrayBufferWriter<byte> Summary { get; } = new(VmCollection.BucketCount * 38);
+    public System.Buffers.ArrayBufferWriter<byte> Summary { get; } = new(VmCollection.MaxBuckets * 40);
 
     public System.Buffers.ArrayBufferWriter<byte> Leaves { get; } = new(4096);
 }

@@ -106,22 +106,12 @@ public sealed class VmState
         _journal.RemoveRange(mark, _journal.Count - mark);
     }
 
-    /// <summary>The journal since <paramref name="mark"/>, keeping only the oldest record of each key (the value before the block), then clears it.</summary>
+    /// <summary>The journal since <paramref name="mark"/>, oldest first, then clears it. Undoing it newest first restores the state before the mark.</summary>
     internal UndoRecord[] TakeJournal(int mark)
     {
-        var seen = new HashSet<(VmCollection, string)>();
-        var kept = new List<UndoRecord>();
-        for (var i = mark; i < _journal.Count; i++)
-        {
-            var record = _journal[i];
-            if (seen.Add((record.Collection, record.Key)))
-            {
-                kept.Add(record);
-            }
-        }
-
+        var records = System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_journal)[mark..].ToArray();
         _journal.RemoveRange(mark, _journal.Count - mark);
-        return [.. kept];
+        return records;
     }
 
     internal static void Restore(in UndoRecord record)
