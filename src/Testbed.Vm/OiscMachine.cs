@@ -6,13 +6,15 @@ namespace Testbed.Vm;
 
 /// <summary>
 /// The OISC virtual machine of one peer: registered operations over a deterministic state, a SUBLEQ core over word
-/// memory and registers A, B, C, atomic blocks with exact undo, and a state root. Not thread-safe: one caller at a time.
+/// memory and registers A, B, C, atomic blocks with exact undo, and a state root. Public methods take one lock, so a
+/// mempool may validate while blocks are applied; the live <see cref="State"/> view is for the owning thread only.
 /// </summary>
 public sealed class OiscMachine
 {
     private const uint StateMagic = 0x54425653; // "TBVS"
     private const byte StateVersion = 1;
 
+    private readonly Lock _gate = new();
     private readonly VmState _state;
     private readonly VmExecutionContext _context;
     private readonly OperationRegistry _registry;
@@ -53,10 +55,25 @@ public sealed class OiscMachine
     public OperationRegistry Operations => _registry;
 
     /// <summary>Root of the current state (recomputed over changed buckets only).</summary>
-    public StateRoot StateRoot => _state.ComputeRoot();
+    public StateRoot StateRoot
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _state.ComputeRoot();
+            }
+        }
+    }
 
     /// <summary>Adds or replaces an operation, as the seed's register_operation does. Every peer must register the same ones.</summary>
-    public void RegisterOperation(string actionName, IVmOperation operation) => _registry.Register(actionName, operation);
+    public void RegisterOperation(string actionName, IVmOperation operation)
+    {
+        lock (_gate)
+        {
+            _registry.Register(actionName, operation);
+        }
+    }
 
     /// <summary>Parses and validates a transaction's contract into actions (no state is read); throws <see cref="VmRejectedException"/>.</summary>
     public DecodedTransaction Decode(VmTransaction transaction)
@@ -77,21 +94,24 @@ public sealed class OiscMachine
     /// <summary>Dry run of a decoded transaction; changes nothing.</summary>
     public void Validate(DecodedTransaction transaction)
     {
-        ArgumentNullException.ThrowIfNull(transaction);
-        if (_inBlock)
+        lock (_gate)
         {
-            throw new InvalidOperationException("cannot validate while a block is being applied");
-        }
+            ArgumentNullException.ThrowIfNull(transaction);
+            if (_inBlock)
+            {
+                throw new InvalidOperationException("cannot validate while a block is being applied");
+            }
 
-        var mark = _state.JournalLength;
-        try
-        {
-            RunTransaction(transaction, 0);
-        }
-        finally
-        {
-            _state.UndoTo(mark);
-            RestoreTransactionMachine();
+            var mark = _state.JournalLength;
+            try
+            {
+                RunTransaction(transaction, 0);
+            }
+            finally
+            {
+                _state.UndoTo(mark);
+                RestoreTransactionMachine();
+            }
         }
     }
 
@@ -101,132 +121,144 @@ public sealed class OiscMachine
     /// </summary>
     public BlockEffects ApplyBlock(long height, IReadOnlyList<VmTransaction> transactions)
     {
-        ArgumentNullException.ThrowIfNull(transactions);
-        var decoded = new DecodedTransaction[transactions.Count];
-        for (var i = 0; i < decoded.Length; i++)
+        lock (_gate)
         {
-            try
+            ArgumentNullException.ThrowIfNull(transactions);
+            var decoded = new DecodedTransaction[transactions.Count];
+            for (var i = 0; i < decoded.Length; i++)
             {
-                decoded[i] = ContractDecoder.Decode(transactions[i], Mode, Options, _registry);
+                try
+                {
+                    decoded[i] = ContractDecoder.Decode(transactions[i], Mode, Options, _registry);
+                }
+                catch (VmRejectedException e)
+                {
+                    var rejected = e.At(i, -1);
+                    using var failed = StartReplay(height);
+                    Fail(failed, rejected, decoded.Length);
+                    throw rejected;
+                }
             }
-            catch (VmRejectedException e)
-            {
-                var rejected = e.At(i, -1);
-                using var failed = StartReplay(height);
-                Fail(failed, rejected, decoded.Length);
-                throw rejected;
-            }
-        }
 
-        return ApplyDecodedBlock(height, decoded);
+            return ApplyDecodedBlock(height, decoded);
+        }
     }
 
     /// <summary>Applies a block of already decoded transactions (the hot path: no parsing, no allocation per action).</summary>
     public BlockEffects ApplyDecodedBlock(long height, IReadOnlyList<DecodedTransaction> transactions)
     {
-        ArgumentNullException.ThrowIfNull(transactions);
-        using var activity = StartReplay(height);
-        var rootBefore = StateRoot;
-        var mark = _state.JournalLength;
-        var actions = 0;
-        _context.Steps = 0;
-        _blockSnapshot = null;
-        _inBlock = true;
-        try
+        lock (_gate)
         {
-            for (var i = 0; i < transactions.Count; i++)
+            ArgumentNullException.ThrowIfNull(transactions);
+            using var activity = StartReplay(height);
+            var rootBefore = StateRoot;
+            var mark = _state.JournalLength;
+            var actions = 0;
+            _context.Steps = 0;
+            _blockSnapshot = null;
+            _inBlock = true;
+            try
             {
-                RunTransaction(transactions[i], i);
-                actions += transactions[i].ActionArray.Length;
+                for (var i = 0; i < transactions.Count; i++)
+                {
+                    RunTransaction(transactions[i], i);
+                    actions += transactions[i].ActionArray.Length;
+                }
             }
-        }
-        catch (Exception e)
-        {
-            _state.UndoTo(mark);
-            if (_blockSnapshot is { } machine)
+            catch (Exception e)
             {
-                _state.SetMachine(machine.Memory, machine.A, machine.B, machine.C);
+                _state.UndoTo(mark);
+                if (_blockSnapshot is { } machine)
+                {
+                    _state.SetMachine(machine.Memory, machine.A, machine.B, machine.C);
+                }
+
+                Fail(activity, e, actions);
+                throw;
+            }
+            finally
+            {
+                _inBlock = false;
             }
 
-            Fail(activity, e, actions);
-            throw;
-        }
-        finally
-        {
-            _inBlock = false;
-        }
+            var rootAfter = StateRoot;
+            var changes = Array.ConvertAll(_state.TakeJournal(mark), r => new EffectChange(r.Collection.Name, r.Key, r.Existed, r.Previous));
+            var effects = new BlockEffects(height, rootBefore, rootAfter, changes, _blockSnapshot, actions, _context.Steps);
+            _blockSnapshot = null;
+            if (activity is not null)
+            {
+                activity.SetTag("vm.actions", actions);
+                activity.SetTag("vm.steps", _context.Steps);
+                activity.SetTag("vm.state_root", rootAfter.ToString());
+            }
 
-        var rootAfter = StateRoot;
-        var changes = Array.ConvertAll(_state.TakeJournal(mark), r => new EffectChange(r.Collection.Name, r.Key, r.Existed, r.Previous));
-        var effects = new BlockEffects(height, rootBefore, rootAfter, changes, _blockSnapshot, actions, _context.Steps);
-        _blockSnapshot = null;
-        if (activity is not null)
-        {
-            activity.SetTag("vm.actions", actions);
-            activity.SetTag("vm.steps", _context.Steps);
-            activity.SetTag("vm.state_root", rootAfter.ToString());
+            return effects;
         }
-
-        return effects;
     }
 
     /// <summary>Exact undo of the most recently applied block (LIFO): the state returns to <see cref="BlockEffects.RootBefore"/>.</summary>
     public void Revert(BlockEffects effects)
     {
-        ArgumentNullException.ThrowIfNull(effects);
-        var current = StateRoot;
-        if (current != effects.RootAfter)
+        lock (_gate)
         {
-            throw new InvalidOperationException(
-                $"cannot revert block {effects.Height}: the state root is {current}, but the block left {effects.RootAfter} (revert blocks newest first)");
-        }
-
-        for (var i = effects.Changes.Length - 1; i >= 0; i--)
-        {
-            var change = effects.Changes[i];
-            var collection = _state.GetOrCreate(change.Collection, change.Collection == VmState.ProposalsName ? "votes" : null);
-            VmState.Restore(new UndoRecord(collection, change.Key, change.Existed, change.Previous));
-        }
-
-        if (effects.MachineBefore is { } machine)
-        {
-            if (machine.Memory.Length != _state.Memory.Length)
+            ArgumentNullException.ThrowIfNull(effects);
+            var current = StateRoot;
+            if (current != effects.RootAfter)
             {
-                throw new InvalidOperationException($"block {effects.Height} effects hold {machine.Memory.Length} memory words, this machine has {_state.Memory.Length}");
+                throw new InvalidOperationException(
+                    $"cannot revert block {effects.Height}: the state root is {current}, but the block left {effects.RootAfter} (revert blocks newest first)");
             }
 
-            _state.SetMachine(machine.Memory, machine.A, machine.B, machine.C);
-        }
+            for (var i = effects.Changes.Length - 1; i >= 0; i--)
+            {
+                var change = effects.Changes[i];
+                var collection = _state.GetOrCreate(change.Collection, change.Collection == VmState.ProposalsName ? "votes" : null);
+                VmState.Restore(new UndoRecord(collection, change.Key, change.Existed, change.Previous));
+            }
 
-        var reverted = StateRoot;
-        if (reverted != effects.RootBefore)
-        {
-            throw new InvalidOperationException($"reverting block {effects.Height} gave root {reverted}, expected {effects.RootBefore}: the effects record is corrupt");
+            if (effects.MachineBefore is { } machine)
+            {
+                if (machine.Memory.Length != _state.Memory.Length)
+                {
+                    throw new InvalidOperationException($"block {effects.Height} effects hold {machine.Memory.Length} memory words, this machine has {_state.Memory.Length}");
+                }
+
+                _state.SetMachine(machine.Memory, machine.A, machine.B, machine.C);
+            }
+
+            var reverted = StateRoot;
+            if (reverted != effects.RootBefore)
+            {
+                throw new InvalidOperationException($"reverting block {effects.Height} gave root {reverted}, expected {effects.RootBefore}: the effects record is corrupt");
+            }
         }
     }
 
     /// <summary>Binary snapshot of the whole state: "TBVS", version, memory, registers, then every collection and entry in ordinal order.</summary>
     public byte[] SaveState()
     {
-        var w = new BinaryWriterBE();
-        w.U32(StateMagic);
-        w.U8(StateVersion);
-        new MachineSnapshot(_state.Memory, _state.RegisterA, _state.RegisterB, _state.RegisterC).Write(w);
-        var collections = _state.Collections.Where(c => c.Count > 0).ToList();
-        w.U32((uint)collections.Count);
-        foreach (var collection in collections)
+        lock (_gate)
         {
-            w.String(collection.Name);
-            w.String(collection.CounterField ?? "");
-            w.U32((uint)collection.Count);
-            foreach (var (key, entry) in collection.Entries.OrderBy(e => e.Key, StringComparer.Ordinal))
+            var w = new BinaryWriterBE();
+            w.U32(StateMagic);
+            w.U8(StateVersion);
+            new MachineSnapshot(_state.Memory, _state.RegisterA, _state.RegisterB, _state.RegisterC).Write(w);
+            var collections = _state.Collections.Where(c => c.Count > 0).ToList();
+            w.U32((uint)collections.Count);
+            foreach (var collection in collections)
             {
-                w.String(key);
-                w.Entry(entry);
+                w.String(collection.Name);
+                w.String(collection.CounterField ?? "");
+                w.U32((uint)collection.Count);
+                foreach (var (key, entry) in collection.Entries.OrderBy(e => e.Key, StringComparer.Ordinal))
+                {
+                    w.String(key);
+                    w.Entry(entry);
+                }
             }
-        }
 
-        return w.ToArray();
+            return w.ToArray();
+        }
     }
 
     /// <summary>Restores a machine from <see cref="SaveState"/> output; throws InvalidDataException on anything malformed.</summary>
@@ -278,28 +310,31 @@ public sealed class OiscMachine
     /// <summary>The state as the seed's vm.state: {"students":{..},"courses":{..},"proposals":{..},"nfts":{..}} (plus any other non-empty collection), keys sorted; a proposal carries "votes", an owned entry "owner".</summary>
     public string ExportStateJson()
     {
-        using var stream = new MemoryStream();
-        using (var writer = new Utf8JsonWriter(stream, new JsonWriterOptions { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
+        lock (_gate)
         {
-            writer.WriteStartObject();
-            string[] seedOrder = [VmState.StudentsName, VmState.CoursesName, VmState.ProposalsName, VmState.NftsName];
-            foreach (var name in seedOrder)
+            using var stream = new MemoryStream();
+            using (var writer = new Utf8JsonWriter(stream, new JsonWriterOptions { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
             {
-                WriteCollection(writer, _state.GetOrCreate(name));
-            }
-
-            foreach (var collection in _state.Collections)
-            {
-                if (collection.Count > 0 && Array.IndexOf(seedOrder, collection.Name) < 0)
+                writer.WriteStartObject();
+                string[] seedOrder = [VmState.StudentsName, VmState.CoursesName, VmState.ProposalsName, VmState.NftsName];
+                foreach (var name in seedOrder)
                 {
-                    WriteCollection(writer, collection);
+                    WriteCollection(writer, _state.GetOrCreate(name));
                 }
+
+                foreach (var collection in _state.Collections)
+                {
+                    if (collection.Count > 0 && Array.IndexOf(seedOrder, collection.Name) < 0)
+                    {
+                        WriteCollection(writer, collection);
+                    }
+                }
+
+                writer.WriteEndObject();
             }
 
-            writer.WriteEndObject();
+            return System.Text.Encoding.UTF8.GetString(stream.ToArray());
         }
-
-        return System.Text.Encoding.UTF8.GetString(stream.ToArray());
     }
 
     private static void WriteCollection(Utf8JsonWriter writer, VmCollection collection)
