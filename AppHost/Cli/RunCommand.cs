@@ -70,6 +70,8 @@ internal static class RunCommand
         var resources = app.Snapshot();
         AnsiConsole.Write(ResourceTable.Render(resources));
         AnsiConsole.MarkupLine($"Started in {elapsed.TotalSeconds:0.00} s. Control API: [link]{app.ControlApiUrl}api/resources[/]");
+        // One unwrapped line for scripts and tests (the table above wraps to the terminal's width).
+        Console.WriteLine($"control-api: {app.ControlApiUrl}");
         AnsiConsole.MarkupLine(
             $"Dashboard: not part of this build yet (issue 10); its ports are reserved: UI {app.Options.Dashboard.UiPort}, " +
             $"OTLP/gRPC {app.Options.Dashboard.OtlpGrpcPort}, OTLP/HTTP {app.Options.Dashboard.OtlpHttpPort}.");

@@ -282,6 +282,9 @@ public sealed class DistributedApplication : IAsyncDisposable
             Set(endpoint.EnvironmentVariable!, $"{url.Host}:{url.Port}");
         }
 
+        // As the Aspire template's appsettings.json: without it, Development logs every health probe at Information
+        // (eight lines a second per resource) and the probes push everything else out of the console buffer.
+        Set("Logging__LogLevel__Microsoft.AspNetCore", "Warning");
         Set("ASPNETCORE_ENVIRONMENT", Options.EnvironmentName);
         Set("DOTNET_ENVIRONMENT", Options.EnvironmentName);
         Set("OTEL_SERVICE_NAME", resource.Name);

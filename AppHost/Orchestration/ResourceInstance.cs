@@ -17,6 +17,7 @@ public sealed class ResourceInstance
     private bool _stopRequested;
     private bool _killRequested;
     private bool _everHealthy;
+    private string? _startupFailure;
     private int _launches;
 
     private ResourceState _state = ResourceState.NotStarted;
@@ -195,6 +196,7 @@ public sealed class ResourceInstance
             _stopRequested = false;
             _killRequested = false;
             _everHealthy = false;
+            _startupFailure = null;
         }
 
         Update(() =>
@@ -271,7 +273,7 @@ public sealed class ResourceInstance
                 return;
             }
 
-            message = _state == ResourceState.FailedToStart ? _message
+            message = _startupFailure is not null ? _startupFailure
                 : _killRequested ? $"killed (SIGKILL) by the kill command; exit code {code}"
                 : _stopRequested ? null
                 : !_everHealthy ? $"exited with code {code} before it became healthy"
@@ -281,10 +283,9 @@ public sealed class ResourceInstance
         Console.Append("system", $"process {process.Id} exited with code {code}");
         Update(() =>
         {
-            if (_state != ResourceState.FailedToStart)
-            {
-                _state = !_stopRequested && !_killRequested && !_everHealthy ? ResourceState.FailedToStart : ResourceState.Exited;
-            }
+            _state = _startupFailure is not null || (!_stopRequested && !_killRequested && !_everHealthy)
+                ? ResourceState.FailedToStart
+                : ResourceState.Exited;
 
             _message = message;
             _exitCode = code;
@@ -383,9 +384,11 @@ public sealed class ResourceInstance
             }
 
             process = _process;
+            _startupFailure = $"'{Name}' {reason}; killed it";
         }
 
-        FailWithoutLaunch($"'{Name}' {reason}; killing it.");
+        // The state turns FailedToStart when the exit is seen, so waiters find the process already gone.
+        Console.Append("system", $"{reason}; killing the process tree");
         KillTree(process);
         Task exited;
         lock (_gate)
