@@ -179,6 +179,40 @@ public sealed class HttpTrackerClientTests
     }
 
     [Fact]
+    public async Task Slow_tracker_times_out_as_a_retryable_error()
+    {
+        using var release = new ManualResetEventSlim();
+        await using var tracker = new FakeHttpTracker(_ =>
+        {
+            release.Wait(TimeSpan.FromSeconds(30));
+            return (200, CompactOk);
+        });
+        using var client = new HttpTrackerClient(tracker.AnnounceUri, options: FastOptions with { HttpTimeout = TimeSpan.FromMilliseconds(300) });
+
+        var error = await Assert.ThrowsAsync<TrackerException>(() => client.AnnounceAsync(Request()));
+        release.Set();
+
+        Assert.True(error.IsRetryable);
+        Assert.Contains("no response within 0.3 s", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Caller_cancellation_is_not_turned_into_a_tracker_error()
+    {
+        using var release = new ManualResetEventSlim();
+        await using var tracker = new FakeHttpTracker(_ =>
+        {
+            release.Wait(TimeSpan.FromSeconds(30));
+            return (200, CompactOk);
+        });
+        using var client = new HttpTrackerClient(tracker.AnnounceUri, options: FastOptions);
+        using var cancel = new CancellationTokenSource(TimeSpan.FromMilliseconds(200));
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => client.AnnounceAsync(Request(), cancel.Token));
+        release.Set();
+    }
+
+    [Fact]
     public async Task Tracker_id_is_sent_back_on_later_announces()
     {
         await using var tracker = new FakeHttpTracker(Latin1("d8:intervali60e5:peers0:10:tracker id3:T&1e"));
