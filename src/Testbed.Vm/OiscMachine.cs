@@ -209,27 +209,43 @@ public sealed class OiscMachine
                     $"cannot revert block {effects.Height}: the state root is {current}, but the block left {effects.RootAfter} (revert blocks newest first)");
             }
 
+            if (effects.MachineBefore is { } machine && machine.Memory.Length != _state.Memory.Length)
+            {
+                throw new InvalidOperationException($"block {effects.Height} effects hold {machine.Memory.Length} memory words, this machine has {_state.Memory.Length}");
+            }
+
+            // The undo itself is journalled, so effects that do not lead back to RootBefore leave the state untouched.
+            var mark = _state.JournalLength;
+            var machineNow = new MachineSnapshot((long[])_state.Memory.Clone(), _state.RegisterA, _state.RegisterB, _state.RegisterC);
             for (var i = effects.Changes.Length - 1; i >= 0; i--)
             {
                 var change = effects.Changes[i];
                 var collection = _state.GetOrCreate(change.Collection, change.Collection == VmState.ProposalsName ? "votes" : null);
-                VmState.Restore(new UndoRecord(collection, change.Key, change.Existed, change.Previous));
+                if (change.Existed)
+                {
+                    collection.Set(change.Key, change.Previous);
+                }
+                else
+                {
+                    collection.Remove(change.Key);
+                }
             }
 
-            if (effects.MachineBefore is { } machine)
+            if (effects.MachineBefore is { } before)
             {
-                if (machine.Memory.Length != _state.Memory.Length)
-                {
-                    throw new InvalidOperationException($"block {effects.Height} effects hold {machine.Memory.Length} memory words, this machine has {_state.Memory.Length}");
-                }
-
-                _state.SetMachine(machine.Memory, machine.A, machine.B, machine.C);
+                _state.SetMachine(before.Memory, before.A, before.B, before.C);
             }
 
             var reverted = StateRoot;
-            if (reverted != effects.RootBefore)
+            if (reverted == effects.RootBefore)
             {
-                throw new InvalidOperationException($"reverting block {effects.Height} gave root {reverted}, expected {effects.RootBefore}: the effects record is corrupt");
+                _state.TakeJournal(mark);
+            }
+            else
+            {
+                _state.UndoTo(mark);
+                _state.SetMachine(machineNow.Memory, machineNow.A, machineNow.B, machineNow.C);
+                throw new InvalidOperationException($"reverting block {effects.Height} would give root {reverted}, not {effects.RootBefore}: the effects record is corrupt; nothing was changed");
             }
         }
     }
@@ -371,6 +387,12 @@ public sealed class OiscMachine
 
     private void RunTransaction(DecodedTransaction transaction, int index)
     {
+        if (transaction.Mode != Mode || transaction.MemoryWords != Options.MemoryWords)
+        {
+            throw new ArgumentException(
+                $"transaction {index} was decoded for {transaction.Mode} mode with {transaction.MemoryWords} memory words; this machine is {Mode} with {Options.MemoryWords}");
+        }
+
         var mark = _state.JournalLength;
         _txSnapshotTaken = false;
         _context.Sender = transaction.Sender;

@@ -67,6 +67,32 @@ public class PersistenceTests
     }
 
     [Fact]
+    public void Corrupt_effects_that_do_not_lead_back_to_the_prior_root_change_nothing()
+    {
+        var vm = Populated(VmMode.Seed);
+        var effects = vm.ApplyBlock(10, [new VmTransaction("", """{"actions":[{"action":"add_course","course":{"id":"NEW"}},{"action":"vote_proposal","proposal":{"id":"P001"}}]}""")]);
+        var bytes = effects.Serialize();
+        var tampered = (byte[])bytes.Clone();
+        tampered[^9] ^= 1; // the last change is P001's prior entry; its counter's low byte sits 4 + 4 bytes from the end
+        var state = vm.SaveState();
+
+        var error = Assert.Throws<InvalidOperationException>(() => vm.Revert(BlockEffects.Deserialize(tampered)));
+        Assert.Contains("corrupt; nothing was changed", error.Message, StringComparison.Ordinal);
+        Assert.Equal(state, vm.SaveState());
+        vm.Revert(BlockEffects.Deserialize(bytes));
+        Assert.Equal(effects.RootBefore, vm.StateRoot);
+    }
+
+    [Fact]
+    public void A_transaction_decoded_for_another_mode_is_refused()
+    {
+        var native = new OiscMachine(VmMode.Native).Decode(new VmTransaction("ab", SeedContracts.VoteProposal));
+        var seed = new OiscMachine(VmMode.Seed);
+        Assert.Throws<ArgumentException>(() => seed.ApplyDecodedBlock(1, [native]));
+        Assert.Equal(new OiscMachine(VmMode.Seed).StateRoot, seed.StateRoot);
+    }
+
+    [Fact]
     public void State_root_parses_and_prints_lowercase_hex()
     {
         var root = new OiscMachine(VmMode.Seed).StateRoot;

@@ -93,7 +93,7 @@ internal static class ContractDecoder
                 index++;
             }
 
-            return new DecodedTransaction(sender, decoded);
+            return new DecodedTransaction(sender, decoded, mode, options.MemoryWords);
         }
     }
 
