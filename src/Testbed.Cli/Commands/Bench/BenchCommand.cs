@@ -10,6 +10,7 @@ internal static class BenchCommand
         var bench = new Command("bench", "Measure a component and compare it with its anchor in the same run");
         // One line per benchmark.
         bench.Subcommands.Add(VmBench.Create());
+        bench.Subcommands.Add(TrackerBench.Create());
         bench.Subcommands.Add(MineBench.Create());
         return bench;
     }

@@ -1,0 +1,582 @@
+using System.Buffers.Binary;
+using System.CommandLine;
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using System.Reflection;
+using System.Text;
+using System.Text.Json;
+
+namespace Testbed.Cli.Commands.Bench;
+
+/// <summary>
+/// `testbed bench tracker [--json]`: our tracker and opentracker (whitelist mode) each run as their
+/// own process on loopback and are driven by the same closed-loop load generator over HTTP and UDP;
+/// prints announces per second for each, the ratio, and failed announces.
+/// </summary>
+internal static class TrackerBench
+{
+    private const double TargetRatio = 0.5;
+
+    public static Command Create()
+    {
+        var json = new Option<bool>("--json") { Description = "Print the figures as JSON" };
+        var seconds = new Option<int>("--seconds") { Description = "Measured seconds per tracker and transport (default 5)", DefaultValueFactory = _ => 5 };
+        var clients = new Option<int>("--clients") { Description = "Concurrent clients, each with one request in flight (default 16)", DefaultValueFactory = _ => 16 };
+        var torrents = new Option<int>("--torrents") { Description = "Torrents (whitelisted for opentracker) (default 64)", DefaultValueFactory = _ => 64 };
+        var peers = new Option<int>("--peers") { Description = "Simulated peers per torrent (default 250)", DefaultValueFactory = _ => 250 };
+        var command = new Command("tracker", "Announces per second of our tracker vs opentracker, HTTP and UDP, same load generator");
+        command.Options.Add(json);
+        command.Options.Add(seconds);
+        command.Options.Add(clients);
+        command.Options.Add(torrents);
+        command.Options.Add(peers);
+        command.SetAction(async (parseResult, cancellationToken) =>
+        {
+            var settings = new Settings(
+                parseResult.GetValue(seconds), parseResult.GetValue(clients), parseResult.GetValue(torrents), parseResult.GetValue(peers));
+            if (settings.Seconds is < 1 or > 600 || settings.Clients is < 1 or > 256 || settings.Torrents is < 1 or > 10_000 || settings.PeersPerTorrent is < 1 or > 60_000)
+            {
+                await Console.Error.WriteLineAsync("error: --seconds 1..600, --clients 1..256, --torrents 1..10000, --peers 1..60000").ConfigureAwait(false);
+                return 2;
+            }
+
+            var opentracker = FindOnPath("opentracker");
+            if (opentracker is null)
+            {
+                await Console.Error.WriteLineAsync("error: opentracker is not installed (apt-get install opentracker)").ConfigureAwait(false);
+                return 2;
+            }
+
+            var report = await RunAsync(settings, opentracker, parseResult.GetValue(json), cancellationToken).ConfigureAwait(false);
+            return report.TargetMet ? 0 : 1;
+        });
+        return command;
+    }
+
+    private static async Task<Report> RunAsync(Settings settings, string opentrackerPath, bool json, CancellationToken cancellationToken)
+    {
+        var workload = new Workload(settings.Torrents, settings.PeersPerTorrent);
+        var directory = Directory.CreateTempSubdirectory("tracker-bench-");
+        // opentracker drops to user nobody and changes to / before reading its whitelist.
+        if (!OperatingSystem.IsWindows())
+        {
+            File.SetUnixFileMode(directory.FullName, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute);
+        }
+
+        var whitelist = Path.Combine(directory.FullName, "whitelist.txt");
+        await File.WriteAllLinesAsync(whitelist, workload.InfoHashes.Select(h => Convert.ToHexStringLower(h)), cancellationToken).ConfigureAwait(false);
+
+        var ours = new Target("testbed", new IPEndPoint(IPAddress.Loopback, FreeTcpPort()), new IPEndPoint(IPAddress.Loopback, FreeUdpPort()));
+        var theirs = new Target("opentracker", new IPEndPoint(IPAddress.Loopback, FreeTcpPort()), new IPEndPoint(IPAddress.Loopback, FreeUdpPort()));
+        Process? ourProcess = null;
+        Process? theirProcess = null;
+        try
+        {
+            ourProcess = StartOurs(ours);
+            theirProcess = Start(opentrackerPath, directory.FullName, "-i", "127.0.0.1", "-p", Port(theirs.Http), "-P", Port(theirs.Udp), "-w", whitelist);
+            await WaitReadyAsync(ours, workload, cancellationToken).ConfigureAwait(false);
+            await WaitReadyAsync(theirs, workload, cancellationToken).ConfigureAwait(false);
+
+            var runs = new List<RunResult>();
+            foreach (var transport in new[] { "http", "udp" })
+            {
+                foreach (var target in new[] { ours, theirs })
+                {
+                    cancellationToken.ThrowIfCancellationRequested();
+                    runs.Add(await Task.Run(() => Measure(target, transport, workload, settings), cancellationToken).ConfigureAwait(false));
+                }
+            }
+
+            var report = Report.From(settings, runs, OptimizedBuild());
+            if (json)
+            {
+                Console.WriteLine(JsonSerializer.Serialize(report, new JsonSerializerOptions { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower }));
+            }
+            else
+            {
+                report.Print();
+            }
+
+            return report;
+        }
+        finally
+        {
+            Kill(ourProcess);
+            Kill(theirProcess);
+            try
+            {
+                directory.Delete(recursive: true);
+            }
+            catch (IOException)
+            {
+                // Left for the OS to clean.
+            }
+        }
+    }
+
+    private static RunResult Measure(Target target, string transport, Workload workload, Settings settings)
+    {
+        var counters = new Counters();
+        var stop = new ManualResetEventSlim();
+        var threads = Enumerable.Range(0, settings.Clients).Select(i => new Thread(() =>
+        {
+            try
+            {
+                if (transport == "http")
+                {
+                    HttpClientLoop(target.Http, workload, i, counters, stop);
+                }
+                else
+                {
+                    UdpClientLoop(target.Udp, workload, i, counters, stop);
+                }
+            }
+            catch (Exception e) when (e is SocketException or IOException or ObjectDisposedException)
+            {
+                Interlocked.Increment(ref counters.Failed);
+            }
+        })
+        { IsBackground = true, Name = $"bench-{transport}-{i}" }).ToList();
+
+        threads.ForEach(t => t.Start());
+        Thread.Sleep(TimeSpan.FromSeconds(1)); // warm-up: JIT, connections, swarms filled
+        var startOk = Interlocked.Read(ref counters.Ok);
+        var clock = Stopwatch.StartNew();
+        Thread.Sleep(TimeSpan.FromSeconds(settings.Seconds));
+        var endOk = Interlocked.Read(ref counters.Ok);
+        var elapsed = clock.Elapsed.TotalSeconds;
+        stop.Set();
+        foreach (var thread in threads)
+        {
+            thread.Join(TimeSpan.FromSeconds(10));
+        }
+
+        return new RunResult(target.Name, transport, endOk - startOk, elapsed, (endOk - startOk) / elapsed, Interlocked.Read(ref counters.Failed));
+    }
+
+    private static void HttpClientLoop(IPEndPoint endpoint, Workload workload, int client, Counters counters, ManualResetEventSlim stop)
+    {
+        var request = new byte[1024];
+        var response = new byte[16 * 1024];
+        Socket? socket = null;
+        var sequence = client;
+        try
+        {
+            while (!stop.IsSet)
+            {
+                var reused = socket is not null;
+                socket ??= Connect(endpoint);
+                var length = workload.WriteHttpRequest(request, sequence, endpoint);
+                var outcome = HttpExchange(socket, request.AsSpan(0, length), response, out var keepAlive);
+                if (outcome == HttpOutcome.ClosedBeforeResponse && reused)
+                {
+                    // The server closed an idle keep-alive connection: retry on a new one, as any HTTP client does.
+                    socket.Dispose();
+                    socket = null;
+                    continue;
+                }
+
+                sequence += 7919;
+                Interlocked.Increment(ref outcome == HttpOutcome.Ok ? ref counters.Ok : ref counters.Failed);
+                if (!keepAlive || outcome != HttpOutcome.Ok)
+                {
+                    socket.Dispose();
+                    socket = null;
+                }
+            }
+        }
+        finally
+        {
+            socket?.Dispose();
+        }
+    }
+
+    private static Socket Connect(IPEndPoint endpoint)
+    {
+        var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true, ReceiveTimeout = 5000, SendTimeout = 5000 };
+        // Closing with RST keeps thousands of short-lived connections from piling up in TIME_WAIT.
+        socket.LingerState = new LingerOption(true, 0);
+        socket.Connect(endpoint);
+        return socket;
+    }
+
+    private static HttpOutcome HttpExchange(Socket socket, ReadOnlySpan<byte> request, byte[] response, out bool keepAlive)
+    {
+        keepAlive = false;
+        var filled = 0;
+        try
+        {
+            socket.Send(request);
+            var headerEnd = -1;
+            while (headerEnd < 0)
+            {
+                var read = socket.Receive(response.AsSpan(filled));
+                if (read == 0)
+                {
+                    return filled == 0 ? HttpOutcome.ClosedBeforeResponse : HttpOutcome.Failed;
+                }
+
+                filled += read;
+                headerEnd = response.AsSpan(0, filled).IndexOf("\r\n\r\n"u8);
+                if (headerEnd < 0 && filled == response.Length)
+                {
+                    return HttpOutcome.Failed;
+                }
+            }
+
+            var head = Encoding.ASCII.GetString(response, 0, headerEnd);
+            var contentLength = -1;
+            var closes = head.StartsWith("HTTP/1.0", StringComparison.Ordinal);
+            foreach (var line in head.Split("\r\n"))
+            {
+                if (line.StartsWith("Content-Length:", StringComparison.OrdinalIgnoreCase))
+                {
+                    contentLength = int.Parse(line.AsSpan(15).Trim(), CultureInfo.InvariantCulture);
+                }
+                else if (line.StartsWith("Connection:", StringComparison.OrdinalIgnoreCase))
+                {
+                    closes = line.Contains("close", StringComparison.OrdinalIgnoreCase);
+                }
+            }
+
+            var bodyStart = headerEnd + 4;
+            var bodyEnd = contentLength >= 0 ? bodyStart + contentLength : -1;
+            if (bodyEnd > response.Length)
+            {
+                return HttpOutcome.Failed;
+            }
+
+            while (bodyEnd < 0 || filled < bodyEnd)
+            {
+                var read = socket.Receive(response.AsSpan(filled));
+                if (read == 0)
+                {
+                    if (bodyEnd < 0)
+                    {
+                        bodyEnd = filled;
+                        closes = true;
+                        break;
+                    }
+
+                    return HttpOutcome.Failed;
+                }
+
+                filled += read;
+            }
+
+            keepAlive = !closes && contentLength >= 0;
+            var body = response.AsSpan(bodyStart, bodyEnd - bodyStart);
+            var ok = head.StartsWith("HTTP/1.", StringComparison.Ordinal) && head.AsSpan(9, 3).SequenceEqual("200") &&
+                     body.StartsWith("d"u8) && body.IndexOf("5:peers"u8) >= 0 && body.IndexOf("failure reason"u8) < 0;
+            return ok ? HttpOutcome.Ok : HttpOutcome.Failed;
+        }
+        catch (SocketException)
+        {
+            // A reset before any byte of the answer is the server having closed the connection.
+            return filled == 0 ? HttpOutcome.ClosedBeforeResponse : HttpOutcome.Failed;
+        }
+    }
+
+    private static void UdpClientLoop(IPEndPoint endpoint, Workload workload, int client, Counters counters, ManualResetEventSlim stop)
+    {
+        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp) { ReceiveTimeout = 2000 };
+        socket.Connect(endpoint);
+        var packet = new byte[128];
+        var reply = new byte[2048];
+        var transaction = client << 20;
+        var sequence = client;
+        ulong? connectionId = null;
+        var connectedAt = Stopwatch.StartNew();
+        while (!stop.IsSet)
+        {
+            if (connectionId is null || connectedAt.Elapsed > TimeSpan.FromSeconds(50))
+            {
+                connectionId = UdpConnect(socket, ++transaction, reply);
+                connectedAt.Restart();
+                if (connectionId is null)
+                {
+                    Interlocked.Increment(ref counters.Failed);
+                    continue;
+                }
+            }
+
+            var length = workload.WriteUdpAnnounce(packet, connectionId.Value, ++transaction, sequence);
+            sequence += 7919;
+            var ok = UdpExchange(socket, packet.AsSpan(0, length), transaction, reply, out var action) && action == 1;
+            if (!ok)
+            {
+                connectionId = null;
+            }
+
+            Interlocked.Increment(ref ok ? ref counters.Ok : ref counters.Failed);
+        }
+    }
+
+    private static ulong? UdpConnect(Socket socket, int transaction, byte[] reply)
+    {
+        Span<byte> packet = stackalloc byte[16];
+        BinaryPrimitives.WriteUInt64BigEndian(packet, 0x41727101980);
+        BinaryPrimitives.WriteInt32BigEndian(packet[8..], 0);
+        BinaryPrimitives.WriteInt32BigEndian(packet[12..], transaction);
+        return UdpExchange(socket, packet, transaction, reply, out var action) && action == 0
+            ? BinaryPrimitives.ReadUInt64BigEndian(reply.AsSpan(8))
+            : null;
+    }
+
+    private static bool UdpExchange(Socket socket, ReadOnlySpan<byte> packet, int transaction, byte[] reply, out int action)
+    {
+        action = -1;
+        try
+        {
+            socket.Send(packet);
+            while (true)
+            {
+                var read = socket.Receive(reply);
+                if (read < 8)
+                {
+                    continue;
+                }
+
+                if (BinaryPrimitives.ReadInt32BigEndian(reply.AsSpan(4)) != transaction)
+                {
+                    continue; // a late answer to an earlier, timed-out request
+                }
+
+                action = BinaryPrimitives.ReadInt32BigEndian(reply);
+                return action != 3 && read >= (action == 1 ? 20 : 16);
+            }
+        }
+        catch (SocketException)
+        {
+            return false;
+        }
+    }
+
+    private static Process StartOurs(Target target)
+    {
+        var executable = Environment.ProcessPath ?? throw new InvalidOperationException("cannot locate the testbed executable");
+        var arguments = new List<string>();
+        if (string.Equals(Path.GetFileNameWithoutExtension(executable), "dotnet", StringComparison.OrdinalIgnoreCase))
+        {
+            arguments.Add(Assembly.GetEntryAssembly()!.Location);
+        }
+
+        arguments.AddRange(["tracker", "--http", target.Http.ToString(), "--udp", target.Udp.ToString()]);
+        return Start(executable, AppContext.BaseDirectory, [.. arguments]);
+    }
+
+    private static Process Start(string fileName, string workingDirectory, params string[] arguments)
+    {
+        var info = new ProcessStartInfo(fileName)
+        {
+            UseShellExecute = false,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            WorkingDirectory = workingDirectory,
+        };
+        foreach (var argument in arguments)
+        {
+            info.ArgumentList.Add(argument);
+        }
+
+        // Console logging of every line would measure the console, not the tracker.
+        info.Environment["Logging__LogLevel__Default"] = "Warning";
+        var process = Process.Start(info) ?? throw new InvalidOperationException($"could not start {fileName}");
+        process.OutputDataReceived += (_, _) => { };
+        process.ErrorDataReceived += (_, _) => { };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return process;
+    }
+
+    private static async Task WaitReadyAsync(Target target, Workload workload, CancellationToken cancellationToken)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        var request = new byte[1024];
+        var response = new byte[16 * 1024];
+        while (true)
+        {
+            try
+            {
+                using var socket = Connect(target.Http);
+                var length = workload.WriteHttpRequest(request, 0, target.Http);
+                using var udp = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp) { ReceiveTimeout = 500 };
+                udp.Connect(target.Udp);
+                if (HttpExchange(socket, request.AsSpan(0, length), response, out _) == HttpOutcome.Ok && UdpConnect(udp, 1, response) is not null)
+                {
+                    return;
+                }
+            }
+            catch (SocketException)
+            {
+                // Not listening yet.
+            }
+
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new InvalidOperationException($"{target.Name} did not answer announces on {target.Http} and {target.Udp} within 60 s");
+            }
+
+            await Task.Delay(200, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private static void Kill(Process? process)
+    {
+        if (process is null)
+        {
+            return;
+        }
+
+        try
+        {
+            if (!process.HasExited)
+            {
+                process.Kill(entireProcessTree: true);
+                process.WaitForExit(10_000);
+            }
+        }
+        catch (InvalidOperationException)
+        {
+            // Already gone.
+        }
+
+        process.Dispose();
+    }
+
+    private static bool OptimizedBuild() =>
+        typeof(Testbed.Tracker.Hosting.TrackerOptions).Assembly.GetCustomAttribute<DebuggableAttribute>()?.IsJITOptimizerDisabled != true;
+
+    private static string? FindOnPath(string name) =>
+        (Environment.GetEnvironmentVariable("PATH") ?? "/usr/bin:/usr/sbin")
+            .Split(':', StringSplitOptions.RemoveEmptyEntries)
+            .Append("/usr/sbin").Append("/usr/bin")
+            .Select(dir => Path.Combine(dir, name))
+            .FirstOrDefault(File.Exists);
+
+    private static string Port(IPEndPoint endpoint) => endpoint.Port.ToString(CultureInfo.InvariantCulture);
+
+    private static int FreeTcpPort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    private static int FreeUdpPort()
+    {
+        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+        socket.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        return ((IPEndPoint)socket.LocalEndPoint!).Port;
+    }
+
+    private enum HttpOutcome
+    {
+        Ok,
+        Failed,
+        ClosedBeforeResponse,
+    }
+
+    internal sealed record Settings(int Seconds, int Clients, int Torrents, int PeersPerTorrent);
+
+    private sealed record Target(string Name, IPEndPoint Http, IPEndPoint Udp);
+
+    private sealed class Counters
+    {
+        public long Ok;
+        public long Failed;
+    }
+
+    /// <summary>One measured run.</summary>
+    internal sealed record RunResult(string Tracker, string Transport, long Announces, double Seconds, double AnnouncesPerSecond, long Failed);
+
+    /// <summary>The figures, the ratios and whether the target was met.</summary>
+    internal sealed record Report(
+        string Workload, int Clients, int Seconds, bool OptimizedBuild, IReadOnlyList<RunResult> Runs,
+        double HttpRatio, double UdpRatio, double TargetRatio, bool TargetMet)
+    {
+        public static Report From(Settings settings, List<RunResult> runs, bool optimized)
+        {
+            double Rate(string tracker, string transport) => runs.Single(r => r.Tracker == tracker && r.Transport == transport).AnnouncesPerSecond;
+            var http = Rate("opentracker", "http") > 0 ? Rate("testbed", "http") / Rate("opentracker", "http") : 0;
+            var udp = Rate("opentracker", "udp") > 0 ? Rate("testbed", "udp") / Rate("opentracker", "udp") : 0;
+            var failedOurs = runs.Where(r => r.Tracker == "testbed").Sum(r => r.Failed);
+            return new Report(
+                $"{settings.Torrents} torrents x {settings.PeersPerTorrent} peers, numwant 50, compact",
+                settings.Clients, settings.Seconds, optimized, runs, Math.Round(http, 3), Math.Round(udp, 3), TrackerBench.TargetRatio,
+                http >= TrackerBench.TargetRatio && udp >= TrackerBench.TargetRatio && failedOurs == 0);
+        }
+
+        public void Print()
+        {
+            Console.WriteLine($"Tracker announce throughput on loopback, {Environment.ProcessorCount} cores: {Workload}; {Clients} closed-loop clients; {Seconds} s measured per run after 1 s warm-up");
+            if (!OptimizedBuild)
+            {
+                Console.WriteLine("warning: Debug build (unoptimized JIT); run with -c Release for meaningful figures");
+            }
+
+            Console.WriteLine($"{"transport",-10} {"tracker",-12} {"announces/s",12} {"announces",10} {"failed",7}");
+            foreach (var run in Runs)
+            {
+                Console.WriteLine($"{run.Transport,-10} {run.Tracker,-12} {run.AnnouncesPerSecond,12:F0} {run.Announces,10} {run.Failed,7}");
+            }
+
+            Console.WriteLine($"ratio testbed/opentracker: http {HttpRatio:F2}, udp {UdpRatio:F2} (target >= {TargetRatio:F2}, no failed announce): {(TargetMet ? "met" : "NOT met")}");
+        }
+    }
+
+    /// <summary>The announces every client sends: the same torrents, peers and parameters for both trackers.</summary>
+    private sealed class Workload
+    {
+        private readonly string[] escapedHashes;
+        private readonly int peersPerTorrent;
+
+        public Workload(int torrents, int peersPerTorrent)
+        {
+            this.peersPerTorrent = peersPerTorrent;
+            var random = new Random(20_260_101);
+            InfoHashes = Enumerable.Range(0, torrents).Select(_ =>
+            {
+                var hash = new byte[20];
+                random.NextBytes(hash);
+                return hash;
+            }).ToArray();
+            escapedHashes = InfoHashes.Select(h => string.Concat(h.Select(b => "%" + b.ToString("X2", CultureInfo.InvariantCulture)))).ToArray();
+        }
+
+        public byte[][] InfoHashes { get; }
+
+        public int WriteHttpRequest(byte[] destination, int sequence, IPEndPoint host)
+        {
+            var (torrent, peer) = Pick(sequence);
+            var text = $"GET /announce?info_hash={escapedHashes[torrent]}&peer_id=-BT0001-{torrent:D4}{peer:D8}&port={10_000 + peer}&uploaded=0&downloaded=0&left={Left(peer)}&numwant=50&compact=1&no_peer_id=1 HTTP/1.1\r\nHost: {host}\r\n\r\n";
+            return Encoding.ASCII.GetBytes(text, destination);
+        }
+
+        public int WriteUdpAnnounce(byte[] destination, ulong connectionId, int transaction, int sequence)
+        {
+            var (torrent, peer) = Pick(sequence);
+            var packet = destination.AsSpan(0, 98);
+            packet.Clear();
+            BinaryPrimitives.WriteUInt64BigEndian(packet, connectionId);
+            BinaryPrimitives.WriteInt32BigEndian(packet[8..], 1);
+            BinaryPrimitives.WriteInt32BigEndian(packet[12..], transaction);
+            InfoHashes[torrent].CopyTo(packet[16..]);
+            Encoding.ASCII.GetBytes($"-BT0001-{torrent:D4}{peer:D8}", packet[36..]);
+            BinaryPrimitives.WriteInt64BigEndian(packet[64..], Left(peer));
+            BinaryPrimitives.WriteInt32BigEndian(packet[92..], 50);
+            BinaryPrimitives.WriteUInt16BigEndian(packet[96..], (ushort)(10_000 + peer));
+            return 98;
+        }
+
+        private (int Torrent, int Peer) Pick(int sequence)
+        {
+            var n = (uint)sequence;
+            return ((int)(n % (uint)InfoHashes.Length), (int)(n / (uint)InfoHashes.Length % (uint)peersPerTorrent));
+        }
+
+        private static long Left(int peer) => peer % 5 == 0 ? 0 : 65_536;
+    }
+}
