@@ -25,7 +25,9 @@ internal static class Subleq
 
     public static string Contract(long[] program, long? gas = null, int offset = 0)
     {
-        var gasField = gas is { } g ? ",\"gas\":" + g : "";
-        return "{\"actions\":[{\"action\":\"subleq\",\"program\":[" + string.Join(",", program) + "],\"offset\":" + offset + gasField + "}]}";
+        // Invariant formatting: a test may run under a culture whose minus sign is not ASCII.
+        var c = System.Globalization.CultureInfo.InvariantCulture;
+        var gasField = gas is { } g ? ",\"gas\":" + g.ToString(c) : "";
+        return "{\"actions\":[{\"action\":\"subleq\",\"program\":[" + string.Join(",", program.Select(w => w.ToString(c))) + "],\"offset\":" + offset.ToString(c) + gasField + "}]}";
     }
 }
