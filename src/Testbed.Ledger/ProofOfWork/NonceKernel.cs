@@ -5,9 +5,11 @@ using System.Runtime.InteropServices;
 namespace Testbed.Ledger.ProofOfWork;
 
 /// <summary>
-/// One SHA-256 compression per nonce, <typeparamref name="TLanes"/> nonces at once. Per epoch (all nonces that
-/// share every byte outside the varying word) it precomputes, once: the rounds before the varying word, the
-/// schedule words and terms that don't depend on the nonce, and K[t] + W[t] for the fixed words.
+/// One SHA-256 compression per nonce, two interleaved batches of <typeparamref name="TLanes"/> nonces at once: a
+/// round's dependency chain, not the vector units, is the bottleneck of one batch, so a second independent
+/// batch fills the idle issue slots. Per epoch (all nonces that share every byte outside the varying word) it
+/// precomputes, once: the rounds before the varying word, the schedule words and terms that don't depend on
+/// the nonce, and K[t] + W[t] for the fixed words.
 /// </summary>
 internal sealed class NonceKernel<TLanes, TVec> : INonceBatcher
     where TLanes : struct, ISha256Lanes<TVec>
@@ -15,13 +17,17 @@ internal sealed class NonceKernel<TLanes, TVec> : INonceBatcher
 {
     private readonly PreparedHeader header;
     private readonly FinalBlockSchedule schedule;
-    private readonly TVec[] w = new TVec[64];
-    private readonly TVec[] kw = new TVec[64];
+    private readonly TVec[] w0 = new TVec[64];
+    private readonly TVec[] w1 = new TVec[64];
+    private readonly TVec[] kw0 = new TVec[64];
+    private readonly TVec[] kw1 = new TVec[64];
     private readonly TVec[] constants = new TVec[64];
     private readonly TVec[] roundConstants = new TVec[64];
     private readonly TVec[] start = new TVec[8];
-    private readonly TVec[] final = new TVec[8];
+    private readonly TVec[] final0 = new TVec[8];
+    private readonly TVec[] final1 = new TVec[8];
     private readonly TVec laneOffsets;
+    private readonly TVec secondBatchOffset;
     private readonly TVec firstHashWord;
     private ulong epoch;
     private bool hasEpoch;
@@ -48,6 +54,7 @@ internal sealed class NonceKernel<TLanes, TVec> : INonceBatcher
         }
 
         laneOffsets = TLanes.Load(offsets);
+        secondBatchOffset = TLanes.Broadcast((uint)TLanes.Count << header.NonceShift);
         firstHashWord = TLanes.Broadcast(header.Midstate[0]);
         for (var t = 0; t < 64; t++)
         {
@@ -55,31 +62,36 @@ internal sealed class NonceKernel<TLanes, TVec> : INonceBatcher
         }
     }
 
-    public int Lanes => TLanes.Count;
+    public int Lanes => 2 * TLanes.Count;
 
     public uint Candidates(ulong first, uint zeroBits)
     {
         Run(first);
-        return TLanes.ZeroLanes(TLanes.Add(final[0], firstHashWord), zeroBits);
+        return TLanes.ZeroLanes(TLanes.Add(final0[0], firstHashWord), zeroBits)
+            | (TLanes.ZeroLanes(TLanes.Add(final1[0], firstHashWord), zeroBits) << TLanes.Count);
     }
 
     public void Hashes(ulong first, Span<uint> words)
     {
         Run(first);
         Span<uint> lanes = stackalloc uint[TLanes.Count];
-        for (var i = 0; i < 8; i++)
+        for (var batch = 0; batch < 2; batch++)
         {
-            TLanes.Store(TLanes.Add(final[i], TLanes.Broadcast(header.Midstate[i])), lanes);
-            for (var lane = 0; lane < lanes.Length; lane++)
+            var final = batch == 0 ? final0 : final1;
+            for (var i = 0; i < 8; i++)
             {
-                words[(8 * lane) + i] = lanes[lane];
+                TLanes.Store(TLanes.Add(final[i], TLanes.Broadcast(header.Midstate[i])), lanes);
+                for (var lane = 0; lane < lanes.Length; lane++)
+                {
+                    words[(8 * ((batch * TLanes.Count) + lane)) + i] = lanes[lane];
+                }
             }
         }
     }
 
     private void Run(ulong first)
     {
-        if ((first % (ulong)TLanes.Count) != 0)
+        if ((first % (ulong)Lanes) != 0)
         {
             throw new ArgumentException("A batch starts at a multiple of the lane count.", nameof(first));
         }
@@ -91,8 +103,10 @@ internal sealed class NonceKernel<TLanes, TVec> : INonceBatcher
             PrepareEpoch(nonceEpoch);
         }
 
+        // An epoch holds at least 256 nonces and batches are aligned, so no lane carries out of the varying word.
         var low = (uint)(first & ((1UL << lowBits) - 1));
-        Compress(TLanes.Add(TLanes.Broadcast(varyingWordBase | (low << header.NonceShift)), laneOffsets));
+        var varying = TLanes.Add(TLanes.Broadcast(varyingWordBase | (low << header.NonceShift)), laneOffsets);
+        Compress(varying, TLanes.Add(varying, secondBatchOffset));
     }
 
     /// <summary>Precomputes everything that is the same for every nonce of the epoch.</summary>
@@ -128,7 +142,7 @@ internal sealed class NonceKernel<TLanes, TVec> : INonceBatcher
         {
             if (Fixed(t))
             {
-                kw[t] = TLanes.Broadcast(Sha256Scalar.RoundConstants[t] + words[t]);
+                kw0[t] = kw1[t] = TLanes.Broadcast(Sha256Scalar.RoundConstants[t] + words[t]);
             }
         }
 
@@ -161,74 +175,113 @@ internal sealed class NonceKernel<TLanes, TVec> : INonceBatcher
         bool Fixed(int t) => !schedule.IsVarying(t);
     }
 
-    /// <summary>The nonce-dependent schedule words, then rounds k..63 from the precomputed state.</summary>
-    private void Compress(TVec varyingWord)
+    /// <summary>For both batches: the nonce-dependent schedule words, then rounds k..63 from the precomputed state.</summary>
+    private void Compress(TVec varying0, TVec varying1)
     {
-        ref var wRef = ref MemoryMarshal.GetArrayDataReference(w);
-        ref var kwRef = ref MemoryMarshal.GetArrayDataReference(kw);
+        ref var w0Ref = ref MemoryMarshal.GetArrayDataReference(w0);
+        ref var w1Ref = ref MemoryMarshal.GetArrayDataReference(w1);
+        ref var kw0Ref = ref MemoryMarshal.GetArrayDataReference(kw0);
+        ref var kw1Ref = ref MemoryMarshal.GetArrayDataReference(kw1);
         ref var cRef = ref MemoryMarshal.GetArrayDataReference(constants);
         ref var kRef = ref MemoryMarshal.GetArrayDataReference(roundConstants);
         var k = schedule.VaryingWord;
-        Unsafe.Add(ref wRef, k) = varyingWord;
-        Unsafe.Add(ref kwRef, k) = TLanes.Add(varyingWord, Unsafe.Add(ref kRef, k));
+        Unsafe.Add(ref w0Ref, k) = varying0;
+        Unsafe.Add(ref w1Ref, k) = varying1;
+        Unsafe.Add(ref kw0Ref, k) = TLanes.Add(varying0, Unsafe.Add(ref kRef, k));
+        Unsafe.Add(ref kw1Ref, k) = TLanes.Add(varying1, Unsafe.Add(ref kRef, k));
         foreach (var entry in schedule.Plan)
         {
             var t = entry & 0xFF;
             var flags = entry >> 8;
-            var v = Unsafe.Add(ref cRef, t);
+            var v0 = Unsafe.Add(ref cRef, t);
+            var v1 = v0;
             if ((flags & FinalBlockSchedule.Sigma1Term) != 0)
             {
-                v = TLanes.Add(v, TLanes.SmallSigma1(Unsafe.Add(ref wRef, t - 2)));
+                v0 = TLanes.Add(v0, TLanes.SmallSigma1(Unsafe.Add(ref w0Ref, t - 2)));
+                v1 = TLanes.Add(v1, TLanes.SmallSigma1(Unsafe.Add(ref w1Ref, t - 2)));
             }
 
             if ((flags & FinalBlockSchedule.Minus7Term) != 0)
             {
-                v = TLanes.Add(v, Unsafe.Add(ref wRef, t - 7));
+                v0 = TLanes.Add(v0, Unsafe.Add(ref w0Ref, t - 7));
+                v1 = TLanes.Add(v1, Unsafe.Add(ref w1Ref, t - 7));
             }
 
             if ((flags & FinalBlockSchedule.Sigma0Term) != 0)
             {
-                v = TLanes.Add(v, TLanes.SmallSigma0(Unsafe.Add(ref wRef, t - 15)));
+                v0 = TLanes.Add(v0, TLanes.SmallSigma0(Unsafe.Add(ref w0Ref, t - 15)));
+                v1 = TLanes.Add(v1, TLanes.SmallSigma0(Unsafe.Add(ref w1Ref, t - 15)));
             }
 
             if ((flags & FinalBlockSchedule.Minus16Term) != 0)
             {
-                v = TLanes.Add(v, Unsafe.Add(ref wRef, t - 16));
+                v0 = TLanes.Add(v0, Unsafe.Add(ref w0Ref, t - 16));
+                v1 = TLanes.Add(v1, Unsafe.Add(ref w1Ref, t - 16));
             }
 
-            Unsafe.Add(ref wRef, t) = v;
-            Unsafe.Add(ref kwRef, t) = TLanes.Add(v, Unsafe.Add(ref kRef, t));
+            Unsafe.Add(ref w0Ref, t) = v0;
+            Unsafe.Add(ref w1Ref, t) = v1;
+            var kt = Unsafe.Add(ref kRef, t);
+            Unsafe.Add(ref kw0Ref, t) = TLanes.Add(v0, kt);
+            Unsafe.Add(ref kw1Ref, t) = TLanes.Add(v1, kt);
         }
 
-        var a = start[0];
-        var b = start[1];
-        var c = start[2];
-        var d = start[3];
-        var e = start[4];
-        var f = start[5];
-        var g = start[6];
-        var h = start[7];
+        var a0 = start[0];
+        var b0 = start[1];
+        var c0 = start[2];
+        var d0 = start[3];
+        var e0 = start[4];
+        var f0 = start[5];
+        var g0 = start[6];
+        var h0 = start[7];
+        var a1 = a0;
+        var b1 = b0;
+        var c1 = c0;
+        var d1 = d0;
+        var e1 = e0;
+        var f1 = f0;
+        var g1 = g0;
+        var h1 = h0;
+        // h + K + W is ready rounds ahead, so the critical path from e is Σ1 (rotate, ternlog) and two adds.
         for (var t = k; t < 64; t++)
         {
-            var t1 = TLanes.Add(TLanes.Add(h, TLanes.BigSigma1(e)), TLanes.Add(TLanes.Choose(e, f, g), Unsafe.Add(ref kwRef, t)));
-            var t2 = TLanes.Add(TLanes.BigSigma0(a), TLanes.Majority(a, b, c));
-            h = g;
-            g = f;
-            f = e;
-            e = TLanes.Add(d, t1);
-            d = c;
-            c = b;
-            b = a;
-            a = TLanes.Add(t1, t2);
+            var t10 = TLanes.Add(TLanes.Add(TLanes.Add(h0, Unsafe.Add(ref kw0Ref, t)), TLanes.Choose(e0, f0, g0)), TLanes.BigSigma1(e0));
+            var t11 = TLanes.Add(TLanes.Add(TLanes.Add(h1, Unsafe.Add(ref kw1Ref, t)), TLanes.Choose(e1, f1, g1)), TLanes.BigSigma1(e1));
+            var t20 = TLanes.Add(TLanes.BigSigma0(a0), TLanes.Majority(a0, b0, c0));
+            var t21 = TLanes.Add(TLanes.BigSigma0(a1), TLanes.Majority(a1, b1, c1));
+            h0 = g0;
+            h1 = g1;
+            g0 = f0;
+            g1 = f1;
+            f0 = e0;
+            f1 = e1;
+            e0 = TLanes.Add(d0, t10);
+            e1 = TLanes.Add(d1, t11);
+            d0 = c0;
+            d1 = c1;
+            c0 = b0;
+            c1 = b1;
+            b0 = a0;
+            b1 = a1;
+            a0 = TLanes.Add(t10, t20);
+            a1 = TLanes.Add(t11, t21);
         }
 
-        final[0] = a;
-        final[1] = b;
-        final[2] = c;
-        final[3] = d;
-        final[4] = e;
-        final[5] = f;
-        final[6] = g;
-        final[7] = h;
+        final0[0] = a0;
+        final0[1] = b0;
+        final0[2] = c0;
+        final0[3] = d0;
+        final0[4] = e0;
+        final0[5] = f0;
+        final0[6] = g0;
+        final0[7] = h0;
+        final1[0] = a1;
+        final1[1] = b1;
+        final1[2] = c1;
+        final1[3] = d1;
+        final1[4] = e1;
+        final1[5] = f1;
+        final1[6] = g1;
+        final1[7] = h1;
     }
 }

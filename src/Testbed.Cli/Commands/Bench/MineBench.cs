@@ -301,7 +301,7 @@ internal static class MineBench
     private static void Print(MineBenchResult r)
     {
         var c = CultureInfo.InvariantCulture;
-        Console.WriteLine(string.Create(c, $"proof-of-work miner: {r.Kernel} ({r.Lanes} lanes), {r.HeaderBytes}-byte header, {r.CompressionsPerAttempt} SHA-256 compression per attempt"));
+        Console.WriteLine(string.Create(c, $"proof-of-work miner: {r.Kernel} ({r.Lanes} lanes, 2 interleaved batches), {r.HeaderBytes}-byte header, {r.CompressionsPerAttempt} SHA-256 compression per attempt"));
         Console.WriteLine("                                     attempts/s (wall)   per CPU-second");
         Console.WriteLine(string.Create(c, $"  per core (1 thread)            {r.PerCoreAttemptsPerSecond,17:N0}  {r.PerCoreAttemptsPerCpuSecond,15:N0}   target {r.TargetPerCore:N0}: {Verdict(r.TargetMet)} (wall), {Verdict(r.TargetMetPerCpuSecond)} (CPU)"));
         Console.WriteLine(string.Create(c, $"  total ({r.Threads} threads)             {r.TotalAttemptsPerSecond,17:N0}  {r.TotalAttemptsPerCpuSecond,15:N0}   {r.PerCoreInTotalRun:N0} per core (wall)"));
