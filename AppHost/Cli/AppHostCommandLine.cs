@@ -53,7 +53,7 @@ public static class AppHostCommandLine
         try
         {
             // No termination timeout: the AppHost handles SIGINT and SIGTERM itself and stops its resources in order.
-            return await parse.InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null });
+            return await parse.InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null, EnableDefaultExceptionHandler = false });
         }
         catch (ArgumentException e)
         {

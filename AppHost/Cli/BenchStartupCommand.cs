@@ -22,9 +22,15 @@ internal static class BenchStartupCommand
     {
         var json = new Option<bool>("--json") { Description = "Print one JSON object instead of a table" };
         var runs = new Option<int>("--runs") { Description = "Measured runs after one unmeasured warm-up run (1..20)", DefaultValueFactory = _ => 3 };
+        var standIns = new Option<int>("--stand-ins")
+        {
+            Description = "Extra tracker replicas (standin-1..N, waiting for the tracker) standing in for services whose projects do not exist yet (0..16)",
+            DefaultValueFactory = _ => 0,
+        };
         var command = new Command("startup", "Cold start of every resource to healthy (after build), then ordered teardown; ratio to 5 s and 1 s");
         command.Options.Add(json);
         command.Options.Add(runs);
+        command.Options.Add(standIns);
         command.Options.Add(peers);
         command.Options.Add(noBuild);
         command.SetAction(async (parse, cancellationToken) =>
@@ -36,12 +42,38 @@ internal static class BenchStartupCommand
                 return 2;
             }
 
+            var extra = parse.GetValue(standIns);
+            if (extra is < 0 or > 16)
+            {
+                await Console.Error.WriteLineAsync($"error: --stand-ins must be between 0 and 16, not {extra}.");
+                return 2;
+            }
+
             var options = readOptions(parse);
             // The bench must not collide with a running AppHost's control API.
             options.ControlApiPort = 0;
-            return await RunAsync(options, defineModel, count, parse.GetValue(json), cancellationToken);
+            return await RunAsync(options, builder => DefineWithStandIns(builder, defineModel, extra), count, parse.GetValue(json), cancellationToken);
         });
         return command;
+    }
+
+    /// <summary>The model, plus <paramref name="standIns"/> tracker replicas that wait for the first resource, as the peers will.</summary>
+    private static void DefineWithStandIns(DistributedApplicationBuilder builder, Action<DistributedApplicationBuilder> defineModel, int standIns)
+    {
+        defineModel(builder);
+        if (standIns == 0)
+        {
+            return;
+        }
+
+        var standIn = builder.AddProject("standin", "../src/Testbed.Tracker")
+            .WithEndpoint("udp", "udp", "Tracker__Udp")
+            .WithReplicas(standIns)
+            .WithHttpHealthCheck();
+        if (builder.Resources.FirstOrDefault(resource => resource.Name == "tracker") is { } tracker)
+        {
+            standIn.WaitFor(new ProjectResourceBuilder(tracker)).WithReference(tracker);
+        }
     }
 
     private static async Task<int> RunAsync(

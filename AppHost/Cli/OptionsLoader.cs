@@ -3,13 +3,13 @@ using Testbed.AppHost.AppModel;
 
 namespace Testbed.AppHost.Cli;
 
-/// <summary>Reads <see cref="AppHostOptions"/> from appsettings.json next to the AppHost, then TESTBED_-prefixed environment variables.</summary>
+/// <summary>Reads <see cref="AppHostOptions"/> from the AppHost project's appsettings.json, then TESTBED_-prefixed environment variables.</summary>
 internal static class OptionsLoader
 {
     /// <summary>Options before command-line overrides; an unreadable appsettings.json throws naming the file.</summary>
     public static AppHostOptions Load()
     {
-        var path = Path.Combine(AppContext.BaseDirectory, "appsettings.json");
+        var path = Path.Combine(new AppHostOptions().ResolveProjectDirectory(), "appsettings.json");
         try
         {
             var configuration = new ConfigurationBuilder()

@@ -38,7 +38,13 @@ internal static class RunCommand
         catch (ProjectBuildException e)
         {
             AnsiConsole.MarkupLine("[red]Build failed.[/]");
-            Console.Error.WriteLine(e.Message);
+            await Console.Error.WriteLineAsync(e.Message);
+            return 1;
+        }
+        catch (InvalidOperationException e)
+        {
+            // The control API's port is taken, or the like: nothing was started, say why.
+            await Console.Error.WriteLineAsync($"error: {e.Message}");
             return 1;
         }
 
