@@ -39,21 +39,23 @@ public sealed partial class AnnounceService
 
     /// <summary>
     /// Serves one announce from <paramref name="connectionAddress"/> and writes the peers to hand
-    /// out into <paramref name="selected"/> (cut to the bounded numwant).
+    /// out into <paramref name="selected"/> (cut to the bounded numwant). <paramref name="trackerUrl"/>
+    /// only labels the span.
     /// </summary>
     public SwarmAnnounceResult Announce(
         in AnnounceRequest request,
         PeerAddress connectionAddress,
         TrackerTransport transport,
         Span<PeerEndpoint> selected,
-        bool sameFamilyOnly)
+        bool sameFamilyOnly,
+        string? trackerUrl = null)
     {
         using var activity = TrackerTelemetry.Source.StartActivity(TrackerTelemetry.AnnounceSpan, ActivityKind.Server);
         var eventName = EventTags[(int)request.Event];
         if (activity is { IsAllDataRequested: true })
         {
             activity.SetTag("torrent.infohash", request.InfoHash.ToHex());
-            activity.SetTag("tracker.url", transport == TrackerTransport.Http ? "http:/announce" : "udp:announce");
+            activity.SetTag("tracker.url", trackerUrl ?? (transport == TrackerTransport.Http ? "http" : "udp"));
             activity.SetTag(eventName.Key, eventName.Value);
         }
 

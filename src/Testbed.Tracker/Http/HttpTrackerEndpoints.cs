@@ -68,7 +68,9 @@ public static partial class HttpTrackerEndpoints
         var peers = ArrayPool<PeerEndpoint>.Shared.Rent(Math.Max(1, service.Policy.MaxNumWant));
         try
         {
-            var result = service.Announce(request, client.Value, Announces.TrackerTransport.Http, peers, sameFamilyOnly: false);
+            // The URL labels the span only; skip building it when nobody listens.
+            var url = Telemetry.TrackerTelemetry.Source.HasListeners() ? $"http://{context.Request.Host}{AnnouncePath}" : null;
+            var result = service.Announce(request, client.Value, Announces.TrackerTransport.Http, peers, sameFamilyOnly: false, url);
             if (!result.Accepted)
             {
                 // Already logged and counted by the service.

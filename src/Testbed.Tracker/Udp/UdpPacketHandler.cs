@@ -37,6 +37,9 @@ public sealed class UdpPacketHandler
         this.connectionIds = connectionIds;
     }
 
+    /// <summary>The announce URL this handler serves (udp://HOST:PORT/announce), for spans; set once the socket is bound.</summary>
+    public string? TrackerUrl { get; set; }
+
     /// <summary>
     /// Handles one datagram from <paramref name="client"/>; returns the number of response bytes
     /// written to <paramref name="response"/> (at least <see cref="MaxResponseSize"/> long), 0 for no reply.
@@ -113,7 +116,7 @@ public sealed class UdpPacketHandler
         // One datagram carries the answer: fit the peer list to it.
         var peerSize = client.IsV4 ? 6 : 18;
         var fit = Math.Min(peerScratch.Length, (MaxResponseSize - 20) / peerSize);
-        var result = announces.Announce(request, client, TrackerTransport.Udp, peerScratch[..fit], sameFamilyOnly: true);
+        var result = announces.Announce(request, client, TrackerTransport.Udp, peerScratch[..fit], sameFamilyOnly: true, TrackerUrl);
         if (!result.Accepted)
         {
             return ErrorAlreadyLogged(response, transactionId, result.Refusal.Describe());

@@ -58,6 +58,7 @@ public sealed partial class UdpTrackerServer : IHostedService, IAsyncDisposable
         }
 
         socket = bound;
+        handler.TrackerUrl = $"udp://{LocalEndPoint}/announce";
         LogListening(logger, LocalEndPoint!.ToString());
         running = Enumerable.Range(0, loops).Select(_ => Task.Run(() => ReceiveLoopAsync(bound, stopping.Token), CancellationToken.None)).ToArray();
         return Task.CompletedTask;
