@@ -105,7 +105,7 @@ public sealed class OiscMachine
             var mark = _state.JournalLength;
             try
             {
-                RunTransaction(transaction, 0);
+                RunTransaction(transaction, 0, Options.GasPerBlock);
             }
             finally
             {
@@ -159,9 +159,10 @@ public sealed class OiscMachine
             _inBlock = true;
             try
             {
+                var blockGas = Options.GasPerBlock;
                 for (var i = 0; i < transactions.Count; i++)
                 {
-                    RunTransaction(transactions[i], i);
+                    blockGas -= RunTransaction(transactions[i], i, blockGas);
                     actions += transactions[i].ActionArray.Length;
                 }
             }
@@ -385,7 +386,8 @@ public sealed class OiscMachine
         writer.WriteEndObject();
     }
 
-    private void RunTransaction(DecodedTransaction transaction, int index)
+    /// <summary>Runs one transaction atomically within the block's remaining gas; returns the gas it used.</summary>
+    private long RunTransaction(DecodedTransaction transaction, int index, long blockGasRemaining)
     {
         if (transaction.Mode != Mode || transaction.MemoryWords != Options.MemoryWords)
         {
@@ -396,7 +398,8 @@ public sealed class OiscMachine
         var mark = _state.JournalLength;
         _txSnapshotTaken = false;
         _context.Sender = transaction.Sender;
-        _context.GasRemaining = Options.GasPerTransaction;
+        var budget = Math.Min(Options.GasPerTransaction, blockGasRemaining);
+        _context.GasRemaining = budget;
         var actions = transaction.ActionArray;
         for (var j = 0; j < actions.Length; j++)
         {
@@ -409,9 +412,16 @@ public sealed class OiscMachine
             {
                 _state.UndoTo(mark);
                 RestoreTransactionMachine();
+                if (_context.GasRemaining == 0 && budget < Options.GasPerTransaction)
+                {
+                    e = new VmRejectedException(e.TransactionIndex, e.ActionIndex, $"{e.Reason}; the block's gas budget of {Options.GasPerBlock} steps is used up");
+                }
+
                 throw e.At(index, j);
             }
         }
+
+        return budget - _context.GasRemaining;
     }
 
     private void SnapshotMachine()

@@ -15,6 +15,9 @@ public sealed class VmOptions
     /// <summary>Step budget of one transaction: SUBLEQ steps plus one per named action.</summary>
     public long GasPerTransaction { get; init; } = 1_000_000;
 
+    /// <summary>Step budget of a whole block (so a block of many heavy transactions stays cheap to replay).</summary>
+    public long GasPerBlock { get; init; } = 50_000_000;
+
     /// <summary>Largest contract JSON, in UTF-8 bytes.</summary>
     public int MaxContractBytes { get; init; } = 64 * 1024;
 
@@ -43,6 +46,11 @@ public sealed class VmOptions
         if (GasPerTransaction < 1)
         {
             throw new ArgumentOutOfRangeException(nameof(GasPerTransaction), GasPerTransaction, "gas per transaction must be positive");
+        }
+
+        if (GasPerBlock < 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(GasPerBlock), GasPerBlock, "gas per block must be positive");
         }
 
         if (MaxContractBytes < 1 || MaxActionsPerTransaction < 1 || MaxIdLength < 1 || MaxValueBytes < 2 || MaxJsonDepth < 4 || MaxAddressLength < 1)

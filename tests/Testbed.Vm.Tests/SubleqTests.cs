@@ -52,6 +52,18 @@ public class SubleqTests
     }
 
     [Fact]
+    public void The_block_gas_budget_caps_the_transactions_together()
+    {
+        var vm = new OiscMachine(VmMode.Native, new VmOptions { GasPerTransaction = 1_000, GasPerBlock = 1_500 });
+        var program = new VmTransaction("ab01", Subleq.Contract(Subleq.Multiply(2, 100))); // 499 steps + 1 for the action
+        vm.ApplyBlock(1, [program, program, program]);
+
+        var error = Assert.Throws<VmRejectedException>(() => vm.ApplyBlock(2, [program, program, program, program]));
+        Assert.Equal(3, error.TransactionIndex);
+        Assert.Contains("the block's gas budget of 1500 steps is used up", error.Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void The_action_gas_field_caps_the_run()
     {
         var vm = new OiscMachine(VmMode.Native);

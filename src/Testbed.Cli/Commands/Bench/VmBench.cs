@@ -127,7 +127,7 @@ internal static class VmBench
         return result.Outcome == SubleqOutcome.Halted ? result.Steps : throw new InvalidOperationException($"benchmark program ended with {result.Outcome}");
     }
 
-    private static readonly OiscMachine MeteredMachine = new(VmMode.Native, new VmOptions { GasPerTransaction = 60_000_000 });
+    private static readonly OiscMachine MeteredMachine = new(VmMode.Native, new VmOptions { GasPerTransaction = 60_000_000, GasPerBlock = 60_000_000 });
 
     private static readonly DecodedTransaction MeteredProgram = MeteredMachine.Decode(new VmTransaction("ab", MultiplyContract(3, 10_000_000)));
 
