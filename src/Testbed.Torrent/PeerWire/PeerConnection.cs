@@ -30,8 +30,8 @@ public sealed class PeerConnection : IAsyncDisposable
         this.socket = socket;
         socket.NoDelay = true;
         stream = new NetworkStream(socket, ownsSocket: true);
-        Reader = PipeReader.Create(stream, new StreamPipeReaderOptions(bufferSize: 256 * 1024, minimumReadSize: 64 * 1024));
-        Writer = PipeWriter.Create(stream, new StreamPipeWriterOptions(minimumBufferSize: 64 * 1024));
+        Reader = PipeReader.Create(stream, new StreamPipeReaderOptions(bufferSize: 256 * 1024, minimumReadSize: 64 * 1024, leaveOpen: true));
+        Writer = PipeWriter.Create(stream, new StreamPipeWriterOptions(minimumBufferSize: 64 * 1024, leaveOpen: true));
         Remote = remote;
         RemoteEndPoint = (IPEndPoint)socket.RemoteEndPoint!;
         FastEnabled = weSupportFast && remote.SupportsFast;
@@ -277,7 +277,15 @@ public sealed class PeerConnection : IAsyncDisposable
 
         Close();
         await Reader.CompleteAsync().ConfigureAwait(false);
-        await Writer.CompleteAsync().ConfigureAwait(false);
+        try
+        {
+            // Completing flushes what the writer loop left; the socket is shut down, so that may fail harmlessly.
+            await Writer.CompleteAsync().ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is IOException or ObjectDisposedException or SocketException or OperationCanceledException)
+        {
+        }
+
         await stream.DisposeAsync().ConfigureAwait(false);
         closed.Dispose();
     }

@@ -34,7 +34,7 @@ public sealed partial class TorrentSession
                 ids,
                 client.LocalEndPoint?.Port,
                 "Testbed 0.1",
-                Options.AdvertisedRequestQueue,
+                Math.Min(Options.AdvertisedRequestQueue, Options.MaxQueuedUploads),
                 Info is null ? null : Info.RawBytes.Length);
             conn.Send(new ExtendedMessage(0, handshake.Encode()));
         }

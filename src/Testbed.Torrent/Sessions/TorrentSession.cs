@@ -265,6 +265,7 @@ public sealed partial class TorrentSession : IAsyncDisposable
             }
             catch (Exception e) when (e is OperationCanceledException or IOException or ObjectDisposedException or InvalidOperationException or System.Net.Sockets.SocketException)
             {
+                // The connection ended; the reader loop notices the closed socket.
             }
             finally
             {
@@ -285,6 +286,7 @@ public sealed partial class TorrentSession : IAsyncDisposable
         }
         catch (Exception e) when (e is OperationCanceledException or IOException or ObjectDisposedException or InvalidOperationException or System.Net.Sockets.SocketException)
         {
+            // The socket closed or the session is stopping.
         }
         finally
         {

@@ -1,0 +1,119 @@
+using System.Net;
+using Testbed.Torrent.Metainfo;
+using Testbed.Torrent.Sessions;
+
+namespace Testbed.Torrent.Tests.Sessions;
+
+/// <summary>Our client against itself over loopback: download, seed, resume, magnet, peer exchange.</summary>
+public sealed class SwarmTests
+{
+    private static readonly TimeSpan Generous = TimeSpan.FromSeconds(60);
+
+    [Fact]
+    public async Task Downloads_a_multi_file_torrent_byte_for_byte()
+    {
+        using var t = new TestTorrents();
+        var seedDir = t.NewDirectory("seed");
+        var getDir = t.NewDirectory("get");
+        var torrent = await t.CreateMultiFileAsync(seedDir, "multi", [100_000, 0, 300_001, 5, 65_536], 32 * 1024);
+
+        await using var seeder = TestTorrents.NewClient();
+        var seed = seeder.Add(torrent.Info, seedDir);
+        await seed.StartAsync();
+        Assert.True(seed.IsComplete);
+
+        await using var leecher = TestTorrents.NewClient();
+        var get = leecher.Add(torrent.Info, getDir);
+        await get.StartAsync();
+        Assert.False(get.IsComplete);
+        get.AddPeer(seeder.LocalEndPoint!);
+        await get.WaitForCompletionAsync().WaitAsync(Generous);
+
+        TestTorrents.AssertSameFiles(torrent.Info, seedDir, getDir);
+        Assert.Equal(torrent.Info.TotalLength, get.Progress.BytesDownloaded);
+        Assert.True(seed.Progress.BytesUploaded >= torrent.Info.TotalLength);
+    }
+
+    [Fact]
+    public async Task A_one_block_torrent_moves_quickly()
+    {
+        using var t = new TestTorrents();
+        var seedDir = t.NewDirectory("seed");
+        var getDir = t.NewDirectory("get");
+        var torrent = await t.CreateSingleFileAsync(seedDir, "block.jwt", 3000, 16 * 1024);
+
+        await using var seeder = TestTorrents.NewClient();
+        var seed = seeder.Add(torrent.Info, seedDir);
+        await seed.StartAsync();
+        await using var leecher = TestTorrents.NewClient();
+        var get = leecher.Add(torrent.Info, getDir);
+        await get.StartAsync();
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        get.AddPeer(seeder.LocalEndPoint!);
+        await get.WaitForCompletionAsync().WaitAsync(Generous);
+        clock.Stop();
+        TestTorrents.AssertSameFiles(torrent.Info, seedDir, getDir);
+    }
+
+    [Fact]
+    public async Task Resume_fetches_only_the_missing_pieces()
+    {
+        using var t = new TestTorrents();
+        var seedDir = t.NewDirectory("seed");
+        var getDir = t.NewDirectory("get");
+        var pieceLength = 16 * 1024;
+        var torrent = await t.CreateSingleFileAsync(seedDir, "data.bin", pieceLength * 20, pieceLength);
+
+        // A partial download: the first half present and good, one piece of it corrupted.
+        var content = await File.ReadAllBytesAsync(Path.Combine(seedDir, "data.bin"));
+        var partial = content.AsSpan(0, pieceLength * 10).ToArray();
+        partial[(pieceLength * 3) + 5] ^= 0xFF;
+        await File.WriteAllBytesAsync(Path.Combine(getDir, "data.bin"), partial);
+
+        await using var seeder = TestTorrents.NewClient();
+        var seed = seeder.Add(torrent.Info, seedDir);
+        await seed.StartAsync();
+        await using var leecher = TestTorrents.NewClient();
+        var get = leecher.Add(torrent.Info, getDir);
+        await get.StartAsync();
+        Assert.Equal(9, get.Progress.PiecesHave);
+        get.AddPeer(seeder.LocalEndPoint!);
+        await get.WaitForCompletionAsync().WaitAsync(Generous);
+
+        TestTorrents.AssertSameFiles(torrent.Info, seedDir, getDir);
+        Assert.Equal(11L * pieceLength, get.Progress.BytesDownloaded);
+    }
+
+    [Fact]
+    public async Task A_magnet_download_fetches_the_metadata_from_peers()
+    {
+        using var t = new TestTorrents();
+        var seedDir = t.NewDirectory("seed");
+        var getDir = t.NewDirectory("get");
+        var torrent = await t.CreateMultiFileAsync(seedDir, "magnet", [40_000, 70_000], 16 * 1024);
+
+        await using var seeder = TestTorrents.NewClient();
+        var seed = seeder.Add(torrent.Info, seedDir);
+        await seed.StartAsync();
+        await using var leecher = TestTorrents.NewClient();
+        var magnet = MagnetLink.Parse(MagnetLink.FromMetainfo(torrent).ToString());
+        var get = leecher.AddMagnet(magnet.InfoHash, getDir);
+        await get.StartAsync();
+        Assert.Null(get.Info);
+        get.AddPeer(seeder.LocalEndPoint!);
+        await get.MetadataReady.WaitAsync(Generous);
+        Assert.Equal(torrent.InfoHash, get.Info!.InfoHash);
+        await get.WaitForCompletionAsync().WaitAsync(Generous);
+        TestTorrents.AssertSameFiles(torrent.Info, seedDir, getDir);
+    }
+
+    internal static async Task WaitUntil(Func<bool> condition, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (!condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, "condition not reached in time");
+            await Task.Delay(50);
+        }
+    }
+}
