@@ -221,14 +221,10 @@ public sealed class DistributedApplication : IAsyncDisposable
             RedirectStandardInput = true,
             WorkingDirectory = Path.GetDirectoryName(resource.ProjectFile)!,
         };
-        if (DotnetHost.SetSid is { } setsid)
+        startInfo.FileName = DotnetHost.LaunchPrefix[0];
+        foreach (var arg in DotnetHost.LaunchPrefix.Skip(1))
         {
-            startInfo.FileName = setsid;
-            startInfo.ArgumentList.Add(DotnetHost.Path);
-        }
-        else
-        {
-            startInfo.FileName = DotnetHost.Path;
+            startInfo.ArgumentList.Add(arg);
         }
 
         startInfo.ArgumentList.Add(instance.DllPath!);

@@ -29,6 +29,33 @@ public sealed class AppHostProcessTests
     }
 
     [Fact]
+    public async Task A_paused_child_of_a_SIGKILLed_AppHost_does_not_linger_stopped()
+    {
+        await using var appHost = await RunningAppHost.StartAsync();
+        var children = await appHost.ChildPidsAsync();
+        using (var http = new HttpClient(new SocketsHttpHandler { UseProxy = false }) { BaseAddress = appHost.ControlApi })
+        {
+            using var paused = await http.PostAsync(new Uri("api/resources/tracker/commands/pause", UriKind.Relative), content: null);
+            Assert.True(paused.IsSuccessStatusCode, await paused.Content.ReadAsStringAsync());
+        }
+
+        var trackerPid = children[0];
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (ProcessTable.State(trackerPid) != 'T' && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(50);
+        }
+
+        Assert.Equal('T', ProcessTable.State(trackerPid));
+        appHost.Process.Kill(entireProcessTree: false);
+        await appHost.Process.WaitForExitAsync();
+
+        // Its own process group is orphaned by the AppHost's death, so the kernel sends it SIGHUP and SIGCONT.
+        var survivors = await ProcessTable.WaitUntilGoneAsync(children, TimeSpan.FromSeconds(15));
+        Assert.True(survivors.Count == 0, $"still there: {string.Join(", ", survivors.Select(pid => $"{pid} state {ProcessTable.State(pid)}"))}");
+    }
+
+    [Fact]
     public async Task SIGTERM_stops_the_resources_in_order_and_the_AppHost_exits_cleanly()
     {
         await using var appHost = await RunningAppHost.StartAsync();
