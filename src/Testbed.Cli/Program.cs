@@ -8,6 +8,7 @@ root.Subcommands.Add(BenchCommand.Create());
 root.Subcommands.Add(WalletCommand.Create());
 root.Subcommands.Add(SeedImportCommand.Create());
 root.Subcommands.Add(TrackerCommand.Create());
+root.Subcommands.Add(TorrentCommand.Create());
 
 var parse = root.Parse(args);
 if (parse.Errors.Count > 0)

@@ -70,6 +70,10 @@ public sealed class TorrentClient : IAsyncDisposable
         return session;
     }
 
+    /// <summary>Adds a torrent from its metainfo, announcing to the metainfo's trackers.</summary>
+    public TorrentSession Add(TorrentMetainfo metainfo, string directory, TorrentSessionOptions? options = null) =>
+        Add(metainfo.Info, directory, options, metainfo.TrackerTiers);
+
     /// <summary>Adds a torrent known only by its info hash (a magnet link): the metadata comes from peers (BEP 9).</summary>
     public TorrentSession AddMagnet(InfoHash infoHash, string directory, TorrentSessionOptions? options = null, IReadOnlyList<IReadOnlyList<string>>? trackerTiers = null)
     {

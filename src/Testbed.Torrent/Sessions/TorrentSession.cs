@@ -222,7 +222,7 @@ public sealed partial class TorrentSession : IAsyncDisposable
         }
 
         completed.TrySetResult();
-        trackerEvent = "completed";
+        OnCompletedForTrackers();
     }
 
     /// <summary>Takes a connection whose handshake is done (incoming, or dialled by us).</summary>
