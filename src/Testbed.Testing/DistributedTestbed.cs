@@ -164,15 +164,30 @@ public sealed class DistributedTestbed : IAsyncDisposable
         }
     }
 
-    /// <summary>Polls <paramref name="condition"/> every 100 ms until it holds; on timeout, throws with the last error and every resource's state.</summary>
-    public async Task WaitForAsync(Func<Task<bool>> condition, TimeSpan timeout, string because, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// Polls <paramref name="condition"/> every 100 ms until it holds; on timeout, throws with the last error and every
+    /// resource's state. When a resource named in <paramref name="failFastOn"/> reaches Exited or FailedToStart, the wait
+    /// ends at once with <see cref="ResourceFailedException"/> and its console tail instead of running into the timeout.
+    /// </summary>
+    public async Task WaitForAsync(
+        Func<Task<bool>> condition, TimeSpan timeout, string because, IReadOnlyCollection<string>? failFastOn = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(condition);
+        // Unknown names fail here, not after the timeout.
+        var watched = (failFastOn ?? []).Select(App.GetInstance).ToArray();
         var clock = Stopwatch.StartNew();
         Exception? lastError = null;
         while (true)
         {
             cancellationToken.ThrowIfCancellationRequested();
+            var failed = watched.Select(instance => (Instance: instance, Snapshot: instance.Snapshot())).Where(pair => pair.Snapshot.State.IsTerminal()).ToArray();
+            if (failed.Length > 0)
+            {
+                throw new ResourceFailedException(
+                    $"While waiting for {because}: {string.Join(", ", failed.Select(pair => $"{pair.Snapshot.Name} is {pair.Snapshot.State}"))}.",
+                    failed.Select(pair => (pair.Snapshot, pair.Instance.Console.TailText(ConsoleTailLines))).ToArray());
+            }
+
             try
             {
                 if (await condition())
@@ -200,8 +215,9 @@ public sealed class DistributedTestbed : IAsyncDisposable
     }
 
     /// <summary>Polls a synchronous <paramref name="condition"/>; see the asynchronous overload.</summary>
-    public Task WaitForAsync(Func<bool> condition, TimeSpan timeout, string because, CancellationToken cancellationToken = default) =>
-        WaitForAsync(() => Task.FromResult(condition()), timeout, because, cancellationToken);
+    public Task WaitForAsync(
+        Func<bool> condition, TimeSpan timeout, string because, IReadOnlyCollection<string>? failFastOn = null, CancellationToken cancellationToken = default) =>
+        WaitForAsync(() => Task.FromResult(condition()), timeout, because, failFastOn, cancellationToken);
 
     /// <summary>Kills every process (SIGKILL of each tree, in parallel), waits until each is reaped, stops the control API.</summary>
     public async ValueTask DisposeAsync()

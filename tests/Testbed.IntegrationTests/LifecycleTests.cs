@@ -116,6 +116,25 @@ public sealed class LifecycleTests
     }
 
     [Fact]
+    public async Task WaitForAsync_times_out_with_the_states_and_fails_fast_when_a_watched_resource_exits()
+    {
+        await using var testbed = await DistributedTestbed.StartAsync();
+
+        var timeout = await Assert.ThrowsAsync<TimeoutException>(() => testbed.WaitForAsync(() => false, TimeSpan.FromMilliseconds(300), "the impossible"));
+        Assert.Contains("the impossible", timeout.Message, StringComparison.Ordinal);
+        Assert.Contains("tracker Running", timeout.Message, StringComparison.Ordinal);
+        await Assert.ThrowsAsync<UnknownResourceException>(() => testbed.WaitForAsync(() => false, Patience, "x", failFastOn: ["peer-7"]));
+
+        await testbed.Control.ExecuteAsync("tracker", ResourceCommands.Kill);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var failed = await Assert.ThrowsAsync<ResourceFailedException>(() => testbed.WaitForAsync(() => false, Patience, "something the tracker serves", failFastOn: ["tracker"]));
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(10), $"took {clock.Elapsed}");
+        Assert.Contains("tracker is Exited", failed.Message, StringComparison.Ordinal);
+        Assert.Contains("exited with code 137", failed.Message, StringComparison.Ordinal);
+        await Assert.ThrowsAsync<ResourceFailedException>(() => testbed.WaitForHealthyAsync("tracker", Patience));
+    }
+
+    [Fact]
     public async Task Teardown_kills_every_process_and_leaves_no_child_behind()
     {
         var builder = DistributedTestbed.CreateBuilder();
