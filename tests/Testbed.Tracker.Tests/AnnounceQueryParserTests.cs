@@ -1,5 +1,6 @@
 using Testbed.Tracker.Announces;
 using Testbed.Tracker.Swarms;
+using Testbed.Torrent.Metainfo;
 
 namespace Testbed.Tracker.Tests;
 
@@ -17,7 +18,7 @@ public class AnnounceQueryParserTests
 
         Assert.True(AnnounceQueryParser.TryParse(query, out var request, out var error), error);
 
-        Assert.Equal(new SwarmKey(HashBytes), request.InfoHash);
+        Assert.Equal(new InfoHash(HashBytes), request.InfoHash);
         var expectedPeer = "-LT2080-"u8.ToArray().Concat(new byte[] { 0xe3, 0xb5, 0x8b, (byte)'Q', 0xf1, 0x94, (byte)'c', 0xd2, 0xe9, (byte)'u', 0xcc, 0xe8 }).ToArray();
         Assert.Equal(new PeerId(expectedPeer), request.PeerId);
         Assert.Equal(6881, request.Port);
@@ -39,7 +40,7 @@ public class AnnounceQueryParserTests
         Assert.True(AnnounceQueryParser.TryParse(query, out var request, out var error), error);
 
         Assert.Equal(
-            new SwarmKey([0xFC, (byte)'A', (byte)'x', 0x9F, 0xCF, 0xF6, 0xE0, 0x25, 0x12, 0x28, 0x29, 0xAF, 0x3E, 0xF7, 0x7F, 0xB8, (byte)'z', 0xBD, 0xC5, (byte)'0']),
+            new InfoHash([0xFC, (byte)'A', (byte)'x', 0x9F, 0xCF, 0xF6, 0xE0, 0x25, 0x12, 0x28, 0x29, 0xAF, 0x3E, 0xF7, 0x7F, 0xB8, (byte)'z', 0xBD, 0xC5, (byte)'0']),
             request.InfoHash);
         Assert.Equal(6910, request.Port);
         Assert.Equal(50, request.NumWant);
@@ -52,7 +53,7 @@ public class AnnounceQueryParserTests
 
         Assert.True(AnnounceQueryParser.TryParse(query, out var request, out var error), error);
 
-        Assert.Equal(new SwarmKey(Enumerable.Repeat((byte)0x2B, 20).ToArray()), request.InfoHash);
+        Assert.Equal(new InfoHash(Enumerable.Repeat((byte)0x2B, 20).ToArray()), request.InfoHash);
         Assert.Equal(new PeerId(Enumerable.Repeat((byte)0x2B, 20).ToArray()), request.PeerId);
     }
 
@@ -173,7 +174,7 @@ public class AnnounceQueryParserTests
     {
         var hashes = Enumerable.Range(0, 3).Select(Requests.Hash).ToList();
         var query = string.Join('&', hashes.Select(h => "info_hash=" + Requests.Escape(h.ToArray())));
-        var parsed = new List<SwarmKey>();
+        var parsed = new List<InfoHash>();
         Assert.True(ScrapeQueryParser.TryParse(query, 74, parsed, out _));
         Assert.Equal(hashes, parsed);
 

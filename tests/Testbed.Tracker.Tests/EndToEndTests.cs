@@ -4,12 +4,13 @@ using System.Net.Sockets;
 using Testbed.Torrent.Bencoding;
 using Testbed.Tracker.Swarms;
 using static Testbed.Tracker.Tests.Requests;
+using Testbed.Torrent.Metainfo;
 
 namespace Testbed.Tracker.Tests;
 
 public class EndToEndTests
 {
-    private static string AnnounceQuery(SwarmKey hash, PeerId peer, int port, long left, string extra = "") =>
+    private static string AnnounceQuery(InfoHash hash, PeerId peer, int port, long left, string extra = "") =>
         $"?info_hash={Escape(hash.ToArray())}&peer_id={Escape(peer.ToArray())}&port={port}&uploaded=0&downloaded=0&left={left}{extra}";
 
     private static async Task<BencodeDictionary> GetBencodedAsync(HttpClient client, Uri url)

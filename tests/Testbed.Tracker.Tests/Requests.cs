@@ -1,18 +1,19 @@
 using System.Text;
 using Testbed.Tracker.Announces;
 using Testbed.Tracker.Swarms;
+using Testbed.Torrent.Metainfo;
 
 namespace Testbed.Tracker.Tests;
 
 /// <summary>Builders for announces and ids used across the tests.</summary>
 internal static class Requests
 {
-    public static SwarmKey Hash(int n)
+    public static InfoHash Hash(int n)
     {
         var bytes = new byte[20];
         BitConverter.TryWriteBytes(bytes.AsSpan(16), n);
         bytes[0] = 0xAB;
-        return new SwarmKey(bytes);
+        return new InfoHash(bytes);
     }
 
     public static PeerId Peer(int n)
@@ -25,7 +26,7 @@ internal static class Requests
     public static PeerAddress V4(byte last) => PeerAddress.FromV4([10, 0, 0, last]);
 
     public static AnnounceRequest Announce(
-        SwarmKey hash,
+        InfoHash hash,
         PeerId peer,
         ushort port = 6881,
         long left = 100,

@@ -7,6 +7,7 @@ using Testbed.Tracker.Announces;
 using Testbed.Tracker.Swarms;
 using Testbed.Tracker.Udp;
 using static Testbed.Tracker.Tests.Requests;
+using Testbed.Torrent.Metainfo;
 
 namespace Testbed.Tracker.Tests;
 
@@ -34,7 +35,7 @@ public class UdpPacketHandlerTests
         return packet;
     }
 
-    internal static byte[] AnnouncePacket(ulong connectionId, int transactionId, SwarmKey hash, PeerId peer, ushort port, long left, int eventCode = 2, int numWant = -1, uint ip = 0)
+    internal static byte[] AnnouncePacket(ulong connectionId, int transactionId, InfoHash hash, PeerId peer, ushort port, long left, int eventCode = 2, int numWant = -1, uint ip = 0)
     {
         var packet = new byte[98];
         BinaryPrimitives.WriteUInt64BigEndian(packet, connectionId);
@@ -51,7 +52,7 @@ public class UdpPacketHandlerTests
         return packet;
     }
 
-    internal static byte[] ScrapePacket(ulong connectionId, int transactionId, params SwarmKey[] hashes)
+    internal static byte[] ScrapePacket(ulong connectionId, int transactionId, params InfoHash[] hashes)
     {
         var packet = new byte[16 + (20 * hashes.Length)];
         BinaryPrimitives.WriteUInt64BigEndian(packet, connectionId);

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Net;
 using Testbed.Tracker.Swarms;
+using Testbed.Torrent.Metainfo;
 
 namespace Testbed.Tracker.Announces;
 
@@ -27,7 +28,7 @@ public static class AnnounceQueryParser
             return false;
         }
 
-        SwarmKey? infoHash = null;
+        InfoHash? infoHash = null;
         PeerId? peerId = null;
         int? port = null;
         long uploaded = 0, downloaded = 0, left = -1;
@@ -57,7 +58,7 @@ public static class AnnounceQueryParser
                         return Fail($"info_hash must be 20 bytes, percent-encoded", out error);
                     }
 
-                    infoHash = new SwarmKey(hashBytes);
+                    infoHash = new InfoHash(hashBytes);
                     break;
                 case "peer_id":
                     if (peerId is not null)
@@ -208,7 +209,7 @@ public static class AnnounceQueryParser
     internal static bool TryDecode20(ReadOnlySpan<char> value, Span<byte> scratch, out ReadOnlySpan<byte> bytes)
     {
         bytes = default;
-        if (!PercentDecoding.TryDecode(value, scratch, out var written) || written != SwarmKey.Length)
+        if (!PercentDecoding.TryDecode(value, scratch, out var written) || written != InfoHash.Length)
         {
             return false;
         }

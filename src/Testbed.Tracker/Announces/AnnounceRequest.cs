@@ -1,4 +1,5 @@
 using Testbed.Tracker.Swarms;
+using Testbed.Torrent.Metainfo;
 
 namespace Testbed.Tracker.Announces;
 
@@ -16,7 +17,7 @@ namespace Testbed.Tracker.Announces;
 /// <param name="Compact">Whether to answer with a compact (BEP 23) peer list.</param>
 /// <param name="NoPeerId">Whether to leave `peer id` out of a dictionary-model peer list.</param>
 public readonly record struct AnnounceRequest(
-    SwarmKey InfoHash,
+    InfoHash InfoHash,
     PeerId PeerId,
     ushort Port,
     long Uploaded,

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using Testbed.Tracker.Swarms;
 using Testbed.Tracker.Telemetry;
+using Testbed.Torrent.Metainfo;
 
 namespace Testbed.Tracker.Announces;
 
@@ -77,7 +78,7 @@ public sealed partial class AnnounceService
     }
 
     /// <summary>Counts for one info hash.</summary>
-    public SwarmCounts Scrape(SwarmKey infoHash, TrackerTransport transport)
+    public SwarmCounts Scrape(InfoHash infoHash, TrackerTransport transport)
     {
         TrackerTelemetry.Scrapes.Add(1, transport == TrackerTransport.Http ? HttpTag : UdpTag);
         return Store.Scrape(infoHash);

@@ -1,4 +1,5 @@
 using Testbed.Tracker.Swarms;
+using Testbed.Torrent.Metainfo;
 
 namespace Testbed.Tracker.Announces;
 
@@ -9,7 +10,7 @@ public static class ScrapeQueryParser
     public const int MaxQueryLength = 8192;
 
     /// <summary>Appends each info hash to <paramref name="infoHashes"/>; at least one, at most <paramref name="maxHashes"/>.</summary>
-    public static bool TryParse(ReadOnlySpan<char> query, int maxHashes, List<SwarmKey> infoHashes, out string? error)
+    public static bool TryParse(ReadOnlySpan<char> query, int maxHashes, List<InfoHash> infoHashes, out string? error)
     {
         ArgumentNullException.ThrowIfNull(infoHashes);
         if (query.Length > MaxQueryLength)
@@ -18,7 +19,7 @@ public static class ScrapeQueryParser
             return false;
         }
 
-        Span<byte> scratch = stackalloc byte[SwarmKey.Length];
+        Span<byte> scratch = stackalloc byte[InfoHash.Length];
         var parameters = new QueryParameters(query);
         while (parameters.MoveNext())
         {
@@ -39,7 +40,7 @@ public static class ScrapeQueryParser
                 return false;
             }
 
-            var key = new SwarmKey(bytes);
+            var key = new InfoHash(bytes);
             if (!infoHashes.Contains(key))
             {
                 infoHashes.Add(key);

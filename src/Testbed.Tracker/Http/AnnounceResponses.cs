@@ -3,6 +3,7 @@ using System.Buffers.Binary;
 using Testbed.Torrent.Bencoding;
 using Testbed.Tracker.Announces;
 using Testbed.Tracker.Swarms;
+using Testbed.Torrent.Metainfo;
 
 namespace Testbed.Tracker.Http;
 
@@ -87,7 +88,7 @@ public static class AnnounceResponses
     }
 
     /// <summary>Writes a scrape response with one entry per info hash.</summary>
-    public static void WriteScrape(IBufferWriter<byte> output, IReadOnlyList<(SwarmKey InfoHash, SwarmCounts Counts)> files)
+    public static void WriteScrape(IBufferWriter<byte> output, IReadOnlyList<(InfoHash InfoHash, SwarmCounts Counts)> files)
     {
         ArgumentNullException.ThrowIfNull(files);
         var entries = new BencodeDictionary();

@@ -6,6 +6,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Testbed.Tracker.Announces;
 using Testbed.Tracker.Swarms;
+using Testbed.Torrent.Metainfo;
 
 namespace Testbed.Tracker.Http;
 
@@ -31,16 +32,16 @@ public static partial class HttpTrackerEndpoints
         ArgumentNullException.ThrowIfNull(endpoints);
         var service = endpoints.ServiceProvider.GetRequiredService<AnnounceService>();
         var logger = endpoints.ServiceProvider.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(HttpTrackerEndpoints));
-        endpoints.MapGet(AnnouncePath, context => Guard(context, logger, () => Announce(context, service)));
-        endpoints.MapGet(ScrapePath, context => Guard(context, logger, () => Scrape(context, service)));
+        endpoints.MapGet(AnnouncePath, context => Guard(context, service, logger, Announce));
+        endpoints.MapGet(ScrapePath, context => Guard(context, service, logger, Scrape));
         return endpoints;
     }
 
-    private static Task Guard(HttpContext context, ILogger logger, Func<Task> handle)
+    private static Task Guard(HttpContext context, AnnounceService service, ILogger logger, Func<HttpContext, AnnounceService, Task> handle)
     {
         try
         {
-            return handle();
+            return handle(context, service);
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
@@ -91,7 +92,7 @@ public static partial class HttpTrackerEndpoints
     {
         var remote = context.Connection.RemoteIpAddress;
         PeerAddress? client = remote is null ? null : PeerAddress.From(remote);
-        var infoHashes = new List<SwarmKey>();
+        var infoHashes = new List<InfoHash>();
         if (!ScrapeQueryParser.TryParse(context.Request.QueryString.Value, service.Policy.MaxScrapeHashes, infoHashes, out var error))
         {
             return Refuse(context, service, "scrape", client, error!);

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Testbed.Tracker.Announces;
+using Testbed.Torrent.Metainfo;
 
 namespace Testbed.Tracker.Swarms;
 
@@ -9,7 +10,7 @@ namespace Testbed.Tracker.Swarms;
 /// </summary>
 public sealed class SwarmStore
 {
-    private readonly ConcurrentDictionary<SwarmKey, Swarm> swarms = new();
+    private readonly ConcurrentDictionary<InfoHash, Swarm> swarms = new();
     private readonly TimeProvider time;
     private int torrentCount;
     private int peerCount;
@@ -80,7 +81,7 @@ public sealed class SwarmStore
     }
 
     /// <summary>Counts for one swarm; zeros for a torrent the tracker does not know.</summary>
-    public SwarmCounts Scrape(SwarmKey infoHash) =>
+    public SwarmCounts Scrape(InfoHash infoHash) =>
         swarms.TryGetValue(infoHash, out var swarm) ? swarm.Scrape(Now, this) : default;
 
     /// <summary>Drops expired peers everywhere and forgets swarms empty for a whole peer timeout; returns the torrents forgotten.</summary>
@@ -91,7 +92,7 @@ public sealed class SwarmStore
         foreach (var (key, swarm) in swarms)
         {
             if (swarm.SweepAndRetireIfIdle(now, this) &&
-                swarms.TryRemove(new KeyValuePair<SwarmKey, Swarm>(key, swarm)))
+                swarms.TryRemove(new KeyValuePair<InfoHash, Swarm>(key, swarm)))
             {
                 Interlocked.Decrement(ref torrentCount);
                 forgotten++;

@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.Text;
 using Testbed.Tracker.Announces;
 using Testbed.Tracker.Swarms;
+using Testbed.Torrent.Metainfo;
 
 namespace Testbed.Tracker.Udp;
 
@@ -100,7 +101,7 @@ public sealed class UdpPacketHandler
         var left = BinaryPrimitives.ReadInt64BigEndian(packet[64..]);
         var claimedIp = BinaryPrimitives.ReadUInt32BigEndian(packet[84..]);
         var request = new AnnounceRequest(
-            InfoHash: new SwarmKey(packet.Slice(16, 20)),
+            InfoHash: new InfoHash(packet.Slice(16, 20)),
             PeerId: new PeerId(packet.Slice(36, 20)),
             Port: BinaryPrimitives.ReadUInt16BigEndian(packet[96..]),
             Uploaded: BinaryPrimitives.ReadInt64BigEndian(packet[72..]),
@@ -141,9 +142,9 @@ public sealed class UdpPacketHandler
     private int Scrape(ReadOnlySpan<byte> packet, int transactionId, PeerAddress client, Span<byte> response)
     {
         var body = packet.Length - HeaderSize;
-        var count = body / SwarmKey.Length;
+        var count = body / InfoHash.Length;
         var max = Math.Min(announces.Policy.MaxScrapeHashes, (MaxResponseSize - 8) / 12);
-        if (count == 0 || body % SwarmKey.Length != 0 || count > max)
+        if (count == 0 || body % InfoHash.Length != 0 || count > max)
         {
             return Error(response, transactionId, client, "scrape", $"scrape must carry 1 to {max} info hashes of 20 bytes, got {body} bytes");
         }
@@ -153,7 +154,7 @@ public sealed class UdpPacketHandler
         var offset = 8;
         for (var i = 0; i < count; i++)
         {
-            var counts = announces.Scrape(new SwarmKey(packet.Slice(HeaderSize + (i * SwarmKey.Length), SwarmKey.Length)), TrackerTransport.Udp);
+            var counts = announces.Scrape(new InfoHash(packet.Slice(HeaderSize + (i * InfoHash.Length), InfoHash.Length)), TrackerTransport.Udp);
             BinaryPrimitives.WriteInt32BigEndian(response[offset..], counts.Seeders);
             BinaryPrimitives.WriteInt32BigEndian(response[(offset + 4)..], (int)Math.Min(counts.Downloaded, int.MaxValue));
             BinaryPrimitives.WriteInt32BigEndian(response[(offset + 8)..], counts.Leechers);

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using Testbed.Tracker.Swarms;
+using Testbed.Torrent.Metainfo;
 
 namespace Testbed.Tracker.Tests.Interop;
 
@@ -117,7 +118,7 @@ public sealed class InteropTests : IDisposable
         $"--dir={target}", torrent,
     ];
 
-    private async Task<(string Torrent, SwarmKey Hash)> MakeTorrentAsync(TrackerServer tracker, string transport)
+    private async Task<(string Torrent, InfoHash Hash)> MakeTorrentAsync(TrackerServer tracker, string transport)
     {
         Directory.CreateDirectory(SeedDirectory);
         var data = new byte[(300 * 1024) + 123];
@@ -126,12 +127,12 @@ public sealed class InteropTests : IDisposable
         var url = transport == "http" ? tracker.AnnounceUrl.ToString() : tracker.UdpAnnounceUrl;
         var torrent = Path.Combine(directory, $"{transport}.torrent");
         var output = await ExternalProcess.RunAsync(Python, directory, LtClient, "make", DataFile, torrent, url);
-        return (torrent, SwarmKey.FromHex(output.Trim().Split('\n')[^1].Trim()));
+        return (torrent, InfoHash.ParseHex(output.Trim().Split('\n')[^1].Trim()));
     }
 
     private string NewDirectory(string name) => Directory.CreateDirectory(Path.Combine(directory, name)).FullName;
 
-    private static Task WaitForPeersAsync(TrackerServer tracker, SwarmKey hash, int peers, ExternalProcess client) =>
+    private static Task WaitForPeersAsync(TrackerServer tracker, InfoHash hash, int peers, ExternalProcess client) =>
         WaitUntilAsync(() => tracker.Store.Scrape(hash).Peers >= peers, client, $"the tracker never saw {peers} peer(s) on {hash}");
 
     private static async Task WaitUntilAsync(Func<bool> condition, ExternalProcess client, string failure)

@@ -26,16 +26,18 @@ internal static class TrackerBench
         var clients = new Option<int>("--clients") { Description = "Concurrent clients, each with one request in flight (default 16)", DefaultValueFactory = _ => 16 };
         var torrents = new Option<int>("--torrents") { Description = "Torrents (whitelisted for opentracker) (default 64)", DefaultValueFactory = _ => 64 };
         var peers = new Option<int>("--peers") { Description = "Simulated peers per torrent (default 250)", DefaultValueFactory = _ => 250 };
+        var newConnections = new Option<bool>("--http-close") { Description = "Send every HTTP announce on a new connection (opentracker closes each one anyway; Kestrel keeps them alive)" };
         var command = new Command("tracker", "Announces per second of our tracker vs opentracker, HTTP and UDP, same load generator");
         command.Options.Add(json);
         command.Options.Add(seconds);
         command.Options.Add(clients);
         command.Options.Add(torrents);
         command.Options.Add(peers);
+        command.Options.Add(newConnections);
         command.SetAction(async (parseResult, cancellationToken) =>
         {
             var settings = new Settings(
-                parseResult.GetValue(seconds), parseResult.GetValue(clients), parseResult.GetValue(torrents), parseResult.GetValue(peers));
+                parseResult.GetValue(seconds), parseResult.GetValue(clients), parseResult.GetValue(torrents), parseResult.GetValue(peers), parseResult.GetValue(newConnections));
             if (settings.Seconds is < 1 or > 600 || settings.Clients is < 1 or > 256 || settings.Torrents is < 1 or > 10_000 || settings.PeersPerTorrent is < 1 or > 60_000)
             {
                 await Console.Error.WriteLineAsync("error: --seconds 1..600, --clients 1..256, --torrents 1..10000, --peers 1..60000").ConfigureAwait(false);
@@ -57,7 +59,7 @@ internal static class TrackerBench
 
     private static async Task<Report> RunAsync(Settings settings, string opentrackerPath, bool json, CancellationToken cancellationToken)
     {
-        var workload = new Workload(settings.Torrents, settings.PeersPerTorrent);
+        var workload = new Workload(settings.Torrents, settings.PeersPerTorrent, settings.HttpClose);
         var directory = Directory.CreateTempSubdirectory("tracker-bench-");
         // opentracker drops to user nobody and changes to / before reading its whitelist.
         if (!OperatingSystem.IsWindows())
@@ -479,7 +481,7 @@ internal static class TrackerBench
         ClosedBeforeResponse,
     }
 
-    internal sealed record Settings(int Seconds, int Clients, int Torrents, int PeersPerTorrent);
+    internal sealed record Settings(int Seconds, int Clients, int Torrents, int PeersPerTorrent, bool HttpClose);
 
     private sealed record Target(string Name, IPEndPoint Http, IPEndPoint Udp);
 
@@ -504,7 +506,7 @@ internal static class TrackerBench
             var udp = Rate("opentracker", "udp") > 0 ? Rate("testbed", "udp") / Rate("opentracker", "udp") : 0;
             var failedOurs = runs.Where(r => r.Tracker == "testbed").Sum(r => r.Failed);
             return new Report(
-                $"{settings.Torrents} torrents x {settings.PeersPerTorrent} peers, numwant 50, compact",
+                $"{settings.Torrents} torrents x {settings.PeersPerTorrent} peers, numwant 50, compact, HTTP {(settings.HttpClose ? "one connection per announce" : "keep-alive where the server allows it")}",
                 settings.Clients, settings.Seconds, optimized, runs, Math.Round(http, 3), Math.Round(udp, 3), TrackerBench.TargetRatio,
                 http >= TrackerBench.TargetRatio && udp >= TrackerBench.TargetRatio && failedOurs == 0);
         }
@@ -532,10 +534,12 @@ internal static class TrackerBench
     {
         private readonly string[] escapedHashes;
         private readonly int peersPerTorrent;
+        private readonly string connectionHeader;
 
-        public Workload(int torrents, int peersPerTorrent)
+        public Workload(int torrents, int peersPerTorrent, bool close)
         {
             this.peersPerTorrent = peersPerTorrent;
+            connectionHeader = close ? "Connection: close\r\n" : "";
             var random = new Random(20_260_101);
             InfoHashes = Enumerable.Range(0, torrents).Select(_ =>
             {
@@ -551,7 +555,7 @@ internal static class TrackerBench
         public int WriteHttpRequest(byte[] destination, int sequence, IPEndPoint host)
         {
             var (torrent, peer) = Pick(sequence);
-            var text = $"GET /announce?info_hash={escapedHashes[torrent]}&peer_id=-BT0001-{torrent:D4}{peer:D8}&port={10_000 + peer}&uploaded=0&downloaded=0&left={Left(peer)}&numwant=50&compact=1&no_peer_id=1 HTTP/1.1\r\nHost: {host}\r\n\r\n";
+            var text = $"GET /announce?info_hash={escapedHashes[torrent]}&peer_id=-BT0001-{torrent:D4}{peer:D8}&port={10_000 + peer}&uploaded=0&downloaded=0&left={Left(peer)}&numwant=50&compact=1&no_peer_id=1 HTTP/1.1\r\nHost: {host}\r\n{connectionHeader}\r\n";
             return Encoding.ASCII.GetBytes(text, destination);
         }
 
