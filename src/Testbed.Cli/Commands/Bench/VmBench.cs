@@ -33,7 +33,7 @@ internal static class VmBench
             var result = Run(TimeSpan.FromSeconds(duration), cancellationToken);
             if (parseResult.GetValue(json))
             {
-                Console.WriteLine(JsonSerializer.Serialize(result, new JsonSerializerOptions { WriteIndented = true }));
+                Console.WriteLine(JsonSerializer.Serialize(result, new JsonSerializerOptions { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower }));
             }
             else
             {
@@ -147,8 +147,9 @@ internal static class VmBench
     /// <summary>Warms <paramref name="work"/> up, then runs it for <paramref name="duration"/>; returns units per wall-clock second and per second of this process's CPU time.</summary>
     private static (double Wall, double Cpu, double Share) Measure(TimeSpan duration, CancellationToken cancellationToken, Func<long> work)
     {
+        // Tiered JIT needs a few seconds of calls before the JSON path runs optimised code.
         var warmUp = Stopwatch.StartNew();
-        while (warmUp.Elapsed < TimeSpan.FromSeconds(Math.Min(1, duration.TotalSeconds / 3)))
+        while (warmUp.Elapsed < TimeSpan.FromSeconds(Math.Min(3, duration.TotalSeconds)))
         {
             work();
         }
