@@ -25,7 +25,6 @@ namespace Testbed.AppHost
             // issue 8:  var peers = builder.AddProject("peer", "../src/Testbed.Peer").WithReplicas(builder.Options.Peers).WithReference(tracker).WaitFor(tracker).WithHttpHealthCheck("/health");
             // issue 11: builder.AddProject("chaos", "../src/Testbed.Chaos").WithReference(builder.ControlApi).WithReference(peers).WithReference(tracker).WaitFor(tracker).WithHttpHealthCheck("/health");
             // issue 10: the dashboard (OTLP receiver on AppHost:Dashboard ports; set AppHost:OtlpEndpoint so services export to it).
-            _ = tracker;
         }
     }
 }

@@ -16,6 +16,7 @@ public sealed class DistributedApplication : IAsyncDisposable
     private readonly EventHandler _onProcessExit;
     private ControlApiServer? _controlApi;
     private int _shuttingDown;
+    private int _started;
     private int _disposed;
 
     internal DistributedApplication(AppHostOptions options, IReadOnlyList<ProjectResource> resources, ControlApiResource controlApi)
@@ -110,6 +111,12 @@ public sealed class DistributedApplication : IAsyncDisposable
     /// </summary>
     public async Task<IReadOnlyList<ResourceSnapshot>> StartAsync(CancellationToken cancellationToken = default)
     {
+        if (Interlocked.Exchange(ref _started, 1) != 0)
+        {
+            throw new InvalidOperationException("This app was started already; build a new one from the builder.");
+        }
+
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
         await ResolveOutputsAsync(cancellationToken);
         _controlApi = await ControlApiServer.StartAsync(this, Options.ControlApiPort, cancellationToken);
         await Task.WhenAll(_instances.Select(instance => LaunchWhenReadyAsync(instance, cancellationToken)));

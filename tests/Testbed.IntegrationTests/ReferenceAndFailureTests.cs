@@ -74,12 +74,12 @@ public sealed class ReferenceAndFailureTests
     [Fact]
     public async Task A_resource_that_never_becomes_healthy_fails_after_the_startup_timeout_and_is_killed()
     {
-        var builder = DistributedTestbed.CreateBuilder(options => options.StartupTimeoutSeconds = 4);
+        var builder = DistributedTestbed.CreateBuilder(options => options.StartupTimeoutSeconds = 10);
         builder.AddProject("sick", Probe).WithEnvironment("PROBE_UNHEALTHY", "1").WithHttpHealthCheck();
 
         var error = await Assert.ThrowsAsync<ResourceFailedException>(() => DistributedTestbed.StartAsync(builder));
 
-        Assert.Contains("did not answer GET /health with 2xx within 4 s", error.Message, StringComparison.Ordinal);
+        Assert.Contains("did not answer GET /health with 2xx within 10 s", error.Message, StringComparison.Ordinal);
         // The console tail is in the message, and it says why: the service's own failing health check.
         Assert.Contains("Health check probe with status Unhealthy", error.Message, StringComparison.Ordinal);
         Assert.Equal(ResourceState.FailedToStart, Assert.Single(error.Failures).State);
