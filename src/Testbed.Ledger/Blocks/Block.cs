@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text;
 using System.Text.Json;
 using Testbed.Ledger.Jws;
@@ -80,8 +79,8 @@ public sealed class Block
     }
 
     /// <summary>
-    /// Checks everything a block shows by itself, in this order: size, structure, algorithm, kid, signature, payload,
-    /// miner = kid, proof of work, transactions root, each transaction's signature. Throws <see cref="BlockRejectedException"/>.
+    /// Checks everything a block shows by itself, in this order: size, structure, algorithm, kid, payload, miner = kid,
+    /// signature, proof of work, transactions root, each transaction's signature. Throws <see cref="BlockRejectedException"/>.
     /// </summary>
     public static Block Verify(string token, int maxBlockBytes, int maxTransactions, string peer = "")
     {
@@ -102,9 +101,27 @@ public sealed class Block
         }
 
         using var header = jws!.Header;
+        BlockHeader blockHeader;
+        List<string> tokens;
+        try
+        {
+            (blockHeader, tokens) = ReadPayload(jws.Payload, maxTransactions);
+        }
+        catch (InvalidOperationException e)
+        {
+            // A JSON string escape that is not valid UTF-16 (a lone surrogate) cannot become a .NET string.
+            throw Malformed($"payload holds an invalid string: {e.Message}");
+        }
+        if (blockHeader.Miner != jws.Key.Address)
+        {
+            throw new BlockRejectedException(BlockRejectionReason.KidMismatch, $"payload miner {blockHeader.Miner} is not the signer {jws.Kid}");
+        }
+
+        var hash = blockHeader.ComputeHash();
         using (var activity = LedgerTelemetry.Source.StartActivity("block.verify.signature"))
         {
             activity?.SetTag(LedgerTelemetry.Peer, peer);
+            activity?.SetTag(LedgerTelemetry.BlockHash, hash.ToString());
             var ok = jws.VerifySignature();
             activity?.SetTag(LedgerTelemetry.Result, ok ? "ok" : "bad_signature");
             if (!ok)
@@ -113,14 +130,6 @@ public sealed class Block
             }
         }
 
-        var (blockHeader, tokens) = ReadPayload(jws.Payload, maxTransactions);
-        if (blockHeader.Miner != jws.Key.Address)
-        {
-            throw new BlockRejectedException(BlockRejectionReason.KidMismatch, $"payload miner {blockHeader.Miner} is not the signer {jws.Kid}");
-        }
-
-        var hash = blockHeader.ComputeHash();
-        Activity.Current?.SetTag(LedgerTelemetry.BlockHash, hash.ToString());
         using (var activity = LedgerTelemetry.Source.StartActivity("block.verify.pow"))
         {
             activity?.SetTag(LedgerTelemetry.Peer, peer);

@@ -51,6 +51,21 @@ public sealed class CompactJws
     /// </summary>
     public static JwsProblem TryParse(string token, out CompactJws? jws, out string detail)
     {
+        try
+        {
+            return Parse(token, out jws, out detail);
+        }
+        catch (InvalidOperationException e)
+        {
+            // A header string escape that is not valid UTF-16 (a lone surrogate) cannot become a .NET string.
+            jws = null;
+            detail = $"JWS header holds an invalid string: {e.Message}";
+            return JwsProblem.Malformed;
+        }
+    }
+
+    private static JwsProblem Parse(string token, out CompactJws? jws, out string detail)
+    {
         jws = null;
         var first = token.IndexOf('.', StringComparison.Ordinal);
         var second = first < 0 ? -1 : token.IndexOf('.', first + 1);
@@ -65,6 +80,13 @@ public sealed class CompactJws
             !TryDecode(token.AsSpan(second + 1), out var signature))
         {
             detail = "a JWS part is not base64url";
+            return JwsProblem.Malformed;
+        }
+
+        // JSON strings are read as .NET strings later; bytes that are not UTF-8 must be refused here, not throw there.
+        if (!System.Text.Unicode.Utf8.IsValid(headerBytes) || !System.Text.Unicode.Utf8.IsValid(payload))
+        {
+            detail = "JWS header or payload is not UTF-8";
             return JwsProblem.Malformed;
         }
 

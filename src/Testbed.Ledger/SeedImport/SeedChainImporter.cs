@@ -138,7 +138,7 @@ public static class SeedChainImporter
 
             signature = Convert.FromHexString(hex);
         }
-        catch (JsonException e)
+        catch (Exception e) when (e is JsonException or InvalidOperationException)
         {
             return ("malformed", $"line is not JSON: {e.Message}");
         }
@@ -185,7 +185,7 @@ public static class SeedChainImporter
 
             contract = data.GetRawText();
         }
-        catch (JsonException e)
+        catch (Exception e) when (e is JsonException or InvalidOperationException)
         {
             return ("malformed", $"payload is not JSON: {e.Message}");
         }
@@ -221,6 +221,11 @@ public static class SeedChainImporter
             return "a token part is not base64url";
         }
 
+        if (!System.Text.Unicode.Utf8.IsValid(header) || !System.Text.Unicode.Utf8.IsValid(payload))
+        {
+            return "token header or payload is not UTF-8";
+        }
+
         try
         {
             using var doc = JsonDocument.Parse(header);
@@ -235,7 +240,7 @@ public static class SeedChainImporter
                 return $"token alg '{alg.GetString()}' is not HS256";
             }
         }
-        catch (JsonException)
+        catch (Exception e) when (e is JsonException or InvalidOperationException)
         {
             return "token header is not JSON";
         }

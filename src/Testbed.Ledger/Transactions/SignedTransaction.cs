@@ -102,6 +102,7 @@ public sealed record SignedTransaction(string Token, Hash256 Id, string Sender, 
         }
 
         using (payload)
+        try
         {
             var root = payload.RootElement;
             if (root.ValueKind != JsonValueKind.Object ||
@@ -118,6 +119,10 @@ public sealed record SignedTransaction(string Token, Hash256 Id, string Sender, 
             }
 
             return new SignedTransaction(token, Hash256.Of(Encoding.ASCII.GetBytes(token)), jws.Kid, nonceValue, actions.GetRawText());
+        }
+        catch (InvalidOperationException e)
+        {
+            throw new TransactionRejectedException(TransactionRejectionReason.Malformed, $"transaction payload holds an invalid string: {e.Message}");
         }
     }
 }

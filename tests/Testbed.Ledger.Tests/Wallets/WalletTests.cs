@@ -1,0 +1,73 @@
+using System.Security.Cryptography;
+using Testbed.Ledger.Tests.Support;
+using Testbed.Ledger.Wallets;
+
+namespace Testbed.Ledger.Tests.Wallets;
+
+[System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+public sealed class WalletTests
+{
+    [Fact]
+    public void Wallet_is_created_on_first_start_owner_only_and_loaded_unchanged_on_restart()
+    {
+        using var dir = new TempDir();
+        var data = dir.Sub("peer-1");
+        string address;
+        using (var created = Wallet.LoadOrCreate(data))
+        {
+            address = created.Address;
+        }
+
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(Wallet.FilePath(data)));
+        using var loaded = Wallet.LoadOrCreate(data);
+        Assert.Equal(address, loaded.Address);
+        Assert.Matches("^[0-9a-f]{64}$", loaded.Address);
+    }
+
+    [Fact]
+    public void Address_is_sha256_of_the_uncompressed_public_point()
+    {
+        using var wallet = Wallet.CreateEphemeral();
+        var q = wallet.SecurityKey.ECDsa.ExportParameters(false).Q;
+        var point = new byte[] { 4 }.Concat(q.X!).Concat(q.Y!).ToArray();
+        Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(point)), wallet.Address);
+    }
+
+    [Fact]
+    public void Every_wallet_has_its_own_key()
+    {
+        using var dir = new TempDir();
+        using var a = Wallet.CreateNew(dir.Sub("a"));
+        using var b = Wallet.CreateNew(dir.Sub("b"));
+        Assert.NotEqual(a.Address, b.Address);
+    }
+
+    [Fact]
+    public void Creating_over_an_existing_wallet_is_refused_and_keeps_the_old_key()
+    {
+        using var dir = new TempDir();
+        using var first = Wallet.CreateNew(dir.Path);
+        var e = Assert.Throws<WalletException>(() => Wallet.CreateNew(dir.Path));
+        Assert.Contains("already exists", e.Message, StringComparison.Ordinal);
+        using var again = Wallet.Load(dir.Path);
+        Assert.Equal(first.Address, again.Address);
+    }
+
+    [Fact]
+    public void A_wallet_readable_by_others_or_not_a_key_is_refused_with_a_clear_error()
+    {
+        using var dir = new TempDir();
+        using (Wallet.CreateNew(dir.Path))
+        {
+        }
+
+        File.SetUnixFileMode(Wallet.FilePath(dir.Path), UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
+        Assert.Contains("0600", Assert.Throws<WalletException>(() => Wallet.Load(dir.Path)).Message, StringComparison.Ordinal);
+
+        File.WriteAllText(Wallet.FilePath(dir.Path), "not a pem");
+        File.SetUnixFileMode(Wallet.FilePath(dir.Path), UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        Assert.Contains("EC private key", Assert.Throws<WalletException>(() => Wallet.Load(dir.Path)).Message, StringComparison.Ordinal);
+
+        Assert.Contains("no wallet", Assert.Throws<WalletException>(() => Wallet.Load(dir.Sub("missing"))).Message, StringComparison.Ordinal);
+    }
+}
