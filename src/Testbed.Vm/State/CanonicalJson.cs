@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Text;
+using System.Runtime.InteropServices;
 using System.Text.Json;
 
 namespace Testbed.Vm;
@@ -17,43 +18,48 @@ internal static class CanonicalJsonWriter
 
     public static void WriteObject(JsonElement element, IBufferWriter<byte> output, string what, string[] omit)
     {
-        var members = new List<JsonProperty>();
+        // Each name is decoded once (JsonProperty.Name allocates on every call), then sorted.
+        var members = new (string Name, JsonElement Value)[element.GetPropertyCount()];
+        var count = 0;
         foreach (var property in element.EnumerateObject())
         {
-            if (Array.IndexOf(omit, property.Name) < 0)
+            var name = ReadName(property, what);
+            if (omit.Length == 0 || Array.IndexOf(omit, name) < 0)
             {
-                members.Add(property);
+                members[count++] = (name, property.Value);
             }
         }
 
-        members.Sort(static (x, y) => string.CompareOrdinal(x.Name, y.Name));
+        var sorted = members.AsSpan(0, count);
+        sorted.Sort(static (x, y) => string.CompareOrdinal(x.Name, y.Name));
         Write(output, "{"u8);
-        for (var i = 0; i < members.Count; i++)
+        for (var i = 0; i < sorted.Length; i++)
         {
             if (i > 0)
             {
-                if (members[i].Name == members[i - 1].Name)
+                if (sorted[i].Name == sorted[i - 1].Name)
                 {
-                    throw new VmRejectedException($"'{what}' has the field '{members[i].Name}' twice");
+                    throw new VmRejectedException($"'{what}' has the field '{sorted[i].Name}' twice");
                 }
 
                 Write(output, ","u8);
             }
 
-            WriteString(output, members[i].Name, what);
+            WriteString(output, sorted[i].Name, what);
             Write(output, ":"u8);
-            WriteValue(members[i].Value, output, $"{what}.{members[i].Name}");
+            WriteValue(sorted[i].Value, output, what, sorted[i].Name);
         }
 
         Write(output, "}"u8);
     }
 
-    private static void WriteValue(JsonElement element, IBufferWriter<byte> output, string what)
+    /// <summary>Writes one member value; its path (what.member) is only built for nested containers and errors.</summary>
+    private static void WriteValue(JsonElement element, IBufferWriter<byte> output, string what, string member)
     {
         switch (element.ValueKind)
         {
             case JsonValueKind.Object:
-                WriteObject(element, output, what, []);
+                WriteObject(element, output, $"{what}.{member}", []);
                 break;
             case JsonValueKind.Array:
                 Write(output, "["u8);
@@ -66,16 +72,16 @@ internal static class CanonicalJsonWriter
                     }
 
                     first = false;
-                    WriteValue(item, output, what + "[]");
+                    WriteValue(item, output, what, member + "[]");
                 }
 
                 Write(output, "]"u8);
                 break;
             case JsonValueKind.String:
-                WriteString(output, VmObject.ReadString(element, what), what);
+                WriteStringValue(element, output, what, member);
                 break;
             case JsonValueKind.Number:
-                WriteAscii(output, element.GetRawText());
+                Write(output, JsonMarshal.GetRawUtf8Value(element));
                 break;
             case JsonValueKind.True:
                 Write(output, "true"u8);
@@ -86,6 +92,35 @@ internal static class CanonicalJsonWriter
             default:
                 Write(output, "null"u8);
                 break;
+        }
+    }
+
+    /// <summary>
+    /// A source string without escapes is already canonical (JSON forbids raw '"', '\\' and control characters in it,
+    /// and the parser checked its UTF-8), so its raw bytes are copied; one with escapes is decoded and re-escaped.
+    /// </summary>
+    private static void WriteStringValue(JsonElement element, IBufferWriter<byte> output, string what, string member)
+    {
+        var raw = JsonMarshal.GetRawUtf8Value(element);
+        if (raw.IndexOf((byte)'\\') < 0)
+        {
+            Write(output, raw);
+            return;
+        }
+
+        var path = $"{what}.{member}";
+        WriteString(output, VmObject.ReadString(element, path), path);
+    }
+
+    private static string ReadName(JsonProperty property, string what)
+    {
+        try
+        {
+            return property.Name;
+        }
+        catch (InvalidOperationException)
+        {
+            throw new VmRejectedException($"a field name in '{what}' contains a lone surrogate (not valid Unicode text)");
         }
     }
 
@@ -148,13 +183,6 @@ internal static class CanonicalJsonWriter
         output.Advance(count);
     }
 
-    private static void WriteAscii(IBufferWriter<byte> output, string ascii)
-    {
-        var span = output.GetSpan(ascii.Length);
-        var n = Encoding.ASCII.GetBytes(ascii, span);
-        output.Advance(n);
-    }
-
     private static void Write(IBufferWriter<byte> output, ReadOnlySpan<byte> bytes)
     {
         var span = output.GetSpan(bytes.Length);
@@ -163,18 +191,27 @@ internal static class CanonicalJsonWriter
     }
 }
 
-/// <summary>A growing byte buffer that refuses to exceed a size limit, so an oversized value fails as soon as it is seen.</summary>
-internal sealed class ArrayBufferWriterLimited(int limit, string what) : IBufferWriter<byte>
+/// <summary>A growing, reusable byte buffer that refuses to exceed a size limit, so an oversized value fails as soon as it is seen.</summary>
+internal sealed class ArrayBufferWriterLimited : IBufferWriter<byte>
 {
-    private byte[] _buffer = new byte[Math.Min(256, limit + 1)];
+    private byte[] _buffer = new byte[1024];
     private int _count;
+    private int _limit;
+    private string _what = "";
+
+    public void Reset(int limit, string what)
+    {
+        _count = 0;
+        _limit = limit;
+        _what = what;
+    }
 
     public void Advance(int count)
     {
         _count += count;
-        if (_count > limit)
+        if (_count > _limit)
         {
-            throw new VmRejectedException($"'{what}' is too large: more than {limit} bytes of canonical JSON");
+            throw TooLarge();
         }
     }
 
@@ -195,14 +232,18 @@ internal sealed class ArrayBufferWriterLimited(int limit, string what) : IBuffer
     private void Ensure(int sizeHint)
     {
         var need = _count + Math.Max(sizeHint, 1);
-        if (need > limit + 1 && need > _buffer.Length)
+        if (need <= _buffer.Length)
         {
-            throw new VmRejectedException($"'{what}' is too large: more than {limit} bytes of canonical JSON");
+            return;
         }
 
-        if (need > _buffer.Length)
+        if (need > _limit + 1)
         {
-            Array.Resize(ref _buffer, Math.Max(need, Math.Min(_buffer.Length * 2, limit + 1)));
+            throw TooLarge();
         }
+
+        Array.Resize(ref _buffer, Math.Max(need, Math.Min(_buffer.Length * 2, _limit + 1)));
     }
+
+    private VmRejectedException TooLarge() => new($"'{_what}' is too large: more than {_limit} bytes of canonical JSON");
 }

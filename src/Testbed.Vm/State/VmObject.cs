@@ -7,6 +7,9 @@ namespace Testbed.Vm;
 /// <summary>An immutable JSON object in canonical form (see CanonicalJson), with its SHA-256 computed once, when decoded.</summary>
 public sealed class VmObject
 {
+    [ThreadStatic]
+    private static ArrayBufferWriterLimited? t_buffer;
+
     private VmObject(byte[] canonicalJson)
     {
         CanonicalJson = canonicalJson;
@@ -34,7 +37,9 @@ public sealed class VmObject
             throw new VmRejectedException($"'{what}' must be a JSON object, got {Describe(element.ValueKind)}");
         }
 
-        var buffer = new ArrayBufferWriterLimited(maxBytes, what);
+        // One buffer per thread: decoding allocates only the final canonical bytes.
+        var buffer = t_buffer ??= new ArrayBufferWriterLimited();
+        buffer.Reset(maxBytes, what);
         CanonicalJsonWriter.WriteObject(element, buffer, what, omit);
         return new VmObject(buffer.ToArray());
     }
