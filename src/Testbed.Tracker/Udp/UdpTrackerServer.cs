@@ -7,7 +7,7 @@ using Testbed.Tracker.Swarms;
 namespace Testbed.Tracker.Udp;
 
 /// <summary>
-/// The BEP 15 endpoint: one socket, a few receive loops, each with its own pinned buffers reused
+/// The BEP 15 endpoint: one socket, a few receive threads, each with its own pinned buffers reused
 /// for every datagram. The socket is bound in <see cref="StartAsync"/>, so the port is known (and
 /// taken) as soon as the host has started.
 /// </summary>
@@ -60,7 +60,29 @@ public sealed partial class UdpTrackerServer : IHostedService, IAsyncDisposable
         socket = bound;
         handler.TrackerUrl = $"udp://{LocalEndPoint}/announce";
         LogListening(logger, LocalEndPoint!.ToString());
-        running = Enumerable.Range(0, loops).Select(_ => Task.Run(() => ReceiveLoopAsync(bound, stopping.Token), CancellationToken.None)).ToArray();
+        bound.ReceiveTimeout = 500;
+        running = Enumerable.Range(0, loops).Select(i =>
+        {
+            var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            var thread = new Thread(() =>
+            {
+                try
+                {
+                    ReceiveLoop(bound, stopping.Token);
+                    done.SetResult();
+                }
+                catch (Exception e)
+                {
+                    done.SetException(e);
+                }
+            })
+            {
+                IsBackground = true,
+                Name = $"udp-tracker-{i}",
+            };
+            thread.Start();
+            return done.Task;
+        }).ToArray();
         return Task.CompletedTask;
     }
 
@@ -103,8 +125,10 @@ public sealed partial class UdpTrackerServer : IHostedService, IAsyncDisposable
             : PeerAddress.FromV6(bytes.Slice(8, 16));
     }
 
-    private async Task ReceiveLoopAsync(Socket bound, CancellationToken cancellationToken)
+    private void ReceiveLoop(Socket bound, CancellationToken cancellationToken)
     {
+        // Blocking calls on a dedicated thread: under load every datagram is already waiting, so this
+        // is one recvfrom and one sendto per announce, with no async state machine or thread-pool hop.
         var receive = GC.AllocateUninitializedArray<byte>(ReceiveBufferSize, pinned: true);
         var send = GC.AllocateUninitializedArray<byte>(UdpPacketHandler.MaxResponseSize, pinned: true);
         var peers = new PeerEndpoint[maxPeers];
@@ -114,18 +138,23 @@ public sealed partial class UdpTrackerServer : IHostedService, IAsyncDisposable
             int received;
             try
             {
-                received = await bound.ReceiveFromAsync(receive, SocketFlags.None, remote, cancellationToken).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException)
-            {
-                return;
+                received = bound.ReceiveFrom(receive, SocketFlags.None, remote);
             }
             catch (ObjectDisposedException)
             {
                 return;
             }
+            catch (SocketException e) when (e.SocketErrorCode is SocketError.TimedOut or SocketError.WouldBlock)
+            {
+                continue; // the periodic wake-up that lets the loop notice shutdown
+            }
             catch (SocketException e)
             {
+                if (cancellationToken.IsCancellationRequested)
+                {
+                    return;
+                }
+
                 // Oversized datagrams and ICMP errors from earlier sends surface here; the socket stays usable.
                 LogReceiveFailed(logger, e.SocketErrorCode);
                 continue;
@@ -150,11 +179,7 @@ public sealed partial class UdpTrackerServer : IHostedService, IAsyncDisposable
 
             try
             {
-                await bound.SendToAsync(send.AsMemory(0, length), SocketFlags.None, remote, cancellationToken).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException)
-            {
-                return;
+                bound.SendTo(send.AsSpan(0, length), SocketFlags.None, remote);
             }
             catch (ObjectDisposedException)
             {
