@@ -51,6 +51,39 @@ public sealed class ReferenceAndFailureTests
     }
 
     [Fact]
+    public async Task Shutdown_stops_users_before_what_they_use_and_each_one_gracefully()
+    {
+        var builder = DistributedTestbed.CreateBuilder();
+        var tracker = builder.AddProject("tracker", Tracker).WithEndpoint("udp", "udp", "Tracker__Udp").WithHttpHealthCheck();
+        var probes = builder.AddProject("probe", Probe).WithReplicas(2).WithReference(tracker).WaitFor(tracker).WithHttpHealthCheck();
+        builder.AddProject("front", Probe).WithReference(probes).WithHttpHealthCheck();
+        await using var testbed = await DistributedTestbed.StartAsync(builder);
+        var events = new System.Collections.Concurrent.ConcurrentQueue<ResourceSnapshot>();
+        testbed.App.ResourceChanged += events.Enqueue;
+
+        await testbed.App.StopAsync();
+
+        var order = events.ToArray();
+        int First(string name, ResourceState state)
+        {
+            var index = Array.FindIndex(order, e => e.Name == name && e.State == state);
+            Assert.True(index >= 0, $"no {state} event for {name}");
+            return index;
+        }
+
+        Assert.All(testbed.Resources, resource =>
+        {
+            Assert.Equal(ResourceState.Exited, resource.State);
+            Assert.Equal(0, resource.ExitCode);
+        });
+        // front uses the probes, the probes use the tracker.
+        Assert.True(First("front", ResourceState.Exited) < First("probe-1", ResourceState.Stopping));
+        Assert.True(First("front", ResourceState.Exited) < First("probe-2", ResourceState.Stopping));
+        Assert.True(First("probe-1", ResourceState.Exited) < First("tracker", ResourceState.Stopping));
+        Assert.True(First("probe-2", ResourceState.Exited) < First("tracker", ResourceState.Stopping));
+    }
+
+    [Fact]
     public async Task A_resource_that_exits_at_start_fails_the_start_at_once_with_its_console_tail()
     {
         var builder = DistributedTestbed.CreateBuilder();
