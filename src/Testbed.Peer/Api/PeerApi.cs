@@ -1,0 +1,272 @@
+using System.Globalization;
+using System.Net;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Testbed.Ledger;
+using Testbed.Ledger.Transactions;
+using Testbed.Peer.Faults;
+using Testbed.Peer.Hosting;
+
+namespace Testbed.Peer.Api;
+
+/// <summary>The peer's HTTP API: status, chain, blocks, state, transactions, mining, timings and (when enabled) fault hooks.</summary>
+public static class PeerApi
+{
+    /// <summary>Most blocks one /chain answer lists.</summary>
+    public const int MaxChainPage = 1000;
+
+    private static readonly Lock NonceGate = new();
+
+    /// <summary>Maps every endpoint.</summary>
+    public static WebApplication MapPeerApi(this WebApplication app)
+    {
+        app.UseStatusCodePages();
+        app.MapGet("/status", (PeerNode node) => Results.Json(StatusOf(node)));
+        app.MapGet("/chain", GetChain);
+        app.MapGet("/blocks/{hash}", GetBlock);
+        app.MapGet("/state", (PeerNode node) => Results.Text(node.Chain.ExportStateJson(), "application/json"));
+        app.MapGet("/timings", GetTimings);
+        app.MapPost("/tx", PostTransactionAsync);
+        app.MapPost("/mining", PostMiningAsync);
+        if (app.Configuration.GetValue<bool>("Testbed:Faults:Enabled"))
+        {
+            app.MapGet("/faults", (HttpContext http, PeerNode node) => LoopbackOnly(http) ?? Results.Json(node.Faults.Active));
+            app.MapPost("/faults/{name}", PostFaultAsync);
+            app.MapDelete("/faults/{name}", (HttpContext http, string name, PeerNode node) =>
+                LoopbackOnly(http) ?? (node.Faults.Clear(name) ? Results.Json(node.Faults.Active) : Problem(404, $"fault '{name}' is not active")));
+        }
+
+        return app;
+    }
+
+    /// <summary>The /status document.</summary>
+    public static object StatusOf(PeerNode node)
+    {
+        var tip = node.Chain.Tip;
+        return new
+        {
+            peer = node.Name,
+            address = node.Wallet.Address,
+            ready = node.IsReady,
+            height = tip.Height,
+            tipHash = tip.Hash.ToString(),
+            cumulativeWork = tip.CumulativeWork.ToString(CultureInfo.InvariantCulture),
+            stateRoot = tip.StateRoot.ToString(),
+            difficultyBits = tip.DifficultyBits,
+            genesis = node.Chain.GenesisHash.ToString(),
+            swarm = node.Swarm.LocalEndPoint?.ToString(),
+            torrentEndPoint = node.Torrents.LocalEndPoint?.ToString(),
+            tracker = node.Tracker?.ToString(),
+            trackerError = node.Swarm.LastTrackerError,
+            connectedPeers = node.Swarm.Peers.Select(p => new
+            {
+                name = p.Name,
+                peerId = p.PeerId,
+                endPoint = p.SwarmEndPoint?.ToString(),
+                claimedHeight = p.ClaimedHeight,
+            }).OrderBy(p => p.name, StringComparer.Ordinal),
+            banned = node.Swarm.Banned.Select(b => new { peerId = b.Key, reason = b.Value }),
+            mining = node.Miner.Status,
+            mempool = node.Mempool.Count,
+            blocksRejected = node.Propagator.Rejected,
+            sync = new { running = node.Sync.Running, segmentsDownloaded = node.Sync.SegmentsDownloaded, blocksSynced = node.Sync.BlocksSynced, lastError = node.Sync.LastError },
+            faultsEnabled = node.Settings.Faults.Enabled,
+            activeFaults = node.Faults.Active,
+        };
+    }
+
+    private static IResult GetChain(PeerNode node, string? from, string? count)
+    {
+        long start = 0;
+        if (from is not null && (!long.TryParse(from, NumberStyles.None, CultureInfo.InvariantCulture, out start) || start < 0))
+        {
+            return Problem(400, $"'from' must be a non-negative integer height, got '{from}'");
+        }
+
+        var limit = 100;
+        if (count is not null && (!int.TryParse(count, NumberStyles.None, CultureInfo.InvariantCulture, out limit) || limit is < 1 or > MaxChainPage))
+        {
+            return Problem(400, $"'count' must be 1..{MaxChainPage}, got '{count}'");
+        }
+
+        var blocks = node.Chain.MainChain(start, limit).Select(h => HeaderView(h, node.Chain.GetHeader(h)!)).ToList();
+        return Results.Json(new { from = start, tipHeight = node.Chain.Tip.Height, blocks });
+    }
+
+    private static IResult GetBlock(PeerNode node, string hash)
+    {
+        if (!Hash256.TryParse(hash, out var h))
+        {
+            return Problem(400, $"'{hash}' is not a block hash (64 lowercase hex digits)");
+        }
+
+        if (node.Chain.GetHeader(h) is not { } header)
+        {
+            return Problem(404, $"block {hash} is not known to {node.Name}");
+        }
+
+        var token = node.Chain.GetBlockToken(h);
+        var onMain = node.Chain.MainChain((long)header.Height, 1).FirstOrDefault() == h;
+        return Results.Json(new { header = HeaderView(h, header), onMainChain = onMain, token });
+    }
+
+    private static IResult GetTimings(PeerNode node, string? since)
+    {
+        long sinceMs = 0;
+        if (since is not null && !long.TryParse(since, NumberStyles.None, CultureInfo.InvariantCulture, out sinceMs))
+        {
+            return Problem(400, $"'since' must be unix milliseconds, got '{since}'");
+        }
+
+        return Results.Json(new { peer = node.Name, blocks = node.Timings.Since(sinceMs) });
+    }
+
+    private static async Task<IResult> PostTransactionAsync(HttpContext http, PeerNode node)
+    {
+        JsonDocument body;
+        try
+        {
+            body = await JsonDocument.ParseAsync(http.Request.Body, new JsonDocumentOptions { MaxDepth = 32 }, http.RequestAborted).ConfigureAwait(false);
+        }
+        catch (JsonException e)
+        {
+            return Problem(400, $"the body is not JSON: {e.Message}");
+        }
+
+        using (body)
+        {
+            var root = body.RootElement;
+            SignedTransaction transaction;
+            try
+            {
+                if (root.ValueKind == JsonValueKind.Object && root.TryGetProperty("token", out var token) && token.ValueKind == JsonValueKind.String)
+                {
+                    transaction = SignedTransaction.Parse(token.GetString()!);
+                }
+                else if (root.ValueKind == JsonValueKind.Object && root.TryGetProperty("actions", out var actions) && actions.ValueKind == JsonValueKind.Array)
+                {
+                    // An unsigned contract: signed here with the peer's wallet, at its next free nonce.
+                    lock (NonceGate)
+                    {
+                        var address = node.Wallet.Address;
+                        var pending = node.Mempool.Ordered().Where(t => t.Sender == address).Select(t => t.Nonce + 1).DefaultIfEmpty(0).Max();
+                        var nonce = Math.Max(node.Chain.NextNonce(address), pending);
+                        transaction = SignedTransaction.Create(node.Wallet, nonce, actions.GetRawText());
+                        var added = node.Gossip.Submit(transaction);
+                        return TransactionResult(added, transaction);
+                    }
+                }
+                else
+                {
+                    return Problem(400, "the body must be {\"token\": \"<signed transaction JWS>\"} or {\"actions\": [...]} (an unsigned contract the peer signs)");
+                }
+            }
+            catch (TransactionRejectedException e)
+            {
+                return Problem(400, $"transaction rejected: {e.Message}", e.Reason.ToString());
+            }
+
+            return TransactionResult(node.Gossip.Submit(transaction), transaction);
+        }
+    }
+
+    private static IResult TransactionResult(Ledger.Mempool.MempoolAddResult added, SignedTransaction transaction) =>
+        added.Accepted
+            ? Results.Json(new { id = transaction.Id.ToString(), sender = transaction.Sender, nonce = transaction.Nonce }, statusCode: 202)
+            : Problem(400, $"transaction rejected: {added.Reason}: {added.Detail}", added.Reason?.ToString());
+
+    private static async Task<IResult> PostMiningAsync(HttpContext http, PeerNode node)
+    {
+        MiningRequest? request;
+        try
+        {
+            request = await JsonSerializer.DeserializeAsync<MiningRequest>(http.Request.Body, cancellationToken: http.RequestAborted).ConfigureAwait(false);
+        }
+        catch (JsonException e)
+        {
+            return Problem(400, $"the body is not a mining request: {e.Message}");
+        }
+
+        switch (request?.Action)
+        {
+            case "start":
+                node.Miner.Start();
+                return Results.Json(node.Miner.Status);
+            case "stop":
+                await node.Miner.StopAsync().ConfigureAwait(false);
+                return Results.Json(node.Miner.Status);
+            case "mine":
+                if (request.Blocks is not { } n || n is < 1 or > 10_000)
+                {
+                    return Problem(400, "'blocks' must be 1..10000 for action 'mine'");
+                }
+
+                var mined = await node.Miner.MineAsync(n, http.RequestAborted).ConfigureAwait(false);
+                return Results.Json(new { mined, status = node.Miner.Status });
+            default:
+                return Problem(400, $"'action' must be start, stop or mine, got '{request?.Action}'");
+        }
+    }
+
+    private static async Task<IResult> PostFaultAsync(HttpContext http, string name, PeerNode node)
+    {
+        if (LoopbackOnly(http) is { } refused)
+        {
+            return refused;
+        }
+
+        FaultSettings settings = new();
+        if (http.Request.ContentLength is > 0 || http.Request.Headers.TransferEncoding.Count > 0)
+        {
+            try
+            {
+                settings = await JsonSerializer.DeserializeAsync<FaultSettings>(http.Request.Body, cancellationToken: http.RequestAborted).ConfigureAwait(false) ?? new();
+            }
+            catch (JsonException e)
+            {
+                return Problem(400, $"the body is not fault settings: {e.Message}");
+            }
+        }
+
+        try
+        {
+            node.Faults.Set(name, settings);
+        }
+        catch (ArgumentException e)
+        {
+            return Problem(400, e.Message);
+        }
+
+        return Results.Json(node.Faults.Active);
+    }
+
+    private static IResult? LoopbackOnly(HttpContext http) =>
+        http.Connection.RemoteIpAddress is { } address && IPAddress.IsLoopback(address) ? null : Problem(403, "fault hooks answer on loopback only");
+
+    private static object HeaderView(Hash256 hash, Ledger.Blocks.BlockHeader header) => new
+    {
+        hash = hash.ToString(),
+        height = (long)header.Height,
+        previousHash = header.PreviousHash.ToString(),
+        timestampMs = header.TimestampMs,
+        difficultyBits = header.DifficultyBits,
+        transactionsRoot = header.TransactionsRoot.ToString(),
+        stateRoot = header.StateRoot.ToString(),
+        miner = header.Miner.ToString(),
+        nonce = header.Nonce,
+    };
+
+    private static IResult Problem(int status, string detail, string? type = null) =>
+        Results.Problem(detail: detail, statusCode: status, title: status switch
+        {
+            400 => "Bad request",
+            403 => "Forbidden",
+            404 => "Not found",
+            _ => "Error",
+        }, extensions: type is null ? null : new Dictionary<string, object?> { ["reason"] = type });
+}
+
+/// <summary>Body of `POST /mining`: action start, stop or mine (with blocks).</summary>
+public sealed record MiningRequest(
+    [property: JsonPropertyName("action")] string? Action,
+    [property: JsonPropertyName("blocks")] int? Blocks);

@@ -1,0 +1,266 @@
+using System.Net;
+using Microsoft.Extensions.Options;
+using Testbed.Ledger.Chain;
+using Testbed.Ledger.Mempool;
+using Testbed.Ledger.Wallets;
+using Testbed.Peer.Faults;
+using Testbed.Peer.Mining;
+using Testbed.Peer.Network;
+using Testbed.Peer.Propagation;
+using Testbed.Peer.Sync;
+using Testbed.Torrent.Bencoding;
+using Testbed.Torrent.Sessions;
+using Testbed.Vm;
+
+namespace Testbed.Peer.Hosting;
+
+/// <summary>
+/// One peer: wallet and chain from its data directory, the BitTorrent client, the network swarm joined through the
+/// tracker, propagation, catch-up and the miner. Started and stopped by the host; ready once the chain is open, the
+/// tracker answered and a first catch-up pass ran.
+/// </summary>
+public sealed class PeerNode(IOptions<PeerOptions> options, IConfiguration configuration, FaultState faults, ILogger<PeerNode> logger) : IHostedService, ISwarmHandler, IAsyncDisposable
+{
+    private readonly PeerOptions settings = options.Value;
+    private readonly CancellationTokenSource stopping = new();
+    private readonly BlockTimings timings = new();
+    private Task? syncLoop;
+    private bool started;
+
+    /// <summary>The peer's name.</summary>
+    public string Name { get; private set; } = "";
+
+    /// <summary>The settings in effect.</summary>
+    public PeerOptions Settings => settings;
+
+    /// <summary>The peer's wallet.</summary>
+    public Wallet Wallet { get; private set; } = null!;
+
+    /// <summary>The chain (all branches, best tip, VM state).</summary>
+    public Blockchain Chain { get; private set; } = null!;
+
+    /// <summary>Pending transactions.</summary>
+    public TransactionPool Mempool { get; private set; } = null!;
+
+    /// <summary>The network swarm.</summary>
+    public NetworkSwarm Swarm { get; private set; } = null!;
+
+    /// <summary>Block propagation.</summary>
+    public BlockPropagator Propagator { get; private set; } = null!;
+
+    /// <summary>Transaction gossip.</summary>
+    public TransactionGossip Gossip { get; private set; } = null!;
+
+    /// <summary>Catch-up.</summary>
+    public ChainSync Sync { get; private set; } = null!;
+
+    /// <summary>The miner.</summary>
+    public MiningService Miner { get; private set; } = null!;
+
+    /// <summary>The fault hooks.</summary>
+    public FaultState Faults => faults;
+
+    /// <summary>Timing reports of recent blocks.</summary>
+    public BlockTimings Timings => timings;
+
+    /// <summary>The tracker used for membership, if any.</summary>
+    public Uri? Tracker { get; private set; }
+
+    /// <summary>The BitTorrent client for block and segment torrents.</summary>
+    public TorrentClient Torrents { get; private set; } = null!;
+
+    private TorrentCache blockTorrents = null!;
+    private TorrentCache segmentTorrents = null!;
+    private readonly DateTimeOffset startedAt = DateTimeOffset.UtcNow;
+
+    /// <summary>True once the peer can serve: chain open, listening, tracker answered, first catch-up pass done (or 30 s passed).</summary>
+    public bool IsReady =>
+        started &&
+        (Tracker is null || Swarm.SuccessfulAnnounces > 0) &&
+        (Sync.Passes > 0 || DateTimeOffset.UtcNow - startedAt > TimeSpan.FromSeconds(30));
+
+    /// <inheritdoc />
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        Name = ResolveName();
+        if (string.IsNullOrWhiteSpace(settings.DataDir))
+        {
+            settings.DataDir = Path.Combine(Path.GetTempPath(), "testbed-peers", Name);
+        }
+
+        settings.Validate();
+        Directory.CreateDirectory(settings.DataDir);
+        Wallet = Wallet.LoadOrCreate(settings.DataDir);
+        Chain = Blockchain.Open(Path.Combine(settings.DataDir, "chain"), settings.ToNetworkConfig(), new ChainOptions
+        {
+            PeerName = Name,
+            Vm = new VmOptions { PeerName = Name },
+            Time = faults.Clock,
+        });
+        Mempool = new TransactionPool(Chain);
+
+        // Torrent scratch space is a cache: a crash may leave partial files, and everything in it can be rebuilt from the chain.
+        var scratch = Path.Combine(settings.DataDir, "torrents");
+        if (Directory.Exists(scratch))
+        {
+            Directory.Delete(scratch, recursive: true);
+        }
+
+        Torrents = new TorrentClient(new TorrentClientOptions { ListenEndPoint = new IPEndPoint(IPAddress.Loopback, settings.TorrentPort) });
+        Torrents.Start();
+        blockTorrents = new TorrentCache(Torrents, Path.Combine(scratch, "blocks"), Name, faults, capacity: 128);
+        segmentTorrents = new TorrentCache(Torrents, Path.Combine(scratch, "segments"), Name, faults, capacity: 32);
+        Swarm = new NetworkSwarm(Chain.GenesisHash, Torrents.PeerId, this, logger);
+        Swarm.Listen(IPAddress.Loopback, settings.SwarmPort);
+        var timeout = TimeSpan.FromSeconds(settings.DownloadTimeoutSeconds);
+        Propagator = new BlockPropagator(Chain, Swarm, blockTorrents, faults, timings, Name, timeout, logger);
+        Gossip = new TransactionGossip(Mempool, Swarm);
+        Sync = new ChainSync(Chain, Swarm, segmentTorrents, timings, settings.SegmentBlocks, timeout, Name, logger);
+        Miner = new MiningService(Chain, Mempool, Wallet, Propagator, timings, faults, Name, settings.Mining.Threads, TimeSpan.FromMilliseconds(settings.Mining.IntervalMs), logger);
+        Propagator.OrphanSeen += _ => Sync.Trigger();
+        Chain.TipChanged += tip =>
+        {
+            Mempool.Prune();
+            Sync.BroadcastTip(tip);
+        };
+        faults.Cleared += name =>
+        {
+            if (name == "corrupt-pieces")
+            {
+                blockTorrents.RestoreAll(info => Testbed.Ledger.Hash256.TryParse(info.Name.Replace(".jws", "", StringComparison.Ordinal), out var h) && Chain.GetBlockToken(h) is { } token ? System.Text.Encoding.ASCII.GetBytes(token) : null);
+            }
+        };
+
+        Tracker = ResolveTracker();
+        if (Tracker is not null)
+        {
+            Swarm.StartAnnouncing(Tracker, TimeSpan.FromSeconds(settings.AnnounceIntervalSeconds));
+        }
+        else
+        {
+            logger.LogWarning("no tracker configured (Testbed:TrackerUrl or services:tracker:http:0): running alone");
+        }
+
+        syncLoop = Task.Run(() => Sync.RunAsync(stopping.Token), CancellationToken.None);
+        Sync.Trigger();
+        started = true;
+        if (settings.Mining.Enabled)
+        {
+            Miner.Start();
+        }
+
+        var tip = Chain.Tip;
+        logger.LogInformation(
+            "peer {Name} ({Address}) ready to join: height {Height}, tip {Tip}, swarm {Swarm}, torrents {Torrents}, tracker {Tracker}",
+            Name, Wallet.Address, tip.Height, tip.Hash, Swarm.LocalEndPoint, Torrents.LocalEndPoint, Tracker);
+        await Task.CompletedTask.ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        if (!started)
+        {
+            return;
+        }
+
+        await Miner.StopAsync().ConfigureAwait(false);
+        await stopping.CancelAsync().ConfigureAwait(false);
+        if (syncLoop is not null)
+        {
+            await syncLoop.ConfigureAwait(false);
+        }
+
+        await Swarm.DisposeAsync().ConfigureAwait(false);
+        await blockTorrents.DisposeAsync().ConfigureAwait(false);
+        await segmentTorrents.DisposeAsync().ConfigureAwait(false);
+        await Torrents.DisposeAsync().ConfigureAwait(false);
+        Miner.Dispose();
+        Chain.Dispose();
+        Wallet.Dispose();
+        started = false;
+    }
+
+    /// <inheritdoc />
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync(CancellationToken.None).ConfigureAwait(false);
+        stopping.Dispose();
+    }
+
+    /// <inheritdoc />
+    public void AddHandshakeFields(BencodeDictionary handshake)
+    {
+        var tip = Chain.Tip;
+        handshake.Add("tb_name", Name);
+        handshake.Add("tb_tport", (long)Torrents.LocalEndPoint!.Port);
+        handshake.Add("tb_height", tip.Height);
+        handshake.Add("tb_work", SwarmMessages.WorkToHex(tip.CumulativeWork));
+    }
+
+    /// <inheritdoc />
+    public void OnPeerReady(SwarmPeer peer)
+    {
+        logger.LogInformation("swarm peer {Peer} joined (height {Height})", peer, peer.ClaimedHeight);
+        if (peer.ClaimedWork > Chain.Tip.CumulativeWork)
+        {
+            Sync.Trigger();
+        }
+    }
+
+    /// <inheritdoc />
+    public void OnMessage(SwarmPeer peer, string extension, BencodeDictionary payload)
+    {
+        switch (extension)
+        {
+            case SwarmMessages.Block:
+                Propagator.OnAnnounce(peer, payload);
+                break;
+            case SwarmMessages.Transaction:
+                Gossip.OnTransaction(peer, payload);
+                break;
+            case SwarmMessages.Sync:
+                Sync.OnMessage(peer, payload);
+                break;
+        }
+    }
+
+    private string ResolveName()
+    {
+        if (!string.IsNullOrWhiteSpace(settings.PeerName))
+        {
+            return settings.PeerName;
+        }
+
+        // Aspire-style replicas carry their instance id in the resource attributes.
+        var attributes = configuration["OTEL_RESOURCE_ATTRIBUTES"] ?? "";
+        foreach (var pair in attributes.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            var parts = pair.Split('=', 2);
+            if (parts.Length == 2 && parts[0] == "service.instance.id" && parts[1].Length > 0)
+            {
+                return parts[1];
+            }
+        }
+
+        return configuration["OTEL_SERVICE_NAME"] is { Length: > 0 } service ? service : "peer-" + Environment.ProcessId;
+    }
+
+    private Uri? ResolveTracker()
+    {
+        var url = settings.TrackerUrl;
+        if (string.IsNullOrWhiteSpace(url))
+        {
+            url = configuration["services:tracker:http:0"];
+        }
+
+        if (string.IsNullOrWhiteSpace(url))
+        {
+            return null;
+        }
+
+        return Uri.TryCreate(url.TrimEnd('/') + "/", UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https"
+            ? uri
+            : throw new ArgumentException($"tracker URL '{url}' is not an absolute http(s) URL");
+    }
+}

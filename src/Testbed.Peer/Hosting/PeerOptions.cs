@@ -1,0 +1,104 @@
+using Testbed.Ledger.Consensus;
+
+namespace Testbed.Peer.Hosting;
+
+/// <summary>Settings under the `Testbed` configuration section (environment: `Testbed__DataDir`, `Testbed__PeerName`, ...).</summary>
+public sealed class PeerOptions
+{
+    /// <summary>The configuration section name.</summary>
+    public const string SectionName = "Testbed";
+
+    /// <summary>The peer's data directory (wallet, chain store, torrent scratch space).</summary>
+    public string DataDir { get; set; } = "";
+
+    /// <summary>The peer's name on spans and in /status; defaults to OTEL_SERVICE_NAME's instance or the machine name.</summary>
+    public string PeerName { get; set; } = "";
+
+    /// <summary>The network's name; every peer of one network must use the same name and difficulty.</summary>
+    public string Network { get; set; } = "testbed";
+
+    /// <summary>Fixed mining difficulty in leading zero bits.</summary>
+    public uint DifficultyBits { get; set; } = 16;
+
+    /// <summary>Tracker base URL; when empty, service discovery's `services:tracker:http:0` is used.</summary>
+    public string? TrackerUrl { get; set; }
+
+    /// <summary>TCP port of the network-wide swarm (0 = any free port).</summary>
+    public int SwarmPort { get; set; }
+
+    /// <summary>TCP port of the block and segment torrents (0 = any free port).</summary>
+    public int TorrentPort { get; set; }
+
+    /// <summary>Blocks per chain-segment torrent used for catch-up.</summary>
+    public int SegmentBlocks { get; set; } = 256;
+
+    /// <summary>Seconds between tracker announces of the network swarm (membership refresh).</summary>
+    public int AnnounceIntervalSeconds { get; set; } = 10;
+
+    /// <summary>Seconds a block or segment download may take before it is abandoned.</summary>
+    public int DownloadTimeoutSeconds { get; set; } = 15;
+
+    /// <summary>Mining settings.</summary>
+    public MiningOptions Mining { get; set; } = new();
+
+    /// <summary>Fault hook settings.</summary>
+    public FaultOptions Faults { get; set; } = new();
+
+    /// <summary>The consensus parameters derived from these settings (fixed difficulty).</summary>
+    public NetworkConfig ToNetworkConfig() => new()
+    {
+        Name = Network,
+        InitialDifficultyBits = DifficultyBits,
+        MinDifficultyBits = DifficultyBits,
+        MaxDifficultyBits = DifficultyBits,
+    };
+
+    /// <summary>Throws an <see cref="ArgumentException"/> naming the first unusable setting.</summary>
+    public void Validate()
+    {
+        if (string.IsNullOrWhiteSpace(DataDir))
+        {
+            throw new ArgumentException("Testbed:DataDir must name the peer's data directory");
+        }
+
+        if (DifficultyBits is < 1 or > 64)
+        {
+            throw new ArgumentException("Testbed:DifficultyBits must be 1..64");
+        }
+
+        if (SwarmPort is < 0 or > 65535 || TorrentPort is < 0 or > 65535)
+        {
+            throw new ArgumentException("Testbed:SwarmPort and Testbed:TorrentPort must be 0..65535");
+        }
+
+        if (SegmentBlocks is < 1 or > 4096)
+        {
+            throw new ArgumentException("Testbed:SegmentBlocks must be 1..4096");
+        }
+
+        if (Mining.Threads is < 1 or > 64)
+        {
+            throw new ArgumentException("Testbed:Mining:Threads must be 1..64");
+        }
+    }
+}
+
+/// <summary>Settings under `Testbed:Mining`.</summary>
+public sealed class MiningOptions
+{
+    /// <summary>Start mining continuously at start-up.</summary>
+    public bool Enabled { get; set; }
+
+    /// <summary>Cores the proof-of-work search uses.</summary>
+    public int Threads { get; set; } = 1;
+
+    /// <summary>Pause between continuously mined blocks, in milliseconds (0 = none), so tiny difficulties do not flood the network.</summary>
+    public int IntervalMs { get; set; }
+}
+
+/// <summary>Settings under `Testbed:Faults`.</summary>
+public sealed class FaultOptions
+{
+    /// <summary>Serve the fault hooks (on loopback only).</summary>
+    public bool Enabled { get; set; }
+}

@@ -1,0 +1,290 @@
+using System.Diagnostics;
+using Microsoft.Extensions.Logging;
+using Testbed.Ledger;
+using Testbed.Ledger.Blocks;
+using Testbed.Ledger.Chain;
+using Testbed.Ledger.Jws;
+using Testbed.Ledger.Mempool;
+using Testbed.Ledger.Mining;
+using Testbed.Ledger.ProofOfWork;
+using Testbed.Ledger.Wallets;
+using Testbed.Peer.Faults;
+using Testbed.Peer.Propagation;
+
+namespace Testbed.Peer.Mining;
+
+/// <summary>What the miner is doing, for /status.</summary>
+public sealed record MiningStatus(string State, long BlocksMined, long FaultyBlocksMined, int Withheld, int Threads);
+
+/// <summary>A block mined on demand: hash, height, and whether a fault made it invalid or withheld it.</summary>
+public sealed record MinedBlockReport(string Hash, long Height, bool Faulty, bool Withheld);
+
+/// <summary>
+/// The miner: continuous (start/stop) or on demand (mine N), on the chain's best tip with the mempool's transactions.
+/// One search runs at a time. Mined blocks are added to our chain and announced, unless a fault hook says otherwise
+/// (wrong key or too little work: announced but never added locally; withhold: added locally, announced on release).
+/// </summary>
+public sealed class MiningService : IDisposable
+{
+    private readonly Blockchain chain;
+    private readonly TransactionPool mempool;
+    private readonly Wallet wallet;
+    private readonly BlockMiner miner;
+    private readonly BlockPropagator propagator;
+    private readonly BlockTimings timings;
+    private readonly FaultState faults;
+    private readonly string peerName;
+    private readonly TimeSpan interval;
+    private readonly ILogger logger;
+    private readonly SemaphoreSlim search = new(1, 1);
+    private readonly Lock gate = new();
+    private readonly List<(string Token, Hash256 Hash, long Height)> withheld = [];
+    private readonly Wallet wrongKey = Wallet.CreateEphemeral();
+    private CancellationTokenSource? continuous;
+    private Task? loop;
+    private long blocksMined;
+    private long faultyMined;
+    private int onDemand;
+
+    /// <summary>Creates the miner.</summary>
+    public MiningService(Blockchain chain, TransactionPool mempool, Wallet wallet, BlockPropagator propagator, BlockTimings timings, FaultState faults, string peerName, int threads, TimeSpan interval, ILogger logger)
+    {
+        this.chain = chain;
+        this.mempool = mempool;
+        this.wallet = wallet;
+        this.propagator = propagator;
+        this.timings = timings;
+        this.faults = faults;
+        this.peerName = peerName;
+        this.interval = interval;
+        this.logger = logger;
+        miner = new BlockMiner(wallet, threads, peerName);
+        faults.Cleared += name =>
+        {
+            if (name == "withhold")
+            {
+                _ = Task.Run(ReleaseWithheldAsync);
+            }
+        };
+    }
+
+    /// <summary>The miner's state.</summary>
+    public MiningStatus Status
+    {
+        get
+        {
+            lock (gate)
+            {
+                var state = continuous is not null ? "continuous" : Volatile.Read(ref onDemand) > 0 ? "on-demand" : "idle";
+                return new MiningStatus(state, Interlocked.Read(ref blocksMined), Interlocked.Read(ref faultyMined), withheld.Count, miner.Threads);
+            }
+        }
+    }
+
+    /// <summary>Starts continuous mining (no-op when already running).</summary>
+    public void Start()
+    {
+        lock (gate)
+        {
+            if (continuous is not null)
+            {
+                return;
+            }
+
+            var cts = new CancellationTokenSource();
+            continuous = cts;
+            loop = Task.Run(() => LoopAsync(cts.Token));
+        }
+    }
+
+    /// <summary>Stops continuous mining and waits for the current search to end.</summary>
+    public async Task StopAsync()
+    {
+        CancellationTokenSource? cts;
+        Task? running;
+        lock (gate)
+        {
+            cts = continuous;
+            running = loop;
+            continuous = null;
+            loop = null;
+        }
+
+        if (cts is null)
+        {
+            return;
+        }
+
+        await cts.CancelAsync().ConfigureAwait(false);
+        if (running is not null)
+        {
+            await running.ConfigureAwait(false);
+        }
+
+        cts.Dispose();
+    }
+
+    /// <summary>Mines exactly <paramref name="count"/> blocks (each on the tip of the moment) and returns them.</summary>
+    public async Task<IReadOnlyList<MinedBlockReport>> MineAsync(int count, CancellationToken cancellationToken)
+    {
+        Interlocked.Increment(ref onDemand);
+        try
+        {
+            var mined = new List<MinedBlockReport>();
+            while (mined.Count < count)
+            {
+                if (await MineOneAsync(cancellationToken).ConfigureAwait(false) is { } report)
+                {
+                    mined.Add(report);
+                }
+            }
+
+            return mined;
+        }
+        finally
+        {
+            Interlocked.Decrement(ref onDemand);
+        }
+    }
+
+    private async Task LoopAsync(CancellationToken cancellationToken)
+    {
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            try
+            {
+                await MineOneAsync(cancellationToken).ConfigureAwait(false);
+                if (interval > TimeSpan.Zero)
+                {
+                    await Task.Delay(interval, cancellationToken).ConfigureAwait(false);
+                }
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+            catch (Exception e) when (e is IOException or InvalidDataException or InvalidOperationException)
+            {
+                logger.LogWarning(e, "mining failed");
+                await Task.Delay(500, CancellationToken.None).ConfigureAwait(false);
+            }
+        }
+    }
+
+    /// <summary>One search; null when another block won the race (the caller tries again on the new tip).</summary>
+    private async Task<MinedBlockReport?> MineOneAsync(CancellationToken cancellationToken)
+    {
+        await search.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            using var activity = PeerTelemetry.Source.StartActivity("block.produce");
+            activity?.SetTag(PeerTelemetry.Peer, peerName);
+            if (faults.WrongKey || faults.LowWork)
+            {
+                return await MineFaultyAsync(activity, cancellationToken).ConfigureAwait(false);
+            }
+
+            var mined = await miner.MineNextAsync(chain, mempool.Ordered(), cancellationToken).ConfigureAwait(false);
+            cancellationToken.ThrowIfCancellationRequested();
+            if (mined is null)
+            {
+                activity?.SetTag(PeerTelemetry.Result, "superseded");
+                return null;
+            }
+
+            var block = mined.Block;
+            var result = chain.AddBlock(block.Token);
+            activity?.SetTag(PeerTelemetry.BlockHash, block.Hash.ToString());
+            activity?.SetTag(PeerTelemetry.BlockHeight, block.Height);
+            activity?.SetTag(PeerTelemetry.Result, result.Status.ToString());
+            if (result.Status != AddBlockStatus.Connected)
+            {
+                logger.LogInformation("mined block {Hash} was not connected: {Status} {Detail}", block.Hash, result.Status, result.Detail);
+                return null;
+            }
+
+            Interlocked.Increment(ref blocksMined);
+            timings.Mined(block.Hash, block.Height, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
+            if (faults.Withhold)
+            {
+                lock (gate)
+                {
+                    withheld.Add((block.Token, block.Hash, block.Height));
+                }
+
+                return new MinedBlockReport(block.Hash.ToString(), block.Height, Faulty: false, Withheld: true);
+            }
+
+            await propagator.PublishAsync(block.Token, block.Hash, block.Height, CancellationToken.None).ConfigureAwait(false);
+            return new MinedBlockReport(block.Hash.ToString(), block.Height, Faulty: false, Withheld: false);
+        }
+        finally
+        {
+            search.Release();
+        }
+    }
+
+    /// <summary>The wrong-key and low-work faults: a block every honest peer must refuse, announced but never added here.</summary>
+    private async Task<MinedBlockReport> MineFaultyAsync(Activity? activity, CancellationToken cancellationToken)
+    {
+        var template = chain.CreateTemplate(mempool.Ordered(), wallet.PublicKey.Address);
+        BlockHeader header;
+        if (faults.LowWork)
+        {
+            // A nonce whose hash falls short of the difficulty: the block claims work it does not have.
+            var bits = (int)template.Header.DifficultyBits;
+            var nonce = (ulong)Random.Shared.NextInt64();
+            header = template.Header with { Nonce = nonce };
+            while (ProofOfWorkSearch.LeadingZeroBits(header.ComputeHash().Span) >= bits)
+            {
+                header = header with { Nonce = ++nonce };
+            }
+        }
+        else
+        {
+            var mined = await miner.MineAsync(template, cancellationToken).ConfigureAwait(false) ?? throw new OperationCanceledException(cancellationToken);
+            header = mined.Block.Header;
+        }
+
+        string token;
+        if (faults.WrongKey)
+        {
+            // Signed by another key while the payload names us as the miner: kid and miner disagree.
+            token = JwsSigner.Sign(Block.PayloadJson(header, template.Transactions), wrongKey);
+        }
+        else
+        {
+            token = Block.Sign(header, template.Transactions, wallet, peerName).Token;
+        }
+
+        var hash = header.ComputeHash();
+        Interlocked.Increment(ref faultyMined);
+        activity?.SetTag(PeerTelemetry.BlockHash, hash.ToString());
+        activity?.SetTag(PeerTelemetry.Result, faults.WrongKey ? "fault_wrong_key" : "fault_low_work");
+        await propagator.PublishAsync(token, hash, (long)header.Height, CancellationToken.None).ConfigureAwait(false);
+        return new MinedBlockReport(hash.ToString(), (long)header.Height, Faulty: true, Withheld: false);
+    }
+
+    private async Task ReleaseWithheldAsync()
+    {
+        List<(string Token, Hash256 Hash, long Height)> release;
+        lock (gate)
+        {
+            release = [.. withheld];
+            withheld.Clear();
+        }
+
+        foreach (var (token, hash, height) in release)
+        {
+            await propagator.PublishAsync(token, hash, height, CancellationToken.None).ConfigureAwait(false);
+        }
+    }
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        search.Dispose();
+        wrongKey.Dispose();
+        continuous?.Dispose();
+    }
+}

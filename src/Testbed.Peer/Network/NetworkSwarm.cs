@@ -1,0 +1,445 @@
+using System.Buffers;
+using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Sockets;
+using System.Security.Cryptography;
+using System.Text;
+using Microsoft.Extensions.Logging;
+using Testbed.Ledger;
+using Testbed.Torrent.Bencoding;
+using Testbed.Torrent.Messages;
+using Testbed.Torrent.Metainfo;
+using Testbed.Torrent.PeerWire;
+using Testbed.Torrent.Trackers;
+
+namespace Testbed.Peer.Network;
+
+/// <summary>What the node does with swarm events.</summary>
+public interface ISwarmHandler
+{
+    /// <summary>Extension handshake values we send (besides `m` and `p`).</summary>
+    void AddHandshakeFields(BencodeDictionary handshake);
+
+    /// <summary>A peer finished its extension handshake.</summary>
+    void OnPeerReady(SwarmPeer peer);
+
+    /// <summary>An extension message from a peer (payload already decoded, bounded).</summary>
+    void OnMessage(SwarmPeer peer, string extension, BencodeDictionary payload);
+}
+
+/// <summary>
+/// The network-wide swarm: every peer announces one info hash (derived from the genesis block) to the tracker, so the
+/// tracker's peer list is the membership; peers connect to each other with ordinary BitTorrent handshakes for that info
+/// hash and then talk BEP 10 extension messages (block announcements, transactions, catch-up).
+/// </summary>
+public sealed class NetworkSwarm : IAsyncDisposable
+{
+    private readonly ConcurrentDictionary<string, SwarmPeer> peers = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<IPEndPoint, byte> dialing = new();
+    private readonly ConcurrentDictionary<string, string> bannedIds = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<IPEndPoint, byte> bannedEndPoints = new();
+    private readonly CancellationTokenSource stopping = new();
+    private readonly List<Task> background = [];
+    private readonly ISwarmHandler handler;
+    private readonly ILogger logger;
+    private readonly WireLimits limits = new(0, SwarmMessages.MaxMessageBytes);
+    private Socket? listener;
+
+    /// <summary>Creates the swarm for a network (its genesis hash) with our peer id.</summary>
+    public NetworkSwarm(Hash256 genesis, byte[] peerId, ISwarmHandler handler, ILogger logger)
+    {
+        InfoHash = NetworkInfoHash(genesis);
+        PeerId = peerId;
+        this.handler = handler;
+        this.logger = logger;
+    }
+
+    /// <summary>The network's info hash: SHA-1 of "testbed-network:" and the genesis hash.</summary>
+    public InfoHash InfoHash { get; }
+
+    /// <summary>Our peer id.</summary>
+    public byte[] PeerId { get; }
+
+    /// <summary>The bound swarm endpoint.</summary>
+    public IPEndPoint? LocalEndPoint { get; private set; }
+
+    /// <summary>Connected peers that finished their handshake.</summary>
+    public IReadOnlyList<SwarmPeer> Peers => [.. peers.Values.Where(p => p.Ready)];
+
+    /// <summary>Banned peers: peer id to reason.</summary>
+    public IReadOnlyDictionary<string, string> Banned => bannedIds;
+
+    /// <summary>Successful tracker announces so far.</summary>
+    public int SuccessfulAnnounces => Volatile.Read(ref successfulAnnounces);
+
+    private int successfulAnnounces;
+
+    /// <summary>The last tracker error, if any.</summary>
+    public string? LastTrackerError { get; private set; }
+
+    /// <summary>The network's info hash for a genesis block.</summary>
+    public static InfoHash NetworkInfoHash(Hash256 genesis) =>
+        new(SHA1.HashData(Encoding.ASCII.GetBytes("testbed-network:" + genesis)));
+
+    /// <summary>Binds the swarm's listening socket on loopback.</summary>
+    public void Listen(IPAddress address, int port)
+    {
+        var socket = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+        socket.Bind(new IPEndPoint(address, port));
+        socket.Listen(128);
+        listener = socket;
+        LocalEndPoint = (IPEndPoint)socket.LocalEndPoint!;
+        background.Add(Task.Run(() => AcceptLoopAsync(socket, stopping.Token)));
+    }
+
+    /// <summary>Announces the network info hash to the tracker periodically and dials the peers it returns.</summary>
+    public void StartAnnouncing(Uri tracker, TimeSpan interval)
+    {
+        var announceUrl = new Uri(tracker, "announce").ToString();
+        var announcer = new TrackerAnnouncer([[announceUrl]], new TrackerClientOptions
+        {
+            MinimumInterval = interval,
+            MaximumInterval = interval,
+            FailureRetryInterval = TimeSpan.FromSeconds(2),
+            HttpTimeout = TimeSpan.FromSeconds(10),
+            RetryAttempts = 1,
+        });
+        background.Add(Task.Run(async () =>
+        {
+            using (announcer)
+            {
+                try
+                {
+                    await announcer.RunAsync(
+                        // left=1: the network's chain is never complete, and trackers do not tell seeders about other seeders.
+                        e => new AnnounceRequest(InfoHash, PeerId, LocalEndPoint!.Port) { Event = e, Left = 1, NumWant = 200 },
+                        r =>
+                        {
+                            Interlocked.Increment(ref successfulAnnounces);
+                            LastTrackerError = null;
+                            logger.LogDebug("tracker returned {Count} peers", r.Response.Peers.Count);
+                            foreach (var p in r.Response.Peers)
+                            {
+                                Dial(p.EndPoint);
+                            }
+
+                            return ValueTask.CompletedTask;
+                        },
+                        error =>
+                        {
+                            LastTrackerError = error.Message;
+                            logger.LogWarning("tracker announce failed: {Error}", error.Message);
+                        },
+                        stopping.Token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                }
+            }
+        }));
+    }
+
+    /// <summary>Dials a peer unless it is us, banned, already connected or being dialled.</summary>
+    public void Dial(IPEndPoint endPoint)
+    {
+        if (stopping.IsCancellationRequested || endPoint.Equals(LocalEndPoint) || bannedEndPoints.ContainsKey(endPoint) ||
+            peers.Values.Any(p => endPoint.Equals(p.SwarmEndPoint)) || !dialing.TryAdd(endPoint, 0))
+        {
+            return;
+        }
+
+        _ = Task.Run(async () =>
+        {
+            var socket = new Socket(endPoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+            try
+            {
+                using var cts = CancellationTokenSource.CreateLinkedTokenSource(stopping.Token);
+                cts.CancelAfter(TimeSpan.FromSeconds(10));
+                socket.NoDelay = true;
+                await socket.ConnectAsync(endPoint, cts.Token).ConfigureAwait(false);
+                await socket.SendAsync(Handshake.Create(InfoHash.ToArray(), PeerId).ToBytes(), SocketFlags.None, cts.Token).ConfigureAwait(false);
+                var remote = Handshake.Parse(await ReceiveExactlyAsync(socket, Handshake.Length, cts.Token).ConfigureAwait(false));
+                if (new InfoHash(remote.InfoHash) != InfoHash)
+                {
+                    throw new PeerProtocolException($"{endPoint} answered for another info hash");
+                }
+
+                Attach(new PeerConnection(socket, remote), dialedByUs: true);
+            }
+            catch (Exception e) when (e is SocketException or OperationCanceledException or PeerProtocolException or IOException or ObjectDisposedException or ArgumentException)
+            {
+                logger.LogDebug("dialling {EndPoint} failed: {Error}", endPoint, e.Message);
+                socket.Dispose();
+            }
+            finally
+            {
+                dialing.TryRemove(endPoint, out _);
+            }
+        });
+    }
+
+    /// <summary>Sends a message to every ready peer except those listed; returns the peers it went to.</summary>
+    public IReadOnlyList<SwarmPeer> Broadcast(string extension, BencodeDictionary payload, IReadOnlySet<string>? except = null)
+    {
+        var sent = new List<SwarmPeer>();
+        foreach (var peer in Peers)
+        {
+            if (except?.Contains(peer.PeerId) == true)
+            {
+                continue;
+            }
+
+            if (peer.Send(extension, payload))
+            {
+                sent.Add(peer);
+            }
+        }
+
+        return sent;
+    }
+
+    /// <summary>Bans a peer: closes its connection and refuses it from now on.</summary>
+    public void Ban(SwarmPeer peer, string reason)
+    {
+        if (bannedIds.TryAdd(peer.PeerId, $"{peer.Name}: {reason}"))
+        {
+            logger.LogWarning("banned peer {Peer}: {Reason}", peer, reason);
+        }
+
+        if (peer.SwarmEndPoint is { } ep)
+        {
+            bannedEndPoints.TryAdd(ep, 0);
+        }
+
+        peer.Close();
+    }
+
+    /// <summary>Whether a peer id is banned.</summary>
+    public bool IsBanned(string peerId) => bannedIds.ContainsKey(peerId);
+
+    private async Task AcceptLoopAsync(Socket socket, CancellationToken cancellationToken)
+    {
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            Socket accepted;
+            try
+            {
+                accepted = await socket.AcceptAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException)
+            {
+                return;
+            }
+            catch (SocketException)
+            {
+                continue;
+            }
+
+            _ = Task.Run(async () =>
+            {
+                try
+                {
+                    using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+                    cts.CancelAfter(TimeSpan.FromSeconds(10));
+                    accepted.NoDelay = true;
+                    var remote = Handshake.Parse(await ReceiveExactlyAsync(accepted, Handshake.Length, cts.Token).ConfigureAwait(false));
+                    if (new InfoHash(remote.InfoHash) != InfoHash)
+                    {
+                        accepted.Dispose();
+                        return;
+                    }
+
+                    await accepted.SendAsync(Handshake.Create(InfoHash.ToArray(), PeerId).ToBytes(), SocketFlags.None, cts.Token).ConfigureAwait(false);
+                    Attach(new PeerConnection(accepted, remote), dialedByUs: false);
+                }
+                catch (Exception e) when (e is SocketException or OperationCanceledException or PeerProtocolException or IOException or ObjectDisposedException or ArgumentException)
+                {
+                    accepted.Dispose();
+                }
+            }, CancellationToken.None);
+        }
+    }
+
+    private void Attach(PeerConnection connection, bool dialedByUs)
+    {
+        var peer = new SwarmPeer(connection, dialedByUs);
+        var self = connection.Remote.PeerId.AsSpan().SequenceEqual(PeerId);
+        if (self || bannedIds.ContainsKey(peer.PeerId) || stopping.IsCancellationRequested || !connection.ExtensionsEnabled)
+        {
+            _ = connection.DisposeAsync().AsTask();
+            return;
+        }
+
+        // Two peers may dial each other at once; both keep the connection dialled by the lower peer id.
+        var keepNew = true;
+        peers.AddOrUpdate(peer.PeerId, peer, (_, existing) =>
+        {
+            var preferred = string.CompareOrdinal(DialerId(existing), DialerId(peer)) <= 0 ? existing : peer;
+            keepNew = preferred == peer;
+            if (keepNew)
+            {
+                existing.Close();
+            }
+
+            return preferred;
+        });
+        if (!keepNew)
+        {
+            _ = connection.DisposeAsync().AsTask();
+            return;
+        }
+
+        var handshake = new BencodeDictionary();
+        var m = new BencodeDictionary();
+        foreach (var (name, id) in SwarmMessages.LocalIds)
+        {
+            m.Add(name, (long)id);
+        }
+
+        handshake.Add("m", m);
+        handshake.Add("p", (long)LocalEndPoint!.Port);
+        handshake.Add("v", "Testbed.Peer 0.1");
+        handler.AddHandshakeFields(handshake);
+        connection.Send(new ExtendedMessage(0, handshake.Encode()));
+        _ = Task.Run(() => RunAsync(peer));
+    }
+
+    private string DialerId(SwarmPeer peer) => peer.DialedByUs ? Convert.ToHexStringLower(PeerId) : peer.PeerId;
+
+    private async Task RunAsync(SwarmPeer peer)
+    {
+        var connection = peer.Connection;
+        var writer = Task.Run(async () =>
+        {
+            try
+            {
+                await connection.RunWriterAsync(static (_, _) => false, stopping.Token).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is OperationCanceledException or IOException or ObjectDisposedException or InvalidOperationException or SocketException)
+            {
+            }
+            finally
+            {
+                connection.Close();
+            }
+        });
+        try
+        {
+            var reader = connection.Reader;
+            while (true)
+            {
+                var result = await reader.ReadAsync(connection.Closed).ConfigureAwait(false);
+                var buffer = result.Buffer;
+                var messages = new List<ExtendedMessage>();
+                try
+                {
+                    while (WireCodec.TryRead(ref buffer, limits, out var message))
+                    {
+                        if (message is ExtendedMessage extended)
+                        {
+                            messages.Add(extended);
+                        }
+                    }
+                }
+                finally
+                {
+                    reader.AdvanceTo(buffer.Start, buffer.End);
+                }
+
+                foreach (var message in messages)
+                {
+                    Dispatch(peer, message);
+                }
+
+                if (result.IsCompleted || result.IsCanceled)
+                {
+                    return;
+                }
+            }
+        }
+        catch (Exception e) when (e is PeerProtocolException or BencodeException)
+        {
+            logger.LogInformation("swarm peer {Peer} dropped: {Reason}", peer, e.Message);
+        }
+        catch (Exception e) when (e is OperationCanceledException or IOException or ObjectDisposedException or InvalidOperationException or SocketException)
+        {
+        }
+        finally
+        {
+            connection.Close();
+            await writer.ConfigureAwait(false);
+            peers.TryRemove(new KeyValuePair<string, SwarmPeer>(peer.PeerId, peer));
+            await connection.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    private void Dispatch(SwarmPeer peer, ExtendedMessage message)
+    {
+        var dict = BencodeDecoder.DecodeDictionary(message.Payload, BencodeLimits.Message);
+        if (message.ExtendedId == 0)
+        {
+            peer.ApplyHandshake(dict);
+            if (peer.SwarmEndPoint is { } ep && bannedEndPoints.ContainsKey(ep))
+            {
+                peer.Close();
+                return;
+            }
+
+            handler.OnPeerReady(peer);
+            return;
+        }
+
+        if (!peer.Ready || SwarmMessages.NameOf(message.ExtendedId) is not { } name)
+        {
+            return;
+        }
+
+        try
+        {
+            handler.OnMessage(peer, name, dict);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            logger.LogWarning(e, "handling {Extension} from {Peer} failed", name, peer);
+        }
+    }
+
+    private static async Task<byte[]> ReceiveExactlyAsync(Socket socket, int count, CancellationToken cancellationToken)
+    {
+        var buffer = new byte[count];
+        var read = 0;
+        while (read < count)
+        {
+            var n = await socket.ReceiveAsync(buffer.AsMemory(read), SocketFlags.None, cancellationToken).ConfigureAwait(false);
+            if (n == 0)
+            {
+                throw new PeerProtocolException($"connection closed after {read} of {count} handshake bytes");
+            }
+
+            read += n;
+        }
+
+        return buffer;
+    }
+
+    /// <summary>Closes every connection and the listener; the tracker gets a `stopped` announce.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        await stopping.CancelAsync().ConfigureAwait(false);
+        listener?.Dispose();
+        foreach (var peer in peers.Values)
+        {
+            peer.Close();
+        }
+
+        try
+        {
+            await Task.WhenAll(background).WaitAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+        }
+
+        stopping.Dispose();
+    }
+}

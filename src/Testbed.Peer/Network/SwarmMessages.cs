@@ -1,0 +1,57 @@
+using System.Numerics;
+using System.Text;
+using Testbed.Torrent.Bencoding;
+
+namespace Testbed.Peer.Network;
+
+/// <summary>
+/// The BEP 10 extension messages peers exchange on the network swarm's connections. Each payload is a bencoded
+/// dictionary; the names below are the keys of the handshake's `m` dictionary.
+/// </summary>
+public static class SwarmMessages
+{
+    /// <summary>A new block: hash, height, info hash, bencoded info dict and W3C traceparent.</summary>
+    public const string Block = "tb_block";
+
+    /// <summary>A signed transaction to add to the mempool.</summary>
+    public const string Transaction = "tb_tx";
+
+    /// <summary>Catch-up: tip reports, chain-segment requests and offers.</summary>
+    public const string Sync = "tb_sync";
+
+    /// <summary>Our ids for the extensions (what peers send them under).</summary>
+    public static readonly IReadOnlyDictionary<string, byte> LocalIds = new Dictionary<string, byte>(StringComparer.Ordinal)
+    {
+        [Block] = 20,
+        [Transaction] = 21,
+        [Sync] = 22,
+    };
+
+    /// <summary>The extension name of one of our ids, or null.</summary>
+    public static string? NameOf(byte id) => LocalIds.FirstOrDefault(p => p.Value == id).Key;
+
+    /// <summary>Largest extension message accepted on the swarm (a transaction is at most 16 KiB; an info dict a few KiB).</summary>
+    public const int MaxMessageBytes = 256 * 1024;
+
+    /// <summary>Reads a bounded text value.</summary>
+    public static string? Text(BencodeDictionary dict, string key, int maxLength = 1024) =>
+        dict.TryGetValue(key, out var v) && v is BencodeString s && s.Length <= maxLength ? s.Text : null;
+
+    /// <summary>Reads a byte string value.</summary>
+    public static byte[]? Bytes(BencodeDictionary dict, string key, int maxLength) =>
+        dict.TryGetValue(key, out var v) && v is BencodeString s && s.Length <= maxLength ? s.Bytes.ToArray() : null;
+
+    /// <summary>Reads an integer value.</summary>
+    public static long? Integer(BencodeDictionary dict, string key) =>
+        dict.TryGetValue(key, out var v) && v is BencodeInteger i ? i.Value : null;
+
+    /// <summary>Chain work as lowercase hex (bencode integers are 64-bit; work may grow beyond).</summary>
+    public static string WorkToHex(BigInteger work) => work.ToString("x", System.Globalization.CultureInfo.InvariantCulture);
+
+    /// <summary>Parses chain work from hex; null when absent or malformed.</summary>
+    public static BigInteger? WorkFromHex(string? hex) =>
+        hex is { Length: > 0 and <= 80 } && BigInteger.TryParse("0" + hex, System.Globalization.NumberStyles.HexNumber, System.Globalization.CultureInfo.InvariantCulture, out var w) ? w : null;
+
+    /// <summary>UTF-8 bytes of a string (bencode strings are bytes).</summary>
+    public static byte[] Utf8(string text) => Encoding.UTF8.GetBytes(text);
+}

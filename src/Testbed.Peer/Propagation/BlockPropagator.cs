@@ -1,0 +1,204 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Net;
+using System.Text;
+using Microsoft.Extensions.Logging;
+using Testbed.Ledger;
+using Testbed.Ledger.Chain;
+using Testbed.Peer.Faults;
+using Testbed.Peer.Network;
+using Testbed.Torrent.Bencoding;
+using Testbed.Torrent.Metainfo;
+
+namespace Testbed.Peer.Propagation;
+
+/// <summary>
+/// Block propagation: a new block becomes a one-file torrent that we seed, and an announcement (hash, height, info hash,
+/// bencoded info dict, W3C traceparent) goes to every connected peer. A receiver fetches the torrent from whoever
+/// announced it, hands the JWS to the chain (verify, replay, extend or reorganise), then seeds it and announces it on.
+/// The receiver's spans continue the announcer's trace.
+/// </summary>
+public sealed class BlockPropagator(
+    Blockchain chain,
+    NetworkSwarm swarm,
+    TorrentCache blocks,
+    FaultState faults,
+    BlockTimings timings,
+    string peerName,
+    TimeSpan downloadTimeout,
+    ILogger logger)
+{
+    private readonly ConcurrentDictionary<Hash256, ConcurrentDictionary<string, SwarmPeer>> holders = new();
+    private readonly ConcurrentDictionary<Hash256, byte> inFlight = new();
+    private long rejected;
+
+    /// <summary>Raised when an announced block's parent is unknown (we are behind or on another branch).</summary>
+    public event Action<SwarmPeer>? OrphanSeen;
+
+    /// <summary>Blocks refused after download.</summary>
+    public long Rejected => Interlocked.Read(ref rejected);
+
+    /// <summary>Seeds a block and announces it to every peer not known to have it.</summary>
+    public async Task PublishAsync(string token, Hash256 hash, long height, CancellationToken cancellationToken)
+    {
+        var bytes = Encoding.ASCII.GetBytes(token);
+        var info = TorrentCache.Describe(hash + ".jws", bytes);
+        await blocks.SeedAsync(info, bytes, cancellationToken).ConfigureAwait(false);
+        using var activity = PeerTelemetry.Source.StartActivity("block.announce", ActivityKind.Producer);
+        activity?.SetTag(PeerTelemetry.Peer, peerName);
+        activity?.SetTag(PeerTelemetry.BlockHeight, height);
+        activity?.SetTag(PeerTelemetry.BlockHash, hash.ToString());
+        var payload = new BencodeDictionary
+        {
+            { "h", hash.ToString() },
+            { "n", height },
+            { "ih", info.InfoHash.ToArray() },
+            { "info", info.RawBytes.ToArray() },
+            { "tp", Activity.Current?.Id ?? "" },
+        };
+        var tip = chain.Tip;
+        payload.Add("tn", tip.Height);
+        payload.Add("tw", SwarmMessages.WorkToHex(tip.CumulativeWork));
+        var known = holders.TryGetValue(hash, out var h) ? h.Keys.ToHashSet(StringComparer.Ordinal) : null;
+        var sent = swarm.Broadcast(SwarmMessages.Block, payload, known);
+        activity?.SetTag(PeerTelemetry.NetPeer, string.Join(',', sent.Select(p => p.Name)));
+    }
+
+    /// <summary>Handles an announcement: fetch, verify, replay, seed, announce on.</summary>
+    public void OnAnnounce(SwarmPeer peer, BencodeDictionary message)
+    {
+        var hashText = SwarmMessages.Text(message, "h", 64);
+        var infoBytes = SwarmMessages.Bytes(message, "info", 64 * 1024);
+        var ih = SwarmMessages.Bytes(message, "ih", InfoHash.Length);
+        var height = SwarmMessages.Integer(message, "n");
+        if (!Hash256.TryParse(hashText, out var hash) || infoBytes is null || ih is not { Length: InfoHash.Length } || height is not > 0)
+        {
+            swarm.Ban(peer, "malformed block announcement");
+            return;
+        }
+
+        if (SwarmMessages.Integer(message, "tn") is { } tn && SwarmMessages.WorkFromHex(SwarmMessages.Text(message, "tw", 80)) is { } tw && tw > peer.ClaimedWork)
+        {
+            peer.ClaimedHeight = tn;
+            peer.ClaimedWork = tw;
+        }
+
+        holders.GetOrAdd(hash, _ => new(StringComparer.Ordinal))[peer.PeerId] = peer;
+        TrimHolders();
+        if (faults.ShouldDropAnnouncement() || chain.Contains(hash))
+        {
+            return;
+        }
+
+        TorrentInfo info;
+        try
+        {
+            info = TorrentInfo.Parse(infoBytes);
+        }
+        catch (Exception e) when (e is BencodeException or MetainfoException or ArgumentException or InvalidDataException)
+        {
+            swarm.Ban(peer, $"block announcement with an unusable info dict: {e.Message}");
+            return;
+        }
+
+        if (info.InfoHash != new InfoHash(ih) || info.Name != hash + ".jws" || info.IsMultiFile || info.TotalLength > chain.Network.MaxBlockBytes || info.TotalLength == 0)
+        {
+            swarm.Ban(peer, $"block announcement for {hash} does not describe that block's torrent");
+            return;
+        }
+
+        if (peer.TorrentEndPoint is not { } source)
+        {
+            return;
+        }
+
+        if (!inFlight.TryAdd(hash, 0))
+        {
+            // Already fetching it: the announcer becomes another source of the same swarm.
+            _ = blocks.DownloadAsync(info, [source], downloadTimeout, CancellationToken.None).ContinueWith(static _ => { }, TaskScheduler.Default);
+            return;
+        }
+
+        var traceparent = SwarmMessages.Text(message, "tp", 128);
+        _ = Task.Run(() => ReceiveAsync(peer, source, hash, height.Value, info, traceparent));
+    }
+
+    private async Task ReceiveAsync(SwarmPeer peer, IPEndPoint source, Hash256 hash, long height, TorrentInfo info, string? traceparent)
+    {
+        ActivityContext.TryParse(traceparent, null, isRemote: true, out var parent);
+        using var activity = PeerTelemetry.Source.StartActivity("block.receive", ActivityKind.Consumer, parent);
+        activity?.SetTag(PeerTelemetry.Peer, peerName);
+        activity?.SetTag(PeerTelemetry.BlockHeight, height);
+        activity?.SetTag(PeerTelemetry.BlockHash, hash.ToString());
+        activity?.SetTag(PeerTelemetry.NetPeer, peer.Name);
+        try
+        {
+            byte[] bytes;
+            try
+            {
+                var sources = new List<IPEndPoint> { source };
+                if (holders.TryGetValue(hash, out var others))
+                {
+                    sources.AddRange(others.Values.Where(p => !swarm.IsBanned(p.PeerId)).Select(p => p.TorrentEndPoint).OfType<IPEndPoint>());
+                }
+
+                bytes = await blocks.DownloadAsync(info, sources.Distinct(), downloadTimeout, CancellationToken.None).ConfigureAwait(false);
+            }
+            catch (TimeoutException e)
+            {
+                activity?.SetStatus(ActivityStatusCode.Error, e.Message);
+                activity?.SetTag(PeerTelemetry.Result, "download_failed");
+                if (e.Message.Contains("banned", StringComparison.Ordinal))
+                {
+                    swarm.Ban(peer, $"served corrupt pieces of block {hash}");
+                }
+
+                logger.LogInformation("block {Hash} from {Peer}: {Error}", hash, peer, e.Message);
+                return;
+            }
+
+            var token = Encoding.ASCII.GetString(bytes);
+            var result = chain.AddBlock(token);
+            activity?.SetTag(PeerTelemetry.Result, result.Status.ToString());
+            switch (result.Status)
+            {
+                case AddBlockStatus.Connected or AddBlockStatus.Reorganized or AddBlockStatus.SideBranch:
+                    timings.Accepted(hash, height, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), "announce");
+                    await PublishAsync(token, hash, height, CancellationToken.None).ConfigureAwait(false);
+                    break;
+                case AddBlockStatus.Orphan:
+                    await blocks.DropAsync(info.InfoHash).ConfigureAwait(false);
+                    OrphanSeen?.Invoke(peer);
+                    break;
+                case AddBlockStatus.Rejected:
+                    Interlocked.Increment(ref rejected);
+                    activity?.SetStatus(ActivityStatusCode.Error, $"{result.Reason}: {result.Detail}");
+                    await blocks.DropAsync(info.InfoHash).ConfigureAwait(false);
+                    swarm.Ban(peer, $"sent invalid block {hash}: {result.Reason}: {result.Detail}");
+                    break;
+            }
+        }
+        catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException)
+        {
+            activity?.SetStatus(ActivityStatusCode.Error, e.Message);
+            logger.LogWarning(e, "receiving block {Hash} failed", hash);
+        }
+        finally
+        {
+            inFlight.TryRemove(hash, out _);
+        }
+    }
+
+    private void TrimHolders()
+    {
+        if (holders.Count <= 4096)
+        {
+            return;
+        }
+
+        foreach (var key in holders.Keys.Take(holders.Count - 2048).ToList())
+        {
+            holders.TryRemove(key, out _);
+        }
+    }
+}

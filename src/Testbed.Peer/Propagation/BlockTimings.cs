@@ -1,0 +1,48 @@
+using Testbed.Ledger;
+
+namespace Testbed.Peer.Propagation;
+
+/// <summary>When each recent block was mined here or accepted here (unix ms), the peer's own timing report for benchmarks.</summary>
+public sealed class BlockTimings
+{
+    private const int Capacity = 20_000;
+    private readonly Lock gate = new();
+    private readonly Dictionary<Hash256, BlockTiming> byHash = [];
+    private readonly Queue<Hash256> order = new();
+
+    /// <summary>Records a block this peer mined (mined = accepted locally).</summary>
+    public void Mined(Hash256 hash, long height, long nowMs) => Record(new BlockTiming(hash.ToString(), height, nowMs, nowMs, "mined"));
+
+    /// <summary>Records a block accepted from the network (after download, verification and replay).</summary>
+    public void Accepted(Hash256 hash, long height, long nowMs, string via) => Record(new BlockTiming(hash.ToString(), height, null, nowMs, via));
+
+    /// <summary>Timings recorded since a unix ms time.</summary>
+    public IReadOnlyList<BlockTiming> Since(long sinceMs)
+    {
+        lock (gate)
+        {
+            return [.. byHash.Values.Where(t => t.AcceptedAtMs >= sinceMs).OrderBy(t => t.AcceptedAtMs)];
+        }
+    }
+
+    private void Record(BlockTiming timing)
+    {
+        var hash = Hash256.Parse(timing.Hash);
+        lock (gate)
+        {
+            if (!byHash.TryAdd(hash, timing))
+            {
+                return;
+            }
+
+            order.Enqueue(hash);
+            while (order.Count > Capacity)
+            {
+                byHash.Remove(order.Dequeue());
+            }
+        }
+    }
+}
+
+/// <summary>One block's timing at one peer: minedAtMs only on its miner; via is "mined", "announce" or "sync".</summary>
+public sealed record BlockTiming(string Hash, long Height, long? MinedAtMs, long AcceptedAtMs, string Via);

@@ -1,0 +1,238 @@
+using System.Net;
+using Testbed.Peer.Faults;
+using Testbed.Torrent.Metainfo;
+using Testbed.Torrent.Sessions;
+
+namespace Testbed.Peer.Propagation;
+
+/// <summary>
+/// The block and chain-segment torrents this peer seeds or downloads, on one <see cref="TorrentClient"/>. Content is
+/// deterministic (name from the content's identity, fixed piece length, no creation date), so every peer that holds the
+/// same blocks makes the same info hash and the swarm of a block or a segment is everyone who has it. The most recent
+/// torrents of each kind are kept seeding; older ones are stopped and their scratch files removed.
+/// </summary>
+public sealed class TorrentCache : IAsyncDisposable
+{
+    /// <summary>Piece length of every block and segment torrent.</summary>
+    public const int PieceLength = 16 * 1024;
+
+    private readonly TorrentClient client;
+    private readonly string directory;
+    private readonly string peerName;
+    private readonly FaultState faults;
+    private readonly int capacity;
+    private readonly Lock gate = new();
+    private readonly LinkedList<InfoHash> order = new();
+    private readonly Dictionary<InfoHash, TorrentSession> sessions = [];
+
+    /// <summary>Creates a cache of at most <paramref name="capacity"/> sessions under <paramref name="directory"/>.</summary>
+    public TorrentCache(TorrentClient client, string directory, string peerName, FaultState faults, int capacity)
+    {
+        this.client = client;
+        this.directory = directory;
+        this.peerName = peerName;
+        this.faults = faults;
+        this.capacity = capacity;
+        Directory.CreateDirectory(directory);
+    }
+
+    /// <summary>The info dictionary of content named <paramref name="name"/>.</summary>
+    public static TorrentInfo Describe(string name, ReadOnlyMemory<byte> content) =>
+        TorrentCreator.CreateFromBytes(name, content, new TorrentCreateOptions { PieceLength = PieceLength, CreatedBy = null }).Info;
+
+    private TorrentSessionOptions SessionOptions => new()
+    {
+        PeerName = peerName,
+        UseTrackers = false,
+        UploadSlots = 32,
+        MaxPeers = 64,
+        ConnectTimeout = TimeSpan.FromSeconds(5),
+        RequestTimeout = TimeSpan.FromSeconds(5),
+        AllowedFastCount = 8,
+    };
+
+    /// <summary>Seeds content we hold (a block we mined or accepted, a segment of our chain); returns the session.</summary>
+    public async Task<TorrentSession> SeedAsync(TorrentInfo info, ReadOnlyMemory<byte> content, CancellationToken cancellationToken)
+    {
+        TorrentSession? session;
+        lock (gate)
+        {
+            session = sessions.GetValueOrDefault(info.InfoHash);
+        }
+
+        if (session is not null)
+        {
+            return session;
+        }
+
+        var path = Path.Combine(directory, info.Name);
+        await File.WriteAllBytesAsync(path, content, cancellationToken).ConfigureAwait(false);
+        session = Register(info);
+        await session.StartAsync(cancellationToken).ConfigureAwait(false);
+        faults.CorruptServedPieces(path, info);
+        return session;
+    }
+
+    /// <summary>
+    /// Downloads content from the given sources over BitTorrent and returns its bytes; the session then keeps seeding.
+    /// Throws <see cref="TimeoutException"/> when nobody delivered in time (the session is dropped).
+    /// </summary>
+    public async Task<byte[]> DownloadAsync(TorrentInfo info, IEnumerable<IPEndPoint> sources, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        TorrentSession session;
+        bool created;
+        lock (gate)
+        {
+            created = !sessions.TryGetValue(info.InfoHash, out var existing);
+            session = existing ?? RegisterLocked(info);
+        }
+
+        if (created)
+        {
+            await session.StartAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        foreach (var source in sources)
+        {
+            session.AddPeer(source);
+        }
+
+        try
+        {
+            await session.WaitForCompletionAsync(cancellationToken).WaitAsync(timeout, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is TimeoutException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
+        {
+            var reason = session.LastDisconnectReason;
+            await DropAsync(info.InfoHash).ConfigureAwait(false);
+            throw new TimeoutException($"torrent {info.InfoHash} ({info.Name}) did not complete in {timeout.TotalSeconds:0.#} s" + (reason is null ? "" : $"; last peer problem: {reason}"));
+        }
+
+        var path = Path.Combine(directory, info.Name);
+        var bytes = await File.ReadAllBytesAsync(path, cancellationToken).ConfigureAwait(false);
+        faults.CorruptServedPieces(path, info);
+        return bytes;
+    }
+
+    /// <summary>Hash failures seen by a download session (addresses banned by it).</summary>
+    public bool HadCorruptPieces(InfoHash infoHash)
+    {
+        lock (gate)
+        {
+            return sessions.TryGetValue(infoHash, out var s) && s.BannedAddresses.Count > 0;
+        }
+    }
+
+    /// <summary>Stops a session and removes its file.</summary>
+    public async Task DropAsync(InfoHash infoHash)
+    {
+        TorrentSession? session;
+        lock (gate)
+        {
+            if (sessions.Remove(infoHash, out session))
+            {
+                order.Remove(infoHash);
+            }
+        }
+
+        if (session is not null)
+        {
+            await StopAsync(session).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Rewrites the true content of every seeded file (undoes the corrupt-pieces fault).</summary>
+    public void RestoreAll(Func<TorrentInfo, byte[]?> content)
+    {
+        List<TorrentSession> all;
+        lock (gate)
+        {
+            all = [.. sessions.Values];
+        }
+
+        foreach (var session in all)
+        {
+            if (session.Info is { } info && session.IsComplete && content(info) is { } bytes)
+            {
+                using var stream = new FileStream(Path.Combine(directory, info.Name), FileMode.Open, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete);
+                stream.Write(bytes);
+            }
+        }
+    }
+
+    /// <summary>Infos of the sessions currently held.</summary>
+    public IReadOnlyList<TorrentInfo> Infos
+    {
+        get
+        {
+            lock (gate)
+            {
+                return [.. sessions.Values.Select(s => s.Info).OfType<TorrentInfo>()];
+            }
+        }
+    }
+
+    private TorrentSession Register(TorrentInfo info)
+    {
+        lock (gate)
+        {
+            return sessions.TryGetValue(info.InfoHash, out var existing) ? existing : RegisterLocked(info);
+        }
+    }
+
+    private TorrentSession RegisterLocked(TorrentInfo info)
+    {
+        var session = client.Add(info, directory, SessionOptions);
+        sessions[info.InfoHash] = session;
+        order.AddLast(info.InfoHash);
+        while (order.Count > capacity)
+        {
+            var oldest = order.First!.Value;
+            order.RemoveFirst();
+            if (sessions.Remove(oldest, out var old))
+            {
+                _ = StopAsync(old);
+            }
+        }
+
+        return session;
+    }
+
+    private async Task StopAsync(TorrentSession session)
+    {
+        try
+        {
+            await session.DisposeAsync().ConfigureAwait(false);
+        }
+        finally
+        {
+            if (session.Info is { } info)
+            {
+                try
+                {
+                    File.Delete(Path.Combine(directory, info.Name));
+                }
+                catch (IOException)
+                {
+                }
+            }
+        }
+    }
+
+    /// <summary>Stops every session.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        List<TorrentSession> all;
+        lock (gate)
+        {
+            all = [.. sessions.Values];
+            sessions.Clear();
+            order.Clear();
+        }
+
+        foreach (var session in all)
+        {
+            await session.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+}

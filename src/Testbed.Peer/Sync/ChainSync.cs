@@ -1,0 +1,359 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Text;
+using Microsoft.Extensions.Logging;
+using Testbed.Ledger;
+using Testbed.Ledger.Chain;
+using Testbed.Peer.Network;
+using Testbed.Peer.Propagation;
+using Testbed.Torrent.Bencoding;
+using Testbed.Torrent.Metainfo;
+
+namespace Testbed.Peer.Sync;
+
+/// <summary>
+/// Catch-up by chain segments: the best chain is cut into aligned ranges of <c>S</c> blocks (segment k holds heights
+/// kS+1 .. (k+1)S); a peer asks everyone for segment k, each peer that has blocks there answers with the info dict of a
+/// deterministic torrent of those blocks (JWS tokens, one per line), so peers on the same chain offer the same info hash
+/// and the segment downloads from all of them at once. Every block is then verified and replayed by the chain; a peer's
+/// claimed tip only triggers the download, it is never believed: the chain follows the verified work.
+/// </summary>
+public sealed class ChainSync(
+    Blockchain chain,
+    NetworkSwarm swarm,
+    TorrentCache segments,
+    BlockTimings timings,
+    int segmentBlocks,
+    TimeSpan downloadTimeout,
+    string peerName,
+    ILogger logger)
+{
+    private readonly ConcurrentDictionary<long, ConcurrentDictionary<string, SegmentOffer?>> answers = new();
+    private readonly SemaphoreSlim wake = new(0, 1);
+    private long segmentsDownloaded;
+    private long blocksSynced;
+
+    /// <summary>Chain-segment torrents downloaded so far.</summary>
+    public long SegmentsDownloaded => Interlocked.Read(ref segmentsDownloaded);
+
+    /// <summary>Blocks added through catch-up.</summary>
+    public long BlocksSynced => Interlocked.Read(ref blocksSynced);
+
+    /// <summary>True while a catch-up runs.</summary>
+    public bool Running { get; private set; }
+
+    /// <summary>Completed catch-up passes (a pass with nobody ahead counts too).</summary>
+    public int Passes => Volatile.Read(ref passes);
+
+    private int passes;
+
+    /// <summary>The last catch-up problem.</summary>
+    public string? LastError { get; private set; }
+
+    /// <summary>Asks the loop to check for peers ahead of us now.</summary>
+    public void Trigger()
+    {
+        try
+        {
+            if (wake.CurrentCount == 0)
+            {
+                wake.Release();
+            }
+        }
+        catch (SemaphoreFullException)
+        {
+        }
+    }
+
+    /// <summary>Runs catch-up whenever triggered, and every few seconds, while some peer claims more work than we have.</summary>
+    public async Task RunAsync(CancellationToken cancellationToken)
+    {
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            try
+            {
+                await wake.WaitAsync(TimeSpan.FromSeconds(3), cancellationToken).ConfigureAwait(false);
+                var tip = chain.Tip;
+                var ahead = swarm.Peers.Where(p => p.ClaimedWork > tip.CumulativeWork).ToList();
+                if (ahead.Count > 0)
+                {
+                    Running = true;
+                    await CatchUpAsync(cancellationToken).ConfigureAwait(false);
+                }
+
+                Interlocked.Increment(ref passes);
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception e) when (e is TimeoutException or IOException or InvalidDataException or OperationCanceledException)
+            {
+                LastError = e.Message;
+                logger.LogInformation("catch-up: {Error}", e.Message);
+            }
+            finally
+            {
+                Running = false;
+            }
+        }
+    }
+
+    /// <summary>Downloads segments from our height on until nobody offers more.</summary>
+    public async Task CatchUpAsync(CancellationToken cancellationToken)
+    {
+        var start = chain.Tip.Height;
+        var k = Math.Max(0, start - 1) / segmentBlocks;
+        var steppedBack = 0;
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            var offers = await RequestOffersAsync(k, cancellationToken).ConfigureAwait(false);
+            if (offers.Count == 0)
+            {
+                return;
+            }
+
+            // Peers on the same chain offer the same info hash; the largest swarm first, then the longest range.
+            var groups = offers.GroupBy(o => o.Offer.Info.InfoHash)
+                .OrderByDescending(g => g.Count()).ThenByDescending(g => g.First().Offer.To).ToList();
+            var progressed = false;
+            var orphan = false;
+            foreach (var group in groups)
+            {
+                var outcome = await FetchSegmentAsync(k, group.ToList(), cancellationToken).ConfigureAwait(false);
+                progressed |= outcome == SegmentOutcome.Applied;
+                orphan |= outcome == SegmentOutcome.Orphan;
+                if (outcome == SegmentOutcome.Applied && chain.Tip.CumulativeWork >= swarm.Peers.Select(p => p.ClaimedWork).DefaultIfEmpty().Max())
+                {
+                    break;
+                }
+            }
+
+            if (orphan && !progressed && k > 0 && steppedBack < 64)
+            {
+                // Our branch forked off earlier than this segment: fetch the one before.
+                k--;
+                steppedBack++;
+                continue;
+            }
+
+            var fullSegment = groups.Any(g => g.First().Offer.To == (k + 1) * segmentBlocks);
+            if (!progressed && !fullSegment)
+            {
+                return;
+            }
+
+            if (!fullSegment)
+            {
+                return;
+            }
+
+            k++;
+        }
+    }
+
+    private enum SegmentOutcome
+    {
+        Applied,
+        Orphan,
+        Failed,
+    }
+
+    private async Task<SegmentOutcome> FetchSegmentAsync(long k, List<(SwarmPeer Peer, SegmentOffer Offer)> group, CancellationToken cancellationToken)
+    {
+        var offer = group[0].Offer;
+        using var activity = PeerTelemetry.Source.StartActivity("chain.segment");
+        activity?.SetTag(PeerTelemetry.Peer, peerName);
+        activity?.SetTag("segment.from", offer.From);
+        activity?.SetTag("segment.to", offer.To);
+        activity?.SetTag(PeerTelemetry.NetPeer, string.Join(',', group.Select(g => g.Peer.Name)));
+        byte[] bytes;
+        try
+        {
+            var sources = group.Select(g => g.Peer.TorrentEndPoint).OfType<System.Net.IPEndPoint>().ToList();
+            bytes = await segments.DownloadAsync(offer.Info, sources, downloadTimeout * 2, cancellationToken).ConfigureAwait(false);
+        }
+        catch (TimeoutException e)
+        {
+            LastError = e.Message;
+            activity?.SetStatus(ActivityStatusCode.Error, e.Message);
+            return SegmentOutcome.Failed;
+        }
+
+        Interlocked.Increment(ref segmentsDownloaded);
+        var tokens = Encoding.ASCII.GetString(bytes).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        if (tokens.Length != offer.To - offer.From + 1 || tokens.Length > segmentBlocks)
+        {
+            foreach (var (peer, _) in group)
+            {
+                swarm.Ban(peer, $"segment {offer.From}..{offer.To} holds {tokens.Length} blocks");
+            }
+
+            await segments.DropAsync(offer.Info.InfoHash).ConfigureAwait(false);
+            return SegmentOutcome.Failed;
+        }
+
+        var applied = 0;
+        foreach (var token in tokens)
+        {
+            var result = chain.AddBlock(token);
+            switch (result.Status)
+            {
+                case AddBlockStatus.Connected or AddBlockStatus.Reorganized or AddBlockStatus.SideBranch:
+                    applied++;
+                    Interlocked.Increment(ref blocksSynced);
+                    timings.Accepted(result.Hash!.Value, result.Height, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), "sync");
+                    break;
+                case AddBlockStatus.Duplicate:
+                    break;
+                case AddBlockStatus.Orphan:
+                    activity?.SetTag(PeerTelemetry.Result, "orphan");
+                    return applied > 0 ? SegmentOutcome.Applied : SegmentOutcome.Orphan;
+                case AddBlockStatus.Rejected:
+                    activity?.SetStatus(ActivityStatusCode.Error, $"{result.Reason}: {result.Detail}");
+                    await segments.DropAsync(offer.Info.InfoHash).ConfigureAwait(false);
+                    foreach (var (peer, _) in group)
+                    {
+                        swarm.Ban(peer, $"offered segment {offer.From}..{offer.To} with invalid block {result.Hash}: {result.Reason}: {result.Detail}");
+                    }
+
+                    return SegmentOutcome.Failed;
+            }
+        }
+
+        activity?.SetTag(PeerTelemetry.Result, "ok");
+        activity?.SetTag("segment.applied", applied);
+        return SegmentOutcome.Applied;
+    }
+
+    private async Task<List<(SwarmPeer Peer, SegmentOffer Offer)>> RequestOffersAsync(long k, CancellationToken cancellationToken)
+    {
+        var replies = answers.GetOrAdd(k, _ => new(StringComparer.Ordinal));
+        replies.Clear();
+        var asked = swarm.Broadcast(SwarmMessages.Sync, new BencodeDictionary { { "t", "get" }, { "seg", k } });
+        var deadline = Stopwatch.StartNew();
+        while (deadline.Elapsed < TimeSpan.FromSeconds(5) && asked.Any(p => !replies.ContainsKey(p.PeerId) && !p.Connection.Closed.IsCancellationRequested))
+        {
+            await Task.Delay(10, cancellationToken).ConfigureAwait(false);
+        }
+
+        answers.TryRemove(k, out _);
+        return [.. asked.Where(p => replies.TryGetValue(p.PeerId, out var o) && o is not null).Select(p => (p, replies[p.PeerId]!))];
+    }
+
+    /// <summary>Handles tb_sync messages: tip reports, segment requests and offers.</summary>
+    public void OnMessage(SwarmPeer peer, BencodeDictionary message)
+    {
+        switch (SwarmMessages.Text(message, "t", 16))
+        {
+            case "tip":
+                if (SwarmMessages.Integer(message, "n") is { } n && SwarmMessages.WorkFromHex(SwarmMessages.Text(message, "w", 80)) is { } w)
+                {
+                    peer.ClaimedHeight = n;
+                    peer.ClaimedWork = w;
+                    if (w > chain.Tip.CumulativeWork)
+                    {
+                        Trigger();
+                    }
+                }
+
+                break;
+            case "get":
+                if (SwarmMessages.Integer(message, "seg") is { } seg and >= 0)
+                {
+                    _ = Task.Run(() => OfferAsync(peer, seg));
+                }
+
+                break;
+            case "offer" or "none":
+                OnOffer(peer, message);
+                break;
+        }
+    }
+
+    /// <summary>Tells every peer our new tip (a hint for their catch-up).</summary>
+    public void BroadcastTip(ChainTip tip) =>
+        swarm.Broadcast(SwarmMessages.Sync, new BencodeDictionary { { "t", "tip" }, { "n", tip.Height }, { "w", SwarmMessages.WorkToHex(tip.CumulativeWork) } });
+
+    private void OnOffer(SwarmPeer peer, BencodeDictionary message)
+    {
+        if (SwarmMessages.Integer(message, "seg") is not { } seg || !answers.TryGetValue(seg, out var replies))
+        {
+            return;
+        }
+
+        SegmentOffer? offer = null;
+        if (SwarmMessages.Text(message, "t", 16) == "offer" &&
+            SwarmMessages.Integer(message, "from") is { } from && SwarmMessages.Integer(message, "to") is { } to &&
+            SwarmMessages.Bytes(message, "info", 64 * 1024) is { } infoBytes &&
+            from == (seg * segmentBlocks) + 1 && to >= from && to - from < segmentBlocks)
+        {
+            try
+            {
+                var info = TorrentInfo.Parse(infoBytes);
+                if (!info.IsMultiFile && info.TotalLength <= (long)chain.Network.MaxBlockBytes * segmentBlocks && IsSegmentName(info.Name, from, to))
+                {
+                    offer = new SegmentOffer(from, to, info);
+                }
+            }
+            catch (Exception e) when (e is BencodeException or MetainfoException or ArgumentException)
+            {
+                offer = null;
+            }
+        }
+
+        replies[peer.PeerId] = offer;
+    }
+
+    private async Task OfferAsync(SwarmPeer peer, long seg)
+    {
+        try
+        {
+            var from = (seg * segmentBlocks) + 1;
+            var hashes = chain.MainChain(from, segmentBlocks);
+            if (hashes.Count == 0)
+            {
+                peer.Send(SwarmMessages.Sync, new BencodeDictionary { { "t", "none" }, { "seg", seg } });
+                return;
+            }
+
+            var content = new StringBuilder();
+            foreach (var hash in hashes)
+            {
+                content.Append(chain.GetBlockToken(hash) ?? throw new InvalidDataException($"block {hash} has no body")).Append('\n');
+            }
+
+            var to = from + hashes.Count - 1;
+            var bytes = Encoding.ASCII.GetBytes(content.ToString());
+            var info = TorrentCache.Describe(SegmentName(from, to, hashes[^1].ToString()), bytes);
+            await segments.SeedAsync(info, bytes, CancellationToken.None).ConfigureAwait(false);
+            peer.Send(SwarmMessages.Sync, new BencodeDictionary
+            {
+                { "t", "offer" },
+                { "seg", seg },
+                { "from", from },
+                { "to", to },
+                { "ih", info.InfoHash.ToArray() },
+                { "info", info.RawBytes.ToArray() },
+            });
+        }
+        catch (Exception e) when (e is IOException or InvalidDataException)
+        {
+            logger.LogWarning(e, "offering segment {Segment} failed", seg);
+            peer.Send(SwarmMessages.Sync, new BencodeDictionary { { "t", "none" }, { "seg", seg } });
+        }
+    }
+
+    /// <summary>Segment torrent names: heights and the last block's hash (so different branches never share a name).</summary>
+    private static string SegmentName(long from, long to, string lastHash) => $"segment-{from}-{to}-{lastHash}.blocks";
+
+    private static bool IsSegmentName(string name, long from, long to)
+    {
+        var prefix = $"segment-{from}-{to}-";
+        return name.StartsWith(prefix, StringComparison.Ordinal) && name.EndsWith(".blocks", StringComparison.Ordinal) &&
+            Hash256.TryParse(name[prefix.Length..^".blocks".Length], out _);
+    }
+}
+
+/// <summary>A peer's offer of one chain segment: its heights and the torrent's info dict.</summary>
+public sealed record SegmentOffer(long From, long To, TorrentInfo Info);
