@@ -218,18 +218,26 @@ public sealed class OiscMachine
             // The undo itself is journalled, so effects that do not lead back to RootBefore leave the state untouched.
             var mark = _state.JournalLength;
             var machineNow = new MachineSnapshot((long[])_state.Memory.Clone(), _state.RegisterA, _state.RegisterB, _state.RegisterC);
-            for (var i = effects.Changes.Length - 1; i >= 0; i--)
+            _state.Writable = true;
+            try
             {
-                var change = effects.Changes[i];
-                var collection = _state.GetOrCreate(change.Collection, change.Collection == VmState.ProposalsName ? "votes" : null);
-                if (change.Existed)
+                for (var i = effects.Changes.Length - 1; i >= 0; i--)
                 {
-                    collection.Set(change.Key, change.Previous);
+                    var change = effects.Changes[i];
+                    var collection = _state.GetOrCreate(change.Collection, change.Collection == VmState.ProposalsName ? "votes" : null);
+                    if (change.Existed)
+                    {
+                        collection.Set(change.Key, change.Previous);
+                    }
+                    else
+                    {
+                        collection.Remove(change.Key);
+                    }
                 }
-                else
-                {
-                    collection.Remove(change.Key);
-                }
+            }
+            finally
+            {
+                _state.Writable = false;
             }
 
             if (effects.MachineBefore is { } before)
@@ -406,6 +414,7 @@ public sealed class OiscMachine
             try
             {
                 _context.ChargeGas(1);
+                _state.Writable = true;
                 actions[j].Execute(_context);
             }
             catch (VmRejectedException e)
@@ -418,6 +427,10 @@ public sealed class OiscMachine
                 }
 
                 throw e.At(index, j);
+            }
+            finally
+            {
+                _state.Writable = false;
             }
         }
 

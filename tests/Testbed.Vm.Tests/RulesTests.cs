@@ -102,6 +102,17 @@ public class RulesTests
     }
 
     [Fact]
+    public void The_state_is_read_only_outside_blocks()
+    {
+        var vm = new OiscMachine(VmMode.Seed);
+        vm.ApplyBlock(1, [new VmTransaction("", Student("S1", "Ann"))]);
+        var error = Assert.Throws<InvalidOperationException>(() => vm.State.Students.Set("S2", new StateEntry(VmObject.Empty, 0, "")));
+        Assert.Equal("the VM state changes only through ApplyBlock and Revert", error.Message);
+        Assert.Throws<InvalidOperationException>(() => vm.State.Students.Remove("S1"));
+        Assert.True(vm.State.Students.ContainsKey("S1"));
+    }
+
+    [Fact]
     public void Operations_can_be_registered_like_the_seed_register_operation()
     {
         var vm = new OiscMachine(VmMode.Seed);

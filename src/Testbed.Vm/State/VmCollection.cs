@@ -55,6 +55,7 @@ public sealed class VmCollection
     {
         ArgumentNullException.ThrowIfNull(entry.Value);
         ArgumentNullException.ThrowIfNull(entry.Owner);
+        _state.CheckWritable();
         ref var slot = ref CollectionsMarshal.GetValueRefOrAddDefault(_entries, key, out var existed);
         _state.Journal(new UndoRecord(this, key, existed, slot));
         slot = entry;
@@ -64,6 +65,7 @@ public sealed class VmCollection
     /// <summary>Removes a key (journalled); false when it was absent.</summary>
     public bool Remove(string key)
     {
+        _state.CheckWritable();
         if (!_entries.Remove(key, out var previous))
         {
             return false;

@@ -91,6 +91,17 @@ public sealed class VmState
         return collection;
     }
 
+    /// <summary>True only while the machine runs a transaction or a revert: outside them the state is read-only.</summary>
+    internal bool Writable { get; set; }
+
+    internal void CheckWritable()
+    {
+        if (!Writable)
+        {
+            throw new InvalidOperationException("the VM state changes only through ApplyBlock and Revert");
+        }
+    }
+
     internal void Journal(in UndoRecord record) => _journal.Add(record);
 
     internal void MarkDirty() => _dirty = true;
