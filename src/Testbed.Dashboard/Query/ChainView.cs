@@ -30,7 +30,19 @@ public static class ChainView
     /// <summary>The current chain snapshot.</summary>
     public static ChainSnapshot Build(TraceStore traces)
     {
-        var spans = traces.AllSpans(s => TipSpans.Contains(s.Name) || s.Name == "chain.reorg" || s.Name == FaultMark.SpanName);
+        var spans = traces.AllSpans(s => TipSpans.Contains(s.Name) || s.Name == "chain.reorg" || s.Name == FaultMark.SpanName || s.Name == "block.receive");
+
+        // vm.replay carries no block.hash (DESIGN.md): it replays the block of its trace, named by the trace's other spans.
+        var traceHashes = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var span in spans)
+        {
+            if (span.Attribute("block.hash") is { } blockHash)
+            {
+                traceHashes.TryAdd(span.TraceId, blockHash);
+            }
+        }
+
+        string? HashOf(SpanRecord span) => span.Attribute("block.hash") ?? traceHashes.GetValueOrDefault(span.TraceId);
         var peers = spans.Where(s => TipSpans.Contains(s.Name) && s.Status != "Error")
             .Select(s => (Span: s, Height: long.TryParse(s.Attribute("block.height"), out var h) ? h : (long?)null))
             .Where(p => p.Height is not null)
@@ -39,7 +51,7 @@ public static class ChainView
             .Select(g =>
             {
                 var points = g.OrderBy(p => p.Span.EndUnixNano)
-                    .Select(p => new HeightPoint(p.Span.EndUnixNano / 1e6, p.Height!.Value, p.Span.Attribute("block.hash"), p.Span.Name, p.Span.TraceId))
+                    .Select(p => new HeightPoint(p.Span.EndUnixNano / 1e6, p.Height!.Value, HashOf(p.Span), p.Span.Name, p.Span.TraceId))
                     .TakeLast(MaxPointsPerPeer)
                     .ToArray();
                 var tip = points.LastOrDefault();

@@ -439,7 +439,11 @@ views.compare = async route => {
 function comparisonBlock(b) {
   const total = Math.max(b.durationMs, 0.001);
   const pct = ms => Math.max(0, Math.min(100, ms / total * 100)).toFixed(3) + "%";
-  const faults = b.faults.map(f => `<div class="fault-band" title="chaos.fault ${esc(f.kind)} ${esc(f.targets || "")}" style="left:${pct(f.startUnixMs - b.startUnixMs)};width:${Math.max(f.durationMs / total * 100, 0.3).toFixed(3)}%"></div>`).join("");
+  const faults = b.faults.map(f => {
+    const left = Math.max(0, (f.startUnixMs - b.startUnixMs) / total * 100);
+    const right = Math.min(100, (f.startUnixMs + f.durationMs - b.startUnixMs) / total * 100);
+    return `<div class="fault-band" title="chaos.fault ${esc(f.kind)} ${esc(f.targets || "")}" style="left:${left.toFixed(3)}%;width:${Math.max(right - left, 0.3).toFixed(3)}%"></div>`;
+  }).join("");
   const rows = b.peers.map(p => {
     const flagged = p.diverged || p.outlier || p.problems.length;
     const stages = p.stages.map(s => `<div class="stage ${s.outlier ? "outlier" : ""} ${s.failed ? "failed" : ""}"
@@ -529,7 +533,9 @@ views.chain = async () => {
 const KEY_METRICS = /hash.?rate|height|bytes|peers|connected/i;
 views.metrics = async route => {
   const catalog = await api("/api/metrics");
-  const chosen = route.params.name ? [route.params.name] : catalog.filter(m => KEY_METRICS.test(m.name)).map(m => m.name).slice(0, 12);
+  let chosen = route.params.name ? [route.params.name] : catalog.filter(m => KEY_METRICS.test(m.name)).map(m => m.name).slice(0, 12);
+  // Before any key metric arrives, show the first few metrics there are rather than an empty page.
+  if (!route.params.name && !chosen.length) chosen = catalog.slice(0, 4).map(m => m.name);
   const charts = [];
   for (const name of chosen) {
     const series = await api("/api/metrics/series?name=" + encodeURIComponent(name));
