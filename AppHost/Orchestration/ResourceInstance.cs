@@ -258,6 +258,11 @@ public sealed class ResourceInstance
 
         Update(() => _pid = process.Id);
         _ = MonitorHealthAsync(generation, monitor.Token);
+        if (_app.IsShuttingDown)
+        {
+            // Teardown began while this launch was in flight and may have missed the new process: end it here.
+            KillTree(process);
+        }
     }
 
     private async Task WatchExitAsync(Process process, int generation, CancellationTokenSource monitor)
