@@ -58,6 +58,15 @@ public class EndToEndTests
     }
 
     [Fact]
+    public async Task Health_includes_the_bound_udp_socket()
+    {
+        await using var tracker = await TrackerServer.StartAsync();
+        using var client = new HttpClient();
+        Assert.Equal("Healthy", await client.GetStringAsync(new Uri(tracker.Http, "/health")));
+        Assert.NotEqual(0, tracker.Udp.Port);
+    }
+
+    [Fact]
     public async Task Http_ip_parameter_is_ignored_unless_configured()
     {
         var hash = Hash(1);

@@ -51,6 +51,7 @@ internal sealed class TrackerServer : IAsyncDisposable
         builder.AddTracker();
         var app = builder.Build();
         app.MapTracker();
+        app.MapHealthChecks("/health");
         await app.StartAsync();
         var http = new Uri(app.Urls.First());
         var udp = app.Services.GetRequiredService<UdpTrackerServer>().LocalEndPoint!;

@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Testbed.Tracker.Announces;
@@ -54,6 +55,12 @@ public static class TrackerHostingExtensions
                 options.MaxNumWant,
                 sp.GetRequiredService<ILogger<UdpTrackerServer>>()));
             services.AddHostedService(sp => sp.GetRequiredService<UdpTrackerServer>());
+            // Readiness (/health) includes the UDP socket being bound, so an orchestrator waits for both transports.
+            services.AddHealthChecks().Add(new HealthCheckRegistration(
+                "udp-tracker",
+                sp => new UdpTrackerHealthCheck(sp.GetRequiredService<UdpTrackerServer>()),
+                failureStatus: null,
+                tags: null));
         }
 
         return builder;
