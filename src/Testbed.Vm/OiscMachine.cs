@@ -78,13 +78,16 @@ public sealed class OiscMachine
     /// <summary>Parses and validates a transaction's contract into actions (no state is read); throws <see cref="VmRejectedException"/>.</summary>
     public DecodedTransaction Decode(VmTransaction transaction)
     {
-        try
+        lock (_gate)
         {
-            return ContractDecoder.Decode(transaction, Mode, Options, _registry);
-        }
-        catch (VmRejectedException e)
-        {
-            throw e.At(0, -1);
+            try
+            {
+                return ContractDecoder.Decode(transaction, Mode, Options, _registry);
+            }
+            catch (VmRejectedException e)
+            {
+                throw e.At(0, -1);
+            }
         }
     }
 
@@ -135,7 +138,7 @@ public sealed class OiscMachine
                 {
                     var rejected = e.At(i, -1);
                     using var failed = StartReplay(height);
-                    Fail(failed, rejected, decoded.Length);
+                    Fail(failed, rejected, 0);
                     throw rejected;
                 }
             }
