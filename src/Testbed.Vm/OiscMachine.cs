@@ -127,6 +127,9 @@ public sealed class OiscMachine
         lock (_gate)
         {
             ArgumentNullException.ThrowIfNull(transactions);
+
+            // One span covers decoding and replay.
+            using var activity = StartReplay(height);
             var decoded = new DecodedTransaction[transactions.Count];
             for (var i = 0; i < decoded.Length; i++)
             {
@@ -137,13 +140,12 @@ public sealed class OiscMachine
                 catch (VmRejectedException e)
                 {
                     var rejected = e.At(i, -1);
-                    using var failed = StartReplay(height);
-                    Fail(failed, rejected, 0);
+                    Fail(activity, rejected, 0);
                     throw rejected;
                 }
             }
 
-            return ApplyDecodedBlock(height, decoded);
+            return Replay(height, decoded, activity);
         }
     }
 
@@ -154,50 +156,55 @@ public sealed class OiscMachine
         {
             ArgumentNullException.ThrowIfNull(transactions);
             using var activity = StartReplay(height);
-            var rootBefore = StateRoot;
-            var mark = _state.JournalLength;
-            var actions = 0;
-            _context.Steps = 0;
-            _blockSnapshot = null;
-            _inBlock = true;
-            try
-            {
-                var blockGas = Options.GasPerBlock;
-                for (var i = 0; i < transactions.Count; i++)
-                {
-                    blockGas -= RunTransaction(transactions[i], i, blockGas);
-                    actions += transactions[i].ActionArray.Length;
-                }
-            }
-            catch (Exception e)
-            {
-                _state.UndoTo(mark);
-                if (_blockSnapshot is { } machine)
-                {
-                    _state.SetMachine(machine.Memory, machine.A, machine.B, machine.C);
-                }
-
-                Fail(activity, e, actions);
-                throw;
-            }
-            finally
-            {
-                _inBlock = false;
-            }
-
-            var rootAfter = StateRoot;
-            var changes = Array.ConvertAll(_state.TakeJournal(mark), r => new EffectChange(r.Collection.Name, r.Key, r.Existed, r.Previous));
-            var effects = new BlockEffects(height, rootBefore, rootAfter, changes, _blockSnapshot, actions, _context.Steps);
-            _blockSnapshot = null;
-            if (activity is not null)
-            {
-                activity.SetTag("vm.actions", actions);
-                activity.SetTag("vm.steps", _context.Steps);
-                activity.SetTag("vm.state_root", rootAfter.ToString());
-            }
-
-            return effects;
+            return Replay(height, transactions, activity);
         }
+    }
+
+    private BlockEffects Replay(long height, IReadOnlyList<DecodedTransaction> transactions, Activity? activity)
+    {
+        var rootBefore = StateRoot;
+        var mark = _state.JournalLength;
+        var actions = 0;
+        _context.Steps = 0;
+        _blockSnapshot = null;
+        _inBlock = true;
+        try
+        {
+            var blockGas = Options.GasPerBlock;
+            for (var i = 0; i < transactions.Count; i++)
+            {
+                blockGas -= RunTransaction(transactions[i], i, blockGas);
+                actions += transactions[i].ActionArray.Length;
+            }
+        }
+        catch (Exception e)
+        {
+            _state.UndoTo(mark);
+            if (_blockSnapshot is { } machine)
+            {
+                _state.SetMachine(machine.Memory, machine.A, machine.B, machine.C);
+            }
+
+            Fail(activity, e, actions);
+            throw;
+        }
+        finally
+        {
+            _inBlock = false;
+        }
+
+        var rootAfter = StateRoot;
+        var changes = Array.ConvertAll(_state.TakeJournal(mark), r => new EffectChange(r.Collection.Name, r.Key, r.Existed, r.Previous));
+        var effects = new BlockEffects(height, rootBefore, rootAfter, changes, _blockSnapshot, actions, _context.Steps);
+        _blockSnapshot = null;
+        if (activity is not null)
+        {
+            activity.SetTag("vm.actions", actions);
+            activity.SetTag("vm.steps", _context.Steps);
+            activity.SetTag("vm.state_root", rootAfter.ToString());
+        }
+
+        return effects;
     }
 
     /// <summary>Exact undo of the most recently applied block (LIFO): the state returns to <see cref="BlockEffects.RootBefore"/>.</summary>
