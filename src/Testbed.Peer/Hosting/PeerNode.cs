@@ -122,6 +122,7 @@ public sealed class PeerNode(IOptions<PeerOptions> options, IConfiguration confi
         {
             Mempool.Prune();
             Sync.BroadcastTip(tip);
+            Propagator.RetryOrphans();
         };
         faults.Cleared += name =>
         {

@@ -30,7 +30,12 @@ public sealed class BlockPropagator(
 {
     private readonly ConcurrentDictionary<Hash256, ConcurrentDictionary<string, SwarmPeer>> holders = new();
     private readonly ConcurrentDictionary<Hash256, byte> inFlight = new();
+    private readonly ConcurrentDictionary<Hash256, (string Token, Hash256 Parent, long Height)> orphans = new();
+    private int retrying;
     private long rejected;
+
+    /// <summary>Most blocks kept while their parent is missing (beyond that, catch-up fetches them again).</summary>
+    public const int MaxOrphans = 512;
 
     /// <summary>Raised when an announced block's parent is unknown (we are behind or on another branch).</summary>
     public event Action<SwarmPeer>? OrphanSeen;
@@ -167,7 +172,8 @@ public sealed class BlockPropagator(
                     await PublishAsync(token, hash, height, CancellationToken.None).ConfigureAwait(false);
                     break;
                 case AddBlockStatus.Orphan:
-                    await blocks.DropAsync(info.InfoHash).ConfigureAwait(false);
+                    // Blocks may arrive out of order; keep it until its parent connects (or catch-up brings the branch).
+                    KeepOrphan(token, hash, height);
                     OrphanSeen?.Invoke(peer);
                     break;
                 case AddBlockStatus.Rejected:
@@ -187,6 +193,65 @@ public sealed class BlockPropagator(
         {
             inFlight.TryRemove(hash, out _);
         }
+    }
+
+    private void KeepOrphan(string token, Hash256 hash, long height)
+    {
+        if (orphans.Count >= MaxOrphans)
+        {
+            // Parents that never came: start over rather than keep stale blocks.
+            orphans.Clear();
+        }
+
+        try
+        {
+            var block = Ledger.Blocks.Block.Verify(token, chain.Network.MaxBlockBytes, chain.Network.MaxTransactionsPerBlock);
+            orphans.TryAdd(hash, (token, block.Header.PreviousHash, height));
+        }
+        catch (Ledger.Validation.BlockRejectedException)
+        {
+        }
+    }
+
+    /// <summary>After the chain changed: connects kept blocks whose parent is now known, and announces them on.</summary>
+    public void RetryOrphans()
+    {
+        if (orphans.IsEmpty || Interlocked.Exchange(ref retrying, 1) == 1)
+        {
+            return;
+        }
+
+        _ = Task.Run(async () =>
+        {
+            try
+            {
+                bool progressed;
+                do
+                {
+                    progressed = false;
+                    foreach (var (hash, orphan) in orphans.ToArray())
+                    {
+                        if (!chain.Contains(orphan.Parent) || !orphans.TryRemove(hash, out _))
+                        {
+                            continue;
+                        }
+
+                        var result = chain.AddBlock(orphan.Token);
+                        if (result.Status is AddBlockStatus.Connected or AddBlockStatus.Reorganized or AddBlockStatus.SideBranch)
+                        {
+                            progressed = true;
+                            timings.Accepted(hash, orphan.Height, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), "announce");
+                            await PublishAsync(orphan.Token, hash, orphan.Height, CancellationToken.None).ConfigureAwait(false);
+                        }
+                    }
+                }
+                while (progressed);
+            }
+            finally
+            {
+                Volatile.Write(ref retrying, 0);
+            }
+        });
     }
 
     private void TrimHolders()

@@ -1,0 +1,160 @@
+using System.Diagnostics;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Xunit.Abstractions;
+
+namespace Testbed.Peer.Tests.Cluster;
+
+/// <summary>A real tracker process and real peer processes on loopback, each peer with its own data directory; disposing kills them all.</summary>
+public sealed class PeerNetwork : IAsyncDisposable
+{
+    /// <summary>Generous: the CI machine has two loaded cores.</summary>
+    public static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);
+
+    private readonly ITestOutputHelper output;
+    private readonly string root = Path.Combine(Path.GetTempPath(), "testbed-peer-tests", Guid.NewGuid().ToString("n")[..12]);
+    private readonly Dictionary<string, ServiceProcess> peers = new(StringComparer.Ordinal);
+    private readonly List<ServiceProcess> retired = [];
+    private ServiceProcess? tracker;
+
+    private PeerNetwork(ITestOutputHelper output) => this.output = output;
+
+    /// <summary>The tracker process.</summary>
+    public ServiceProcess Tracker => tracker!;
+
+    /// <summary>A running peer by name.</summary>
+    public ServiceProcess this[string name] => peers[name];
+
+    /// <summary>Names of the running peers.</summary>
+    public IReadOnlyList<string> Names => [.. peers.Keys.Order(StringComparer.Ordinal)];
+
+    /// <summary>Starts the tracker.</summary>
+    public static async Task<PeerNetwork> StartAsync(ITestOutputHelper output)
+    {
+        var network = new PeerNetwork(output);
+        Directory.CreateDirectory(network.root);
+        network.tracker = ServiceProcess.Start("tracker", ServiceProcess.ProjectDll("Testbed.Tracker"), new Dictionary<string, string>());
+        await network.tracker.WaitHealthyAsync(Patience);
+        return network;
+    }
+
+    /// <summary>Starts (or restarts, with the same data directory) a peer and waits until it is healthy.</summary>
+    public async Task<ServiceProcess> StartPeerAsync(string name, IReadOnlyDictionary<string, string>? extra = null)
+    {
+        var environment = new Dictionary<string, string>
+        {
+            ["services__tracker__http__0"] = Tracker.BaseUrl.ToString().TrimEnd('/'),
+            ["Testbed__PeerName"] = name,
+            ["Testbed__DataDir"] = Path.Combine(root, name),
+            ["Testbed__DifficultyBits"] = "6",
+            ["Testbed__SegmentBlocks"] = "8",
+            ["Testbed__AnnounceIntervalSeconds"] = "2",
+            ["Testbed__Faults__Enabled"] = "true",
+        };
+        foreach (var (key, value) in extra ?? new Dictionary<string, string>())
+        {
+            environment[key] = value;
+        }
+
+        if (peers.Remove(name, out var old))
+        {
+            retired.Add(old);
+        }
+
+        var peer = ServiceProcess.Start(name, ServiceProcess.ProjectDll("Testbed.Peer"), environment);
+        peers[name] = peer;
+        await peer.WaitHealthyAsync(Patience);
+        return peer;
+    }
+
+    /// <summary>GET /status of a peer.</summary>
+    public async Task<JsonElement> StatusAsync(string name) => await peers[name].Http.GetFromJsonAsync<JsonElement>("status");
+
+    /// <summary>POST /mining {action: mine, blocks: n} and returns the mined reports.</summary>
+    public async Task<JsonElement> MineAsync(string name, int blocks)
+    {
+        using var response = await peers[name].Http.PostAsJsonAsync("mining", new { action = "mine", blocks });
+        Assert.True(response.IsSuccessStatusCode, $"{name} POST /mining: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+        return (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("mined");
+    }
+
+    /// <summary>POST /mining {action} (start or stop).</summary>
+    public async Task MiningAsync(string name, string action)
+    {
+        using var response = await peers[name].Http.PostAsJsonAsync("mining", new { action });
+        Assert.True(response.IsSuccessStatusCode, $"{name} POST /mining {action}: {(int)response.StatusCode}");
+    }
+
+    /// <summary>Waits until a condition over every running peer's status holds.</summary>
+    public async Task<Dictionary<string, JsonElement>> WaitForAsync(string what, Func<Dictionary<string, JsonElement>, bool> condition, TimeSpan? timeout = null)
+    {
+        var deadline = Stopwatch.StartNew();
+        var limit = timeout ?? Patience;
+        Dictionary<string, JsonElement> statuses = [];
+        while (true)
+        {
+            statuses = [];
+            foreach (var name in Names)
+            {
+                try
+                {
+                    statuses[name] = await StatusAsync(name);
+                }
+                catch (HttpRequestException)
+                {
+                }
+            }
+
+            if (statuses.Count == peers.Count && condition(statuses))
+            {
+                output.WriteLine($"{what} after {deadline.Elapsed.TotalSeconds:0.0} s: {Summary(statuses)}");
+                return statuses;
+            }
+
+            if (deadline.Elapsed > limit)
+            {
+                var tails = string.Join("\n", peers.Values.Select(p => $"--- {p.Name}:\n{p.Tail}"));
+                Assert.Fail($"not {what} within {limit.TotalSeconds} s: {Summary(statuses)}\n{tails}");
+            }
+
+            await Task.Delay(250);
+        }
+    }
+
+    /// <summary>Every peer is connected to every other.</summary>
+    public Task WaitMeshAsync() =>
+        WaitForAsync("fully connected", s => s.Values.All(v => v.GetProperty("connectedPeers").GetArrayLength() >= peers.Count - 1));
+
+    /// <summary>Every peer has the same tip and state root, at least at <paramref name="minHeight"/>.</summary>
+    public Task<Dictionary<string, JsonElement>> WaitConvergedAsync(long minHeight) =>
+        WaitForAsync($"converged at height >= {minHeight}", s =>
+            s.Values.Select(v => v.GetProperty("tipHash").GetString()).Distinct().Count() == 1 &&
+            s.Values.Select(v => v.GetProperty("stateRoot").GetString()).Distinct().Count() == 1 &&
+            s.Values.All(v => v.GetProperty("height").GetInt64() >= minHeight));
+
+    private static string Summary(Dictionary<string, JsonElement> statuses) =>
+        string.Join("; ", statuses.Select(p =>
+            $"{p.Key} h={p.Value.GetProperty("height").GetInt64()} tip={p.Value.GetProperty("tipHash").GetString()![..10]} root={p.Value.GetProperty("stateRoot").GetString()![..10]} peers={p.Value.GetProperty("connectedPeers").GetArrayLength()}"));
+
+    /// <summary>Kills every process and removes the data directories.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var peer in peers.Values.Concat(retired))
+        {
+            await peer.DisposeAsync();
+        }
+
+        if (tracker is not null)
+        {
+            await tracker.DisposeAsync();
+        }
+
+        try
+        {
+            Directory.Delete(root, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+}

@@ -1,0 +1,188 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Reflection;
+
+namespace Testbed.Peer.Tests.Cluster;
+
+/// <summary>A service started from its built dll (`dotnet X.dll`) with its own environment; killed with its tree on dispose.</summary>
+public sealed class ServiceProcess : IAsyncDisposable
+{
+    private const int TailLines = 60;
+    private readonly Process process;
+    private readonly Queue<string> tail = new();
+    private readonly Lock gate = new();
+
+    private ServiceProcess(string name, Process process, Uri baseUrl)
+    {
+        Name = name;
+        this.process = process;
+        BaseUrl = baseUrl;
+        Http = new HttpClient { BaseAddress = baseUrl, Timeout = TimeSpan.FromSeconds(60) };
+    }
+
+    /// <summary>The service's name in this test.</summary>
+    public string Name { get; }
+
+    /// <summary>Its HTTP base URL.</summary>
+    public Uri BaseUrl { get; }
+
+    /// <summary>A client for its HTTP API.</summary>
+    public HttpClient Http { get; }
+
+    /// <summary>True once the process ended.</summary>
+    public bool HasExited => process.HasExited;
+
+    /// <summary>The last lines it printed.</summary>
+    public string Tail
+    {
+        get
+        {
+            lock (gate)
+            {
+                return string.Join('\n', tail);
+            }
+        }
+    }
+
+    /// <summary>Starts `dotnet DLL` on a free loopback HTTP port.</summary>
+    public static ServiceProcess Start(string name, string dll, IReadOnlyDictionary<string, string> environment)
+    {
+        if (!File.Exists(dll))
+        {
+            throw new FileNotFoundException($"{dll} is not built", dll);
+        }
+
+        var port = FreePort();
+        var baseUrl = new Uri($"http://127.0.0.1:{port}/");
+        var start = new ProcessStartInfo("dotnet", [dll])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            WorkingDirectory = Path.GetDirectoryName(dll)!,
+        };
+        start.Environment["ASPNETCORE_URLS"] = baseUrl.ToString().TrimEnd('/');
+        start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
+        start.Environment["Logging__LogLevel__Default"] = "Warning";
+        start.Environment["Logging__LogLevel__Testbed"] = "Information";
+        foreach (var name2 in new[] { "OTEL_EXPORTER_OTLP_ENDPOINT", "services__tracker__http__0" })
+        {
+            start.Environment.Remove(name2);
+        }
+
+        foreach (var (key, value) in environment)
+        {
+            start.Environment[key] = value;
+        }
+
+        var process = new Process { StartInfo = start, EnableRaisingEvents = true };
+        var service = new ServiceProcess(name, process, baseUrl);
+        process.OutputDataReceived += (_, e) => service.Append(e.Data);
+        process.ErrorDataReceived += (_, e) => service.Append(e.Data);
+        process.Start();
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return service;
+    }
+
+    /// <summary>Waits until GET /health answers Healthy.</summary>
+    public async Task WaitHealthyAsync(TimeSpan timeout)
+    {
+        var deadline = Stopwatch.StartNew();
+        while (deadline.Elapsed < timeout)
+        {
+            if (process.HasExited)
+            {
+                throw new InvalidOperationException($"{Name} exited with code {process.ExitCode}:\n{Tail}");
+            }
+
+            try
+            {
+                using var response = await Http.GetAsync("health");
+                if (response.IsSuccessStatusCode)
+                {
+                    return;
+                }
+            }
+            catch (HttpRequestException)
+            {
+            }
+            catch (TaskCanceledException)
+            {
+            }
+
+            await Task.Delay(200);
+        }
+
+        throw new TimeoutException($"{Name} was not healthy within {timeout.TotalSeconds} s:\n{Tail}");
+    }
+
+    /// <summary>SIGKILL: the process gets no chance to clean up.</summary>
+    public void KillHard()
+    {
+        if (!process.HasExited)
+        {
+            process.Kill(entireProcessTree: true);
+            process.WaitForExit(10_000);
+        }
+    }
+
+    /// <summary>The built dll of a project under src/ for this test run's configuration.</summary>
+    public static string ProjectDll(string project)
+    {
+        var configuration = typeof(ServiceProcess).Assembly.GetCustomAttribute<AssemblyConfigurationAttribute>()?.Configuration ?? "Debug";
+        var dir = new DirectoryInfo(AppContext.BaseDirectory);
+        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Testbed.sln")))
+        {
+            dir = dir.Parent;
+        }
+
+        if (dir is null)
+        {
+            throw new DirectoryNotFoundException("cannot find the repository root (Testbed.sln) above " + AppContext.BaseDirectory);
+        }
+
+        return Path.Combine(dir.FullName, "src", project, "bin", configuration, "net10.0", project + ".dll");
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    private void Append(string? line)
+    {
+        if (line is null)
+        {
+            return;
+        }
+
+        lock (gate)
+        {
+            tail.Enqueue(line);
+            while (tail.Count > TailLines)
+            {
+                tail.Dequeue();
+            }
+        }
+    }
+
+    /// <summary>Kills the process tree and waits for it.</summary>
+    public ValueTask DisposeAsync()
+    {
+        try
+        {
+            KillHard();
+        }
+        catch (InvalidOperationException)
+        {
+        }
+
+        Http.Dispose();
+        process.Dispose();
+        return ValueTask.CompletedTask;
+    }
+}
