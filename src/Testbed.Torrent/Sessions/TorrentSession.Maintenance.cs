@@ -14,6 +14,8 @@ public sealed partial class TorrentSession
     /// <summary>An endpoint that failed is not dialled again for this long.</summary>
     private const long RedialDelayMs = 30_000;
 
+    private readonly HashSet<IPEndPoint> explicitPeers = [];
+
     private async Task MaintainAsync(CancellationToken cancellationToken)
     {
         using var timer = new PeriodicTimer(TimeSpan.FromSeconds(1));
@@ -154,6 +156,7 @@ public sealed partial class TorrentSession
         if (force)
         {
             lastAttempt.Remove(endPoint);
+            explicitPeers.Add(endPoint);
         }
 
         if (candidates.Count < MaxCandidates || force)
@@ -179,14 +182,15 @@ public sealed partial class TorrentSession
 
     private void ConnectCandidatesLocked()
     {
-        if (disposed == 1 || started == 0 || picker?.Have.IsComplete == true)
+        if (disposed == 1 || started == 0)
         {
-            // A seed waits for leechers to come to it.
             return;
         }
 
+        // A seed waits for leechers to come to it, except peers it was explicitly told to reach (AddPeer).
+        var seeding = picker?.Have.IsComplete == true;
         var now = Environment.TickCount64;
-        foreach (var endPoint in candidates.ToList())
+        foreach (var endPoint in seeding ? explicitPeers.ToList() : candidates.ToList())
         {
             if (peers.Count + connecting.Count >= Options.MaxPeers)
             {

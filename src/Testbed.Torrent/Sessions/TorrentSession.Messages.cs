@@ -107,11 +107,7 @@ public sealed partial class TorrentSession
                 OnPieceIndexLocked(conn, indexed);
                 break;
             case BitfieldMessage bitfield:
-                if (conn.AvailabilityReceived)
-                {
-                    throw new PeerProtocolException("bitfield sent after other availability messages");
-                }
-
+                // BEP 3 wants the bitfield first, but some clients (aria2) send it after have/have-none: merge it.
                 SetAvailabilityLocked(conn, bitfield.Bits);
                 break;
             case BlockMessage block:
@@ -161,11 +157,6 @@ public sealed partial class TorrentSession
             case MessageId.HaveAll:
             case MessageId.HaveNone:
                 RequireFast(conn, id);
-                if (conn.AvailabilityReceived)
-                {
-                    throw new PeerProtocolException($"{id} sent after other availability messages");
-                }
-
                 SetAvailabilityLocked(conn, id == MessageId.HaveAll);
                 break;
         }
@@ -242,8 +233,23 @@ public sealed partial class TorrentSession
             true => AllSet(picker.Have.Length),
             _ => new Bitfield(picker.Have.Length),
         };
-        conn.PeerHas = field;
-        picker.AddAvailability(field);
+        if (conn.PeerHas is { } known)
+        {
+            // Late availability only ever adds pieces (a peer cannot un-have a piece).
+            for (var i = 0; i < field.Length; i++)
+            {
+                if (field[i] && known.Set(i))
+                {
+                    picker.AddAvailability(i);
+                }
+            }
+        }
+        else
+        {
+            conn.PeerHas = field;
+            picker.AddAvailability(field);
+        }
+
         UpdateInterestLocked(conn);
         FillRequestsLocked(conn);
     }

@@ -1,0 +1,100 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using Testbed.Torrent.Bencoding;
+
+namespace Testbed.Torrent.Tests.Interop;
+
+/// <summary>
+/// A tiny HTTP tracker for interop tests: every announce gets the same fixed peer list (compact form), so
+/// clients that cannot be handed a peer directly (aria2c, transmission-cli) find our seeder.
+/// </summary>
+internal sealed class MiniTracker : IAsyncDisposable
+{
+    private readonly TcpListener listener = new(IPAddress.Loopback, 0);
+    private readonly CancellationTokenSource stop = new();
+    private readonly Task loop;
+    private readonly IReadOnlyList<IPEndPoint> peers;
+    private int announces;
+
+    public MiniTracker(IReadOnlyList<IPEndPoint> peers)
+    {
+        this.peers = peers;
+        listener.Start();
+        loop = Task.Run(AcceptLoopAsync);
+    }
+
+    public string AnnounceUrl => $"http://127.0.0.1:{((IPEndPoint)listener.LocalEndpoint).Port}/announce";
+
+    public int Announces => Volatile.Read(ref announces);
+
+    private async Task AcceptLoopAsync()
+    {
+        while (!stop.IsCancellationRequested)
+        {
+            TcpClient client;
+            try
+            {
+                client = await listener.AcceptTcpClientAsync(stop.Token);
+            }
+            catch (Exception e) when (e is OperationCanceledException or SocketException or ObjectDisposedException)
+            {
+                return;
+            }
+
+            _ = Task.Run(() => ServeAsync(client));
+        }
+    }
+
+    private async Task ServeAsync(TcpClient client)
+    {
+        using (client)
+        {
+            try
+            {
+                var stream = client.GetStream();
+                var buffer = new byte[8192];
+                var read = 0;
+                while (read < buffer.Length)
+                {
+                    var n = await stream.ReadAsync(buffer.AsMemory(read), stop.Token);
+                    if (n == 0)
+                    {
+                        break;
+                    }
+
+                    read += n;
+                    if (Encoding.ASCII.GetString(buffer, 0, read).Contains("\r\n\r\n", StringComparison.Ordinal))
+                    {
+                        break;
+                    }
+                }
+
+                Interlocked.Increment(ref announces);
+                var compact = new byte[peers.Count * 6];
+                for (var i = 0; i < peers.Count; i++)
+                {
+                    peers[i].Address.MapToIPv4().TryWriteBytes(compact.AsSpan(i * 6), out _);
+                    compact[(i * 6) + 4] = (byte)(peers[i].Port >> 8);
+                    compact[(i * 6) + 5] = (byte)peers[i].Port;
+                }
+
+                var body = new BencodeDictionary { { "interval", 30L }, { "min interval", 5L }, { "peers", compact } }.Encode();
+                var head = Encoding.ASCII.GetBytes($"HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\nContent-Length: {body.Length}\r\nConnection: close\r\n\r\n");
+                await stream.WriteAsync(head, stop.Token);
+                await stream.WriteAsync(body, stop.Token);
+            }
+            catch (Exception e) when (e is IOException or OperationCanceledException or SocketException or ObjectDisposedException)
+            {
+            }
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await stop.CancelAsync();
+        listener.Stop();
+        await loop;
+        stop.Dispose();
+    }
+}
