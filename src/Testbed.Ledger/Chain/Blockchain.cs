@@ -411,7 +411,7 @@ public sealed class Blockchain : IDisposable
         if (index.TryGetValue(block.Hash, out var known))
         {
             return known.Status == StoredBlockStatus.Invalid
-                ? new AddBlockResult(AddBlockStatus.Rejected, block.Hash, block.Height, BlockRejectionReason.InvalidTransaction, "block was found invalid before")
+                ? new AddBlockResult(AddBlockStatus.Rejected, block.Hash, block.Height, known.InvalidReason ?? BlockRejectionReason.WrongPreviousHash, "block was found invalid before (it or an ancestor failed replay)")
                 : new AddBlockResult(AddBlockStatus.Duplicate, block.Hash, block.Height);
         }
 
@@ -538,6 +538,7 @@ public sealed class Blockchain : IDisposable
                 foreach (var bad in index.Values.Where(x => x == e || IsDescendant(x, e)))
                 {
                     bad.Status = StoredBlockStatus.Invalid;
+                    bad.InvalidReason = bad == e ? ex.Reason : BlockRejectionReason.WrongPreviousHash;
                     invalid.Upserts.Add(bad.ToStored());
                 }
 

@@ -70,5 +70,8 @@ internal sealed class ChainEntry(Hash256 hash, BlockHeader header, BigInteger wo
 
     public byte[]? Effects { get; set; }
 
+    /// <summary>Why the block was found invalid, when that happened in this process (the store keeps only the status).</summary>
+    public BlockRejectionReason? InvalidReason { get; set; }
+
     public StoredBlock ToStored() => new(Hash, Header, Work, Status, OnMain, Effects);
 }

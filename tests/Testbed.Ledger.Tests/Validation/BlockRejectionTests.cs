@@ -85,6 +85,9 @@ public sealed class BlockRejectionTests(BrokenBlocks fixture) : IClassFixture<Br
         Assert.Equal(BlockRejectionReason.StateRootMismatch, reorg.Reason);
         Assert.Equal(2, test.Chain.Tip.Height);
         Assert.NotEqual(genesis, test.Chain.Tip.Hash);
+        var again = test.Chain.AddBlock(bad.Token);
+        Assert.Equal(AddBlockStatus.Rejected, again.Status);
+        Assert.Equal(BlockRejectionReason.StateRootMismatch, again.Reason);
 
         var greatGrandchild = Forge.Seal(new BlockHeader(1, 4, grandchild.Hash, bad.Header.TimestampMs + 3, bad.Header.DifficultyBits, TransactionsRoot.Compute([]), bad.Header.StateRoot, miner.PublicKey.Address, 0), [], miner);
         var result = test.Chain.AddBlock(greatGrandchild.Token);
