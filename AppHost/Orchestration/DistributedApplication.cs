@@ -38,15 +38,11 @@ public sealed class DistributedApplication : IAsyncDisposable
         var instances = new List<ResourceInstance>();
         foreach (var resource in resources)
         {
+            AppHostOptions.Check(resource.Replicas <= 1 || resource.Endpoints.All(endpoint => endpoint.Port is null),
+                $"'{resource.Name}' has {resource.Replicas} replicas and a fixed port; replicas need allocated ports.");
             var names = resource.InstanceNames;
             for (var index = 0; index < names.Count; index++)
             {
-                if (resource.Replicas > 1)
-                {
-                    AppHostOptions.Check(resource.Endpoints.All(endpoint => endpoint.Port is null),
-                        $"'{resource.Name}' has {resource.Replicas} replicas and a fixed port; replicas need allocated ports.");
-                }
-
                 var urls = resource.Endpoints.ToDictionary(
                     endpoint => endpoint.Name,
                     endpoint => new Uri($"{endpoint.Scheme}://127.0.0.1:{endpoint.Port ?? ports.Allocate(endpoint.IsUdp)}"),
