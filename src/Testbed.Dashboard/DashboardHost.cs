@@ -48,6 +48,18 @@ public sealed class DashboardHost : IAsyncDisposable
     /// <summary>The stores and counters, for in-process callers (tests, benchmarks).</summary>
     public TelemetryIngest Telemetry { get; }
 
+    /// <summary>
+    /// Connects the Resources and Console views to the AppHost's control API, for a host that starts the dashboard
+    /// before its control API (so the OTLP receivers are up before the first service exports).
+    /// </summary>
+    public void SetControlApiUrl(Uri controlApiUrl)
+    {
+        ArgumentNullException.ThrowIfNull(controlApiUrl);
+        DashboardHostOptions.Check(controlApiUrl.IsAbsoluteUri && (controlApiUrl.Scheme == Uri.UriSchemeHttp || controlApiUrl.Scheme == Uri.UriSchemeHttps),
+            $"Dashboard ControlApiUrl must be an absolute http(s) URL, not '{controlApiUrl}'.");
+        _control.BaseUrl = controlApiUrl;
+    }
+
     /// <summary>Starts the receivers, the API and the UI; throws when a port is taken, naming it.</summary>
     public static async Task<DashboardHost> StartAsync(DashboardHostOptions options, CancellationToken cancellationToken)
     {

@@ -1,5 +1,3 @@
-using System.Net;
-using System.Net.Sockets;
 using Microsoft.Playwright;
 using OpenTelemetry.Exporter;
 using Testbed.Testing;
@@ -26,13 +24,11 @@ public sealed class BrowserTests(ITestOutputHelper output)
         Directory.CreateDirectory(Screenshots);
 
         // The AppHost's own model (the tracker; peers and chaos join as their issues land), exporting to the dashboard.
-        var otlpPort = FreePort();
-        await using var testbed = await DistributedTestbed.StartAsync(o => o.OtlpEndpoint = $"http://127.0.0.1:{otlpPort}");
-        await using var dashboard = await TestDashboard.StartAsync(o =>
-        {
-            o.OtlpGrpcUrl = new Uri($"http://127.0.0.1:{otlpPort}");
-            o.ControlApiUrl = testbed.ControlApiUrl;
-        });
+        // As the AppHost hosts it: the dashboard first (so the receivers are up before any service exports), then the testbed
+        // exporting to it, then the dashboard connected to the testbed's control API.
+        await using var dashboard = await TestDashboard.StartAsync();
+        await using var testbed = await DistributedTestbed.StartAsync(o => o.OtlpEndpoint = dashboard.Host.OtlpGrpcUrl.ToString());
+        dashboard.Host.SetControlApiUrl(testbed.ControlApiUrl);
 
         string blockTrace;
         var t0 = DateTime.UtcNow.AddSeconds(-20);
@@ -125,11 +121,4 @@ public sealed class BrowserTests(ITestOutputHelper output)
 
     private static async Task Shot(IPage page, string name) =>
         await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(Screenshots, name + ".png"), FullPage = true });
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 }

@@ -18,8 +18,14 @@ public sealed class ControlApiClient(Uri? baseUrl) : IDisposable
     // Commands wait for the resource (a restart waits for the new process to be healthy), so the timeout is generous.
     private readonly HttpClient _http = new() { Timeout = TimeSpan.FromSeconds(150), MaxResponseContentBufferSize = MaxAnswerBytes };
 
-    /// <summary>The control API's base URL, or null when the dashboard runs without an AppHost.</summary>
-    public Uri? BaseUrl { get; } = baseUrl;
+    private Uri? _baseUrl = baseUrl;
+
+    /// <summary>The control API's base URL, or null when the dashboard runs without an AppHost; set once the AppHost knows it.</summary>
+    public Uri? BaseUrl
+    {
+        get => Volatile.Read(ref _baseUrl);
+        set => Volatile.Write(ref _baseUrl, value);
+    }
 
     /// <summary>GET /api/resources.</summary>
     public Task<ControlApiAnswer> ResourcesAsync(CancellationToken cancellationToken) =>
@@ -38,12 +44,13 @@ public sealed class ControlApiClient(Uri? baseUrl) : IDisposable
 
     private async Task<ControlApiAnswer> SendAsync(HttpMethod method, string relative, CancellationToken cancellationToken)
     {
-        if (BaseUrl is null)
+        var baseUrl = BaseUrl;
+        if (baseUrl is null)
         {
             return Error(HttpStatusCode.ServiceUnavailable, "The dashboard runs without an AppHost control API (no ControlApiUrl), so it has no resources.");
         }
 
-        var target = new Uri(new Uri(BaseUrl.ToString().TrimEnd('/') + "/"), relative);
+        var target = new Uri(new Uri(baseUrl.ToString().TrimEnd('/') + "/"), relative);
         try
         {
             using var request = new HttpRequestMessage(method, target);
@@ -53,11 +60,11 @@ public sealed class ControlApiClient(Uri? baseUrl) : IDisposable
         }
         catch (HttpRequestException e)
         {
-            return Error(HttpStatusCode.BadGateway, $"The control API at {BaseUrl} cannot be reached: {e.Message}");
+            return Error(HttpStatusCode.BadGateway, $"The control API at {baseUrl} cannot be reached: {e.Message}");
         }
         catch (TaskCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
-            return Error(HttpStatusCode.GatewayTimeout, $"The control API at {BaseUrl} did not answer {method} {relative} in time.");
+            return Error(HttpStatusCode.GatewayTimeout, $"The control API at {baseUrl} did not answer {method} {relative} in time.");
         }
     }
 
