@@ -12,6 +12,7 @@ internal static class BenchCommand
         bench.Subcommands.Add(VmBench.Create());
         bench.Subcommands.Add(TrackerBench.Create());
         bench.Subcommands.Add(MineBench.Create());
+        bench.Subcommands.Add(TorrentBench.Create());
         return bench;
     }
 }

@@ -1,0 +1,235 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Testbed.Torrent.Metainfo;
+using Testbed.Torrent.Sessions;
+
+namespace Testbed.Cli.Commands.Bench;
+
+/// <summary>
+/// `testbed bench torrent`: the same file over loopback ours→ours and libtorrent→libtorrent (TCP only), each pair in
+/// one process, in one run: throughput, the ratio, and CPU seconds per GiB (process CPU time during the transfer).
+/// </summary>
+internal static class TorrentBench
+{
+    private const string LibtorrentScript = """
+        import json, resource, sys, time
+        import libtorrent as lt
+        torrent, source, target = sys.argv[1], sys.argv[2], sys.argv[3]
+        base = {'enable_dht': False, 'enable_lsd': False, 'enable_upnp': False, 'enable_natpmp': False,
+                'enable_outgoing_utp': False, 'enable_incoming_utp': False, 'allow_multiple_connections_per_ip': True}
+        seeder = lt.session(dict(base, listen_interfaces='127.0.0.1:0'))
+        leecher = lt.session(dict(base, listen_interfaces='127.0.0.1:0'))
+        info = lt.torrent_info(torrent)
+        seed = seeder.add_torrent({'ti': info, 'save_path': source})
+        while not seed.status().is_seeding:
+            time.sleep(0.01)
+        def cpu():
+            r = resource.getrusage(resource.RUSAGE_SELF)
+            return r.ru_utime + r.ru_stime
+        cpu0, t0 = cpu(), time.perf_counter()
+        get = leecher.add_torrent({'ti': lt.torrent_info(torrent), 'save_path': target})
+        get.connect_peer(('127.0.0.1', seeder.listen_port()))
+        deadline = t0 + 600
+        while not get.status().is_seeding:
+            if time.perf_counter() > deadline:
+                print(json.dumps({'error': 'timeout', 'progress': get.status().progress}))
+                sys.exit(1)
+            time.sleep(0.002)
+        print(json.dumps({'seconds': time.perf_counter() - t0, 'cpu': cpu() - cpu0, 'version': lt.__version__}))
+        """;
+
+    public static Command Create()
+    {
+        var size = new Option<int>("--size") { Description = "File size in MiB", DefaultValueFactory = _ => 256 };
+        var pieceLength = new Option<int?>("--piece-length") { Description = "Piece length in bytes (default: automatic)" };
+        var json = new Option<bool>("--json") { Description = "Print the figures as JSON" };
+        var skipLibtorrent = new Option<bool>("--skip-libtorrent") { Description = "Measure only ours (no anchor: the ratio is omitted)" };
+        var command = new Command("torrent", "Move one file over loopback, ours→ours and libtorrent→libtorrent; throughput, ratio, CPU s/GiB");
+        command.Options.Add(size);
+        command.Options.Add(pieceLength);
+        command.Options.Add(json);
+        command.Options.Add(skipLibtorrent);
+        command.SetAction(async (parseResult, cancellationToken) =>
+        {
+            var mib = parseResult.GetValue(size);
+            if (mib is < 1 or > 16384)
+            {
+                await Console.Error.WriteLineAsync("error: --size must be between 1 and 16384 MiB").ConfigureAwait(false);
+                return 2;
+            }
+
+            var root = Path.Combine(Path.GetTempPath(), "testbed-bench-torrent-" + Guid.NewGuid().ToString("n")[..8]);
+            try
+            {
+                var source = Directory.CreateDirectory(Path.Combine(root, "source")).FullName;
+                var file = Path.Combine(source, "bench.bin");
+                await WriteRandomFileAsync(file, (long)mib << 20, cancellationToken).ConfigureAwait(false);
+                var torrent = await TorrentCreator.CreateFromPathAsync(file, new TorrentCreateOptions { PieceLength = parseResult.GetValue(pieceLength) }, cancellationToken).ConfigureAwait(false);
+                var torrentFile = Path.Combine(root, "bench.torrent");
+                await File.WriteAllBytesAsync(torrentFile, torrent.Dictionary.Encode(), cancellationToken).ConfigureAwait(false);
+
+                // A small warm-up so the JIT and the thread pool are not billed to the measured run.
+                await RunOursAsync(torrent.Info, source, Path.Combine(root, "warm"), warmUpBytes: 16 << 20, cancellationToken).ConfigureAwait(false);
+                var ours = await RunOursAsync(torrent.Info, source, Path.Combine(root, "ours"), warmUpBytes: null, cancellationToken).ConfigureAwait(false);
+                Directory.Delete(Path.Combine(root, "ours"), recursive: true);
+                Measurement? theirs = null;
+                if (!parseResult.GetValue(skipLibtorrent))
+                {
+                    theirs = await RunLibtorrentAsync(root, torrentFile, source, cancellationToken).ConfigureAwait(false);
+                    if (theirs is null)
+                    {
+                        return 1;
+                    }
+                }
+
+                Report(torrent.Info, ours, theirs, parseResult.GetValue(json));
+                return 0;
+            }
+            finally
+            {
+                try
+                {
+                    Directory.Delete(root, recursive: true);
+                }
+                catch (IOException)
+                {
+                }
+            }
+        });
+        return command;
+    }
+
+    private sealed record Measurement(string Name, long Bytes, double Seconds, double CpuSeconds)
+    {
+        public double MegabytesPerSecond => Bytes / 1e6 / Seconds;
+
+        public double CpuSecondsPerGiB => CpuSeconds / (Bytes / (double)(1L << 30));
+    }
+
+    private static async Task WriteRandomFileAsync(string path, long length, CancellationToken cancellationToken)
+    {
+        var random = new Random(20261124);
+        var chunk = new byte[1 << 20];
+        await using var stream = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20);
+        for (long written = 0; written < length; written += chunk.Length)
+        {
+            random.NextBytes(chunk);
+            await stream.WriteAsync(chunk.AsMemory(0, (int)Math.Min(chunk.Length, length - written)), cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private static async Task<Measurement> RunOursAsync(TorrentInfo info, string source, string target, long? warmUpBytes, CancellationToken cancellationToken)
+    {
+        Directory.CreateDirectory(target);
+        await using var seeder = new TorrentClient(new TorrentClientOptions { ListenEndPoint = new IPEndPoint(IPAddress.Loopback, 0) });
+        var seed = seeder.Add(info, source, new TorrentSessionOptions { UseTrackers = false });
+        await seed.StartAsync(cancellationToken).ConfigureAwait(false);
+        await using var leecher = new TorrentClient(new TorrentClientOptions { ListenEndPoint = new IPEndPoint(IPAddress.Loopback, 0) });
+        var get = leecher.Add(info, target, new TorrentSessionOptions { UseTrackers = false });
+        await get.StartAsync(cancellationToken).ConfigureAwait(false);
+
+        var process = Process.GetCurrentProcess();
+        process.Refresh();
+        var cpu0 = process.TotalProcessorTime;
+        var clock = Stopwatch.StartNew();
+        get.AddPeer(seeder.LocalEndPoint!);
+        if (warmUpBytes is { } bytes)
+        {
+            while (get.Progress.BytesDownloaded < bytes && !get.IsComplete)
+            {
+                await Task.Delay(10, cancellationToken).ConfigureAwait(false);
+            }
+
+            return new Measurement("warm-up", bytes, clock.Elapsed.TotalSeconds, 0);
+        }
+
+        await get.WaitForCompletionAsync(cancellationToken).WaitAsync(TimeSpan.FromMinutes(10), cancellationToken).ConfigureAwait(false);
+        clock.Stop();
+        process.Refresh();
+        return new Measurement("ours", info.TotalLength, clock.Elapsed.TotalSeconds, (process.TotalProcessorTime - cpu0).TotalSeconds);
+    }
+
+    private static async Task<Measurement?> RunLibtorrentAsync(string root, string torrentFile, string source, CancellationToken cancellationToken)
+    {
+        var script = Path.Combine(root, "lt_bench.py");
+        await File.WriteAllTextAsync(script, LibtorrentScript, cancellationToken).ConfigureAwait(false);
+        var target = Directory.CreateDirectory(Path.Combine(root, "libtorrent")).FullName;
+        var start = new ProcessStartInfo("/usr/bin/python3") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var argument in new[] { script, torrentFile, source, target })
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        using var process = Process.Start(start) ?? throw new InvalidOperationException("cannot start /usr/bin/python3");
+        try
+        {
+            var stdout = process.StandardOutput.ReadToEndAsync(cancellationToken);
+            var stderr = process.StandardError.ReadToEndAsync(cancellationToken);
+            await process.WaitForExitAsync(cancellationToken).WaitAsync(TimeSpan.FromMinutes(11), cancellationToken).ConfigureAwait(false);
+            var line = (await stdout.ConfigureAwait(false)).Trim().Split('\n')[^1];
+            if (process.ExitCode != 0 || string.IsNullOrEmpty(line))
+            {
+                await Console.Error.WriteLineAsync($"error: the libtorrent run failed (python3-libtorrent installed?): {line} {await stderr.ConfigureAwait(false)}").ConfigureAwait(false);
+                return null;
+            }
+
+            var result = JsonNode.Parse(line)!;
+            var bytes = (await TorrentMetainfo.LoadFileAsync(torrentFile, cancellationToken).ConfigureAwait(false)).Info.TotalLength;
+            return new Measurement($"libtorrent {result["version"]}", bytes, (double)result["seconds"]!, (double)result["cpu"]!);
+        }
+        finally
+        {
+            if (!process.HasExited)
+            {
+                process.Kill(entireProcessTree: true);
+            }
+        }
+    }
+
+    private static void Report(TorrentInfo info, Measurement ours, Measurement? theirs, bool json)
+    {
+        var ratio = theirs is null ? (double?)null : ours.MegabytesPerSecond / theirs.MegabytesPerSecond;
+        if (json)
+        {
+            var document = new JsonObject
+            {
+                ["bytes"] = info.TotalLength,
+                ["piece_length"] = info.PieceLength,
+                ["ours"] = Describe(ours),
+                ["libtorrent"] = theirs is null ? null : Describe(theirs),
+                ["throughput_ratio"] = ratio,
+                ["target_ratio"] = 2.0,
+            };
+            Console.WriteLine(document.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+            return;
+        }
+
+        var c = CultureInfo.InvariantCulture;
+        Console.WriteLine(string.Create(c, $"torrent bench: {info.TotalLength >> 20} MiB, {info.PieceCount} pieces of {info.PieceLength >> 10} KiB, loopback TCP, seeder and leecher in one process each"));
+        foreach (var m in new[] { ours, theirs })
+        {
+            if (m is not null)
+            {
+                Console.WriteLine(string.Create(c, $"  {m.Name,-20} {m.MegabytesPerSecond,8:F1} MB/s  {m.Seconds,6:F2} s  {m.CpuSecondsPerGiB,6:F2} CPU s/GiB"));
+            }
+        }
+
+        if (ratio is { } r)
+        {
+            Console.WriteLine(string.Create(c, $"  ratio ours/libtorrent {r:F2}x throughput (target >= 2x), CPU s/GiB {ours.CpuSecondsPerGiB:F2} vs {theirs!.CpuSecondsPerGiB:F2}"));
+        }
+    }
+
+    private static JsonObject Describe(Measurement m) => new()
+    {
+        ["name"] = m.Name,
+        ["seconds"] = m.Seconds,
+        ["mb_per_s"] = m.MegabytesPerSecond,
+        ["cpu_seconds"] = m.CpuSeconds,
+        ["cpu_seconds_per_gib"] = m.CpuSecondsPerGiB,
+    };
+}
