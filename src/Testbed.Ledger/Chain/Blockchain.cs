@@ -73,12 +73,23 @@ public sealed class Blockchain : IDisposable
     /// <summary>Validates a block and adds it: extends the best chain, stores a side branch, or reorganises.</summary>
     public AddBlockResult AddBlock(string token)
     {
+        // Signatures and work are checked before taking the lock: they need no chain state, and peers verify in parallel.
+        Block block;
+        try
+        {
+            block = Block.Verify(token, Network.MaxBlockBytes, Network.MaxTransactionsPerBlock, options.PeerName);
+        }
+        catch (BlockRejectedException e)
+        {
+            return new AddBlockResult(AddBlockStatus.Rejected, null, -1, e.Reason, e.Detail);
+        }
+
         AddBlockResult result;
         ChainTip? changed = null;
         lock (gate)
         {
             var before = tip;
-            result = AddLocked(token);
+            result = AddLocked(block);
             if (tip != before)
             {
                 changed = ToTip(tip);
@@ -396,18 +407,8 @@ public sealed class Blockchain : IDisposable
         }
     }
 
-    private AddBlockResult AddLocked(string token)
+    private AddBlockResult AddLocked(Block block)
     {
-        Block block;
-        try
-        {
-            block = Block.Verify(token, Network.MaxBlockBytes, Network.MaxTransactionsPerBlock, options.PeerName);
-        }
-        catch (BlockRejectedException e)
-        {
-            return new AddBlockResult(AddBlockStatus.Rejected, null, -1, e.Reason, e.Detail);
-        }
-
         if (index.TryGetValue(block.Hash, out var known))
         {
             return known.Status == StoredBlockStatus.Invalid
@@ -435,7 +436,7 @@ public sealed class Blockchain : IDisposable
         }
 
         var entry = new ChainEntry(block.Hash, block.Header, parent.Work + block.Header.Work, parent, StoredBlockStatus.HeaderValid);
-        store.WriteBody(block.Hash, token);
+        store.WriteBody(block.Hash, block.Token);
         if (parent == tip)
         {
             BlockEffects effects;

@@ -101,7 +101,6 @@ public sealed record SignedTransaction(string Token, Hash256 Id, string Sender, 
             throw new TransactionRejectedException(TransactionRejectionReason.Malformed, $"transaction payload is not JSON: {e.Message}");
         }
 
-        using (payload)
         try
         {
             var root = payload.RootElement;
@@ -123,6 +122,10 @@ public sealed record SignedTransaction(string Token, Hash256 Id, string Sender, 
         catch (InvalidOperationException e)
         {
             throw new TransactionRejectedException(TransactionRejectionReason.Malformed, $"transaction payload holds an invalid string: {e.Message}");
+        }
+        finally
+        {
+            payload.Dispose();
         }
     }
 }
