@@ -99,6 +99,31 @@ public sealed class MalformedInputTests
     }
 
     [Fact]
+    public async Task Gzip_compressed_requests_are_accepted_over_grpc_and_http()
+    {
+        await using var dashboard = await TestDashboard.StartAsync();
+        using var channel = GrpcChannel.ForAddress(dashboard.Host.OtlpGrpcUrl);
+        var traces = new Method<byte[], byte[]>(MethodType.Unary, OtlpSignal.Traces.GrpcService(), "Export", Raw, Raw);
+        var headers = new Metadata { { "grpc-internal-encoding-request", "gzip" } };
+        await channel.CreateCallInvoker().AsyncUnaryCall(traces, null, new CallOptions(headers, DateTime.UtcNow.AddSeconds(30)), Request("gzip-grpc", 4).ToByteArray()).ResponseAsync;
+
+        using var http = new HttpClient();
+        using var buffer = new MemoryStream();
+        await using (var gzip = new System.IO.Compression.GZipStream(buffer, System.IO.Compression.CompressionLevel.Fastest, leaveOpen: true))
+        {
+            Request("gzip-http", 3).WriteTo(gzip);
+        }
+
+        using var content = new ByteArrayContent(buffer.ToArray());
+        content.Headers.ContentType = new MediaTypeHeaderValue("application/x-protobuf");
+        content.Headers.ContentEncoding.Add("gzip");
+        using var response = await http.PostAsync(new Uri(dashboard.Host.OtlpHttpUrl, "/v1/traces"), content);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(7, dashboard.Host.Telemetry.Traces.Counts().Spans);
+        Assert.Equal(1, (await dashboard.GetJsonAsync("/api/traces?name=gzip-grpc")).GetProperty("matched").GetInt32());
+    }
+
+    [Fact]
     public async Task Spans_with_invalid_ids_are_rejected_as_partial_success_and_the_rest_kept()
     {
         await using var dashboard = await TestDashboard.StartAsync();
