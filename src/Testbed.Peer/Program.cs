@@ -1,5 +1,12 @@
 using Testbed.Peer.Api;
+using Testbed.Peer.Bench;
 using Testbed.Peer.Hosting;
+
+// `Testbed.Peer bench propagation|sync ...` runs a benchmark that starts its own tracker and peers; anything else is the service.
+if (args.Length > 0 && args[0] == "bench")
+{
+    return await PeerBenchCommands.RunAsync(args[1..]);
+}
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults();
@@ -9,3 +16,4 @@ var app = builder.Build();
 app.MapDefaultEndpoints();
 app.MapPeerApi();
 app.Run();
+return 0;

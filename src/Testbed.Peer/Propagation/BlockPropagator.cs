@@ -136,6 +136,8 @@ public sealed class BlockPropagator(
         activity?.SetTag(PeerTelemetry.BlockHeight, height);
         activity?.SetTag(PeerTelemetry.BlockHash, hash.ToString());
         activity?.SetTag(PeerTelemetry.NetPeer, peer.Name);
+        var watch = Stopwatch.StartNew();
+        double downloadMs = 0;
         try
         {
             byte[] bytes;
@@ -148,6 +150,7 @@ public sealed class BlockPropagator(
                 }
 
                 bytes = await blocks.DownloadAsync(info, sources.Distinct(), downloadTimeout, CancellationToken.None).ConfigureAwait(false);
+                downloadMs = watch.Elapsed.TotalMilliseconds;
             }
             catch (TimeoutException e)
             {
@@ -164,11 +167,12 @@ public sealed class BlockPropagator(
 
             var token = Encoding.ASCII.GetString(bytes);
             var result = chain.AddBlock(token);
+            var applyMs = watch.Elapsed.TotalMilliseconds - downloadMs;
             activity?.SetTag(PeerTelemetry.Result, result.Status.ToString());
             switch (result.Status)
             {
                 case AddBlockStatus.Connected or AddBlockStatus.Reorganized or AddBlockStatus.SideBranch:
-                    timings.Accepted(hash, height, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), "announce");
+                    timings.Accepted(hash, height, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), "announce", downloadMs, applyMs);
                     await PublishAsync(token, hash, height, CancellationToken.None).ConfigureAwait(false);
                     break;
                 case AddBlockStatus.Orphan:

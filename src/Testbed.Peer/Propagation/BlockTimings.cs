@@ -14,7 +14,8 @@ public sealed class BlockTimings
     public void Mined(Hash256 hash, long height, long nowMs) => Record(new BlockTiming(hash.ToString(), height, nowMs, nowMs, "mined"));
 
     /// <summary>Records a block accepted from the network (after download, verification and replay).</summary>
-    public void Accepted(Hash256 hash, long height, long nowMs, string via) => Record(new BlockTiming(hash.ToString(), height, null, nowMs, via));
+    public void Accepted(Hash256 hash, long height, long nowMs, string via, double? downloadMs = null, double? applyMs = null) =>
+        Record(new BlockTiming(hash.ToString(), height, null, nowMs, via, downloadMs, applyMs));
 
     /// <summary>Timings recorded since a unix ms time.</summary>
     public IReadOnlyList<BlockTiming> Since(long sinceMs)
@@ -44,5 +45,5 @@ public sealed class BlockTimings
     }
 }
 
-/// <summary>One block's timing at one peer: minedAtMs only on its miner; via is "mined", "announce" or "sync".</summary>
-public sealed record BlockTiming(string Hash, long Height, long? MinedAtMs, long AcceptedAtMs, string Via);
+/// <summary>One block's timing at one peer: minedAtMs only on its miner; via is "mined", "announce" or "sync"; for announced blocks the torrent download and the verify+replay+store times.</summary>
+public sealed record BlockTiming(string Hash, long Height, long? MinedAtMs, long AcceptedAtMs, string Via, double? DownloadMs = null, double? ApplyMs = null);
