@@ -1,4 +1,6 @@
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -34,6 +36,17 @@ public static class TrackerHostingExtensions
         }
 
         var services = builder.Services;
+        services.Configure<KestrelServerOptions>(kestrel =>
+        {
+            kestrel.AddServerHeader = false;
+            // Trackers speak HTTP/1.x; skipping the HTTP/2 preface check saves work on every new connection.
+            kestrel.ConfigureEndpointDefaults(endpoint => endpoint.Protocols = HttpProtocols.Http1);
+        });
+        if (options.InlineSocketCompletions)
+        {
+            services.Configure<SocketTransportOptions>(sockets => sockets.UnsafePreferInlineScheduling = true);
+        }
+
         services.AddSingleton(options);
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton(sp => new SwarmStore(

@@ -42,6 +42,13 @@ public sealed class TrackerOptions
     /// <summary>Concurrent UDP receive loops on the one socket; 0 means one per processor, at most 4.</summary>
     public int UdpReceiveLoops { get; set; } = 1;
 
+    /// <summary>
+    /// Run Kestrel's socket continuations inline on the I/O thread (SocketTransportOptions.UnsafePreferInlineScheduling).
+    /// Safe here because no tracker handler blocks; it saves a thread-pool hop per read, which matters
+    /// when every announce arrives on a new connection.
+    /// </summary>
+    public bool InlineSocketCompletions { get; set; } = true;
+
     /// <summary>The effective peer timeout in seconds.</summary>
     public int EffectivePeerTimeout => PeerTimeout > 0 ? PeerTimeout : (2 * Interval) + 60;
 

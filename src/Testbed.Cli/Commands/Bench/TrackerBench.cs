@@ -84,10 +84,10 @@ internal static class TrackerBench
             var runs = new List<RunResult>();
             foreach (var transport in new[] { "http", "udp" })
             {
-                foreach (var target in new[] { ours, theirs })
+                foreach (var (target, process) in new (Target, Process)[] { (ours, ourProcess), (theirs, theirProcess) })
                 {
                     cancellationToken.ThrowIfCancellationRequested();
-                    runs.Add(await Task.Run(() => Measure(target, transport, workload, settings), cancellationToken).ConfigureAwait(false));
+                    runs.Add(await Task.Run(() => Measure(target, process, transport, workload, settings), cancellationToken).ConfigureAwait(false));
                 }
             }
 
@@ -118,7 +118,7 @@ internal static class TrackerBench
         }
     }
 
-    private static RunResult Measure(Target target, string transport, Workload workload, Settings settings)
+    private static RunResult Measure(Target target, Process server, string transport, Workload workload, Settings settings)
     {
         var counters = new Counters();
         var stop = new ManualResetEventSlim();
@@ -144,18 +144,25 @@ internal static class TrackerBench
 
         threads.ForEach(t => t.Start());
         Thread.Sleep(TimeSpan.FromSeconds(1)); // warm-up: JIT, connections, swarms filled
+        server.Refresh();
+        var startCpu = server.TotalProcessorTime;
         var startOk = Interlocked.Read(ref counters.Ok);
         var clock = Stopwatch.StartNew();
         Thread.Sleep(TimeSpan.FromSeconds(settings.Seconds));
         var endOk = Interlocked.Read(ref counters.Ok);
         var elapsed = clock.Elapsed.TotalSeconds;
+        server.Refresh();
+        var cpu = (server.TotalProcessorTime - startCpu).TotalMicroseconds;
         stop.Set();
         foreach (var thread in threads)
         {
             thread.Join(TimeSpan.FromSeconds(10));
         }
 
-        return new RunResult(target.Name, transport, endOk - startOk, elapsed, (endOk - startOk) / elapsed, Interlocked.Read(ref counters.Failed));
+        var announces = endOk - startOk;
+        return new RunResult(
+            target.Name, transport, announces, elapsed, announces / elapsed, Interlocked.Read(ref counters.Failed),
+            announces > 0 ? Math.Round(cpu / announces, 2) : 0);
     }
 
     private static void HttpClientLoop(IPEndPoint endpoint, Workload workload, int client, Counters counters, ManualResetEventSlim stop)
@@ -492,7 +499,7 @@ internal static class TrackerBench
     }
 
     /// <summary>One measured run.</summary>
-    internal sealed record RunResult(string Tracker, string Transport, long Announces, double Seconds, double AnnouncesPerSecond, long Failed);
+    internal sealed record RunResult(string Tracker, string Transport, long Announces, double Seconds, double AnnouncesPerSecond, long Failed, double ServerCpuMicrosecondsPerAnnounce);
 
     /// <summary>The figures, the ratios and whether the target was met.</summary>
     internal sealed record Report(
@@ -519,10 +526,10 @@ internal static class TrackerBench
                 Console.WriteLine("warning: Debug build (unoptimized JIT); run with -c Release for meaningful figures");
             }
 
-            Console.WriteLine($"{"transport",-10} {"tracker",-12} {"announces/s",12} {"announces",10} {"failed",7}");
+            Console.WriteLine($"{"transport",-10} {"tracker",-12} {"announces/s",12} {"announces",10} {"failed",7} {"server CPU us/announce",23}");
             foreach (var run in Runs)
             {
-                Console.WriteLine($"{run.Transport,-10} {run.Tracker,-12} {run.AnnouncesPerSecond,12:F0} {run.Announces,10} {run.Failed,7}");
+                Console.WriteLine($"{run.Transport,-10} {run.Tracker,-12} {run.AnnouncesPerSecond,12:F0} {run.Announces,10} {run.Failed,7} {run.ServerCpuMicrosecondsPerAnnounce,23:F1}");
             }
 
             Console.WriteLine($"ratio testbed/opentracker: http {HttpRatio:F2}, udp {UdpRatio:F2} (target >= {TargetRatio:F2}, no failed announce): {(TargetMet ? "met" : "NOT met")}");
