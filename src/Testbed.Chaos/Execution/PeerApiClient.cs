@@ -1,0 +1,144 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+
+namespace Testbed.Chaos.Execution;
+
+/// <summary>A peer's /status, reduced to what the checker and the proxy need.</summary>
+public sealed record PeerStatus(
+    string Peer,
+    long Height,
+    string TipHash,
+    string StateRoot,
+    long Rejected,
+    int Banned,
+    int ConnectedPeers,
+    IPEndPoint? Swarm,
+    IPEndPoint? Torrents);
+
+/// <summary>A block a peer mined on request.</summary>
+public sealed record MinedBlock(string Hash, long Height, bool Faulty, bool Withheld);
+
+/// <summary>Client of one peer's HTTP API (GET /status, /blocks/{hash}; POST /mining, /tx, /faults/{name}; DELETE /faults/{name}).</summary>
+public sealed class PeerApiClient(HttpClient http)
+{
+    /// <summary>Largest response body read (a /status is a few KiB).</summary>
+    public const int MaxBodyBytes = 4 * 1024 * 1024;
+
+    /// <summary>GET /status.</summary>
+    public async Task<PeerStatus> GetStatusAsync(Uri peer, CancellationToken cancellationToken)
+    {
+        using var document = await GetJsonAsync(new Uri(peer, "status"), cancellationToken).ConfigureAwait(false)
+            ?? throw new ChaosStepException($"{peer} has no /status");
+        var root = document.RootElement;
+        return new PeerStatus(
+            Text(root, "peer") ?? "",
+            root.TryGetProperty("height", out var h) && h.TryGetInt64(out var height) ? height : 0,
+            Text(root, "tipHash") ?? "",
+            Text(root, "stateRoot") ?? "",
+            root.TryGetProperty("blocksRejected", out var r) && r.TryGetInt64(out var rejected) ? rejected : 0,
+            root.TryGetProperty("banned", out var b) && b.ValueKind == JsonValueKind.Array ? b.GetArrayLength() : 0,
+            root.TryGetProperty("connectedPeers", out var c) && c.ValueKind == JsonValueKind.Array ? c.GetArrayLength() : 0,
+            IPEndPoint.TryParse(Text(root, "swarm") ?? "", out var swarm) ? swarm : null,
+            IPEndPoint.TryParse(Text(root, "torrentEndPoint") ?? "", out var torrents) ? torrents : null);
+    }
+
+    /// <summary>GET /blocks/{hash}: (known, on the main chain).</summary>
+    public async Task<(bool Known, bool OnMainChain)> GetBlockAsync(Uri peer, string hash, CancellationToken cancellationToken)
+    {
+        using var document = await GetJsonAsync(new Uri(peer, $"blocks/{Uri.EscapeDataString(hash)}"), cancellationToken).ConfigureAwait(false);
+        return document is null
+            ? (false, false)
+            : (true, document.RootElement.TryGetProperty("onMainChain", out var main) && main.ValueKind == JsonValueKind.True);
+    }
+
+    /// <summary>POST /mining {"action":"mine","blocks":n}: the blocks mined.</summary>
+    public async Task<IReadOnlyList<MinedBlock>> MineAsync(Uri peer, int blocks, CancellationToken cancellationToken)
+    {
+        using var document = await PostJsonAsync(new Uri(peer, "mining"), $$"""{"action":"mine","blocks":{{blocks}}}""", cancellationToken).ConfigureAwait(false);
+        if (!document.RootElement.TryGetProperty("mined", out var mined) || mined.ValueKind != JsonValueKind.Array)
+        {
+            return [];
+        }
+
+        return [.. mined.EnumerateArray().Take(10_000).Select(m => new MinedBlock(
+            Text(m, "hash") ?? "",
+            m.TryGetProperty("height", out var h) && h.TryGetInt64(out var height) ? height : 0,
+            m.TryGetProperty("faulty", out var f) && f.ValueKind == JsonValueKind.True,
+            m.TryGetProperty("withheld", out var w) && w.ValueKind == JsonValueKind.True))];
+    }
+
+    /// <summary>POST /mining start or stop.</summary>
+    public async Task SetMiningAsync(Uri peer, bool start, CancellationToken cancellationToken)
+    {
+        using var _ = await PostJsonAsync(new Uri(peer, "mining"), start ? """{"action":"start"}""" : """{"action":"stop"}""", cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>POST /tx with an unsigned contract the peer signs.</summary>
+    public async Task SubmitContractAsync(Uri peer, string actionsJson, CancellationToken cancellationToken)
+    {
+        using var _ = await PostJsonAsync(new Uri(peer, "tx"), $$"""{"actions":{{actionsJson}}}""", cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>POST /faults/{name}.</summary>
+    public async Task SetFaultAsync(Uri peer, string name, double share, long skewMs, CancellationToken cancellationToken)
+    {
+        var body = JsonSerializer.Serialize(new Dictionary<string, object> { ["share"] = share, ["skewMs"] = skewMs });
+        using var _ = await PostJsonAsync(new Uri(peer, $"faults/{Uri.EscapeDataString(name)}"), body, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>DELETE /faults/{name}; a fault that was not on is not an error.</summary>
+    public async Task ClearFaultAsync(Uri peer, string name, CancellationToken cancellationToken)
+    {
+        using var response = await http.DeleteAsync(new Uri(peer, $"faults/{Uri.EscapeDataString(name)}"), cancellationToken).ConfigureAwait(false);
+        if (!response.IsSuccessStatusCode && response.StatusCode != HttpStatusCode.NotFound)
+        {
+            throw new ChaosStepException($"DELETE {response.RequestMessage?.RequestUri} answered {(int)response.StatusCode}");
+        }
+    }
+
+    private async Task<JsonDocument?> GetJsonAsync(Uri uri, CancellationToken cancellationToken)
+    {
+        using var response = await http.GetAsync(uri, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
+        if (response.StatusCode == HttpStatusCode.NotFound)
+        {
+            return null;
+        }
+
+        return await ReadAsync(response, cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task<JsonDocument> PostJsonAsync(Uri uri, string json, CancellationToken cancellationToken)
+    {
+        using var content = new StringContent(json, Encoding.UTF8, "application/json");
+        using var response = await http.PostAsync(uri, content, cancellationToken).ConfigureAwait(false);
+        return await ReadAsync(response, cancellationToken).ConfigureAwait(false);
+    }
+
+    private static async Task<JsonDocument> ReadAsync(HttpResponseMessage response, CancellationToken cancellationToken)
+    {
+        if (response.Content.Headers.ContentLength is > MaxBodyBytes)
+        {
+            throw new ChaosStepException($"{response.RequestMessage?.RequestUri} answered {response.Content.Headers.ContentLength} bytes; at most {MaxBodyBytes}");
+        }
+
+        var body = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
+        if (!response.IsSuccessStatusCode)
+        {
+            throw new ChaosStepException($"{response.RequestMessage?.Method} {response.RequestMessage?.RequestUri} answered {(int)response.StatusCode}: {ControlApiClient.Truncate(body)}");
+        }
+
+        try
+        {
+            return JsonDocument.Parse(body, new JsonDocumentOptions { MaxDepth = 32 });
+        }
+        catch (JsonException e)
+        {
+            throw new ChaosStepException($"{response.RequestMessage?.RequestUri} answered something that is not JSON: {e.Message}", e);
+        }
+    }
+
+    private static string? Text(JsonElement element, string name) =>
+        element.ValueKind == JsonValueKind.Object && element.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
+}
