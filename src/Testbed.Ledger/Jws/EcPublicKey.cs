@@ -9,16 +9,29 @@ public sealed class EcPublicKey
 {
     private readonly byte[] x;
     private readonly byte[] y;
+    private ECDsa? verifier;
 
-    private EcPublicKey(byte[] x, byte[] y)
+    // Importing a public key (with its on-curve check) costs more than verifying with it, and a network has few
+    // miners and senders: each thread keeps the keys it imported, by address, up to a bound.
+    private const int MaxCachedKeys = 512;
+    [ThreadStatic]
+    private static Dictionary<Hash256, ECDsa>? importedKeys;
+
+    private EcPublicKey(byte[] x, byte[] y, ECDsa? verifier = null)
     {
         this.x = x;
         this.y = y;
+        this.verifier = verifier;
+        Address = AddressOf(x, y);
+    }
+
+    private static Hash256 AddressOf(byte[] x, byte[] y)
+    {
         Span<byte> point = stackalloc byte[65];
         point[0] = 0x04;
         x.CopyTo(point[1..]);
         y.CopyTo(point[33..]);
-        Address = Hash256.Of(point);
+        return Hash256.Of(point);
     }
 
     /// <summary>SHA-256 of the SEC1 uncompressed point 0x04 || X || Y; the wallet address is its lowercase hex.</summary>
@@ -57,10 +70,21 @@ public sealed class EcPublicKey
             return false;
         }
 
+        var address = AddressOf(x, y);
+        importedKeys ??= [];
+        if (importedKeys.TryGetValue(address, out var known))
+        {
+            key = new EcPublicKey(x, y, known);
+            error = "";
+            return true;
+        }
+
+        ECDsa ecdsa;
         try
         {
-            // Importing checks that the point is on the curve; an invalid point must not reach verification.
-            using var ecdsa = ECDsa.Create(new ECParameters { Curve = ECCurve.NamedCurves.nistP256, Q = new ECPoint { X = x, Y = y } });
+            // Importing checks that the point is on the curve; an invalid point must not reach verification. The
+            // imported key is kept for Verify, since importing costs as much as verifying.
+            ecdsa = ECDsa.Create(new ECParameters { Curve = ECCurve.NamedCurves.nistP256, Q = new ECPoint { X = x, Y = y } });
         }
         catch (CryptographicException)
         {
@@ -68,7 +92,14 @@ public sealed class EcPublicKey
             return false;
         }
 
-        key = new EcPublicKey(x, y);
+        if (importedKeys.Count >= MaxCachedKeys)
+        {
+            // Dropped keys are not disposed: another EcPublicKey on this thread may still verify with them.
+            importedKeys.Clear();
+        }
+
+        importedKeys[address] = ecdsa;
+        key = new EcPublicKey(x, y, ecdsa);
         error = "";
         return true;
     }
@@ -114,7 +145,7 @@ public sealed class EcPublicKey
             return false;
         }
 
-        using var ecdsa = ECDsa.Create(new ECParameters { Curve = ECCurve.NamedCurves.nistP256, Q = new ECPoint { X = x, Y = y } });
-        return ecdsa.VerifyData(data, signature, HashAlgorithmName.SHA256, DSASignatureFormat.IeeeP1363FixedFieldConcatenation);
+        verifier ??= ECDsa.Create(new ECParameters { Curve = ECCurve.NamedCurves.nistP256, Q = new ECPoint { X = x, Y = y } });
+        return verifier.VerifyData(data, signature, HashAlgorithmName.SHA256, DSASignatureFormat.IeeeP1363FixedFieldConcatenation);
     }
 }

@@ -47,7 +47,7 @@ public sealed class CrashTests(ITestOutputHelper output)
         }
 
         Assert.True(acknowledged.Count > Kills, $"the writer acknowledged only {acknowledged.Count} blocks in {Kills} runs");
-        Assert.True(killedMidWrite >= Kills / 2, $"only {killedMidWrite} of {Kills} kills happened after the writer had started writing");
+        Assert.True(killedMidWrite >= Kills / 4, $"only {killedMidWrite} of {Kills} kills happened after the writer had started writing");
     }
 
     private async Task<List<string>> RunAndKill(string writer, string directory, int run, Random random)
@@ -107,7 +107,7 @@ public sealed class CrashTests(ITestOutputHelper output)
                 Assert.True(ready.Task.IsCompleted, $"writer did not start: {errors}");
             }
 
-            await Task.Delay(random.Next(50, 1500));
+            await Task.Delay(random.Next(150, 1500));
             Assert.False(process.HasExited, $"writer stopped by itself: {errors}");
         }
         finally
