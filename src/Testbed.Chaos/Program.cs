@@ -1,6 +1,10 @@
+using Testbed.Chaos.Api;
+
 var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults();
+builder.AddChaos();
 
 var app = builder.Build();
 app.MapDefaultEndpoints();
+app.MapChaosApi();
 app.Run();

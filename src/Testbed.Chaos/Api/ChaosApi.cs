@@ -1,0 +1,122 @@
+using Testbed.Chaos.Execution;
+using Testbed.Chaos.Hosting;
+using Testbed.Chaos.Proxy;
+using Testbed.Chaos.Scenarios;
+
+namespace Testbed.Chaos.Api;
+
+/// <summary>
+/// The chaos controller's HTTP API: GET /scenarios, POST /scenarios/{name}/run, GET /runs, GET /runs/{id}, GET /proxy.
+/// The dashboard starts runs and follows their steps here.
+/// </summary>
+public static class ChaosApi
+{
+    /// <summary>Maps every endpoint.</summary>
+    public static WebApplication MapChaosApi(this WebApplication app)
+    {
+        app.MapGet("/scenarios", (ScenarioSource source) => Handle(() => Results.Json(source.Load().Scenarios.Select(s => new
+        {
+            name = s.Name,
+            description = s.Description,
+            peers = s.Topology.Peers,
+            difficultyBits = s.Topology.DifficultyBits,
+            lateJoiners = s.Topology.LateJoiners,
+            steps = s.Steps.Count,
+            timeoutSeconds = s.Timeout.TotalSeconds,
+        }))));
+
+        app.MapPost("/scenarios/{name}/run", (string name, ScenarioSource source, RunRegistry runs) => Handle(() =>
+        {
+            var file = source.Load();
+            if (file.Scenarios.FirstOrDefault(s => s.Name == name) is not { } scenario)
+            {
+                return Results.Problem(statusCode: 404, detail: $"no scenario named '{name}'; known: {string.Join(", ", file.Scenarios.Select(s => s.Name))}");
+            }
+
+            var run = runs.Start(scenario);
+            return run is null
+                ? Results.Problem(statusCode: 409, detail: "another scenario is running; wait for it (GET /runs)")
+                : Results.Json(View(run), statusCode: 202);
+        }));
+
+        app.MapGet("/runs", (RunRegistry runs) => Results.Json(runs.Runs.Select(View)));
+        app.MapGet("/runs/{id}", (string id, RunRegistry runs) =>
+            runs.Get(id) is { } run ? Results.Json(View(run)) : Results.Problem(statusCode: 404, detail: $"no run '{id}'"));
+
+        app.MapGet("/proxy", (FaultProxy proxy) => Results.Json(new
+        {
+            nodes = proxy.Nodes.Select(n => new { name = n.Name, privateAddress = n.PrivateAddress.ToString(), publicAddress = n.PublicAddress.ToString() }),
+            mirrors = proxy.Mirrors.Select(m => new { node = m.Node, port = m.Port }),
+            connections = proxy.Connections,
+            blocked = proxy.Links.Blocked.Select(l => l.ToString()),
+            toxics = proxy.Links.Toxics.ToDictionary(p => p.Key, p => p.Value.Select(t => new { kind = t.Kind, settings = t.ToString() })),
+        }));
+        return app;
+    }
+
+    private static object View(ScenarioRun run) => new
+    {
+        id = run.Id,
+        scenario = run.Scenario,
+        status = run.Status,
+        currentStep = run.CurrentStep,
+        steps = run.Steps,
+        error = run.Error,
+        report = run.Report,
+    };
+
+    private static IResult Handle(Func<IResult> action)
+    {
+        try
+        {
+            return action();
+        }
+        catch (ScenarioParseException e)
+        {
+            return Results.Problem(statusCode: 500, detail: e.Message, title: "scenarios file is invalid");
+        }
+        catch (FileNotFoundException e)
+        {
+            return Results.Problem(statusCode: 500, detail: e.Message, title: "scenarios file is missing");
+        }
+    }
+}
+
+/// <summary>The scenarios file, read on every request so edits apply without a restart.</summary>
+public sealed class ScenarioSource(string path)
+{
+    /// <summary>The file's path.</summary>
+    public string Path { get; } = path;
+
+    /// <summary>Parses the file (throws <see cref="ScenarioParseException"/> or <see cref="FileNotFoundException"/>).</summary>
+    public ScenarioFile Load() => ScenarioParser.Load(Path);
+}
+
+/// <summary>Registers the chaos controller's services.</summary>
+public static class ChaosHostingExtensions
+{
+    /// <summary>Options, proxy (with the loopback plan), clients, executor factory and run registry.</summary>
+    public static WebApplicationBuilder AddChaos(this WebApplicationBuilder builder)
+    {
+        var options = builder.Configuration.GetSection(ChaosOptions.SectionName).Get<ChaosOptions>() ?? new ChaosOptions();
+        var plan = options.ParsePlan();
+        var controlUrl = options.ControlApiUrl ?? builder.Configuration["services:apphost:http:0"];
+        builder.Services.AddSingleton(options);
+        builder.Services.AddSingleton(new ScenarioSource(options.ResolveScenariosFile(builder.Environment.ContentRootPath)));
+        builder.Services.AddSingleton(new LinkTable());
+        builder.Services.AddSingleton(sp => new FaultProxy(sp.GetRequiredService<LinkTable>(), sp.GetRequiredService<ILogger<FaultProxy>>()));
+        // Plain clients, not the factory's: the service defaults add retries to those, and a kill or a mine request must run exactly once.
+        var control = new HttpClient(new SocketsHttpHandler { UseProxy = false }) { Timeout = TimeSpan.FromSeconds(120) };
+        if (controlUrl is not null)
+        {
+            control.BaseAddress = new Uri(controlUrl.TrimEnd('/') + "/");
+        }
+
+        var peers = new HttpClient(new SocketsHttpHandler { UseProxy = false }) { Timeout = TimeSpan.FromMinutes(5) };
+        builder.Services.AddSingleton<Func<ScenarioExecutor>>(sp => () => controlUrl is null
+            ? throw new InvalidOperationException("no control API: set Chaos:ControlApiUrl or run under the AppHost (services:apphost:http:0)")
+            : new ScenarioExecutor(new ScenarioEnvironment(new ControlApiClient(control), new PeerApiClient(peers), sp.GetRequiredService<FaultProxy>(), plan)));
+        builder.Services.AddSingleton<RunRegistry>();
+        return builder;
+    }
+}

@@ -1,0 +1,59 @@
+using Testbed.Chaos.Proxy;
+
+namespace Testbed.Chaos.Hosting;
+
+/// <summary>Settings under the <c>Chaos</c> configuration section (environment: <c>Chaos__ScenariosFile</c>, <c>Chaos__LoopbackPlan</c>).</summary>
+public sealed class ChaosOptions
+{
+    /// <summary>The configuration section name.</summary>
+    public const string SectionName = "Chaos";
+
+    /// <summary>The scenarios file; empty: scenarios.yaml in the first directory above the content root that has one.</summary>
+    public string? ScenariosFile { get; set; }
+
+    /// <summary>
+    /// The loopback plan the peers were given, as "127.A.B" (peer-N binds 127.A.B.N and is reached at 127.A.(B+1).N through
+    /// the proxy); empty: no proxy, network steps fail saying why.
+    /// </summary>
+    public string? LoopbackPlan { get; set; }
+
+    /// <summary>The control API's base URL; empty: service discovery's <c>services:apphost:http:0</c>.</summary>
+    public string? ControlApiUrl { get; set; }
+
+    /// <summary>Parses <see cref="LoopbackPlan"/>; throws naming the setting when it is malformed.</summary>
+    public LoopbackPlan? ParsePlan()
+    {
+        if (string.IsNullOrWhiteSpace(LoopbackPlan))
+        {
+            return null;
+        }
+
+        var parts = LoopbackPlan.Split('.');
+        if (parts.Length != 3 || parts[0] != "127" || !byte.TryParse(parts[1], out var a) || !byte.TryParse(parts[2], out var b) || b == 255)
+        {
+            throw new ArgumentException($"Chaos:LoopbackPlan must look like 127.A.B (B below 255), not '{LoopbackPlan}'");
+        }
+
+        return new LoopbackPlan(a, b);
+    }
+
+    /// <summary>The scenarios file to use.</summary>
+    public string ResolveScenariosFile(string contentRoot)
+    {
+        if (!string.IsNullOrWhiteSpace(ScenariosFile))
+        {
+            return Path.GetFullPath(ScenariosFile, contentRoot);
+        }
+
+        for (var dir = new DirectoryInfo(contentRoot); dir is not null; dir = dir.Parent)
+        {
+            var candidate = Path.Combine(dir.FullName, "scenarios.yaml");
+            if (File.Exists(candidate))
+            {
+                return candidate;
+            }
+        }
+
+        return Path.Combine(contentRoot, "scenarios.yaml");
+    }
+}
