@@ -301,6 +301,9 @@ public sealed partial class TorrentSession : IAsyncDisposable
         }
     }
 
+    /// <summary>The last error writing to disk, if any (the piece is fetched again).</summary>
+    public string? LastStorageError { get; private set; }
+
     /// <summary>Why the last peer was dropped for breaking the protocol (for diagnostics and tests).</summary>
     public string? LastDisconnectReason { get; private set; }
 
@@ -349,14 +352,31 @@ public sealed partial class TorrentSession : IAsyncDisposable
     private void VerifyAndStore(PieceDownload download)
     {
         var ok = Layout!.Verify(download.Piece, download.Data);
+        var written = false;
         if (ok)
         {
-            storage!.WritePiece(download.Piece, download.Data);
+            try
+            {
+                storage!.WritePiece(download.Piece, download.Data);
+                written = true;
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or ObjectDisposedException)
+            {
+                // Disk trouble is not the peer's fault: the piece goes back to be fetched again, nobody is banned.
+                lock (gate)
+                {
+                    LastStorageError = $"writing piece {download.Piece}: {e.Message}";
+                    picker!.Failed(download);
+                }
+
+                download.ReleaseBuffer();
+                return;
+            }
         }
 
         lock (gate)
         {
-            if (ok)
+            if (ok && written)
             {
                 picker!.Verified(download);
                 foreach (var conn in peers)
