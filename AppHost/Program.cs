@@ -24,7 +24,7 @@ namespace Testbed.AppHost
             // One line per service as it lands (their projects do not exist yet, so they are not added):
             // issue 8:  var peers = builder.AddProject("peer", "../src/Testbed.Peer").WithReplicas(builder.Options.Peers).WithReference(tracker).WaitFor(tracker).WithHttpHealthCheck("/health");
             // issue 11: builder.AddProject("chaos", "../src/Testbed.Chaos").WithReference(builder.ControlApi).WithReference(peers).WithReference(tracker).WaitFor(tracker).WithHttpHealthCheck("/health");
-            // issue 10: the dashboard (OTLP receiver on AppHost:Dashboard ports; set AppHost:OtlpEndpoint so services export to it).
+            // The dashboard is not a resource: the AppHost hosts it in-process (Cli/RunCommand.cs), as Aspire does.
         }
     }
 }

@@ -128,6 +128,12 @@ public sealed class DashboardOptions
     /// <summary>OTLP/HTTP receiver port.</summary>
     public int OtlpHttpPort { get; set; } = 18890;
 
+    /// <summary>Another OTLP endpoint (the standalone Aspire dashboard, Jaeger) that receives a copy of everything; empty: none.</summary>
+    public string? ForwardUrl { get; set; }
+
+    /// <summary>Protocol of <see cref="ForwardUrl"/>: grpc or http/protobuf.</summary>
+    public string ForwardProtocol { get; set; } = "grpc";
+
     /// <summary>Checks the ports are ports.</summary>
     public void Validate()
     {
@@ -135,5 +141,10 @@ public sealed class DashboardOptions
         {
             AppHostOptions.Check(port is >= 0 and <= 65535, $"AppHost:Dashboard:{name} must be a port (0..65535), not {port}.");
         }
+
+        AppHostOptions.Check(string.IsNullOrWhiteSpace(ForwardUrl) || Uri.TryCreate(ForwardUrl, UriKind.Absolute, out _),
+            $"AppHost:Dashboard:ForwardUrl (--otlp-forward) must be an absolute URL, not '{ForwardUrl}'.");
+        AppHostOptions.Check(ForwardProtocol is "grpc" or "http/protobuf",
+            $"AppHost:Dashboard:ForwardProtocol must be grpc or http/protobuf, not '{ForwardProtocol}'.");
     }
 }

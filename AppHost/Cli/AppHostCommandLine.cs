@@ -14,9 +14,13 @@ public static class AppHostCommandLine
         var controlPort = new Option<int?>("--control-port") { Description = "Port of the control API on 127.0.0.1 (0: a free port); default 18887" };
         var otlp = new Option<string?>("--otlp-endpoint") { Description = "OTLP endpoint handed to every service (OTEL_EXPORTER_OTLP_ENDPOINT); default none" };
         var echo = new Option<bool>("--console") { Description = "Echo every service's console output, prefixed with its resource name" };
+        var dashboardPort = new Option<int?>("--dashboard-port") { Description = "Dashboard UI port on 127.0.0.1 (0: a free port); default 18888" };
+        var otlpGrpcPort = new Option<int?>("--otlp-grpc-port") { Description = "Dashboard OTLP/gRPC receiver port (0: a free port); default 18889" };
+        var otlpHttpPort = new Option<int?>("--otlp-http-port") { Description = "Dashboard OTLP/HTTP receiver port (0: a free port); default 18890" };
+        var otlpForward = new Option<string?>("--otlp-forward") { Description = "Also forward all telemetry to this OTLP endpoint (e.g. the standalone Aspire dashboard or Jaeger)" };
 
         var root = new RootCommand("Testbed AppHost: builds and starts the tracker, peers and chaos controller as processes, with a control API");
-        foreach (var option in new Option[] { peers, noBuild, controlPort, otlp, echo })
+        foreach (var option in new Option[] { peers, noBuild, controlPort, otlp, echo, dashboardPort, otlpGrpcPort, otlpHttpPort, otlpForward })
         {
             root.Options.Add(option);
         }
@@ -29,6 +33,10 @@ public static class AppHostCommandLine
             options.ControlApiPort = parse.GetValue(controlPort) ?? options.ControlApiPort;
             options.OtlpEndpoint = parse.GetValue(otlp) ?? options.OtlpEndpoint;
             options.EchoConsole = options.EchoConsole || parse.GetValue(echo);
+            options.Dashboard.UiPort = parse.GetValue(dashboardPort) ?? options.Dashboard.UiPort;
+            options.Dashboard.OtlpGrpcPort = parse.GetValue(otlpGrpcPort) ?? options.Dashboard.OtlpGrpcPort;
+            options.Dashboard.OtlpHttpPort = parse.GetValue(otlpHttpPort) ?? options.Dashboard.OtlpHttpPort;
+            options.Dashboard.ForwardUrl = parse.GetValue(otlpForward) ?? options.Dashboard.ForwardUrl;
             options.Validate();
             return options;
         }
@@ -37,6 +45,7 @@ public static class AppHostCommandLine
 
         var bench = new Command("bench", "Measure the AppHost and compare with its targets in the same run");
         bench.Subcommands.Add(BenchStartupCommand.Create(peers, noBuild, Options, defineModel));
+        bench.Subcommands.Add(Testbed.Dashboard.Benchmarks.DashboardBenchCommand.Create());
         root.Subcommands.Add(bench);
 
         var parse = root.Parse(args);

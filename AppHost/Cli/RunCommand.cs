@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Spectre.Console;
+using Testbed.Dashboard;
 using Testbed.AppHost.AppModel;
 using Testbed.AppHost.Orchestration;
 
@@ -11,6 +12,25 @@ internal static class RunCommand
     public static async Task<int> RunAsync(AppHostOptions options, Action<DistributedApplicationBuilder> defineModel)
     {
         using var signals = new ShutdownSignals();
+        DashboardHost dashboard;
+        try
+        {
+            // Started before the services so the OTLP receivers are up when the first one exports.
+            dashboard = await DashboardHost.StartAsync(DashboardSettings(options), signals.Token);
+        }
+        catch (Exception e) when (e is InvalidOperationException or IOException or ArgumentException)
+        {
+            await Console.Error.WriteLineAsync($"error: the dashboard could not start: {e.Message}");
+            return 1;
+        }
+
+        await using var dashboardLifetime = dashboard;
+        if (string.IsNullOrWhiteSpace(options.OtlpEndpoint))
+        {
+            options.OtlpEndpoint = dashboard.OtlpGrpcUrl.ToString();
+            options.OtlpProtocol = "grpc";
+        }
+
         var builder = DistributedApplicationBuilder.Create(options);
         defineModel(builder);
         await using var app = builder.Build();
@@ -50,7 +70,8 @@ internal static class RunCommand
 
         if (!signals.Token.IsCancellationRequested)
         {
-            Report(app, clock.Elapsed);
+            dashboard.SetControlApiUrl(app.ControlApiUrl!);
+            Report(app, dashboard, clock.Elapsed);
             app.ResourceChanged += snapshot => AnsiConsole.MarkupLine(
                 $"[grey]{DateTime.Now:HH:mm:ss}[/] {Markup.Escape(snapshot.Name)}: [{ResourceTable.Colour(snapshot.State)}]{snapshot.State}[/]" +
                 $"{(snapshot.Paused ? " (paused)" : "")}{(snapshot.Message is null ? "" : " - " + Markup.Escape(snapshot.Message))}");
@@ -71,16 +92,28 @@ internal static class RunCommand
         return 0;
     }
 
-    private static void Report(DistributedApplication app, TimeSpan elapsed)
+    private static DashboardHostOptions DashboardSettings(AppHostOptions options)
+    {
+        var ports = options.Dashboard;
+        return new DashboardHostOptions
+        {
+            UiUrl = new Uri($"http://127.0.0.1:{ports.UiPort}"),
+            OtlpGrpcUrl = new Uri($"http://127.0.0.1:{ports.OtlpGrpcPort}"),
+            OtlpHttpUrl = new Uri($"http://127.0.0.1:{ports.OtlpHttpPort}"),
+            ForwardUrl = string.IsNullOrWhiteSpace(ports.ForwardUrl) ? null : new Uri(ports.ForwardUrl),
+            ForwardProtocol = ports.ForwardProtocol,
+        };
+    }
+
+    private static void Report(DistributedApplication app, DashboardHost dashboard, TimeSpan elapsed)
     {
         var resources = app.Snapshot();
         AnsiConsole.Write(ResourceTable.Render(resources));
         AnsiConsole.MarkupLine($"Started in {elapsed.TotalSeconds:0.00} s. Control API: [link]{app.ControlApiUrl}api/resources[/]");
         // One unwrapped line for scripts and tests (the table above wraps to the terminal's width).
         Console.WriteLine($"control-api: {app.ControlApiUrl}");
-        AnsiConsole.MarkupLine(
-            $"Dashboard: not part of this build yet (issue 10); its ports are reserved: UI {app.Options.Dashboard.UiPort}, " +
-            $"OTLP/gRPC {app.Options.Dashboard.OtlpGrpcPort}, OTLP/HTTP {app.Options.Dashboard.OtlpHttpPort}.");
+        AnsiConsole.MarkupLine($"Dashboard: [link]{dashboard.UiUrl}[/] (OTLP/gRPC {dashboard.OtlpGrpcUrl}, OTLP/HTTP {dashboard.OtlpHttpUrl})");
+        Console.WriteLine($"dashboard: {dashboard.UiUrl}");
         foreach (var failed in resources.Where(resource => resource.State is ResourceState.FailedToStart or ResourceState.Exited))
         {
             AnsiConsole.MarkupLine($"[red]{Markup.Escape(failed.Name)} {failed.State}[/]: {Markup.Escape(failed.Message ?? "")}");

@@ -109,7 +109,7 @@ public sealed class AppHostProcessTests
                 RedirectStandardInput = true,
                 UseShellExecute = false,
             };
-            foreach (var arg in new[] { dll, "--no-build", "--control-port", "0" })
+            foreach (var arg in new[] { dll, "--no-build", "--control-port", "0", "--dashboard-port", "0", "--otlp-grpc-port", "0", "--otlp-http-port", "0" })
             {
                 startInfo.ArgumentList.Add(arg);
             }
