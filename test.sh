@@ -6,7 +6,7 @@
 set -uo pipefail
 cd "$(dirname "$0")"
 
-apt_packages=(transmission-cli aria2 python3-libtorrent opentracker python3-jwt python3-rsa openssl)
+apt_packages=(transmission-cli aria2 python3-libtorrent opentracker python3-jwt python3-rsa openssl chromium)
 
 missing=()
 for package in "${apt_packages[@]}"; do
