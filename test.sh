@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs the whole test suite. Installs the Debian packages the tests drive (real BitTorrent clients,
-# opentracker, the seed's Python libraries) when they are missing, then runs `dotnet test Testbed.sln`
+# opentracker, the seed's Python libraries, headless Chromium) when they are missing, then runs `dotnet test Testbed.sln`
 # and ends with the plain line "N passed, N failed, N skipped" summed from the test results.
 # Extra arguments go to `dotnet test` (for example --filter).
 set -uo pipefail
