@@ -101,6 +101,9 @@ public sealed class PeerConnection : IAsyncDisposable
     /// <summary>The peer's BEP 10 handshake values (message ids it assigned, its queue depth, metadata size).</summary>
     public Extensions.ExtensionHandshake? RemoteExtensions { get; set; }
 
+    /// <summary>Blocks we cancelled (endgame) or dropped (choke) that may still arrive legitimately; bounded.</summary>
+    public HashSet<BlockRequest> RecentlyCancelled { get; } = [];
+
     /// <summary>Blocks received from the peer that we did not ask for (bounded; too many drops the peer).</summary>
     public int UnexpectedBlocks { get; set; }
 

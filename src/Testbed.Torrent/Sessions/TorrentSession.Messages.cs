@@ -386,6 +386,12 @@ public sealed partial class TorrentSession
         var block = new BlockRequest(message.Piece, message.Begin, (int)message.Data.Length);
         if (!conn.Outstanding.Remove(block) || picker is null)
         {
+            // A block we cancelled or dropped can cross our cancel on the wire; only data never asked for counts.
+            if (conn.RecentlyCancelled.Remove(block))
+            {
+                return;
+            }
+
             if (++conn.UnexpectedBlocks > MaxUnexpectedBlocks)
             {
                 throw new PeerProtocolException($"more than {MaxUnexpectedBlocks} blocks we never requested");
@@ -406,6 +412,7 @@ public sealed partial class TorrentSession
             {
                 if (other.Outstanding.Remove(block))
                 {
+                    RememberCancelled(other, block);
                     other.Send(new BlockMessage(MessageId.Cancel, block));
                 }
             }
@@ -417,6 +424,16 @@ public sealed partial class TorrentSession
         }
 
         FillRequestsLocked(conn);
+    }
+
+    private static void RememberCancelled(PeerConnection conn, BlockRequest block)
+    {
+        if (conn.RecentlyCancelled.Count >= 1024)
+        {
+            conn.RecentlyCancelled.Clear();
+        }
+
+        conn.RecentlyCancelled.Add(block);
     }
 
     private void FillRequestsLocked(PeerConnection conn)

@@ -474,6 +474,7 @@ public sealed partial class TorrentSession : IAsyncDisposable
             foreach (var request in conn.Outstanding)
             {
                 picker.Release(conn, request);
+                RememberCancelled(conn, request);
             }
         }
 
