@@ -99,51 +99,51 @@ public sealed class ChainSync(
         }
     }
 
-    /// <summary>Downloads segments from our height on until nobody offers more.</summary>
+    /// <summary>
+    /// Downloads segments from our height on until nobody offers more. The next segment downloads while the current one is
+    /// verified and replayed, so the network time hides behind the verification time.
+    /// </summary>
     public async Task CatchUpAsync(CancellationToken cancellationToken)
     {
-        var start = chain.Tip.Height;
-        var k = Math.Max(0, start - 1) / segmentBlocks;
+        var k = Math.Max(0, chain.Tip.Height - 1) / segmentBlocks;
         var steppedBack = 0;
+        var retries = 0;
+        Task<FetchedSegment?>? prefetch = null;
+        var prefetchK = -1L;
         while (!cancellationToken.IsCancellationRequested)
         {
-            var offers = await RequestOffersAsync(k, cancellationToken).ConfigureAwait(false);
-            if (offers.Count == 0)
+            var fetched = prefetch is not null && prefetchK == k
+                ? await prefetch.ConfigureAwait(false)
+                : await FetchAsync(k, cancellationToken).ConfigureAwait(false);
+            prefetch = null;
+            if (fetched is null)
             {
                 return;
             }
 
-            // Peers on the same chain offer the same info hash; the largest swarm first, then the longest range.
-            var groups = offers.GroupBy(o => o.Offer.Info.InfoHash)
-                .OrderByDescending(g => g.Count()).ThenByDescending(g => g.First().Offer.To).ToList();
-            var progressed = false;
-            var orphan = false;
-            foreach (var group in groups)
+            var full = fetched.Offer.To == (k + 1) * segmentBlocks;
+            if (full)
             {
-                var outcome = await FetchSegmentAsync(k, group.ToList(), cancellationToken).ConfigureAwait(false);
-                progressed |= outcome == SegmentOutcome.Applied;
-                orphan |= outcome == SegmentOutcome.Orphan;
-                if (outcome == SegmentOutcome.Applied && chain.Tip.CumulativeWork >= swarm.Peers.Select(p => p.ClaimedWork).DefaultIfEmpty().Max())
-                {
-                    break;
-                }
+                prefetchK = k + 1;
+                prefetch = FetchAsync(k + 1, cancellationToken);
             }
 
-            if (orphan && !progressed && k > 0 && steppedBack < 64)
+            var outcome = await ApplyAsync(fetched).ConfigureAwait(false);
+            if (outcome == SegmentOutcome.Orphan && k > 0 && steppedBack < 64)
             {
-                // Our branch forked off earlier than this segment: fetch the one before.
+                // Our branch forked off before this segment: fetch the one before.
                 k--;
                 steppedBack++;
                 continue;
             }
 
-            var fullSegment = groups.Any(g => g.First().Offer.To == (k + 1) * segmentBlocks);
-            if (!progressed && !fullSegment)
+            if (outcome == SegmentOutcome.Failed && retries++ < 3)
             {
-                return;
+                // The offerers were banned; ask the others again.
+                continue;
             }
 
-            if (!fullSegment)
+            if (outcome != SegmentOutcome.Applied || !full)
             {
                 return;
             }
@@ -159,42 +159,64 @@ public sealed class ChainSync(
         Failed,
     }
 
-    private async Task<SegmentOutcome> FetchSegmentAsync(long k, List<(SwarmPeer Peer, SegmentOffer Offer)> group, CancellationToken cancellationToken)
-    {
-        var offer = group[0].Offer;
-        using var activity = PeerTelemetry.Source.StartActivity("chain.segment");
-        activity?.SetTag(PeerTelemetry.Peer, peerName);
-        activity?.SetTag("segment.from", offer.From);
-        activity?.SetTag("segment.to", offer.To);
-        activity?.SetTag(PeerTelemetry.NetPeer, string.Join(',', group.Select(g => g.Peer.Name)));
-        byte[] bytes;
-        try
-        {
-            var sources = group.Select(g => g.Peer.TorrentEndPoint).OfType<System.Net.IPEndPoint>().ToList();
-            bytes = await segments.DownloadAsync(offer.Info, sources, downloadTimeout * 2, cancellationToken).ConfigureAwait(false);
-        }
-        catch (TimeoutException e)
-        {
-            LastError = e.Message;
-            activity?.SetStatus(ActivityStatusCode.Error, e.Message);
-            return SegmentOutcome.Failed;
-        }
+    /// <summary>A downloaded segment and who offered it.</summary>
+    private sealed record FetchedSegment(SegmentOffer Offer, List<SwarmPeer> Offerers, string[] Tokens);
 
-        Interlocked.Increment(ref segmentsDownloaded);
-        var tokens = Encoding.ASCII.GetString(bytes).Split('\n', StringSplitOptions.RemoveEmptyEntries);
-        if (tokens.Length != offer.To - offer.From + 1 || tokens.Length > segmentBlocks)
+    /// <summary>Asks everyone for segment k and downloads the most offered version from all who offer it.</summary>
+    private async Task<FetchedSegment?> FetchAsync(long k, CancellationToken cancellationToken)
+    {
+        var offers = await RequestOffersAsync(k, cancellationToken).ConfigureAwait(false);
+        // Peers on the same chain offer the same info hash; the largest swarm first, then the longest range.
+        var groups = offers.GroupBy(o => o.Offer.Info.InfoHash)
+            .OrderByDescending(g => g.Count()).ThenByDescending(g => g.First().Offer.To).ToList();
+        foreach (var group in groups)
         {
-            foreach (var (peer, _) in group)
+            var offer = group.First().Offer;
+            var offerers = group.Select(g => g.Peer).ToList();
+            using var activity = PeerTelemetry.Source.StartActivity("chain.segment");
+            activity?.SetTag(PeerTelemetry.Peer, peerName);
+            activity?.SetTag("segment.from", offer.From);
+            activity?.SetTag("segment.to", offer.To);
+            activity?.SetTag(PeerTelemetry.NetPeer, string.Join(',', offerers.Select(p => p.Name)));
+            byte[] bytes;
+            try
             {
-                swarm.Ban(peer, $"segment {offer.From}..{offer.To} holds {tokens.Length} blocks");
+                var sources = offerers.Select(p => p.TorrentEndPoint).OfType<System.Net.IPEndPoint>().ToList();
+                bytes = await segments.DownloadAsync(offer.Info, sources, downloadTimeout * 2, cancellationToken).ConfigureAwait(false);
+            }
+            catch (TimeoutException e)
+            {
+                LastError = e.Message;
+                activity?.SetStatus(ActivityStatusCode.Error, e.Message);
+                continue;
             }
 
-            await segments.DropAsync(offer.Info.InfoHash).ConfigureAwait(false);
-            return SegmentOutcome.Failed;
+            Interlocked.Increment(ref segmentsDownloaded);
+            var tokens = Encoding.ASCII.GetString(bytes).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+            if (tokens.Length != offer.To - offer.From + 1)
+            {
+                foreach (var peer in offerers)
+                {
+                    swarm.Ban(peer, $"segment {offer.From}..{offer.To} holds {tokens.Length} blocks");
+                }
+
+                await segments.DropAsync(offer.Info.InfoHash).ConfigureAwait(false);
+                continue;
+            }
+
+            activity?.SetTag(PeerTelemetry.Result, "downloaded");
+            return new FetchedSegment(offer, offerers, tokens);
         }
 
+        return null;
+    }
+
+    /// <summary>Verifies and replays every block of a segment in order (the chain checks signature, work, links and state root).</summary>
+    private async Task<SegmentOutcome> ApplyAsync(FetchedSegment fetched)
+    {
+        var offer = fetched.Offer;
         var applied = 0;
-        foreach (var token in tokens)
+        foreach (var token in fetched.Tokens)
         {
             var result = chain.AddBlock(token);
             switch (result.Status)
@@ -207,12 +229,11 @@ public sealed class ChainSync(
                 case AddBlockStatus.Duplicate:
                     break;
                 case AddBlockStatus.Orphan:
-                    activity?.SetTag(PeerTelemetry.Result, "orphan");
                     return applied > 0 ? SegmentOutcome.Applied : SegmentOutcome.Orphan;
                 case AddBlockStatus.Rejected:
-                    activity?.SetStatus(ActivityStatusCode.Error, $"{result.Reason}: {result.Detail}");
+                    LastError = $"segment {offer.From}..{offer.To}: block {result.Hash}: {result.Reason}: {result.Detail}";
                     await segments.DropAsync(offer.Info.InfoHash).ConfigureAwait(false);
-                    foreach (var (peer, _) in group)
+                    foreach (var peer in fetched.Offerers)
                     {
                         swarm.Ban(peer, $"offered segment {offer.From}..{offer.To} with invalid block {result.Hash}: {result.Reason}: {result.Detail}");
                     }
@@ -221,8 +242,6 @@ public sealed class ChainSync(
             }
         }
 
-        activity?.SetTag(PeerTelemetry.Result, "ok");
-        activity?.SetTag("segment.applied", applied);
         return SegmentOutcome.Applied;
     }
 
@@ -271,9 +290,24 @@ public sealed class ChainSync(
         }
     }
 
-    /// <summary>Tells every peer our new tip (a hint for their catch-up).</summary>
-    public void BroadcastTip(ChainTip tip) =>
-        swarm.Broadcast(SwarmMessages.Sync, new BencodeDictionary { { "t", "tip" }, { "n", tip.Height }, { "w", SwarmMessages.WorkToHex(tip.CumulativeWork) } });
+    /// <summary>Tells every peer our new tip (a hint for their catch-up), at most every 50 ms: catch-up moves the tip thousands of times a second.</summary>
+    public void BroadcastTip(ChainTip tip)
+    {
+        if (Interlocked.Exchange(ref tipPending, 1) == 1)
+        {
+            return;
+        }
+
+        _ = Task.Run(async () =>
+        {
+            await Task.Delay(50).ConfigureAwait(false);
+            Volatile.Write(ref tipPending, 0);
+            var latest = chain.Tip;
+            swarm.Broadcast(SwarmMessages.Sync, new BencodeDictionary { { "t", "tip" }, { "n", latest.Height }, { "w", SwarmMessages.WorkToHex(latest.CumulativeWork) } });
+        });
+    }
+
+    private int tipPending;
 
     private void OnOffer(SwarmPeer peer, BencodeDictionary message)
     {
