@@ -20,6 +20,7 @@ public sealed class Blockchain : IDisposable
     private readonly Dictionary<Hash256, ChainEntry> index = [];
     private readonly Dictionary<string, long> nextNonces = new(StringComparer.Ordinal);
     private readonly ChainEntry genesis;
+    private readonly List<SignedTransaction> pendingDisconnected = [];
     private OiscMachine vm;
     private ChainEntry tip;
 
@@ -36,6 +37,9 @@ public sealed class Blockchain : IDisposable
 
     /// <summary>Raised (outside the chain's lock) after the best tip changed; a miner working on the old tip should stop.</summary>
     public event Action<ChainTip>? TipChanged;
+
+    /// <summary>Raised (outside the lock, before TipChanged) with the transactions of blocks a reorganisation took off the best chain.</summary>
+    public event Action<IReadOnlyList<SignedTransaction>>? TransactionsDisconnected;
 
     public NetworkConfig Network { get; }
 
@@ -86,6 +90,7 @@ public sealed class Blockchain : IDisposable
 
         AddBlockResult result;
         ChainTip? changed = null;
+        List<SignedTransaction> disconnected;
         lock (gate)
         {
             var before = tip;
@@ -94,6 +99,14 @@ public sealed class Blockchain : IDisposable
             {
                 changed = ToTip(tip);
             }
+
+            disconnected = [.. pendingDisconnected];
+            pendingDisconnected.Clear();
+        }
+
+        if (disconnected.Count > 0)
+        {
+            TransactionsDisconnected?.Invoke(disconnected);
         }
 
         if (changed is not null)
@@ -507,9 +520,12 @@ public sealed class Blockchain : IDisposable
         activity?.SetTag(LedgerTelemetry.NewTip, target.Hash.ToString());
 
         // Roll the VM back to the fork point, newest block first.
+        var oldBlocks = new List<Block>();
         foreach (var e in oldBranch)
         {
-            Disconnect(LoadBlock(e), BlockEffects.Deserialize(e.Effects!));
+            var old = LoadBlock(e);
+            oldBlocks.Add(old);
+            Disconnect(old, BlockEffects.Deserialize(e.Effects!));
         }
 
         var connected = new List<(ChainEntry Entry, Block Block, BlockEffects Effects)>();
@@ -570,6 +586,11 @@ public sealed class Blockchain : IDisposable
         commit.Tip = new StoredTip(target.Hash, vm.SaveState(), nextNonces);
         store.Commit(commit);
         tip = target;
+        for (var i = oldBlocks.Count - 1; i >= 0; i--)
+        {
+            pendingDisconnected.AddRange(oldBlocks[i].Transactions);
+        }
+
         activity?.SetTag(LedgerTelemetry.Result, "ok");
         return new AddBlockResult(AddBlockStatus.Reorganized, target.Hash, target.Height, ReorgDepth: oldBranch.Count);
     }

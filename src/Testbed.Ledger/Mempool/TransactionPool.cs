@@ -10,12 +10,30 @@ public sealed record MempoolAddResult(bool Accepted, Hash256? Id, TransactionRej
 /// Pending transactions: each is verified (signature, sender = signer), checked against the chain (nonce not used, VM dry
 /// run), deduplicated by id and by (sender, nonce), and bounded in number. Ordered by arrival, each sender's in nonce order.
 /// </summary>
-public sealed class TransactionPool(Blockchain chain, int capacity = 10_000)
+public sealed class TransactionPool
 {
     private readonly Lock gate = new();
+    private readonly Blockchain chain;
+    private readonly int capacity;
     private readonly Dictionary<Hash256, (SignedTransaction Tx, long Sequence)> byId = [];
     private readonly Dictionary<(string Sender, long Nonce), Hash256> bySenderNonce = [];
     private long sequence;
+
+    /// <summary>A pool over the chain's best tip; it follows the chain: stale transactions leave when the tip changes,
+    /// and transactions of blocks a reorganisation disconnected come back when still valid.</summary>
+    public TransactionPool(Blockchain chain, int capacity = 10_000)
+    {
+        this.chain = chain;
+        this.capacity = capacity;
+        chain.TransactionsDisconnected += transactions =>
+        {
+            foreach (var tx in transactions)
+            {
+                Add(tx);
+            }
+        };
+        chain.TipChanged += _ => Prune();
+    }
 
     public int Count
     {

@@ -26,9 +26,13 @@ public sealed class ForkChoiceTests
         var rival1 = b.MineAndAdd(minerB, Forge.Vote(bob, 0, "P-b"));
         var rival2 = b.MineAndAdd(minerB, Forge.Student(bob, 1, "S-b"));
 
+        var pool = new Testbed.Ledger.Mempool.TransactionPool(a.Chain);
         Assert.Equal(AddBlockStatus.SideBranch, a.Chain.AddBlock(rival1.Token).Status);
         Assert.Equal(oldTip.Hash, a.Chain.Tip.Hash);
         var result = a.Chain.AddBlock(rival2.Token);
+
+        // alice's vote left the best chain with its block and is pending again.
+        Assert.Equal(oldTip.Transactions[0].Id, Assert.Single(pool.Ordered()).Id);
 
         Assert.Equal(AddBlockStatus.Reorganized, result.Status);
         Assert.Equal(1, result.ReorgDepth);
