@@ -107,6 +107,37 @@ public sealed class SwarmTests
         TestTorrents.AssertSameFiles(torrent.Info, seedDir, getDir);
     }
 
+    [Fact]
+    public async Task Two_seeders_and_a_relaying_leecher_all_end_with_the_same_bytes()
+    {
+        using var t = new TestTorrents();
+        var seedDir = t.NewDirectory("seed");
+        var torrent = await t.CreateSingleFileAsync(seedDir, "swarm.bin", 2_000_000, 32 * 1024, seed: 21);
+        var copyDir = t.NewDirectory("copy");
+        File.Copy(Path.Combine(seedDir, "swarm.bin"), Path.Combine(copyDir, "swarm.bin"));
+
+        await using var s1 = TestTorrents.NewClient();
+        await (s1.Add(torrent.Info, seedDir)).StartAsync();
+        await using var s2 = TestTorrents.NewClient();
+        await (s2.Add(torrent.Info, copyDir)).StartAsync();
+
+        // A fetches from both seeders (rarest first, then endgame across them); B fetches from A only, while A is still downloading.
+        await using var a = TestTorrents.NewClient();
+        var getA = a.Add(torrent.Info, t.NewDirectory("a"));
+        await getA.StartAsync();
+        await using var b = TestTorrents.NewClient();
+        var getB = b.Add(torrent.Info, t.NewDirectory("b"), new TorrentSessionOptions { PexInterval = TimeSpan.FromHours(1) });
+        await getB.StartAsync();
+        getA.AddPeer(s1.LocalEndPoint!);
+        getA.AddPeer(s2.LocalEndPoint!);
+        getB.AddPeer(a.LocalEndPoint!);
+        await Task.WhenAll(getA.WaitForCompletionAsync(), getB.WaitForCompletionAsync()).WaitAsync(Generous);
+
+        TestTorrents.AssertSameFiles(torrent.Info, seedDir, getA.Directory);
+        TestTorrents.AssertSameFiles(torrent.Info, seedDir, getB.Directory);
+        Assert.True(getA.Progress.BytesDownloaded >= torrent.Info.TotalLength);
+    }
+
     internal static async Task WaitUntil(Func<bool> condition, TimeSpan timeout)
     {
         var deadline = DateTime.UtcNow + timeout;
