@@ -26,6 +26,7 @@ internal static class TrackerBench
         var clients = new Option<int>("--clients") { Description = "Concurrent clients, each with one request in flight (default 16)", DefaultValueFactory = _ => 16 };
         var torrents = new Option<int>("--torrents") { Description = "Torrents (whitelisted for opentracker) (default 64)", DefaultValueFactory = _ => 64 };
         var peers = new Option<int>("--peers") { Description = "Simulated peers per torrent (default 250)", DefaultValueFactory = _ => 250 };
+        var warmUp = new Option<int>("--warmup") { Description = "Warm-up seconds before each measured run, for JIT tiering to settle (default 3)", DefaultValueFactory = _ => 3 };
         var newConnections = new Option<bool>("--http-close") { Description = "Send every HTTP announce on a new connection (opentracker closes each one anyway; Kestrel keeps them alive)" };
         var command = new Command("tracker", "Announces per second of our tracker vs opentracker, HTTP and UDP, same load generator");
         command.Options.Add(json);
@@ -34,13 +35,14 @@ internal static class TrackerBench
         command.Options.Add(torrents);
         command.Options.Add(peers);
         command.Options.Add(newConnections);
+        command.Options.Add(warmUp);
         command.SetAction(async (parseResult, cancellationToken) =>
         {
             var settings = new Settings(
-                parseResult.GetValue(seconds), parseResult.GetValue(clients), parseResult.GetValue(torrents), parseResult.GetValue(peers), parseResult.GetValue(newConnections));
-            if (settings.Seconds is < 1 or > 600 || settings.Clients is < 1 or > 256 || settings.Torrents is < 1 or > 10_000 || settings.PeersPerTorrent is < 1 or > 60_000)
+                parseResult.GetValue(seconds), parseResult.GetValue(clients), parseResult.GetValue(torrents), parseResult.GetValue(peers), parseResult.GetValue(newConnections), parseResult.GetValue(warmUp));
+            if (settings.Seconds is < 1 or > 600 || settings.WarmUp is < 0 or > 600 || settings.Clients is < 1 or > 256 || settings.Torrents is < 1 or > 10_000 || settings.PeersPerTorrent is < 1 or > 60_000)
             {
-                await Console.Error.WriteLineAsync("error: --seconds 1..600, --clients 1..256, --torrents 1..10000, --peers 1..60000").ConfigureAwait(false);
+                await Console.Error.WriteLineAsync("error: --seconds 1..600, --warmup 0..600, --clients 1..256, --torrents 1..10000, --peers 1..60000").ConfigureAwait(false);
                 return 2;
             }
 
@@ -143,7 +145,8 @@ internal static class TrackerBench
         { IsBackground = true, Name = $"bench-{transport}-{i}" }).ToList();
 
         threads.ForEach(t => t.Start());
-        Thread.Sleep(TimeSpan.FromSeconds(1)); // warm-up: JIT, connections, swarms filled
+        // Warm-up: JIT tiering (whose background compiles would otherwise be billed to the run), connections, swarms filled.
+        Thread.Sleep(TimeSpan.FromSeconds(settings.WarmUp));
         server.Refresh();
         var startCpu = server.TotalProcessorTime;
         var startOk = Interlocked.Read(ref counters.Ok);
@@ -373,10 +376,14 @@ internal static class TrackerBench
         }
 
         arguments.AddRange(["tracker", "--http", target.Http.ToString(), "--udp", target.Udp.ToString()]);
-        return Start(executable, AppContext.BaseDirectory, [.. arguments]);
+        // The same runtime setting the tracker service ships with (TieredPGO off in Testbed.Tracker.csproj).
+        return Start(executable, AppContext.BaseDirectory, new Dictionary<string, string> { ["DOTNET_TieredPGO"] = "0" }, [.. arguments]);
     }
 
-    private static Process Start(string fileName, string workingDirectory, params string[] arguments)
+    private static Process Start(string fileName, string workingDirectory, params string[] arguments) =>
+        Start(fileName, workingDirectory, new Dictionary<string, string>(), arguments);
+
+    private static Process Start(string fileName, string workingDirectory, Dictionary<string, string> environment, params string[] arguments)
     {
         var info = new ProcessStartInfo(fileName)
         {
@@ -392,6 +399,11 @@ internal static class TrackerBench
 
         // Console logging of every line would measure the console, not the tracker.
         info.Environment["Logging__LogLevel__Default"] = "Warning";
+        foreach (var (name, value) in environment)
+        {
+            info.Environment[name] = value;
+        }
+
         var process = Process.Start(info) ?? throw new InvalidOperationException($"could not start {fileName}");
         process.OutputDataReceived += (_, _) => { };
         process.ErrorDataReceived += (_, _) => { };
@@ -488,7 +500,7 @@ internal static class TrackerBench
         ClosedBeforeResponse,
     }
 
-    internal sealed record Settings(int Seconds, int Clients, int Torrents, int PeersPerTorrent, bool HttpClose);
+    internal sealed record Settings(int Seconds, int Clients, int Torrents, int PeersPerTorrent, bool HttpClose, int WarmUp);
 
     private sealed record Target(string Name, IPEndPoint Http, IPEndPoint Udp);
 
@@ -503,7 +515,7 @@ internal static class TrackerBench
 
     /// <summary>The figures, the ratios and whether the target was met.</summary>
     internal sealed record Report(
-        string Workload, int Clients, int Seconds, bool OptimizedBuild, IReadOnlyList<RunResult> Runs,
+        string Workload, int Clients, int Seconds, int WarmUpSeconds, bool OptimizedBuild, IReadOnlyList<RunResult> Runs,
         double HttpRatio, double UdpRatio, double TargetRatio, bool TargetMet)
     {
         public static Report From(Settings settings, List<RunResult> runs, bool optimized)
@@ -514,13 +526,13 @@ internal static class TrackerBench
             var failedOurs = runs.Where(r => r.Tracker == "testbed").Sum(r => r.Failed);
             return new Report(
                 $"{settings.Torrents} torrents x {settings.PeersPerTorrent} peers, numwant 50, compact, HTTP {(settings.HttpClose ? "one connection per announce" : "keep-alive where the server allows it")}",
-                settings.Clients, settings.Seconds, optimized, runs, Math.Round(http, 3), Math.Round(udp, 3), TrackerBench.TargetRatio,
+                settings.Clients, settings.Seconds, settings.WarmUp, optimized, runs, Math.Round(http, 3), Math.Round(udp, 3), TrackerBench.TargetRatio,
                 http >= TrackerBench.TargetRatio && udp >= TrackerBench.TargetRatio && failedOurs == 0);
         }
 
         public void Print()
         {
-            Console.WriteLine($"Tracker announce throughput on loopback, {Environment.ProcessorCount} cores: {Workload}; {Clients} closed-loop clients; {Seconds} s measured per run after 1 s warm-up");
+            Console.WriteLine($"Tracker announce throughput on loopback, {Environment.ProcessorCount} cores: {Workload}; {Clients} closed-loop clients; {Seconds} s measured per run after {WarmUpSeconds} s warm-up");
             if (!OptimizedBuild)
             {
                 Console.WriteLine("warning: Debug build (unoptimized JIT); run with -c Release for meaningful figures");
