@@ -291,6 +291,7 @@ public static class PeerBenchCommands
             var status = await fresh.GetAsync("status", ct).ConfigureAwait(false);
             var span = timings.Count > 1 ? (timings[^1] - timings[0]) / 1000.0 : double.NaN;
             var syncRate = timings.Count / span;
+            var stalls = timings.Zip(timings.Skip(1), (a, b) => b - a).Where(gap => gap > 50).ToList();
             var ratio = syncRate / verifyRate;
             var met = ratio >= SyncTargetRatio;
             if (json)
@@ -304,6 +305,7 @@ public static class PeerBenchCommands
                     segments = status.GetProperty("sync").GetProperty("segmentsDownloaded").GetInt64(),
                     syncBlocksPerSecond = syncRate,
                     endToEndSeconds = endToEnd,
+                    stallSeconds = stalls.Sum() / 1000.0,
                     verifyBlocksPerSecond = verifyRate,
                     ratio,
                     targetRatio = SyncTargetRatio,
@@ -315,6 +317,7 @@ public static class PeerBenchCommands
                 Console.WriteLine($"  fresh peer caught up {timings.Count} blocks from {seederCount} peers in {status.GetProperty("sync").GetProperty("segmentsDownloaded")} segment torrents");
                 Console.WriteLine($"  sync: {syncRate:0} blocks/s (first to last block; {endToEnd:0.0} s from process start to tip)");
                 Console.WriteLine($"  single-core verify+replay+store in this run: {verifyRate:0} blocks/s");
+                Console.WriteLine($"  stalls over 50 ms between consecutive synced blocks: {stalls.Count}, {stalls.Sum() / 1000.0:0.0} s in all");
                 Console.WriteLine($"  ratio {ratio:0.00} (target >= {SyncTargetRatio}): {(met ? "met" : "missed")}");
             }
 
