@@ -41,7 +41,11 @@ internal static class TorrentCommand
             }
 
             await using var client = new TorrentClient(new TorrentClientOptions { ListenEndPoint = endPoint });
-            client.Start();
+            if (!await TryListenAsync(client, endPoint).ConfigureAwait(false))
+            {
+                return 2;
+            }
+
             var session = client.Add(metainfo, parseResult.GetValue(dir)!, new TorrentSessionOptions { UseTrackers = !parseResult.GetValue(noTrackers) });
             await session.StartAsync(cancellationToken).ConfigureAwait(false);
             var progress = session.Progress;
@@ -103,7 +107,11 @@ internal static class TorrentCommand
             }
 
             await using var client = new TorrentClient(new TorrentClientOptions { ListenEndPoint = endPoint });
-            client.Start();
+            if (!await TryListenAsync(client, endPoint).ConfigureAwait(false))
+            {
+                return 2;
+            }
+
             var options = new TorrentSessionOptions { UseTrackers = !parseResult.GetValue(noTrackers) };
             TorrentSession session;
             if (source.StartsWith("magnet:", StringComparison.OrdinalIgnoreCase))
@@ -171,6 +179,20 @@ internal static class TorrentCommand
             return 0;
         });
         return command;
+    }
+
+    private static async Task<bool> TryListenAsync(TorrentClient client, IPEndPoint endPoint)
+    {
+        try
+        {
+            client.Start();
+            return true;
+        }
+        catch (System.Net.Sockets.SocketException e)
+        {
+            await Console.Error.WriteLineAsync($"error: cannot listen on {endPoint}: {e.Message}").ConfigureAwait(false);
+            return false;
+        }
     }
 
     private static async Task ShowProgressBarAsync(TorrentSession session, CancellationToken cancellationToken)
