@@ -85,7 +85,8 @@ public sealed class PeerNode(IOptions<PeerOptions> options, IConfiguration confi
         Name = ResolveName();
         if (string.IsNullOrWhiteSpace(settings.DataDir))
         {
-            settings.DataDir = Path.Combine(Path.GetTempPath(), "testbed-peers", Name);
+            var root = string.IsNullOrWhiteSpace(settings.DataRoot) ? Path.Combine(Path.GetTempPath(), "testbed-peers") : settings.DataRoot;
+            settings.DataDir = Path.Combine(root, Name);
         }
 
         settings.Validate();

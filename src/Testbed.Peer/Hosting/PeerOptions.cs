@@ -11,6 +11,9 @@ public sealed class PeerOptions
     /// <summary>The peer's data directory (wallet, chain store, torrent scratch space).</summary>
     public string DataDir { get; set; } = "";
 
+    /// <summary>Parent of per-peer data directories when DataDir is not set (replicas share their environment): DataRoot/PeerName.</summary>
+    public string DataRoot { get; set; } = "";
+
     /// <summary>The peer's name on spans and in /status; defaults to OTEL_SERVICE_NAME's instance or the machine name.</summary>
     public string PeerName { get; set; } = "";
 
