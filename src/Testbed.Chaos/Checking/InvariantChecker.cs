@@ -132,10 +132,12 @@ public static class InvariantChecker
 
         var lost = new List<string>();
         var checkedCount = 0;
+        var acknowledgedCount = 0;
         foreach (var crash in crashes)
         {
             foreach (var hash in AcknowledgedBefore(history, crash))
             {
+                acknowledgedCount++;
                 var lookup = history.Lookups.FirstOrDefault(l => l.Peer == crash.Peer && l.Hash == hash.Hash);
                 if (lookup is null)
                 {
@@ -155,8 +157,13 @@ public static class InvariantChecker
             return CheckResult.Fail(name, string.Join("; ", lost));
         }
 
+        if (acknowledgedCount == 0)
+        {
+            return CheckResult.Pass(name, $"{crashes.Count} crashes, none after the peer had acknowledged a block");
+        }
+
         return checkedCount == 0
-            ? CheckResult.Fail(name, $"{crashes.Count} crashes but no acknowledged block was looked up afterwards")
+            ? CheckResult.Fail(name, $"{crashes.Count} crashes after {acknowledgedCount} acknowledged blocks, but none was looked up afterwards (the peers did not come back)")
             : CheckResult.Pass(name, $"{crashes.Count} crashes; {checkedCount} acknowledged blocks all still known");
     }
 

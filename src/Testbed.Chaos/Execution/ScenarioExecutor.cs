@@ -277,7 +277,7 @@ public sealed class ScenarioExecutor(ScenarioEnvironment environment)
 
     private async Task RunProcessCommandAsync(string action, string target, RunState state, CancellationToken cancellationToken)
     {
-        if (action == "kill")
+        if (action == "kill" && state.Scenario.Topology.PeerNames.Contains(target))
         {
             // Acknowledged blocks are those reported before this instant.
             await state.Recorder.PollOnceAsync(cancellationToken).ConfigureAwait(false);

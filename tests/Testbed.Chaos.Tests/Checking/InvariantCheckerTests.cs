@@ -131,6 +131,12 @@ public sealed class InvariantCheckerTests
         history.Add(Seen(1, "peer-1", 2, TipA));
         history.Add(new CrashRecord(T0.AddSeconds(3), "peer-1"));
         Assert.False(InvariantChecker.NoAcknowledgedBlockLost(history).Ok);
+
+        // A crash before the peer acknowledged anything has nothing to lose.
+        var early = new RunHistory();
+        early.Add(Seen(1, "peer-1", 0, TipA));
+        early.Add(new CrashRecord(T0.AddSeconds(3), "peer-1"));
+        Assert.True(InvariantChecker.NoAcknowledgedBlockLost(early).Ok);
     }
 
     [Fact]
