@@ -41,7 +41,20 @@ public sealed class PeerNetworkTests(ITestOutputHelper output)
         }
 
         await net.WaitForAsync("transactions gossiped", s => s.Values.All(v => v.GetProperty("mempool").GetInt32() == 2));
-        await net.MineAsync("peer-1", 2);
+        var first = (await net.MineAsync("peer-1", 1))[0].GetProperty("hash").GetString()!;
+        await net.WaitConvergedAsync(1);
+
+        // One block is one trace: the receivers' spans continue the traceparent the miner announced.
+        var minerTrace = await TraceOfAsync(net, "peer-1", first);
+        Assert.Equal("mined", minerTrace.GetProperty("via").GetString());
+        foreach (var name in new[] { "peer-2", "peer-3" })
+        {
+            var received = await TraceOfAsync(net, name, first);
+            Assert.Equal("announce", received.GetProperty("via").GetString());
+            Assert.Equal(minerTrace.GetProperty("traceId").GetString(), received.GetProperty("traceId").GetString());
+        }
+
+        await net.MineAsync("peer-1", 1);
         await net.MineAsync("peer-3", 2);
         var statuses = await net.WaitConvergedAsync(4);
 
@@ -60,6 +73,12 @@ public sealed class PeerNetworkTests(ITestOutputHelper output)
         var block = await net["peer-1"].Http.GetFromJsonAsync<JsonElement>($"blocks/{tip}");
         Assert.True(block.GetProperty("onMainChain").GetBoolean());
         Assert.StartsWith("eyJ", block.GetProperty("token").GetString(), StringComparison.Ordinal);
+    }
+
+    private static async Task<JsonElement> TraceOfAsync(PeerNetwork net, string peer, string hash)
+    {
+        var timings = await net[peer].Http.GetFromJsonAsync<JsonElement>("timings");
+        return timings.GetProperty("blocks").EnumerateArray().Single(t => t.GetProperty("hash").GetString() == hash);
     }
 
     [Fact]

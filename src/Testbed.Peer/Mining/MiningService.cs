@@ -204,7 +204,7 @@ public sealed class MiningService : IDisposable
             }
 
             Interlocked.Increment(ref blocksMined);
-            timings.Mined(block.Hash, block.Height, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
+            timings.Mined(block.Hash, block.Height, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), activity?.TraceId.ToString());
             if (faults.Withhold)
             {
                 lock (gate)

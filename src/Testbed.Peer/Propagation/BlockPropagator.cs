@@ -172,7 +172,7 @@ public sealed class BlockPropagator(
             switch (result.Status)
             {
                 case AddBlockStatus.Connected or AddBlockStatus.Reorganized or AddBlockStatus.SideBranch:
-                    timings.Accepted(hash, height, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), "announce", downloadMs, applyMs);
+                    timings.Accepted(hash, height, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), "announce", downloadMs, applyMs, activity?.TraceId.ToString());
                     await PublishAsync(token, hash, height, CancellationToken.None).ConfigureAwait(false);
                     break;
                 case AddBlockStatus.Orphan:

@@ -11,11 +11,11 @@ public sealed class BlockTimings
     private readonly Queue<Hash256> order = new();
 
     /// <summary>Records a block this peer mined (mined = accepted locally).</summary>
-    public void Mined(Hash256 hash, long height, long nowMs) => Record(new BlockTiming(hash.ToString(), height, nowMs, nowMs, "mined"));
+    public void Mined(Hash256 hash, long height, long nowMs, string? traceId = null) => Record(new BlockTiming(hash.ToString(), height, nowMs, nowMs, "mined", TraceId: traceId));
 
     /// <summary>Records a block accepted from the network (after download, verification and replay).</summary>
-    public void Accepted(Hash256 hash, long height, long nowMs, string via, double? downloadMs = null, double? applyMs = null) =>
-        Record(new BlockTiming(hash.ToString(), height, null, nowMs, via, downloadMs, applyMs));
+    public void Accepted(Hash256 hash, long height, long nowMs, string via, double? downloadMs = null, double? applyMs = null, string? traceId = null) =>
+        Record(new BlockTiming(hash.ToString(), height, null, nowMs, via, downloadMs, applyMs, traceId));
 
     /// <summary>Timings recorded since a unix ms time.</summary>
     public IReadOnlyList<BlockTiming> Since(long sinceMs)
@@ -45,5 +45,5 @@ public sealed class BlockTimings
     }
 }
 
-/// <summary>One block's timing at one peer: minedAtMs only on its miner; via is "mined", "announce" or "sync"; for announced blocks the torrent download and the verify+replay+store times.</summary>
-public sealed record BlockTiming(string Hash, long Height, long? MinedAtMs, long AcceptedAtMs, string Via, double? DownloadMs = null, double? ApplyMs = null);
+/// <summary>One block's timing at one peer: minedAtMs only on its miner; via is "mined", "announce" or "sync"; for announced blocks the torrent download and the verify+replay+store times; the trace the block travelled in.</summary>
+public sealed record BlockTiming(string Hash, long Height, long? MinedAtMs, long AcceptedAtMs, string Via, double? DownloadMs = null, double? ApplyMs = null, string? TraceId = null);

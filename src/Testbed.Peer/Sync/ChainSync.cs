@@ -31,6 +31,7 @@ public sealed class ChainSync(
     private readonly ConcurrentDictionary<long, ConcurrentDictionary<string, SegmentOffer?>> answers = new();
     private readonly SemaphoreSlim wake = new(0, 1);
     private long segmentsDownloaded;
+    private bool behindAtLastCheck;
     private long blocksSynced;
 
     /// <summary>Chain-segment torrents downloaded so far.</summary>
@@ -72,10 +73,14 @@ public sealed class ChainSync(
         {
             try
             {
-                await wake.WaitAsync(TimeSpan.FromSeconds(3), cancellationToken).ConfigureAwait(false);
+                var triggered = await wake.WaitAsync(TimeSpan.FromSeconds(2), cancellationToken).ConfigureAwait(false);
                 var tip = chain.Tip;
-                var ahead = swarm.Peers.Where(p => p.ClaimedWork > tip.CumulativeWork).ToList();
-                if (ahead.Count > 0)
+                var ahead = swarm.Peers.Any(p => p.ClaimedWork > tip.CumulativeWork);
+                // Unless asked (an orphan, a new peer), a claim must outlive one check: the block behind a fresh claim
+                // is normally already arriving as an announcement.
+                var act = ahead && (triggered || behindAtLastCheck);
+                behindAtLastCheck = ahead && !act;
+                if (act)
                 {
                     Running = true;
                     await CatchUpAsync(cancellationToken).ConfigureAwait(false);
@@ -268,12 +273,10 @@ public sealed class ChainSync(
             case "tip":
                 if (SwarmMessages.Integer(message, "n") is { } n && SwarmMessages.WorkFromHex(SwarmMessages.Text(message, "w", 80)) is { } w)
                 {
+                    // No immediate catch-up: the block behind this hint is normally already on its way as an announcement;
+                    // the periodic check catches up if it never arrives.
                     peer.ClaimedHeight = n;
                     peer.ClaimedWork = w;
-                    if (w > chain.Tip.CumulativeWork)
-                    {
-                        Trigger();
-                    }
                 }
 
                 break;
