@@ -1,0 +1,103 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Testbed.Chaos.Api;
+
+namespace Testbed.Chaos.Tests.Api;
+
+/// <summary>The service API over HTTP on loopback: scenario list, run start, run status, proxy view, errors.</summary>
+public sealed class ChaosApiTests
+{
+    [Fact]
+    public async Task Lists_scenarios_starts_runs_and_reports_their_status()
+    {
+        await using var service = await StartAsync(Path.Combine(AppContext.BaseDirectory, "scenarios.yaml"), controlApi: "http://127.0.0.1:9/");
+        using var scenarios = JsonDocument.Parse(await service.Http.GetStringAsync(new Uri("scenarios", UriKind.Relative)));
+        var names = scenarios.RootElement.EnumerateArray().Select(s => s.GetProperty("name").GetString()).ToArray();
+        Assert.Contains("partition-heal", names);
+        Assert.Equal(10, names.Length);
+
+        using var unknown = await service.Http.PostAsync(new Uri("scenarios/nope/run", UriKind.Relative), null);
+        Assert.Equal(HttpStatusCode.NotFound, unknown.StatusCode);
+        Assert.Contains("baseline-convergence", await unknown.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+
+        // The control API at port 9 (discard) refuses: the run starts, then ends in "error" or "failed" saying why.
+        using var started = await service.Http.PostAsync(new Uri("scenarios/baseline-convergence/run", UriKind.Relative), null);
+        Assert.Equal(HttpStatusCode.Accepted, started.StatusCode);
+        var id = (await started.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetString()!;
+        JsonElement run = default;
+        for (var i = 0; i < 300; i++)
+        {
+            run = await service.Http.GetFromJsonAsync<JsonElement>(new Uri($"runs/{id}", UriKind.Relative));
+            if (run.GetProperty("status").GetString() != "running")
+            {
+                break;
+            }
+
+            await Task.Delay(100);
+        }
+
+        Assert.Equal("error", run.GetProperty("status").GetString());
+        Assert.False(string.IsNullOrEmpty(run.GetProperty("error").GetString()));
+        var runs = await service.Http.GetFromJsonAsync<JsonElement>(new Uri("runs", UriKind.Relative));
+        Assert.Equal(id, runs.EnumerateArray().Single().GetProperty("id").GetString());
+        using var missing = await service.Http.GetAsync(new Uri("runs/none", UriKind.Relative));
+        Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
+
+        var proxy = await service.Http.GetFromJsonAsync<JsonElement>(new Uri("proxy", UriKind.Relative));
+        Assert.Equal(JsonValueKind.Array, proxy.GetProperty("connections").ValueKind);
+    }
+
+    [Fact]
+    public async Task An_invalid_scenarios_file_is_reported_with_its_errors()
+    {
+        var path = Path.GetTempFileName();
+        try
+        {
+            await File.WriteAllTextAsync(path, "scenarios:\n  - name: x\n    peers: 2\n    steps: [ { jump: {} } ]\n");
+            await using var service = await StartAsync(path, controlApi: null);
+            using var response = await service.Http.GetAsync(new Uri("scenarios", UriKind.Relative));
+            Assert.Equal(HttpStatusCode.InternalServerError, response.StatusCode);
+            Assert.Contains("unknown step kind 'jump'", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    private static async Task<Service> StartAsync(string scenarios, string? controlApi)
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.UseKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0));
+        builder.Configuration["Chaos:ScenariosFile"] = scenarios;
+        if (controlApi is not null)
+        {
+            builder.Configuration["Chaos:ControlApiUrl"] = controlApi;
+        }
+
+        builder.AddChaos();
+        var app = builder.Build();
+        app.MapChaosApi();
+        await app.StartAsync();
+        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        return new Service(app, new HttpClient { BaseAddress = new Uri(address.TrimEnd('/') + "/") });
+    }
+
+    private sealed record Service(WebApplication App, HttpClient Http) : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync()
+        {
+            Http.Dispose();
+            await App.StopAsync();
+            await App.DisposeAsync();
+        }
+    }
+}
