@@ -62,6 +62,11 @@ public sealed class ScenarioExecutor(ScenarioEnvironment environment)
         {
             error = $"the scenario ran past its timeout of {DurationText.Format(scenario.Timeout)}";
         }
+        catch (Exception e) when (e is HttpRequestException or ChaosStepException or System.Text.Json.JsonException)
+        {
+            // The control API or a peer could not be asked at all (outside any step).
+            error = $"the testbed could not be reached: {e.Message}";
+        }
         finally
         {
             await recording.CancelAsync().ConfigureAwait(false);

@@ -27,7 +27,7 @@ public sealed class ChaosApiTests
         Assert.Equal(HttpStatusCode.NotFound, unknown.StatusCode);
         Assert.Contains("baseline-convergence", await unknown.Content.ReadAsStringAsync(), StringComparison.Ordinal);
 
-        // The control API at port 9 (discard) refuses: the run starts, then ends in "error" or "failed" saying why.
+        // The control API at port 9 (discard) refuses: the run starts, then fails, saying why.
         using var started = await service.Http.PostAsync(new Uri("scenarios/baseline-convergence/run", UriKind.Relative), null);
         Assert.Equal(HttpStatusCode.Accepted, started.StatusCode);
         var id = (await started.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetString()!;
@@ -43,8 +43,9 @@ public sealed class ChaosApiTests
             await Task.Delay(100);
         }
 
-        Assert.Equal("error", run.GetProperty("status").GetString());
-        Assert.False(string.IsNullOrEmpty(run.GetProperty("error").GetString()));
+        Assert.Equal("failed", run.GetProperty("status").GetString());
+        Assert.Contains("could not be reached", run.GetProperty("report").GetProperty("error").GetString(), StringComparison.Ordinal);
+        Assert.False(run.GetProperty("report").GetProperty("passed").GetBoolean());
         var runs = await service.Http.GetFromJsonAsync<JsonElement>(new Uri("runs", UriKind.Relative));
         Assert.Equal(id, runs.EnumerateArray().Single().GetProperty("id").GetString());
         using var missing = await service.Http.GetAsync(new Uri("runs/none", UriKind.Relative));
