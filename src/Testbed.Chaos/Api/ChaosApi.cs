@@ -117,6 +117,7 @@ public static class ChaosHostingExtensions
             ? throw new InvalidOperationException("no control API: set Chaos:ControlApiUrl or run under the AppHost (services:apphost:http:0)")
             : new ScenarioExecutor(new ScenarioEnvironment(new ControlApiClient(control), new PeerApiClient(peers), sp.GetRequiredService<FaultProxy>(), plan)));
         builder.Services.AddSingleton<RunRegistry>();
+        builder.Services.AddHostedService<ProxyMirrorService>();
         return builder;
     }
 }

@@ -1,0 +1,68 @@
+using Testbed.Chaos.Execution;
+using Testbed.Chaos.Proxy;
+
+namespace Testbed.Chaos.Hosting;
+
+/// <summary>
+/// Keeps the fault proxy in front of the AppHost's peers between scenario runs: registers peer-N (from
+/// <c>services:peer-N:http:0</c>) at the loopback plan's addresses and mirrors the ports each peer reports in /status,
+/// so peers that advertise their public addresses can reach each other at all. Idle without a plan.
+/// </summary>
+public sealed class ProxyMirrorService(ChaosOptions options, FaultProxy proxy, IConfiguration configuration, ILogger<ProxyMirrorService> logger) : BackgroundService
+{
+    /// <summary>Most peers looked up in configuration.</summary>
+    public const int MaxPeers = 64;
+
+    /// <inheritdoc />
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        if (options.ParsePlan() is not { } plan)
+        {
+            return;
+        }
+
+        var peers = new List<(string Name, Uri Url)>();
+        for (var i = 1; i <= MaxPeers; i++)
+        {
+            if (configuration[$"services:peer-{i}:http:0"] is { } url)
+            {
+                peers.Add(($"peer-{i}", new Uri(url.TrimEnd('/') + "/")));
+                proxy.AddNode(plan.Node($"peer-{i}", i));
+            }
+        }
+
+        using var http = new HttpClient(new SocketsHttpHandler { UseProxy = false }) { Timeout = TimeSpan.FromSeconds(3) };
+        var client = new PeerApiClient(http);
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            foreach (var (name, url) in peers)
+            {
+                try
+                {
+                    var status = await client.GetStatusAsync(url, stoppingToken).ConfigureAwait(false);
+                    var node = plan.Node(name, int.Parse(name.AsSpan(5), System.Globalization.CultureInfo.InvariantCulture));
+                    foreach (var endPoint in new[] { status.Swarm, status.Torrents })
+                    {
+                        if (endPoint is not null && endPoint.Address.Equals(node.PrivateAddress))
+                        {
+                            proxy.Expose(name, endPoint.Port);
+                        }
+                    }
+                }
+                catch (Exception e) when (e is HttpRequestException or ChaosStepException or TaskCanceledException or System.Net.Sockets.SocketException && !stoppingToken.IsCancellationRequested)
+                {
+                    logger.LogDebug("proxy mirror: {Peer} not reachable yet: {Error}", name, e.Message);
+                }
+            }
+
+            try
+            {
+                await Task.Delay(TimeSpan.FromSeconds(1), stoppingToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+        }
+    }
+}

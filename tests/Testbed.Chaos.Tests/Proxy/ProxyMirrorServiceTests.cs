@@ -1,0 +1,81 @@
+using System.Net;
+using System.Net.Sockets;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Testbed.Chaos.Hosting;
+using Testbed.Chaos.Proxy;
+
+namespace Testbed.Chaos.Tests.Proxy;
+
+/// <summary>The service-mode mirror: ports a peer reports in /status at its planned address become reachable at its public address.</summary>
+public sealed class ProxyMirrorServiceTests
+{
+    [Fact]
+    public async Task Mirrors_the_ports_a_peer_reports_and_forwards_through_them()
+    {
+        var plan = LoopbackPlan.CreateRandom();
+        using var swarm = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        swarm.Bind(new IPEndPoint(plan.PrivateAddress(1), 0));
+        swarm.Listen(4);
+        var port = ((IPEndPoint)swarm.LocalEndPoint!).Port;
+
+        // A stand-in for peer-1's /status.
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.UseKestrel(k => k.Listen(IPAddress.Loopback, 0));
+        await using var peer = builder.Build();
+        peer.MapGet("/status", () => Results.Json(new { peer = "peer-1", height = 0, tipHash = "00", stateRoot = "00", swarm = $"{plan.PrivateAddress(1)}:{port}", torrentEndPoint = "127.0.0.1:1" }));
+        await peer.StartAsync();
+        var peerUrl = peer.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?> { ["services:peer-1:http:0"] = peerUrl }).Build();
+        await using var proxy = new FaultProxy(new LinkTable());
+        using var service = new ProxyMirrorService(new ChaosOptions { LoopbackPlan = $"127.{plan.A}.{plan.B}" }, proxy, configuration, NullLogger<ProxyMirrorService>.Instance);
+        await service.StartAsync(CancellationToken.None);
+        try
+        {
+            for (var i = 0; i < 200 && !proxy.Mirrors.Contains(("peer-1", port)); i++)
+            {
+                await Task.Delay(100);
+            }
+
+            Assert.Equal([("peer-1", port)], proxy.Mirrors);
+            using var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+            await client.ConnectAsync(new IPEndPoint(plan.PublicAddress(1), port));
+            using var accepted = await swarm.AcceptAsync().WaitAsync(TimeSpan.FromSeconds(20));
+            await client.SendAsync(new byte[] { 42 }, SocketFlags.None);
+            var buffer = new byte[1];
+            Assert.Equal(1, await accepted.ReceiveAsync(buffer, SocketFlags.None).WaitAsync(TimeSpan.FromSeconds(20)));
+            Assert.Equal(42, buffer[0]);
+        }
+        finally
+        {
+            await service.StopAsync(CancellationToken.None);
+        }
+    }
+
+    [Fact]
+    public async Task Without_a_plan_it_does_nothing()
+    {
+        await using var proxy = new FaultProxy(new LinkTable());
+        using var service = new ProxyMirrorService(new ChaosOptions(), proxy, new ConfigurationBuilder().Build(), NullLogger<ProxyMirrorService>.Instance);
+        await service.StartAsync(CancellationToken.None);
+        await service.StopAsync(CancellationToken.None);
+        Assert.Empty(proxy.Nodes);
+    }
+
+    [Theory]
+    [InlineData("10.0.0")]
+    [InlineData("127.1")]
+    [InlineData("127.300.1")]
+    [InlineData("127.1.255")]
+    public void A_malformed_plan_names_the_setting(string plan) =>
+        Assert.Contains("Chaos:LoopbackPlan", Assert.Throws<ArgumentException>(() => new ChaosOptions { LoopbackPlan = plan }.ParsePlan()).Message, StringComparison.Ordinal);
+}
