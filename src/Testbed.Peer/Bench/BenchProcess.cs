@@ -113,8 +113,11 @@ public sealed class BenchProcess : IAsyncDisposable
             : Path.Combine(dir.FullName, "src", project, "bin", configuration, "net10.0", project + ".dll");
     }
 
-    /// <summary>This peer's own dll.</summary>
-    public static string PeerDll => Path.Combine(AppContext.BaseDirectory, "Testbed.Peer.dll");
+    /// <summary>The peer's dll: this process's own when the bench runs inside Testbed.Peer, else the built project's (AppHost).</summary>
+    public static string PeerDll =>
+        File.Exists(Path.Combine(AppContext.BaseDirectory, "Testbed.Peer.runtimeconfig.json"))
+            ? Path.Combine(AppContext.BaseDirectory, "Testbed.Peer.dll")
+            : SiblingDll("Testbed.Peer");
 
     /// <inheritdoc />
     public ValueTask DisposeAsync()

@@ -109,8 +109,8 @@ public sealed class PeerNode(IOptions<PeerOptions> options, IConfiguration confi
 
         Torrents = new TorrentClient(new TorrentClientOptions { ListenEndPoint = new IPEndPoint(IPAddress.Loopback, settings.TorrentPort) });
         Torrents.Start();
-        blockTorrents = new TorrentCache(Torrents, Path.Combine(scratch, "blocks"), Name, faults, capacity: 128);
-        segmentTorrents = new TorrentCache(Torrents, Path.Combine(scratch, "segments"), Name, faults, capacity: 32);
+        blockTorrents = new TorrentCache(Torrents, Path.Combine(scratch, "blocks"), Name, faults, capacity: 32);
+        segmentTorrents = new TorrentCache(Torrents, Path.Combine(scratch, "segments"), Name, faults, capacity: 16);
         Swarm = new NetworkSwarm(Chain.GenesisHash, Torrents.PeerId, this, logger);
         Swarm.Listen(IPAddress.Loopback, settings.SwarmPort);
         var timeout = TimeSpan.FromSeconds(settings.DownloadTimeoutSeconds);

@@ -193,7 +193,9 @@ public sealed class MiningService : IDisposable
             }
 
             var block = mined.Block;
+            var seeding = faults.Withhold ? Task.CompletedTask : propagator.SeedAsync(block.Token, block.Hash, CancellationToken.None);
             var result = chain.AddBlock(block.Token);
+            await seeding.ConfigureAwait(false);
             activity?.SetTag(PeerTelemetry.BlockHash, block.Hash.ToString());
             activity?.SetTag(PeerTelemetry.BlockHeight, block.Height);
             activity?.SetTag(PeerTelemetry.Result, result.Status.ToString());

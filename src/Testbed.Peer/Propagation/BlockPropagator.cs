@@ -43,6 +43,13 @@ public sealed class BlockPropagator(
     /// <summary>Blocks refused after download.</summary>
     public long Rejected => Interlocked.Read(ref rejected);
 
+    /// <summary>Starts seeding a block (a miner does this while its own chain stores the block, to announce sooner).</summary>
+    public async Task SeedAsync(string token, Hash256 hash, CancellationToken cancellationToken)
+    {
+        var bytes = Encoding.ASCII.GetBytes(token);
+        await blocks.SeedAsync(TorrentCache.Describe(hash + ".jws", bytes), bytes, cancellationToken).ConfigureAwait(false);
+    }
+
     /// <summary>Seeds a block and announces it to every peer not known to have it.</summary>
     public async Task PublishAsync(string token, Hash256 hash, long height, CancellationToken cancellationToken)
     {
