@@ -30,6 +30,9 @@ public sealed class FaultProxy : IAsyncDisposable
     /// <summary>Time allowed to reach the destination's real port.</summary>
     public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>Names sources by the peer_id of their BitTorrent handshake when their address does not tell (peers sharing 127.0.0.1).</summary>
+    public PeerDirectory? Directory { get; init; }
+
     /// <summary>The partitions and toxics in force.</summary>
     public LinkTable Links { get; }
 
@@ -49,9 +52,13 @@ public sealed class FaultProxy : IAsyncDisposable
         _nodes[node.Name] = node;
     }
 
-    /// <summary>The node that binds <paramref name="address"/>, if any.</summary>
-    public ProxyNode? Identify(IPAddress address) =>
-        _nodes.Values.FirstOrDefault(node => node.PrivateAddress.Equals(address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address));
+    /// <summary>The node that binds <paramref name="address"/>, if exactly one does.</summary>
+    public ProxyNode? Identify(IPAddress address)
+    {
+        var plain = address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address;
+        var matches = _nodes.Values.Where(node => node.PrivateAddress.Equals(plain)).Take(2).ToArray();
+        return matches.Length == 1 ? matches[0] : null;
+    }
 
     /// <summary>Listens on the node's public address at <paramref name="port"/> and forwards to its private address (idempotent).</summary>
     public IPEndPoint Expose(string node, int port)
@@ -100,6 +107,17 @@ public sealed class FaultProxy : IAsyncDisposable
     {
         var remote = (IPEndPoint)client.RemoteEndPoint!;
         var source = Identify(remote.Address);
+        byte[]? prefix = null;
+        if (source is null && Directory is not null)
+        {
+            (source, prefix) = await IdentifyByHandshakeAsync(client).ConfigureAwait(false);
+            if (prefix is null)
+            {
+                client.Dispose();
+                return;
+            }
+        }
+
         var sourceName = source?.Name ?? remote.Address.ToString();
         if (sourceName == destination.Name)
         {
@@ -130,7 +148,7 @@ public sealed class FaultProxy : IAsyncDisposable
             return;
         }
 
-        var connection = new ProxiedConnection(client, upstream, sourceName, destination.Name, port, Links);
+        var connection = new ProxiedConnection(client, upstream, sourceName, destination.Name, port, Links, prefix);
         _connections.TryAdd(connection, 0);
         try
         {
@@ -140,6 +158,42 @@ public sealed class FaultProxy : IAsyncDisposable
         {
             _connections.TryRemove(connection, out _);
         }
+    }
+
+    /// <summary>Reads the dialler's 68-byte BitTorrent handshake and names it by its peer_id; the bytes are forwarded first.</summary>
+    private async Task<(ProxyNode? Source, byte[]? Prefix)> IdentifyByHandshakeAsync(Socket client)
+    {
+        const int handshakeLength = 68;
+        var prefix = new byte[handshakeLength];
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token);
+        timeout.CancelAfter(ConnectTimeout);
+        var read = 0;
+        try
+        {
+            while (read < handshakeLength)
+            {
+                var n = await client.ReceiveAsync(prefix.AsMemory(read), SocketFlags.None, timeout.Token).ConfigureAwait(false);
+                if (n == 0)
+                {
+                    break;
+                }
+
+                read += n;
+            }
+        }
+        catch (Exception e) when (e is SocketException or OperationCanceledException or ObjectDisposedException)
+        {
+            return (null, null);
+        }
+
+        if (read < handshakeLength || prefix[0] != 19)
+        {
+            // Not a BitTorrent handshake: pass on what came, unnamed.
+            return (null, read == 0 ? null : prefix[..read]);
+        }
+
+        var name = Directory!.NameByPeerId(prefix.AsSpan(48, 20));
+        return (name is null ? null : _nodes.GetValueOrDefault(name), prefix);
     }
 
     private sealed class Mirror : IDisposable
