@@ -116,7 +116,7 @@ public sealed class PeerNode(IOptions<PeerOptions> options, IConfiguration confi
         var timeout = TimeSpan.FromSeconds(settings.DownloadTimeoutSeconds);
         Propagator = new BlockPropagator(Chain, Swarm, blockTorrents, faults, timings, Name, timeout, logger);
         Gossip = new TransactionGossip(Mempool, Swarm);
-        Sync = new ChainSync(Chain, Swarm, segmentTorrents, timings, settings.SegmentBlocks, timeout, Name, logger);
+        Sync = new ChainSync(Chain, Swarm, segmentTorrents, timings, settings.SegmentBlocks, timeout, Name, () => faults.Withhold, logger);
         Miner = new MiningService(Chain, Mempool, Wallet, Propagator, timings, faults, Name, settings.Mining.Threads, TimeSpan.FromMilliseconds(settings.Mining.IntervalMs), logger);
         Propagator.OrphanSeen += _ => Sync.Trigger();
         Chain.TipChanged += tip =>

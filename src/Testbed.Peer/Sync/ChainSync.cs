@@ -26,6 +26,7 @@ public sealed class ChainSync(
     int segmentBlocks,
     TimeSpan downloadTimeout,
     string peerName,
+    Func<bool> hideChain,
     ILogger logger)
 {
     private readonly ConcurrentDictionary<long, ConcurrentDictionary<string, SegmentOffer?>> answers = new();
@@ -296,7 +297,8 @@ public sealed class ChainSync(
     /// <summary>Tells every peer our new tip (a hint for their catch-up), at most every 50 ms: catch-up moves the tip thousands of times a second.</summary>
     public void BroadcastTip(ChainTip tip)
     {
-        if (Interlocked.Exchange(ref tipPending, 1) == 1)
+        // The withhold fault keeps the chain to itself: no hints that would make others come and fetch it.
+        if (hideChain() || Interlocked.Exchange(ref tipPending, 1) == 1)
         {
             return;
         }
@@ -348,7 +350,7 @@ public sealed class ChainSync(
         {
             var from = (seg * segmentBlocks) + 1;
             var hashes = chain.MainChain(from, segmentBlocks);
-            if (hashes.Count == 0)
+            if (hashes.Count == 0 || hideChain())
             {
                 peer.Send(SwarmMessages.Sync, new BencodeDictionary { { "t", "none" }, { "seg", seg } });
                 return;
