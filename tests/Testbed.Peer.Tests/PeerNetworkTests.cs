@@ -220,5 +220,12 @@ public sealed class PeerNetworkTests(ITestOutputHelper output)
         Assert.True(sync.GetProperty("segmentsDownloaded").GetInt64() >= 3, $"segments: {sync}");
         Assert.True(sync.GetProperty("blocksSynced").GetInt64() >= 20, $"blocks: {sync}");
         Assert.Equal(2, statuses["peer-3"].GetProperty("connectedPeers").GetArrayLength());
+
+        // A clean stop (SIGTERM) and restart keeps the chain; the peer then catches up what it missed.
+        Assert.True(net["peer-3"].StopGracefully(TimeSpan.FromSeconds(30)), "peer-3 did not stop on SIGTERM");
+        await net.MineAsync("peer-1", 3);
+        await net.StartPeerAsync("peer-3");
+        Assert.True((await net.StatusAsync("peer-3")).GetProperty("height").GetInt64() >= 20);
+        await net.WaitConvergedAsync(23);
     }
 }

@@ -128,6 +128,22 @@ public sealed class ServiceProcess : IAsyncDisposable
         }
     }
 
+    /// <summary>SIGTERM, then waits for the process to stop by itself (a clean stop); true when it exited in time.</summary>
+    public bool StopGracefully(TimeSpan timeout)
+    {
+        if (process.HasExited)
+        {
+            return true;
+        }
+
+        using (var kill = Process.Start("kill", ["-TERM", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+        {
+            kill.WaitForExit();
+        }
+
+        return process.WaitForExit(timeout);
+    }
+
     /// <summary>The built dll of a project under src/ for this test run's configuration.</summary>
     public static string ProjectDll(string project)
     {
