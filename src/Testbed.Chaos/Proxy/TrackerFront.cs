@@ -36,7 +36,8 @@ public sealed class TrackerFront : IAsyncDisposable
         builder.WebHost.UseKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0));
         var web = builder.Build();
         TrackerFront? front = null;
-        web.MapGet("/announce", async (HttpContext context) => await front!.AnnounceAsync(context, proxy, directory, upstream).ConfigureAwait(false));
+        // Typed as returning the result: a plain async lambda over HttpContext would bind as a RequestDelegate and drop it.
+        web.MapGet("/announce", (Func<HttpContext, Task<IResult>>)(context => front!.AnnounceAsync(context, proxy, directory, upstream)));
         await web.StartAsync(cancellationToken).ConfigureAwait(false);
         var address = web.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         front = new TrackerFront(web, new Uri(address.TrimEnd('/') + "/"));
