@@ -69,7 +69,7 @@ public static class PeerApi
             mining = node.Miner.Status,
             mempool = node.Mempool.Count,
             blocksRejected = node.Propagator.Rejected,
-            sync = new { running = node.Sync.Running, segmentsDownloaded = node.Sync.SegmentsDownloaded, blocksSynced = node.Sync.BlocksSynced, lastError = node.Sync.LastError },
+            sync = new { running = node.Sync.Running, segmentsDownloaded = node.Sync.SegmentsDownloaded, blocksSynced = node.Sync.BlocksSynced, applySeconds = node.Sync.ApplyTime.TotalSeconds, lastError = node.Sync.LastError },
             faultsEnabled = node.Settings.Faults.Enabled,
             activeFaults = node.Faults.Active,
         };

@@ -306,6 +306,7 @@ public static class PeerBenchCommands
                     syncBlocksPerSecond = syncRate,
                     endToEndSeconds = endToEnd,
                     stallSeconds = stalls.Sum() / 1000.0,
+                    peerApplySeconds = status.GetProperty("sync").GetProperty("applySeconds").GetDouble(),
                     verifyBlocksPerSecond = verifyRate,
                     ratio,
                     targetRatio = SyncTargetRatio,
@@ -317,6 +318,7 @@ public static class PeerBenchCommands
                 Console.WriteLine($"  fresh peer caught up {timings.Count} blocks from {seederCount} peers in {status.GetProperty("sync").GetProperty("segmentsDownloaded")} segment torrents");
                 Console.WriteLine($"  sync: {syncRate:0} blocks/s (first to last block; {endToEnd:0.0} s from process start to tip)");
                 Console.WriteLine($"  single-core verify+replay+store in this run: {verifyRate:0} blocks/s");
+                Console.WriteLine($"  of the catch-up, verify+replay+store inside the fresh peer took {status.GetProperty("sync").GetProperty("applySeconds").GetDouble():0.0} s ({timings.Count / status.GetProperty("sync").GetProperty("applySeconds").GetDouble():0} blocks/s)");
                 Console.WriteLine($"  stalls over 50 ms between consecutive synced blocks: {stalls.Count}, {stalls.Sum() / 1000.0:0.0} s in all");
                 Console.WriteLine($"  ratio {ratio:0.00} (target >= {SyncTargetRatio}): {(met ? "met" : "missed")}");
             }

@@ -32,6 +32,7 @@ public sealed class ChainSync(
     private readonly ConcurrentDictionary<long, ConcurrentDictionary<string, SegmentOffer?>> answers = new();
     private readonly SemaphoreSlim wake = new(0, 1);
     private long segmentsDownloaded;
+    private long applyTicks;
     private bool behindAtLastCheck;
     private long blocksSynced;
 
@@ -40,6 +41,9 @@ public sealed class ChainSync(
 
     /// <summary>Blocks added through catch-up.</summary>
     public long BlocksSynced => Interlocked.Read(ref blocksSynced);
+
+    /// <summary>Time spent verifying, replaying and storing caught-up blocks.</summary>
+    public TimeSpan ApplyTime => TimeSpan.FromTicks(Interlocked.Read(ref applyTicks));
 
     /// <summary>True while a catch-up runs.</summary>
     public bool Running { get; private set; }
@@ -224,7 +228,9 @@ public sealed class ChainSync(
         var applied = 0;
         foreach (var token in fetched.Tokens)
         {
+            var started = Stopwatch.GetTimestamp();
             var result = chain.AddBlock(token);
+            Interlocked.Add(ref applyTicks, Stopwatch.GetElapsedTime(started).Ticks);
             switch (result.Status)
             {
                 case AddBlockStatus.Connected or AddBlockStatus.Reorganized or AddBlockStatus.SideBranch:
