@@ -101,11 +101,13 @@ public sealed class PeerNode(IOptions<PeerOptions> options, IConfiguration confi
         Mempool = new TransactionPool(Chain);
 
         // Torrent scratch space is a cache: a crash may leave partial files, and everything in it can be rebuilt from the chain.
-        var scratch = Path.Combine(settings.DataDir, "torrents");
+        var scratch = ScratchDirectory();
         if (Directory.Exists(scratch))
         {
             Directory.Delete(scratch, recursive: true);
         }
+
+        this.scratch = scratch;
 
         Torrents = new TorrentClient(new TorrentClientOptions { ListenEndPoint = new IPEndPoint(IPAddress.Loopback, settings.TorrentPort) });
         Torrents.Start();
@@ -179,6 +181,7 @@ public sealed class PeerNode(IOptions<PeerOptions> options, IConfiguration confi
         await Torrents.DisposeAsync().ConfigureAwait(false);
         Miner.Dispose();
         Chain.Dispose();
+        TryDelete(scratch);
         Wallet.Dispose();
         started = false;
     }
@@ -224,6 +227,69 @@ public sealed class PeerNode(IOptions<PeerOptions> options, IConfiguration confi
             case SwarmMessages.Sync:
                 Sync.OnMessage(peer, payload);
                 break;
+        }
+    }
+
+    private string scratch = "";
+
+    private string ScratchDirectory()
+    {
+        if (!string.IsNullOrWhiteSpace(settings.ScratchDir))
+        {
+            return settings.ScratchDir;
+        }
+
+        const string shm = "/dev/shm";
+        if (!Directory.Exists(shm))
+        {
+            return Path.Combine(settings.DataDir, "torrents");
+        }
+
+        // Folders of peers that died without cleaning up (SIGKILL) are removed by the next peer that starts.
+        foreach (var stale in Directory.EnumerateDirectories(shm, "testbed-peer-*"))
+        {
+            var parts = Path.GetFileName(stale).Split('-');
+            if (parts.Length >= 3 && int.TryParse(parts[2], System.Globalization.CultureInfo.InvariantCulture, out var pid) && !ProcessExists(pid))
+            {
+                TryDelete(stale);
+            }
+        }
+
+        var safeName = string.Concat(Name.Select(c => char.IsAsciiLetterOrDigit(c) ? c : '_'));
+        return Path.Combine(shm, $"testbed-peer-{Environment.ProcessId}-{safeName}");
+    }
+
+    private static bool ProcessExists(int pid)
+    {
+        try
+        {
+            using var process = System.Diagnostics.Process.GetProcessById(pid);
+            return !process.HasExited;
+        }
+        catch (ArgumentException)
+        {
+            return false;
+        }
+        catch (InvalidOperationException)
+        {
+            return false;
+        }
+    }
+
+    private static void TryDelete(string directory)
+    {
+        try
+        {
+            if (Directory.Exists(directory))
+            {
+                Directory.Delete(directory, recursive: true);
+            }
+        }
+        catch (IOException)
+        {
+        }
+        catch (UnauthorizedAccessException)
+        {
         }
     }
 

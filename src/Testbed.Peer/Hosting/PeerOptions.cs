@@ -14,6 +14,12 @@ public sealed class PeerOptions
     /// <summary>Parent of per-peer data directories when DataDir is not set (replicas share their environment): DataRoot/PeerName.</summary>
     public string DataRoot { get; set; } = "";
 
+    /// <summary>
+    /// Where block and segment torrents are kept (a cache, rebuilt from the chain); empty = a per-process folder in
+    /// /dev/shm when it exists (so their writes do not lengthen the chain store's fsyncs), else DataDir/torrents.
+    /// </summary>
+    public string ScratchDir { get; set; } = "";
+
     /// <summary>The peer's name on spans and in /status; defaults to OTEL_SERVICE_NAME's instance or the machine name.</summary>
     public string PeerName { get; set; } = "";
 
