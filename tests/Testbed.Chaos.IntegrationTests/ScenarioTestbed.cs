@@ -15,19 +15,35 @@ internal static class ScenarioTestbed
     {
         var dataRoot = Directory.CreateTempSubdirectory("chaos-run-");
         var plan = LoopbackPlan.CreateRandom();
+        var controlPort = FreePort();
+        using var control = new HttpClient(new SocketsHttpHandler { UseProxy = false }) { BaseAddress = new Uri($"http://127.0.0.1:{controlPort}/"), Timeout = TimeSpan.FromMinutes(2) };
+        using var peers = new HttpClient(new SocketsHttpHandler { UseProxy = false }) { Timeout = TimeSpan.FromMinutes(3) };
+        var controlApi = new ControlApiClient(control);
+        var directory = new PeerDirectory();
+        await using var proxy = new FaultProxy(new LinkTable()) { Directory = directory };
+        // Peers announce through the front, which hands out the proxy's addresses (the peers bind no address of their own).
+        await using var front = await TrackerFront.StartAsync(proxy, directory, async ct =>
+        {
+            var tracker = (await controlApi.GetResourcesAsync(ct)).FirstOrDefault(r => r.Name == "tracker");
+            return tracker?.Urls is { } urls && urls.TryGetValue("http", out var url) ? new Uri(url.TrimEnd('/') + "/") : null;
+        }, cancellationToken);
         try
         {
             var builder = DistributedTestbed.CreateBuilder(options =>
             {
                 options.Peers = scenario.Topology.Peers;
                 options.StartupTimeoutSeconds = 120;
+                options.ControlApiPort = controlPort;
             });
-            Define(builder, scenario.Topology, dataRoot.FullName, plan);
+            // Only scenarios with network faults route the peers through the front and the proxy; the others let them talk directly.
+            var network = scenario.Steps.Any(step => step is PartitionStep or ToxicStep);
+            Define(builder, scenario.Topology, dataRoot.FullName, plan, network ? front.Url : null);
             await using var testbed = await DistributedTestbed.StartAsync(builder, cancellationToken);
-            using var control = new HttpClient(new SocketsHttpHandler { UseProxy = false }) { BaseAddress = testbed.ControlApiUrl, Timeout = TimeSpan.FromMinutes(2) };
-            using var peers = new HttpClient(new SocketsHttpHandler { UseProxy = false }) { Timeout = TimeSpan.FromMinutes(3) };
-            await using var proxy = new FaultProxy(new LinkTable());
-            var executor = new ScenarioExecutor(new ScenarioEnvironment(new ControlApiClient(control), new PeerApiClient(peers), proxy, plan));
+            var executor = new ScenarioExecutor(new ScenarioEnvironment(controlApi, new PeerApiClient(peers), network ? proxy : null, plan)
+            {
+                PeersShareLoopback = true,
+                Directory = directory,
+            });
             executor.StepFinished += step => output.WriteLine($"{step.Ended:HH:mm:ss.fff} step {step.Index} {step.Kind} [{string.Join(",", step.Targets)}] {(step.Ok ? "ok" : "FAILED")}: {step.Detail}");
             var report = await executor.RunAsync(scenario, cancellationToken);
             foreach (var invariant in report.Invariants)
@@ -60,8 +76,15 @@ internal static class ScenarioTestbed
         }
     }
 
+    private static int FreePort()
+    {
+        using var probe = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.InterNetwork, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);
+        probe.Bind(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 0));
+        return ((System.Net.IPEndPoint)probe.LocalEndPoint!).Port;
+    }
+
     /// <summary>The scenario's app model: the AppHost's tracker line and the peer line with the scenario's settings.</summary>
-    public static void Define(Testbed.AppHost.AppModel.DistributedApplicationBuilder builder, Topology topology, string dataRoot, LoopbackPlan plan)
+    public static void Define(Testbed.AppHost.AppModel.DistributedApplicationBuilder builder, Topology topology, string dataRoot, LoopbackPlan plan, Uri? trackerFront = null)
     {
         var tracker = builder.AddProject("tracker", "../src/Testbed.Tracker")
             .WithEndpoint("udp", "udp", environmentVariable: "Tracker__Udp")
@@ -82,6 +105,7 @@ internal static class ScenarioTestbed
             .WithEnvironment("Testbed__DownloadTimeoutSeconds", "10")
             // For the fault proxy (see the chaos README part): peer-N binds 127.A.B.N and advertises 127.A.(B+1).N.
             .WithEnvironment("Testbed__BindAddress", $"127.{plan.A}.{plan.B}.{{replica}}")
-            .WithEnvironment("Testbed__AdvertiseAddress", $"127.{plan.A}.{plan.B + 1}.{{replica}}");
+            .WithEnvironment("Testbed__AdvertiseAddress", $"127.{plan.A}.{plan.B + 1}.{{replica}}")
+            .WithEnvironment("Testbed__TrackerUrl", trackerFront?.ToString() ?? "");
     }
 }
