@@ -22,7 +22,7 @@ namespace Testbed.AppHost
                 .WithHttpHealthCheck("/health");
 
             // One line per service as it lands (their projects do not exist yet, so they are not added):
-            // issue 8:  var peers = builder.AddProject("peer", "../src/Testbed.Peer").WithReplicas(builder.Options.Peers).WithReference(tracker).WaitFor(tracker).WithHttpHealthCheck("/health");
+            var peers = builder.AddProject("peer", "../src/Testbed.Peer").WithReplicas(builder.Options.Peers).WithReference(tracker).WaitFor(tracker).WithHttpHealthCheck("/health").WithEnvironment("Testbed__DataRoot", Path.Combine(Path.GetTempPath(), "testbed-peers", $"run-{Guid.NewGuid():n}"));
             // issue 11: builder.AddProject("chaos", "../src/Testbed.Chaos").WithReference(builder.ControlApi).WithReference(peers).WithReference(tracker).WaitFor(tracker).WithHttpHealthCheck("/health");
             // The dashboard is not a resource: the AppHost hosts it in-process (Cli/RunCommand.cs), as Aspire does.
         }

@@ -45,6 +45,8 @@ public static class AppHostCommandLine
 
         var bench = new Command("bench", "Measure the AppHost and compare with its targets in the same run");
         bench.Subcommands.Add(BenchStartupCommand.Create(peers, noBuild, Options, defineModel));
+        bench.Subcommands.Add(Testbed.Peer.Bench.PeerBenchCommands.Propagation());
+        bench.Subcommands.Add(Testbed.Peer.Bench.PeerBenchCommands.Sync());
         bench.Subcommands.Add(Testbed.Dashboard.Benchmarks.DashboardBenchCommand.Create());
         root.Subcommands.Add(bench);
 
