@@ -8,6 +8,7 @@ return await AppHostCommandLine.RunAsync(args, TestbedAppModel.Define);
 namespace Testbed.AppHost
 {
     using Testbed.AppHost.AppModel;
+    using Testbed.Chaos.Proxy;
 
     /// <summary>The testbed's app model, read like an Aspire AppHost; the test harness starts the same model.</summary>
     public static class TestbedAppModel
@@ -17,14 +18,35 @@ namespace Testbed.AppHost
         {
             ArgumentNullException.ThrowIfNull(builder);
 
-            var tracker = builder.AddProject("tracker", "../src/Testbed.Tracker")
-                .WithEndpoint("udp", "udp", environmentVariable: "Tracker__Udp")
+            var tracker = AddTracker(builder);
+            var plan = LoopbackPlan.CreateRandom();
+            var peers = AddPeers(builder, tracker, builder.Options.Peers)
+                // Every AppHost run gets fresh chains and wallets; two runs never share a data directory.
+                .WithEnvironment("Testbed__DataRoot", Path.Combine(Path.GetTempPath(), "testbed-peers", $"run-{Guid.NewGuid():n}"))
+                // For the chaos controller's fault proxy: peer-N binds 127.A.B.N and advertises 127.A.(B+1).N (docs/chaos.md).
+                .WithEnvironment("Testbed__BindAddress", $"127.{plan.A}.{plan.B}.{{replica}}")
+                .WithEnvironment("Testbed__AdvertiseAddress", $"127.{plan.A}.{plan.B + 1}.{{replica}}");
+            builder.AddProject("chaos", "../src/Testbed.Chaos")
+                .WithReference(builder.ControlApi).WithReference(peers).WithReference(tracker).WaitFor(tracker)
+                .WithEnvironment("Chaos__LoopbackPlan", $"127.{plan.A}.{plan.B}")
                 .WithHttpHealthCheck("/health");
-
-            // One line per service as it lands (their projects do not exist yet, so they are not added):
-            var peers = builder.AddProject("peer", "../src/Testbed.Peer").WithReplicas(builder.Options.Peers).WithReference(tracker).WaitFor(tracker).WithHttpHealthCheck("/health").WithEnvironment("Testbed__DataRoot", Path.Combine(Path.GetTempPath(), "testbed-peers", $"run-{Guid.NewGuid():n}"));
-            // issue 11: builder.AddProject("chaos", "../src/Testbed.Chaos").WithReference(builder.ControlApi).WithReference(peers).WithReference(tracker).WaitFor(tracker).WithHttpHealthCheck("/health");
             // The dashboard is not a resource: the AppHost hosts it in-process (Cli/RunCommand.cs), as Aspire does.
         }
+
+        /// <summary>The tracker: HTTP and UDP announce; it takes a peer's advertised address (the chaos proxy's plan).</summary>
+        public static ProjectResourceBuilder AddTracker(DistributedApplicationBuilder builder) =>
+            builder.AddProject("tracker", "../src/Testbed.Tracker")
+                .WithEndpoint("udp", "udp", environmentVariable: "Tracker__Udp")
+                .WithEnvironment("Tracker__AllowClientIp", "true")
+                .WithHttpHealthCheck("/health");
+
+        /// <summary>The peers <c>peer-1..peer-N</c>, with their fault hooks on so the chaos controller can reach them.</summary>
+        public static ProjectResourceBuilder AddPeers(DistributedApplicationBuilder builder, ProjectResourceBuilder tracker, int replicas) =>
+            builder.AddProject("peer", "../src/Testbed.Peer")
+                .WithReplicas(replicas)
+                .WithReference(tracker)
+                .WaitFor(tracker)
+                .WithEnvironment("Testbed__Faults__Enabled", "true")
+                .WithHttpHealthCheck("/health");
     }
 }

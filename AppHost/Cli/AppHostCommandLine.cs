@@ -3,7 +3,7 @@ using Testbed.AppHost.AppModel;
 
 namespace Testbed.AppHost.Cli;
 
-/// <summary>The AppHost's command line: run the testbed (default), or <c>bench startup</c>.</summary>
+/// <summary>The AppHost's command line: run the testbed (default), <c>bench ...</c>, or <c>scenario list|run</c>.</summary>
 public static class AppHostCommandLine
 {
     /// <summary>Parses <paramref name="args"/> and runs; <paramref name="defineModel"/> adds the resources. Exit codes: 0, 1 failed, 2 bad arguments.</summary>
@@ -49,6 +49,8 @@ public static class AppHostCommandLine
         bench.Subcommands.Add(Testbed.Peer.Bench.PeerBenchCommands.Sync());
         bench.Subcommands.Add(Testbed.Dashboard.Benchmarks.DashboardBenchCommand.Create());
         root.Subcommands.Add(bench);
+        root.Subcommands.Add(Testbed.Chaos.Cli.ScenarioCommands.Create(
+            (topology, plan, ct) => ScenarioTestbed.StartAsync(OptionsLoader.Load(), topology, plan, ct)));
 
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)

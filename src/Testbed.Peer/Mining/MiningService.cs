@@ -177,7 +177,14 @@ public sealed class MiningService : IDisposable
         await search.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            using var activity = PeerTelemetry.Source.StartActivity("block.produce");
+            // Each block is the root of its own trace (receivers continue it), linked to whatever asked for it (POST /mining),
+            // so mining N blocks on demand gives N block traces, not one trace holding every block.
+            // (A default parent context still falls back to Activity.Current, so it is cleared; the change stays in this async flow.)
+            var requester = Activity.Current?.Context;
+            Activity.Current = null;
+            using var activity = PeerTelemetry.Source.StartActivity(
+                "block.produce", ActivityKind.Internal, parentContext: default,
+                links: requester is { } context ? [new ActivityLink(context)] : null);
             activity?.SetTag(PeerTelemetry.Peer, peerName);
             if (faults.WrongKey || faults.LowWork)
             {
