@@ -38,7 +38,8 @@ for trx in "$results"/*/*.trx; do
   count() { sed -n "s/.* $1=\"\([0-9]*\)\".*/\1/p" <<<"$counters"; }
   passed=$((passed + $(count passed)))
   failed=$((failed + $(count failed) + $(count error) + $(count timeout) + $(count aborted)))
-  skipped=$((skipped + $(count notExecuted)))
+  # A skipped test is counted in total but not in executed (its notExecuted counter stays 0).
+  skipped=$((skipped + $(count total) - $(count executed)))
 done
 
 if [ $status -ne 0 ] && [ $failed -eq 0 ]; then

@@ -3,9 +3,17 @@ using System.Net.Sockets;
 
 namespace Testbed.AppHost.Orchestration;
 
-/// <summary>Picks free loopback ports by binding port 0, never handing out the same port twice in one AppHost.</summary>
-internal sealed class PortAllocator
+/// <summary>Picks free loopback ports, never handing out the same port twice in one AppHost.</summary>
+/// <remarks>
+/// A port handed to a process is free only until someone binds it. Ports are therefore picked below the kernel's
+/// ephemeral range (32768-60999 on Linux), where no port-0 bind (a peer's torrent listener, an outgoing connection)
+/// can take one before its process binds it.
+/// </remarks>
+public sealed class PortAllocator
 {
+    private const int FirstPort = 20000;
+    private const int LastPort = 32767;
+
     private readonly HashSet<int> _handedOut = [];
     private readonly Lock _gate = new();
 
@@ -14,10 +22,10 @@ internal sealed class PortAllocator
     {
         lock (_gate)
         {
-            // The kernel may hand back a port we gave a resource that is not listening yet; ask again.
+            // The same port may come back for a resource that is not listening yet; ask again.
             for (var attempt = 0; attempt < 50; attempt++)
             {
-                var port = udp ? FreeUdpPort() : FreeTcpPort();
+                var port = FreeLoopbackPort(udp);
                 if (_handedOut.Add(port))
                 {
                     return port;
@@ -37,17 +45,26 @@ internal sealed class PortAllocator
         }
     }
 
-    private static int FreeTcpPort()
+    /// <summary>A loopback port below the ephemeral range that is free right now, for a process that will bind it.</summary>
+    public static int FreeLoopbackPort(bool udp)
     {
-        using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        return ((IPEndPoint)listener.LocalEndPoint!).Port;
-    }
+        for (var attempt = 0; attempt < 200; attempt++)
+        {
+            var port = Random.Shared.Next(FirstPort, LastPort + 1);
+            using var socket = udp
+                ? new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp)
+                : new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+            try
+            {
+                socket.Bind(new IPEndPoint(IPAddress.Loopback, port));
+                return port;
+            }
+            catch (SocketException)
+            {
+                // Taken: try another.
+            }
+        }
 
-    private static int FreeUdpPort()
-    {
-        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
-        socket.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        return ((IPEndPoint)socket.LocalEndPoint!).Port;
+        throw new InvalidOperationException($"No free loopback port between {FirstPort} and {LastPort} after 200 attempts.");
     }
 }

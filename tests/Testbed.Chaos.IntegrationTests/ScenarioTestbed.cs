@@ -76,12 +76,7 @@ internal static class ScenarioTestbed
         }
     }
 
-    private static int FreePort()
-    {
-        using var probe = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.InterNetwork, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);
-        probe.Bind(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 0));
-        return ((System.Net.IPEndPoint)probe.LocalEndPoint!).Port;
-    }
+    private static int FreePort() => Testbed.AppHost.Orchestration.PortAllocator.FreeLoopbackPort(udp: false);
 
     /// <summary>The scenario's app model: the AppHost's tracker line and the peer line with the scenario's settings.</summary>
     public static void Define(Testbed.AppHost.AppModel.DistributedApplicationBuilder builder, Topology topology, string dataRoot, LoopbackPlan plan, Uri? trackerFront = null)

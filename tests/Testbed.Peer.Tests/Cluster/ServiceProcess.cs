@@ -162,12 +162,8 @@ public sealed class ServiceProcess : IAsyncDisposable
         return Path.Combine(dir.FullName, "src", project, "bin", configuration, "net10.0", project + ".dll");
     }
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
+    // Below the ephemeral range, so the peer's own port-0 listeners cannot take it before Kestrel binds it.
+    private static int FreePort() => Testbed.AppHost.Orchestration.PortAllocator.FreeLoopbackPort(udp: false);
 
     private void Append(string? line)
     {
