@@ -158,7 +158,7 @@ public sealed class NetworkSwarm : IAsyncDisposable
                 socket.NoDelay = true;
                 await socket.ConnectAsync(endPoint, cts.Token).ConfigureAwait(false);
                 await socket.SendAsync(Handshake.Create(InfoHash.ToArray(), PeerId).ToBytes(), SocketFlags.None, cts.Token).ConfigureAwait(false);
-                var remote = Handshake.Parse(await ReceiveExactlyAsync(socket, Handshake.Length, cts.Token).ConfigureAwait(false));
+                var remote = Handshake.Parse(await Handshake.ReceiveBytesAsync(socket, cts.Token).ConfigureAwait(false));
                 if (new InfoHash(remote.InfoHash) != InfoHash)
                 {
                     throw new PeerProtocolException($"{endPoint} answered for another info hash");
@@ -242,7 +242,7 @@ public sealed class NetworkSwarm : IAsyncDisposable
                     using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
                     cts.CancelAfter(TimeSpan.FromSeconds(10));
                     accepted.NoDelay = true;
-                    var remote = Handshake.Parse(await ReceiveExactlyAsync(accepted, Handshake.Length, cts.Token).ConfigureAwait(false));
+                    var remote = Handshake.Parse(await Handshake.ReceiveBytesAsync(accepted, cts.Token).ConfigureAwait(false));
                     if (new InfoHash(remote.InfoHash) != InfoHash)
                     {
                         accepted.Dispose();
@@ -404,23 +404,6 @@ public sealed class NetworkSwarm : IAsyncDisposable
         }
     }
 
-    private static async Task<byte[]> ReceiveExactlyAsync(Socket socket, int count, CancellationToken cancellationToken)
-    {
-        var buffer = new byte[count];
-        var read = 0;
-        while (read < count)
-        {
-            var n = await socket.ReceiveAsync(buffer.AsMemory(read), SocketFlags.None, cancellationToken).ConfigureAwait(false);
-            if (n == 0)
-            {
-                throw new PeerProtocolException($"connection closed after {read} of {count} handshake bytes");
-            }
-
-            read += n;
-        }
-
-        return buffer;
-    }
 
     /// <summary>Closes every connection and the listener; the tracker gets a `stopped` announce.</summary>
     public async ValueTask DisposeAsync()

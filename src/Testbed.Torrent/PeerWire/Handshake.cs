@@ -1,3 +1,4 @@
+using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Text;
 using Testbed.Torrent.Messages;
@@ -28,6 +29,26 @@ public sealed record Handshake(byte[] Reserved, byte[] InfoHash, byte[] PeerId)
         reserved[5] |= 0x10;
         reserved[7] |= 0x04;
         return new Handshake(reserved, infoHash.ToArray(), peerId.ToArray());
+    }
+
+    /// <summary>Reads exactly the <see cref="Length"/> handshake bytes from a fresh connection; a close before that is a protocol error.</summary>
+    public static async Task<byte[]> ReceiveBytesAsync(Socket socket, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(socket);
+        var buffer = new byte[Length];
+        var read = 0;
+        while (read < Length)
+        {
+            var n = await socket.ReceiveAsync(buffer.AsMemory(read), SocketFlags.None, cancellationToken).ConfigureAwait(false);
+            if (n == 0)
+            {
+                throw new PeerProtocolException($"connection closed after {read} of {Length} handshake bytes");
+            }
+
+            read += n;
+        }
+
+        return buffer;
     }
 
     /// <summary>A fresh Azureus-style peer id (-TB0100- plus 12 random bytes).</summary>

@@ -113,7 +113,7 @@ public sealed class TorrentClient : IAsyncDisposable
             socket.NoDelay = true;
             await socket.ConnectAsync(endPoint, cts.Token).ConfigureAwait(false);
             await socket.SendAsync(Handshake.Create(infoHash.ToArray(), PeerId).ToBytes(), SocketFlags.None, cts.Token).ConfigureAwait(false);
-            var remote = Handshake.Parse(await ReceiveExactlyAsync(socket, Handshake.Length, cts.Token).ConfigureAwait(false));
+            var remote = Handshake.Parse(await Handshake.ReceiveBytesAsync(socket, cts.Token).ConfigureAwait(false));
             if (new InfoHash(remote.InfoHash) != infoHash)
             {
                 throw new PeerProtocolException($"peer {endPoint} answered for another torrent");
@@ -177,7 +177,7 @@ public sealed class TorrentClient : IAsyncDisposable
             using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             cts.CancelAfter(Options.HandshakeTimeout);
             Tune(socket);
-            var bytes = await ReceiveExactlyAsync(socket, Handshake.Length, cts.Token).ConfigureAwait(false);
+            var bytes = await Handshake.ReceiveBytesAsync(socket, cts.Token).ConfigureAwait(false);
             var remote = Handshake.Parse(bytes);
             if (!sessions.TryGetValue(new InfoHash(remote.InfoHash), out var session) || !session.AcceptsPeers)
             {
@@ -194,23 +194,6 @@ public sealed class TorrentClient : IAsyncDisposable
         }
     }
 
-    private static async Task<byte[]> ReceiveExactlyAsync(Socket socket, int count, CancellationToken cancellationToken)
-    {
-        var buffer = new byte[count];
-        var read = 0;
-        while (read < count)
-        {
-            var n = await socket.ReceiveAsync(buffer.AsMemory(read), SocketFlags.None, cancellationToken).ConfigureAwait(false);
-            if (n == 0)
-            {
-                throw new PeerProtocolException($"connection closed after {read} of {count} handshake bytes");
-            }
-
-            read += n;
-        }
-
-        return buffer;
-    }
 
     /// <summary>Stops every session and the listener.</summary>
     public async ValueTask DisposeAsync()
