@@ -146,7 +146,10 @@ public sealed class HttpTrackerClient : ITrackerClient
         timeout.CancelAfter(options.HttpTimeout);
         try
         {
-            using var response = await httpClient.GetAsync(uri, HttpCompletionOption.ResponseHeadersRead, timeout.Token).ConfigureAwait(false);
+            // One connection per announce: announces are minutes apart, and trackers such as opentracker close the
+            // connection after each answer, so a pooled connection would be reset under the next request.
+            using var request = new HttpRequestMessage(HttpMethod.Get, uri) { Headers = { ConnectionClose = true } };
+            using var response = await httpClient.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, timeout.Token).ConfigureAwait(false);
             var body = await ReadBoundedAsync(response.Content, timeout.Token).ConfigureAwait(false);
             if (!response.IsSuccessStatusCode)
             {
