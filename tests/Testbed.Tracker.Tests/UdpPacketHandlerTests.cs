@@ -29,7 +29,7 @@ public class UdpPacketHandlerTests
     internal static byte[] ConnectPacket(int transactionId)
     {
         var packet = new byte[16];
-        BinaryPrimitives.WriteUInt64BigEndian(packet, UdpPacketHandler.ProtocolId);
+        BinaryPrimitives.WriteUInt64BigEndian(packet, (ulong)Testbed.Torrent.Trackers.UdpTrackerProtocol.ProtocolId);
         BinaryPrimitives.WriteInt32BigEndian(packet.AsSpan(8), 0);
         BinaryPrimitives.WriteInt32BigEndian(packet.AsSpan(12), transactionId);
         return packet;

@@ -3,6 +3,7 @@ using System.Text;
 using Testbed.Tracker.Announces;
 using Testbed.Tracker.Swarms;
 using Testbed.Torrent.Metainfo;
+using UdpTrackerProtocol = Testbed.Torrent.Trackers.UdpTrackerProtocol;
 
 namespace Testbed.Tracker.Udp;
 
@@ -13,20 +14,17 @@ namespace Testbed.Tracker.Udp;
 /// </summary>
 public sealed class UdpPacketHandler
 {
-    /// <summary>The magic a connect request carries as its connection id.</summary>
-    public const ulong ProtocolId = 0x41727101980;
-
     /// <summary>Largest response sent: the IPv4 minimum MTU-safe payload on Ethernet.</summary>
     public const int MaxResponseSize = 1472;
 
-    /// <summary>Size of an announce request without BEP 41 extensions.</summary>
-    public const int AnnounceRequestSize = 98;
-
-    private const int HeaderSize = 16;
-    private const int ActionConnect = 0;
-    private const int ActionAnnounce = 1;
-    private const int ActionScrape = 2;
-    private const int ActionError = 3;
+    // The datagram layout is BEP 15's, defined once in the torrent library's client side.
+    private const ulong ProtocolId = UdpTrackerProtocol.ProtocolId;
+    private const int AnnounceRequestSize = UdpTrackerProtocol.AnnounceRequestLength;
+    private const int HeaderSize = UdpTrackerProtocol.ConnectRequestLength; // connection id, action, transaction id
+    private const int ActionConnect = (int)UdpTrackerProtocol.Action.Connect;
+    private const int ActionAnnounce = (int)UdpTrackerProtocol.Action.Announce;
+    private const int ActionScrape = (int)UdpTrackerProtocol.Action.Scrape;
+    private const int ActionError = (int)UdpTrackerProtocol.Action.Error;
 
     private readonly AnnounceService announces;
     private readonly ConnectionIds connectionIds;
