@@ -41,12 +41,8 @@ public sealed class ExternalClientTests(ITestOutputHelper log)
         var seedDir = t.NewDirectory("seed");
         var getDir = t.NewDirectory("get");
         var torrent = await t.CreateMultiFileAsync(seedDir, "multi", Sizes, 16 * 1024);
-        var torrentFile = await WriteTorrentAsync(t, torrent);
-        var script = await WriteScriptAsync(t, "seed.py", LibtorrentScripts.Seed);
-
-        using var lt = new ExternalProcess(LibtorrentScripts.Python, [script, torrentFile, seedDir]);
-        var first = await lt.FirstLine.WaitAsync(Bound);
-        Assert.True(int.TryParse(first, out var port), $"libtorrent seeder did not start: {lt.Output}");
+        var (seeder, port) = await StartLibtorrentSeederAsync(t, torrent, seedDir);
+        using var lt = seeder;
 
         await using var leecher = TestTorrents.NewClient();
         var get = leecher.Add(torrent.Info, getDir);
@@ -63,12 +59,8 @@ public sealed class ExternalClientTests(ITestOutputHelper log)
         var seedDir = t.NewDirectory("seed");
         var getDir = t.NewDirectory("get");
         var torrent = await t.CreateMultiFileAsync(seedDir, "magnet", [100_000, 33_333], 16 * 1024);
-        var torrentFile = await WriteTorrentAsync(t, torrent);
-        var script = await WriteScriptAsync(t, "seed.py", LibtorrentScripts.Seed);
-
-        using var lt = new ExternalProcess(LibtorrentScripts.Python, [script, torrentFile, seedDir]);
-        var first = await lt.FirstLine.WaitAsync(Bound);
-        Assert.True(int.TryParse(first, out var port), $"libtorrent seeder did not start: {lt.Output}");
+        var (seeder, port) = await StartLibtorrentSeederAsync(t, torrent, seedDir);
+        using var lt = seeder;
 
         await using var leecher = TestTorrents.NewClient();
         var get = leecher.AddMagnet(torrent.InfoHash, getDir);
@@ -186,6 +178,25 @@ public sealed class ExternalClientTests(ITestOutputHelper log)
         catch (TimeoutException)
         {
             Assert.Fail($"incomplete: {get.Progress} {get.LastDisconnectReason}; other side: {otherOutput()}");
+        }
+    }
+
+    /// <summary>A libtorrent seeder of <paramref name="torrent"/> and the port it listens on; killed if it does not start.</summary>
+    private static async Task<(ExternalProcess Seeder, int Port)> StartLibtorrentSeederAsync(TestTorrents t, TorrentMetainfo torrent, string seedDir)
+    {
+        var torrentFile = await WriteTorrentAsync(t, torrent);
+        var script = await WriteScriptAsync(t, "seed.py", LibtorrentScripts.Seed);
+        var lt = new ExternalProcess(LibtorrentScripts.Python, [script, torrentFile, seedDir]);
+        try
+        {
+            var first = await lt.FirstLine.WaitAsync(Bound);
+            Assert.True(int.TryParse(first, out var port), $"libtorrent seeder did not start: {lt.Output}");
+            return (lt, port);
+        }
+        catch
+        {
+            lt.Dispose();
+            throw;
         }
     }
 
