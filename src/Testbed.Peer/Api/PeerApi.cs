@@ -55,6 +55,7 @@ public static class PeerApi
             difficultyBits = tip.DifficultyBits,
             genesis = node.Chain.GenesisHash.ToString(),
             swarm = node.Swarm.LocalEndPoint?.ToString(),
+            advertisedSwarm = node.Swarm.AdvertisedEndPoint?.ToString(),
             torrentEndPoint = node.Torrents.LocalEndPoint?.ToString(),
             tracker = node.Tracker?.ToString(),
             trackerError = node.Swarm.LastTrackerError,

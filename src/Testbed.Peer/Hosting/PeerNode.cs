@@ -90,6 +90,7 @@ public sealed class PeerNode(IOptions<PeerOptions> options, IConfiguration confi
         }
 
         settings.Validate();
+        var addresses = PeerAddresses.Resolve(settings, Name);
         Directory.CreateDirectory(settings.DataDir);
         Wallet = Wallet.LoadOrCreate(settings.DataDir);
         Chain = Blockchain.Open(Path.Combine(settings.DataDir, "chain"), settings.ToNetworkConfig(), new ChainOptions
@@ -109,12 +110,12 @@ public sealed class PeerNode(IOptions<PeerOptions> options, IConfiguration confi
 
         this.scratch = scratch;
 
-        Torrents = new TorrentClient(new TorrentClientOptions { ListenEndPoint = new IPEndPoint(IPAddress.Loopback, settings.TorrentPort) });
+        Torrents = new TorrentClient(new TorrentClientOptions { ListenEndPoint = new IPEndPoint(addresses.Bind, settings.TorrentPort), OutgoingAddress = addresses.Bind });
         Torrents.Start();
         blockTorrents = new TorrentCache(Torrents, Path.Combine(scratch, "blocks"), Name, faults, capacity: 32);
         segmentTorrents = new TorrentCache(Torrents, Path.Combine(scratch, "segments"), Name, faults, capacity: 16);
         Swarm = new NetworkSwarm(Chain.GenesisHash, Torrents.PeerId, this, logger);
-        Swarm.Listen(IPAddress.Loopback, settings.SwarmPort);
+        Swarm.Listen(addresses.Bind, settings.SwarmPort);
         var timeout = TimeSpan.FromSeconds(settings.DownloadTimeoutSeconds);
         Propagator = new BlockPropagator(Chain, Swarm, blockTorrents, faults, timings, Name, timeout, logger);
         Gossip = new TransactionGossip(Mempool, Swarm);
@@ -138,7 +139,7 @@ public sealed class PeerNode(IOptions<PeerOptions> options, IConfiguration confi
         Tracker = ResolveTracker();
         if (Tracker is not null)
         {
-            Swarm.StartAnnouncing(Tracker, TimeSpan.FromSeconds(settings.AnnounceIntervalSeconds));
+            Swarm.StartAnnouncing(Tracker, TimeSpan.FromSeconds(settings.AnnounceIntervalSeconds), addresses.Advertise);
         }
         else
         {

@@ -32,6 +32,18 @@ public sealed class PeerOptions
     /// <summary>Tracker base URL; when empty, service discovery's `services:tracker:http:0` is used.</summary>
     public string? TrackerUrl { get; set; }
 
+    /// <summary>
+    /// The loopback address the swarm and torrent listeners and every outgoing peer connection bind to; empty = 127.0.0.1.
+    /// May contain <c>{replica}</c>, replaced by N of the peer's name <c>peer-N</c> (replicas share one environment).
+    /// </summary>
+    public string BindAddress { get; set; } = "";
+
+    /// <summary>
+    /// The address other peers should dial (a fault proxy's, for example), sent to the tracker as the announce's <c>ip</c>;
+    /// empty = the address the tracker sees. May contain <c>{replica}</c> like <see cref="BindAddress"/>.
+    /// </summary>
+    public string AdvertiseAddress { get; set; } = "";
+
     /// <summary>TCP port of the network-wide swarm (0 = any free port).</summary>
     public int SwarmPort { get; set; }
 

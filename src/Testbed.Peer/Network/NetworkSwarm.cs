@@ -60,8 +60,11 @@ public sealed class NetworkSwarm : IAsyncDisposable
     /// <summary>Our peer id.</summary>
     public byte[] PeerId { get; }
 
-    /// <summary>The bound swarm endpoint.</summary>
+    /// <summary>The bound swarm endpoint; outgoing connections are bound to its address too.</summary>
     public IPEndPoint? LocalEndPoint { get; private set; }
+
+    /// <summary>Where other peers reach our swarm port when it is not <see cref="LocalEndPoint"/> (behind a fault proxy).</summary>
+    public IPEndPoint? AdvertisedEndPoint { get; private set; }
 
     /// <summary>Connected peers that finished their handshake.</summary>
     public IReadOnlyList<SwarmPeer> Peers => [.. peers.Values.Where(p => p.Ready)];
@@ -81,7 +84,7 @@ public sealed class NetworkSwarm : IAsyncDisposable
     public static InfoHash NetworkInfoHash(Hash256 genesis) =>
         new(SHA1.HashData(Encoding.ASCII.GetBytes("testbed-network:" + genesis)));
 
-    /// <summary>Binds the swarm's listening socket on loopback.</summary>
+    /// <summary>Binds the swarm's listening socket; outgoing connections will be bound to the same address.</summary>
     public void Listen(IPAddress address, int port)
     {
         var socket = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
@@ -92,9 +95,13 @@ public sealed class NetworkSwarm : IAsyncDisposable
         background.Add(Task.Run(() => AcceptLoopAsync(socket, stopping.Token)));
     }
 
-    /// <summary>Announces the network info hash to the tracker periodically and dials the peers it returns.</summary>
-    public void StartAnnouncing(Uri tracker, TimeSpan interval)
+    /// <summary>
+    /// Announces the network info hash to the tracker periodically and dials the peers it returns. With an
+    /// <paramref name="advertise"/> address the tracker is asked to hand that out instead of the address it sees.
+    /// </summary>
+    public void StartAnnouncing(Uri tracker, TimeSpan interval, IPAddress? advertise = null)
     {
+        AdvertisedEndPoint = advertise is null ? null : new IPEndPoint(advertise, LocalEndPoint!.Port);
         var announceUrl = new Uri(tracker, "announce").ToString();
         var announcer = new TrackerAnnouncer([[announceUrl]], new TrackerClientOptions
         {
@@ -112,7 +119,7 @@ public sealed class NetworkSwarm : IAsyncDisposable
                 {
                     await announcer.RunAsync(
                         // left=1: the network's chain is never complete, and trackers do not tell seeders about other seeders.
-                        e => new AnnounceRequest(InfoHash, PeerId, LocalEndPoint!.Port) { Event = e, Left = 1, NumWant = 200 },
+                        e => new AnnounceRequest(InfoHash, PeerId, LocalEndPoint!.Port) { Event = e, Left = 1, NumWant = 200, Address = advertise },
                         r =>
                         {
                             Interlocked.Increment(ref successfulAnnounces);
@@ -142,7 +149,7 @@ public sealed class NetworkSwarm : IAsyncDisposable
     /// <summary>Dials a peer unless it is us, banned, already connected or being dialled.</summary>
     public void Dial(IPEndPoint endPoint)
     {
-        if (stopping.IsCancellationRequested || endPoint.Equals(LocalEndPoint) || bannedEndPoints.ContainsKey(endPoint) ||
+        if (stopping.IsCancellationRequested || endPoint.Equals(LocalEndPoint) || endPoint.Equals(AdvertisedEndPoint) || bannedEndPoints.ContainsKey(endPoint) ||
             peers.Values.Any(p => endPoint.Equals(p.SwarmEndPoint)) || !dialing.TryAdd(endPoint, 0))
         {
             return;
@@ -156,6 +163,7 @@ public sealed class NetworkSwarm : IAsyncDisposable
                 using var cts = CancellationTokenSource.CreateLinkedTokenSource(stopping.Token);
                 cts.CancelAfter(TimeSpan.FromSeconds(10));
                 socket.NoDelay = true;
+                socket.Bind(new IPEndPoint(LocalEndPoint!.Address, 0));
                 await socket.ConnectAsync(endPoint, cts.Token).ConfigureAwait(false);
                 await socket.SendAsync(Handshake.Create(InfoHash.ToArray(), PeerId).ToBytes(), SocketFlags.None, cts.Token).ConfigureAwait(false);
                 var remote = Handshake.Parse(await Handshake.ReceiveBytesAsync(socket, cts.Token).ConfigureAwait(false));

@@ -111,6 +111,11 @@ public sealed class TorrentClient : IAsyncDisposable
         {
             Tune(socket);
             socket.NoDelay = true;
+            if (Options.OutgoingAddress is { } local)
+            {
+                socket.Bind(new IPEndPoint(local, 0));
+            }
+
             await socket.ConnectAsync(endPoint, cts.Token).ConfigureAwait(false);
             await socket.SendAsync(Handshake.Create(infoHash.ToArray(), PeerId).ToBytes(), SocketFlags.None, cts.Token).ConfigureAwait(false);
             var remote = Handshake.Parse(await Handshake.ReceiveBytesAsync(socket, cts.Token).ConfigureAwait(false));

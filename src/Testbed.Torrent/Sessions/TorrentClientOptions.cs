@@ -8,6 +8,12 @@ public sealed record TorrentClientOptions
     /// <summary>Where to accept peers (port 0 picks a free port); null for a client that only dials out.</summary>
     public IPEndPoint? ListenEndPoint { get; init; } = new(IPAddress.Loopback, 0);
 
+    /// <summary>
+    /// The local address outgoing peer connections are bound to; null lets the OS choose. A node behind a fault proxy
+    /// dials from its own address so the proxy can tell who dialled.
+    /// </summary>
+    public IPAddress? OutgoingAddress { get; init; }
+
     /// <summary>Our 20-byte peer id; a fresh random one when null.</summary>
     public byte[]? PeerId { get; init; }
 
