@@ -26,6 +26,11 @@ namespace Testbed.AppHost
                 // For the chaos controller's fault proxy: peer-N binds 127.A.B.N and advertises 127.A.(B+1).N (docs/chaos.md).
                 .WithEnvironment("Testbed__BindAddress", $"127.{plan.A}.{plan.B}.{{replica}}")
                 .WithEnvironment("Testbed__AdvertiseAddress", $"127.{plan.A}.{plan.B + 1}.{{replica}}");
+            if (builder.Options.DifficultyBits is { } bits)
+            {
+                peers.WithEnvironment("Testbed__DifficultyBits", bits.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            }
+
             builder.AddProject("chaos", "../src/Testbed.Chaos")
                 .WithReference(builder.ControlApi).WithReference(peers).WithReference(tracker).WaitFor(tracker)
                 .WithEnvironment("Chaos__LoopbackPlan", $"127.{plan.A}.{plan.B}")

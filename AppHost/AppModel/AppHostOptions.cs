@@ -11,6 +11,9 @@ public sealed class AppHostOptions
     /// <summary>Number of peer replicas (<c>peer-1</c>..<c>peer-N</c>) in the default app model.</summary>
     public int Peers { get; set; } = 4;
 
+    /// <summary>Proof-of-work difficulty of the peers (Testbed__DifficultyBits, 1..64); null: the peer's default.</summary>
+    public int? DifficultyBits { get; set; }
+
     /// <summary>Build the services' projects (one msbuild run) before starting them; false starts the dlls already built.</summary>
     public bool Build { get; set; } = true;
 
@@ -87,6 +90,7 @@ public sealed class AppHostOptions
     public void Validate()
     {
         Check(Peers is >= 0 and <= 64, $"AppHost:Peers must be between 0 and 64, not {Peers}.");
+        Check(DifficultyBits is null or (>= 1 and <= 64), $"AppHost:DifficultyBits must be between 1 and 64, not {DifficultyBits}.");
         Check(ControlApiPort is >= 0 and <= 65535, $"AppHost:ControlApiPort must be a port (0..65535), not {ControlApiPort}.");
         Check(StartupTimeoutSeconds is > 0 and <= 3600, $"AppHost:StartupTimeoutSeconds must be in (0, 3600], not {StartupTimeoutSeconds}.");
         Check(StopTimeoutSeconds is > 0 and <= 600, $"AppHost:StopTimeoutSeconds must be in (0, 600], not {StopTimeoutSeconds}.");

@@ -1,34 +1,29 @@
 using Microsoft.Playwright;
 using OpenTelemetry.Exporter;
-using Testbed.Testing;
 using Xunit.Abstractions;
 
 namespace Testbed.Dashboard.Tests;
 
 /// <summary>
-/// Debian's headless Chromium, driven by Playwright (no browser download), against the dashboard hosting
-/// the AppHost's real control API and fed over real OTLP by synthetic peers and the real tracker.
+/// Debian's headless Chromium, driven by Playwright (no browser download), against the dashboard fed over real OTLP by
+/// synthetic peers: what real peers do not show on demand (a divergent state root, a slow download, a chaos fault
+/// overlapping a block, a reorganisation). The running testbed with real peers is <see cref="RealTestbedBrowserTests"/>.
 /// </summary>
 public sealed class BrowserTests(ITestOutputHelper output)
 {
-    private const string Chromium = "/usr/bin/chromium";
+    internal const string Chromium = "/usr/bin/chromium";
     private static readonly string[] ChromiumArgs =
         ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"];
 
-    private static readonly string Screenshots = Path.Combine(AppContext.BaseDirectory, "screenshots");
+    private static readonly string Screenshots = Path.Combine(AppContext.BaseDirectory, "screenshots", "synthetic");
 
     [Fact]
-    public async Task The_ui_shows_resources_the_waterfall_of_a_block_and_the_peer_comparison()
+    public async Task The_ui_flags_a_divergent_root_a_slow_download_a_fault_and_a_reorg_from_synthetic_peers()
     {
         Assert.True(File.Exists(Chromium), $"{Chromium} is missing: install Debian's chromium (apt-get install -y chromium chromium-driver).");
         Directory.CreateDirectory(Screenshots);
 
-        // The AppHost's own model (the tracker; peers and chaos join as their issues land), exporting to the dashboard.
-        // As the AppHost hosts it: the dashboard first (so the receivers are up before any service exports), then the testbed
-        // exporting to it, then the dashboard connected to the testbed's control API.
         await using var dashboard = await TestDashboard.StartAsync();
-        await using var testbed = await DistributedTestbed.StartAsync(o => o.OtlpEndpoint = dashboard.Host.OtlpGrpcUrl.ToString());
-        dashboard.Host.SetControlApiUrl(testbed.ControlApiUrl);
 
         string blockTrace;
         var t0 = DateTime.UtcNow.AddSeconds(-20);
@@ -45,37 +40,16 @@ public sealed class BrowserTests(ITestOutputHelper output)
         await SyntheticMetrics.SendAsync(dashboard.Host.OtlpGrpcUrl, 4, 8);
 
         using var playwright = await Playwright.CreateAsync();
-        await using var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
-        {
-            ExecutablePath = Chromium,
-            Headless = true,
-            Args = ChromiumArgs,
-            Timeout = 120_000,
-        });
+        await using var browser = await playwright.Chromium.LaunchAsync(LaunchOptions());
         var page = await browser.NewPageAsync(new BrowserNewPageOptions { ViewportSize = new ViewportSize { Width = 1600, Height = 1000 } });
         page.SetDefaultTimeout(60_000);
         var ui = dashboard.Host.UiUrl.ToString().TrimEnd('/');
-
-        // Resources: every resource of the testbed Running, with the six commands.
-        await page.GotoAsync(ui + "/#/resources");
-        await page.WaitForSelectorAsync("#resources tr[data-name='tracker']");
-        var states = await page.Locator("#resources tbody tr td:nth-child(3) .badge").AllInnerTextsAsync();
-        Assert.NotEmpty(states);
-        Assert.All(states, state => Assert.Equal("Running", state));
-        Assert.Equal(testbed.Resources.Count, states.Count);
-        Assert.Equal(6, await page.Locator("#resources tr[data-name='tracker'] .cmds button").CountAsync());
-        await Shot(page, "01-resources");
-
-        // Console of the tracker, through the control API.
-        await page.GotoAsync(ui + "/#/console/tracker");
-        await page.WaitForSelectorAsync("#console div");
-        await Shot(page, "02-console");
 
         // Trace list, then the block's waterfall with spans of at least three peers.
         await page.GotoAsync(ui + "/#/traces");
         await page.WaitForSelectorAsync($"#traces tr[data-trace='{blockTrace}']");
         output.WriteLine($"trace list rendered in {await page.EvaluateAsync<double>("window.dashboard.traceListRenderMs"):0.0} ms (informational)");
-        await Shot(page, "03-traces");
+        await Shot(page, "01-traces");
         await page.ClickAsync($"#traces tr[data-trace='{blockTrace}'] td:nth-child(3)");
         await page.WaitForSelectorAsync("#waterfall .wf-row[data-span]");
         var peerNames = (await page.Locator("#waterfall .wf-row[data-span] .wf-name .muted").AllInnerTextsAsync()).Distinct().ToArray();
@@ -83,7 +57,7 @@ public sealed class BrowserTests(ITestOutputHelper output)
         Assert.Equal(1, await page.Locator("#waterfall .fault-row").CountAsync());
         await page.Locator("#waterfall .wf-row[data-span]", new PageLocatorOptions { HasText = "torrent.download" }).First.ClickAsync();
         await page.WaitForSelectorAsync("#span-detail:has-text('torrent.bytes')");
-        await Shot(page, "04-waterfall");
+        await Shot(page, "02-waterfall");
 
         // The peer comparison of the same block: every peer side by side, the divergent root and the slow download flagged.
         await page.ClickAsync("#open-compare");
@@ -92,32 +66,29 @@ public sealed class BrowserTests(ITestOutputHelper output)
         Assert.Equal(1, await page.Locator(".cmp-block .diverged").CountAsync());
         Assert.True(await page.Locator(".cmp-block .stage.outlier").CountAsync() >= 1);
         Assert.True(await page.Locator(".cmp-block .fault-band").CountAsync() >= 1);
-        await Shot(page, "05-peer-comparison");
+        await Shot(page, "03-peer-comparison");
 
         // Chain view with the reorg marked, then logs and metrics as they stand.
         await page.GotoAsync(ui + "/#/chain");
         await page.WaitForSelectorAsync("#tips tbody tr");
         Assert.Equal(1, await page.Locator("#reorgs tbody tr td a").CountAsync());
         Assert.Equal(4, await page.Locator("#tips tbody tr td:nth-child(3):has-text('00003c')").CountAsync());
-        await Shot(page, "06-chain");
-        await page.GotoAsync(ui + "/#/logs");
-        await page.WaitForSelectorAsync("#logs");
-        await Shot(page, "07-logs");
+        await Shot(page, "04-chain");
         await page.GotoAsync(ui + "/#/metrics");
         await page.WaitForSelectorAsync(".chart[data-chart='testbed.miner.hash_rate'] svg path");
         Assert.Equal(4, await page.Locator(".chart[data-chart='testbed.miner.hash_rate'] .legend span").CountAsync());
-        await Shot(page, "08-metrics");
-
-        // A command from the UI reaches the AppHost: restart the tracker and watch it come back Running.
-        await page.GotoAsync(ui + "/#/resources");
-        await page.ClickAsync("#resources tr[data-name='tracker'] button[data-command='restart']");
-        await page.WaitForFunctionAsync(
-            "() => { const r = document.querySelector(\"#resources tr[data-name='tracker']\"); return r && r.children[6].textContent.trim() === '1' && r.children[2].textContent.includes('Running'); }",
-            null, new PageWaitForFunctionOptions { Timeout = 120_000 });
-        Assert.Equal(1, testbed.GetResource("tracker").Restarts);
-        await Shot(page, "09-restarted");
+        await Shot(page, "05-metrics");
         output.WriteLine("screenshots: " + Screenshots);
     }
+
+    /// <summary>Debian's Chromium, headless, without Playwright's browser download.</summary>
+    internal static BrowserTypeLaunchOptions LaunchOptions() => new()
+    {
+        ExecutablePath = Chromium,
+        Headless = true,
+        Args = ChromiumArgs,
+        Timeout = 120_000,
+    };
 
     private static async Task Shot(IPage page, string name) =>
         await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(Screenshots, name + ".png"), FullPage = true });

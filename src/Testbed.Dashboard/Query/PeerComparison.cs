@@ -49,10 +49,13 @@ public sealed record BlockSummary(
 /// </summary>
 public static class PeerComparison
 {
-    /// <summary>Pipeline order of the stages; spans with other names sort after these by start time.</summary>
+    /// <summary>
+    /// Pipeline order of the stages; spans with other names sort after these by start time. block.produce (the miner's
+    /// root span, enclosing its mine/sign/announce) comes first so the UI draws it beneath the stages it encloses.
+    /// </summary>
     public static readonly IReadOnlyList<string> StageOrder =
     [
-        "block.mine", "block.sign", "block.announce", "block.receive", "torrent.download",
+        "block.produce", "block.mine", "block.sign", "block.announce", "block.receive", "torrent.download",
         "block.verify.signature", "block.verify.pow", "block.verify.transactions", "vm.replay",
     ];
 
@@ -117,7 +120,7 @@ public static class PeerComparison
         var start = spans.Min(s => s.StartUnixNano);
         var end = spans.Max(s => s.EndUnixNano);
         var height = spans.Select(s => s.Attribute("block.height")).FirstOrDefault(h => h is not null);
-        var miner = spans.FirstOrDefault(s => s.Name == "block.mine")?.Peer;
+        var miner = spans.FirstOrDefault(s => s.Name is "block.mine" or "block.produce")?.Peer;
 
         var byPeer = spans.GroupBy(s => s.Peer, StringComparer.Ordinal).OrderBy(g => g.Key, StringComparer.Ordinal).ToArray();
         var roots = byPeer.ToDictionary(g => g.Key, g => g.Where(s => s.Name == "vm.replay").Select(s => s.Attribute("vm.state_root"))
@@ -125,10 +128,11 @@ public static class PeerComparison
         var majority = roots.Values.OfType<string>().GroupBy(r => r, StringComparer.Ordinal)
             .OrderByDescending(g => g.Count()).ThenBy(g => g.Key, StringComparer.Ordinal).Select(g => g.Key).FirstOrDefault();
 
-        // Medians per stage name across peers, for the outlier test.
-        var medians = spans.GroupBy(s => s.Name, StringComparer.Ordinal)
-            .ToDictionary(g => g.Key, g => (Count: g.Select(s => s.Peer).Distinct(StringComparer.Ordinal).Count(), Median: Median(g.Select(s => s.DurationMs))),
-                StringComparer.Ordinal);
+        // Medians per stage name across peers, for the outlier test. The miner's stages are another job than a receiver's
+        // of the same name (its block.announce reaches every peer, a receiver's relays it), so they are compared apart:
+        // a group of one peer never has outliers.
+        var medians = spans.GroupBy(s => (s.Name, Miner: s.Peer == miner))
+            .ToDictionary(g => g.Key, g => (Count: g.Select(s => s.Peer).Distinct(StringComparer.Ordinal).Count(), Median: Median(g.Select(s => s.DurationMs))));
         var pipelines = byPeer.ToDictionary(g => g.Key, g => Pipeline(g.ToArray()), StringComparer.Ordinal);
         var pipelineMedian = Median(pipelines.Values.OfType<double>());
         var pipelineCount = pipelines.Values.Count(p => p is not null);
@@ -142,7 +146,7 @@ public static class PeerComparison
                 {
                     var result = s.Attribute("result");
                     var failed = s.Status == "Error" || (result is not null && !IsSuccess(result));
-                    var (count, median) = medians[s.Name];
+                    var (count, median) = medians[(s.Name, s.Peer == miner)];
                     return new StageTiming(s.Name, s.SpanId, (s.StartUnixNano - start) / 1e6, s.DurationMs, result, failed, IsOutlier(s.DurationMs, median, count));
                 })
                 .ToArray();
@@ -193,10 +197,16 @@ public static class PeerComparison
     private static bool IsOutlier(double value, double median, int peers) =>
         peers >= 3 && value > median * OutlierFactor && value - median >= OutlierMinimumMs;
 
-    private static bool IsSuccess(string result) =>
-        result.Equals("ok", StringComparison.OrdinalIgnoreCase) || result.Equals("valid", StringComparison.OrdinalIgnoreCase)
-        || result.Equals("true", StringComparison.OrdinalIgnoreCase) || result.Equals("success", StringComparison.OrdinalIgnoreCase)
-        || result.Equals("accepted", StringComparison.OrdinalIgnoreCase);
+    /// <summary>
+    /// Results that are not failures: generic ones, the miner's (found, superseded by another block), the catch-up's
+    /// (downloaded), and the chain's accepting AddBlockStatus values (Connected, SideBranch, Reorganized, Duplicate).
+    /// </summary>
+    private static readonly HashSet<string> SuccessResults = new(StringComparer.OrdinalIgnoreCase)
+    {
+        "ok", "valid", "true", "success", "accepted", "found", "superseded", "downloaded", "connected", "sidebranch", "reorganized", "duplicate",
+    };
+
+    private static bool IsSuccess(string result) => SuccessResults.Contains(result);
 
     private static int StageRank(string name)
     {
