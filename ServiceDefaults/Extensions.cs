@@ -56,10 +56,12 @@ public static class Extensions
             .WithTracing(tracing => tracing
                 .AddSource(builder.Environment.ApplicationName)
                 .AddSource(TelemetryPrefix)
-                // Health probes arrive every few hundred milliseconds and would drown the traces worth reading.
+                // Health probes and other services' polls (TelemetryPolls) arrive every second or faster and would drown
+                // the traces worth reading; as in Aspire's template, no span is recorded for them.
                 .AddAspNetCoreInstrumentation(aspnet => aspnet.Filter = context =>
                     !context.Request.Path.StartsWithSegments(HealthEndpointPath) &&
-                    !context.Request.Path.StartsWithSegments(AlivenessEndpointPath))
+                    !context.Request.Path.StartsWithSegments(AlivenessEndpointPath) &&
+                    !TelemetryPolls.IsPoll(context.Request))
                 .AddHttpClientInstrumentation());
 
         builder.AddOpenTelemetryExporters();
