@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net.Http.Json;
 using System.Text.Json;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Playwright;
 using Testbed.Testing;
 using Xunit.Abstractions;
@@ -56,7 +57,7 @@ public sealed class RealTestbedBrowserTests(ITestOutputHelper output)
             {
                 foreach (var (name, client) in peerClients)
                 {
-                    var status = await client.GetFromJsonAsync<JsonElement>("/status");
+                    var status = await PollStatusAsync(client);
                     var connected = status.GetProperty("connectedPeers").EnumerateArray().Select(p => p.GetProperty("name").GetString()).ToHashSet();
                     if (!status.GetProperty("ready").GetBoolean() || peerNames.Any(other => other != name && !connected.Contains(other)))
                     {
@@ -79,7 +80,7 @@ public sealed class RealTestbedBrowserTests(ITestOutputHelper output)
             {
                 foreach (var client in peerClients.Values)
                 {
-                    var status = await client.GetFromJsonAsync<JsonElement>("/status");
+                    var status = await PollStatusAsync(client);
                     if (status.GetProperty("tipHash").GetString() != blockHash)
                     {
                         return false;
@@ -103,6 +104,19 @@ public sealed class RealTestbedBrowserTests(ITestOutputHelper output)
                 var spans = (await dashboard.GetJsonAsync($"/api/traces/{traceId}")).GetProperty("spans").EnumerateArray().ToArray();
                 return peerNames.Skip(1).All(peer => spans.Any(s => s.GetProperty("name").GetString() == "vm.replay" && s.GetProperty("peer").GetString() == peer));
             }, Patience, $"the trace of block {blockHash} with a vm.replay span from every receiving peer", failFastOn: names);
+            // The chaos controller polls every peer's /status (and the AppHost probes /health) every second: polls make no
+            // traces at either end (TelemetryPolls, ServiceDefaults), so the list holds the work, not the watching.
+            var all = (await dashboard.GetJsonAsync("/api/traces?limit=10000")).GetProperty("traces").EnumerateArray().ToArray();
+            output.WriteLine($"{all.Length} traces stored: " + string.Join(", ", all.GroupBy(t => t.GetProperty("rootName").GetString())
+                .OrderByDescending(g => g.Count()).Select(g => $"{g.Key} x{g.Count()}")));
+            foreach (var path in new[] { "/status", "/health", "/alive" })
+            {
+                var polls = await dashboard.GetJsonAsync($"/api/traces?attr=url.path={path}&limit=10");
+                Assert.True(polls.GetProperty("matched").GetInt32() == 0, $"traces of {path} requests: {polls}");
+                var clientPolls = await dashboard.GetJsonAsync($"/api/traces?attr=url.full={path}&limit=10");
+                Assert.True(clientPolls.GetProperty("matched").GetInt32() == 0, $"traces of {path} requests: {clientPolls}");
+            }
+
             var detail = await dashboard.GetJsonAsync($"/api/traces/{traceId}");
             foreach (var span in detail.GetProperty("spans").EnumerateArray())
             {
@@ -140,8 +154,11 @@ public sealed class RealTestbedBrowserTests(ITestOutputHelper output)
             await page.FillAsync("#traces-name", "block.produce");
             await page.FillAsync("#traces-attr", "block.hash=" + blockHash);
             await page.ClickAsync("#traces-apply");
-            await page.WaitForSelectorAsync($"#traces tr[data-trace='{traceId}']");
-            Assert.Equal(1, await page.Locator("#traces tbody tr[data-trace]").CountAsync());
+            // Filtered: the block's trace is the only row (the list re-renders once the filter reaches the URL).
+            await page.WaitForFunctionAsync(
+                "id => { const rows = document.querySelectorAll('#traces tbody tr[data-trace]'); return location.hash.includes('block.produce') && rows.length === 1 && rows[0].dataset.trace === id; }",
+                traceId);
+            Assert.Contains("1 shown of 1 matching", await page.InnerTextAsync("#traces-count"), StringComparison.Ordinal);
             await Shot(page, "03-traces");
             await page.ClickAsync($"#traces tr[data-trace='{traceId}'] td:nth-child(3)");
             await page.WaitForSelectorAsync("#waterfall .wf-row[data-span]");
@@ -215,6 +232,15 @@ public sealed class RealTestbedBrowserTests(ITestOutputHelper output)
 
             throw;
         }
+    }
+
+    /// <summary>GET /status, marked as a poll (as the chaos controller's) so the peer records no span for it.</summary>
+    private static async Task<JsonElement> PollStatusAsync(HttpClient peer)
+    {
+        using var request = TelemetryPolls.Mark(new HttpRequestMessage(HttpMethod.Get, "/status"));
+        using var response = await peer.SendAsync(request);
+        response.EnsureSuccessStatusCode();
+        return await response.Content.ReadFromJsonAsync<JsonElement>();
     }
 
     private static async Task Shot(IPage page, string name) =>

@@ -41,9 +41,13 @@ internal sealed class HistoryRecorder(ScenarioEnvironment environment, IReadOnly
         }
     }
 
-    /// <summary>One observation of every peer; returns the latest per peer.</summary>
+    /// <summary>
+    /// One observation of every peer; returns the latest per peer. A poll (<see cref="TelemetryPolls"/>): its requests to
+    /// the control API and the peers make no spans here nor in the peers, so they do not crowd the dashboard's traces.
+    /// </summary>
     public async Task<IReadOnlyList<PeerObservation>> PollOnceAsync(CancellationToken cancellationToken)
     {
+        using var poll = TelemetryPolls.Begin();
         var resources = (await environment.Control.GetResourcesAsync(cancellationToken).ConfigureAwait(false))
             .ToDictionary(r => r.Name, StringComparer.Ordinal);
         var polls = peers.Select(async peer =>

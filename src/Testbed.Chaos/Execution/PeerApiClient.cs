@@ -20,15 +20,20 @@ public sealed record PeerStatus(
 /// <summary>A block a peer mined on request.</summary>
 public sealed record MinedBlock(string Hash, long Height, bool Faulty, bool Withheld);
 
-/// <summary>Client of one peer's HTTP API (GET /status, /blocks/{hash}; POST /mining, /tx, /faults/{name}; DELETE /faults/{name}).</summary>
+/// <summary>
+/// Client of one peer's HTTP API (GET /status, /blocks/{hash}; POST /mining, /tx, /faults/{name}; DELETE /faults/{name}).
+/// Reading /status is a poll (<see cref="TelemetryPolls"/>): it makes no span here nor in the peer. Requests sent inside a
+/// caller's poll scope are marked as polls too; every other request (mining, faults, transactions) is traced.
+/// </summary>
 public sealed class PeerApiClient(HttpClient http)
 {
     /// <summary>Largest response body read (a /status is a few KiB).</summary>
     public const int MaxBodyBytes = 4 * 1024 * 1024;
 
-    /// <summary>GET /status.</summary>
+    /// <summary>GET /status, as a poll.</summary>
     public async Task<PeerStatus> GetStatusAsync(Uri peer, CancellationToken cancellationToken)
     {
+        using var poll = TelemetryPolls.Begin();
         using var document = await GetJsonAsync(new Uri(peer, "status"), cancellationToken).ConfigureAwait(false)
             ?? throw new ChaosStepException($"{peer} has no /status");
         var root = document.RootElement;
@@ -91,7 +96,8 @@ public sealed class PeerApiClient(HttpClient http)
     /// <summary>DELETE /faults/{name}; a fault that was not on is not an error.</summary>
     public async Task ClearFaultAsync(Uri peer, string name, CancellationToken cancellationToken)
     {
-        using var response = await http.DeleteAsync(new Uri(peer, $"faults/{Uri.EscapeDataString(name)}"), cancellationToken).ConfigureAwait(false);
+        using var request = TelemetryPolls.MarkIfPolling(new HttpRequestMessage(HttpMethod.Delete, new Uri(peer, $"faults/{Uri.EscapeDataString(name)}")));
+        using var response = await http.SendAsync(request, cancellationToken).ConfigureAwait(false);
         if (!response.IsSuccessStatusCode && response.StatusCode != HttpStatusCode.NotFound)
         {
             throw new ChaosStepException($"DELETE {response.RequestMessage?.RequestUri} answered {(int)response.StatusCode}");
@@ -100,7 +106,8 @@ public sealed class PeerApiClient(HttpClient http)
 
     private async Task<JsonDocument?> GetJsonAsync(Uri uri, CancellationToken cancellationToken)
     {
-        using var response = await http.GetAsync(uri, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
+        using var request = TelemetryPolls.MarkIfPolling(new HttpRequestMessage(HttpMethod.Get, uri));
+        using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
         if (response.StatusCode == HttpStatusCode.NotFound)
         {
             return null;
@@ -111,8 +118,8 @@ public sealed class PeerApiClient(HttpClient http)
 
     private async Task<JsonDocument> PostJsonAsync(Uri uri, string json, CancellationToken cancellationToken)
     {
-        using var content = new StringContent(json, Encoding.UTF8, "application/json");
-        using var response = await http.PostAsync(uri, content, cancellationToken).ConfigureAwait(false);
+        using var request = TelemetryPolls.MarkIfPolling(new HttpRequestMessage(HttpMethod.Post, uri) { Content = new StringContent(json, Encoding.UTF8, "application/json") });
+        using var response = await http.SendAsync(request, cancellationToken).ConfigureAwait(false);
         return await ReadAsync(response, cancellationToken).ConfigureAwait(false);
     }
 

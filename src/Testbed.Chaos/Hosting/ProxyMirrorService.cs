@@ -6,7 +6,8 @@ namespace Testbed.Chaos.Hosting;
 /// <summary>
 /// Keeps the fault proxy in front of the AppHost's peers between scenario runs: registers peer-N (from
 /// <c>services:peer-N:http:0</c>) at the loopback plan's addresses and mirrors the ports each peer reports in /status,
-/// so peers that advertise their public addresses can reach each other at all. Idle without a plan.
+/// so peers that advertise their public addresses can reach each other at all. Idle without a plan. Its once-a-second
+/// /status reads are polls (<see cref="TelemetryPolls"/>, through <see cref="PeerApiClient.GetStatusAsync"/>): no traces.
 /// </summary>
 public sealed class ProxyMirrorService(ChaosOptions options, FaultProxy proxy, IConfiguration configuration, ILogger<ProxyMirrorService> logger) : BackgroundService
 {
