@@ -101,9 +101,12 @@ public sealed class RealTestbedBrowserTests(ITestOutputHelper output)
                     return false;
                 }
 
-                var spans = (await dashboard.GetJsonAsync($"/api/traces/{traceId}")).GetProperty("spans").EnumerateArray().ToArray();
-                return peerNames.Skip(1).All(peer => spans.Any(s => s.GetProperty("name").GetString() == "vm.replay" && s.GetProperty("peer").GetString() == peer));
-            }, Patience, $"the trace of block {blockHash} with a vm.replay span from every receiving peer", failFastOn: names);
+                // Each span is exported when it ends, a parent after its children: wait for the ones the UI is checked for.
+                var spans = (await dashboard.GetJsonAsync($"/api/traces/{traceId}")).GetProperty("spans").EnumerateArray()
+                    .Select(s => (Name: s.GetProperty("name").GetString(), Peer: s.GetProperty("peer").GetString())).ToHashSet();
+                return spans.Contains(("block.produce", "peer-1"))
+                    && peerNames.Skip(1).All(peer => spans.Contains(("block.receive", peer)) && spans.Contains(("vm.replay", peer)));
+            }, Patience, $"the trace of block {blockHash} with block.produce by peer-1 and block.receive and vm.replay by every other peer", failFastOn: names);
             // The chaos controller polls every peer's /status (and the AppHost probes /health) every second: polls make no
             // traces at either end (TelemetryPolls, ServiceDefaults), so the list holds the work, not the watching.
             var all = (await dashboard.GetJsonAsync("/api/traces?limit=10000")).GetProperty("traces").EnumerateArray().ToArray();
