@@ -49,6 +49,9 @@ public sealed class RealTestbedBrowserTests(ITestOutputHelper output)
         Assert.Contains("chaos", names);
         Assert.All(peerNames, peer => Assert.Contains(peer, names));
 
+        using var playwright = await Playwright.CreateAsync();
+        await using var browser = await playwright.Chromium.LaunchAsync(BrowserTests.LaunchOptions());
+        IPage? page = null;
         try
         {
             // The peers found each other through the tracker: each has the other two connected, so the block reaches all.
@@ -126,9 +129,7 @@ public sealed class RealTestbedBrowserTests(ITestOutputHelper output)
                 output.WriteLine($"  {span.GetProperty("peer").GetString(),-8} {span.GetProperty("name").GetString()} ({span.GetProperty("source").GetString()})");
             }
 
-            using var playwright = await Playwright.CreateAsync();
-            await using var browser = await playwright.Chromium.LaunchAsync(BrowserTests.LaunchOptions());
-            var page = await browser.NewPageAsync(new BrowserNewPageOptions { ViewportSize = new ViewportSize { Width = 1600, Height = 1000 } });
+            page = await browser.NewPageAsync(new BrowserNewPageOptions { ViewportSize = new ViewportSize { Width = 1600, Height = 1000 } });
             page.SetDefaultTimeout(60_000);
             var ui = dashboard.Host.UiUrl.ToString().TrimEnd('/');
 
@@ -228,6 +229,19 @@ public sealed class RealTestbedBrowserTests(ITestOutputHelper output)
         }
         catch
         {
+            if (page is not null)
+            {
+                try
+                {
+                    await Shot(page, "failure");
+                    output.WriteLine("screenshot at the failure: " + Path.Combine(Screenshots, "failure.png"));
+                }
+                catch (PlaywrightException e)
+                {
+                    output.WriteLine("no screenshot at the failure: " + e.Message);
+                }
+            }
+
             foreach (var name in names)
             {
                 output.WriteLine($"--- {name} ({testbed.GetResource(name).State}) console tail ---{Environment.NewLine}{testbed.ConsoleTail(name)}");
