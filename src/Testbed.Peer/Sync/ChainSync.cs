@@ -102,6 +102,12 @@ public sealed class ChainSync(
                 LastError = e.Message;
                 logger.LogInformation("catch-up: {Error}", e.Message);
             }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                // A bug in one pass must not end catch-up for the life of the process (a peer would silently stay behind).
+                LastError = e.Message;
+                logger.LogError(e, "catch-up pass failed");
+            }
             finally
             {
                 Running = false;

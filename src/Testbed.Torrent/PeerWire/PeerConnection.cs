@@ -22,12 +22,16 @@ public sealed class PeerConnection : IAsyncDisposable
     private readonly HashSet<BlockRequest> queuedUploads = [];
     private readonly Lock uploadGate = new();
     private readonly CancellationTokenSource closed = new();
+
+    // Taken once: other threads check Closed after the connection is disposed, and a disposed source's Token throws.
+    private readonly CancellationToken closedToken;
     private int disposed;
 
     /// <summary>Wraps a connected socket whose handshake has been exchanged.</summary>
     public PeerConnection(Socket socket, Handshake remote, bool weSupportFast = true)
     {
         this.socket = socket;
+        closedToken = closed.Token;
         socket.NoDelay = true;
         stream = new NetworkStream(socket, ownsSocket: true);
         Reader = PipeReader.Create(stream, new StreamPipeReaderOptions(bufferSize: 256 * 1024, minimumReadSize: 64 * 1024, leaveOpen: true));
@@ -62,8 +66,8 @@ public sealed class PeerConnection : IAsyncDisposable
     /// <summary>Writes outgoing bytes; used only by the writer loop.</summary>
     private PipeWriter Writer { get; }
 
-    /// <summary>Cancelled once the connection is closing.</summary>
-    public CancellationToken Closed => closed.Token;
+    /// <summary>Cancelled once the connection is closing; safe to read after it is disposed.</summary>
+    public CancellationToken Closed => closedToken;
 
     /// <summary>We choke the peer (it may not download from us).</summary>
     public bool AmChoking { get; set; } = true;
