@@ -18,15 +18,8 @@ internal static class ScenarioTestbed
         var controlPort = FreePort();
         using var control = new HttpClient(new SocketsHttpHandler { UseProxy = false }) { BaseAddress = new Uri($"http://127.0.0.1:{controlPort}/"), Timeout = TimeSpan.FromMinutes(2) };
         using var peers = new HttpClient(new SocketsHttpHandler { UseProxy = false }) { Timeout = TimeSpan.FromMinutes(3) };
-        var controlApi = new ControlApiClient(control);
-        var directory = new PeerDirectory();
-        await using var proxy = new FaultProxy(new LinkTable()) { Directory = directory };
-        // Peers announce through the front, which hands out the proxy's addresses (the peers bind no address of their own).
-        await using var front = await TrackerFront.StartAsync(proxy, directory, async ct =>
-        {
-            var tracker = (await controlApi.GetResourcesAsync(ct)).FirstOrDefault(r => r.Name == "tracker");
-            return tracker?.Urls is { } urls && urls.TryGetValue("http", out var url) ? new Uri(url.TrimEnd('/') + "/") : null;
-        }, cancellationToken);
+        // Every peer-to-peer connection goes through the proxy, as under the AppHost's chaos service.
+        await using var proxy = new FaultProxy(new LinkTable());
         try
         {
             var builder = DistributedTestbed.CreateBuilder(options =>
@@ -35,15 +28,9 @@ internal static class ScenarioTestbed
                 options.StartupTimeoutSeconds = 120;
                 options.ControlApiPort = controlPort;
             });
-            // Only scenarios with network faults route the peers through the front and the proxy; the others let them talk directly.
-            var network = scenario.Steps.Any(step => step is PartitionStep or ToxicStep);
-            Define(builder, scenario.Topology, dataRoot.FullName, plan, network ? front.Url : null);
+            Define(builder, scenario.Topology, dataRoot.FullName, plan);
             await using var testbed = await DistributedTestbed.StartAsync(builder, cancellationToken);
-            var executor = new ScenarioExecutor(new ScenarioEnvironment(controlApi, new PeerApiClient(peers), network ? proxy : null, plan)
-            {
-                PeersShareLoopback = true,
-                Directory = directory,
-            });
+            var executor = new ScenarioExecutor(new ScenarioEnvironment(new ControlApiClient(control), new PeerApiClient(peers), proxy, plan));
             executor.StepFinished += step => output.WriteLine($"{step.Ended:HH:mm:ss.fff} step {step.Index} {step.Kind} [{string.Join(",", step.Targets)}] {(step.Ok ? "ok" : "FAILED")}: {step.Detail}");
             var report = await executor.RunAsync(scenario, cancellationToken);
             foreach (var invariant in report.Invariants)
@@ -54,10 +41,19 @@ internal static class ScenarioTestbed
             output.WriteLine($"{scenario.Name}: {(report.Passed ? "passed" : "FAILED")} in {report.Duration.TotalSeconds.ToString("0.0", CultureInfo.InvariantCulture)} s{(report.Error is null ? "" : ": " + report.Error)}");
             if (!report.Passed)
             {
+                foreach (var c in proxy.Connections)
+                {
+                    output.WriteLine($"proxy connection {c.Source}->{c.Destination}:{c.Port} fwd {c.BytesForward} back {c.BytesBackward} opened {c.OpenedAt:HH:mm:ss.fff}");
+                }
+
                 foreach (var resource in testbed.Resources)
                 {
                     output.WriteLine($"--- {resource.Name} ({resource.State}) console tail:");
-                    output.WriteLine(testbed.ConsoleTail(resource.Name, 15));
+                    output.WriteLine(testbed.ConsoleTail(resource.Name, 40));
+                    if (resource.State == Testbed.AppHost.Orchestration.ResourceState.Running && resource.Name.StartsWith("peer-", StringComparison.Ordinal))
+                    {
+                        output.WriteLine($"--- {resource.Name} /status: {await StatusTextAsync(peers, testbed.GetEndpoint(resource.Name))}");
+                    }
                 }
             }
 
@@ -76,10 +72,23 @@ internal static class ScenarioTestbed
         }
     }
 
+    private static async Task<string> StatusTextAsync(HttpClient http, Uri peer)
+    {
+        try
+        {
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+            return await http.GetStringAsync(new Uri(peer, "status"), timeout.Token);
+        }
+        catch (Exception e) when (e is HttpRequestException or OperationCanceledException)
+        {
+            return "unavailable: " + e.Message;
+        }
+    }
+
     private static int FreePort() => Testbed.AppHost.Orchestration.PortAllocator.FreeLoopbackPort(udp: false);
 
     /// <summary>The scenario's app model: the AppHost's tracker line and the peer line with the scenario's settings.</summary>
-    public static void Define(Testbed.AppHost.AppModel.DistributedApplicationBuilder builder, Topology topology, string dataRoot, LoopbackPlan plan, Uri? trackerFront = null)
+    public static void Define(Testbed.AppHost.AppModel.DistributedApplicationBuilder builder, Topology topology, string dataRoot, LoopbackPlan plan)
     {
         var tracker = builder.AddProject("tracker", "../src/Testbed.Tracker")
             .WithEndpoint("udp", "udp", environmentVariable: "Tracker__Udp")
@@ -98,9 +107,8 @@ internal static class ScenarioTestbed
             .WithEnvironment("Testbed__AnnounceIntervalSeconds", "2")
             .WithEnvironment("Testbed__SegmentBlocks", "8")
             .WithEnvironment("Testbed__DownloadTimeoutSeconds", "10")
-            // For the fault proxy (see the chaos README part): peer-N binds 127.A.B.N and advertises 127.A.(B+1).N.
+            // For the fault proxy (docs/chaos.md): peer-N binds 127.A.B.N and advertises 127.A.(B+1).N.
             .WithEnvironment("Testbed__BindAddress", $"127.{plan.A}.{plan.B}.{{replica}}")
-            .WithEnvironment("Testbed__AdvertiseAddress", $"127.{plan.A}.{plan.B + 1}.{{replica}}")
-            .WithEnvironment("Testbed__TrackerUrl", trackerFront?.ToString() ?? "");
+            .WithEnvironment("Testbed__AdvertiseAddress", $"127.{plan.A}.{plan.B + 1}.{{replica}}");
     }
 }

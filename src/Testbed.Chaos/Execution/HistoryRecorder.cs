@@ -80,11 +80,6 @@ internal sealed class HistoryRecorder(ScenarioEnvironment environment, IReadOnly
             if (status is not null)
             {
                 _lastStatus[peer] = status;
-                if (status.Swarm is { } swarm)
-                {
-                    environment.Directory?.SetSwarmPort(peer, swarm.Port);
-                }
-
                 MirrorPorts(peer, status);
                 await DetectReorgAsync(peer, status, cancellationToken).ConfigureAwait(false);
             }

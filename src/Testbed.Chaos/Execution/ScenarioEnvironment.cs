@@ -9,15 +9,6 @@ namespace Testbed.Chaos.Execution;
 /// <param name="Plan">The loopback plan the peers bind to (peer-N binds <see cref="LoopbackPlan.PrivateAddress"/>(N)).</param>
 public sealed record ScenarioEnvironment(ControlApiClient Control, PeerApiClient Peers, FaultProxy? Proxy, LoopbackPlan? Plan)
 {
-    /// <summary>
-    /// Peers bind no address of their own (they all listen on 127.0.0.1) and reach each other through a
-    /// <see cref="TrackerFront"/>; the proxy names sources by handshake peer_id from <see cref="Directory"/>.
-    /// </summary>
-    public bool PeersShareLoopback { get; init; }
-
-    /// <summary>Swarm ports and peer ids of the peers, for <see cref="PeersShareLoopback"/>.</summary>
-    public PeerDirectory? Directory { get; init; }
-
     /// <summary>How often every peer's /status is recorded.</summary>
     public TimeSpan PollInterval { get; init; } = TimeSpan.FromMilliseconds(500);
 

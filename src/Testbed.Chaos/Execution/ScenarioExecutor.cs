@@ -89,9 +89,7 @@ public sealed class ScenarioExecutor(ScenarioEnvironment environment)
         {
             for (var i = 0; i < peers.Count; i++)
             {
-                proxy.AddNode(environment.PeersShareLoopback
-                    ? new ProxyNode(peers[i], System.Net.IPAddress.Loopback, plan.PublicAddress(i + 1))
-                    : plan.Node(peers[i], i + 1));
+                proxy.AddNode(plan.Node(peers[i], i + 1));
             }
         }
     }

@@ -30,9 +30,6 @@ public sealed class FaultProxy : IAsyncDisposable
     /// <summary>Time allowed to reach the destination's real port.</summary>
     public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(10);
 
-    /// <summary>Names sources by the peer_id of their BitTorrent handshake when their address does not tell (peers sharing 127.0.0.1).</summary>
-    public PeerDirectory? Directory { get; init; }
-
     /// <summary>The partitions and toxics in force.</summary>
     public LinkTable Links { get; }
 
@@ -107,17 +104,6 @@ public sealed class FaultProxy : IAsyncDisposable
     {
         var remote = (IPEndPoint)client.RemoteEndPoint!;
         var source = Identify(remote.Address);
-        byte[]? prefix = null;
-        if (source is null && Directory is not null)
-        {
-            (source, prefix) = await IdentifyByHandshakeAsync(client).ConfigureAwait(false);
-            if (prefix is null)
-            {
-                client.Dispose();
-                return;
-            }
-        }
-
         var sourceName = source?.Name ?? remote.Address.ToString();
         if (sourceName == destination.Name)
         {
@@ -148,7 +134,7 @@ public sealed class FaultProxy : IAsyncDisposable
             return;
         }
 
-        var connection = new ProxiedConnection(client, upstream, sourceName, destination.Name, port, Links, prefix);
+        var connection = new ProxiedConnection(client, upstream, sourceName, destination.Name, port, Links);
         _connections.TryAdd(connection, 0);
         try
         {
@@ -158,42 +144,6 @@ public sealed class FaultProxy : IAsyncDisposable
         {
             _connections.TryRemove(connection, out _);
         }
-    }
-
-    /// <summary>Reads the dialler's 68-byte BitTorrent handshake and names it by its peer_id; the bytes are forwarded first.</summary>
-    private async Task<(ProxyNode? Source, byte[]? Prefix)> IdentifyByHandshakeAsync(Socket client)
-    {
-        const int handshakeLength = 68;
-        var prefix = new byte[handshakeLength];
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token);
-        timeout.CancelAfter(ConnectTimeout);
-        var read = 0;
-        try
-        {
-            while (read < handshakeLength)
-            {
-                var n = await client.ReceiveAsync(prefix.AsMemory(read), SocketFlags.None, timeout.Token).ConfigureAwait(false);
-                if (n == 0)
-                {
-                    break;
-                }
-
-                read += n;
-            }
-        }
-        catch (Exception e) when (e is SocketException or OperationCanceledException or ObjectDisposedException)
-        {
-            return (null, null);
-        }
-
-        if (read < handshakeLength || prefix[0] != 19)
-        {
-            // Not a BitTorrent handshake: pass on what came, unnamed.
-            return (null, read == 0 ? null : prefix[..read]);
-        }
-
-        var name = Directory!.NameByPeerId(prefix.AsSpan(48, 20));
-        return (name is null ? null : _nodes.GetValueOrDefault(name), prefix);
     }
 
     private sealed class Mirror : IDisposable

@@ -21,11 +21,8 @@ internal sealed class ProxiedConnection
     private long _backward;
     private int _aborted;
 
-    private readonly byte[]? _prefix;
-
-    public ProxiedConnection(Socket client, Socket upstream, string source, string destination, int port, LinkTable links, byte[]? prefix = null)
+    public ProxiedConnection(Socket client, Socket upstream, string source, string destination, int port, LinkTable links)
     {
-        _prefix = prefix;
         _client = client;
         _upstream = upstream;
         Source = source;
@@ -77,8 +74,8 @@ internal sealed class ProxiedConnection
     {
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(stopping, _closing.Token);
         var token = linked.Token;
-        var forward = PumpAsync(_client, _upstream, Source, Destination, bytes => Interlocked.Add(ref _forward, bytes), _prefix, token);
-        var backward = PumpAsync(_upstream, _client, Destination, Source, bytes => Interlocked.Add(ref _backward, bytes), null, token);
+        var forward = PumpAsync(_client, _upstream, Source, Destination, bytes => Interlocked.Add(ref _forward, bytes), token);
+        var backward = PumpAsync(_upstream, _client, Destination, Source, bytes => Interlocked.Add(ref _backward, bytes), token);
         var watcher = WatchAsync(token);
         try
         {
@@ -131,14 +128,9 @@ internal sealed class ProxiedConnection
         }
     }
 
-    private async Task PumpAsync(Socket from, Socket to, string source, string destination, Action<long> count, byte[]? prefix, CancellationToken token)
+    private async Task PumpAsync(Socket from, Socket to, string source, string destination, Action<long> count, CancellationToken token)
     {
         var chunks = Channel.CreateBounded<Chunk>(new BoundedChannelOptions(32) { SingleReader = true, SingleWriter = true });
-        if (prefix is { Length: > 0 })
-        {
-            // Bytes read to identify the source (its handshake) go first, through the same toxics and partitions.
-            await chunks.Writer.WriteAsync(new Chunk(prefix, Stopwatch.GetTimestamp()), token).ConfigureAwait(false);
-        }
 
         var reader = ReadAsync(from, chunks.Writer, token);
         var writer = new DirectionWriter(to, _links, source, destination, count, () => Abort(reset: false));
