@@ -1,3 +1,4 @@
+using Testbed.TestSupport;
 using System.Net;
 using System.Net.Sockets;
 using Testbed.Tracker.Swarms;
@@ -39,7 +40,7 @@ public sealed class InteropTests : IDisposable
     {
         await using var tracker = await TrackerServer.StartAsync();
         var (torrent, hash) = await MakeTorrentAsync(tracker, transport);
-        using var client = ExternalProcess.Start(Python, directory, LtClient, "run", torrent, NewDirectory("lt"));
+        using var client = ExternalProcess.Start(Python, [LtClient, "run", torrent, NewDirectory("lt")], directory);
         await WaitForPeersAsync(tracker, hash, 1, client);
         await WaitUntilAsync(() => client.Lines.Any(l => l.StartsWith("tracker_reply", StringComparison.Ordinal)), client, "libtorrent never reported a tracker reply");
         // A timed-out first attempt on a loaded machine is retried by libtorrent, so problems before the reply are not failures.
@@ -59,7 +60,7 @@ public sealed class InteropTests : IDisposable
             arguments = ["--enable-dht=true", $"--dht-listen-port={FreeUdpPort()}", $"--dht-file-path={Path.Combine(directory, "dht.dat")}", .. arguments[1..]];
         }
 
-        using var client = ExternalProcess.Start("aria2c", directory, arguments);
+        using var client = ExternalProcess.Start("aria2c", arguments, directory);
         await WaitForPeersAsync(tracker, hash, 1, client);
         Assert.Equal(1, tracker.Store.Scrape(hash).Leechers);
     }
@@ -71,8 +72,9 @@ public sealed class InteropTests : IDisposable
         await using var tracker = await TrackerServer.StartAsync();
         var (torrent, hash) = await MakeTorrentAsync(tracker, transport);
         using var client = ExternalProcess.Start(
-            "transmission-cli", directory,
-            "-g", NewDirectory("transmission-config"), "-w", NewDirectory("transmission"), "-M", "-p", FreeTcpPort().ToString(System.Globalization.CultureInfo.InvariantCulture), torrent);
+            "transmission-cli",
+            ["-g", NewDirectory("transmission-config"), "-w", NewDirectory("transmission"), "-M", "-p", FreeTcpPort().ToString(System.Globalization.CultureInfo.InvariantCulture), torrent],
+            directory);
         await WaitForPeersAsync(tracker, hash, 1, client);
         Assert.Equal(1, tracker.Store.Scrape(hash).Leechers);
     }
@@ -82,13 +84,13 @@ public sealed class InteropTests : IDisposable
     {
         await using var tracker = await TrackerServer.StartAsync();
         var (torrent, hash) = await MakeTorrentAsync(tracker, "http");
-        using var seeder = ExternalProcess.Start(Python, directory, LtClient, "seed", torrent, SeedDirectory);
+        using var seeder = ExternalProcess.Start(Python, [LtClient, "seed", torrent, SeedDirectory], directory);
         await WaitUntilAsync(() => tracker.Store.Scrape(hash).Seeders == 1, seeder, "the libtorrent seeder never announced");
 
         var target = NewDirectory("aria2-leech");
-        using var leecher = ExternalProcess.Start("aria2c", directory, Aria2Arguments(torrent, target));
-        Assert.True(await leecher.WaitForExitAsync(Patience), "aria2c did not finish: " + leecher.Output());
-        Assert.True(leecher.ExitCode == 0, "aria2c failed: " + leecher.Output());
+        using var leecher = ExternalProcess.Start("aria2c", Aria2Arguments(torrent, target), directory);
+        Assert.True(await leecher.WaitForExitAsync(Patience), "aria2c did not finish: " + leecher.Output);
+        Assert.True(leecher.ExitCode == 0, "aria2c failed: " + leecher.Output);
         Assert.Equal(await File.ReadAllBytesAsync(DataFile), await File.ReadAllBytesAsync(Path.Combine(target, "data.bin")));
     }
 
@@ -97,13 +99,13 @@ public sealed class InteropTests : IDisposable
     {
         await using var tracker = await TrackerServer.StartAsync();
         var (torrent, hash) = await MakeTorrentAsync(tracker, "udp");
-        using var seeder = ExternalProcess.Start(Python, directory, LtClient, "seed", torrent, SeedDirectory);
+        using var seeder = ExternalProcess.Start(Python, [LtClient, "seed", torrent, SeedDirectory], directory);
         await WaitUntilAsync(() => tracker.Store.Scrape(hash).Seeders == 1, seeder, "the libtorrent seeder never announced");
 
         var target = NewDirectory("lt-leech");
-        using var leecher = ExternalProcess.Start(Python, directory, LtClient, "run", torrent, target);
-        Assert.True(await leecher.WaitForExitAsync(Patience), "libtorrent leecher did not finish: " + leecher.Output());
-        Assert.True(leecher.ExitCode == 0, "libtorrent leecher failed: " + leecher.Output());
+        using var leecher = ExternalProcess.Start(Python, [LtClient, "run", torrent, target], directory);
+        Assert.True(await leecher.WaitForExitAsync(Patience), "libtorrent leecher did not finish: " + leecher.Output);
+        Assert.True(leecher.ExitCode == 0, "libtorrent leecher failed: " + leecher.Output);
         Assert.Contains(leecher.Lines, l => l.StartsWith("tracker_reply", StringComparison.Ordinal) && l != "tracker_reply 0");
         Assert.Equal(await File.ReadAllBytesAsync(DataFile), await File.ReadAllBytesAsync(Path.Combine(target, "data.bin")));
     }
@@ -127,7 +129,7 @@ public sealed class InteropTests : IDisposable
         await File.WriteAllBytesAsync(DataFile, data);
         var url = transport == "http" ? tracker.AnnounceUrl.ToString() : tracker.UdpAnnounceUrl;
         var torrent = Path.Combine(directory, $"{transport}.torrent");
-        var output = await ExternalProcess.RunAsync(Python, directory, LtClient, "make", DataFile, torrent, url);
+        var output = await ExternalProcess.RunAsync(Python, [LtClient, "make", DataFile, torrent, url], directory);
         return (torrent, InfoHash.ParseHex(output.Trim().Split('\n')[^1].Trim()));
     }
 
@@ -143,7 +145,7 @@ public sealed class InteropTests : IDisposable
         {
             if (DateTime.UtcNow > deadline)
             {
-                Assert.Fail($"{failure}; client output:\n{client.Output()}");
+                Assert.Fail($"{failure}; client output:\n{client.Output}");
             }
 
             await Task.Delay(100);
