@@ -140,6 +140,7 @@ public sealed class PeerNode(IOptions<PeerOptions> options, IConfiguration confi
         if (Tracker is not null)
         {
             Swarm.StartAnnouncing(Tracker, TimeSpan.FromSeconds(settings.AnnounceIntervalSeconds), addresses.Advertise);
+            Swarm.StartRedialling(TimeSpan.FromSeconds(1));
         }
         else
         {

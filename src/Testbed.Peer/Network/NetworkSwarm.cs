@@ -40,6 +40,7 @@ public sealed class NetworkSwarm : IAsyncDisposable
     private readonly ConcurrentDictionary<IPEndPoint, byte> bannedEndPoints = new();
     private readonly CancellationTokenSource stopping = new();
     private readonly List<Task> background = [];
+    private IReadOnlyList<IPEndPoint> trackerPeers = [];
     private readonly ISwarmHandler handler;
     private readonly ILogger logger;
     private readonly WireLimits limits = new(0, SwarmMessages.MaxMessageBytes);
@@ -125,10 +126,8 @@ public sealed class NetworkSwarm : IAsyncDisposable
                             Interlocked.Increment(ref successfulAnnounces);
                             LastTrackerError = null;
                             logger.LogDebug("tracker returned {Count} peers", r.Response.Peers.Count);
-                            foreach (var p in r.Response.Peers)
-                            {
-                                Dial(p.EndPoint);
-                            }
+                            trackerPeers = [.. r.Response.Peers.Select(p => p.EndPoint)];
+                            DialAll(trackerPeers);
 
                             return ValueTask.CompletedTask;
                         },
@@ -144,6 +143,36 @@ public sealed class NetworkSwarm : IAsyncDisposable
                 }
             }
         }));
+    }
+
+    /// <summary>
+    /// Redials the tracker's last peer list every <paramref name="period"/> until stopped, so a member that refused us
+    /// (not listening yet, or its fault proxy not yet in place) is joined within a period rather than an announce interval.
+    /// </summary>
+    public void StartRedialling(TimeSpan period)
+    {
+        background.Add(Task.Run(async () =>
+        {
+            using var timer = new PeriodicTimer(period);
+            try
+            {
+                while (await timer.WaitForNextTickAsync(stopping.Token).ConfigureAwait(false))
+                {
+                    DialAll(trackerPeers);
+                }
+            }
+            catch (OperationCanceledException)
+            {
+            }
+        }));
+    }
+
+    private void DialAll(IEnumerable<IPEndPoint> endPoints)
+    {
+        foreach (var endPoint in endPoints)
+        {
+            Dial(endPoint);
+        }
     }
 
     /// <summary>Dials a peer unless it is us, banned, already connected or being dialled.</summary>
