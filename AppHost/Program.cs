@@ -20,12 +20,9 @@ namespace Testbed.AppHost
 
             var tracker = AddTracker(builder);
             var plan = LoopbackPlan.CreateRandom();
-            var peers = AddPeers(builder, tracker, builder.Options.Peers)
+            var peers = AddPeers(builder, tracker, builder.Options.Peers, plan)
                 // Every AppHost run gets fresh chains and wallets; two runs never share a data directory.
-                .WithEnvironment("Testbed__DataRoot", Path.Combine(Path.GetTempPath(), "testbed-peers", $"run-{Guid.NewGuid():n}"))
-                // For the chaos controller's fault proxy: peer-N binds 127.A.B.N and advertises 127.A.(B+1).N (docs/chaos.md).
-                .WithEnvironment("Testbed__BindAddress", $"127.{plan.A}.{plan.B}.{{replica}}")
-                .WithEnvironment("Testbed__AdvertiseAddress", $"127.{plan.A}.{plan.B + 1}.{{replica}}");
+                .WithEnvironment("Testbed__DataRoot", Path.Combine(Path.GetTempPath(), "testbed-peers", $"run-{Guid.NewGuid():n}"));
             if (builder.Options.DifficultyBits is { } bits)
             {
                 peers.WithEnvironment("Testbed__DifficultyBits", bits.ToString(System.Globalization.CultureInfo.InvariantCulture));
@@ -45,13 +42,18 @@ namespace Testbed.AppHost
                 .WithEnvironment("Tracker__AllowClientIp", "true")
                 .WithHttpHealthCheck("/health");
 
-        /// <summary>The peers <c>peer-1..peer-N</c>, with their fault hooks on so the chaos controller can reach them.</summary>
-        public static ProjectResourceBuilder AddPeers(DistributedApplicationBuilder builder, ProjectResourceBuilder tracker, int replicas) =>
+        /// <summary>
+        /// The peers <c>peer-1..peer-N</c>, with their fault hooks on so the chaos controller can reach them, behind the
+        /// fault proxy of <paramref name="plan"/>: peer-N binds 127.A.B.N and advertises 127.A.(B+1).N (docs/chaos.md).
+        /// </summary>
+        public static ProjectResourceBuilder AddPeers(DistributedApplicationBuilder builder, ProjectResourceBuilder tracker, int replicas, LoopbackPlan plan) =>
             builder.AddProject("peer", "../src/Testbed.Peer")
                 .WithReplicas(replicas)
                 .WithReference(tracker)
                 .WaitFor(tracker)
                 .WithEnvironment("Testbed__Faults__Enabled", "true")
+                .WithEnvironment("Testbed__BindAddress", $"127.{plan.A}.{plan.B}.{{replica}}")
+                .WithEnvironment("Testbed__AdvertiseAddress", $"127.{plan.A}.{plan.B + 1}.{{replica}}")
                 .WithHttpHealthCheck("/health");
     }
 }

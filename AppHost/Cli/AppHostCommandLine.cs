@@ -10,6 +10,7 @@ public static class AppHostCommandLine
     public static async Task<int> RunAsync(string[] args, Action<DistributedApplicationBuilder> defineModel)
     {
         var peers = new Option<int?>("--peers") { Description = "Number of peer replicas (peer-1..peer-N); default from appsettings.json" };
+        var difficulty = new Option<int?>("--difficulty") { Description = "Proof-of-work difficulty of every peer in leading zero bits (1..64); default: the peer's (16)" };
         var noBuild = new Option<bool>("--no-build") { Description = "Start the services' dlls as built, without running msbuild first" };
         var controlPort = new Option<int?>("--control-port") { Description = "Port of the control API on 127.0.0.1 (0: a free port); default 18887" };
         var otlp = new Option<string?>("--otlp-endpoint") { Description = "OTLP endpoint handed to every service (OTEL_EXPORTER_OTLP_ENDPOINT); default none" };
@@ -20,7 +21,7 @@ public static class AppHostCommandLine
         var otlpForward = new Option<string?>("--otlp-forward") { Description = "Also forward all telemetry to this OTLP endpoint (e.g. the standalone Aspire dashboard or Jaeger)" };
 
         var root = new RootCommand("Testbed AppHost: builds and starts the tracker, peers and chaos controller as processes, with a control API");
-        foreach (var option in new Option[] { peers, noBuild, controlPort, otlp, echo, dashboardPort, otlpGrpcPort, otlpHttpPort, otlpForward })
+        foreach (var option in new Option[] { peers, difficulty, noBuild, controlPort, otlp, echo, dashboardPort, otlpGrpcPort, otlpHttpPort, otlpForward })
         {
             root.Options.Add(option);
         }
@@ -29,6 +30,7 @@ public static class AppHostCommandLine
         {
             var options = OptionsLoader.Load();
             options.Peers = parse.GetValue(peers) ?? options.Peers;
+            options.DifficultyBits = parse.GetValue(difficulty) ?? options.DifficultyBits;
             options.Build = options.Build && !parse.GetValue(noBuild);
             options.ControlApiPort = parse.GetValue(controlPort) ?? options.ControlApiPort;
             options.OtlpEndpoint = parse.GetValue(otlp) ?? options.OtlpEndpoint;

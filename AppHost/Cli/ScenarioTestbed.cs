@@ -32,14 +32,11 @@ internal sealed class ScenarioTestbed : IScenarioTestbed
         var dataRoot = Directory.CreateTempSubdirectory("testbed-scenario-");
         var builder = DistributedApplicationBuilder.Create(options);
         var tracker = TestbedAppModel.AddTracker(builder);
-        TestbedAppModel.AddPeers(builder, tracker, topology.Peers)
+        TestbedAppModel.AddPeers(builder, tracker, topology.Peers, plan)
             .WithEnvironment("Testbed__DataRoot", dataRoot.FullName)
             .WithEnvironment("Testbed__DifficultyBits", topology.DifficultyBits.ToString(CultureInfo.InvariantCulture))
             .WithEnvironment("Testbed__Mining__Enabled", "false")
-            .WithEnvironment("Testbed__Mining__IntervalMs", ((int)topology.MiningInterval.TotalMilliseconds).ToString(CultureInfo.InvariantCulture))
-            // For the fault proxy: peer-N binds 127.A.B.N and advertises 127.A.(B+1).N (docs/chaos.md).
-            .WithEnvironment("Testbed__BindAddress", $"127.{plan.A}.{plan.B}.{{replica}}")
-            .WithEnvironment("Testbed__AdvertiseAddress", $"127.{plan.A}.{plan.B + 1}.{{replica}}");
+            .WithEnvironment("Testbed__Mining__IntervalMs", ((int)topology.MiningInterval.TotalMilliseconds).ToString(CultureInfo.InvariantCulture));
 
         var app = builder.Build();
         try

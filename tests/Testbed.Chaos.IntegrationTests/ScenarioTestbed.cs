@@ -87,28 +87,17 @@ internal static class ScenarioTestbed
 
     private static int FreePort() => Testbed.AppHost.Orchestration.PortAllocator.FreeLoopbackPort(udp: false);
 
-    /// <summary>The scenario's app model: the AppHost's tracker line and the peer line with the scenario's settings.</summary>
+    /// <summary>The scenario's app model: the AppHost's tracker and peers, with the scenario's settings.</summary>
     public static void Define(Testbed.AppHost.AppModel.DistributedApplicationBuilder builder, Topology topology, string dataRoot, LoopbackPlan plan)
     {
-        var tracker = builder.AddProject("tracker", "../src/Testbed.Tracker")
-            .WithEndpoint("udp", "udp", environmentVariable: "Tracker__Udp")
-            .WithEnvironment("Tracker__AllowClientIp", "true")
-            .WithHttpHealthCheck("/health");
-        builder.AddProject("peer", "../src/Testbed.Peer")
-            .WithReplicas(topology.Peers)
-            .WithReference(tracker)
-            .WaitFor(tracker)
-            .WithHttpHealthCheck("/health")
+        var tracker = Testbed.AppHost.TestbedAppModel.AddTracker(builder);
+        Testbed.AppHost.TestbedAppModel.AddPeers(builder, tracker, topology.Peers, plan)
             // Each peer's data directory is DataRoot/peer-N: a fresh root gives every run fresh chains and wallets.
             .WithEnvironment("Testbed__DataRoot", dataRoot)
             .WithEnvironment("Testbed__DifficultyBits", topology.DifficultyBits.ToString(CultureInfo.InvariantCulture))
             .WithEnvironment("Testbed__Mining__IntervalMs", ((int)topology.MiningInterval.TotalMilliseconds).ToString(CultureInfo.InvariantCulture))
-            .WithEnvironment("Testbed__Faults__Enabled", "true")
             .WithEnvironment("Testbed__AnnounceIntervalSeconds", "2")
             .WithEnvironment("Testbed__SegmentBlocks", "8")
-            .WithEnvironment("Testbed__DownloadTimeoutSeconds", "10")
-            // For the fault proxy (docs/chaos.md): peer-N binds 127.A.B.N and advertises 127.A.(B+1).N.
-            .WithEnvironment("Testbed__BindAddress", $"127.{plan.A}.{plan.B}.{{replica}}")
-            .WithEnvironment("Testbed__AdvertiseAddress", $"127.{plan.A}.{plan.B + 1}.{{replica}}");
+            .WithEnvironment("Testbed__DownloadTimeoutSeconds", "10");
     }
 }
