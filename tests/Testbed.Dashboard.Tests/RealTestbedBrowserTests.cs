@@ -213,6 +213,24 @@ public sealed class RealTestbedBrowserTests(ITestOutputHelper output)
             Assert.All(tips, t => Assert.Equal(["1", blockHash], t[1..]));
             await Shot(page, "06-chain");
 
+            // The metrics the peers export (every second, over OTLP): per peer its height, its connected peers, bytes up and
+            // down, and the miner's hash rate, which was above zero while peer-1 searched.
+            await testbed.WaitForAsync(async () =>
+                await LastValuesAsync(dashboard, "testbed.chain.height") is var heights && peerNames.All(p => heights.GetValueOrDefault(p) == 1) &&
+                await LastValuesAsync(dashboard, "testbed.peers.connected") is var connected && peerNames.All(p => connected.GetValueOrDefault(p) == Peers - 1) &&
+                await PeakValuesAsync(dashboard, "testbed.miner.hash_rate") is var rates && rates.GetValueOrDefault("peer-1") > 0,
+                Patience, "every peer's height 1 and 2 connected peers, and peer-1's hash rate, in the dashboard's metrics", failFastOn: names);
+            await page.GotoAsync(ui + "/#/metrics");
+            foreach (var metric in new[] { "testbed.miner.hash_rate", "testbed.chain.height", "torrent.bytes.up", "torrent.bytes.down", "testbed.peers.connected" })
+            {
+                // Attached, not visible: a flat line (a steady height) has an empty bounding box.
+                await page.WaitForSelectorAsync($".chart[data-chart='{metric}'] svg path", new PageWaitForSelectorOptions { State = WaitForSelectorState.Attached });
+            }
+
+            var heightLegend = await page.Locator(".chart[data-chart='testbed.chain.height'] .legend span").AllInnerTextsAsync();
+            Assert.Equal(peerNames, heightLegend.Select(l => l.Trim()).Order(StringComparer.Ordinal));
+            await Shot(page, "07-metrics");
+
             // A command from the UI reaches the AppHost: restart the tracker and watch it come back Running.
             await page.GotoAsync(ui + "/#/resources");
             await page.ClickAsync("#resources tr[data-name='tracker'] button[data-command='restart']");
@@ -220,7 +238,7 @@ public sealed class RealTestbedBrowserTests(ITestOutputHelper output)
                 "() => { const r = document.querySelector(\"#resources tr[data-name='tracker']\"); return r && r.children[6].textContent.trim() === '1' && r.children[2].textContent.includes('Running'); }",
                 null, new PageWaitForFunctionOptions { Timeout = 120_000 });
             Assert.Equal(1, testbed.GetResource("tracker").Restarts);
-            await Shot(page, "07-restarted");
+            await Shot(page, "08-restarted");
             output.WriteLine($"done after {clock.Elapsed.TotalSeconds:0.0} s; screenshots:");
             foreach (var file in Directory.GetFiles(Screenshots, "*.png").Order(StringComparer.Ordinal))
             {
@@ -259,6 +277,21 @@ public sealed class RealTestbedBrowserTests(ITestOutputHelper output)
         response.EnsureSuccessStatusCode();
         return await response.Content.ReadFromJsonAsync<JsonElement>();
     }
+
+    /// <summary>Each peer's newest value of a metric, as the dashboard's API serves it.</summary>
+    private static async Task<Dictionary<string, double>> LastValuesAsync(TestDashboard dashboard, string metric) =>
+        await PerPeerAsync(dashboard, metric, points => points.Last());
+
+    /// <summary>Each peer's highest value of a metric so far.</summary>
+    private static async Task<Dictionary<string, double>> PeakValuesAsync(TestDashboard dashboard, string metric) =>
+        await PerPeerAsync(dashboard, metric, points => points.Max());
+
+    private static async Task<Dictionary<string, double>> PerPeerAsync(TestDashboard dashboard, string metric, Func<IEnumerable<double>, double> pick) =>
+        (await dashboard.GetJsonAsync("/api/metrics/series?name=" + metric)).EnumerateArray()
+            .Select(series => (Peer: series.GetProperty("peer").GetString()!, Values: series.GetProperty("points").EnumerateArray().Select(p => p.GetProperty("value").GetDouble()).ToArray()))
+            .Where(series => series.Values.Length > 0)
+            .GroupBy(series => series.Peer)
+            .ToDictionary(g => g.Key, g => pick(g.SelectMany(series => series.Values)));
 
     private static async Task Shot(IPage page, string name) =>
         await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(Screenshots, name + ".png"), FullPage = true });

@@ -22,8 +22,8 @@ internal static class SyntheticMetrics
                 var meter = new Meter($"Synthetic.metrics.peer-{p + 1}.{Guid.NewGuid():N}");
                 meter.CreateObservableGauge("testbed.miner.hash_rate", () => state[index, 0], "H/s");
                 meter.CreateObservableGauge("testbed.chain.height", () => (long)state[index, 1]);
-                meter.CreateObservableCounter("testbed.torrent.bytes_up", () => (long)state[index, 2], "By");
-                meter.CreateObservableCounter("testbed.torrent.bytes_down", () => (long)state[index, 3], "By");
+                meter.CreateObservableCounter("torrent.bytes.up", () => (long)state[index, 2], "By");
+                meter.CreateObservableCounter("torrent.bytes.down", () => (long)state[index, 3], "By");
                 meter.CreateObservableGauge("testbed.peers.connected", () => (long)state[index, 4]);
                 meters.Add(meter);
                 providers.Add(Sdk.CreateMeterProviderBuilder()

@@ -553,10 +553,11 @@ views.chain = async () => {
 };
 
 // ---------- metrics ----------
-const KEY_METRICS = /hash.?rate|height|bytes|peers|connected/i;
+// The peers' key instruments (Testbed.Peer's PeerMetrics and the torrent library's byte counters), charted per peer.
+const KEY_METRICS = ["testbed.miner.hash_rate", "testbed.chain.height", "torrent.bytes.up", "torrent.bytes.down", "testbed.peers.connected"];
 views.metrics = async route => {
   const catalog = await api("/api/metrics");
-  let chosen = route.params.name ? [route.params.name] : catalog.filter(m => KEY_METRICS.test(m.name)).map(m => m.name).slice(0, 12);
+  let chosen = route.params.name ? [route.params.name] : KEY_METRICS.filter(name => catalog.some(m => m.name === name));
   // Before any key metric arrives, show the first few metrics there are rather than an empty page.
   if (!route.params.name && !chosen.length) chosen = catalog.slice(0, 4).map(m => m.name);
   const charts = [];

@@ -15,7 +15,12 @@ public sealed record MinedBlock(Block Block, long Attempts);
 /// </summary>
 public sealed class BlockMiner(Wallet wallet, int threads, string peerName = "")
 {
+    private long attempts;
+
     public int Threads { get; } = threads >= 1 ? threads : throw new ArgumentOutOfRangeException(nameof(threads));
+
+    /// <summary>Nonces tried by every search so far, cancelled ones included (the basis of a hash-rate reading).</summary>
+    public long Attempts => Interlocked.Read(ref attempts);
 
     /// <summary>Mines one template; null when cancelled before a nonce was found.</summary>
     public async Task<MinedBlock?> MineAsync(BlockTemplate template, CancellationToken cancellationToken)
@@ -26,12 +31,13 @@ public sealed class BlockMiner(Wallet wallet, int threads, string peerName = "")
         activity?.SetTag(LedgerTelemetry.DifficultyBits, (int)template.Header.DifficultyBits);
         var bytes = template.Header.ToBytes();
         var bits = (int)template.Header.DifficultyBits;
-        var found = await Task.Factory.StartNew(
-            () => ProofOfWorkSearch.Search(bytes, bits, Threads, cancellationToken),
+        var outcome = await Task.Factory.StartNew(
+            () => ProofOfWorkSearch.Run(bytes, bits, Threads, Sha256Kernels.Best, cancellationToken),
             CancellationToken.None,
             TaskCreationOptions.LongRunning,
             TaskScheduler.Default).ConfigureAwait(false);
-        if (found is null)
+        Interlocked.Add(ref attempts, outcome.Attempts);
+        if (outcome.Found is not { } found)
         {
             activity?.SetTag(LedgerTelemetry.Result, "cancelled");
             return null;

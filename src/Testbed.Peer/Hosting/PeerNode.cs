@@ -25,6 +25,7 @@ public sealed class PeerNode(IOptions<PeerOptions> options, IConfiguration confi
     private readonly CancellationTokenSource stopping = new();
     private readonly BlockTimings timings = new();
     private Task? syncLoop;
+    private PeerMetrics? metrics;
     private bool started;
 
     /// <summary>The peer's name.</summary>
@@ -121,6 +122,7 @@ public sealed class PeerNode(IOptions<PeerOptions> options, IConfiguration confi
         Gossip = new TransactionGossip(Mempool, Swarm);
         Sync = new ChainSync(Chain, Swarm, segmentTorrents, timings, settings.SegmentBlocks, timeout, Name, () => faults.Withhold, logger);
         Miner = new MiningService(Chain, Mempool, Wallet, Propagator, timings, faults, Name, settings.Mining.Threads, TimeSpan.FromMilliseconds(settings.Mining.IntervalMs), logger);
+        metrics = new PeerMetrics(() => Miner.Attempts, () => Chain.Tip.Height, () => Swarm.Peers.Count);
         Propagator.OrphanSeen += _ => Sync.Trigger();
         Chain.TipChanged += tip =>
         {
@@ -170,6 +172,7 @@ public sealed class PeerNode(IOptions<PeerOptions> options, IConfiguration confi
             return;
         }
 
+        metrics?.Dispose();
         await Miner.StopAsync().ConfigureAwait(false);
         await stopping.CancelAsync().ConfigureAwait(false);
         if (syncLoop is not null)

@@ -68,6 +68,9 @@ public sealed class MiningService : IDisposable
         };
     }
 
+    /// <summary>Proof-of-work attempts made so far (every search, cancelled ones included).</summary>
+    public long Attempts => miner.Attempts;
+
     /// <summary>The miner's state.</summary>
     public MiningStatus Status
     {

@@ -41,6 +41,22 @@ public sealed class BlockMinerTests
         var mined = await miner.MineAsync(new BlockTemplate(header, []), cts.Token);
         Assert.Null(mined);
         Assert.True(watch.Elapsed < TimeSpan.FromSeconds(10), $"took {watch.Elapsed} to stop");
+        // The cancelled search's work still counts towards the miner's attempts (the peer's hash-rate reading).
+        Assert.True(miner.Attempts > 1_000, $"only {miner.Attempts} attempts counted in 300 ms");
+    }
+
+    [Fact]
+    public async Task Attempts_add_up_over_searches()
+    {
+        using var test = new TestChain(peer: "miner-count");
+        var miner = new BlockMiner(wallet, threads: 1);
+        var first = await miner.MineNextAsync(test.Chain, [], CancellationToken.None);
+        Assert.NotNull(first);
+        Assert.Equal(first.Attempts, miner.Attempts);
+        Assert.Equal(AddBlockStatus.Connected, test.Chain.AddBlock(first.Block.Token).Status);
+        var second = await miner.MineNextAsync(test.Chain, [], CancellationToken.None);
+        Assert.NotNull(second);
+        Assert.Equal(first.Attempts + second.Attempts, miner.Attempts);
     }
 
     [Fact]
