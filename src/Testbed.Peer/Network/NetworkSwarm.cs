@@ -175,10 +175,14 @@ public sealed class NetworkSwarm : IAsyncDisposable
         }
     }
 
+    // An advertised address is this peer's alone (one loopback address per replica), so any port on it is us: the
+    // tracker still lists our previous incarnation's port for a while after a restart.
+    private bool IsOwnAdvertisedAddress(IPEndPoint endPoint) => AdvertisedEndPoint is { } own && endPoint.Address.Equals(own.Address);
+
     /// <summary>Dials a peer unless it is us, banned, already connected or being dialled.</summary>
     public void Dial(IPEndPoint endPoint)
     {
-        if (stopping.IsCancellationRequested || endPoint.Equals(LocalEndPoint) || endPoint.Equals(AdvertisedEndPoint) || bannedEndPoints.ContainsKey(endPoint) ||
+        if (stopping.IsCancellationRequested || endPoint.Equals(LocalEndPoint) || IsOwnAdvertisedAddress(endPoint) || bannedEndPoints.ContainsKey(endPoint) ||
             peers.Values.Any(p => endPoint.Equals(p.SwarmEndPoint)) || !dialing.TryAdd(endPoint, 0))
         {
             return;
