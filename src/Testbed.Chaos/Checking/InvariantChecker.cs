@@ -81,6 +81,14 @@ public static class InvariantChecker
             (total >= banned ? facts : problems).Add($"{total} bans by {string.Join(",", answering.Select(o => o.Peer))} (expected at least {banned})");
         }
 
+        if (expectation.MempoolAtMost is { } pending && answering.Length > 0)
+        {
+            var full = answering.Where(o => o.Mempool > pending).ToArray();
+            (full.Length == 0 ? facts : problems).Add(full.Length == 0
+                ? $"mempools at most {pending}"
+                : $"mempool above {pending}: " + string.Join(", ", full.Select(o => $"{o.Peer} with {o.Mempool}")));
+        }
+
         return problems.Count == 0
             ? CheckResult.Pass("expect", string.Join("; ", facts))
             : CheckResult.Fail("expect", string.Join("; ", problems));

@@ -13,7 +13,8 @@ public sealed record PeerObservation(
     string? StateRoot,
     long Rejected,
     int Banned,
-    int ConnectedPeers);
+    int ConnectedPeers,
+    int Mempool = 0);
 
 /// <summary>One executed step: what, on whom, when, and whether it did what it should.</summary>
 public sealed record StepRecord(int Index, string Kind, IReadOnlyList<string> Targets, DateTimeOffset Started, DateTimeOffset Ended, bool Ok, string Detail);

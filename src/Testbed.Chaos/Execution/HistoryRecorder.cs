@@ -75,7 +75,7 @@ internal sealed class HistoryRecorder(ScenarioEnvironment environment, IReadOnly
 
             var observation = status is null
                 ? new PeerObservation(DateTimeOffset.UtcNow, peer, live, false, 0, null, null, 0, 0, 0)
-                : new PeerObservation(DateTimeOffset.UtcNow, peer, live, true, status.Height, status.TipHash, status.StateRoot, status.Rejected, status.Banned, status.ConnectedPeers);
+                : new PeerObservation(DateTimeOffset.UtcNow, peer, live, true, status.Height, status.TipHash, status.StateRoot, status.Rejected, status.Banned, status.ConnectedPeers, status.Mempool);
             history.Add(observation);
             if (status is not null)
             {

@@ -15,7 +15,8 @@ public sealed record PeerStatus(
     int Banned,
     int ConnectedPeers,
     IPEndPoint? Swarm,
-    IPEndPoint? Torrents);
+    IPEndPoint? Torrents,
+    int Mempool);
 
 /// <summary>A block a peer mined on request.</summary>
 public sealed record MinedBlock(string Hash, long Height, bool Faulty, bool Withheld);
@@ -46,7 +47,8 @@ public sealed class PeerApiClient(HttpClient http)
             root.TryGetProperty("banned", out var b) && b.ValueKind == JsonValueKind.Array ? b.GetArrayLength() : 0,
             root.TryGetProperty("connectedPeers", out var c) && c.ValueKind == JsonValueKind.Array ? c.GetArrayLength() : 0,
             IPEndPoint.TryParse(Text(root, "swarm") ?? "", out var swarm) ? swarm : null,
-            IPEndPoint.TryParse(Text(root, "torrentEndPoint") ?? "", out var torrents) ? torrents : null);
+            IPEndPoint.TryParse(Text(root, "torrentEndPoint") ?? "", out var torrents) ? torrents : null,
+            root.TryGetProperty("mempool", out var m) && m.TryGetInt32(out var mempool) ? mempool : 0);
     }
 
     /// <summary>GET /blocks/{hash}: (known, on the main chain).</summary>

@@ -192,6 +192,7 @@ public sealed record ExpectStep(int Index, int Line, Expectation Expectation) : 
 /// <param name="ReorgsAtLeast">At least this many tip changes to a block that does not extend the previous tip, over all peers, since the start.</param>
 /// <param name="RejectedAtLeast">At least this many blocks rejected, summed over the checked peers.</param>
 /// <param name="BannedAtLeast">At least this many bans, summed over the checked peers.</param>
+/// <param name="MempoolAtMost">Every checked peer holds at most this many pending transactions (0: all were mined in).</param>
 /// <param name="Exclude">Peers not checked (the byzantine one).</param>
 public sealed record Expectation(
     bool? Converged,
@@ -200,4 +201,5 @@ public sealed record Expectation(
     int? ReorgsAtLeast,
     int? RejectedAtLeast,
     int? BannedAtLeast,
+    int? MempoolAtMost,
     IReadOnlyList<string> Exclude);

@@ -346,7 +346,7 @@ public static class ScenarioParser
 
     private static ExpectStep? ParseExpect(YamlNode body, int index, int line, Context context, string[] peers)
     {
-        var args = context.Mapping(body, ["converged", "within", "height_at_least", "reorgs_at_least", "rejected_at_least", "banned_at_least", "exclude"]);
+        var args = context.Mapping(body, ["converged", "within", "height_at_least", "reorgs_at_least", "rejected_at_least", "banned_at_least", "mempool_at_most", "exclude"]);
         if (args is null)
         {
             return null;
@@ -359,10 +359,11 @@ public static class ScenarioParser
             context.Int(args, "reorgs_at_least", 0, 100_000, required: false),
             context.Int(args, "rejected_at_least", 0, 100_000, required: false),
             context.Int(args, "banned_at_least", 0, 100_000, required: false),
+            context.Int(args, "mempool_at_most", 0, 1_000_000, required: false),
             context.Get(args, "exclude") is null ? [] : context.Names(args, "exclude", peers));
-        if (expectation is { Converged: null, HeightAtLeast: null, ReorgsAtLeast: null, RejectedAtLeast: null, BannedAtLeast: null })
+        if (expectation is { Converged: null, HeightAtLeast: null, ReorgsAtLeast: null, RejectedAtLeast: null, BannedAtLeast: null, MempoolAtMost: null })
         {
-            context.Error(args, null, "an expectation needs something to check: converged, height_at_least, reorgs_at_least, rejected_at_least or banned_at_least");
+            context.Error(args, null, "an expectation needs something to check: converged, height_at_least, reorgs_at_least, rejected_at_least, banned_at_least or mempool_at_most");
         }
 
         if (expectation.Converged == false)

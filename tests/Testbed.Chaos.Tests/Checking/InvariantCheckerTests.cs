@@ -12,10 +12,10 @@ public sealed class InvariantCheckerTests
     private const string Root1 = "1111111111111111111111111111111111111111111111111111111111111111";
     private const string Root2 = "2222222222222222222222222222222222222222222222222222222222222222";
 
-    private static PeerObservation Seen(double seconds, string peer, long height, string tip, string root = Root1, bool live = true, bool answered = true, long rejected = 0, int banned = 0) =>
-        new(T0.AddSeconds(seconds), peer, live, answered, height, answered ? tip : null, answered ? root : null, rejected, banned, 2);
+    private static PeerObservation Seen(double seconds, string peer, long height, string tip, string root = Root1, bool live = true, bool answered = true, long rejected = 0, int banned = 0, int mempool = 0) =>
+        new(T0.AddSeconds(seconds), peer, live, answered, height, answered ? tip : null, answered ? root : null, rejected, banned, 2, mempool);
 
-    private static Expectation Converged(params string[] exclude) => new(true, TimeSpan.FromSeconds(10), null, null, null, null, exclude);
+    private static Expectation Converged(params string[] exclude) => new(true, TimeSpan.FromSeconds(10), null, null, null, null, null, exclude);
 
     [Fact]
     public void Converged_peers_pass()
@@ -59,9 +59,9 @@ public sealed class InvariantCheckerTests
     {
         var history = new RunHistory();
         history.Add(new ReorgRecord(T0, "peer-1", TipA, TipB, 3, 4));
-        var observations = new[] { Seen(1, "peer-1", 4, TipB, rejected: 2, banned: 1), Seen(1, "peer-2", 4, TipB, rejected: 1) };
+        var observations = new[] { Seen(1, "peer-1", 4, TipB, rejected: 2, banned: 1), Seen(1, "peer-2", 4, TipB, rejected: 1, mempool: 3) };
 
-        var good = new Expectation(true, TimeSpan.FromSeconds(5), 4, 1, 3, 1, []);
+        var good = new Expectation(true, TimeSpan.FromSeconds(5), 4, 1, 3, 1, 3, []);
         Assert.True(InvariantChecker.CheckExpectation(good, observations, history).Ok);
 
         var tooHigh = InvariantChecker.CheckExpectation(good with { HeightAtLeast = 5 }, observations, history);
@@ -72,6 +72,9 @@ public sealed class InvariantCheckerTests
         Assert.Contains("1 reorgs observed (expected at least 2): peer-1 aaaaaaaaaaaa->bbbbbbbbbbbb", reorgs.Detail, StringComparison.Ordinal);
         Assert.False(InvariantChecker.CheckExpectation(good with { RejectedAtLeast = 4 }, observations, history).Ok);
         Assert.False(InvariantChecker.CheckExpectation(good with { BannedAtLeast = 2 }, observations, history).Ok);
+        var pending = InvariantChecker.CheckExpectation(good with { MempoolAtMost = 0 }, observations, history);
+        Assert.False(pending.Ok);
+        Assert.Contains("mempool above 0: peer-2 with 3", pending.Detail, StringComparison.Ordinal);
     }
 
     [Fact]

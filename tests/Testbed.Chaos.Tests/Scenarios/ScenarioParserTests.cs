@@ -65,7 +65,7 @@ public sealed class ScenarioParserTests
                   - clear_fault: { on: [peer-3], name: clock-skew }
                   - wait: 1.5s
                   - wait: { duration: 2s }
-                  - expect: { converged: true, within: 20s, height_at_least: 3, reorgs_at_least: 1, rejected_at_least: 0, banned_at_least: 0, exclude: [peer-3] }
+                  - expect: { converged: true, within: 20s, height_at_least: 3, reorgs_at_least: 1, rejected_at_least: 0, banned_at_least: 0, mempool_at_most: 0, exclude: [peer-3] }
             """);
 
         var scenario = Assert.Single(file.Scenarios);
@@ -105,7 +105,7 @@ public sealed class ScenarioParserTests
         Assert.Equal(TimeSpan.FromSeconds(1.5), Assert.IsType<WaitStep>(steps[22]).Duration);
         Assert.Equal(TimeSpan.FromSeconds(2), Assert.IsType<WaitStep>(steps[23]).Duration);
         var expect = Assert.IsType<ExpectStep>(steps[24]).Expectation;
-        Assert.Equal((true, TimeSpan.FromSeconds(20), 3L, 1, 0, 0), (expect.Converged, expect.Within, expect.HeightAtLeast, expect.ReorgsAtLeast, expect.RejectedAtLeast, expect.BannedAtLeast));
+        Assert.Equal((true, TimeSpan.FromSeconds(20), 3L, 1, 0, 0, 0), (expect.Converged, expect.Within, expect.HeightAtLeast, expect.ReorgsAtLeast, expect.RejectedAtLeast, expect.BannedAtLeast, expect.MempoolAtMost));
         Assert.Equal(["peer-3"], expect.Exclude);
         Assert.True(steps[3].IsFault);
         Assert.False(steps[0].IsFault);
