@@ -80,37 +80,13 @@ internal sealed class HistoryRecorder(ScenarioEnvironment environment, IReadOnly
             if (status is not null)
             {
                 _lastStatus[peer] = status;
-                MirrorPorts(peer, status);
+                environment.Proxy?.MirrorListeners(peer, status.Swarm, status.Torrents);
                 await DetectReorgAsync(peer, status, cancellationToken).ConfigureAwait(false);
             }
 
             return observation;
         });
         return await Task.WhenAll(polls).ConfigureAwait(false);
-    }
-
-    private void MirrorPorts(string peer, PeerStatus status)
-    {
-        if (environment.Proxy is not { } proxy || environment.Plan is null)
-        {
-            return;
-        }
-
-        var node = proxy.Nodes.FirstOrDefault(n => n.Name == peer);
-        foreach (var endPoint in new[] { status.Swarm, status.Torrents })
-        {
-            if (node is not null && endPoint is not null && endPoint.Address.Equals(node.PrivateAddress))
-            {
-                try
-                {
-                    proxy.Expose(peer, endPoint.Port);
-                }
-                catch (System.Net.Sockets.SocketException)
-                {
-                    // The port is taken on the public address; the next poll tries again.
-                }
-            }
-        }
     }
 
     private async Task DetectReorgAsync(string peer, PeerStatus status, CancellationToken cancellationToken)

@@ -41,16 +41,9 @@ public sealed class ProxyMirrorService(ChaosOptions options, FaultProxy proxy, I
                 try
                 {
                     var status = await client.GetStatusAsync(url, stoppingToken).ConfigureAwait(false);
-                    var node = plan.Node(name, int.Parse(name.AsSpan(5), System.Globalization.CultureInfo.InvariantCulture));
-                    foreach (var endPoint in new[] { status.Swarm, status.Torrents })
-                    {
-                        if (endPoint is not null && endPoint.Address.Equals(node.PrivateAddress))
-                        {
-                            proxy.Expose(name, endPoint.Port);
-                        }
-                    }
+                    proxy.MirrorListeners(name, status.Swarm, status.Torrents);
                 }
-                catch (Exception e) when (e is HttpRequestException or ChaosStepException or TaskCanceledException or System.Net.Sockets.SocketException && !stoppingToken.IsCancellationRequested)
+                catch (Exception e) when (e is HttpRequestException or ChaosStepException or TaskCanceledException && !stoppingToken.IsCancellationRequested)
                 {
                     logger.LogDebug("proxy mirror: {Peer} not reachable yet: {Error}", name, e.Message);
                 }

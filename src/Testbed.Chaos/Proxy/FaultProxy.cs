@@ -68,6 +68,33 @@ public sealed class FaultProxy : IAsyncDisposable
         return mirror.EndPoint;
     }
 
+    /// <summary>
+    /// Mirrors every listener a node reports (its /status swarm and torrent endpoints) that is bound to the node's private
+    /// address; a listener elsewhere bypasses the proxy and is left alone. A port already taken on the public address is
+    /// skipped, to be tried again at the next report.
+    /// </summary>
+    public void MirrorListeners(string node, params IPEndPoint?[] listeners)
+    {
+        if (!_nodes.TryGetValue(node, out var known))
+        {
+            return;
+        }
+
+        foreach (var listener in listeners)
+        {
+            if (listener is not null && listener.Address.Equals(known.PrivateAddress))
+            {
+                try
+                {
+                    Expose(node, listener.Port);
+                }
+                catch (SocketException)
+                {
+                }
+            }
+        }
+    }
+
     /// <summary>Stops mirroring a port (open connections stay until they end).</summary>
     public void Unexpose(string node, int port)
     {
