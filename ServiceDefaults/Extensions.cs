@@ -1,5 +1,8 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Logging;
@@ -21,12 +24,22 @@ public static class Extensions
     public const string HealthEndpointPath = "/health";
     public const string AlivenessEndpointPath = "/alive";
 
-    /// <summary>Adds OpenTelemetry, default health checks, service discovery and resilient HttpClients.</summary>
+    /// <summary>
+    /// Adds OpenTelemetry, default health checks, service discovery, resilient HttpClients and the error model: problem
+    /// details for every error (<see cref="ErrorResponses"/>), bad requests as exceptions in every environment (so they get a
+    /// 400 naming the problem, never the developer exception page) and a 1 MiB request body limit unless an endpoint declares
+    /// its own (<see cref="RequestBodies.WithRequestBodyLimit{TBuilder}"/>).
+    /// </summary>
     public static TBuilder AddServiceDefaults<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
     {
         builder.ConfigureOpenTelemetry();
         builder.AddDefaultHealthChecks();
         builder.Services.AddHostedService<ParentProcessWatch>();
+
+        builder.Services.AddProblemDetails();
+        builder.Services.AddExceptionHandler<ErrorResponses>();
+        builder.Services.Configure<RouteHandlerOptions>(options => options.ThrowOnBadRequest = true);
+        builder.Services.Configure<KestrelServerOptions>(kestrel => kestrel.Limits.MaxRequestBodySize = RequestBodies.DefaultMaxBytes);
 
         builder.Services.AddServiceDiscovery();
         builder.Services.ConfigureHttpClientDefaults(http =>
@@ -87,9 +100,13 @@ public static class Extensions
         return builder;
     }
 
-    /// <summary>Maps <c>/health</c> (every check must pass: ready) and <c>/alive</c> (live checks only).</summary>
+    /// <summary>
+    /// Maps <c>/health</c> (every check must pass: ready) and <c>/alive</c> (live checks only), and switches the service
+    /// defaults' middleware on (<see cref="UseServiceDefaults"/>).
+    /// </summary>
     public static WebApplication MapDefaultEndpoints(this WebApplication app)
     {
+        app.UseServiceDefaults();
         // Mapped in every environment: the AppHost and the chaos controller probe them on loopback.
         app.MapHealthChecks(HealthEndpointPath);
         app.MapHealthChecks(AlivenessEndpointPath, new HealthCheckOptions
@@ -98,4 +115,33 @@ public static class Extensions
         });
         return app;
     }
+
+    /// <summary>
+    /// The service defaults' middleware, in every environment (once; <see cref="MapDefaultEndpoints"/> calls it): the exception
+    /// handler (problem details, no stack trace, no developer exception page reached), problem-details bodies for bare error
+    /// statuses (404, 405, ...), and per endpoint, before its handler runs, the declared request body limit and the caller
+    /// checks of <see cref="ControlCallers"/>.
+    /// </summary>
+    public static WebApplication UseServiceDefaults(this WebApplication app)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        if (!((IApplicationBuilder)app).Properties.TryAdd(ServiceDefaultsMiddlewareKey, true))
+        {
+            return app;
+        }
+
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+        app.Use(async (context, next) =>
+        {
+            RequestBodies.ApplyDeclaredLimit(context);
+            if (await ControlCallers.CheckAsync(context).ConfigureAwait(false))
+            {
+                await next(context).ConfigureAwait(false);
+            }
+        });
+        return app;
+    }
+
+    private const string ServiceDefaultsMiddlewareKey = "Testbed.ServiceDefaults.Middleware";
 }

@@ -15,6 +15,7 @@ namespace ServiceDefaults.Tests;
 /// A poll (<see cref="TelemetryPolls"/>) makes no span at either end, while an ordinary request, and the work it starts,
 /// is traced: one service with <c>AddServiceDefaults</c> plays both the poller (its instrumented HttpClient) and the polled.
 /// </summary>
+[Collection(SharedListenerCollection.Name)]
 public sealed class PollTelemetryTests : IAsyncLifetime
 {
     private static readonly ActivitySource Source = new("Testbed.ServiceDefaults.PollTests");
