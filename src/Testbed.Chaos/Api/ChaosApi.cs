@@ -43,6 +43,13 @@ public static class ChaosApi
         app.MapGet("/runs/{id}", (string id, RunRegistry runs) =>
             runs.Get(id) is { } run ? Results.Json(View(run)) : Results.Problem(statusCode: 404, detail: $"no run '{id}'"));
 
+        app.MapPost("/heal", (FaultProxy proxy) =>
+        {
+            proxy.Links.Heal();
+            proxy.Links.ClearToxics();
+            return Results.NoContent();
+        });
+
         app.MapGet("/proxy", (FaultProxy proxy) => Results.Json(new
         {
             nodes = proxy.Nodes.Select(n => new { name = n.Name, privateAddress = n.PrivateAddress.ToString(), publicAddress = n.PublicAddress.ToString() }),
@@ -54,16 +61,7 @@ public static class ChaosApi
         return app;
     }
 
-    private static object View(ScenarioRun run) => new
-    {
-        id = run.Id,
-        scenario = run.Scenario,
-        status = run.Status,
-        currentStep = run.CurrentStep,
-        steps = run.Steps,
-        error = run.Error,
-        report = run.Report,
-    };
+    private static ScenarioRunView View(ScenarioRun run) => new(run.Id, run.Scenario, run.Status, run.CurrentStep, run.Steps, run.Error, run.Report);
 
     private static IResult Handle(Func<IResult> action)
     {
@@ -113,6 +111,13 @@ public static class ChaosHostingExtensions
         }
 
         var peers = new HttpClient(new SocketsHttpHandler { UseProxy = false }) { Timeout = TimeSpan.FromMinutes(5) };
+        // Under the AppHost every control surface asks for the run's secret (the relay, the peers' mining and fault hooks).
+        if (builder.Configuration["Testbed:ControlSecret"] is { Length: > 0 } secret)
+        {
+            control.DefaultRequestHeaders.Add("X-Testbed-Secret", secret);
+            peers.DefaultRequestHeaders.Add("X-Testbed-Secret", secret);
+        }
+
         builder.Services.AddSingleton<Func<ScenarioExecutor>>(sp => () => controlUrl is null
             ? throw new InvalidOperationException("no control API: set Chaos:ControlApiUrl or run under the AppHost (services:apphost:http:0)")
             : new ScenarioExecutor(new ScenarioEnvironment(new ControlApiClient(control), new PeerApiClient(peers), sp.GetRequiredService<FaultProxy>(), plan)));

@@ -302,7 +302,7 @@ public sealed class ScenarioExecutor(ScenarioEnvironment environment)
                 {
                     "start" or "restart" or "resume" => resource is { State: "Running", Health: "Healthy", Paused: false },
                     "pause" => resource.Paused,
-                    _ => resource.State is "Exited" or "FailedToStart",
+                    _ => resource.State is "Exited" or "Finished" or "FailedToStart",
                 };
                 if (reached)
                 {

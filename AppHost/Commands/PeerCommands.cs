@@ -1,0 +1,133 @@
+using System.Globalization;
+using Aspire.Hosting.ApplicationModel;
+using Testbed.AppHost.Control;
+using Testbed.AppHost.Model;
+using Testbed.Chaos.Execution;
+using Testbed.Peer.Faults;
+
+namespace Testbed.AppHost.Commands;
+
+/// <summary>
+/// A peer's commands in the Aspire dashboard: mine N blocks, start and stop continuous mining, kill (SIGKILL), pause
+/// (SIGSTOP), resume, and each fault hook. Aspire's own start, stop and restart stay as they are.
+/// </summary>
+public static class PeerCommands
+{
+    /// <summary>The argument of the mine command.</summary>
+    public const string BlocksArgument = "blocks";
+
+    /// <summary>The argument of the fault commands: the share of pieces or announcements the fault hits.</summary>
+    public const string ShareArgument = "share";
+
+    /// <summary>The argument of the clock-skew fault: how far the peer's clock runs ahead.</summary>
+    public const string SkewArgument = "skew_ms";
+
+    /// <summary>Adds the commands and the peer's status URL to <paramref name="peer"/>.</summary>
+    public static void Add(IResourceBuilder<ProjectResource> peer, TestbedModel model)
+    {
+        ArgumentNullException.ThrowIfNull(peer);
+        ArgumentNullException.ThrowIfNull(model);
+        var name = peer.Resource.Name;
+        var http = peer.GetEndpoint("http");
+        Uri Url() => new(http.Url.TrimEnd('/') + "/");
+
+        peer.WithCommand("mine", "Mine blocks", async context =>
+            {
+                var blocks = (int)Argument(context, BlocksArgument, 1);
+                if (blocks is < 1 or > 1000)
+                {
+                    return CommandResults.Failure($"{BlocksArgument} must be 1..1000, not {blocks}");
+                }
+
+                var mined = await model.Peers.MineAsync(Url(), blocks, context.CancellationToken).ConfigureAwait(false);
+                return CommandResults.Success($"{name} mined {mined.Count} block(s): {string.Join(", ", mined.Select(b => $"#{b.Height} {b.Hash[..12]}"))}");
+            },
+            new CommandOptions
+            {
+                Description = "Mine N blocks on this peer now and announce them",
+                IconName = "Hammer",
+                IsHighlighted = true,
+                UpdateState = WhenRunning,
+                Arguments = [new InteractionInput { Name = BlocksArgument, Label = "Blocks", InputType = InputType.Number, Value = "1", Required = true }],
+            });
+        peer.WithCommand("mining-start", "Start mining", context => Mining(model, Url(), start: true, context.CancellationToken),
+            new CommandOptions { Description = "Mine continuously", IconName = "Play", UpdateState = WhenRunning });
+        peer.WithCommand("mining-stop", "Stop mining", context => Mining(model, Url(), start: false, context.CancellationToken),
+            new CommandOptions { Description = "Stop continuous mining", IconName = "Stop", UpdateState = WhenRunning });
+
+        peer.WithCommand("kill", "Kill (SIGKILL)", context => model.Control.ExecuteAsync(name, "kill", context.CancellationToken),
+            new CommandOptions { Description = "Kill the peer's processes with SIGKILL: no shutdown, no flush", IconName = "DismissCircle", UpdateState = WhenRunning });
+        peer.WithCommand("pause", "Pause (SIGSTOP)", context => model.Control.ExecuteAsync(name, "pause", context.CancellationToken),
+            new CommandOptions { Description = "Freeze the peer's processes with SIGSTOP", IconName = "Pause", UpdateState = WhenRunning });
+        peer.WithCommand("resume", "Resume (SIGCONT)", context => model.Control.ExecuteAsync(name, "resume", context.CancellationToken),
+            new CommandOptions
+            {
+                Description = "Thaw a paused peer with SIGCONT",
+                IconName = "Play",
+                UpdateState = c => c.ResourceSnapshot.State?.Text == ResourceControl.PausedState ? ResourceCommandState.Enabled : ResourceCommandState.Disabled,
+            });
+
+        foreach (var fault in FaultState.Names)
+        {
+            List<InteractionInput> arguments = [new() { Name = ShareArgument, Label = "Share (0..1)", InputType = InputType.Number, Value = "1" }];
+            if (fault == "clock-skew")
+            {
+                arguments = [new() { Name = SkewArgument, Label = "Skew (ms)", InputType = InputType.Number, Value = "30000" }];
+            }
+
+            peer.WithCommand($"fault-{fault}", $"Fault: {fault}", async context =>
+                {
+                    var share = Argument(context, ShareArgument, 1);
+                    var skew = (long)Argument(context, SkewArgument, 0);
+                    if (share is < 0 or > 1)
+                    {
+                        return CommandResults.Failure($"{ShareArgument} must be between 0 and 1, not {share.ToString(CultureInfo.InvariantCulture)}");
+                    }
+
+                    await model.Peers.SetFaultAsync(Url(), fault, share, skew, context.CancellationToken).ConfigureAwait(false);
+                    return CommandResults.Success($"{fault} is on for {name}");
+                },
+                new CommandOptions { Description = $"Switch the {fault} fault hook on (clear faults switches it off)", IconName = "Bug", UpdateState = WhenRunning, Arguments = arguments });
+        }
+
+        peer.WithCommand("clear-faults", "Clear faults", async context =>
+            {
+                await ClearFaultsAsync(model, Url(), context.CancellationToken).ConfigureAwait(false);
+                return CommandResults.Success($"every fault hook of {name} is off");
+            },
+            new CommandOptions { Description = "Switch every fault hook of this peer off", IconName = "Broom", UpdateState = WhenRunning });
+
+        peer.WithUrls(context =>
+        {
+            if (context.GetEndpoint("http") is { IsAllocated: true } endpoint)
+            {
+                context.Urls.Add(new ResourceUrlAnnotation { Url = endpoint.Url + "/status", DisplayText = "status" });
+            }
+        });
+    }
+
+    /// <summary>Switches every fault hook of the peer at <paramref name="peer"/> off.</summary>
+    public static async Task ClearFaultsAsync(TestbedModel model, Uri peer, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        foreach (var fault in FaultState.Names)
+        {
+            await model.Peers.ClearFaultAsync(peer, fault, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private static async Task<ExecuteCommandResult> Mining(TestbedModel model, Uri peer, bool start, CancellationToken cancellationToken)
+    {
+        await model.Peers.SetMiningAsync(peer, start, cancellationToken).ConfigureAwait(false);
+        return CommandResults.Success(start ? "mining continuously" : "mining stopped");
+    }
+
+    /// <summary>A numeric argument; absent (an older client, a test) means <paramref name="fallback"/>.</summary>
+    private static double Argument(ExecuteCommandContext context, string name, double fallback) =>
+        context.Arguments is { } arguments && arguments.TryGetByName(name, out var input) && input.Value is { Length: > 0 } text
+            ? double.Parse(text, NumberStyles.Float, CultureInfo.InvariantCulture)
+            : fallback;
+
+    private static ResourceCommandState WhenRunning(UpdateCommandStateContext context) =>
+        context.ResourceSnapshot.State?.Text == KnownResourceStates.Running ? ResourceCommandState.Enabled : ResourceCommandState.Disabled;
+}

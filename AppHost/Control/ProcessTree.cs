@@ -1,0 +1,80 @@
+using System.Globalization;
+using System.Runtime.InteropServices;
+
+namespace Testbed.AppHost.Control;
+
+/// <summary>
+/// POSIX signals to a resource's processes. DCP reports the PID of <c>dotnet run</c>, whose child is the service itself,
+/// so a signal goes to the whole tree: SIGKILL to the root alone would orphan the service, SIGSTOP would not pause it.
+/// </summary>
+internal static partial class ProcessTree
+{
+    public const int SigKill = 9;
+    public const int SigStop = 19;
+    public const int SigCont = 18;
+
+    /// <summary>Sends <paramref name="signal"/> to <paramref name="rootPid"/> and all its descendants, children first; returns how many got it.</summary>
+    public static int Signal(int rootPid, int signal)
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            throw new PlatformNotSupportedException("kill, pause and resume read /proc and send Linux signals.");
+        }
+
+        var tree = Descendants(rootPid);
+        tree.Reverse();
+        tree.Add(rootPid);
+        return tree.Count(pid => Kill(pid, signal) == 0);
+    }
+
+    /// <summary>Every descendant of <paramref name="rootPid"/>, parents before children.</summary>
+    public static List<int> Descendants(int rootPid)
+    {
+        var children = new Dictionary<int, List<int>>();
+        foreach (var dir in Directory.EnumerateDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(dir), NumberStyles.None, CultureInfo.InvariantCulture, out var pid) || ParentOf(pid) is not { } parent)
+            {
+                continue;
+            }
+
+            if (!children.TryGetValue(parent, out var list))
+            {
+                children[parent] = list = [];
+            }
+
+            list.Add(pid);
+        }
+
+        var result = new List<int>();
+        var queue = new Queue<int>([rootPid]);
+        while (queue.TryDequeue(out var pid))
+        {
+            foreach (var child in children.GetValueOrDefault(pid) ?? [])
+            {
+                result.Add(child);
+                queue.Enqueue(child);
+            }
+        }
+
+        return result;
+    }
+
+    private static int? ParentOf(int pid)
+    {
+        try
+        {
+            // /proc/PID/stat: "pid (comm) state ppid ...", where comm may itself hold spaces and parentheses.
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+            return int.Parse(fields[1], CultureInfo.InvariantCulture);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException or IndexOutOfRangeException or ArgumentOutOfRangeException)
+        {
+            return null; // the process ended while the table was read
+        }
+    }
+
+    [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
+    private static partial int Kill(int pid, int signal);
+}

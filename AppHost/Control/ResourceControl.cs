@@ -1,0 +1,152 @@
+using System.Collections.Concurrent;
+using Aspire.Hosting.ApplicationModel;
+using Microsoft.Extensions.DependencyInjection;
+using Testbed.Chaos.Execution;
+
+namespace Testbed.AppHost.Control;
+
+/// <summary>
+/// Process control of the testbed's resources inside the AppHost: Aspire's own start, stop and restart through
+/// <see cref="ResourceCommandService"/>, and what Aspire lacks (kill -9, pause, resume) as signals to the process tree of
+/// the PID in the resource's snapshot. Pause and resume publish a Paused state so the dashboard shows them.
+/// </summary>
+public sealed class ResourceControl
+{
+    /// <summary>The snapshot property holding the process id DCP started.</summary>
+    private const string PidProperty = "executable.pid";
+
+    /// <summary>The state a paused resource shows.</summary>
+    public const string PausedState = "Paused";
+
+    /// <summary>Every command this control runs, in the order a user reads them.</summary>
+    public static readonly IReadOnlyList<string> Commands = ["start", "stop", "restart", "kill", "pause", "resume"];
+
+    private readonly ConcurrentDictionary<string, CustomResourceSnapshot> _snapshots = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, bool> _paused = new(StringComparer.Ordinal);
+    private IServiceProvider? _services;
+
+    /// <summary>Starts following resource snapshots; called once the app's services exist (BeforeStartEvent).</summary>
+    public void Attach(IServiceProvider services, CancellationToken stopping)
+    {
+        _services = services;
+        var notifications = services.GetRequiredService<ResourceNotificationService>();
+        _ = Task.Run(async () =>
+        {
+            try
+            {
+                await foreach (var update in notifications.WatchAsync(stopping).ConfigureAwait(false))
+                {
+                    _snapshots[update.Resource.Name] = update.Snapshot;
+                }
+            }
+            catch (OperationCanceledException)
+            {
+                // The app is stopping.
+            }
+        }, CancellationToken.None);
+    }
+
+    /// <summary>Every resource as the chaos controller sees it (state, health, pause, endpoint URLs by endpoint name).</summary>
+    public IReadOnlyList<ResourceView> Resources() =>
+        [.. _snapshots.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => View(p.Key, p.Value))];
+
+    /// <summary>The view of one resource, or null when it is not known (yet).</summary>
+    public ResourceView? Resource(string name) => _snapshots.TryGetValue(name, out var snapshot) ? View(name, snapshot) : null;
+
+    /// <summary>Runs <paramref name="command"/> (one of <see cref="Commands"/>) on <paramref name="name"/>; the result says why it failed.</summary>
+    public async Task<ExecuteCommandResult> ExecuteAsync(string name, string command, CancellationToken cancellationToken)
+    {
+        var services = _services ?? throw new InvalidOperationException("the app has not started yet");
+        var model = services.GetRequiredService<DistributedApplicationModel>();
+        if (model.Resources.FirstOrDefault(r => r.Name == name) is not { } resource)
+        {
+            return CommandResults.Failure($"no resource named '{name}'; known: {string.Join(", ", model.Resources.Select(r => r.Name))}");
+        }
+
+        switch (command)
+        {
+            case "start" or "stop" or "restart":
+                _paused.TryRemove(name, out _);
+                var aspireCommand = command switch
+                {
+                    "start" => KnownResourceCommands.StartCommand,
+                    "stop" => KnownResourceCommands.StopCommand,
+                    _ => KnownResourceCommands.RestartCommand,
+                };
+                return await services.GetRequiredService<ResourceCommandService>().ExecuteCommandAsync(resource, aspireCommand, cancellationToken).ConfigureAwait(false);
+            case "kill":
+                return Signal(resource, ProcessTree.SigKill, paused: false);
+            case "pause":
+                var paused = Signal(resource, ProcessTree.SigStop, paused: true);
+                await PublishPauseAsync(services, resource, paused: true).ConfigureAwait(false);
+                return paused;
+            case "resume":
+                var resumed = Signal(resource, ProcessTree.SigCont, paused: false);
+                await PublishPauseAsync(services, resource, paused: false).ConfigureAwait(false);
+                return resumed;
+            default:
+                return CommandResults.Failure($"unknown command '{command}'; known: {string.Join(", ", Commands)}");
+        }
+    }
+
+    private ExecuteCommandResult Signal(IResource resource, int signal, bool paused)
+    {
+        if (!_snapshots.TryGetValue(resource.Name, out var snapshot) || Pid(snapshot) is not { } pid)
+        {
+            return CommandResults.Failure($"{resource.Name} has no running process");
+        }
+
+        if (ProcessTree.Signal(pid, signal) == 0)
+        {
+            return CommandResults.Failure($"{resource.Name}'s process {pid} is gone");
+        }
+
+        if (paused)
+        {
+            _paused[resource.Name] = true;
+        }
+        else
+        {
+            _paused.TryRemove(resource.Name, out _);
+        }
+
+        return CommandResults.Success();
+    }
+
+    private static async Task PublishPauseAsync(IServiceProvider services, IResource resource, bool paused)
+    {
+        // DCP does not notice SIGSTOP; without this the dashboard would keep showing Running.
+        var notifications = services.GetRequiredService<ResourceNotificationService>();
+        await notifications.PublishUpdateAsync(resource, s => s with
+        {
+            State = paused
+                ? new ResourceStateSnapshot(PausedState, KnownResourceStateStyles.Warn)
+                : new ResourceStateSnapshot(KnownResourceStates.Running, KnownResourceStateStyles.Success),
+        }).ConfigureAwait(false);
+    }
+
+    private static int? Pid(CustomResourceSnapshot snapshot) =>
+        snapshot.Properties.FirstOrDefault(p => p.Name == PidProperty)?.Value switch
+        {
+            int pid => pid,
+            long pid => (int)pid,
+            string text when int.TryParse(text, System.Globalization.CultureInfo.InvariantCulture, out var pid) => pid,
+            _ => null,
+        };
+
+    private ResourceView View(string name, CustomResourceSnapshot snapshot)
+    {
+        var paused = _paused.ContainsKey(name);
+        var state = snapshot.State?.Text ?? KnownResourceStates.NotStarted;
+        if (state == PausedState)
+        {
+            state = KnownResourceStates.Running;
+        }
+
+        var urls = snapshot.Urls.Where(u => !u.IsInternal && u.Name is not null)
+            .GroupBy(u => u.Name!, StringComparer.Ordinal)
+            .ToDictionary(g => g.Key, g => g.First().Url, StringComparer.Ordinal);
+        var health = snapshot.HealthStatus?.ToString() ?? "Unknown";
+        return new ResourceView(name, name, state, health, paused, urls);
+    }
+}

@@ -1,0 +1,42 @@
+using System.CommandLine;
+using Testbed.Chaos.Cli;
+
+namespace Testbed.AppHost.Headless;
+
+/// <summary>
+/// The AppHost's headless verbs: <c>scenario list|run</c> and <c>bench startup|propagation|sync</c>. Exit codes: 0 done,
+/// 1 a check failed, 2 unusable arguments or input.
+/// </summary>
+public static class HeadlessCommandLine
+{
+    /// <summary>Whether <paramref name="args"/> name a headless verb rather than a testbed run.</summary>
+    public static bool Handles(string[] args) => args is ["scenario" or "bench", ..];
+
+    /// <summary>Parses and runs the verb.</summary>
+    public static async Task<int> RunAsync(string[] args)
+    {
+        var root = new RootCommand("Testbed AppHost headless verbs");
+        var scenario = ScenarioCommands.Create();
+        scenario.Subcommands.Add(ScenarioRunCommand.Create());
+        root.Subcommands.Add(scenario);
+
+        var bench = new Command("bench", "Measure the testbed beside its anchors, measured in the same run");
+        bench.Subcommands.Add(BenchStartupCommand.Create());
+        bench.Subcommands.Add(Testbed.Peer.Bench.PeerBenchCommands.Propagation());
+        bench.Subcommands.Add(Testbed.Peer.Bench.PeerBenchCommands.Sync());
+        root.Subcommands.Add(bench);
+
+        var parse = root.Parse(args);
+        if (parse.Errors.Count > 0)
+        {
+            foreach (var error in parse.Errors)
+            {
+                await Console.Error.WriteLineAsync($"error: {error.Message}");
+            }
+
+            return 2;
+        }
+
+        return await parse.InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+    }
+}

@@ -1,0 +1,194 @@
+using System.Globalization;
+using Aspire.Hosting.ApplicationModel;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Testbed.AppHost.Commands;
+using Testbed.AppHost.Control;
+using Testbed.Chaos.Api;
+using Testbed.Chaos.Execution;
+using Testbed.Chaos.Proxy;
+
+namespace Testbed.AppHost.Model;
+
+/// <summary>
+/// The testbed's Aspire app model: tracker, peer-1..peer-N behind the fault proxy's loopback plan, inspector and chaos,
+/// each with its health check, references, per-run settings and dashboard commands. Program.cs, the headless verbs and
+/// the distributed tests all build this one model.
+/// </summary>
+public sealed class TestbedModel
+{
+    private const string EnvironmentName = "Production";
+    private readonly IDistributedApplicationBuilder _builder;
+    private readonly string _dataRoot;
+    private readonly SocketsHttpHandler _handler = new() { UseProxy = false };
+    private readonly HttpClient _http;
+
+    /// <summary>Adds what every model needs: the control relay, the per-run secret and data root.</summary>
+    public TestbedModel(IDistributedApplicationBuilder builder, TestbedSettings settings)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        _builder = builder;
+        Settings = settings;
+        Secret = builder.Configuration["Testbed:ControlSecret"] is { Length: >= 16 } given ? new ControlSecret(given) : ControlSecret.CreateRandom();
+        Relay = new ControlRelay(Control, Secret);
+        Plan = LoopbackPlan.CreateRandom();
+        _http = new HttpClient(_handler, disposeHandler: false) { Timeout = TimeSpan.FromMinutes(5) };
+        _http.DefaultRequestHeaders.Add(ControlSecret.Header, Secret.Value);
+        // Every run gets fresh chains and wallets, readable by this user alone, and removed when the AppHost stops.
+        _dataRoot = Path.Combine(Path.GetTempPath(), "testbed-peers", $"run-{Guid.NewGuid():n}");
+        builder.Eventing.Subscribe<BeforeStartEvent>(async (started, cancellationToken) =>
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(_dataRoot)!);
+            if (OperatingSystem.IsWindows())
+            {
+                Directory.CreateDirectory(_dataRoot);
+            }
+            else
+            {
+                Directory.CreateDirectory(_dataRoot, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            }
+            var lifetime = started.Services.GetRequiredService<IHostApplicationLifetime>();
+            lifetime.ApplicationStopped.Register(RemoveDataRoot);
+            Control.Attach(started.Services, lifetime.ApplicationStopping);
+            await Relay.StartAsync(cancellationToken).ConfigureAwait(false);
+            lifetime.ApplicationStopped.Register(() => Relay.DisposeAsync().AsTask().GetAwaiter().GetResult());
+        });
+    }
+
+    /// <summary>What the user chose.</summary>
+    public TestbedSettings Settings { get; }
+
+    /// <summary>The per-run secret of every control surface.</summary>
+    public ControlSecret Secret { get; }
+
+    /// <summary>Kill, pause, resume, start, stop and restart of the resources.</summary>
+    public ResourceControl Control { get; } = new();
+
+    /// <summary>Peer API client carrying the secret, for the peers' dashboard commands.</summary>
+    public PeerApiClient Peers => new(_http);
+
+    /// <summary>Chaos API client at <paramref name="chaos"/>, carrying the secret.</summary>
+    public ChaosApiClient Chaos(Uri chaos) => new(new HttpClient(_handler, disposeHandler: false)
+    {
+        BaseAddress = chaos,
+        Timeout = Timeout.InfiniteTimeSpan,
+        DefaultRequestHeaders = { { ControlSecret.Header, Secret.Value } },
+    });
+
+    /// <summary>The loopback relay through which the chaos service reaches <see cref="Control"/>.</summary>
+    public ControlRelay Relay { get; }
+
+    /// <summary>peer-N binds 127.A.B.N and advertises 127.A.(B+1).N, where the chaos service's fault proxy listens.</summary>
+    public LoopbackPlan Plan { get; }
+
+    /// <summary>The scenarios file.</summary>
+    public string ScenariosFile => ScenariosFileOf(_builder);
+
+    /// <summary>The scenarios file: <c>--scenarios-file F</c>, else scenarios.yaml at the repository root.</summary>
+    public static string ScenariosFileOf(IDistributedApplicationBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        return Path.GetFullPath(builder.Configuration["scenarios-file"] ?? Path.Combine(builder.AppHostDirectory, "..", "scenarios.yaml"));
+    }
+
+    /// <summary>The tracker: HTTP announce and scrape; it takes a peer's advertised address (the proxy's) as its ip.</summary>
+    public IResourceBuilder<ProjectResource> AddTracker() =>
+        Service<Projects.Testbed_Tracker>("tracker")
+            .WithEnvironment("Tracker__AllowClientIp", "true");
+
+    /// <summary>The peers <c>peer-1..peer-N</c>, each with its own name, data directory, loopback addresses and commands.</summary>
+    public IReadOnlyList<IResourceBuilder<ProjectResource>> AddPeers(IResourceBuilder<ProjectResource> tracker)
+    {
+        var peers = new List<IResourceBuilder<ProjectResource>>();
+        for (var n = 1; n <= Settings.Peers; n++)
+        {
+            var name = $"peer-{n}";
+            var peer = Service<ServiceProjects.Peer>(name)
+                .WithReference(tracker)
+                .WaitFor(tracker)
+                .WithEnvironment("Testbed__PeerName", name)
+                .WithEnvironment("Testbed__DataRoot", _dataRoot)
+                .WithEnvironment("Testbed__Faults__Enabled", "true")
+                .WithEnvironment("Testbed__BindAddress", Plan.PrivateAddress(n).ToString())
+                .WithEnvironment("Testbed__AdvertiseAddress", Plan.PublicAddress(n).ToString())
+                // Short intervals: membership and catch-up on loopback should take seconds, not the defaults meant for real networks.
+                .WithEnvironment("Testbed__AnnounceIntervalSeconds", "2")
+                .WithEnvironment("Testbed__SegmentBlocks", "8")
+                .WithEnvironment("Testbed__DownloadTimeoutSeconds", "10");
+            if (Settings.DifficultyBits is { } bits)
+            {
+                peer.WithEnvironment("Testbed__DifficultyBits", bits.ToString(CultureInfo.InvariantCulture));
+            }
+
+            if (Settings.MiningIntervalMs is { } interval)
+            {
+                peer.WithEnvironment("Testbed__Mining__IntervalMs", interval.ToString(CultureInfo.InvariantCulture));
+            }
+
+            PeerCommands.Add(peer, this);
+            peers.Add(peer);
+        }
+
+        return peers;
+    }
+
+    /// <summary>
+    /// The inspector: per-block peer comparison, chain view and fault marks, read back from the Aspire dashboard's
+    /// telemetry API (so it is never in the services' export path).
+    /// </summary>
+    public IResourceBuilder<ProjectResource> AddInspector() =>
+        Service<Projects.Testbed_Inspector>("inspector")
+            .WithEnvironment(context =>
+            {
+                if (DashboardTelemetryApi.Find(context.ExecutionContext, _builder.Configuration) is { } api)
+                {
+                    context.EnvironmentVariables["Inspector__DashboardUrl"] = api.Url;
+                    context.EnvironmentVariables["Inspector__DashboardApiKey"] = api.ApiKey;
+                }
+            });
+
+    /// <summary>The chaos controller: fault proxy on every peer link, scenarios, and process control through the relay.</summary>
+    public IResourceBuilder<ProjectResource> AddChaos(IResourceBuilder<ProjectResource> tracker, IReadOnlyList<IResourceBuilder<ProjectResource>> peers)
+    {
+        var chaos = Service<ServiceProjects.Chaos>("chaos")
+            .WithReference(tracker)
+            .WaitFor(tracker)
+            .WithEnvironment("Chaos__LoopbackPlan", string.Create(CultureInfo.InvariantCulture, $"127.{Plan.A}.{Plan.B}"))
+            .WithEnvironment("Chaos__ScenariosFile", ScenariosFile)
+            .WithEnvironment(context => context.EnvironmentVariables["Chaos__ControlApiUrl"] =
+                Relay.Url?.ToString() ?? throw new InvalidOperationException("the control relay has not started"));
+        foreach (var peer in peers)
+        {
+            chaos.WithReference(peer);
+        }
+
+        ChaosCommands.Add(chaos, this);
+        return chaos;
+    }
+
+    /// <summary>A service project with what every testbed service gets: an HTTP endpoint, /health, Production, the secret.</summary>
+    private IResourceBuilder<ProjectResource> Service<TProject>(string name)
+        where TProject : IProjectMetadata, new() =>
+        _builder.AddProject<TProject>(name)
+            .WithHttpEndpoint()
+            .WithHttpHealthCheck("/health")
+            // Production: no developer exception page, whatever environment the AppHost itself runs in.
+            .WithEnvironment("ASPNETCORE_ENVIRONMENT", EnvironmentName)
+            .WithEnvironment("DOTNET_ENVIRONMENT", EnvironmentName)
+            .WithEnvironment(ControlSecret.EnvironmentVariable, Secret.Value);
+
+    private void RemoveDataRoot()
+    {
+        try
+        {
+            if (Directory.Exists(_dataRoot))
+            {
+                Directory.Delete(_dataRoot, recursive: true);
+            }
+        }
+        catch (IOException)
+        {
+            // A peer killed at shutdown may hold a file for a moment; the temp directory is the OS's to clean then.
+        }
+    }
+}

@@ -1,0 +1,75 @@
+using System.Globalization;
+using Microsoft.Extensions.Configuration;
+
+namespace Testbed.AppHost.Model;
+
+/// <summary>
+/// What a user may choose about the testbed: the number of peers and their difficulty. Read from the command line
+/// (<c>--peers N</c>, <c>--difficulty BITS</c>) or configuration (<c>Testbed:Peers</c>, <c>Testbed:DifficultyBits</c>).
+/// </summary>
+/// <param name="Peers">Peer resources, peer-1..peer-N.</param>
+/// <param name="DifficultyBits">Proof-of-work difficulty of every peer; null: the peer's default.</param>
+/// <param name="MiningIntervalMs">Pause between continuously mined blocks; null: the peer's default.</param>
+public sealed record TestbedSettings(int Peers, int? DifficultyBits, int? MiningIntervalMs = null)
+{
+    /// <summary>The testbed a scenario's topology asks for.</summary>
+    public static TestbedSettings For(Testbed.Chaos.Scenarios.Topology topology)
+    {
+        ArgumentNullException.ThrowIfNull(topology);
+        return new(topology.Peers, topology.DifficultyBits, (int)topology.MiningInterval.TotalMilliseconds);
+    }
+
+    /// <summary>Peers when nothing says otherwise.</summary>
+    public const int DefaultPeers = 4;
+
+    /// <summary>Most peers one testbed runs (each is a process on a 2-core machine; the loopback plan allows 250).</summary>
+    public const int MaxPeers = 32;
+
+    /// <summary>
+    /// Reads and checks the settings; <paramref name="error"/> names the setting that is wrong. <c>--scenario NAME</c> shapes
+    /// the testbed as that scenario of <paramref name="scenariosFile"/> asks (its chaos command then runs it).
+    /// </summary>
+    public static bool TryRead(IConfiguration configuration, string scenariosFile, out TestbedSettings settings, out string error)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        settings = new TestbedSettings(DefaultPeers, null);
+        error = "";
+        if (configuration["scenario"] is { } scenario)
+        {
+            try
+            {
+                settings = For(Testbed.Chaos.Scenarios.ScenarioParser.Load(scenariosFile).Get(scenario).Topology);
+                return true;
+            }
+            catch (Exception e) when (e is Testbed.Chaos.Scenarios.ScenarioParseException or KeyNotFoundException or IOException or UnauthorizedAccessException)
+            {
+                error = $"--scenario {scenario}: {e.Message.Trim('"')}";
+                return false;
+            }
+        }
+
+        var peersText = configuration["peers"] ?? configuration["Testbed:Peers"];
+        var peers = DefaultPeers;
+        if (peersText is not null && (!int.TryParse(peersText, NumberStyles.None, CultureInfo.InvariantCulture, out peers) || peers is < 1 or > MaxPeers))
+        {
+            error = $"--peers must be a whole number from 1 to {MaxPeers}, not '{peersText}'";
+            return false;
+        }
+
+        int? difficulty = null;
+        var difficultyText = configuration["difficulty"] ?? configuration["Testbed:DifficultyBits"];
+        if (difficultyText is not null)
+        {
+            if (!int.TryParse(difficultyText, NumberStyles.None, CultureInfo.InvariantCulture, out var bits) || bits is < 1 or > 64)
+            {
+                error = $"--difficulty must be a whole number of leading zero bits from 1 to 64, not '{difficultyText}'";
+                return false;
+            }
+
+            difficulty = bits;
+        }
+
+        settings = new TestbedSettings(peers, difficulty);
+        return true;
+    }
+}
