@@ -13,7 +13,10 @@ public sealed class HttpTrackerClient : ITrackerClient
     private readonly TrackerClientOptions options;
     private string? trackerId;
 
-    /// <summary>Creates a client; when <paramref name="httpClient"/> is null the client makes and owns one.</summary>
+    /// <summary>
+    /// Creates a client; when <paramref name="httpClient"/> is null the client makes and owns one from
+    /// <see cref="CreateHttpClient"/>. A supplied one should not reuse connections either (see there).
+    /// </summary>
     public HttpTrackerClient(Uri announceUri, HttpClient? httpClient = null, TrackerClientOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(announceUri);
@@ -25,14 +28,24 @@ public sealed class HttpTrackerClient : ITrackerClient
         Uri = announceUri;
         this.options = options ?? new TrackerClientOptions();
         ownsHttpClient = httpClient is null;
-        this.httpClient = httpClient ?? new HttpClient(new SocketsHttpHandler { AutomaticDecompression = DecompressionMethods.All, PooledConnectionLifetime = TimeSpan.FromMinutes(2) })
-        {
-            Timeout = Timeout.InfiniteTimeSpan,
-        };
+        this.httpClient = httpClient ?? CreateHttpClient();
     }
 
     /// <inheritdoc />
     public Uri Uri { get; }
+
+    /// <summary>
+    /// An HttpClient for tracker requests that sends every request on a connection of its own. Trackers such as
+    /// opentracker answer HTTP/1.1 without "Connection: close" and close the connection only after answering, and
+    /// SocketsHttpHandler pools a connection even when the request said "Connection: close"; the next announce could then
+    /// go out on a connection the tracker was closing, and the tracker's close reset it. A zero idle timeout makes the
+    /// handler dispose of each connection as soon as its response has been read, instead of pooling it.
+    /// </summary>
+    public static HttpClient CreateHttpClient() =>
+        new(new SocketsHttpHandler { AutomaticDecompression = DecompressionMethods.All, PooledConnectionIdleTimeout = TimeSpan.Zero })
+        {
+            Timeout = Timeout.InfiniteTimeSpan,
+        };
 
     /// <summary>The BEP 48 scrape URL (the last path segment's `announce` replaced by `scrape`), or null if the tracker has none.</summary>
     public Uri? ScrapeUri
@@ -146,8 +159,8 @@ public sealed class HttpTrackerClient : ITrackerClient
         timeout.CancelAfter(options.HttpTimeout);
         try
         {
-            // One connection per announce: announces are minutes apart, and trackers such as opentracker close the
-            // connection after each answer, so a pooled connection would be reset under the next request.
+            // One connection per request (announces are minutes apart): the header asks the tracker to close it, and
+            // CreateHttpClient's handler never reuses it (the header alone does not stop SocketsHttpHandler pooling it).
             using var request = new HttpRequestMessage(HttpMethod.Get, uri) { Headers = { ConnectionClose = true } };
             using var response = await httpClient.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, timeout.Token).ConfigureAwait(false);
             var body = await ReadBoundedAsync(response.Content, timeout.Token).ConfigureAwait(false);

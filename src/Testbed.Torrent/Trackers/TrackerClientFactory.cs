@@ -7,7 +7,7 @@ public interface ITrackerClientFactory
     ITrackerClient Create(Uri announceUri);
 }
 
-/// <summary>Default factory: HTTP(S) clients share one HttpClient; UDP clients each own a socket.</summary>
+/// <summary>Default factory: HTTP(S) clients share one HttpClient (one connection per request, see <see cref="HttpTrackerClient.CreateHttpClient"/>); UDP clients each own a socket.</summary>
 public sealed class TrackerClientFactory : ITrackerClientFactory, IDisposable
 {
     private readonly TrackerClientOptions options;
@@ -19,7 +19,7 @@ public sealed class TrackerClientFactory : ITrackerClientFactory, IDisposable
         this.options = options ?? new TrackerClientOptions();
         this.httpClient = httpClient is not null
             ? new Lazy<HttpClient>(httpClient)
-            : new Lazy<HttpClient>(() => new HttpClient(new SocketsHttpHandler { AutomaticDecompression = System.Net.DecompressionMethods.All, PooledConnectionLifetime = TimeSpan.FromMinutes(2) }) { Timeout = Timeout.InfiniteTimeSpan });
+            : new Lazy<HttpClient>(HttpTrackerClient.CreateHttpClient);
         OwnsHttpClient = httpClient is null;
     }
 

@@ -7,6 +7,8 @@ namespace Testbed.Torrent.Tests.Trackers;
 /// <summary>A tiny HTTP/1.1 server on loopback whose answers the test scripts, recording each raw request target.</summary>
 internal sealed class FakeHttpTracker : IAsyncDisposable
 {
+    private int connections;
+    private int requestsOnAnsweredConnections;
     private readonly TcpListener listener = new(IPAddress.Loopback, 0);
     private readonly Func<string, (int Status, byte[] Body)> respond;
     private readonly CancellationTokenSource stop = new();
@@ -26,6 +28,21 @@ internal sealed class FakeHttpTracker : IAsyncDisposable
     }
 
     public Uri AnnounceUri => new($"http://127.0.0.1:{((IPEndPoint)listener.LocalEndpoint).Port}/announce");
+
+    /// <summary>
+    /// When set, answers as opentracker does: HTTP/1.1 without a "Connection: close" header, the connection closed only this
+    /// long after the answer and without reading anything more, so a request sent on it meanwhile is reset by the kernel.
+    /// </summary>
+    public TimeSpan? CloseLateWithoutSayingSo { get; init; }
+
+    /// <summary>How many connections the server has accepted.</summary>
+    public int Connections => Volatile.Read(ref connections);
+
+    /// <summary>
+    /// With <see cref="CloseLateWithoutSayingSo"/>: how many connections carried data after their answer (a request sent
+    /// on a connection the tracker was closing, which the close then resets).
+    /// </summary>
+    public int RequestsOnAnsweredConnections => Volatile.Read(ref requestsOnAnsweredConnections);
 
     public IReadOnlyList<string> Targets
     {
@@ -58,6 +75,7 @@ internal sealed class FakeHttpTracker : IAsyncDisposable
         while (!stop.IsCancellationRequested)
         {
             var client = await listener.AcceptTcpClientAsync(stop.Token);
+            Interlocked.Increment(ref connections);
             _ = Task.Run(() => ServeAsync(client));
         }
     }
@@ -86,9 +104,19 @@ internal sealed class FakeHttpTracker : IAsyncDisposable
             }
 
             var (status, body) = respond(target);
-            var head = Encoding.ASCII.GetBytes($"HTTP/1.1 {status} X\r\nContent-Length: {body.Length}\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\n");
+            var closeLate = CloseLateWithoutSayingSo;
+            var connection = closeLate is null ? "Connection: close\r\n" : string.Empty;
+            var head = Encoding.ASCII.GetBytes($"HTTP/1.1 {status} X\r\nContent-Length: {body.Length}\r\nContent-Type: text/plain\r\n{connection}\r\n");
             await stream.WriteAsync(head, stop.Token);
             await stream.WriteAsync(body, stop.Token);
+            if (closeLate is { } delay)
+            {
+                await Task.Delay(delay, stop.Token);
+                if (client.Available > 0)
+                {
+                    Interlocked.Increment(ref requestsOnAnsweredConnections);
+                }
+            }
         }
     }
 }

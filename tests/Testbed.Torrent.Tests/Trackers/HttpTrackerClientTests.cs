@@ -258,6 +258,45 @@ public sealed class HttpTrackerClientTests
         Assert.Contains("&info_hash=" + other.ToUrlEncoded(), target, StringComparison.Ordinal);
     }
 
+    // opentracker answers HTTP/1.1 without "Connection: close" and closes a moment later; SocketsHttpHandler pools the
+    // connection despite our request's "Connection: close", so a reused one carried the next request into that close and
+    // was reset (the OpenTrackerTests flake). Every request must get a connection of its own.
+    [Fact]
+    public async Task Each_request_has_its_own_connection_when_the_tracker_closes_late_without_saying_so()
+    {
+        var scrape = new BencodeDictionary { ["files"] = new BencodeDictionary() }.Encode();
+        await using var tracker = new FakeHttpTracker(target => (200, target.StartsWith("/scrape", StringComparison.Ordinal) ? scrape : CompactOk))
+        {
+            CloseLateWithoutSayingSo = TimeSpan.FromMilliseconds(500),
+        };
+        using var client = new HttpTrackerClient(tracker.AnnounceUri, options: FastOptions);
+
+        await client.AnnounceAsync(Request(peer: 's'));
+        await client.AnnounceAsync(Request(peer: 'l'));
+        await client.ScrapeAsync([AwkwardHash]);
+
+        Assert.Equal(3, tracker.Targets.Count);
+        Assert.Equal(3, tracker.Connections);
+        Assert.Equal(0, tracker.RequestsOnAnsweredConnections);
+    }
+
+    [Fact]
+    public async Task Clients_from_the_factory_share_no_connection_either()
+    {
+        await using var tracker = new FakeHttpTracker(CompactOk) { CloseLateWithoutSayingSo = TimeSpan.FromMilliseconds(500) };
+        using var factory = new TrackerClientFactory(FastOptions);
+        using var first = factory.Create(tracker.AnnounceUri);
+        using var second = factory.Create(tracker.AnnounceUri);
+
+        await first.AnnounceAsync(Request(peer: 's'));
+        await second.AnnounceAsync(Request(peer: 'l'));
+        await first.AnnounceAsync(Request(peer: 's', trackerEvent: TrackerEvent.Stopped));
+
+        Assert.Equal(3, tracker.Targets.Count);
+        Assert.Equal(3, tracker.Connections);
+        Assert.Equal(0, tracker.RequestsOnAnsweredConnections);
+    }
+
     internal static int FreeTcpPort()
     {
         var listener = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
