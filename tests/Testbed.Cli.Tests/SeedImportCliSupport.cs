@@ -69,7 +69,9 @@ internal sealed class SeedImportTempDir : IDisposable
 /// <summary>Seed-format blocks made in the test, to tamper with a copy of the fixture chain.</summary>
 internal static class SeedBlocks
 {
-    public const string Fixture = "/work/shared/interop/seed-chain";
+    /// <summary>tests/Shared/Fixtures/seed-chain, copied to the output: a chain made with the seed's own libraries and its wallets.</summary>
+    public static readonly string Fixture = Path.Combine(AppContext.BaseDirectory, "Fixtures", "seed-chain");
+
     public const string Secret = "your-secret-key";
 
     public static string Hs256(string secret, string payloadJson)

@@ -8,7 +8,9 @@ namespace Testbed.Ledger.Tests.SeedImport;
 /// <summary>Makes seed-format blocks (HS256 JWT, RSA PKCS#1 signature in hex, hex-zero proof of work) to tamper with.</summary>
 internal static class SeedForge
 {
-    public const string Fixture = "/work/shared/interop/seed-chain";
+    /// <summary>tests/Shared/Fixtures/seed-chain, copied to the output: a chain made with the seed's own libraries and its wallets.</summary>
+    public static readonly string Fixture = Path.Combine(AppContext.BaseDirectory, "Fixtures", "seed-chain");
+
     public const string Secret = "your-secret-key";
 
     public static RSA LoadKey(string file)

@@ -5,7 +5,10 @@ using Testbed.Ledger.Tests.Support;
 
 namespace Testbed.Ledger.Tests.SeedImport;
 
-/// <summary>Seed import against the fixture made by the seed's own code, and against copies tampered in each way.</summary>
+/// <summary>
+/// Seed import against the fixture chain made with the seed's own libraries (PyJWT, python-rsa) by
+/// tests/Shared/Fixtures/seed-chain/make_seed_chain.py, and against copies tampered in each way.
+/// </summary>
 public sealed class SeedImportTests
 {
     private static readonly string[] FixtureLines = File.ReadAllLines(Path.Combine(SeedForge.Fixture, "blocks.txt"));
@@ -124,7 +127,7 @@ public sealed class SeedImportTests
     }
 
     [Fact]
-    public async Task A_longer_chain_made_by_the_seeds_own_code_replays_with_the_seeds_rules()
+    public async Task A_longer_chain_made_with_the_seeds_libraries_replays_with_the_seeds_rules()
     {
         using var dir = new TempDir();
         var contracts = Path.Combine(dir.Path, "contracts.json");
@@ -140,7 +143,7 @@ public sealed class SeedImportTests
             """);
         var out_ = Path.Combine(dir.Path, "chain");
         var start = new ProcessStartInfo("/usr/bin/python3") { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var arg in new[] { "/work/shared/interop/make_seed_chain.py", out_, "--contracts", contracts, "--difficulty", "2", "--no-torrent" })
+        foreach (var arg in new[] { Path.Combine(SeedForge.Fixture, "make_seed_chain.py"), out_, "--contracts", contracts, "--difficulty", "2" })
         {
             start.ArgumentList.Add(arg);
         }
