@@ -15,5 +15,15 @@ builder.AddPeer();
 var app = builder.Build();
 app.MapDefaultEndpoints();
 app.MapPeerApi();
-app.Run();
+try
+{
+    await app.RunAsync();
+}
+catch (ArgumentException e)
+{
+    // An unusable setting (Testbed:*): one line naming it, exit 2, as every testbed program does for unusable input.
+    await Console.Error.WriteLineAsync($"error: {e.Message}");
+    return 2;
+}
+
 return 0;

@@ -29,11 +29,13 @@ public sealed class AppModelTests
             .WithEnvironment("Testbed__DataRoot", dataRoot)
             .WithEnvironment("Testbed__DifficultyBits", "6")
             .WithEnvironment("Testbed__BindAddress", subnet + ".{replica}")
-            .WithEnvironment("Testbed__AdvertiseAddress", subnet + ".{replica}");
+            .WithEnvironment("Testbed__AdvertiseAddress", subnet + ".{replica}")
+            .WithEnvironment(Cluster.ServiceProcess.ControlSecretVariable, Cluster.ServiceProcess.ControlSecret);
         try
         {
             await using var testbed = await DistributedTestbed.StartAsync(builder);
             var clients = new[] { "peer-1", "peer-2", "peer-3" }.Select(n => testbed.CreateHttpClient(n)).ToList();
+            clients.ForEach(c => c.DefaultRequestHeaders.Add(Cluster.ServiceProcess.ControlSecretHeader, Cluster.ServiceProcess.ControlSecret));
             using (var mine = await clients[0].PostAsJsonAsync("mining", new { action = "mine", blocks = 2 }))
             {
                 mine.EnsureSuccessStatusCode();

@@ -100,7 +100,7 @@ public sealed class PeerNetworkTests(ITestOutputHelper output)
         await Expect400(await peer.Http.GetAsync("chain?from=-1"), "'from'");
         await Expect400(await peer.Http.GetAsync("chain?count=100000"), "'count'");
         await Expect400(await peer.Http.GetAsync("blocks/not-a-hash"), "not a block hash");
-        await Expect400(await peer.Http.PostAsync("tx", new StringContent("{nope", System.Text.Encoding.UTF8, "application/json")), "not JSON");
+        await Expect400(await peer.Http.PostAsync("tx", new StringContent("{nope", System.Text.Encoding.UTF8, "application/json")), "not valid JSON");
         await Expect400(await peer.Http.PostAsJsonAsync("tx", new { token = "a.b.c" }), "transaction rejected");
         await Expect400(await peer.Http.PostAsJsonAsync("tx", new { actions = new[] { new { action = "no_such_action" } } }), "unknown action");
         await Expect400(await peer.Http.PostAsJsonAsync("mining", new { action = "fly" }), "'action'");

@@ -1,5 +1,5 @@
 using System.Globalization;
-using System.Net;
+using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Testbed.Ledger;
@@ -9,31 +9,49 @@ using Testbed.Peer.Hosting;
 
 namespace Testbed.Peer.Api;
 
-/// <summary>The peer's HTTP API: status, chain, blocks, state, transactions, mining, timings and (when enabled) fault hooks.</summary>
+/// <summary>
+/// The peer's HTTP API: status, chain, blocks, state, timings and transactions (user API: local callers only, see
+/// <see cref="ControlCallers.RequireLocalCaller{TBuilder}"/>), mining and fault hooks (control surface: local callers with the
+/// run's secret, <see cref="ControlCallers.RequireControlCaller{TBuilder}"/>). Every body has its limit declared, enforced
+/// before the handler reads it; every error is a problem-details body.
+/// </summary>
 public static class PeerApi
 {
     /// <summary>Most blocks one /chain answer lists.</summary>
     public const int MaxChainPage = 1000;
+
+    /// <summary>Largest body of <c>POST /tx</c>: a signed transaction token (16 KiB) with room for JSON whitespace.</summary>
+    public const int MaxTransactionBodyBytes = 2 * SignedTransaction.MaxTokenLength;
+
+    /// <summary>Largest body of a control request (<c>POST /mining</c>, <c>POST /faults/{name}</c>).</summary>
+    public const int MaxControlBodyBytes = 1024;
 
     private static readonly Lock NonceGate = new();
 
     /// <summary>Maps every endpoint.</summary>
     public static WebApplication MapPeerApi(this WebApplication app)
     {
-        app.UseStatusCodePages();
-        app.MapGet("/status", (PeerNode node) => Results.Json(StatusOf(node)));
-        app.MapGet("/chain", GetChain);
-        app.MapGet("/blocks/{hash}", GetBlock);
-        app.MapGet("/state", (PeerNode node) => Results.Text(node.Chain.ExportStateJson(), "application/json"));
-        app.MapGet("/timings", GetTimings);
-        app.MapPost("/tx", PostTransactionAsync);
-        app.MapPost("/mining", PostMiningAsync);
+        var api = app.MapGroup(string.Empty).RequireLocalCaller();
+        api.MapGet("/status", (PeerNode node) => Results.Json(StatusOf(node)));
+        api.MapGet("/chain", GetChain);
+        api.MapGet("/blocks/{hash}", GetBlock);
+        api.MapGet("/state", (PeerNode node) => Results.Text(node.Chain.ExportStateJson(), "application/json"));
+        api.MapGet("/timings", GetTimings);
+        api.MapPost("/tx", PostTransactionAsync).WithRequestBodyLimit(MaxTransactionBodyBytes);
+
+        var control = api.MapGroup(string.Empty).RequireControlCaller().WithRequestBodyLimit(MaxControlBodyBytes);
+        control.MapPost("/mining", PostMiningAsync);
         if (app.Configuration.GetValue<bool>("Testbed:Faults:Enabled"))
         {
-            app.MapGet("/faults", (HttpContext http, PeerNode node) => LoopbackOnly(http) ?? Results.Json(node.Faults.Active));
-            app.MapPost("/faults/{name}", PostFaultAsync);
-            app.MapDelete("/faults/{name}", (HttpContext http, string name, PeerNode node) =>
-                LoopbackOnly(http) ?? (node.Faults.Clear(name) ? Results.Json(node.Faults.Active) : Problem(404, $"fault '{name}' is not active")));
+            control.MapGet("/faults", (PeerNode node) => Results.Json(node.Faults.Active));
+            control.MapPost("/faults/{name}", PostFaultAsync);
+            control.MapDelete("/faults/{name}", (string name, PeerNode node) =>
+                node.Faults.Clear(name) ? Results.Json(node.Faults.Active) : Problem(404, $"fault '{name}' is not active"));
+        }
+        else
+        {
+            // Named, not a bare 404: the caller learns why the hooks are not there.
+            control.Map("/faults/{**rest}", () => Problem(404, "fault hooks are disabled on this peer (set Testbed:Faults:Enabled=true)"));
         }
 
         return app;
@@ -124,51 +142,47 @@ public static class PeerApi
 
     private static async Task<IResult> PostTransactionAsync(HttpContext http, PeerNode node)
     {
-        JsonDocument body;
+        using var body = await RequestBodies.ReadJsonAsync(http, MaxTransactionBodyBytes).ConfigureAwait(false);
+        var root = body.RootElement;
+        SignedTransaction transaction;
         try
         {
-            body = await JsonDocument.ParseAsync(http.Request.Body, new JsonDocumentOptions { MaxDepth = 32 }, http.RequestAborted).ConfigureAwait(false);
-        }
-        catch (JsonException e)
-        {
-            return Problem(400, $"the body is not JSON: {e.Message}");
-        }
-
-        using (body)
-        {
-            var root = body.RootElement;
-            SignedTransaction transaction;
-            try
+            if (root.ValueKind == JsonValueKind.Object && root.TryGetProperty("token", out var token))
             {
-                if (root.ValueKind == JsonValueKind.Object && root.TryGetProperty("token", out var token) && token.ValueKind == JsonValueKind.String)
+                transaction = SignedTransaction.Parse(RequestBodies.GetString(token, "token"));
+            }
+            else if (root.ValueKind == JsonValueKind.Object && root.TryGetProperty("actions", out var actions) && actions.ValueKind == JsonValueKind.Array)
+            {
+                // The size bound comes before any work: the signed token carries the actions base64url-encoded (4/3 larger).
+                var actionsJson = actions.GetRawText();
+                var encoded = (Encoding.UTF8.GetByteCount(actionsJson) + 2L) / 3 * 4;
+                if (encoded > SignedTransaction.MaxTokenLength)
                 {
-                    transaction = SignedTransaction.Parse(token.GetString()!);
+                    return Problem(400, $"transaction rejected: the actions would make a token of more than {SignedTransaction.MaxTokenLength} bytes (the limit of a signed transaction)", nameof(TransactionRejectionReason.Oversized));
                 }
-                else if (root.ValueKind == JsonValueKind.Object && root.TryGetProperty("actions", out var actions) && actions.ValueKind == JsonValueKind.Array)
+
+                // An unsigned contract: signed here with the peer's wallet, at its next free nonce.
+                lock (NonceGate)
                 {
-                    // An unsigned contract: signed here with the peer's wallet, at its next free nonce.
-                    lock (NonceGate)
-                    {
-                        var address = node.Wallet.Address;
-                        var pending = node.Mempool.Ordered().Where(t => t.Sender == address).Select(t => t.Nonce + 1).DefaultIfEmpty(0).Max();
-                        var nonce = Math.Max(node.Chain.NextNonce(address), pending);
-                        transaction = SignedTransaction.Create(node.Wallet, nonce, actions.GetRawText());
-                        var added = node.Gossip.Submit(transaction);
-                        return TransactionResult(added, transaction);
-                    }
-                }
-                else
-                {
-                    return Problem(400, "the body must be {\"token\": \"<signed transaction JWS>\"} or {\"actions\": [...]} (an unsigned contract the peer signs)");
+                    var address = node.Wallet.Address;
+                    var pending = node.Mempool.Ordered().Where(t => t.Sender == address).Select(t => t.Nonce + 1).DefaultIfEmpty(0).Max();
+                    var nonce = Math.Max(node.Chain.NextNonce(address), pending);
+                    transaction = SignedTransaction.Create(node.Wallet, nonce, actionsJson);
+                    var added = node.Gossip.Submit(transaction);
+                    return TransactionResult(added, transaction);
                 }
             }
-            catch (TransactionRejectedException e)
+            else
             {
-                return Problem(400, $"transaction rejected: {e.Message}", e.Reason.ToString());
+                return Problem(400, "the body must be {\"token\": \"<signed transaction JWS>\"} or {\"actions\": [...]} (an unsigned contract the peer signs)");
             }
-
-            return TransactionResult(node.Gossip.Submit(transaction), transaction);
         }
+        catch (TransactionRejectedException e)
+        {
+            return Problem(400, $"transaction rejected: {e.Message}", e.Reason.ToString());
+        }
+
+        return TransactionResult(node.Gossip.Submit(transaction), transaction);
     }
 
     private static IResult TransactionResult(Ledger.Mempool.MempoolAddResult added, SignedTransaction transaction) =>
@@ -179,13 +193,16 @@ public static class PeerApi
     private static async Task<IResult> PostMiningAsync(HttpContext http, PeerNode node)
     {
         MiningRequest? request;
-        try
+        using (var body = await RequestBodies.ReadJsonAsync(http, MaxControlBodyBytes).ConfigureAwait(false))
         {
-            request = await JsonSerializer.DeserializeAsync<MiningRequest>(http.Request.Body, cancellationToken: http.RequestAborted).ConfigureAwait(false);
-        }
-        catch (JsonException e)
-        {
-            return Problem(400, $"the body is not a mining request: {e.Message}");
+            try
+            {
+                request = body.Deserialize<MiningRequest>();
+            }
+            catch (Exception e) when (e is JsonException or InvalidOperationException)
+            {
+                return Problem(400, $"the body is not a mining request {{\"action\": \"start|stop|mine\", \"blocks\": n}}: {e.Message}");
+            }
         }
 
         switch (request?.Action)
@@ -211,21 +228,17 @@ public static class PeerApi
 
     private static async Task<IResult> PostFaultAsync(HttpContext http, string name, PeerNode node)
     {
-        if (LoopbackOnly(http) is { } refused)
-        {
-            return refused;
-        }
-
         FaultSettings settings = new();
-        if (http.Request.ContentLength is > 0 || http.Request.Headers.TransferEncoding.Count > 0)
+        if (RequestBodies.HasBody(http.Request))
         {
+            using var body = await RequestBodies.ReadJsonAsync(http, MaxControlBodyBytes).ConfigureAwait(false);
             try
             {
-                settings = await JsonSerializer.DeserializeAsync<FaultSettings>(http.Request.Body, cancellationToken: http.RequestAborted).ConfigureAwait(false) ?? new();
+                settings = body.Deserialize<FaultSettings>() ?? new();
             }
-            catch (JsonException e)
+            catch (Exception e) when (e is JsonException or InvalidOperationException)
             {
-                return Problem(400, $"the body is not fault settings: {e.Message}");
+                return Problem(400, $"the body is not fault settings {{\"share\": 0..1, \"skewMs\": n}}: {e.Message}");
             }
         }
 
@@ -241,9 +254,6 @@ public static class PeerApi
         return Results.Json(node.Faults.Active);
     }
 
-    private static IResult? LoopbackOnly(HttpContext http) =>
-        http.Connection.RemoteIpAddress is { } address && IPAddress.IsLoopback(address) ? null : Problem(403, "fault hooks answer on loopback only");
-
     private static object HeaderView(Hash256 hash, Ledger.Blocks.BlockHeader header) => new
     {
         hash = hash.ToString(),
@@ -258,13 +268,8 @@ public static class PeerApi
     };
 
     private static IResult Problem(int status, string detail, string? type = null) =>
-        Results.Problem(detail: detail, statusCode: status, title: status switch
-        {
-            400 => "Bad request",
-            403 => "Forbidden",
-            404 => "Not found",
-            _ => "Error",
-        }, extensions: type is null ? null : new Dictionary<string, object?> { ["reason"] = type });
+        Results.Problem(detail: detail, statusCode: status, title: ErrorResponses.TitleOf(status),
+            extensions: type is null ? null : new Dictionary<string, object?> { ["reason"] = type });
 }
 
 /// <summary>Body of `POST /mining`: action start, stop or mine (with blocks).</summary>

@@ -17,7 +17,11 @@ public sealed class BenchProcess : IAsyncDisposable
         Name = name;
         this.process = process;
         Http = new HttpClient { BaseAddress = baseUrl, Timeout = TimeSpan.FromSeconds(120) };
+        ControlCallers.AddSecretHeader(Http, ControlSecret);
     }
+
+    /// <summary>The control secret of this benchmark run, handed to every process it starts (their mining and fault hooks ask for it).</summary>
+    public static string ControlSecret { get; } = ControlCallers.NewSecret();
 
     /// <summary>The process's name in the benchmark.</summary>
     public string Name { get; }
@@ -51,6 +55,7 @@ public sealed class BenchProcess : IAsyncDisposable
         };
         start.Environment["ASPNETCORE_URLS"] = $"http://127.0.0.1:{port}";
         start.Environment["Logging__LogLevel__Default"] = "Warning";
+        start.Environment[ControlCallers.SecretEnvironmentVariable] = ControlSecret;
         foreach (var (key, value) in environment)
         {
             start.Environment[key] = value;

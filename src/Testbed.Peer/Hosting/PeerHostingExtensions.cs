@@ -14,7 +14,6 @@ public static class PeerHostingExtensions
         builder.Services.AddSingleton<PeerNode>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<PeerNode>());
         builder.Services.AddHealthChecks().AddCheck<PeerReadyCheck>("peer-ready");
-        builder.Services.AddProblemDetails();
         return builder;
     }
 }

@@ -92,7 +92,7 @@ public sealed class PeerNode(IOptions<PeerOptions> options, IConfiguration confi
 
         settings.Validate();
         var addresses = PeerAddresses.Resolve(settings, Name);
-        Directory.CreateDirectory(settings.DataDir);
+        PrepareDataDirectory(settings.DataDir);
         Wallet = Wallet.LoadOrCreate(settings.DataDir);
         Chain = Blockchain.Open(Path.Combine(settings.DataDir, "chain"), settings.ToNetworkConfig(), new ChainOptions
         {
@@ -162,6 +162,37 @@ public sealed class PeerNode(IOptions<PeerOptions> options, IConfiguration confi
             "peer {Name} ({Address}) ready to join: height {Height}, tip {Tip}, swarm {Swarm}, torrents {Torrents}, tracker {Tracker}",
             Name, Wallet.Address, tip.Height, tip.Hash, Swarm.LocalEndPoint, Torrents.LocalEndPoint, Tracker);
         await Task.CompletedTask.ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Creates the data directory readable by its owner only (0700: it holds the wallet's key); refuses an existing one that
+    /// others may write to, since whoever can write there can swap the peer's key or chain.
+    /// </summary>
+    internal static void PrepareDataDirectory(string directory)
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            Directory.CreateDirectory(directory);
+            return;
+        }
+
+        if (File.Exists(directory))
+        {
+            throw new ArgumentException($"Testbed:DataDir {directory} is a file, not a directory");
+        }
+
+        if (!Directory.Exists(directory))
+        {
+            Directory.CreateDirectory(directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            return;
+        }
+
+        var mode = File.GetUnixFileMode(directory);
+        if ((mode & (UnixFileMode.GroupWrite | UnixFileMode.OtherWrite)) != 0)
+        {
+            throw new ArgumentException(
+                $"Testbed:DataDir {directory} is writable by group or others (mode {Convert.ToString((int)mode, 8)}); the peer's key lives there: chmod 700 it");
+        }
     }
 
     /// <inheritdoc />

@@ -19,7 +19,17 @@ public sealed class ServiceProcess : IAsyncDisposable
         this.process = process;
         BaseUrl = baseUrl;
         Http = new HttpClient { BaseAddress = baseUrl, Timeout = TimeSpan.FromSeconds(60) };
+        Http.DefaultRequestHeaders.Add(ControlSecretHeader, ControlSecret);
     }
+
+    /// <summary>The control secret of this test run, handed to every service started (as the AppHost does per run).</summary>
+    public static readonly string ControlSecret = Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
+
+    /// <summary>The header a control caller sends the secret in.</summary>
+    public const string ControlSecretHeader = "X-Testbed-Secret";
+
+    /// <summary>The environment variable that hands a service the secret.</summary>
+    public const string ControlSecretVariable = "Testbed__ControlSecret";
 
     /// <summary>The service's name in this test.</summary>
     public string Name { get; }
@@ -29,6 +39,12 @@ public sealed class ServiceProcess : IAsyncDisposable
 
     /// <summary>A client for its HTTP API.</summary>
     public HttpClient Http { get; }
+
+    /// <summary>The process id.</summary>
+    public int ProcessId => process.Id;
+
+    /// <summary>The exit code, once ended.</summary>
+    public int ExitCode => process.ExitCode;
 
     /// <summary>True once the process ended.</summary>
     public bool HasExited => process.HasExited;
@@ -66,6 +82,7 @@ public sealed class ServiceProcess : IAsyncDisposable
         start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
         start.Environment["Logging__LogLevel__Default"] = "Warning";
         start.Environment["Logging__LogLevel__Testbed"] = "Information";
+        start.Environment[ControlSecretVariable] = ControlSecret;
         foreach (var name2 in new[] { "OTEL_EXPORTER_OTLP_ENDPOINT", "services__tracker__http__0" })
         {
             start.Environment.Remove(name2);
