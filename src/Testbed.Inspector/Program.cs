@@ -1,0 +1,10 @@
+using Testbed.Inspector.Hosting;
+
+var builder = WebApplication.CreateBuilder(args);
+builder.AddServiceDefaults();
+builder.AddInspector();
+
+var app = builder.Build();
+app.MapDefaultEndpoints();
+app.MapInspector();
+app.Run();
