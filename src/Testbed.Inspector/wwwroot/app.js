@@ -202,7 +202,7 @@ function lineChart(title, series, options = {}) {
   const sx = x => L + (x - x0) / (x1 - x0) * (W - L - R);
   const sy = y => H - B - (y - y0) / (y1 - y0) * (H - T - B);
   const grid = niceTicks(y1 - y0, 4).map(t => t + y0).map(t => `<line x1="${L}" x2="${W - R}" y1="${sy(t)}" y2="${sy(t)}" stroke="#2e3340"/><text x="${L - 6}" y="${sy(t) + 4}" text-anchor="end">${t}</text>`).join("");
-  const xTicks = [0, 0.25, 0.5, 0.75, 1].map(f => x0 + f * (x1 - x0)).map(x => `<text x="${sx(x)}" y="${H - 8}" text-anchor="middle">${x1 - x0 < 10_000 ? fmtTime(x) : new Date(x).toLocaleTimeString([], { hour12: false })}</text>`).join("");
+  const xTicks = [0, 0.25, 0.5, 0.75, 1].map(f => [x0 + f * (x1 - x0), f === 0 ? "start" : f === 1 ? "end" : "middle"]).map(([x, anchor]) => `<text x="${sx(x)}" y="${H - 8}" text-anchor="${anchor}">${x1 - x0 < 10_000 ? fmtTime(x) : new Date(x).toLocaleTimeString([], { hour12: false })}</text>`).join("");
   const marks = (options.marks || []).map(m => m.w
     ? `<rect x="${sx(m.x)}" y="${T}" width="${Math.max(sx(m.x + m.w) - sx(m.x), 2)}" height="${H - T - B}" fill="rgba(247,118,142,0.18)" stroke="#f7768e" stroke-dasharray="3 2"><title>${esc(m.label)}</title></rect>`
     : `<line x1="${sx(m.x)}" x2="${sx(m.x)}" y1="${T}" y2="${H - B}" stroke="#f7768e" stroke-width="1.5"/><path d="M${sx(m.x) - 5},${T} L${sx(m.x) + 5},${T} L${sx(m.x)},${T + 8} Z" fill="#f7768e"><title>${esc(m.label)}</title></path>`).join("");
