@@ -17,7 +17,12 @@ if (TestbedSettings.TryRead(builder.Configuration, TestbedModel.ScenariosFileOf(
 var testbed = new TestbedModel(builder, settings);
 var tracker = testbed.AddTracker();
 var peers = testbed.AddPeers(tracker);
-testbed.AddInspector();
+// The inspector reads the Aspire dashboard's telemetry API; without a dashboard (tests, headless) there is nothing to inspect.
+if (testbed.HasDashboard)
+{
+    testbed.AddInspector();
+}
+
 testbed.AddChaos(tracker, peers);
 
 await builder.Build().RunAsync();

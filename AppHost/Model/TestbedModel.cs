@@ -81,6 +81,9 @@ public sealed class TestbedModel
     /// <summary>peer-N binds 127.A.B.N and advertises 127.A.(B+1).N, where the chaos service's fault proxy listens.</summary>
     public LoopbackPlan Plan { get; }
 
+    /// <summary>Whether this run has the Aspire dashboard with its telemetry API (the AppHost makes an API key only then).</summary>
+    public bool HasDashboard => !string.IsNullOrEmpty(_builder.Configuration["AppHost:DashboardApiKey"]);
+
     /// <summary>The scenarios file.</summary>
     public string ScenariosFile => ScenariosFileOf(_builder);
 
@@ -175,7 +178,10 @@ public sealed class TestbedModel
             // Production: no developer exception page, whatever environment the AppHost itself runs in.
             .WithEnvironment("ASPNETCORE_ENVIRONMENT", EnvironmentName)
             .WithEnvironment("DOTNET_ENVIRONMENT", EnvironmentName)
-            .WithEnvironment(ControlSecret.EnvironmentVariable, Secret.Value);
+            .WithEnvironment(ControlSecret.EnvironmentVariable, Secret.Value)
+            // DCP stops resources gracefully after the AppHost dies, through `dotnet run`, which takes longer than the 10 s a
+            // user waits; each service also watches the AppHost's pid and ends at once (ServiceDefaults/ParentProcessWatch.cs).
+            .WithEnvironment("TESTBED_PARENT_PID", Environment.ProcessId.ToString(CultureInfo.InvariantCulture));
 
     private void RemoveDataRoot()
     {

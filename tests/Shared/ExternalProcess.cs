@@ -27,6 +27,9 @@ internal sealed class ExternalProcess : IDisposable
     /// <summary>The first line the process printed (the helper scripts print their port there).</summary>
     public Task<string> FirstLine => firstLine.Task;
 
+    /// <summary>The process id.</summary>
+    public int Pid => process.Id;
+
     /// <summary>Whether the process has ended.</summary>
     public bool HasExited => process.HasExited;
 

@@ -1,0 +1,65 @@
+using System.Text.Json;
+using Testbed.TestSupport;
+
+namespace Testbed.AppHost.Tests;
+
+/// <summary>
+/// <c>dotnet run --project AppHost -- scenario run NAME [--report F]</c> as a user runs it: exit 0 and a passing report
+/// when every check holds, 2 with one line for unusable arguments, and the report's place checked before the run.
+/// </summary>
+[Collection(nameof(TestbedCollection))]
+public sealed class ScenarioRunCommandTests
+{
+    private static readonly TimeSpan Patience = TimeSpan.FromMinutes(4);
+
+    [Fact]
+    public async Task Scenario_run_exits_0_and_writes_a_passing_report()
+    {
+        var report = Path.Combine(Path.GetTempPath(), $"scenario-report-{Guid.NewGuid():N}.json");
+        try
+        {
+            var (exit, output) = await RunAsync("scenario", "run", "baseline-convergence", "--report", report);
+
+            Assert.True(exit == 0, output);
+            using var json = JsonDocument.Parse(await File.ReadAllTextAsync(report));
+            Assert.True(json.RootElement.GetProperty("passed").GetBoolean());
+            Assert.Equal("baseline-convergence", json.RootElement.GetProperty("scenario").GetString());
+            Assert.All(json.RootElement.GetProperty("steps").EnumerateArray(), step => Assert.True(step.GetProperty("ok").GetBoolean()));
+            Assert.Contains("baseline-convergence passed", output, StringComparison.Ordinal);
+        }
+        finally
+        {
+            File.Delete(report);
+        }
+    }
+
+    [Theory]
+    [InlineData("no such scenario", "no scenario named 'no-such'", "scenario", "run", "no-such")]
+    [InlineData("report in a missing directory", "does not exist", "scenario", "run", "baseline-convergence", "--report", "/nonexistent-testbed-dir/r.json")]
+    [InlineData("report is a directory", "is a directory", "scenario", "run", "baseline-convergence", "--report", "/tmp")]
+    [InlineData("unknown option", "error:", "scenario", "run", "baseline-convergence", "--frobnicate")]
+    public async Task Unusable_arguments_exit_2_with_one_line_before_anything_starts(string what, string message, params string[] args)
+    {
+        var (exit, output) = await RunAsync(args);
+
+        Assert.True(exit == 2, $"{what}: exit {exit}\n{output}");
+        Assert.Contains(message, output, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("Starting tracker", output, StringComparison.Ordinal);
+    }
+
+    private static async Task<(int Exit, string Output)> RunAsync(params string[] args)
+    {
+        var home = Directory.CreateTempSubdirectory("testbed-scenario-run-");
+        try
+        {
+            using var process = ExternalProcess.Start("dotnet", [Repository.AppHostDll, .. args, "--file", Path.Combine(Repository.Root, "scenarios.yaml")], home.FullName);
+            Assert.True(await process.WaitForExitAsync(Patience), $"scenario run did not end within {Patience.TotalMinutes:0} min:\n{process.Output}");
+            return (process.ExitCode, process.Output);
+        }
+        finally
+        {
+            home.Delete(recursive: true);
+        }
+    }
+}
