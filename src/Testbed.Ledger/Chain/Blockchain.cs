@@ -56,6 +56,30 @@ public sealed class Blockchain : IDisposable
         }
     }
 
+    /// <summary>The best tip and, read under the same lock, the state root of the live VM (equal to the tip's unless the state drifted).</summary>
+    public (ChainTip Tip, Hash256 LiveStateRoot) TipAndLiveStateRoot
+    {
+        get
+        {
+            lock (gate)
+            {
+                return (ToTip(tip), ToHash(vm.StateRoot));
+            }
+        }
+    }
+
+    /// <summary>The deliberate defects this chain runs with (<see cref="ChainDefects.None"/> in every real use).</summary>
+    public ChainDefects Defects => options.Defects;
+
+    /// <summary>Every block of the index but genesis (all branches, invalid ones too), by height.</summary>
+    public IReadOnlyList<IndexedBlock> IndexedBlocks()
+    {
+        lock (gate)
+        {
+            return [.. index.Values.Where(e => e != genesis).OrderBy(e => e.Height).Select(e => new IndexedBlock(e.Hash, e.Height, e.OnMain))];
+        }
+    }
+
     /// <summary>Opens (or creates) the chain in a data directory, checking that it belongs to this network and is consistent.</summary>
     public static Blockchain Open(string directory, NetworkConfig network, ChainOptions? options = null)
     {
@@ -81,7 +105,7 @@ public sealed class Blockchain : IDisposable
         Block block;
         try
         {
-            block = Block.Verify(token, Network.MaxBlockBytes, Network.MaxTransactionsPerBlock, options.PeerName);
+            block = VerifyBlock(token);
         }
         catch (BlockRejectedException e)
         {
@@ -334,7 +358,7 @@ public sealed class Blockchain : IDisposable
 
             if (ToHash(vm.StateRoot) != tip.Header.StateRoot)
             {
-                problems.Add($"VM state root {vm.StateRoot} is not the tip's {tip.Header.StateRoot}");
+                problems.Add($"VM state root {vm.StateRoot} is not the state root {tip.Header.StateRoot} of the tip {tip.Hash} (height {tip.Height})");
             }
 
             if (deep && problems.Count == 0)
@@ -417,6 +441,11 @@ public sealed class Blockchain : IDisposable
         foreach (var (sender, nonce) in stored.NextNonces)
         {
             nextNonces[sender] = nonce;
+        }
+
+        if ((options.Defects & ChainDefects.LoseLastBlock) != 0)
+        {
+            ForgetTip();
         }
     }
 
@@ -586,6 +615,11 @@ public sealed class Blockchain : IDisposable
         commit.Tip = new StoredTip(target.Hash, vm.SaveState(), nextNonces);
         store.Commit(commit);
         tip = target;
+        if ((options.Defects & ChainDefects.CorruptStateAfterReorg) != 0)
+        {
+            DriftState(target.Height);
+        }
+
         for (var i = oldBlocks.Count - 1; i >= 0; i--)
         {
             pendingDisconnected.AddRange(oldBlocks[i].Transactions);
@@ -657,8 +691,52 @@ public sealed class Blockchain : IDisposable
     private Block LoadBlock(ChainEntry entry)
     {
         var token = store.ReadBody(entry.Hash) ?? throw new InvalidDataException($"block {entry.Hash} has no body file");
-        var block = Block.Verify(token, Network.MaxBlockBytes, Network.MaxTransactionsPerBlock, options.PeerName);
+        var block = VerifyBlock(token);
         return block.Hash == entry.Hash ? block : throw new InvalidDataException($"body of {entry.Hash} hashes to {block.Hash}");
+    }
+
+    private Block VerifyBlock(string token) =>
+        Block.Verify(token, Network.MaxBlockBytes, Network.MaxTransactionsPerBlock, options.PeerName, checkSigner: (options.Defects & ChainDefects.SkipSignatureCheck) == 0);
+
+    /// <summary>The <see cref="ChainDefects.CorruptStateAfterReorg"/> defect: a change to the live VM state that no block made.</summary>
+    private void DriftState(long height)
+    {
+        var id = $"DRIFT-{height}-{Guid.NewGuid():N}"[..32];
+        try
+        {
+            vm.ApplyBlock(height, [new VmTransaction(new string('d', 64),
+                $$$"""{"actions":[{"action":"register_student","student":{"id":"{{{id}}}","name":"State drift","department":"Broken peer"}}]}""")]);
+        }
+        catch (VmRejectedException)
+        {
+            // The drift is the defect; a VM that refuses this one change drifts on the next reorganisation.
+        }
+    }
+
+    /// <summary>
+    /// The <see cref="ChainDefects.LoseLastBlock"/> defect, at open: the best tip (and anything built on it) is removed from
+    /// the index and the store, the VM is rolled back to its parent, as if the store had lost its last acknowledged write.
+    /// </summary>
+    private void ForgetTip()
+    {
+        var lost = tip;
+        if (lost == genesis || lost.Parent is not { } parent)
+        {
+            return;
+        }
+
+        Disconnect(LoadBlock(lost), BlockEffects.Deserialize(lost.Effects ?? throw new InvalidDataException($"tip {lost.Hash} has no undo data")));
+        var gone = index.Values.Where(e => e == lost || IsDescendant(e, lost)).ToList();
+        var commit = new StoreCommit { Tip = new StoredTip(parent.Hash, vm.SaveState(), nextNonces) };
+        commit.Deletes.AddRange(gone.Select(e => e.Hash));
+        store.Commit(commit);
+        foreach (var e in gone)
+        {
+            index.Remove(e.Hash);
+            store.DeleteBody(e.Hash);
+        }
+
+        tip = parent;
     }
 
     private uint ExpectedDifficulty(ChainEntry parent) =>

@@ -49,7 +49,33 @@ public sealed class ChainOptions
     public VmOptions? Vm { get; init; }
 
     public TimeProvider Time { get; init; } = TimeProvider.System;
+
+    /// <summary>Deliberate defects, for proving that the chaos checks catch a broken peer; <see cref="ChainDefects.None"/> in every real use.</summary>
+    public ChainDefects Defects { get; init; }
 }
+
+/// <summary>
+/// Deliberate defects of a chain (the testbed's broken-peer mode, <c>Testbed:Broken</c>): each breaks one property the
+/// chaos checker verifies, so a check is shown to fail before its pass is believed. Never set outside those tests.
+/// </summary>
+[Flags]
+public enum ChainDefects
+{
+    /// <summary>A correct chain.</summary>
+    None = 0,
+
+    /// <summary>Accepts a block whoever signed it: neither miner = signer nor the ES256 signature is checked.</summary>
+    SkipSignatureCheck = 1,
+
+    /// <summary>After every reorganisation the live VM state drifts away from the new tip's state root (a change no block made).</summary>
+    CorruptStateAfterReorg = 2,
+
+    /// <summary>On open, forgets the newest block of the best chain, as a store that lost its last acknowledged write would.</summary>
+    LoseLastBlock = 4,
+}
+
+/// <summary>A block of the chain's index: hash, height, whether it is on the best chain.</summary>
+public sealed record IndexedBlock(Hash256 Hash, long Height, bool OnMainChain);
 
 /// <summary>A block in the in-memory index (all branches), linked to its parent.</summary>
 internal sealed class ChainEntry(Hash256 hash, BlockHeader header, BigInteger work, ChainEntry? parent, StoredBlockStatus status)

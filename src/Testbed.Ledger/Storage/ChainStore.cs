@@ -25,6 +25,9 @@ public sealed class StoreCommit
     public List<StoredBlock> Upserts { get; } = [];
 
     public StoredTip? Tip { get; set; }
+
+    /// <summary>Index rows to remove (their bodies are the caller's to delete once the commit returned).</summary>
+    public List<Hash256> Deletes { get; } = [];
 }
 
 /// <summary>
@@ -131,6 +134,15 @@ public sealed class ChainStore : IDisposable
             command.Parameters.AddWithValue("$status", (int)row.Status);
             command.Parameters.AddWithValue("$main", row.OnMainChain ? 1 : 0);
             command.Parameters.AddWithValue("$effects", (object?)row.Effects ?? DBNull.Value);
+            command.ExecuteNonQuery();
+        }
+
+        foreach (var hash in commit.Deletes)
+        {
+            using var command = connection.CreateCommand();
+            command.Transaction = transaction;
+            command.CommandText = "DELETE FROM blocks WHERE hash = $hash";
+            command.Parameters.AddWithValue("$hash", hash.ToString());
             command.ExecuteNonQuery();
         }
 

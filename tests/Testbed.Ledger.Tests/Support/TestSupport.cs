@@ -60,11 +60,11 @@ internal sealed class TestChain : IDisposable
 {
     private readonly TempDir dir = new();
 
-    public TestChain(NetworkConfig? network = null, string peer = "test")
+    public TestChain(NetworkConfig? network = null, string peer = "test", ChainDefects defects = ChainDefects.None)
     {
         Network = network ?? TestNetworks.Tiny();
         Clock = new ManualClock(DateTimeOffset.FromUnixTimeMilliseconds(Network.GenesisTimestampMs).AddMinutes(1));
-        Options = new ChainOptions { PeerName = peer, Time = Clock };
+        Options = new ChainOptions { PeerName = peer, Time = Clock, Defects = defects };
         Chain = Blockchain.Open(Directory, Network, Options);
     }
 
@@ -72,7 +72,14 @@ internal sealed class TestChain : IDisposable
 
     public ManualClock Clock { get; }
 
-    public ChainOptions Options { get; }
+    public ChainOptions Options { get; private set; }
+
+    /// <summary>Reopens the same directory with other deliberate defects.</summary>
+    public Blockchain Reopen(ChainDefects defects)
+    {
+        Options = new ChainOptions { PeerName = Options.PeerName, Time = Clock, Defects = defects };
+        return Reopen();
+    }
 
     public string Directory => dir.Sub("chain");
 
