@@ -9,8 +9,11 @@ namespace Testbed.Tracker.Udp;
 
 /// <summary>
 /// BEP 15 request in, response out, on caller-owned buffers (no allocation on the announce path).
-/// Packets too short to carry a transaction id are dropped silently; every other bad request gets
-/// an error packet (action 3) whose message names the problem.
+/// No amplification: a sender whose address is not verified (no valid connection id: its source address may be spoofed)
+/// never gets an answer larger than its datagram. Packets too short to carry a transaction id, connect requests without the
+/// protocol id and unknown actions from such senders are dropped; an announce or scrape with an unknown or expired connection
+/// id gets an error cut to the request's size. A verified sender's bad request gets an error packet (action 3) whose message
+/// names the problem.
 /// </summary>
 public sealed class UdpPacketHandler
 {
@@ -59,7 +62,9 @@ public sealed class UdpPacketHandler
         {
             if (connectionId != ProtocolId)
             {
-                return Error(response, transactionId, client, "connect", "connect request must carry the protocol id 0x41727101980");
+                // Garbage from an unverified address: counted, never answered.
+                announces.Reject(TrackerTransport.Udp, "connect", client, "connect request without the protocol id 0x41727101980 (dropped)");
+                return 0;
             }
 
             BinaryPrimitives.WriteInt32BigEndian(response, ActionConnect);
@@ -68,14 +73,22 @@ public sealed class UdpPacketHandler
             return 16;
         }
 
+        if (!connectionIds.IsValid(connectionId, client))
+        {
+            if (action is not (ActionAnnounce or ActionScrape))
+            {
+                announces.Reject(TrackerTransport.Udp, "unknown", client, $"unknown action {action} without a valid connection id (dropped)");
+                return 0;
+            }
+
+            // The client may have restarted or waited too long: tell it, in no more bytes than it sent.
+            var written = Error(response, transactionId, client, action == ActionAnnounce ? "announce" : "scrape", "expired or bad connection id; connect again");
+            return Math.Min(written, LengthCut(response, packet.Length));
+        }
+
         if (action is not (ActionAnnounce or ActionScrape))
         {
             return Error(response, transactionId, client, "unknown", $"unknown action {action}");
-        }
-
-        if (!connectionIds.IsValid(connectionId, client))
-        {
-            return Error(response, transactionId, client, action == ActionAnnounce ? "announce" : "scrape", "connection id unknown or expired; connect again");
         }
 
         return action == ActionAnnounce
@@ -160,6 +173,18 @@ public sealed class UdpPacketHandler
         }
 
         return offset;
+    }
+
+    /// <summary>The longest prefix of the error packet in <paramref name="response"/> that fits <paramref name="max"/> bytes and ends on a whole UTF-8 character.</summary>
+    private static int LengthCut(ReadOnlySpan<byte> response, int max)
+    {
+        var cut = Math.Max(8, max);
+        while (cut > 8 && cut < response.Length && (response[cut] & 0xC0) == 0x80)
+        {
+            cut--;
+        }
+
+        return Math.Min(cut, max);
     }
 
     private int Error(Span<byte> response, int transactionId, PeerAddress client, string requestKind, string message)
