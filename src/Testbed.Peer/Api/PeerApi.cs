@@ -41,6 +41,7 @@ public static class PeerApi
 
         var control = api.MapGroup(string.Empty).RequireControlCaller().WithRequestBodyLimit(MaxControlBodyBytes);
         control.MapPost("/mining", PostMiningAsync);
+        AuditApi.MapAuditApi(api, control);
         if (app.Configuration.GetValue<bool>("Testbed:Faults:Enabled"))
         {
             control.MapGet("/faults", (PeerNode node) => Results.Json(node.Faults.Active));
@@ -60,7 +61,7 @@ public static class PeerApi
     /// <summary>The /status document.</summary>
     public static object StatusOf(PeerNode node)
     {
-        var tip = node.Chain.Tip;
+        var (tip, liveStateRoot) = node.Chain.TipAndLiveStateRoot;
         return new
         {
             peer = node.Name,
@@ -70,6 +71,9 @@ public static class PeerApi
             tipHash = tip.Hash.ToString(),
             cumulativeWork = tip.CumulativeWork.ToString(CultureInfo.InvariantCulture),
             stateRoot = tip.StateRoot.ToString(),
+            // The live VM's root next to the tip header's (read under one lock): they differ only when the state drifted.
+            liveStateRoot = liveStateRoot.ToString(),
+            stateRootsAgree = liveStateRoot == tip.StateRoot,
             difficultyBits = tip.DifficultyBits,
             genesis = node.Chain.GenesisHash.ToString(),
             swarm = node.Swarm.LocalEndPoint?.ToString(),
@@ -91,6 +95,10 @@ public static class PeerApi
             sync = new { running = node.Sync.Running, segmentsDownloaded = node.Sync.SegmentsDownloaded, blocksSynced = node.Sync.BlocksSynced, applySeconds = node.Sync.ApplyTime.TotalSeconds, lastError = node.Sync.LastError },
             faultsEnabled = node.Settings.Faults.Enabled,
             activeFaults = node.Faults.Active,
+            // For the chaos history: this process (a new one after every restart), its block log's position, deliberate defects.
+            boot = node.BlockLog.Boot,
+            blockLogSeq = node.BlockLog.LastSeq,
+            broken = node.Broken,
         };
     }
 

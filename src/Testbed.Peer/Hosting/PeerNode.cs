@@ -3,6 +3,7 @@ using Microsoft.Extensions.Options;
 using Testbed.Ledger.Chain;
 using Testbed.Ledger.Mempool;
 using Testbed.Ledger.Wallets;
+using Testbed.Peer.Audit;
 using Testbed.Peer.Faults;
 using Testbed.Peer.Mining;
 using Testbed.Peer.Network;
@@ -61,6 +62,12 @@ public sealed class PeerNode(IOptions<PeerOptions> options, IConfiguration confi
     /// <summary>The fault hooks.</summary>
     public FaultState Faults => faults;
 
+    /// <summary>Every block this process loaded, mined, accepted or refused, for the chaos history (GET /blocklog).</summary>
+    public BlockLog BlockLog { get; } = new();
+
+    /// <summary>The deliberate defects this peer runs with (<see cref="BrokenModes"/>); empty for every honest peer.</summary>
+    public IReadOnlyList<string> Broken { get; private set; } = [];
+
     /// <summary>Timing reports of recent blocks.</summary>
     public BlockTimings Timings => timings;
 
@@ -91,6 +98,12 @@ public sealed class PeerNode(IOptions<PeerOptions> options, IConfiguration confi
         }
 
         settings.Validate();
+        Broken = BrokenModes.Parse(settings.Broken);
+        if (Broken.Count > 0)
+        {
+            logger.LogWarning("peer {Name} runs BROKEN on purpose ({Modes}): for proving the chaos checks only", Name, string.Join(", ", Broken));
+        }
+
         var addresses = PeerAddresses.Resolve(settings, Name);
         PrepareDataDirectory(settings.DataDir);
         Wallet = Wallet.LoadOrCreate(settings.DataDir);
@@ -99,7 +112,10 @@ public sealed class PeerNode(IOptions<PeerOptions> options, IConfiguration confi
             PeerName = Name,
             Vm = new VmOptions { PeerName = Name },
             Time = faults.Clock,
+            Defects = BrokenModes.ChainDefectsOf(Broken),
         });
+        // What the store gave back, recorded before the peer talks to anyone: a block kept across a crash is told from one synced again.
+        BlockLog.Loaded(Chain.IndexedBlocks());
         Mempool = new TransactionPool(Chain);
 
         // Torrent scratch space is a cache: a crash may leave partial files, and everything in it can be rebuilt from the chain.
@@ -118,10 +134,14 @@ public sealed class PeerNode(IOptions<PeerOptions> options, IConfiguration confi
         Swarm = new NetworkSwarm(Chain.GenesisHash, Torrents.PeerId, this, logger);
         Swarm.Listen(addresses.Bind, settings.SwarmPort);
         var timeout = TimeSpan.FromSeconds(settings.DownloadTimeoutSeconds);
-        Propagator = new BlockPropagator(Chain, Swarm, blockTorrents, faults, timings, Name, timeout, logger);
+        Propagator = new BlockPropagator(Chain, Swarm, blockTorrents, faults, timings, BlockLog, Name, timeout, logger);
         Gossip = new TransactionGossip(Mempool, Swarm);
-        Sync = new ChainSync(Chain, Swarm, segmentTorrents, timings, settings.SegmentBlocks, timeout, Name, () => faults.Withhold, logger);
-        Miner = new MiningService(Chain, Mempool, Wallet, Propagator, timings, faults, Name, settings.Mining.Threads, TimeSpan.FromMilliseconds(settings.Mining.IntervalMs), logger);
+        Sync = new ChainSync(Chain, Swarm, segmentTorrents, timings, BlockLog, settings.SegmentBlocks, timeout, Name, () => faults.Withhold, logger);
+        Miner = new MiningService(Chain, Mempool, Wallet, Propagator, timings, faults, Name, settings.Mining.Threads, TimeSpan.FromMilliseconds(settings.Mining.IntervalMs), logger)
+        {
+            BlockLog = BlockLog,
+            DropMinedBlocks = Broken.Contains(BrokenModes.StopMiningSilently),
+        };
         metrics = new PeerMetrics(() => Miner.Attempts, () => Chain.Tip.Height, () => Swarm.Peers.Count);
         Propagator.OrphanSeen += _ => Sync.Trigger();
         Chain.TipChanged += tip =>

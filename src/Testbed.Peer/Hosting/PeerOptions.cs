@@ -65,6 +65,12 @@ public sealed class PeerOptions
     /// <summary>Fault hook settings.</summary>
     public FaultOptions Faults { get; set; } = new();
 
+    /// <summary>
+    /// Deliberate defects, comma-separated (<see cref="Testbed.Peer.Faults.BrokenModes"/>): only for proving that the chaos checks catch a
+    /// broken peer. Empty (the default) for every real peer.
+    /// </summary>
+    public string Broken { get; set; } = "";
+
     /// <summary>The consensus parameters derived from these settings (fixed difficulty).</summary>
     public NetworkConfig ToNetworkConfig() => new()
     {
@@ -97,6 +103,7 @@ public sealed class PeerOptions
             throw new ArgumentException("Testbed:SegmentBlocks must be 1..4096");
         }
 
+        Testbed.Peer.Faults.BrokenModes.Parse(Broken);
         if (Mining.Threads is < 1 or > 64)
         {
             throw new ArgumentException("Testbed:Mining:Threads must be 1..64");

@@ -8,6 +8,7 @@ using Testbed.Ledger.Mempool;
 using Testbed.Ledger.Mining;
 using Testbed.Ledger.ProofOfWork;
 using Testbed.Ledger.Wallets;
+using Testbed.Peer.Audit;
 using Testbed.Peer.Faults;
 using Testbed.Peer.Propagation;
 
@@ -67,6 +68,15 @@ public sealed class MiningService : IDisposable
             }
         };
     }
+
+    /// <summary>Where mined blocks are recorded with the chain's answer (none: not recorded).</summary>
+    public BlockLog? BlockLog { get; init; }
+
+    /// <summary>
+    /// The stop-mining-silently defect (<see cref="BrokenModes.StopMiningSilently"/>): a found block is reported as mined but
+    /// neither stored nor announced. False for every honest peer.
+    /// </summary>
+    public bool DropMinedBlocks { get; init; }
 
     /// <summary>Proof-of-work attempts made so far (every search, cancelled ones included).</summary>
     public long Attempts => miner.Attempts;
@@ -203,8 +213,18 @@ public sealed class MiningService : IDisposable
             }
 
             var block = mined.Block;
+            if (DropMinedBlocks)
+            {
+                // The defect: the caller hears of a block nobody will ever see.
+                activity?.SetTag(PeerTelemetry.BlockHash, block.Hash.ToString());
+                activity?.SetTag(PeerTelemetry.Result, "dropped_broken");
+                Interlocked.Increment(ref blocksMined);
+                return new MinedBlockReport(block.Hash.ToString(), block.Height, Faulty: false, Withheld: false);
+            }
+
             var seeding = faults.Withhold ? Task.CompletedTask : propagator.SeedAsync(block.Token, block.Hash, CancellationToken.None);
             var result = chain.AddBlock(block.Token);
+            BlockLog?.Add(block.Hash, block.Height, "mined", result);
             await seeding.ConfigureAwait(false);
             activity?.SetTag(PeerTelemetry.BlockHash, block.Hash.ToString());
             activity?.SetTag(PeerTelemetry.BlockHeight, block.Height);

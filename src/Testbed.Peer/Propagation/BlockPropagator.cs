@@ -5,6 +5,7 @@ using System.Text;
 using Microsoft.Extensions.Logging;
 using Testbed.Ledger;
 using Testbed.Ledger.Chain;
+using Testbed.Peer.Audit;
 using Testbed.Peer.Faults;
 using Testbed.Peer.Network;
 using Testbed.Torrent.Bencoding;
@@ -24,6 +25,7 @@ public sealed class BlockPropagator(
     TorrentCache blocks,
     FaultState faults,
     BlockTimings timings,
+    BlockLog log,
     string peerName,
     TimeSpan downloadTimeout,
     ILogger logger)
@@ -174,6 +176,7 @@ public sealed class BlockPropagator(
 
             var token = Encoding.ASCII.GetString(bytes);
             var result = chain.AddBlock(token);
+            log.Add(hash, height, "announce", result, peer.Name);
             var applyMs = watch.Elapsed.TotalMilliseconds - downloadMs;
             activity?.SetTag(PeerTelemetry.Result, result.Status.ToString());
             switch (result.Status)
@@ -248,6 +251,7 @@ public sealed class BlockPropagator(
                         }
 
                         var result = chain.AddBlock(orphan.Token);
+                        log.Add(hash, orphan.Height, "announce", result);
                         if (result.Status is AddBlockStatus.Connected or AddBlockStatus.Reorganized or AddBlockStatus.SideBranch)
                         {
                             progressed = true;

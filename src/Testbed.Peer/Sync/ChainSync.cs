@@ -4,6 +4,7 @@ using System.Text;
 using Microsoft.Extensions.Logging;
 using Testbed.Ledger;
 using Testbed.Ledger.Chain;
+using Testbed.Peer.Audit;
 using Testbed.Peer.Network;
 using Testbed.Peer.Propagation;
 using Testbed.Torrent.Bencoding;
@@ -23,6 +24,7 @@ public sealed class ChainSync(
     NetworkSwarm swarm,
     TorrentCache segments,
     BlockTimings timings,
+    BlockLog log,
     int segmentBlocks,
     TimeSpan downloadTimeout,
     string peerName,
@@ -237,6 +239,11 @@ public sealed class ChainSync(
             var started = Stopwatch.GetTimestamp();
             var result = chain.AddBlock(token);
             Interlocked.Add(ref applyTicks, Stopwatch.GetElapsedTime(started).Ticks);
+            if (result.Hash is { } hash)
+            {
+                log.Add(hash, result.Height, "sync", result, string.Join(",", fetched.Offerers.Select(p => p.Name)));
+            }
+
             switch (result.Status)
             {
                 case AddBlockStatus.Connected or AddBlockStatus.Reorganized or AddBlockStatus.SideBranch:

@@ -1,0 +1,90 @@
+using Testbed.Ledger;
+using Testbed.Ledger.Chain;
+
+namespace Testbed.Peer.Audit;
+
+/// <summary>
+/// One entry of a peer's block log: a block this process loaded from its own store at start-up, mined, or was handed (by an
+/// announcement or catch-up), and what its chain did with it. <see cref="Seq"/> counts from 1 in each process
+/// (<see cref="BlockLog.Boot"/>).
+/// </summary>
+/// <param name="Seq">Position in this process's log.</param>
+/// <param name="AtMs">When, unix milliseconds on the peer's (unskewed) clock.</param>
+/// <param name="Via"><c>loaded</c> (read back from its own store before it talked to anyone), <c>mined</c>, <c>announce</c> or <c>sync</c>.</param>
+/// <param name="Status">The chain's answer: Loaded, Connected, SideBranch, Reorganized, Orphan or Rejected.</param>
+/// <param name="Accepted">Stored by this peer (loaded, connected, side branch, reorganised onto).</param>
+/// <param name="Reason">Why a block was rejected.</param>
+/// <param name="From">The peer that announced it, or the peers that offered its segment.</param>
+public sealed record BlockLogEntry(long Seq, long AtMs, string Hash, long Height, string Via, string Status, bool Accepted, string? Reason = null, string? From = null);
+
+/// <summary>
+/// Every block the peer's chain took or refused since the process started, in order, for the chaos history: it tells a
+/// block kept across a crash (loaded) from one fetched again (sync), and keeps a block accepted and later reorganised away.
+/// Bounded: the oldest entries go first beyond <see cref="Capacity"/> (a reader sees it in the first sequence number).
+/// </summary>
+public sealed class BlockLog
+{
+    /// <summary>Most entries kept.</summary>
+    public const int Capacity = 100_000;
+
+    private readonly Lock gate = new();
+    private readonly Queue<BlockLogEntry> entries = new();
+    private long lastSeq;
+
+    /// <summary>This process's id: a reader that sees it change knows the peer restarted, and starts reading from 1.</summary>
+    public string Boot { get; } = Guid.NewGuid().ToString("n")[..16];
+
+    /// <summary>When this process started its log, unix milliseconds.</summary>
+    public long StartedAtMs { get; } = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+
+    /// <summary>The last sequence number written (0: none yet).</summary>
+    public long LastSeq => Interlocked.Read(ref lastSeq);
+
+    /// <summary>Records every block the chain holds right after it was opened, before the peer talks to anyone.</summary>
+    public void Loaded(IEnumerable<IndexedBlock> blocks)
+    {
+        ArgumentNullException.ThrowIfNull(blocks);
+        foreach (var block in blocks)
+        {
+            Append(block.Hash.ToString(), block.Height, "loaded", "Loaded", true, null, null);
+        }
+    }
+
+    /// <summary>Records what the chain answered for a block; duplicates are not recorded (they change nothing).</summary>
+    public void Add(Hash256 hash, long height, string via, AddBlockResult result, string? from = null)
+    {
+        ArgumentNullException.ThrowIfNull(result);
+        if (result.Status == AddBlockStatus.Duplicate)
+        {
+            return;
+        }
+
+        var accepted = result.Status is AddBlockStatus.Connected or AddBlockStatus.SideBranch or AddBlockStatus.Reorganized;
+        var reason = result.Status == AddBlockStatus.Rejected ? $"{result.Reason}: {result.Detail}" : null;
+        Append(hash.ToString(), height, via, result.Status.ToString(), accepted, reason is { Length: > 300 } ? reason[..300] : reason, from);
+    }
+
+    /// <summary>Entries after <paramref name="seq"/>, at most <paramref name="max"/>, and the oldest sequence number still kept.</summary>
+    public (IReadOnlyList<BlockLogEntry> Entries, long FirstSeq) After(long seq, int max)
+    {
+        lock (gate)
+        {
+            var first = entries.Count > 0 ? entries.Peek().Seq : lastSeq + 1;
+            return ([.. entries.SkipWhile(e => e.Seq <= seq).Take(max)], first);
+        }
+    }
+
+    private void Append(string hash, long height, string via, string status, bool accepted, string? reason, string? from)
+    {
+        lock (gate)
+        {
+            var entry = new BlockLogEntry(lastSeq + 1, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), hash, height, via, status, accepted, reason, from);
+            entries.Enqueue(entry);
+            Interlocked.Exchange(ref lastSeq, entry.Seq);
+            while (entries.Count > Capacity)
+            {
+                entries.Dequeue();
+            }
+        }
+    }
+}
