@@ -180,7 +180,22 @@ public sealed class ServiceProcess : IAsyncDisposable
     }
 
     // Below the ephemeral range, so the peer's own port-0 listeners cannot take it before Kestrel binds it.
-    private static int FreePort() => Testbed.AppHost.Orchestration.PortAllocator.FreeLoopbackPort(udp: false);
+    private static int FreePort()
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            var port = Random.Shared.Next(20_000, 32_000);
+            try
+            {
+                using var probe = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+                probe.Bind(new IPEndPoint(IPAddress.Loopback, port));
+                return port;
+            }
+            catch (SocketException) when (attempt < 100)
+            {
+            }
+        }
+    }
 
     private void Append(string? line)
     {
