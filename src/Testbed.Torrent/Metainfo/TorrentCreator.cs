@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Security.Cryptography;
+using Testbed.IO;
 using Testbed.Torrent.Bencoding;
 
 namespace Testbed.Torrent.Metainfo;
@@ -34,17 +35,29 @@ public static class TorrentCreator
     {
         ArgumentNullException.ThrowIfNull(path);
         ArgumentNullException.ThrowIfNull(options);
+        if (path.Length == 0)
+        {
+            throw new InputFileException("the path to make a torrent of is empty");
+        }
+
         var full = Path.GetFullPath(path);
-        if (File.Exists(full))
+        // Regular files and directories only: a FIFO or a device has no length to hash (and reading one may never end).
+        var kind = InputFiles.KindOf(full);
+        if (kind == FileKind.Regular)
         {
             var name = Path.GetFileName(full);
             var source = new SourceFile([], new FileInfo(full).Length, () => OpenRead(full));
             return await CreateAsync(name, [source], multiFile: false, options, cancellationToken).ConfigureAwait(false);
         }
 
-        if (!Directory.Exists(full))
+        if (kind == FileKind.Missing)
         {
             throw new FileNotFoundException($"no file or directory at '{path}'", path);
+        }
+
+        if (kind != FileKind.Directory)
+        {
+            throw new InputFileException($"'{path}' is {InputFiles.Describe(kind)}; a torrent is made of regular files");
         }
 
         var root = new DirectoryInfo(Path.TrimEndingDirectorySeparator(full));
@@ -199,6 +212,11 @@ public static class TorrentCreator
                     break;
                 case FileInfo file:
                     var fullName = file.FullName;
+                    if (InputFiles.KindOf(fullName) is var kind and not FileKind.Regular)
+                    {
+                        throw new InputFileException($"'{fullName}' is {InputFiles.Describe(kind)}; a torrent is made of regular files");
+                    }
+
                     files.Add(new SourceFile(path, file.Length, () => OpenRead(fullName)));
                     break;
             }

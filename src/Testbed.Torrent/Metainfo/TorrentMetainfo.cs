@@ -66,13 +66,8 @@ public sealed class TorrentMetainfo
     /// <summary>Reads and parses a .torrent file; errors name the file.</summary>
     public static async Task<TorrentMetainfo> LoadFileAsync(string path, CancellationToken cancellationToken = default)
     {
-        var size = new FileInfo(path).Length;
-        if (size > BencodeLimits.Default.MaxTotalSize)
-        {
-            throw new MetainfoException($"{path}: {size} bytes is larger than any accepted .torrent ({BencodeLimits.Default.MaxTotalSize})");
-        }
-
-        var bytes = await File.ReadAllBytesAsync(path, cancellationToken).ConfigureAwait(false);
+        // A regular file only (a directory, a device or a FIFO is refused by name), and never more bytes than any accepted .torrent.
+        var bytes = await Testbed.IO.InputFiles.ReadAllBytesAsync(path, BencodeLimits.Default.MaxTotalSize, "torrent file", cancellationToken: cancellationToken).ConfigureAwait(false);
         try
         {
             return Load(bytes);

@@ -77,6 +77,11 @@ public sealed class TorrentClient : IAsyncDisposable
     /// <summary>Adds a torrent known only by its info hash (a magnet link): the metadata comes from peers (BEP 9).</summary>
     public TorrentSession AddMagnet(InfoHash infoHash, string directory, TorrentSessionOptions? options = null, IReadOnlyList<IReadOnlyList<string>>? trackerTiers = null)
     {
+        if (options?.ReadOnly == true)
+        {
+            throw new ArgumentException("a magnet link has no data to seed yet: read-only sessions need the metainfo", nameof(options));
+        }
+
         var session = new TorrentSession(this, infoHash, null, directory, options ?? new TorrentSessionOptions(), trackerTiers ?? []);
         Register(session);
         return session;

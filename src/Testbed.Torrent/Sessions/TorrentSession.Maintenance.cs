@@ -209,6 +209,9 @@ public sealed partial class TorrentSession
         }
     }
 
+    /// <summary>Why the last dial failed (refused, no answer, bad handshake), for a download that is not making progress.</summary>
+    public string? LastConnectError { get; private set; }
+
     private async Task DialAsync(IPEndPoint endPoint)
     {
         try
@@ -218,6 +221,17 @@ public sealed partial class TorrentSession
         }
         catch (Exception e) when (e is OperationCanceledException or System.Net.Sockets.SocketException or PeerProtocolException or IOException or ObjectDisposedException)
         {
+            if (!stopping.IsCancellationRequested)
+            {
+                LastConnectError = e switch
+                {
+                    System.Net.Sockets.SocketException { SocketErrorCode: System.Net.Sockets.SocketError.ConnectionRefused } => $"{endPoint} refused the connection (nothing listens there)",
+                    System.Net.Sockets.SocketException socket => $"cannot connect to {endPoint}: {socket.Message}",
+                    OperationCanceledException => $"{endPoint} did not answer within {Options.ConnectTimeout.TotalSeconds:0} s",
+                    PeerProtocolException protocol => $"{endPoint} broke the handshake: {protocol.Message}",
+                    _ => $"{endPoint} dropped the connection: {e.Message}",
+                };
+            }
         }
         finally
         {

@@ -170,11 +170,24 @@ public sealed partial class TorrentSession : IAsyncDisposable
     private async Task SetUpStorageAsync(TorrentInfo info, CancellationToken cancellationToken)
     {
         var layout = TorrentLayout.FromInfo(info);
-        var store = new PieceStorage(layout, Directory);
+        var store = new PieceStorage(layout, Directory, Options.ReadOnly);
+        if (Options.ReadOnly && store.FindMissing() is { Count: > 0 } missing)
+        {
+            store.Dispose();
+            throw new TorrentDataException($"cannot seed from {Directory}: {string.Join("; ", missing.Take(5))}{(missing.Count > 5 ? $"; and {missing.Count - 5} more" : "")}", missing);
+        }
+
         // Resume: hash what is on disk, fetch only the rest. Off the caller's thread: this reads every file.
         var have = await Task.Run(() => store.Check(cancellationToken), cancellationToken).ConfigureAwait(false);
         if (!have.IsComplete)
         {
+            if (Options.ReadOnly)
+            {
+                store.Dispose();
+                var failing = layout.PieceCount - have.Count;
+                throw new TorrentDataException($"cannot seed from {Directory}: {failing} of {layout.PieceCount} pieces do not match the torrent (the files hold other data)", [$"{failing} pieces fail their hash"]);
+            }
+
             store.EnsureFiles();
         }
 

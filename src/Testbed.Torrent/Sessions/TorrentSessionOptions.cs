@@ -45,6 +45,12 @@ public sealed record TorrentSessionOptions
     /// <summary>The pipeline holds this many seconds of a peer's measured rate.</summary>
     public double PipelineSeconds { get; init; } = 1.0;
 
+    /// <summary>
+    /// Seed only: the files are never created, extended or written. <see cref="TorrentSession.StartAsync"/> fails with a
+    /// <see cref="Storage.TorrentDataException"/> listing what is missing or wrong when the data is not complete.
+    /// </summary>
+    public bool ReadOnly { get; init; }
+
     /// <summary>Announce to the metainfo's trackers.</summary>
     public bool UseTrackers { get; init; } = true;
 

@@ -1,10 +1,24 @@
 using System.Buffers;
 using Microsoft.Win32.SafeHandles;
+using Testbed.IO;
 using Testbed.Torrent.PeerWire;
 
 namespace Testbed.Torrent.Storage;
 
-/// <summary>The torrent's files on disk: reads blocks for upload, writes verified pieces, and re-checks what is there on resume.</summary>
+/// <summary>The torrent's data on disk is missing or wrong where it must be complete (a seeder's); the message lists what.</summary>
+public sealed class TorrentDataException(string message, IReadOnlyList<string> problems) : IOException(message)
+{
+    /// <summary>One entry per missing or short file (or per failing piece range).</summary>
+    public IReadOnlyList<string> Problems { get; } = problems;
+}
+
+/// <summary>A write to read-only storage (a seeder's): refused, and nothing on disk changes.</summary>
+public sealed class ReadOnlyStorageException(string message) : IOException(message);
+
+/// <summary>
+/// The torrent's files on disk: reads blocks for upload, writes verified pieces, and re-checks what is there on resume.
+/// Read-only storage (a seeder's) never creates, extends or writes a file or a directory.
+/// </summary>
 public sealed class PieceStorage : IDisposable
 {
     private readonly TorrentLayout layout;
@@ -14,10 +28,12 @@ public sealed class PieceStorage : IDisposable
     private bool writable;
     private bool disposed;
 
-    /// <summary>Maps the layout onto <paramref name="directory"/>; files are opened lazily.</summary>
-    public PieceStorage(TorrentLayout layout, string directory)
+    /// <summary>Maps the layout onto <paramref name="directory"/>; files are opened lazily. Read-only storage never writes.</summary>
+    public PieceStorage(TorrentLayout layout, string directory, bool readOnly = false)
     {
+        ArgumentNullException.ThrowIfNull(layout);
         this.layout = layout;
+        IsReadOnly = readOnly;
         var root = Path.GetFullPath(directory);
         paths = new string[layout.Files.Count];
         for (var i = 0; i < paths.Length; i++)
@@ -37,6 +53,42 @@ public sealed class PieceStorage : IDisposable
 
     /// <summary>The full paths of the files, in torrent order.</summary>
     public IReadOnlyList<string> Paths => paths;
+
+    /// <summary>True when nothing may be written (seeding).</summary>
+    public bool IsReadOnly { get; }
+
+    /// <summary>
+    /// What keeps the files from being complete, found without opening any file: one line per file that is missing, is not a
+    /// regular file, or is shorter than the torrent says (longer files are fine: their pieces are still checked).
+    /// </summary>
+    public IReadOnlyList<string> FindMissing()
+    {
+        var problems = new List<string>();
+        for (var i = 0; i < paths.Length; i++)
+        {
+            var file = layout.Files[i];
+            if (file.IsPadding)
+            {
+                continue;
+            }
+
+            var kind = InputFiles.KindOf(paths[i]);
+            if (kind == FileKind.Missing)
+            {
+                problems.Add($"{file.RelativePath} is missing ({file.Length} bytes expected)");
+            }
+            else if (kind != FileKind.Regular)
+            {
+                problems.Add($"{file.RelativePath} is {InputFiles.Describe(kind)}, not a file");
+            }
+            else if (new FileInfo(paths[i]).Length is var length && length < file.Length)
+            {
+                problems.Add($"{file.RelativePath} is {length} bytes, the torrent says {file.Length}");
+            }
+        }
+
+        return problems;
+    }
 
     /// <summary>Reads a byte range of piece <paramref name="piece"/> into <paramref name="destination"/>; returns bytes read (short when files are short).</summary>
     public int Read(int piece, int begin, Span<byte> destination)
@@ -76,9 +128,10 @@ public sealed class PieceStorage : IDisposable
         return total;
     }
 
-    /// <summary>Writes a whole, already verified piece.</summary>
+    /// <summary>Writes a whole, already verified piece (refused by read-only storage).</summary>
     public void WritePiece(int piece, ReadOnlySpan<byte> data)
     {
+        RefuseIfReadOnly();
         var offset = (long)piece * layout.PieceLength;
         foreach (var (file, fileOffset, rangeOffset, count) in layout.Map(offset, data.Length))
         {
@@ -94,6 +147,7 @@ public sealed class PieceStorage : IDisposable
     /// <summary>Creates every file at its full length (zero-length files included) so a complete download leaves them all.</summary>
     public void EnsureFiles()
     {
+        RefuseIfReadOnly();
         for (var i = 0; i < paths.Length; i++)
         {
             if (layout.Files[i].IsPadding)
@@ -113,7 +167,7 @@ public sealed class PieceStorage : IDisposable
     public Bitfield Check(CancellationToken cancellationToken = default)
     {
         var have = new Bitfield(layout.PieceCount);
-        if (!paths.Where((_, i) => !layout.Files[i].IsPadding).Any(File.Exists))
+        if (!paths.Where((_, i) => !layout.Files[i].IsPadding).Any(p => InputFiles.KindOf(p) == FileKind.Regular))
         {
             return have;
         }
@@ -139,6 +193,14 @@ public sealed class PieceStorage : IDisposable
         return have;
     }
 
+    private void RefuseIfReadOnly()
+    {
+        if (IsReadOnly)
+        {
+            throw new ReadOnlyStorageException("the torrent's files are read-only here (seeding never writes)");
+        }
+    }
+
     private SafeFileHandle? Open(int file, bool forWrite)
     {
         lock (gate)
@@ -161,14 +223,21 @@ public sealed class PieceStorage : IDisposable
                 return existing;
             }
 
+            // Only regular files are opened: opening a FIFO someone left in the directory would block forever.
+            var kind = InputFiles.KindOf(paths[file]);
             if (writable)
             {
+                if (kind is not (FileKind.Missing or FileKind.Regular))
+                {
+                    throw new IOException($"{layout.Files[file].RelativePath} is {InputFiles.Describe(kind)}, not a file");
+                }
+
                 Directory.CreateDirectory(Path.GetDirectoryName(paths[file])!);
                 handles[file] = File.OpenHandle(paths[file], FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete);
             }
             else
             {
-                if (!File.Exists(paths[file]))
+                if (kind != FileKind.Regular)
                 {
                     return null;
                 }
