@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using Microsoft.IdentityModel.Tokens;
+using Testbed.IO;
 using Testbed.Ledger.Jws;
 
 namespace Testbed.Ledger.Wallets;
@@ -11,7 +12,12 @@ public sealed class WalletException(string message) : Exception(message);
 public sealed class Wallet : IDisposable
 {
     public const string FileName = "wallet.key.pem";
+
+    /// <summary>Largest wallet file read: a P-256 key in PEM is about 250 bytes.</summary>
+    public const int MaxFileBytes = 16 * 1024;
+
     private const UnixFileMode OwnerOnly = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+    private const UnixFileMode OthersWrite = UnixFileMode.GroupWrite | UnixFileMode.OtherWrite;
     private readonly ECDsa key;
 
     private Wallet(ECDsa key, string? path)
@@ -43,6 +49,7 @@ public sealed class Wallet : IDisposable
     /// <summary>Creates a new wallet file; refuses to overwrite an existing one.</summary>
     public static Wallet CreateNew(string directory)
     {
+        CheckDirectory(directory);
         var path = FilePath(directory);
         if (File.Exists(path))
         {
@@ -101,10 +108,17 @@ public sealed class Wallet : IDisposable
     /// <summary>Loads the wallet of a data directory; the file must be readable by its owner only.</summary>
     public static Wallet Load(string directory)
     {
+        CheckDirectory(directory);
         var path = FilePath(directory);
-        if (!File.Exists(path))
+        var kind = InputFiles.KindOf(path);
+        if (kind == FileKind.Missing)
         {
             throw new WalletException($"no wallet at {path}");
+        }
+
+        if (kind != FileKind.Regular)
+        {
+            throw new WalletException($"wallet file {path} is {InputFiles.Describe(kind)}, not a key file");
         }
 
         var mode = OperatingSystem.IsWindows() ? UnixFileMode.UserRead | UnixFileMode.UserWrite : File.GetUnixFileMode(path);
@@ -113,10 +127,15 @@ public sealed class Wallet : IDisposable
             throw new WalletException($"wallet file {path} is accessible by others (mode {Convert.ToString((int)mode, 8)}); it must be 0600");
         }
 
-        var text = File.ReadAllText(path);
-        if (text.Length > 16 * 1024)
+        string text;
+        try
         {
-            throw new WalletException($"wallet file {path} is too large to be a key");
+            // The limit is checked on the file's length before a byte is read.
+            text = InputFiles.ReadAllText(path, MaxFileBytes, "wallet file");
+        }
+        catch (InputFileException e)
+        {
+            throw new WalletException(e.Message);
         }
 
         var ecdsa = ECDsa.Create();
@@ -137,6 +156,37 @@ public sealed class Wallet : IDisposable
         }
 
         return new Wallet(ecdsa, path);
+    }
+
+    /// <summary>
+    /// Refuses a wallet directory that is not a directory or that group or others may write to: whoever can write there can
+    /// replace the key (with one they hold) between two starts.
+    /// </summary>
+    private static void CheckDirectory(string directory)
+    {
+        ArgumentNullException.ThrowIfNull(directory);
+        if (directory.Length == 0)
+        {
+            throw new WalletException("the wallet directory is empty; name a directory");
+        }
+
+        var kind = InputFiles.KindOf(directory);
+        if (kind == FileKind.Missing)
+        {
+            return;
+        }
+
+        if (kind != FileKind.Directory)
+        {
+            throw new WalletException($"wallet directory {directory} is {InputFiles.Describe(kind)}, not a directory");
+        }
+
+        if (!OperatingSystem.IsWindows() && (File.GetUnixFileMode(directory) & OthersWrite) is var open && open != 0)
+        {
+            var mode = File.GetUnixFileMode(directory);
+            throw new WalletException(
+                $"wallet directory {directory} is writable by {((open & UnixFileMode.OtherWrite) != 0 ? "others" : "its group")} (mode {Convert.ToString((int)mode & 0xFFF, 8)}); anyone who can write there can replace the key: chmod 700 {directory}");
+        }
     }
 
     /// <summary>Loads the data directory's wallet, creating it on first start.</summary>
