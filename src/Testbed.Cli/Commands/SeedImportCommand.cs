@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Security.Cryptography;
+using Testbed.IO;
 using Testbed.Ledger.SeedImport;
 
 namespace Testbed.Cli.Commands;
@@ -8,13 +9,14 @@ namespace Testbed.Cli.Commands;
 internal static class SeedImportCommand
 {
     private const long MaxBlocksFileBytes = 256L * 1024 * 1024;
+    private const long MaxKeyFileBytes = 64 * 1024;
 
     public static Command Create()
     {
         var blocks = new Option<string>("--blocks") { Description = "blocks.txt: one JSON line {\"token\",\"signature\"} per block", Required = true };
         var publicKey = new Option<string>("--public-key") { Description = "PEM file of the signer's RSA public key (PKCS#1 or SubjectPublicKeyInfo)", Required = true };
         var secret = new Option<string>("--secret") { Description = "The HS256 shared secret of the JWTs", Required = true };
-        var difficulty = new Option<int>("--difficulty") { Description = "Proof of work: leading hex zeros of sha256(token) (0-64)", Required = true };
+        var difficulty = CliOptions.Integer("--difficulty", "Proof of work: leading hex zeros of sha256(token) (0-64)", 0, 64, 0, required: true);
         var command = new Command("seed-import", "Verify every block of a seed-format chain in order, replay the accepted ones on the VM (seed mode), print the result as JSON");
         command.Options.Add(blocks);
         command.Options.Add(publicKey);
@@ -23,44 +25,23 @@ internal static class SeedImportCommand
         command.SetAction(async (parseResult, ct) =>
         {
             var bits = parseResult.GetValue(difficulty);
-            if (bits is < 0 or > 64)
-            {
-                await Console.Error.WriteLineAsync($"error: --difficulty must be 0-64 hex zeros, got {bits}");
-                return 2;
-            }
-
-            string text;
+            // Both inputs are checked (kind, then size, bounded even for a pipe) before any is parsed: /dev/zero is refused
+            // by kind, an endless pipe after 256 MiB + 1 bytes, and each error names the input it is about.
+            var blocksPath = CliOptions.NotEmpty(parseResult.GetValue(blocks), "--blocks");
+            var keyPath = CliOptions.NotEmpty(parseResult.GetValue(publicKey), "--public-key");
+            InputFiles.RequireReadable(blocksPath, "--blocks", allowPipe: true);
+            var pem = InputFiles.ReadAllText(keyPath, MaxKeyFileBytes, "--public-key", allowPipe: true);
             using var rsa = RSA.Create();
             try
             {
-                var blocksPath = parseResult.GetValue(blocks)!;
-                var length = new FileInfo(blocksPath).Length;
-                if (length > MaxBlocksFileBytes)
-                {
-                    await Console.Error.WriteLineAsync($"error: {blocksPath} is {length} bytes, limit {MaxBlocksFileBytes}");
-                    return 2;
-                }
-
-                text = await File.ReadAllTextAsync(blocksPath, ct);
-                var keyPath = parseResult.GetValue(publicKey)!;
-                if (new FileInfo(keyPath).Length > 64 * 1024)
-                {
-                    await Console.Error.WriteLineAsync($"error: {keyPath} is too large to be a PEM public key");
-                    return 2;
-                }
-
-                rsa.ImportFromPem(await File.ReadAllTextAsync(keyPath, ct));
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-                await Console.Error.WriteLineAsync($"error: cannot read input: {e.Message}");
-                return 2;
+                rsa.ImportFromPem(pem);
             }
             catch (Exception e) when (e is ArgumentException or CryptographicException)
             {
-                await Console.Error.WriteLineAsync($"error: the public key file holds no RSA public key in PEM: {e.Message}");
-                return 2;
+                throw new CliUsageException($"--public-key {keyPath} holds no RSA public key in PEM: {e.Message}");
             }
+
+            var text = InputFiles.ReadAllText(blocksPath, MaxBlocksFileBytes, "--blocks", allowPipe: true);
 
             var result = SeedChainImporter.Import(SeedChainImporter.SplitLines(text), rsa, parseResult.GetValue(secret)!, bits);
             await Console.Out.WriteLineAsync(result.ToJson());

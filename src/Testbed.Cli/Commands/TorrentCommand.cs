@@ -34,27 +34,16 @@ internal static class TorrentCommand
         command.SetAction(async (parseResult, cancellationToken) =>
         {
             var metainfo = await LoadAsync(parseResult.GetValue(file)!, cancellationToken).ConfigureAwait(false);
+            // Seeding reads: the directory must exist, it is never created, and nothing in it is ever written.
+            var directory = CliOptions.ExistingDirectory(parseResult.GetValue(dir), "--dir");
             var endPoint = await ParseEndPointAsync(parseResult.GetValue(listen)!, "--listen", cancellationToken).ConfigureAwait(false);
-            if (metainfo is null || endPoint is null)
-            {
-                return 2;
-            }
-
             await using var client = new TorrentClient(new TorrentClientOptions { ListenEndPoint = endPoint });
-            if (!await TryListenAsync(client, endPoint).ConfigureAwait(false))
-            {
-                return 2;
-            }
+            Listen(client, endPoint);
 
-            var session = client.Add(metainfo, parseResult.GetValue(dir)!, new TorrentSessionOptions { UseTrackers = !parseResult.GetValue(noTrackers) });
+            var session = client.Add(metainfo, directory, new TorrentSessionOptions { UseTrackers = !parseResult.GetValue(noTrackers), ReadOnly = true });
+            // A missing, short or different file is a failed check (exit 1) that names it; the files stay as they were.
             await session.StartAsync(cancellationToken).ConfigureAwait(false);
             var progress = session.Progress;
-            if (!session.IsComplete)
-            {
-                await Console.Error.WriteLineAsync($"error: only {progress.PiecesHave} of {progress.PieceCount} pieces in {session.Directory} match the torrent; nothing to seed in full").ConfigureAwait(false);
-                return 1;
-            }
-
             Console.WriteLine($"seeding {metainfo.InfoHash} ({progress.TotalBytes} bytes, {progress.PieceCount} pieces) on {client.LocalEndPoint}");
             try
             {
@@ -65,7 +54,7 @@ internal static class TorrentCommand
             }
 
             Console.WriteLine($"stopped; uploaded {session.Progress.BytesUploaded} bytes");
-            return 0;
+            return CliErrors.Success;
         });
         return command;
     }
@@ -77,7 +66,8 @@ internal static class TorrentCommand
         var peers = new Option<string[]>("--peer") { Description = "HOST:PORT of a peer to connect to; repeatable" };
         var listen = new Option<string?>("--listen") { Description = "HOST:PORT to accept peers on (default: any address, a free port)" };
         var noTrackers = new Option<bool>("--no-tracker") { Description = "Do not announce to the torrent's trackers" };
-        var timeout = new Option<int?>("--timeout") { Description = "Give up (exit 1) after this many seconds" };
+        var timeout = CliOptions.Integer("--timeout", "Give up (exit 1) after this many seconds in all (default: no total limit)", 1, MaxSeconds);
+        var idle = CliOptions.Integer("--idle-timeout", $"Give up (exit 1) when nothing arrives for this many seconds, saying why (default {DefaultIdleSeconds})", 1, MaxSeconds, DefaultIdleSeconds);
         var command = new Command("get", "Download a torrent, verifying every piece; exit 0 once complete");
         command.Arguments.Add(file);
         command.Options.Add(dir);
@@ -85,44 +75,42 @@ internal static class TorrentCommand
         command.Options.Add(listen);
         command.Options.Add(noTrackers);
         command.Options.Add(timeout);
+        command.Options.Add(idle);
         command.SetAction(async (parseResult, cancellationToken) =>
         {
-            var source = parseResult.GetValue(file)!;
+            var source = CliOptions.NotEmpty(parseResult.GetValue(file), "TORRENT");
+            // Every argument is checked before the download starts: the directory exists (or is created) and is writable.
+            var directory = CliOptions.WritableDirectory(parseResult.GetValue(dir), "--dir");
             var listenText = parseResult.GetValue(listen);
             var endPoint = listenText is null ? new IPEndPoint(IPAddress.Any, 0) : await ParseEndPointAsync(listenText, "--listen", cancellationToken).ConfigureAwait(false);
             var peerEndPoints = new List<IPEndPoint>();
             foreach (var text in parseResult.GetValue(peers) ?? [])
             {
-                if (await ParseEndPointAsync(text, "--peer", cancellationToken).ConfigureAwait(false) is not { } peer)
-                {
-                    return 2;
-                }
-
-                peerEndPoints.Add(peer);
+                peerEndPoints.Add(await ParseEndPointAsync(text, "--peer", cancellationToken).ConfigureAwait(false));
             }
 
-            if (endPoint is null)
+            MagnetLink? magnet = null;
+            TorrentMetainfo? metainfo = null;
+            if (source.StartsWith("magnet:", StringComparison.OrdinalIgnoreCase))
             {
-                return 2;
+                if (!MagnetLink.TryParse(source, out magnet) || magnet is null)
+                {
+                    throw new CliUsageException("the magnet link does not parse (magnet:?xt=urn:btih:<40 hex or 32 base32 digits>...)");
+                }
+            }
+            else
+            {
+                metainfo = await LoadAsync(source, cancellationToken).ConfigureAwait(false);
             }
 
             await using var client = new TorrentClient(new TorrentClientOptions { ListenEndPoint = endPoint });
-            if (!await TryListenAsync(client, endPoint).ConfigureAwait(false))
-            {
-                return 2;
-            }
+            Listen(client, endPoint);
 
             var options = new TorrentSessionOptions { UseTrackers = !parseResult.GetValue(noTrackers) };
             TorrentSession session;
-            if (source.StartsWith("magnet:", StringComparison.OrdinalIgnoreCase))
+            if (magnet is not null)
             {
-                if (!MagnetLink.TryParse(source, out var magnet) || magnet is null)
-                {
-                    await Console.Error.WriteLineAsync("error: the magnet link does not parse").ConfigureAwait(false);
-                    return 2;
-                }
-
-                session = client.AddMagnet(magnet.InfoHash, parseResult.GetValue(dir)!, options, TorrentCreateOptions.OneTierEach(magnet.Trackers));
+                session = client.AddMagnet(magnet.InfoHash, directory, options, TorrentCreateOptions.OneTierEach(magnet.Trackers));
                 foreach (var peer in magnet.Peers)
                 {
                     if (IPEndPoint.TryParse(peer, out var parsed) && parsed.Port != 0)
@@ -133,13 +121,7 @@ internal static class TorrentCommand
             }
             else
             {
-                var metainfo = await LoadAsync(source, cancellationToken).ConfigureAwait(false);
-                if (metainfo is null)
-                {
-                    return 2;
-                }
-
-                session = client.Add(metainfo, parseResult.GetValue(dir)!, options);
+                session = client.Add(metainfo!, directory, options);
             }
 
             using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -155,6 +137,8 @@ internal static class TorrentCommand
             }
 
             var started = DateTime.UtcNow;
+            var idleLimit = TimeSpan.FromSeconds(parseResult.GetValue(idle));
+            using var watchdog = WatchForStall(session, idleLimit, limit);
             try
             {
                 if (!Console.IsOutputRedirected && AnsiConsole.Profile.Capabilities.Interactive)
@@ -166,32 +150,77 @@ internal static class TorrentCommand
                     await ShowProgressLinesAsync(session, limit.Token).ConfigureAwait(false);
                 }
             }
-            catch (OperationCanceledException)
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
             {
                 var p = session.Progress;
-                await Console.Error.WriteLineAsync($"error: incomplete: {p.PiecesHave} of {p.PieceCount} pieces after {(DateTime.UtcNow - started).TotalSeconds:F1} s ({session.LastDisconnectReason ?? session.LastTrackerError ?? "no peer had the rest"})").ConfigureAwait(false);
-                return 1;
+                var why = session.LastConnectError ?? session.LastDisconnectReason ?? session.LastTrackerError ?? (p.Peers == 0 ? "no peer to download from" : "no peer had the rest");
+                var stop = watchdog.Stalled ? $"nothing arrived for {idleLimit.TotalSeconds:0} s" : $"the {parseResult.GetValue(timeout)} s timeout passed";
+                throw new CliCheckFailedException(string.Create(CultureInfo.InvariantCulture,
+                    $"incomplete: {p.PiecesHave} of {p.PieceCount} pieces after {(DateTime.UtcNow - started).TotalSeconds:F1} s: {stop}; {why}"));
             }
 
             var done = session.Progress;
             var elapsed = (DateTime.UtcNow - started).TotalSeconds;
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"complete: {session.InfoHash} {done.TotalBytes} bytes, {done.PieceCount} pieces verified, {done.BytesDownloaded} bytes downloaded in {elapsed:F2} s into {session.Directory}"));
-            return 0;
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"complete: {session.InfoHash} {done.TotalBytes} bytes, {done.PieceCount} pieces verified, {done.BytesDownloaded} bytes downloaded in {elapsed:F2} s into {Terminal.Safe(session.Directory)}"));
+            return CliErrors.Success;
         });
         return command;
     }
 
-    private static async Task<bool> TryListenAsync(TorrentClient client, IPEndPoint endPoint)
+    /// <summary>Longest --timeout or --idle-timeout accepted: a week.</summary>
+    private const int MaxSeconds = 7 * 24 * 3600;
+
+    /// <summary>Seconds without a byte or a new peer before `get` gives up by default (a refused or black-holed peer ends there).</summary>
+    private const int DefaultIdleSeconds = 60;
+
+    /// <summary>Cancels <paramref name="limit"/> once the session has received nothing for <paramref name="idleLimit"/>.</summary>
+    private static StallWatch WatchForStall(TorrentSession session, TimeSpan idleLimit, CancellationTokenSource limit)
+    {
+        var watch = new StallWatch();
+        var lastBytes = -1L;
+        var lastPieces = -1;
+        var lastChange = DateTime.UtcNow;
+        watch.Timer = new Timer(_ =>
+        {
+            var p = session.Progress;
+            if (p.BytesDownloaded != lastBytes || p.PiecesHave != lastPieces || session.IsComplete)
+            {
+                (lastBytes, lastPieces, lastChange) = (p.BytesDownloaded, p.PiecesHave, DateTime.UtcNow);
+            }
+            else if (DateTime.UtcNow - lastChange >= idleLimit)
+            {
+                watch.Stalled = true;
+                try
+                {
+                    limit.Cancel();
+                }
+                catch (ObjectDisposedException)
+                {
+                }
+            }
+        }, null, TimeSpan.FromMilliseconds(250), TimeSpan.FromMilliseconds(250));
+        return watch;
+    }
+
+    private sealed class StallWatch : IDisposable
+    {
+        public Timer? Timer { get; set; }
+
+        public volatile bool Stalled;
+
+        public void Dispose() => Timer?.Dispose();
+    }
+
+    /// <summary>Binds the listening socket; a busy or foreign address is unusable input (exit 2) that names the address.</summary>
+    private static void Listen(TorrentClient client, IPEndPoint endPoint)
     {
         try
         {
             client.Start();
-            return true;
         }
         catch (System.Net.Sockets.SocketException e)
         {
-            await Console.Error.WriteLineAsync($"error: cannot listen on {endPoint}: {e.Message}").ConfigureAwait(false);
-            return false;
+            throw new CliUsageException($"cannot listen on {endPoint}: {CliErrors.Describe(e).Message}");
         }
     }
 
@@ -240,21 +269,21 @@ internal static class TorrentCommand
         await session.Completion.ConfigureAwait(false);
     }
 
-    private static async Task<TorrentMetainfo?> LoadAsync(string path, CancellationToken cancellationToken)
+    /// <summary>Loads a .torrent; any problem (missing, a directory, too large, not a torrent) is unusable input (exit 2).</summary>
+    private static async Task<TorrentMetainfo> LoadAsync(string path, CancellationToken cancellationToken)
     {
         try
         {
-            return await TorrentMetainfo.LoadFileAsync(path, cancellationToken).ConfigureAwait(false);
+            return await TorrentMetainfo.LoadFileAsync(CliOptions.NotEmpty(path, "TORRENT"), cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or MetainfoException)
         {
-            await Console.Error.WriteLineAsync($"error: cannot load '{path}': {e.Message}").ConfigureAwait(false);
-            return null;
+            throw new CliUsageException($"cannot load '{path}': {CliErrors.Describe(e).Message}");
         }
     }
 
-    /// <summary>Parses HOST:PORT (an IP literal, [v6]:port, or a host name resolved once).</summary>
-    internal static async Task<IPEndPoint?> ParseEndPointAsync(string text, string option, CancellationToken cancellationToken)
+    /// <summary>Parses HOST:PORT (an IP literal, [v6]:port, or a host name resolved once); throws naming the option.</summary>
+    internal static async Task<IPEndPoint> ParseEndPointAsync(string text, string option, CancellationToken cancellationToken)
     {
         if (IPEndPoint.TryParse(text, out var endPoint) && text.Contains(':', StringComparison.Ordinal))
         {
@@ -273,12 +302,12 @@ internal static class TorrentCommand
                     return new IPEndPoint(address, port);
                 }
             }
-            catch (System.Net.Sockets.SocketException)
+            catch (Exception e) when (e is System.Net.Sockets.SocketException or ArgumentException)
             {
+                throw new CliUsageException($"{option} '{text}': cannot resolve the host name ({e.Message})");
             }
         }
 
-        await Console.Error.WriteLineAsync($"error: {option} '{text}' is not HOST:PORT").ConfigureAwait(false);
-        return null;
+        throw new CliUsageException($"{option} '{text}' is not HOST:PORT (port 0 to 65535)");
     }
 }

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text.Encodings.Web;
 using System.Text.Json;
+using Testbed.IO;
 using Testbed.Torrent.Metainfo;
 
 namespace Testbed.Cli.Commands;
@@ -17,8 +18,8 @@ public static class TorrentMetainfoCommands
     {
         var path = new Argument<string>("path") { Description = "File (single-file torrent) or directory (multi-file torrent)" };
         var trackers = new Option<string[]>("--tracker") { Description = "Tracker announce URL (http://, https:// or udp://); repeat for backup trackers, each its own tier", AllowMultipleArgumentsPerToken = false };
-        var pieceLength = new Option<int?>("--piece-length") { Description = "Bytes per piece (default: automatic, a power of two from 16 KiB to 16 MiB)" };
-        var output = new Option<string>("--output", "-o") { Description = "Where to write the .torrent", Required = true };
+        var pieceLength = CliOptions.Integer("--piece-length", "Bytes per piece (default: automatic, a power of two from 16 KiB to 16 MiB)", 1, TorrentInfo.MaxPieceLength);
+        var outputPath = new Option<string>("--output", "-o") { Description = "Where to write the .torrent (its directory must exist)", Required = true };
         var comment = new Option<string?>("--comment") { Description = "Optional comment" };
         var isPrivate = new Option<bool>("--private") { Description = "Set the private flag (BEP 27)" };
 
@@ -26,7 +27,7 @@ public static class TorrentMetainfoCommands
         command.Arguments.Add(path);
         command.Options.Add(trackers);
         command.Options.Add(pieceLength);
-        command.Options.Add(output);
+        command.Options.Add(outputPath);
         command.Options.Add(comment);
         command.Options.Add(isPrivate);
         command.SetAction(async (parseResult, cancellationToken) =>
@@ -36,44 +37,36 @@ public static class TorrentMetainfoCommands
             {
                 if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https" or "udp"))
                 {
-                    await Console.Error.WriteLineAsync($"error: --tracker '{url}' is not an http://, https:// or udp:// URL").ConfigureAwait(false);
-                    return 2;
+                    throw new CliUsageException($"--tracker '{url}' is not an http://, https:// or udp:// URL");
                 }
             }
 
-            var chosen = parseResult.GetValue(pieceLength);
-            if (chosen is <= 0 or > TorrentInfo.MaxPieceLength)
+            var source = CliOptions.NotEmpty(parseResult.GetValue(path), "PATH");
+            if (InputFiles.KindOf(source) is var kind and not (FileKind.Regular or FileKind.Directory))
             {
-                await Console.Error.WriteLineAsync($"error: --piece-length must be between 1 and {TorrentInfo.MaxPieceLength}").ConfigureAwait(false);
-                return 2;
+                throw new CliUsageException(kind == FileKind.Missing
+                    ? $"{source}: no such file or directory"
+                    : $"{source} is {InputFiles.Describe(kind)}; a torrent is made of regular files");
             }
 
             var options = new TorrentCreateOptions
             {
                 TrackerTiers = TorrentCreateOptions.OneTierEach(urls),
-                PieceLength = chosen,
+                PieceLength = parseResult.GetValue(pieceLength),
                 Comment = parseResult.GetValue(comment),
                 IsPrivate = parseResult.GetValue(isPrivate),
                 CreationDate = DateTimeOffset.UtcNow,
             };
-            TorrentMetainfo torrent;
-            try
-            {
-                torrent = await TorrentCreator.CreateFromPathAsync(parseResult.GetValue(path)!, options, cancellationToken).ConfigureAwait(false);
-            }
-            catch (Exception error) when (error is IOException or UnauthorizedAccessException or MetainfoException)
-            {
-                await Console.Error.WriteLineAsync($"error: {error.Message}").ConfigureAwait(false);
-                return 2;
-            }
 
-            var target = parseResult.GetValue(output)!;
-            await File.WriteAllBytesAsync(target, torrent.ToBytes(), cancellationToken).ConfigureAwait(false);
-            Console.WriteLine($"created {target}");
+            // The output is checked (and reserved) before hashing starts; the source's kind too (a FIFO is refused, not read).
+            await using var output = PendingOutput.Prepare(parseResult.GetValue(outputPath), "--output");
+            var torrent = await TorrentCreator.CreateFromPathAsync(source, options, cancellationToken).ConfigureAwait(false);
+            await output.CommitAsync(torrent.ToBytes(), cancellationToken).ConfigureAwait(false);
+            Console.WriteLine($"created {Terminal.Safe(output.Target)}");
             Console.WriteLine($"info hash    {torrent.InfoHash}");
             Console.WriteLine($"files        {torrent.Info.Files.Count}, {torrent.Info.TotalLength} bytes");
             Console.WriteLine($"pieces       {torrent.Info.PieceCount} x {torrent.Info.PieceLength} bytes");
-            Console.WriteLine($"magnet       {MagnetLink.FromMetainfo(torrent)}");
+            Console.WriteLine($"magnet       {Terminal.Safe(MagnetLink.FromMetainfo(torrent).ToString())}");
             return 0;
         });
         return command;
@@ -89,17 +82,7 @@ public static class TorrentMetainfoCommands
         command.Options.Add(json);
         command.SetAction(async (parseResult, cancellationToken) =>
         {
-            TorrentMetainfo torrent;
-            try
-            {
-                torrent = await TorrentMetainfo.LoadFileAsync(parseResult.GetValue(file)!, cancellationToken).ConfigureAwait(false);
-            }
-            catch (Exception error) when (error is IOException or UnauthorizedAccessException or MetainfoException)
-            {
-                await Console.Error.WriteLineAsync($"error: {error.Message}").ConfigureAwait(false);
-                return 2;
-            }
-
+            var torrent = await TorrentMetainfo.LoadFileAsync(CliOptions.NotEmpty(parseResult.GetValue(file), "FILE"), cancellationToken).ConfigureAwait(false);
             if (parseResult.GetValue(json))
             {
                 Console.WriteLine(JsonSerializer.Serialize(new
@@ -121,25 +104,26 @@ public static class TorrentMetainfoCommands
                 return 0;
             }
 
-            Console.WriteLine($"name         {torrent.Info.Name}");
+            // Every text from the torrent goes through Terminal.Safe: a name or comment can hold terminal escape sequences.
+            Console.WriteLine($"name         {Terminal.Safe(torrent.Info.Name)}");
             Console.WriteLine($"info hash    {torrent.InfoHash}");
-            Console.WriteLine($"magnet       {MagnetLink.FromMetainfo(torrent)}");
+            Console.WriteLine($"magnet       {Terminal.Safe(MagnetLink.FromMetainfo(torrent).ToString())}");
             Console.WriteLine($"layout       {(torrent.Info.IsMultiFile ? "multi-file" : "single-file")}{(torrent.Info.IsPrivate ? ", private" : string.Empty)}");
             Console.WriteLine($"size         {torrent.Info.TotalLength} bytes");
             Console.WriteLine($"pieces       {torrent.Info.PieceCount} x {torrent.Info.PieceLength} bytes");
             for (var tier = 0; tier < torrent.TrackerTiers.Count; tier++)
             {
-                Console.WriteLine($"tracker tier {tier}: {string.Join(", ", torrent.TrackerTiers[tier])}");
+                Console.WriteLine($"tracker tier {tier}: {Terminal.Safe(string.Join(", ", torrent.TrackerTiers[tier]))}");
             }
 
             if (torrent.Comment is not null)
             {
-                Console.WriteLine($"comment      {torrent.Comment}");
+                Console.WriteLine($"comment      {Terminal.Safe(torrent.Comment)}");
             }
 
             if (torrent.CreatedBy is not null)
             {
-                Console.WriteLine($"created by   {torrent.CreatedBy}");
+                Console.WriteLine($"created by   {Terminal.Safe(torrent.CreatedBy)}");
             }
 
             if (torrent.CreationDate is { } date)
@@ -150,7 +134,7 @@ public static class TorrentMetainfoCommands
             Console.WriteLine($"files        {torrent.Info.Files.Count}");
             foreach (var entry in torrent.Info.Files)
             {
-                Console.WriteLine($"  {entry.Length,14}  {entry.RelativePath}{(entry.IsPadding ? "  (padding)" : string.Empty)}");
+                Console.WriteLine($"  {entry.Length,14}  {Terminal.Safe(entry.RelativePath)}{(entry.IsPadding ? "  (padding)" : string.Empty)}");
             }
 
             return 0;

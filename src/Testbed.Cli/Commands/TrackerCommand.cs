@@ -1,8 +1,11 @@
 using System.CommandLine;
+using System.Net;
+using System.Net.Sockets;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 using Testbed.Tracker.Hosting;
 
 namespace Testbed.Cli.Commands;
@@ -14,8 +17,8 @@ internal static class TrackerCommand
     {
         var http = new Option<string>("--http") { Description = "HTTP announce/scrape endpoint, HOST:PORT (e.g. 127.0.0.1:6969)", Required = true };
         var udp = new Option<string?>("--udp") { Description = "UDP (BEP 15) endpoint, HOST:PORT; no UDP tracker when omitted" };
-        var interval = new Option<int?>("--interval") { Description = "Seconds between regular announces (default 1800)" };
-        var minInterval = new Option<int?>("--min-interval") { Description = "Seconds a client must wait at least between announces (default 60)" };
+        var interval = CliOptions.Integer("--interval", "Seconds between regular announces (default 1800)", 1, 86_400);
+        var minInterval = CliOptions.Integer("--min-interval", "Seconds a client must wait at least between announces (default 60)", 1, 86_400);
         var command = new Command("tracker", "Run the BitTorrent tracker (HTTP and optionally UDP) until Ctrl+C");
         command.Options.Add(http);
         command.Options.Add(udp);
@@ -27,16 +30,20 @@ internal static class TrackerCommand
             string url;
             try
             {
-                url = HostPort.ToHttpUrl(HostPort.Parse(parseResult.GetValue(http)!));
+                var httpEndPoint = HostPort.Parse(parseResult.GetValue(http)!);
+                url = HostPort.ToHttpUrl(httpEndPoint);
+                // Both ports are tried before the host starts: a busy one is one line naming it, not a host failure.
+                ProbePort(httpEndPoint, SocketType.Stream, "--http");
                 if (parseResult.GetValue(udp) is { } udpValue)
                 {
-                    settings["Tracker:Udp"] = HostPort.Parse(udpValue).ToString();
+                    var udpEndPoint = HostPort.Parse(udpValue);
+                    ProbePort(udpEndPoint, SocketType.Dgram, "--udp");
+                    settings["Tracker:Udp"] = udpEndPoint.ToString();
                 }
             }
             catch (FormatException e)
             {
-                await Console.Error.WriteLineAsync($"error: {e.Message}").ConfigureAwait(false);
-                return 2;
+                throw new CliUsageException(e.Message);
             }
 
             if (parseResult.GetValue(interval) is { } seconds)
@@ -49,27 +56,49 @@ internal static class TrackerCommand
                 settings["Tracker:MinInterval"] = minSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
             }
 
-            WebApplication app;
+            var builder = WebApplication.CreateBuilder(new WebApplicationOptions { ContentRootPath = AppContext.BaseDirectory });
+            builder.Configuration.AddInMemoryCollection(settings);
+            builder.WebHost.UseUrls(url);
+            builder.AddServiceDefaults();
+            builder.AddTracker();
+            // A failure to start is reported once, by CliErrors, in one line: not also by the host's log with its stack trace.
+            builder.Logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.None);
+            var app = builder.Build();
+            app.MapDefaultEndpoints();
+            app.MapTracker();
             try
             {
-                var builder = WebApplication.CreateBuilder(new WebApplicationOptions { ContentRootPath = AppContext.BaseDirectory });
-                builder.Configuration.AddInMemoryCollection(settings);
-                builder.WebHost.UseUrls(url);
-                builder.AddServiceDefaults();
-                builder.AddTracker();
-                app = builder.Build();
-                app.MapDefaultEndpoints();
-                app.MapTracker();
+                await app.RunAsync(cancellationToken).ConfigureAwait(false);
             }
-            catch (ArgumentException e)
+            catch (IOException e) when (e.InnerException is SocketException socket)
             {
-                await Console.Error.WriteLineAsync($"error: {e.Message}").ConfigureAwait(false);
-                return 2;
+                // Kestrel's "failed to bind": the port was taken between the probe and the start.
+                throw new CliUsageException($"--http {url}: {CliErrors.Describe(socket).Message}");
             }
 
-            await app.RunAsync(cancellationToken).ConfigureAwait(false);
-            return 0;
+            return CliErrors.Success;
         });
         return command;
+    }
+
+    /// <summary>Binds and releases <paramref name="endPoint"/>; throws <see cref="CliUsageException"/> naming the option when it cannot.</summary>
+    private static void ProbePort(IPEndPoint endPoint, SocketType type, string option)
+    {
+        if (endPoint.Port == 0)
+        {
+            return;
+        }
+
+        using var socket = new Socket(endPoint.AddressFamily, type, type == SocketType.Stream ? ProtocolType.Tcp : ProtocolType.Udp);
+        // As Kestrel binds: a port left in TIME_WAIT is free, one with a listener is not.
+        socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, type == SocketType.Stream);
+        try
+        {
+            socket.Bind(endPoint);
+        }
+        catch (SocketException e)
+        {
+            throw new CliUsageException($"{option} {endPoint}: cannot listen there: {CliErrors.Describe(e).Message}");
+        }
     }
 }

@@ -22,24 +22,17 @@ internal static class WalletCommand
         command.Options.Add(dir);
         command.SetAction(async (parseResult, ct) =>
         {
-            var directory = parseResult.GetValue(dir)!;
-            try
+            // Wallet errors (no wallet, a key file others can read, a directory others can write, ...) reach CliErrors: exit 2.
+            var directory = CliOptions.NotEmpty(parseResult.GetValue(dir), "--dir");
+            if (create && Wallet.Exists(directory))
             {
-                if (create && Wallet.Exists(directory))
-                {
-                    await Console.Error.WriteLineAsync($"error: a wallet already exists at {Wallet.FilePath(directory)}; refusing to overwrite it");
-                    return 1;
-                }
+                await Console.Error.WriteLineAsync($"error: a wallet already exists at {Wallet.FilePath(directory)}; refusing to overwrite it");
+                return CliErrors.CheckFailed;
+            }
 
-                using var w = create ? Wallet.CreateNew(directory) : Wallet.Load(directory);
-                await Console.Out.WriteLineAsync(Describe(w));
-                return 0;
-            }
-            catch (Exception e) when (e is WalletException or IOException or UnauthorizedAccessException)
-            {
-                await Console.Error.WriteLineAsync($"error: {e.Message}");
-                return 2;
-            }
+            using var w = create ? Wallet.CreateNew(directory) : Wallet.Load(directory);
+            await Console.Out.WriteLineAsync(Describe(w));
+            return CliErrors.Success;
         });
         return command;
     }
