@@ -1,5 +1,6 @@
 using System.Globalization;
 using Aspire.Hosting.ApplicationModel;
+using Microsoft.Extensions.DependencyInjection;
 using Testbed.AppHost.Control;
 using Testbed.AppHost.Model;
 using Testbed.Chaos.Execution;
@@ -102,6 +103,14 @@ public static class PeerCommands
             if (context.GetEndpoint("http") is { IsAllocated: true } endpoint)
             {
                 context.Urls.Add(new ResourceUrlAnnotation { Url = endpoint.Url + "/status", DisplayText = "status" });
+            }
+
+            // The inspector's view of this peer, when the run has an inspector (it needs the dashboard).
+            var inspector = context.ExecutionContext.Services.GetRequiredService<DistributedApplicationModel>().Resources
+                .OfType<IResourceWithEndpoints>().FirstOrDefault(r => r.Name == TestbedModel.InspectorName);
+            if (inspector?.GetEndpoint("http") is { IsAllocated: true } view)
+            {
+                context.Urls.Add(new ResourceUrlAnnotation { Url = $"{view.Url}/peers/{name}", DisplayText = "inspector" });
             }
         });
     }

@@ -21,6 +21,9 @@ public sealed class ResourceControl
     /// <summary>Every command this control runs, in the order a user reads them.</summary>
     public static readonly IReadOnlyList<string> Commands = ["start", "stop", "restart", "kill", "pause", "resume"];
 
+    /// <summary>How long a stop may go on after Aspire's own stop command gave up waiting for it.</summary>
+    private static readonly TimeSpan StopPatience = TimeSpan.FromSeconds(45);
+
     private readonly ConcurrentDictionary<string, CustomResourceSnapshot> _snapshots = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, bool> _paused = new(StringComparer.Ordinal);
     private IServiceProvider? _services;
@@ -65,15 +68,19 @@ public sealed class ResourceControl
 
         switch (command)
         {
-            case "start" or "stop" or "restart":
+            case "start":
                 _paused.TryRemove(name, out _);
-                var aspireCommand = command switch
-                {
-                    "start" => KnownResourceCommands.StartCommand,
-                    "stop" => KnownResourceCommands.StopCommand,
-                    _ => KnownResourceCommands.RestartCommand,
-                };
-                return await services.GetRequiredService<ResourceCommandService>().ExecuteCommandAsync(resource, aspireCommand, cancellationToken).ConfigureAwait(false);
+                return await AspireCommandAsync(services, resource, KnownResourceCommands.StartCommand, cancellationToken).ConfigureAwait(false);
+            case "stop":
+                _paused.TryRemove(name, out _);
+                var stopped = await AspireCommandAsync(services, resource, KnownResourceCommands.StopCommand, cancellationToken).ConfigureAwait(false);
+                // Aspire's stop gives up waiting after about 15 s while DCP goes on stopping the process (`dotnet run`
+                // forwards SIGTERM and waits for the service's graceful shutdown, which a loaded machine slows down).
+                return !stopped.Success && await EndsWithinAsync(name, StopPatience, cancellationToken).ConfigureAwait(false) ? CommandResults.Success() : stopped;
+            case "restart":
+                // Stop, then start, rather than Aspire's restart, so a slow stop gets the same patience as above.
+                var first = await ExecuteAsync(name, "stop", cancellationToken).ConfigureAwait(false);
+                return first.Success ? await ExecuteAsync(name, "start", cancellationToken).ConfigureAwait(false) : first;
             case "kill":
                 return Signal(resource, ProcessTree.SigKill, paused: false);
             case "pause":
@@ -87,6 +94,26 @@ public sealed class ResourceControl
             default:
                 return CommandResults.Failure($"unknown command '{command}'; known: {string.Join(", ", Commands)}");
         }
+    }
+
+    private static Task<ExecuteCommandResult> AspireCommandAsync(IServiceProvider services, IResource resource, string command, CancellationToken cancellationToken) =>
+        services.GetRequiredService<ResourceCommandService>().ExecuteCommandAsync(resource, command, cancellationToken);
+
+    /// <summary>Whether <paramref name="name"/> reaches a terminal state within <paramref name="patience"/>.</summary>
+    private async Task<bool> EndsWithinAsync(string name, TimeSpan patience, CancellationToken cancellationToken)
+    {
+        var deadline = DateTime.UtcNow + patience;
+        while (DateTime.UtcNow < deadline)
+        {
+            if (Resource(name)?.State is { } state && (state == KnownResourceStates.Exited || state == KnownResourceStates.Finished))
+            {
+                return true;
+            }
+
+            await Task.Delay(TimeSpan.FromMilliseconds(200), cancellationToken).ConfigureAwait(false);
+        }
+
+        return false;
     }
 
     private ExecuteCommandResult Signal(IResource resource, int signal, bool paused)
