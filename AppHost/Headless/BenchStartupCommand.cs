@@ -118,11 +118,7 @@ public static class BenchStartupCommand
         return new Sample(start, clock.Elapsed.TotalSeconds);
     }
 
-    private static double Median(List<Sample> samples, Func<Sample, double> value)
-    {
-        var sorted = samples.Select(value).Order().ToList();
-        return sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[(sorted.Count / 2) - 1] + sorted[sorted.Count / 2]) / 2;
-    }
+    private static double Median(List<Sample> samples, Func<Sample, double> value) => BenchFigures.Median(samples.Select(value));
 
     private static object Summary(List<Sample> samples) => new
     {

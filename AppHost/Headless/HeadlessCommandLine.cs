@@ -22,8 +22,8 @@ public static class HeadlessCommandLine
 
         var bench = new Command("bench", "Measure the testbed beside its anchors, measured in the same run");
         bench.Subcommands.Add(BenchStartupCommand.Create());
-        bench.Subcommands.Add(Testbed.Peer.Bench.PeerBenchCommands.Propagation());
-        bench.Subcommands.Add(Testbed.Peer.Bench.PeerBenchCommands.Sync());
+        bench.Subcommands.Add(BenchPropagationCommand.Create());
+        bench.Subcommands.Add(BenchSyncCommand.Create());
         root.Subcommands.Add(bench);
 
         var parse = root.Parse(args);

@@ -28,13 +28,17 @@ public sealed class HeadlessTestbed : IAsyncDisposable
     public static IDistributedApplicationBuilder CreateBuilder(params string[] args) =>
         DistributedApplication.CreateBuilder(new DistributedApplicationOptions
         {
-            Args = [.. args, "--Logging:LogLevel:Default=Warning", "--Logging:LogLevel:Aspire.Hosting.Dcp=Error"],
+            // A service is probed until healthy; the failed probes before that are no news (a wait that ends names the resource).
+            Args = [.. args, "--Logging:LogLevel:Default=Warning", "--Logging:LogLevel:Aspire.Hosting.Dcp=Error", "--Logging:LogLevel:Microsoft.Extensions.Diagnostics.HealthChecks=None"],
             DisableDashboard = true,
             AllowUnsecuredTransport = true,
             AssemblyName = typeof(HeadlessTestbed).Assembly.GetName().Name,
         });
 
-    /// <summary>Builds and starts the app, then waits until every resource is healthy; fails naming the one that is not.</summary>
+    /// <summary>
+    /// Builds and starts the app, then waits until every resource is healthy, except those added with
+    /// <c>WithExplicitStart()</c>, which wait for <see cref="StartResourceAsync"/>; fails naming the one that is not.
+    /// </summary>
     public static async Task<HeadlessTestbed> StartAsync(IDistributedApplicationBuilder builder, TestbedModel? model, TimeSpan timeout, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(builder);
@@ -45,19 +49,11 @@ public sealed class HeadlessTestbed : IAsyncDisposable
             using var bounded = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             bounded.CancelAfter(timeout);
             await app.StartAsync(bounded.Token).ConfigureAwait(false);
-            var notifications = app.Services.GetRequiredService<ResourceNotificationService>();
-            var resources = app.Services.GetRequiredService<DistributedApplicationModel>().Resources.OfType<ProjectResource>().Select(r => r.Name).ToList();
-            foreach (var name in resources)
+            var resources = app.Services.GetRequiredService<DistributedApplicationModel>().Resources.OfType<ProjectResource>()
+                .Where(r => !r.HasAnnotationOfType<ExplicitStartupAnnotation>());
+            foreach (var resource in resources)
             {
-                try
-                {
-                    await notifications.WaitForResourceHealthyAsync(name, bounded.Token).ConfigureAwait(false);
-                }
-                catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-                {
-                    var state = model?.Control.Resource(name);
-                    throw new TimeoutException($"{name} was not healthy within {timeout.TotalSeconds:0} s (state {state?.State ?? "unknown"}, health {state?.Health ?? "unknown"})");
-                }
+                await testbed.WaitHealthyAsync(resource, timeout, bounded.Token, cancellationToken).ConfigureAwait(false);
             }
 
             return testbed;
@@ -66,6 +62,41 @@ public sealed class HeadlessTestbed : IAsyncDisposable
         {
             await testbed.DisposeAsync().ConfigureAwait(false);
             throw;
+        }
+    }
+
+    /// <summary>Starts a resource added with <c>WithExplicitStart()</c> (Aspire's start command); fails with the command's error.</summary>
+    public async Task StartResourceAsync(IResourceBuilder<ProjectResource> resource, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(resource);
+        var result = await App.Services.GetRequiredService<ResourceCommandService>()
+            .ExecuteCommandAsync(resource.Resource, KnownResourceCommands.StartCommand, cancellationToken).ConfigureAwait(false);
+        if (!result.Success)
+        {
+            throw new InvalidOperationException($"{resource.Resource.Name} did not start: {result.Message}");
+        }
+    }
+
+    /// <summary>Waits until <paramref name="resource"/> is healthy; a <see cref="TimeoutException"/> names its state after <paramref name="timeout"/>.</summary>
+    public async Task WaitHealthyAsync(IResource resource, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(resource);
+        using var bounded = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        bounded.CancelAfter(timeout);
+        await WaitHealthyAsync(resource, timeout, bounded.Token, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Waits until healthy or <paramref name="bounded"/> ends; <paramref name="timeout"/> is the bound the error names.</summary>
+    private async Task WaitHealthyAsync(IResource resource, TimeSpan timeout, CancellationToken bounded, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await App.Services.GetRequiredService<ResourceNotificationService>().WaitForResourceHealthyAsync(resource.Name, bounded).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            var state = Model?.Control.Resource(resource.Name);
+            throw new TimeoutException($"{resource.Name} was not healthy within {timeout.TotalSeconds:0} s (state {state?.State ?? "unknown"}, health {state?.Health ?? "unknown"})");
         }
     }
 

@@ -38,15 +38,7 @@ public sealed class TestbedModel
         _dataRoot = Path.Combine(Path.GetTempPath(), "testbed-peers", $"run-{Guid.NewGuid():n}");
         builder.Eventing.Subscribe<BeforeStartEvent>(async (started, cancellationToken) =>
         {
-            Directory.CreateDirectory(Path.GetDirectoryName(_dataRoot)!);
-            if (OperatingSystem.IsWindows())
-            {
-                Directory.CreateDirectory(_dataRoot);
-            }
-            else
-            {
-                Directory.CreateDirectory(_dataRoot, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-            }
+            CreateOwnerOnlyDirectory(_dataRoot);
             var lifetime = started.Services.GetRequiredService<IHostApplicationLifetime>();
             lifetime.ApplicationStopped.Register(RemoveDataRoot);
             Control.Attach(started.Services, lifetime.ApplicationStopping);
@@ -78,7 +70,10 @@ public sealed class TestbedModel
     /// <summary>The loopback relay through which the chaos service reaches <see cref="Control"/>.</summary>
     public ControlRelay Relay { get; }
 
-    /// <summary>peer-N binds 127.A.B.N and advertises 127.A.(B+1).N, where the chaos service's fault proxy listens.</summary>
+    /// <summary>
+    /// peer-N binds 127.A.B.N and advertises 127.A.(B+1).N, where the chaos service's fault proxy listens (or 127.A.B.N
+    /// itself with <see cref="TestbedSettings.DirectLinks"/>).
+    /// </summary>
     public LoopbackPlan Plan { get; }
 
     /// <summary>Whether this run has the Aspire dashboard with its telemetry API (the AppHost makes an API key only then).</summary>
@@ -113,10 +108,10 @@ public sealed class TestbedModel
                 .WithEnvironment("Testbed__DataRoot", _dataRoot)
                 .WithEnvironment("Testbed__Faults__Enabled", "true")
                 .WithEnvironment("Testbed__BindAddress", Plan.PrivateAddress(n).ToString())
-                .WithEnvironment("Testbed__AdvertiseAddress", Plan.PublicAddress(n).ToString())
+                .WithEnvironment("Testbed__AdvertiseAddress", (Settings.DirectLinks ? Plan.PrivateAddress(n) : Plan.PublicAddress(n)).ToString())
                 // Short intervals: membership and catch-up on loopback should take seconds, not the defaults meant for real networks.
                 .WithEnvironment("Testbed__AnnounceIntervalSeconds", "2")
-                .WithEnvironment("Testbed__SegmentBlocks", "8")
+                .WithEnvironment("Testbed__SegmentBlocks", (Settings.SegmentBlocks ?? TestbedSettings.DefaultSegmentBlocks).ToString(CultureInfo.InvariantCulture))
                 .WithEnvironment("Testbed__DownloadTimeoutSeconds", "10");
             if (Settings.DifficultyBits is { } bits)
             {
@@ -133,6 +128,25 @@ public sealed class TestbedModel
         }
 
         return peers;
+    }
+
+    /// <summary>
+    /// Has <paramref name="fill"/> write into <paramref name="peer"/>'s data directory (DataRoot/peer-N, created readable by
+    /// this user alone) before any resource starts, so the peer starts with it: a prepared chain in <c>chain/</c>, for
+    /// example. The directory goes with the data root when the AppHost stops.
+    /// </summary>
+    public void PrepareData(IResourceBuilder<ProjectResource> peer, Action<string> fill)
+    {
+        ArgumentNullException.ThrowIfNull(peer);
+        ArgumentNullException.ThrowIfNull(fill);
+        var directory = Path.Combine(_dataRoot, peer.Resource.Name);
+        _builder.Eventing.Subscribe<BeforeStartEvent>((_, _) =>
+        {
+            CreateOwnerOnlyDirectory(_dataRoot);
+            CreateOwnerOnlyDirectory(directory);
+            fill(directory);
+            return Task.CompletedTask;
+        });
     }
 
     /// <summary>
@@ -153,6 +167,11 @@ public sealed class TestbedModel
     /// <summary>The chaos controller: fault proxy on every peer link, scenarios, and process control through the relay.</summary>
     public IResourceBuilder<ProjectResource> AddChaos(IResourceBuilder<ProjectResource> tracker, IReadOnlyList<IResourceBuilder<ProjectResource>> peers)
     {
+        if (Settings.DirectLinks)
+        {
+            throw new InvalidOperationException("the fault proxy sees no peer traffic when peers advertise their own addresses (TestbedSettings.DirectLinks)");
+        }
+
         var chaos = Service<ServiceProjects.Chaos>("chaos")
             .WithReference(tracker)
             .WaitFor(tracker)
@@ -182,6 +201,20 @@ public sealed class TestbedModel
             // DCP stops resources gracefully after the AppHost dies, through `dotnet run`, which takes longer than the 10 s a
             // user waits; each service also watches the AppHost's pid and ends at once (ServiceDefaults/ParentProcessWatch.cs).
             .WithEnvironment("TESTBED_PARENT_PID", Environment.ProcessId.ToString(CultureInfo.InvariantCulture));
+
+    /// <summary>Creates <paramref name="directory"/> (and its parents) readable by this user alone: peers keep their keys there.</summary>
+    private static void CreateOwnerOnlyDirectory(string directory)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(directory)!);
+        if (OperatingSystem.IsWindows())
+        {
+            Directory.CreateDirectory(directory);
+        }
+        else
+        {
+            Directory.CreateDirectory(directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        }
+    }
 
     private void RemoveDataRoot()
     {

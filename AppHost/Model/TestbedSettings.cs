@@ -6,12 +6,25 @@ namespace Testbed.AppHost.Model;
 /// <summary>
 /// What a user may choose about the testbed: the number of peers and their difficulty. Read from the command line
 /// (<c>--peers N</c>, <c>--difficulty BITS</c>) or configuration (<c>Testbed:Peers</c>, <c>Testbed:DifficultyBits</c>).
+/// The headless benches also set <see cref="DirectLinks"/> and <see cref="SegmentBlocks"/>.
 /// </summary>
 /// <param name="Peers">Peer resources, peer-1..peer-N.</param>
 /// <param name="DifficultyBits">Proof-of-work difficulty of every peer; null: the peer's default.</param>
 /// <param name="MiningIntervalMs">Pause between continuously mined blocks; null: the peer's default.</param>
 public sealed record TestbedSettings(int Peers, int? DifficultyBits, int? MiningIntervalMs = null)
 {
+    /// <summary>
+    /// Peers advertise their own bind address (127.A.B.N), so they talk directly; false (the default) has them advertise
+    /// 127.A.(B+1).N, where only the chaos service's fault proxy listens. For models without chaos (the headless benches).
+    /// </summary>
+    public bool DirectLinks { get; init; }
+
+    /// <summary>Blocks per chain-segment torrent of every peer; null: <see cref="DefaultSegmentBlocks"/>.</summary>
+    public int? SegmentBlocks { get; init; }
+
+    /// <summary>Blocks per chain-segment torrent when nothing says otherwise: small, so scenarios' short chains catch up by segments.</summary>
+    public const int DefaultSegmentBlocks = 8;
+
     /// <summary>The testbed a scenario's topology asks for.</summary>
     public static TestbedSettings For(Testbed.Chaos.Scenarios.Topology topology)
     {

@@ -1,12 +1,5 @@
 using Testbed.Peer.Api;
-using Testbed.Peer.Bench;
 using Testbed.Peer.Hosting;
-
-// `Testbed.Peer bench propagation|sync ...` runs a benchmark that starts its own tracker and peers; anything else is the service.
-if (args.Length > 0 && args[0] == "bench")
-{
-    return await PeerBenchCommands.RunAsync(args[1..]);
-}
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults();
