@@ -47,6 +47,9 @@ public sealed class TestbedModel
         });
     }
 
+    /// <summary>The inspector's resource name.</summary>
+    public const string InspectorName = "inspector";
+
     /// <summary>What the user chose.</summary>
     public TestbedSettings Settings { get; }
 
@@ -154,7 +157,7 @@ public sealed class TestbedModel
     /// telemetry API (so it is never in the services' export path).
     /// </summary>
     public IResourceBuilder<ProjectResource> AddInspector() =>
-        Service<Projects.Testbed_Inspector>("inspector")
+        Service<Projects.Testbed_Inspector>(InspectorName)
             .WithEnvironment(context =>
             {
                 if (DashboardTelemetryApi.Find(context.ExecutionContext, _builder.Configuration) is { } api)
