@@ -11,9 +11,13 @@ namespace Testbed.Chaos.Api;
 /// </summary>
 public static class ChaosApi
 {
-    /// <summary>Maps every endpoint.</summary>
-    public static WebApplication MapChaosApi(this WebApplication app)
+    /// <summary>
+    /// Maps every endpoint, for local callers only (loopback Host, same origin: no web page can drive chaos); starting a run
+    /// and healing the network are control requests that also need the run's secret (<see cref="ControlCallers"/>).
+    /// </summary>
+    public static WebApplication MapChaosApi(this WebApplication web)
     {
+        var app = web.MapGroup(string.Empty).RequireLocalCaller();
         app.MapGet("/scenarios", (ScenarioSource source) => Handle(() => Results.Json(source.Load().Scenarios.Select(s => new
         {
             name = s.Name,
@@ -37,7 +41,7 @@ public static class ChaosApi
             return run is null
                 ? Results.Problem(statusCode: 409, detail: "another scenario is running; wait for it (GET /runs)")
                 : Results.Json(View(run), statusCode: 202);
-        }));
+        })).RequireControlCaller();
 
         app.MapGet("/runs", (RunRegistry runs) => Results.Json(runs.Runs.Select(View)));
         app.MapGet("/runs/{id}", (string id, RunRegistry runs) =>
@@ -48,7 +52,7 @@ public static class ChaosApi
             proxy.Links.Heal();
             proxy.Links.ClearToxics();
             return Results.NoContent();
-        });
+        }).RequireControlCaller();
 
         app.MapGet("/proxy", (FaultProxy proxy) => Results.Json(new
         {
@@ -58,7 +62,7 @@ public static class ChaosApi
             blocked = proxy.Links.Blocked.Select(l => l.ToString()),
             toxics = proxy.Links.Toxics.ToDictionary(p => p.Key, p => p.Value.Select(t => new { kind = t.Kind, settings = t.ToString() })),
         }));
-        return app;
+        return web;
     }
 
     private static ScenarioRunView View(ScenarioRun run) => new(run.Id, run.Scenario, run.Status, run.CurrentStep, run.Steps, run.Error, run.Report);

@@ -1,5 +1,6 @@
 using System.Globalization;
 using Testbed.Chaos.Proxy;
+using Testbed.IO;
 using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
 
@@ -19,21 +20,26 @@ public static class ScenarioParser
 
     private static readonly string[] ScenarioFields = ["name", "description", "peers", "difficulty_bits", "late_joiners", "mining_interval", "timeout", "steps"];
 
-    /// <summary>Reads and parses a file.</summary>
+    /// <summary>Reads and parses a file: a regular file of at most <see cref="MaxFileBytes"/>, checked before it is read.</summary>
     public static ScenarioFile Load(string path)
     {
-        var info = new FileInfo(path);
-        if (!info.Exists)
+        if (!File.Exists(path) && !Directory.Exists(path))
         {
             throw new FileNotFoundException($"scenarios file {path} does not exist", path);
         }
 
-        if (info.Length > MaxFileBytes)
+        string text;
+        try
         {
-            throw new ScenarioParseException(path, [new ScenarioError(1, null, null, null, null, $"the file is {info.Length} bytes; at most {MaxFileBytes}")]);
+            // A directory, a device or a FIFO is refused by kind; a larger file by its length, before a byte is read.
+            text = InputFiles.ReadAllText(path, MaxFileBytes, "scenarios file");
+        }
+        catch (InputFileException e)
+        {
+            throw new ScenarioParseException(path, [new ScenarioError(1, null, null, null, null, e.Message)]);
         }
 
-        return Parse(File.ReadAllText(path), path);
+        return Parse(text, path);
     }
 
     /// <summary>Parses scenarios.yaml text; <paramref name="source"/> names it in errors.</summary>
@@ -48,7 +54,13 @@ public static class ScenarioParser
         }
         catch (YamlException e)
         {
-            throw new ScenarioParseException(source, [new ScenarioError((int)e.Start.Line, null, null, null, null, $"not valid YAML: {e.Message}")]);
+            throw new ScenarioParseException(source, [new ScenarioError(YamlErrorLine(yaml, e), null, null, null, null, $"not valid YAML: {e.Message}")]);
+        }
+        catch (Exception e) when (e is InvalidOperationException or ArgumentException)
+        {
+            // YamlDotNet fails this way, not with a YamlException, on some broken input (an unterminated flow collection at
+            // the end, a key it cannot represent): still the file's fault, reported at the last line it could read.
+            throw new ScenarioParseException(source, [new ScenarioError(LastReadableLine(yaml), null, null, null, null, "not valid YAML: an unterminated [ ], { } or quote, or a key that is not a plain value")]);
         }
 
         if (stream.Documents.Count != 1 || stream.Documents[0].RootNode is not YamlMappingNode root)
@@ -375,6 +387,51 @@ public static class ScenarioParser
     }
 
     private static int Line(YamlNode node) => (int)node.Start.Line;
+
+    /// <summary>
+    /// The line a YAML error is on. YamlDotNet places some errors at the start of the enclosing node (a tab indenting line 15
+    /// of a mapping that starts on line 1 is reported at line 1), so a tab error is located here by the first line whose
+    /// indentation holds a tab; other errors take the later of the exception's two positions.
+    /// </summary>
+    private static int YamlErrorLine(string yaml, YamlException error)
+    {
+        if (error.Message.Contains("tab", StringComparison.OrdinalIgnoreCase))
+        {
+            var lines = yaml.Split('\n');
+            for (var i = 0; i < lines.Length; i++)
+            {
+                var indentation = lines[i][..(lines[i].Length - lines[i].TrimStart(' ', '\t').Length)];
+                if (indentation.Contains('\t', StringComparison.Ordinal) && lines[i].Trim().Length > 0)
+                {
+                    return i + 1;
+                }
+            }
+        }
+
+        // An error at the end of the input is on the last line, not one past it.
+        return (int)Math.Min(Math.Max(error.Start.Line, error.End.Line), Math.Max(1, LineCount(yaml)));
+    }
+
+    /// <summary>The line of the last YAML event the low-level parser reads before it fails (or the last line).</summary>
+    private static int LastReadableLine(string yaml)
+    {
+        var line = 1L;
+        try
+        {
+            var parser = new Parser(new StringReader(yaml));
+            while (parser.MoveNext())
+            {
+                line = parser.Current!.End.Line;
+            }
+        }
+        catch (Exception e) when (e is YamlException or InvalidOperationException or ArgumentException)
+        {
+        }
+
+        return (int)Math.Clamp(line, 1, Math.Max(1, LineCount(yaml)));
+    }
+
+    private static int LineCount(string text) => text.Count(c => c == '\n') + (text.EndsWith('\n') ? 0 : 1);
 
     /// <summary>Where we are (scenario, step) and where errors go.</summary>
     private sealed record Context(List<ScenarioError> Errors, string? Scenario, int? Step, string? StepKind)

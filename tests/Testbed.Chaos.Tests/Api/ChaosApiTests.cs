@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Testbed.Chaos.Api;
 using Testbed.Chaos.Scenarios;
@@ -74,12 +75,16 @@ public sealed class ChaosApiTests
         }
     }
 
+    private static readonly string Secret = ControlCallers.NewSecret();
+
     private static async Task<Service> StartAsync(string scenarios, string? controlApi)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         builder.WebHost.UseKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0));
         builder.Configuration["Chaos:ScenariosFile"] = scenarios;
+        // Starting a run is a control request: the service wants the run's secret, as under the AppHost.
+        builder.Configuration[ControlCallers.SecretSetting] = Secret;
         if (controlApi is not null)
         {
             builder.Configuration["Chaos:ControlApiUrl"] = controlApi;
@@ -90,7 +95,9 @@ public sealed class ChaosApiTests
         app.MapChaosApi();
         await app.StartAsync();
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        return new Service(app, new HttpClient { BaseAddress = new Uri(address.TrimEnd('/') + "/") });
+        var http = new HttpClient { BaseAddress = new Uri(address.TrimEnd('/') + "/") };
+        http.DefaultRequestHeaders.Add(ControlCallers.SecretHeader, Secret);
+        return new Service(app, http);
     }
 
     private sealed record Service(WebApplication App, HttpClient Http) : IAsyncDisposable

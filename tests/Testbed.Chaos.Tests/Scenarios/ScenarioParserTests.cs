@@ -186,7 +186,7 @@ public sealed class ScenarioParserTests
         {
             File.WriteAllText(path, new string('#', ScenarioParser.MaxFileBytes + 1));
             var error = Assert.Throws<ScenarioParseException>(() => ScenarioParser.Load(path));
-            Assert.Contains("at most", error.Errors[0].Message, StringComparison.Ordinal);
+            Assert.Contains($"larger than {ScenarioParser.MaxFileBytes} bytes", error.Errors[0].Message, StringComparison.Ordinal);
         }
         finally
         {
