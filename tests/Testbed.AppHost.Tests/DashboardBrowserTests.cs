@@ -99,11 +99,12 @@ public sealed partial class DashboardBrowserTests(ITestOutputHelper output)
 
             // 3. The command's result in the notification centre names the block: "peer-1 mined 1 block(s): #1 00ab12cd34ef".
             await page.GetByRole(AriaRole.Button, new PageGetByRoleOptions { Name = "Notifications", Exact = true }).ClickAsync();
-            var entry = page.Locator(".notification-entry", new PageLocatorOptions { HasTextRegex = MinedMessage() });
+            var entry = page.Locator(".notification-entry", new PageLocatorOptions { HasTextRegex = CommandFinished() });
             await entry.WaitForAsync(new LocatorWaitForOptions { Timeout = 60_000 });
             var message = (await entry.Locator(".notification-entry-content").InnerTextAsync()).Trim();
-            Assert.Contains("intent-success", await entry.GetAttributeAsync("class") ?? "", StringComparison.Ordinal);
+            Assert.True((await entry.GetAttributeAsync("class") ?? "").Contains("intent-success", StringComparison.Ordinal), "the mine command failed: " + message);
             var mined = MinedMessage().Match(message);
+            Assert.True(mined.Success, "unexpected result of the mine command: " + message);
             var height = mined.Groups["height"].Value;
             var hashPrefix = mined.Groups["hash"].Value;
             shots.Add(await ShotAsync(page, "03-mine-blocks-succeeded"));
@@ -184,6 +185,7 @@ public sealed partial class DashboardBrowserTests(ITestOutputHelper output)
             }
 
             shots.ForEach(s => output.WriteLine("  " + s));
+            await PrintInspectorStatusAsync(inspector);
             throw;
         }
     }
@@ -191,6 +193,10 @@ public sealed partial class DashboardBrowserTests(ITestOutputHelper output)
     /// <summary>"peer-1 mined 1 block(s): #3 00dee1471923" — the mine command's success message.</summary>
     [GeneratedRegex(@"peer-1 mined 1 block\(s\): #(?<height>\d+) (?<hash>[0-9a-f]{12})")]
     private static partial Regex MinedMessage();
+
+    /// <summary>The title of the notification of a finished mine command.</summary>
+    [GeneratedRegex(@"""Mine blocks"" (succeeded|failed)")]
+    private static partial Regex CommandFinished();
 
     [GeneratedRegex(@"Trace Id: (?<id>[0-9a-f]{32})")]
     private static partial Regex TraceIdInTitle();
@@ -240,14 +246,25 @@ public sealed partial class DashboardBrowserTests(ITestOutputHelper output)
                 else
                 {
                     var shot = await ShotAsync(page, "04-traces-block-produce");
-                    await cell.ClickAsync();
                     if (!shots.Contains(shot))
                     {
                         shots.Add(shot);
                     }
+
+                    // A click before the page's Blazor circuit is up is lost (the rows are prerendered): click again.
+                    for (var attempt = 1; !TraceDetailPath().IsMatch(page.Url); attempt++)
+                    {
+                        await cell.ClickAsync();
+                        try
+                        {
+                            await page.WaitForURLAsync(url => TraceDetailPath().IsMatch(url), new PageWaitForURLOptions { Timeout = 10_000 });
+                        }
+                        catch (TimeoutException) when (attempt < 3)
+                        {
+                        }
+                    }
                 }
 
-                await page.WaitForURLAsync(url => TraceDetailPath().IsMatch(url));
                 var opened = TraceDetailPath().Match(page.Url).Groups["id"].Value;
                 if ((await OpenSpanAndReadHashAsync(page))?.StartsWith(hashPrefix, StringComparison.Ordinal) == true)
                 {
@@ -266,19 +283,39 @@ public sealed partial class DashboardBrowserTests(ITestOutputHelper output)
     }
 
     /// <summary>
-    /// Opens peer-1's block.produce span of the open trace in the details pane (unless it is open: a second click on the
-    /// selected span closes the pane) and returns its block.hash.
+    /// Opens peer-1's block.produce span of the open trace in the details pane and returns its block.hash. A click on the
+    /// selected span closes the pane, and a click before the page's Blazor circuit is up is lost (the rows are prerendered),
+    /// so it clicks only while the pane does not show the span, a few times at most.
     /// </summary>
     private static async Task<string?> OpenSpanAndReadHashAsync(IPage page)
     {
         var details = page.Locator(".span-details-layout");
-        if (await details.CountAsync() == 0 || !(await details.InnerTextAsync()).Contains("peer-1: block.produce", StringComparison.Ordinal))
-        {
-            await page.Locator(".tracedetails-grid-container td[col-index='1'][title='peer-1: block.produce']").First.ClickAsync();
-        }
+        ILocator Property(string name) => details.Locator("tr", new LocatorLocatorOptions { Has = page.Locator($"span.grid-value[title='{name}']") })
+            .Locator("td.valueColumn span.grid-value");
+        async Task<string?> ValueAsync(string name) => await Property(name).CountAsync() == 1 ? await Property(name).GetAttributeAsync("title") : null;
 
-        return await details.Locator("tr", new LocatorLocatorOptions { Has = page.Locator("span.grid-value[title='block.hash']") })
-            .Locator("td.valueColumn span.grid-value").GetAttributeAsync("title");
+        for (var attempt = 1; ; attempt++)
+        {
+            if (await ValueAsync("Name") == "block.produce" && await ValueAsync("testbed.peer") == "peer-1" && await ValueAsync("block.hash") is { } hash)
+            {
+                return hash;
+            }
+
+            if (attempt > 5)
+            {
+                throw new TimeoutException("the details pane of peer-1's block.produce span did not open after 5 clicks");
+            }
+
+            await page.Locator(".tracedetails-grid-container td[col-index='1'][title='peer-1: block.produce']").First.ClickAsync();
+            try
+            {
+                await Property("block.hash").WaitForAsync(new LocatorWaitForOptions { Timeout = 5_000 });
+            }
+            catch (TimeoutException)
+            {
+                // Checked again above.
+            }
+        }
     }
 
     /// <summary>
@@ -386,6 +423,20 @@ public sealed partial class DashboardBrowserTests(ITestOutputHelper output)
             }
 
             await Task.Delay(500);
+        }
+    }
+
+    /// <summary>The inspector's reading of the dashboard (its telemetry API wiring), for the failure report.</summary>
+    private async Task PrintInspectorStatusAsync(Uri inspector)
+    {
+        try
+        {
+            using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
+            output.WriteLine("inspector /api/status: " + await http.GetStringAsync(new Uri(inspector, "api/status")));
+        }
+        catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+        {
+            output.WriteLine("inspector /api/status: " + e.Message);
         }
     }
 
