@@ -70,4 +70,45 @@ public sealed class WalletTests
 
         Assert.Contains("no wallet", Assert.Throws<WalletException>(() => Wallet.Load(dir.Sub("missing"))).Message, StringComparison.Ordinal);
     }
+
+    [Theory]
+    [InlineData(0x1FF)]
+    [InlineData(0x1F8)]
+    [InlineData(0x3FF)]
+    public void A_wallet_directory_others_may_write_to_is_refused_for_new_and_load(int mode)
+    {
+        using var dir = new TempDir();
+        var data = dir.Sub("peer");
+        using (Wallet.CreateNew(data))
+        {
+        }
+
+        File.SetUnixFileMode(data, (UnixFileMode)mode);
+        Assert.Contains("chmod 700", Assert.Throws<WalletException>(() => Wallet.Load(data)).Message, StringComparison.Ordinal);
+        var empty = dir.Sub("empty");
+        Directory.CreateDirectory(empty);
+        File.SetUnixFileMode(empty, (UnixFileMode)mode);
+        Assert.Contains("writable by", Assert.Throws<WalletException>(() => Wallet.CreateNew(empty)).Message, StringComparison.Ordinal);
+        Assert.False(File.Exists(Wallet.FilePath(empty)));
+    }
+
+    [Fact]
+    public void An_oversized_or_special_key_file_is_refused_by_length_or_kind_naming_the_limit()
+    {
+        using var dir = new TempDir();
+        var data = dir.Sub("peer");
+        Directory.CreateDirectory(data);
+        using (var stream = new FileStream(Wallet.FilePath(data), FileMode.Create))
+        {
+            stream.SetLength(1L << 30);
+        }
+
+        File.SetUnixFileMode(Wallet.FilePath(data), UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        Assert.Contains($"{Wallet.MaxFileBytes} bytes", Assert.Throws<WalletException>(() => Wallet.Load(data)).Message, StringComparison.Ordinal);
+
+        File.Delete(Wallet.FilePath(data));
+        File.CreateSymbolicLink(Wallet.FilePath(data), "/dev/zero");
+        Assert.Contains("a device", Assert.Throws<WalletException>(() => Wallet.Load(data)).Message, StringComparison.Ordinal);
+        Assert.Contains("empty", Assert.Throws<WalletException>(() => Wallet.Load("")).Message, StringComparison.Ordinal);
+    }
 }
