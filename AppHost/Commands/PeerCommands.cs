@@ -46,7 +46,7 @@ public static class PeerCommands
             new CommandOptions
             {
                 Description = "Mine N blocks on this peer now and announce them",
-                IconName = "Hammer",
+                IconName = "WrenchScrewdriver",
                 IsHighlighted = true,
                 UpdateState = WhenRunning,
                 Arguments = [new InteractionInput { Name = BlocksArgument, Label = "Blocks", InputType = InputType.Number, Value = "1", Required = true }],
