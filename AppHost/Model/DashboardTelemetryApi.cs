@@ -25,7 +25,8 @@ public sealed record DashboardTelemetryApi(string Url, string ApiKey)
         var model = context.Services.GetRequiredService<DistributedApplicationModel>();
         var endpoint = model.Resources.FirstOrDefault(r => r.Name == DashboardResourceName)?.Annotations.OfType<EndpointAnnotation>()
             .FirstOrDefault(e => e.UriScheme is "http" or "https" && e.Name is "http" or "https");
-        var url = endpoint?.AllocatedEndpoint?.UriString ?? configuration["ASPNETCORE_URLS"]?.Split(';')[0];
-        return url is null ? null : new DashboardTelemetryApi(url, key);
+        // Only the dashboard resource's own endpoint: ASPNETCORE_URLS is the AppHost's, and under Aspire.Hosting.Testing it
+        // names no dashboard at all.
+        return endpoint?.AllocatedEndpoint?.UriString is { } url ? new DashboardTelemetryApi(url, key) : null;
     }
 }
