@@ -6,7 +6,8 @@ using Testbed.Chaos.Scenarios;
 namespace Testbed.Chaos.Api;
 
 /// <summary>
-/// The chaos controller's HTTP API: GET /scenarios, POST /scenarios/{name}/run, GET /runs, GET /runs/{id}, GET /proxy.
+/// The chaos controller's HTTP API: GET /scenarios, POST /scenarios/{name}/run, GET /runs, GET /runs/{id},
+/// GET /runs/{id}/history (the run's history file, JSON lines), GET /proxy.
 /// The dashboard starts runs and follows their steps here.
 /// </summary>
 public static class ChaosApi
@@ -46,6 +47,11 @@ public static class ChaosApi
         app.MapGet("/runs", (RunRegistry runs) => Results.Json(runs.Runs.Select(View)));
         app.MapGet("/runs/{id}", (string id, RunRegistry runs) =>
             runs.Get(id) is { } run ? Results.Json(View(run)) : Results.Problem(statusCode: 404, detail: $"no run '{id}'"));
+
+        app.MapGet("/runs/{id}/history", (string id, RunRegistry runs) =>
+            runs.Get(id) is { } run && File.Exists(run.HistoryFile)
+                ? Results.File(run.HistoryFile, "application/x-ndjson", $"{run.Id}.history.jsonl")
+                : Results.Problem(statusCode: 404, detail: $"no history of run '{id}'"));
 
         app.MapPost("/heal", (FaultProxy proxy) =>
         {

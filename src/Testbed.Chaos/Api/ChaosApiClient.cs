@@ -42,6 +42,15 @@ public sealed class ChaosApiClient(HttpClient http)
         }
     }
 
+    /// <summary>GET /runs/{id}/history: the run's history file, copied to <paramref name="path"/>.</summary>
+    public async Task DownloadHistoryAsync(string runId, string path, CancellationToken cancellationToken)
+    {
+        using var response = await http.GetAsync(new Uri($"runs/{Uri.EscapeDataString(runId)}/history", UriKind.Relative), HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
+        await EnsureSuccessAsync(response, $"history of run {runId}", cancellationToken).ConfigureAwait(false);
+        await using var file = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.None);
+        await response.Content.CopyToAsync(file, cancellationToken).ConfigureAwait(false);
+    }
+
     /// <summary>Lifts every partition and link fault of the proxy.</summary>
     public async Task HealAsync(CancellationToken cancellationToken)
     {

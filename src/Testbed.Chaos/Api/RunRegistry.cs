@@ -1,12 +1,13 @@
 using System.Collections.Concurrent;
 using Testbed.Chaos.Checking;
 using Testbed.Chaos.Execution;
+using Testbed.Chaos.Hosting;
 using Testbed.Chaos.Scenarios;
 
 namespace Testbed.Chaos.Api;
 
-/// <summary>One run started through the API: live steps while it runs, the report once it ends.</summary>
-public sealed class ScenarioRun(string id, string scenario)
+/// <summary>One run started through the API: live steps while it runs, the report once it ends, its directory on disk.</summary>
+public sealed class ScenarioRun(string id, string scenario, string directory)
 {
     private readonly ConcurrentQueue<StepRecord> _steps = new();
 
@@ -15,6 +16,12 @@ public sealed class ScenarioRun(string id, string scenario)
 
     /// <summary>The scenario's name.</summary>
     public string Scenario { get; } = scenario;
+
+    /// <summary>The run's directory: its history (<see cref="Checking.HistoryFile.FileName"/>) and, once it ended, report.json.</summary>
+    public string Directory { get; } = directory;
+
+    /// <summary>The run's history file (JSON lines), written while it runs.</summary>
+    public string HistoryFile => Path.Combine(Directory, Checking.HistoryFile.FileName);
 
     /// <summary>running, passed, failed or error.</summary>
     public string Status { get; internal set; } = "running";
@@ -34,9 +41,12 @@ public sealed class ScenarioRun(string id, string scenario)
     internal void Add(StepRecord step) => _steps.Enqueue(step);
 }
 
-/// <summary>Starts scenario runs one at a time in the background and keeps the last ones.</summary>
-public sealed class RunRegistry(Func<ScenarioExecutor> createExecutor, ILogger<RunRegistry> logger) : IDisposable
+/// <summary>Starts scenario runs one at a time in the background and keeps the last ones, each in its own directory.</summary>
+public sealed class RunRegistry(Func<ScenarioExecutor> createExecutor, ChaosOptions options, ILogger<RunRegistry> logger) : IDisposable
 {
+    /// <summary>The file a run's report is written to in its directory.</summary>
+    public const string ReportFileName = "report.json";
+
     /// <summary>Runs kept for GET /runs.</summary>
     public const int MaxRuns = 50;
 
@@ -58,7 +68,8 @@ public sealed class RunRegistry(Func<ScenarioExecutor> createExecutor, ILogger<R
             return null;
         }
 
-        var run = new ScenarioRun($"{DateTimeOffset.UtcNow:yyyyMMddHHmmssfff}-{scenario.Name}", scenario.Name);
+        var id = $"{DateTimeOffset.UtcNow:yyyyMMddHHmmssfff}-{scenario.Name}";
+        var run = new ScenarioRun(id, scenario.Name, Path.Combine(options.ResolveRunsDirectory(), id));
         _runs[run.Id] = run;
         foreach (var old in _runs.Values.OrderBy(r => r.Id, StringComparer.Ordinal).SkipLast(MaxRuns))
         {
@@ -72,7 +83,9 @@ public sealed class RunRegistry(Func<ScenarioExecutor> createExecutor, ILogger<R
                 var executor = createExecutor();
                 executor.StepStarted += step => run.CurrentStep = $"{step.Index} {step.Kind}";
                 executor.StepFinished += run.Add;
-                var report = await executor.RunAsync(scenario, _stopping.Token).ConfigureAwait(false);
+                CreateRunDirectory(run.Directory);
+                var report = await executor.RunAsync(scenario, run.HistoryFile, _stopping.Token).ConfigureAwait(false);
+                await File.WriteAllTextAsync(Path.Combine(run.Directory, ReportFileName), report.ToJson(), _stopping.Token).ConfigureAwait(false);
                 run.Report = report;
                 run.Status = report.Passed ? "passed" : "failed";
             }
@@ -89,6 +102,36 @@ public sealed class RunRegistry(Func<ScenarioExecutor> createExecutor, ILogger<R
             }
         });
         return run;
+    }
+
+    /// <summary>Creates a run's directory (owner only), removing the oldest run directories beyond <see cref="MaxRuns"/>.</summary>
+    private void CreateRunDirectory(string directory)
+    {
+        var root = Path.GetDirectoryName(directory)!;
+        if (OperatingSystem.IsWindows())
+        {
+            System.IO.Directory.CreateDirectory(directory);
+        }
+        else
+        {
+            System.IO.Directory.CreateDirectory(root, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            System.IO.Directory.CreateDirectory(directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        }
+
+        // Only run directories (named yyyyMMddHHmmssfff-scenario) are ever removed, whatever else the root holds.
+        var runs = System.IO.Directory.EnumerateDirectories(root)
+            .Where(d => Path.GetFileName(d) is { Length: > 18 } n && n[17] == '-' && n[..17].All(char.IsAsciiDigit));
+        foreach (var old in runs.Order(StringComparer.Ordinal).SkipLast(MaxRuns))
+        {
+            try
+            {
+                System.IO.Directory.Delete(old, recursive: true);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                logger.LogInformation("old run directory {Directory} not removed: {Error}", old, e.Message);
+            }
+        }
     }
 
     /// <inheritdoc />

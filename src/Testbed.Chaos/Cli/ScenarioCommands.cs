@@ -6,8 +6,9 @@ using Testbed.Chaos.Scenarios;
 namespace Testbed.Chaos.Cli;
 
 /// <summary>
-/// <c>scenario list [--file F]</c>, and what every scenario verb shares: the scenarios file and how it is loaded. The
-/// AppHost adds <c>scenario run</c>, which needs a testbed.
+/// <c>scenario list [--file F]</c>, <c>scenario check HISTORY.jsonl</c> (the checker again on a saved history), and what
+/// every scenario verb shares: the scenarios file and how it is loaded. The AppHost adds <c>scenario run</c>, which needs a
+/// testbed.
 /// </summary>
 public static class ScenarioCommands
 {
@@ -22,9 +23,48 @@ public static class ScenarioCommands
         list.Options.Add(file);
         list.SetAction((parse, _) => Task.FromResult(List(parse.GetValue(file))));
 
+        var history = new Argument<string>("history") { Description = "A run's history file (JSON lines): the chaos service's run directory, or scenario run --report F's F.history.jsonl" };
+        var json = new Option<bool>("--json") { Description = "Print the checks as JSON" };
+        var check = new Command("check", "Check a saved run history again (every expect step and invariant); exit 0 when all hold, 1 when one does not, 2 when unreadable");
+        check.Arguments.Add(history);
+        check.Options.Add(json);
+        check.SetAction((parse, _) => Task.FromResult(Check(parse.GetValue(history)!, parse.GetValue(json))));
+
         var scenario = new Command("scenario", "Chaos scenarios from scenarios.yaml");
         scenario.Subcommands.Add(list);
+        scenario.Subcommands.Add(check);
         return scenario;
+    }
+
+    /// <summary>Reads a history file and checks it; prints one line per check (or JSON). Exit code 0, 1 or 2.</summary>
+    public static int Check(string path, bool json)
+    {
+        Checking.RunHistory history;
+        try
+        {
+            history = Checking.HistoryFile.Read(path);
+        }
+        catch (Exception e) when (e is Checking.HistoryFileException or FileNotFoundException or DirectoryNotFoundException or IOException or UnauthorizedAccessException)
+        {
+            Console.Error.WriteLine($"error: {path}: {e.Message}");
+            return 2;
+        }
+
+        var checks = Checking.InvariantChecker.Check(history);
+        if (json)
+        {
+            Console.WriteLine(System.Text.Json.JsonSerializer.Serialize(new { scenario = history.Run?.Scenario, passed = checks.All(c => c.Ok), checks }, Execution.RunReport.Json));
+        }
+        else
+        {
+            Console.WriteLine($"{history.Run?.Scenario ?? "(no run header)"}: {history.Observations.Count} observations, {history.Steps.Count} steps, {history.Blocks.Count} block-log entries");
+            foreach (var c in checks)
+            {
+                Console.WriteLine($"{(c.Ok ? "held    " : "VIOLATED")} {c.Name}: {c.Detail}");
+            }
+        }
+
+        return checks.All(c => c.Ok) ? 0 : 1;
     }
 
     /// <summary>The scenarios file: the given one, else scenarios.yaml in the current directory or the nearest above.</summary>

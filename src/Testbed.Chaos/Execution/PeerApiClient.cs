@@ -16,13 +16,27 @@ public sealed record PeerStatus(
     int ConnectedPeers,
     IPEndPoint? Swarm,
     IPEndPoint? Torrents,
-    int Mempool);
+    int Mempool,
+    string? LiveStateRoot = null,
+    string? Boot = null,
+    long BlockLogSeq = 0,
+    IReadOnlyList<string>? Broken = null);
+
+/// <summary>One entry of a peer's block log (GET /blocklog).</summary>
+public sealed record BlockLogEntry(long Seq, long AtMs, string Hash, long Height, string Via, string Status, bool Accepted, string? Reason, string? From);
+
+/// <summary>A page of a peer's block log: its process, the oldest entry it still holds, its last one, and the entries asked for.</summary>
+public sealed record BlockLogPage(string Boot, long FirstSeq, long LastSeq, IReadOnlyList<BlockLogEntry> Entries);
+
+/// <summary>A peer's answer to GET /consistency.</summary>
+public sealed record ConsistencyReport(bool Consistent, IReadOnlyList<string> Problems, long Height, string TipHash, string StateRoot, string LiveStateRoot);
 
 /// <summary>A block a peer mined on request.</summary>
 public sealed record MinedBlock(string Hash, long Height, bool Faulty, bool Withheld);
 
 /// <summary>
-/// Client of one peer's HTTP API (GET /status, /blocks/{hash}; POST /mining, /tx, /faults/{name}; DELETE /faults/{name}).
+/// Client of one peer's HTTP API (GET /status, /blocks/{hash}, /blocklog, /consistency; POST /mining, /tx, /faults/{name};
+/// DELETE /faults/{name}).
 /// Reading /status is a poll (<see cref="TelemetryPolls"/>): it makes no span here nor in the peer. Requests sent inside a
 /// caller's poll scope are marked as polls too; every other request (mining, faults, transactions) is traced.
 /// </summary>
@@ -48,7 +62,66 @@ public sealed class PeerApiClient(HttpClient http)
             root.TryGetProperty("connectedPeers", out var c) && c.ValueKind == JsonValueKind.Array ? c.GetArrayLength() : 0,
             IPEndPoint.TryParse(Text(root, "swarm") ?? "", out var swarm) ? swarm : null,
             IPEndPoint.TryParse(Text(root, "torrentEndPoint") ?? "", out var torrents) ? torrents : null,
-            root.TryGetProperty("mempool", out var m) && m.TryGetInt32(out var mempool) ? mempool : 0);
+            root.TryGetProperty("mempool", out var m) && m.TryGetInt32(out var mempool) ? mempool : 0,
+            Text(root, "liveStateRoot"),
+            Text(root, "boot"),
+            root.TryGetProperty("blockLogSeq", out var seq) && seq.TryGetInt64(out var blockLogSeq) ? blockLogSeq : 0,
+            root.TryGetProperty("broken", out var broken) && broken.ValueKind == JsonValueKind.Array
+                ? [.. broken.EnumerateArray().Take(16).Where(b => b.ValueKind == JsonValueKind.String).Select(b => b.GetString()!)]
+                : null);
+    }
+
+    /// <summary>GET /blocklog?after=N: the entries after <paramref name="after"/> (a page), as a poll when called inside one.</summary>
+    public async Task<BlockLogPage> GetBlockLogAsync(Uri peer, long after, CancellationToken cancellationToken)
+    {
+        using var document = await GetJsonAsync(new Uri(peer, $"blocklog?after={after}"), cancellationToken).ConfigureAwait(false)
+            ?? throw new ChaosStepException($"{peer} has no /blocklog");
+        var root = document.RootElement;
+        var entries = new List<BlockLogEntry>();
+        if (root.TryGetProperty("entries", out var list) && list.ValueKind == JsonValueKind.Array)
+        {
+            foreach (var e in list.EnumerateArray().Take(10_000))
+            {
+                if (Text(e, "hash") is not { } hash || !e.TryGetProperty("seq", out var s) || !s.TryGetInt64(out var entrySeq))
+                {
+                    throw new ChaosStepException($"{peer} answered /blocklog with an entry that has no hash or seq");
+                }
+
+                entries.Add(new BlockLogEntry(
+                    entrySeq,
+                    e.TryGetProperty("atMs", out var at) && at.TryGetInt64(out var atMs) ? atMs : 0,
+                    hash,
+                    e.TryGetProperty("height", out var h) && h.TryGetInt64(out var height) ? height : 0,
+                    Text(e, "via") ?? "",
+                    Text(e, "status") ?? "",
+                    e.TryGetProperty("accepted", out var a) && a.ValueKind == JsonValueKind.True,
+                    Text(e, "reason"),
+                    Text(e, "from")));
+            }
+        }
+
+        return new BlockLogPage(
+            Text(root, "boot") ?? "",
+            root.TryGetProperty("firstSeq", out var f) && f.TryGetInt64(out var first) ? first : 1,
+            root.TryGetProperty("lastSeq", out var l) && l.TryGetInt64(out var last) ? last : 0,
+            entries);
+    }
+
+    /// <summary>GET /consistency (a deep check: the peer replays its whole best chain).</summary>
+    public async Task<ConsistencyReport> GetConsistencyAsync(Uri peer, CancellationToken cancellationToken)
+    {
+        using var document = await GetJsonAsync(new Uri(peer, "consistency"), cancellationToken).ConfigureAwait(false)
+            ?? throw new ChaosStepException($"{peer} has no /consistency");
+        var root = document.RootElement;
+        return new ConsistencyReport(
+            root.TryGetProperty("consistent", out var c) && c.ValueKind == JsonValueKind.True,
+            root.TryGetProperty("problems", out var p) && p.ValueKind == JsonValueKind.Array
+                ? [.. p.EnumerateArray().Take(100).Select(x => x.ValueKind == JsonValueKind.String ? x.GetString()! : x.GetRawText())]
+                : ["the answer lists no problems array"],
+            root.TryGetProperty("height", out var h) && h.TryGetInt64(out var height) ? height : 0,
+            Text(root, "tipHash") ?? "",
+            Text(root, "stateRoot") ?? "",
+            Text(root, "liveStateRoot") ?? "");
     }
 
     /// <summary>GET /blocks/{hash}: (known, on the main chain).</summary>

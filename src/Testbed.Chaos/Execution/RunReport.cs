@@ -4,7 +4,10 @@ using Testbed.Chaos.Checking;
 
 namespace Testbed.Chaos.Execution;
 
-/// <summary>The outcome of one scenario run, written as report JSON.</summary>
+/// <summary>
+/// The outcome of one scenario run, written as report JSON: <see cref="Invariants"/> holds every check made from the
+/// history file (<see cref="HistoryFile"/>): each expect step again and each invariant.
+/// </summary>
 public sealed record RunReport(
     string Scenario,
     DateTimeOffset Started,
@@ -17,7 +20,8 @@ public sealed record RunReport(
     IReadOnlyList<InvalidBlockRecord> InvalidBlocks,
     int Observations,
     IReadOnlyDictionary<string, PeerObservation> FinalObservations,
-    string? Error)
+    string? Error,
+    string? HistoryFile = null)
 {
     /// <summary>The JSON options of report files (camelCase, indented).</summary>
     public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)

@@ -6,9 +6,10 @@ using Testbed.Chaos.Scenarios;
 namespace Testbed.Chaos.Execution;
 
 /// <summary>
-/// Runs a scenario's steps against a running testbed while recording its history, then checks the invariants. Every fault
-/// step is a <c>chaos.fault</c> span. A step that cannot do what it says fails the run (later steps are not run), and so
-/// does a failed expectation; the report says which peers and blocks were involved.
+/// Runs a scenario's steps against a running testbed while recording its history into a file (JSON lines), then checks the
+/// run from that file alone: every expect step again and every invariant. Every fault step is a <c>chaos.fault</c> span. A
+/// step that cannot do what it says fails the run (later steps are not run), and so does a failed expectation; the report
+/// says which peers and blocks were involved.
 /// </summary>
 public sealed class ScenarioExecutor(ScenarioEnvironment environment)
 {
@@ -23,13 +24,19 @@ public sealed class ScenarioExecutor(ScenarioEnvironment environment)
     /// <summary>The history of the current or last run.</summary>
     public RunHistory History { get; private set; } = new();
 
-    /// <summary>Runs <paramref name="scenario"/>; never throws for a failed step or check (the report says), only for cancellation.</summary>
-    public async Task<RunReport> RunAsync(Scenario scenario, CancellationToken cancellationToken)
+    /// <summary>
+    /// Runs <paramref name="scenario"/>, writing its history to <paramref name="historyFile"/> (which must not exist yet);
+    /// never throws for a failed step or check (the report says), only for cancellation.
+    /// </summary>
+    public async Task<RunReport> RunAsync(Scenario scenario, string historyFile, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(scenario);
-        var history = History = new RunHistory();
+        ArgumentException.ThrowIfNullOrEmpty(historyFile);
         var peers = scenario.Topology.PeerNames;
         var started = DateTimeOffset.UtcNow;
+        using var writer = new HistoryWriter(historyFile);
+        var history = History = new RunHistory(writer.Write);
+        history.Add(new RunStarted(started, scenario.Name, peers, [.. scenario.Steps.Select(PlannedStep.Of)]));
         RegisterProxyNodes(peers);
         var recorder = new HistoryRecorder(environment, peers, history);
         using var run = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -37,7 +44,7 @@ public sealed class ScenarioExecutor(ScenarioEnvironment environment)
         using var recording = CancellationTokenSource.CreateLinkedTokenSource(run.Token);
         string? error = null;
         var recorderTask = Task.CompletedTask;
-        var state = new RunState(scenario, recorder, history);
+        var state = new RunState(scenario, recorder, history) { LastExpectEnded = started };
         try
         {
             await recorder.PollOnceAsync(run.Token).ConfigureAwait(false);
@@ -56,7 +63,7 @@ public sealed class ScenarioExecutor(ScenarioEnvironment environment)
                 }
             }
 
-            await LookUpBlocksAsync(state, run.Token).ConfigureAwait(false);
+            await CheckConsistencyAsync(state, run.Token).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
@@ -77,10 +84,23 @@ public sealed class ScenarioExecutor(ScenarioEnvironment environment)
         }
 
         cancellationToken.ThrowIfCancellationRequested();
-        var invariants = InvariantChecker.CheckInvariants(history, peers.Count);
-        var passed = error is null && history.Steps.All(s => s.Ok) && invariants.All(i => i.Ok);
-        return new RunReport(scenario.Name, started, DateTimeOffset.UtcNow, passed, history.Steps, invariants, history.Reorgs, history.Crashes,
-            history.InvalidBlocks, history.Observations.Count, history.Latest(), error);
+        history.Add(new RunEnded(DateTimeOffset.UtcNow, error));
+        writer.Dispose();
+
+        // The verdict comes from the file alone, as `scenario check FILE` would give it later.
+        IReadOnlyList<CheckResult> checks;
+        try
+        {
+            checks = InvariantChecker.Check(HistoryFile.Read(historyFile));
+        }
+        catch (Exception e) when (e is HistoryFileException or IOException or UnauthorizedAccessException)
+        {
+            checks = [CheckResult.Fail("history-file", $"{historyFile} could not be read back: {e.Message}")];
+        }
+
+        var passed = error is null && history.Steps.All(s => s.Ok) && checks.All(i => i.Ok);
+        return new RunReport(scenario.Name, started, DateTimeOffset.UtcNow, passed, history.Steps, checks, history.Reorgs, history.Crashes,
+            history.InvalidBlocks, history.Observations.Count, history.Latest(), error, historyFile);
     }
 
     private void RegisterProxyNodes(IReadOnlyList<string> peers)
@@ -114,6 +134,12 @@ public sealed class ScenarioExecutor(ScenarioEnvironment environment)
         span?.SetStatus(ok ? ActivityStatusCode.Ok : ActivityStatusCode.Error, ok ? null : detail);
         var record = new StepRecord(step.Index, step.Kind, step.Targets, started, DateTimeOffset.UtcNow, ok, detail);
         state.History.Add(record);
+        if (step is ExpectStep)
+        {
+            // The next expect step counts events from here, as the checker does from the history.
+            state.LastExpectEnded = record.Ended;
+        }
+
         StepFinished?.Invoke(record);
         return ok;
     }
@@ -131,11 +157,12 @@ public sealed class ScenarioExecutor(ScenarioEnvironment environment)
                     var blocks = await environment.Peers.MineAsync(recorder.Url(peer), mine.Blocks, cancellationToken).ConfigureAwait(false);
                     foreach (var block in blocks)
                     {
-                        state.History.Add(new MinedRecord(DateTimeOffset.UtcNow, peer, block.Hash, block.Height));
+                        var at = DateTimeOffset.UtcNow;
+                        state.History.Add(new MinedRecord(at, peer, block.Hash, block.Height, block.Faulty, block.Withheld));
                         if (block.Faulty)
                         {
                             var fault = state.ActiveFaults.TryGetValue(peer, out var active) ? string.Join("+", active.Intersect(ByzantineFaults)) : "faulty";
-                            state.History.Add(new InvalidBlockRecord(peer, block.Hash, block.Height, fault.Length == 0 ? "faulty" : fault));
+                            state.History.Add(new InvalidBlockRecord(peer, block.Hash, block.Height, fault.Length == 0 ? "faulty" : fault, at));
                         }
                     }
 
@@ -146,6 +173,8 @@ public sealed class ScenarioExecutor(ScenarioEnvironment environment)
                     }
                 }
 
+                // What the miners' chains look like now, before the next step: height-grows checks each mine step against it.
+                await recorder.PollOnceAsync(cancellationToken).ConfigureAwait(false);
                 return (true, string.Join("; ", parts));
             }
 
@@ -265,7 +294,7 @@ public sealed class ScenarioExecutor(ScenarioEnvironment environment)
         while (true)
         {
             var latest = await state.Recorder.PollOnceAsync(cancellationToken).ConfigureAwait(false);
-            last = InvariantChecker.CheckExpectation(expectation, latest, state.History);
+            last = InvariantChecker.CheckExpectation(expectation, latest, state.History, state.LastExpectEnded, DateTimeOffset.UtcNow);
             if (last.Ok)
             {
                 return (true, $"held after {InvariantChecker.Seconds(clock.Elapsed)}: {last.Detail}");
@@ -349,30 +378,41 @@ public sealed class ScenarioExecutor(ScenarioEnvironment environment)
         return proxy;
     }
 
-    private async Task LookUpBlocksAsync(RunState state, CancellationToken cancellationToken)
+    /// <summary>
+    /// The end of the run: a last poll (observations and block logs), then GET /consistency on every peer (its chain store
+    /// against its live VM); a running peer that cannot answer is recorded as unchecked, which fails the run.
+    /// </summary>
+    private async Task CheckConsistencyAsync(RunState state, CancellationToken cancellationToken)
     {
         var latest = await state.Recorder.PollOnceAsync(cancellationToken).ConfigureAwait(false);
-        var answering = latest.Where(o => o.Answered).Select(o => o.Peer).ToHashSet(StringComparer.Ordinal);
-        var lookups = new List<(string Peer, string Hash)>();
-        foreach (var block in state.History.InvalidBlocks)
+        foreach (var observation in latest)
         {
-            lookups.AddRange(answering.Where(p => p != block.Miner).Select(p => (p, block.Hash)));
-        }
+            var peer = observation.Peer;
+            if (!observation.Live)
+            {
+                state.History.Add(new ConsistencyRecord(DateTimeOffset.UtcNow, peer, false, false, [], Error: "not running at the end of the run", Live: false));
+                continue;
+            }
 
-        foreach (var crash in state.History.Crashes.Where(c => answering.Contains(c.Peer)))
-        {
-            lookups.AddRange(InvariantChecker.AcknowledgedBefore(state.History, crash).Select(a => (crash.Peer, a.Hash)));
-        }
-
-        foreach (var (peer, hash) in lookups.Distinct())
-        {
-            var (known, onMain) = await environment.Peers.GetBlockAsync(state.Recorder.Url(peer), hash, cancellationToken).ConfigureAwait(false);
-            state.History.Add(new BlockLookup(peer, hash, known, onMain));
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            timeout.CancelAfter(environment.CommandTimeout);
+            try
+            {
+                var report = await environment.Peers.GetConsistencyAsync(state.Recorder.Url(peer), timeout.Token).ConfigureAwait(false);
+                state.History.Add(new ConsistencyRecord(DateTimeOffset.UtcNow, peer, true, report.Consistent, report.Problems, report.Height, report.TipHash, report.StateRoot, report.LiveStateRoot));
+            }
+            catch (Exception e) when (e is HttpRequestException or ChaosStepException or System.Text.Json.JsonException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
+            {
+                state.History.Add(new ConsistencyRecord(DateTimeOffset.UtcNow, peer, false, false, [], Error: $"GET /consistency failed: {e.Message}"));
+            }
         }
     }
 
     private sealed record RunState(Scenario Scenario, HistoryRecorder Recorder, RunHistory History)
     {
+        /// <summary>When the previous expect step ended (or the run started): counted events are those after it.</summary>
+        public DateTimeOffset LastExpectEnded { get; set; }
+
         public System.Collections.Concurrent.ConcurrentDictionary<string, HashSet<string>> ActiveFaults { get; } = new(StringComparer.Ordinal);
     }
 }

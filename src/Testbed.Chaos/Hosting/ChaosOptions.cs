@@ -20,6 +20,16 @@ public sealed class ChaosOptions
     /// <summary>The control API's base URL; empty: service discovery's <c>services:apphost:http:0</c>.</summary>
     public string? ControlApiUrl { get; set; }
 
+    /// <summary>
+    /// Where each run gets its directory (<c>RUN-ID/history.jsonl</c> and <c>RUN-ID/report.json</c>); empty:
+    /// <c>testbed-chaos-runs</c> in the temporary directory. Only the newest <see cref="Api.RunRegistry.MaxRuns"/> are kept.
+    /// </summary>
+    public string? RunsDirectory { get; set; }
+
+    /// <summary>The runs directory to use.</summary>
+    public string ResolveRunsDirectory() =>
+        Path.GetFullPath(string.IsNullOrWhiteSpace(RunsDirectory) ? Path.Combine(Path.GetTempPath(), "testbed-chaos-runs") : RunsDirectory);
+
     /// <summary>Parses <see cref="LoopbackPlan"/>; throws naming the setting when it is malformed.</summary>
     public LoopbackPlan? ParsePlan()
     {

@@ -185,15 +185,22 @@ public sealed record ExpectStep(int Index, int Line, Expectation Expectation) : 
     public override IReadOnlyList<string> Targets => Expectation.Exclude.Count == 0 ? ["*"] : [$"* except {string.Join(",", Expectation.Exclude)}"];
 }
 
-/// <summary>What must hold within <see cref="Within"/>; null fields are not checked.</summary>
-/// <param name="Converged">Every live peer (minus <see cref="Exclude"/>) on the same tip and state root.</param>
+/// <summary>
+/// What must hold within <see cref="Within"/>; null fields are not checked. Counted events (reorgs) are those that happened
+/// between the previous expect step (or the run's start) and this one, not since the start of the run.
+/// </summary>
+/// <param name="Converged">Every live peer (minus <see cref="Exclude"/>) on the same tip and the same live VM state root.</param>
 /// <param name="Within">How long the condition may take.</param>
 /// <param name="HeightAtLeast">Every live checked peer at least this high.</param>
-/// <param name="ReorgsAtLeast">At least this many tip changes to a block that does not extend the previous tip, over all peers, since the start.</param>
+/// <param name="ReorgsAtLeast">At least this many tip changes to a block that does not extend the previous tip, over all peers, since the previous expect step.</param>
 /// <param name="RejectedAtLeast">At least this many blocks rejected, summed over the checked peers.</param>
 /// <param name="BannedAtLeast">At least this many bans, summed over the checked peers.</param>
 /// <param name="MempoolAtMost">Every checked peer holds at most this many pending transactions (0: all were mined in).</param>
 /// <param name="Exclude">Peers not checked (the byzantine one).</param>
+/// <param name="InvalidRejected">
+/// Every block mined under a byzantine fault so far was rejected by every checked peer that received it (none accepted it,
+/// none holds it undecided), and at least one checked peer received and rejected one (else nothing was tested).
+/// </param>
 public sealed record Expectation(
     bool? Converged,
     TimeSpan Within,
@@ -202,4 +209,5 @@ public sealed record Expectation(
     int? RejectedAtLeast,
     int? BannedAtLeast,
     int? MempoolAtMost,
-    IReadOnlyList<string> Exclude);
+    IReadOnlyList<string> Exclude,
+    bool? InvalidRejected = null);

@@ -358,7 +358,7 @@ public static class ScenarioParser
 
     private static ExpectStep? ParseExpect(YamlNode body, int index, int line, Context context, string[] peers)
     {
-        var args = context.Mapping(body, ["converged", "within", "height_at_least", "reorgs_at_least", "rejected_at_least", "banned_at_least", "mempool_at_most", "exclude"]);
+        var args = context.Mapping(body, ["converged", "within", "height_at_least", "reorgs_at_least", "rejected_at_least", "banned_at_least", "mempool_at_most", "invalid_rejected", "exclude"]);
         if (args is null)
         {
             return null;
@@ -372,15 +372,21 @@ public static class ScenarioParser
             context.Int(args, "rejected_at_least", 0, 100_000, required: false),
             context.Int(args, "banned_at_least", 0, 100_000, required: false),
             context.Int(args, "mempool_at_most", 0, 1_000_000, required: false),
-            context.Get(args, "exclude") is null ? [] : context.Names(args, "exclude", peers));
-        if (expectation is { Converged: null, HeightAtLeast: null, ReorgsAtLeast: null, RejectedAtLeast: null, BannedAtLeast: null, MempoolAtMost: null })
+            context.Get(args, "exclude") is null ? [] : context.Names(args, "exclude", peers),
+            context.Bool(args, "invalid_rejected"));
+        if (expectation is { Converged: null, HeightAtLeast: null, ReorgsAtLeast: null, RejectedAtLeast: null, BannedAtLeast: null, MempoolAtMost: null, InvalidRejected: null })
         {
-            context.Error(args, null, "an expectation needs something to check: converged, height_at_least, reorgs_at_least, rejected_at_least, banned_at_least or mempool_at_most");
+            context.Error(args, null, "an expectation needs something to check: converged, height_at_least, reorgs_at_least, rejected_at_least, banned_at_least, mempool_at_most or invalid_rejected");
         }
 
         if (expectation.Converged == false)
         {
             context.Error(args, "converged", "only 'converged: true' can be expected");
+        }
+
+        if (expectation.InvalidRejected == false)
+        {
+            context.Error(args, "invalid_rejected", "only 'invalid_rejected: true' can be expected");
         }
 
         return new ExpectStep(index, line, expectation);

@@ -48,6 +48,16 @@ public sealed class ChaosApiTests
         Assert.Equal("failed", run.GetProperty("status").GetString());
         Assert.Contains("could not be reached", run.GetProperty("report").GetProperty("error").GetString(), StringComparison.Ordinal);
         Assert.False(run.GetProperty("report").GetProperty("passed").GetBoolean());
+
+        // The run's directory holds its history (served too) and its report; the history says why the run ended.
+        var historyFile = run.GetProperty("report").GetProperty("historyFile").GetString()!;
+        Assert.Equal(Path.Combine(service.RunsDirectory, id, "history.jsonl"), historyFile);
+        Assert.True(File.Exists(Path.Combine(service.RunsDirectory, id, "report.json")));
+        var lines = (await service.Http.GetStringAsync(new Uri($"runs/{id}/history", UriKind.Relative))).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.StartsWith("{\"type\":\"run\",", lines[0], StringComparison.Ordinal);
+        Assert.Contains("could not be reached", lines[^1], StringComparison.Ordinal);
+        using var noHistory = await service.Http.GetAsync(new Uri("runs/none/history", UriKind.Relative));
+        Assert.Equal(HttpStatusCode.NotFound, noHistory.StatusCode);
         var runs = await service.Http.GetFromJsonAsync<JsonElement>(new Uri("runs", UriKind.Relative));
         Assert.Equal(id, runs.EnumerateArray().Single().GetProperty("id").GetString());
         using var missing = await service.Http.GetAsync(new Uri("runs/none", UriKind.Relative));
@@ -82,7 +92,9 @@ public sealed class ChaosApiTests
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         builder.WebHost.UseKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0));
+        var runs = Path.Combine(Path.GetTempPath(), "chaos-api-runs-" + Guid.NewGuid().ToString("n"));
         builder.Configuration["Chaos:ScenariosFile"] = scenarios;
+        builder.Configuration["Chaos:RunsDirectory"] = runs;
         // Starting a run is a control request: the service wants the run's secret, as under the AppHost.
         builder.Configuration[ControlCallers.SecretSetting] = Secret;
         if (controlApi is not null)
@@ -97,16 +109,20 @@ public sealed class ChaosApiTests
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         var http = new HttpClient { BaseAddress = new Uri(address.TrimEnd('/') + "/") };
         http.DefaultRequestHeaders.Add(ControlCallers.SecretHeader, Secret);
-        return new Service(app, http);
+        return new Service(app, http, runs);
     }
 
-    private sealed record Service(WebApplication App, HttpClient Http) : IAsyncDisposable
+    private sealed record Service(WebApplication App, HttpClient Http, string RunsDirectory) : IAsyncDisposable
     {
         public async ValueTask DisposeAsync()
         {
             Http.Dispose();
             await App.StopAsync();
             await App.DisposeAsync();
+            if (Directory.Exists(RunsDirectory))
+            {
+                Directory.Delete(RunsDirectory, recursive: true);
+            }
         }
     }
 }

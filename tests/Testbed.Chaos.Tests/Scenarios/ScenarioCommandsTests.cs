@@ -1,58 +1,66 @@
 using System.CommandLine;
+using Testbed.Chaos.Checking;
 using Testbed.Chaos.Cli;
+using Testbed.Chaos.Tests.Checking;
 
 namespace Testbed.Chaos.Tests.Scenarios;
 
-/// <summary>`scenario list` and `scenario run` exit codes without a testbed: 0 listed, 2 for unusable files or names, 1 for a run that fails.</summary>
+/// <summary>`scenario list` and `scenario check` exit codes: 0 listed or every check held, 1 a check failed, 2 unusable files.</summary>
 public sealed class ScenarioCommandsTests
 {
     private static readonly string File = Path.Combine(AppContext.BaseDirectory, "scenarios.yaml");
 
     [Fact]
-    public async Task List_exits_0_and_unusable_input_exits_2()
+    public async Task List_exits_0_and_an_unusable_file_exits_2()
     {
-        var started = 0;
-        var command = ScenarioCommands.Create((_, _, _) =>
-        {
-            started++;
-            throw new InvalidOperationException("no testbed in this test");
-        });
-
-        Assert.Equal(0, await Invoke(command, "list", "--file", File));
-        Assert.Equal(2, await Invoke(command, "list", "--file", "/nonexistent/scenarios.yaml"));
-        Assert.Equal(2, await Invoke(command, "run", "no-such-scenario", "--file", File));
-        Assert.Equal(0, started);
+        Assert.Equal(0, await Invoke("list", "--file", File));
+        Assert.Equal(2, await Invoke("list", "--file", "/nonexistent/scenarios.yaml"));
     }
 
     [Fact]
-    public async Task A_run_against_an_unreachable_testbed_exits_1_and_writes_a_failed_report()
+    public async Task Check_rereads_a_saved_history_exit_0_when_every_check_holds_1_when_one_fails_2_when_unreadable()
     {
-        var report = Path.GetTempFileName();
+        var directory = Path.Combine(Path.GetTempPath(), "chaos-check-" + Guid.NewGuid().ToString("n"));
+        Directory.CreateDirectory(directory);
         try
         {
-            var command = ScenarioCommands.Create((_, _, _) => Task.FromResult<IScenarioTestbed>(new Unreachable()));
-            Assert.Equal(1, await Invoke(command, "run", "baseline-convergence", "--file", File, "--report", report));
-            var text = await System.IO.File.ReadAllTextAsync(report);
-            Assert.Contains("\"passed\": false", text, StringComparison.Ordinal);
-            Assert.Contains("could not be reached", text, StringComparison.Ordinal);
+            var good = Path.Combine(directory, "good.jsonl");
+            using (var writer = new HistoryWriter(good))
+            {
+                foreach (var item in HistoryFileTests.Sample(honest: true))
+                {
+                    writer.Write(item);
+                }
+            }
+
+            var bad = Path.Combine(directory, "bad.jsonl");
+            using (var writer = new HistoryWriter(bad))
+            {
+                foreach (var item in HistoryFileTests.Sample(honest: false))
+                {
+                    writer.Write(item);
+                }
+            }
+
+            var garbage = Path.Combine(directory, "garbage.jsonl");
+            await System.IO.File.WriteAllTextAsync(garbage, "{\"type\":\"run\",\"at\":\"2026-11-24T04:00:00Z\",\"scenario\":\"x\",\"peers\":[],\"steps\":[]}\nnot json\n");
+
+            Assert.Equal(0, await Invoke("check", good));
+            Assert.Equal(0, await Invoke("check", good, "--json"));
+            Assert.Equal(1, await Invoke("check", bad));
+            Assert.Equal(2, await Invoke("check", garbage));
+            Assert.Equal(2, await Invoke("check", Path.Combine(directory, "missing.jsonl")));
         }
         finally
         {
-            System.IO.File.Delete(report);
+            Directory.Delete(directory, recursive: true);
         }
     }
 
-    private static Task<int> Invoke(Command scenario, params string[] args)
+    private static Task<int> Invoke(params string[] args)
     {
         var root = new RootCommand("test");
-        root.Subcommands.Add(scenario);
+        root.Subcommands.Add(ScenarioCommands.Create());
         return root.Parse(["scenario", .. args]).InvokeAsync();
-    }
-
-    private sealed class Unreachable : IScenarioTestbed
-    {
-        public Uri ControlApiUrl { get; } = new("http://127.0.0.1:9/");
-
-        public ValueTask DisposeAsync() => ValueTask.CompletedTask;
     }
 }
