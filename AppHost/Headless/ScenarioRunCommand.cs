@@ -18,7 +18,7 @@ public static class ScenarioRunCommand
     public static Command Create()
     {
         var file = ScenarioCommands.FileOption();
-        var report = new Option<string?>("--report") { Description = "Write the run's report JSON to this file" };
+        var report = new Option<string?>("--report") { Description = "Write the run's report JSON to this file, and its history (JSON lines) beside it: report.json gives report.history.jsonl" };
         var name = new Argument<string>("name") { Description = "Scenario name (see `scenario list`)" };
         var run = new Command("run", "Run one scenario headless against a fresh testbed; exit code 0 only when every expectation held");
         run.Arguments.Add(name);
@@ -65,6 +65,13 @@ public static class ScenarioRunCommand
         {
             await File.WriteAllTextAsync(reportPath, report.ToJson(), cancellationToken);
             Console.WriteLine($"Report written to {Path.GetFullPath(reportPath)}");
+            var historyPath = HistoryPathFor(reportPath);
+            await model.Chaos(testbed.Url(chaos)).DownloadHistoryAsync(run.Id, historyPath, cancellationToken);
+            Console.WriteLine($"History written to {historyPath} (check it again: scenario check {historyPath})");
+        }
+        else if (run.Report?.HistoryFile is { } history)
+        {
+            Console.WriteLine($"History: {history} (check it again: scenario check {history})");
         }
 
         var passed = run.Status == "passed";
@@ -74,6 +81,9 @@ public static class ScenarioRunCommand
             : $"{scenario.Name} FAILED ({run.Status}){(why is null ? "" : ": " + why)}");
         return passed ? 0 : 1;
     }
+
+    /// <summary>The history file beside a report: report.json gives report.history.jsonl.</summary>
+    internal static string HistoryPathFor(string reportPath) => Path.ChangeExtension(Path.GetFullPath(reportPath), ".history.jsonl");
 
     private static void Print(StepRecord step) =>
         Console.WriteLine($"step {step.Index} {step.Kind} [{string.Join(",", step.Targets)}] {(step.Ok ? "ok" : "FAILED")}: {step.Detail}");

@@ -126,6 +126,12 @@ public sealed class TestbedModel
                 peer.WithEnvironment("Testbed__Mining__IntervalMs", interval.ToString(CultureInfo.InvariantCulture));
             }
 
+            // Deliberate defects (--broken peer-N=MODE): only for the tests proving that each chaos check can fail.
+            if (Settings.Broken.GetValueOrDefault(name) is { } modes)
+            {
+                peer.WithEnvironment("Testbed__Broken", modes);
+            }
+
             PeerCommands.Add(peer, this);
             peers.Add(peer);
         }

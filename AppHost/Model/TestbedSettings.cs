@@ -52,7 +52,7 @@ public sealed record TestbedSettings(int Peers, int? DifficultyBits, int? Mining
             try
             {
                 settings = For(Testbed.Chaos.Scenarios.ScenarioParser.Load(scenariosFile).Get(scenario).Topology);
-                return true;
+                return TryReadBroken(configuration, ref settings, out error);
             }
             catch (Exception e) when (e is Testbed.Chaos.Scenarios.ScenarioParseException or KeyNotFoundException or IOException or UnauthorizedAccessException)
             {
@@ -83,6 +83,46 @@ public sealed record TestbedSettings(int Peers, int? DifficultyBits, int? Mining
         }
 
         settings = new TestbedSettings(peers, difficulty);
+        return TryReadBroken(configuration, ref settings, out error);
+    }
+
+    /// <summary>
+    /// Peer name to its deliberate defects (<c>--broken peer-N=MODE[,peer-M=MODE]</c>, handed to that peer as
+    /// <c>Testbed__Broken</c>): only for the tests that prove each chaos check fails on a broken peer (docs/chaos.md).
+    /// Empty: every peer honest.
+    /// </summary>
+    public IReadOnlyDictionary<string, string> Broken { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>Reads <c>--broken</c>: peers of this testbed and modes the peer knows (<see cref="Testbed.Peer.Faults.BrokenModes"/>) only.</summary>
+    private static bool TryReadBroken(IConfiguration configuration, ref TestbedSettings settings, out string error)
+    {
+        error = "";
+        if (configuration["broken"] is not { Length: > 0 } text)
+        {
+            return true;
+        }
+
+        var broken = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var pair in text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            var parts = pair.Split('=', 2, StringSplitOptions.TrimEntries);
+            if (parts.Length != 2 || !parts[0].StartsWith("peer-", StringComparison.Ordinal) ||
+                !int.TryParse(parts[0].AsSpan(5), NumberStyles.None, CultureInfo.InvariantCulture, out var n) || n < 1 || n > settings.Peers)
+            {
+                error = $"--broken must be peer-N=MODE with N from 1 to {settings.Peers}, not '{pair}'";
+                return false;
+            }
+
+            if (!Testbed.Peer.Faults.BrokenModes.Names.Contains(parts[1]))
+            {
+                error = $"--broken {parts[0]}: unknown mode '{parts[1]}'; known: {string.Join(", ", Testbed.Peer.Faults.BrokenModes.Names)}";
+                return false;
+            }
+
+            broken[parts[0]] = broken.TryGetValue(parts[0], out var modes) ? $"{modes},{parts[1]}" : parts[1];
+        }
+
+        settings = settings with { Broken = broken };
         return true;
     }
 }
