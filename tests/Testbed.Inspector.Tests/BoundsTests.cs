@@ -45,7 +45,7 @@ public sealed class BoundsTests
         store.Add([Span(1, 1, "block.mine", hash: "aa", peer: "peer-1"), Span(1, 2, "block.mine", hash: "bb", peer: "peer-2"), Span(1, 3, "torrent.download", peer: "peer-2")]);
         var blocks = PeerComparison.ForTrace(store, Trace(1));
         Assert.Equal(["aa", "bb"], blocks.Select(b => b.BlockHash));
-        // A span without block.hash belongs to a block only when its trace carries one block.
+        // A span without block.hash, height, parent or info hash belongs to a block only when its trace carries one block.
         Assert.DoesNotContain(blocks.SelectMany(b => b.Peers).SelectMany(p => p.Stages), s => s.Name == "torrent.download");
         Assert.Equal(2, PeerComparison.List(store, 10).Count);
         Assert.Single(PeerComparison.List(store, 1)); // the limit counts blocks

@@ -71,10 +71,33 @@ internal sealed class SyntheticPeers : IDisposable
     /// torrent.download, block.verify.signature/pow/transactions and vm.replay. <paramref name="divergent"/> replays to
     /// another state root; <paramref name="slow"/> downloads 10x slower; <paramref name="rejectedBy"/> refuses the block.
     /// </summary>
-    public string EmitBlock(long height, string hash, DateTime t0, string stateRoot, int miner = 0, int? divergent = null, int? slow = null, int? rejectedBy = null)
+    public string EmitBlock(long height, string hash, DateTime t0, string stateRoot, int miner = 0, int? divergent = null, int? slow = null, int? rejectedBy = null) =>
+        EmitBlockUnder(default, height, hash, t0, stateRoot, miner, divergent, slow, rejectedBy);
+
+    /// <summary>
+    /// Several blocks in one trace, as a miner's request makes them when its blocks are not roots of their own: the miner's
+    /// <c>POST /mining</c> span encloses a block.produce per block, <paramref name="spacingMs"/> apart, each received by
+    /// every other peer as <see cref="EmitBlock(long, string, DateTime, string, int, int?, int?, int?)"/> does; block i
+    /// (height <paramref name="firstHeight"/> + i) replays to <paramref name="stateRoots"/>[i].
+    /// </summary>
+    public string EmitBlocksInOneTrace(long firstHeight, string[] hashes, string[] stateRoots, DateTime t0, int miner = 0, double spacingMs = 150)
     {
         var producer = _peers[miner];
-        using var produce = producer.Source.StartActivity("block.produce", ActivityKind.Internal, default(ActivityContext),
+        using var request = producer.Source.StartActivity("POST /mining", ActivityKind.Server, default(ActivityContext),
+            _tagPeer ? [new("testbed.peer", producer.Name)] : [], startTime: t0)!;
+        for (var i = 0; i < hashes.Length; i++)
+        {
+            EmitBlockUnder(request.Context, firstHeight + i, hashes[i], t0.AddMilliseconds(1 + (i * spacingMs)), stateRoots[i], miner, null, null, null);
+        }
+
+        request.SetEndTime(t0.AddMilliseconds((hashes.Length * spacingMs) + 1));
+        return request.TraceId.ToHexString();
+    }
+
+    private string EmitBlockUnder(ActivityContext parent, long height, string hash, DateTime t0, string stateRoot, int miner, int? divergent, int? slow, int? rejectedBy)
+    {
+        var producer = _peers[miner];
+        using var produce = producer.Source.StartActivity("block.produce", ActivityKind.Internal, parent,
             Tags(producer.Name, height, hash, ("result", "Connected")), startTime: t0)!;
         Child(producer, "block.mine", produce.Context, t0.AddMilliseconds(1), 36, Tags(producer.Name, height, hash, ("result", "found"), ("pow.difficulty_bits", 12L), ("pow.attempts", 4096L)));
         Child(producer, "block.sign", produce.Context, t0.AddMilliseconds(38), 2, Tags(producer.Name, height, hash, ("jwt.alg", "ES256")));

@@ -31,17 +31,30 @@ public static class ChainView
     {
         var spans = traces.AllSpans(s => TipSpans.Contains(s.Name) || s.Name == "chain.reorg" || s.Name == FaultMark.SpanName || s.Name == "block.receive");
 
-        // vm.replay carries no block.hash (DESIGN.md): it replays the block of its trace, named by the trace's other spans.
-        var traceHashes = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (var span in spans)
+        // vm.replay carries no block.hash (DESIGN.md): it replays a block of its trace, named by the trace's other spans
+        // (by height, parent chain or info hash: a trace may hold several blocks).
+        var owners = new Dictionary<string, Dictionary<string, string>>(StringComparer.Ordinal);
+        string? HashOf(SpanRecord span)
         {
-            if (span.Attribute("block.hash") is { } blockHash)
+            if (span.Attribute("block.hash") is { } hash)
             {
-                traceHashes.TryAdd(span.TraceId, blockHash);
+                return hash;
             }
+
+            if (!owners.TryGetValue(span.TraceId, out var bySpanId))
+            {
+                bySpanId = new Dictionary<string, string>(StringComparer.Ordinal);
+                foreach (var (owned, owner) in BlockAttribution.Assign(traces.Get(span.TraceId) ?? [span]))
+                {
+                    bySpanId.TryAdd(owned.SpanId, owner);
+                }
+
+                owners[span.TraceId] = bySpanId;
+            }
+
+            return bySpanId.GetValueOrDefault(span.SpanId);
         }
 
-        string? HashOf(SpanRecord span) => span.Attribute("block.hash") ?? traceHashes.GetValueOrDefault(span.TraceId);
         var peers = spans.Where(s => TipSpans.Contains(s.Name) && s.Status != "Error")
             .Select(s => (Span: s, Height: long.TryParse(s.Attribute("block.height"), out var h) ? h : (long?)null))
             .Where(p => p.Height is not null)

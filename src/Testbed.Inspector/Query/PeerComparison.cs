@@ -62,7 +62,7 @@ public static class PeerComparison
     /// </summary>
     public static readonly IReadOnlyList<string> StageOrder =
     [
-        "block.produce", "block.mine", "block.sign", "block.announce", "block.receive", "torrent.download",
+        "block.produce", "block.mine", "block.sign", "block.announce", "block.receive", "torrent.download", "block.connect", "block.sync",
         "block.verify.signature", "block.verify.pow", "block.verify.transactions", "vm.replay",
     ];
 
@@ -104,13 +104,13 @@ public static class PeerComparison
 
     internal static IReadOnlyList<BlockComparison> Build(string traceId, IReadOnlyList<SpanRecord> spans, IReadOnlyList<FaultMark> faults)
     {
-        var hashes = spans.Select(s => s.Attribute("block.hash")).OfType<string>().Distinct(StringComparer.Ordinal).ToArray();
+        // A trace may hold several blocks, and vm.replay and torrent.download carry no block.hash: each span goes to its
+        // block by hash, height, parent chain or info hash (BlockAttribution).
+        var owners = BlockAttribution.Assign(spans);
         var result = new List<BlockComparison>();
-        foreach (var hash in hashes)
+        foreach (var hash in BlockAttribution.Hashes(spans))
         {
-            // Spans without a block.hash (torrent.download) belong to the block when the trace carries one block.
-            var blockSpans = spans.Where(s => s.Name != FaultMark.SpanName
-                && (s.Attribute("block.hash") == hash || (hashes.Length == 1 && s.Attribute("block.hash") is null))).ToArray();
+            var blockSpans = spans.Where(s => s.Name != FaultMark.SpanName && owners.TryGetValue(s, out var owner) && owner == hash).ToArray();
             if (blockSpans.Length == 0)
             {
                 continue;
@@ -126,12 +126,13 @@ public static class PeerComparison
     {
         var start = spans.Min(s => s.StartUnixNano);
         var end = spans.Max(s => s.EndUnixNano);
-        var height = spans.Select(s => s.Attribute("block.height")).FirstOrDefault(h => h is not null);
+        // The block's own spans name its height; a replay of another height in its trace (a reorganisation's) does not.
+        var height = spans.Where(s => s.Attribute("block.hash") == hash).Select(s => s.Attribute("block.height")).FirstOrDefault(h => h is not null)
+            ?? spans.Select(s => s.Attribute("block.height")).FirstOrDefault(h => h is not null);
         var miner = spans.FirstOrDefault(s => s.Name is "block.mine" or "block.produce")?.Peer;
 
         var byPeer = spans.GroupBy(s => s.Peer, StringComparer.Ordinal).OrderBy(g => g.Key, NaturalComparer.Instance).ToArray();
-        var roots = byPeer.ToDictionary(g => g.Key, g => g.Where(s => s.Name == "vm.replay").Select(s => s.Attribute("vm.state_root"))
-            .LastOrDefault(r => r is not null), StringComparer.Ordinal);
+        var roots = byPeer.ToDictionary(g => g.Key, g => StateRoot(g, height), StringComparer.Ordinal);
         var majority = roots.Values.OfType<string>().GroupBy(r => r, StringComparer.Ordinal)
             .OrderByDescending(g => g.Count()).ThenBy(g => g.Key, StringComparer.Ordinal).Select(g => g.Key).FirstOrDefault();
 
@@ -147,12 +148,15 @@ public static class PeerComparison
         var peers = new List<PeerTimeline>();
         foreach (var group in byPeer)
         {
+            // A block kept as an orphan and connected once its parent came (an accepting block.connect) was not refused.
+            var connected = group.Any(s => s.Name == "block.connect" && s.Status != "Error" && s.Attribute("result") is { } r && IsSuccess(r));
             var stages = group
                 .OrderBy(s => StageRank(s.Name)).ThenBy(s => s.StartUnixNano)
                 .Select(s =>
                 {
                     var result = s.Attribute("result");
-                    var failed = s.Status == "Error" || (result is not null && !IsSuccess(result));
+                    var failed = s.Status == "Error"
+                        || (result is not null && !IsSuccess(result) && !(connected && string.Equals(result, "Orphan", StringComparison.OrdinalIgnoreCase)));
                     var (count, median) = medians[(s.Name, s.Peer == miner)];
                     return new StageTiming(s.Name, s.SpanId, (s.StartUnixNano - start) / 1e6, s.DurationMs, result, failed, IsOutlier(s.DurationMs, median, count));
                 })
@@ -191,6 +195,17 @@ public static class PeerComparison
             peers.Sum(p => p.Problems.Count),
             peers,
             faults.Where(f => f.Overlaps(startMs, endMs, 1000)).ToArray());
+    }
+
+    /// <summary>
+    /// A peer's state root after the block: its vm.replay of the block's height (a reorganisation replays others in the
+    /// same trace), else its last replay to end.
+    /// </summary>
+    private static string? StateRoot(IEnumerable<SpanRecord> spans, string? height)
+    {
+        var replays = spans.Where(s => s.Name == "vm.replay" && s.Attribute("vm.state_root") is not null).OrderBy(s => s.EndUnixNano).ToArray();
+        var ofHeight = replays.LastOrDefault(s => height is not null && s.Attribute("block.height") == height);
+        return (ofHeight ?? replays.LastOrDefault())?.Attribute("vm.state_root");
     }
 
     /// <summary>Receive start to replay end (or mine start to mine end for the miner).</summary>

@@ -7,7 +7,7 @@ const PALETTE = ["#7aa2f7", "#9ece6a", "#e0af68", "#bb9af7", "#7dcfff", "#ff9e64
   "#c0caf5", "#2ac3de", "#b4f9f8", "#ffc777", "#c3e88d", "#fca7ea", "#82aaff", "#d4a373"];
 const STAGE_COLORS = {
   "block.produce": "#565f89", "block.mine": "#bb9af7", "block.sign": "#9d7cd8", "block.announce": "#7dcfff", "block.receive": "#7aa2f7",
-  "torrent.download": "#e0af68", "block.verify.signature": "#9ece6a", "block.verify.pow": "#73daca",
+  "torrent.download": "#e0af68", "block.connect": "#2ac3de", "block.sync": "#b4f9f8", "block.verify.signature": "#9ece6a", "block.verify.pow": "#73daca",
   "block.verify.transactions": "#4fbf7f", "vm.replay": "#ff9e64", "chain.reorg": "#f7768e",
 };
 

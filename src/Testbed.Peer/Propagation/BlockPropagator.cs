@@ -32,7 +32,7 @@ public sealed class BlockPropagator(
 {
     private readonly ConcurrentDictionary<Hash256, ConcurrentDictionary<string, SwarmPeer>> holders = new();
     private readonly ConcurrentDictionary<Hash256, byte> inFlight = new();
-    private readonly ConcurrentDictionary<Hash256, (string Token, Hash256 Parent, long Height)> orphans = new();
+    private readonly ConcurrentDictionary<Hash256, Orphan> orphans = new();
     private int retrying;
     private long rejected;
 
@@ -145,6 +145,7 @@ public sealed class BlockPropagator(
         activity?.SetTag(PeerTelemetry.BlockHeight, height);
         activity?.SetTag(PeerTelemetry.BlockHash, hash.ToString());
         activity?.SetTag(PeerTelemetry.NetPeer, peer.Name);
+        activity?.SetTag("torrent.infohash", info.InfoHash.ToHex());
         var watch = Stopwatch.StartNew();
         double downloadMs = 0;
         try
@@ -186,9 +187,18 @@ public sealed class BlockPropagator(
                     await PublishAsync(token, hash, height, CancellationToken.None).ConfigureAwait(false);
                     break;
                 case AddBlockStatus.Orphan:
-                    // Blocks may arrive out of order; keep it until its parent connects (or catch-up brings the branch).
-                    KeepOrphan(token, hash, height);
-                    OrphanSeen?.Invoke(peer);
+                    // Blocks may arrive out of order; keep it (with this receive's context, so that connecting it later stays
+                    // in its trace) until its parent connects, or catch-up brings the branch.
+                    if (KeepOrphan(token, hash, height, activity?.Context ?? parent) is { } missing && chain.Contains(missing))
+                    {
+                        // The parent connected between our AddBlock and keeping the orphan: its tip change found nothing to retry.
+                        RetryOrphans();
+                    }
+                    else
+                    {
+                        OrphanSeen?.Invoke(peer);
+                    }
+
                     break;
                 case AddBlockStatus.Rejected:
                     Interlocked.Increment(ref rejected);
@@ -209,7 +219,8 @@ public sealed class BlockPropagator(
         }
     }
 
-    private void KeepOrphan(string token, Hash256 hash, long height)
+    /// <summary>Keeps a block whose parent is unknown; returns that parent (null when the block could not be kept).</summary>
+    private Hash256? KeepOrphan(string token, Hash256 hash, long height, ActivityContext context)
     {
         if (orphans.Count >= MaxOrphans)
         {
@@ -219,11 +230,13 @@ public sealed class BlockPropagator(
 
         try
         {
-            var block = Ledger.Blocks.Block.Verify(token, chain.Network.MaxBlockBytes, chain.Network.MaxTransactionsPerBlock);
-            orphans.TryAdd(hash, (token, block.Header.PreviousHash, height));
+            var block = Ledger.Blocks.Block.Verify(token, chain.Network.MaxBlockBytes, chain.Network.MaxTransactionsPerBlock, peerName);
+            orphans.TryAdd(hash, new Orphan(token, block.Header.PreviousHash, height, context));
+            return block.Header.PreviousHash;
         }
         catch (Ledger.Validation.BlockRejectedException)
         {
+            return null;
         }
     }
 
@@ -237,6 +250,10 @@ public sealed class BlockPropagator(
 
         _ = Task.Run(async () =>
         {
+            // The caller's span (usually the receive of the parent, whose block connect raised the tip change) flows into
+            // this task: each orphan is connected under the context of its own receive instead, so that its verification,
+            // replay and onward announce stay in its block's trace.
+            Activity.Current = null;
             try
             {
                 bool progressed;
@@ -250,14 +267,13 @@ public sealed class BlockPropagator(
                             continue;
                         }
 
-                        var result = chain.AddBlock(orphan.Token);
-                        log.Add(hash, orphan.Height, "announce", result);
-                        if (result.Status is AddBlockStatus.Connected or AddBlockStatus.Reorganized or AddBlockStatus.SideBranch)
+                        if (chain.Contains(hash))
                         {
-                            progressed = true;
-                            timings.Accepted(hash, orphan.Height, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), "announce");
-                            await PublishAsync(orphan.Token, hash, orphan.Height, CancellationToken.None).ConfigureAwait(false);
+                            // Catch-up (or another announce) brought it meanwhile: nothing to verify again.
+                            continue;
                         }
+
+                        progressed |= await ConnectOrphanAsync(hash, orphan).ConfigureAwait(false);
                     }
                 }
                 while (progressed);
@@ -266,8 +282,42 @@ public sealed class BlockPropagator(
             {
                 Volatile.Write(ref retrying, 0);
             }
+
+            // An orphan kept while this pass was ending would wait for the next tip change.
+            if (orphans.Values.Any(o => chain.Contains(o.Parent)))
+            {
+                RetryOrphans();
+            }
         });
     }
+
+    /// <summary>Connects a kept orphan (span block.connect, under the receive that kept it) and announces it on; true when it was accepted.</summary>
+    private async Task<bool> ConnectOrphanAsync(Hash256 hash, Orphan orphan)
+    {
+        using var activity = PeerTelemetry.Source.StartActivity("block.connect", ActivityKind.Internal, orphan.Context);
+        activity?.SetTag(PeerTelemetry.Peer, peerName);
+        activity?.SetTag(PeerTelemetry.BlockHeight, orphan.Height);
+        activity?.SetTag(PeerTelemetry.BlockHash, hash.ToString());
+        var result = chain.AddBlock(orphan.Token);
+        log.Add(hash, orphan.Height, "announce", result);
+        activity?.SetTag(PeerTelemetry.Result, result.Status.ToString());
+        if (result.Status is not (AddBlockStatus.Connected or AddBlockStatus.Reorganized or AddBlockStatus.SideBranch))
+        {
+            if (result.Status == AddBlockStatus.Rejected)
+            {
+                activity?.SetStatus(ActivityStatusCode.Error, $"{result.Reason}: {result.Detail}");
+            }
+
+            return false;
+        }
+
+        timings.Accepted(hash, orphan.Height, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), "announce", traceId: activity?.TraceId.ToString());
+        await PublishAsync(orphan.Token, hash, orphan.Height, CancellationToken.None).ConfigureAwait(false);
+        return true;
+    }
+
+    /// <summary>A block kept until its parent is known, with the context of the receive that kept it.</summary>
+    private sealed record Orphan(string Token, Hash256 Parent, long Height, ActivityContext Context);
 
     private void TrimHolders()
     {

@@ -177,8 +177,8 @@ public sealed class ChainSync(
         Failed,
     }
 
-    /// <summary>A downloaded segment and who offered it.</summary>
-    private sealed record FetchedSegment(SegmentOffer Offer, List<SwarmPeer> Offerers, string[] Tokens);
+    /// <summary>A downloaded segment, who offered it, and the context of its chain.segment span (its blocks are applied under it).</summary>
+    private sealed record FetchedSegment(SegmentOffer Offer, List<SwarmPeer> Offerers, string[] Tokens, ActivityContext Context);
 
     /// <summary>Asks everyone for segment k and downloads the most offered version from all who offer it.</summary>
     private async Task<FetchedSegment?> FetchAsync(long k, CancellationToken cancellationToken)
@@ -223,26 +223,60 @@ public sealed class ChainSync(
             }
 
             activity?.SetTag(PeerTelemetry.Result, "downloaded");
-            return new FetchedSegment(offer, offerers, tokens);
+            return new FetchedSegment(offer, offerers, tokens, activity?.Context ?? default);
         }
 
         return null;
     }
 
-    /// <summary>Verifies and replays every block of a segment in order (the chain checks signature, work, links and state root).</summary>
+    /// <summary>
+    /// Verifies and replays every block of a segment in order (the chain checks signature, work, links and state root), in
+    /// span chain.segment.apply under the segment's chain.segment, one block.sync span per block (block.hash, block.height,
+    /// result): the blocks' verification, replay and any reorganisation are part of the catch-up's trace, never traces of
+    /// their own. Blocks we hold on our best chain (the same JWS at the same height: a segment starts below our tip) are
+    /// not verified again.
+    /// </summary>
     private async Task<SegmentOutcome> ApplyAsync(FetchedSegment fetched)
     {
         var offer = fetched.Offer;
+        using var activity = PeerTelemetry.Source.StartActivity("chain.segment.apply", ActivityKind.Internal, fetched.Context);
+        activity?.SetTag(PeerTelemetry.Peer, peerName);
+        activity?.SetTag("segment.from", offer.From);
+        activity?.SetTag("segment.to", offer.To);
+        var outcome = await ApplyBlocksAsync(fetched, activity).ConfigureAwait(false);
+        activity?.SetTag(PeerTelemetry.Result, outcome.ToString().ToLowerInvariant());
+        return outcome;
+    }
+
+    private async Task<SegmentOutcome> ApplyBlocksAsync(FetchedSegment fetched, Activity? activity)
+    {
+        var offer = fetched.Offer;
         var applied = 0;
-        foreach (var token in fetched.Tokens)
+        // The leading blocks that are ours already (a block after one that is not cannot be: its parent differs).
+        var held = chain.MainChain(offer.From, fetched.Tokens.Length);
+        var skip = 0;
+        while (skip < held.Count && string.Equals(chain.GetBlockToken(held[skip]), fetched.Tokens[skip], StringComparison.Ordinal))
         {
+            skip++;
+        }
+
+        activity?.SetTag("segment.held", skip);
+        foreach (var token in fetched.Tokens.Skip(skip))
+        {
+            // One span per block holds its verification and replay; it names the block once the chain has read it.
+            using var block = PeerTelemetry.Source.StartActivity("block.sync");
+            block?.SetTag(PeerTelemetry.Peer, peerName);
             var started = Stopwatch.GetTimestamp();
             var result = chain.AddBlock(token);
             Interlocked.Add(ref applyTicks, Stopwatch.GetElapsedTime(started).Ticks);
             if (result.Hash is { } hash)
             {
+                block?.SetTag(PeerTelemetry.BlockHeight, result.Height);
+                block?.SetTag(PeerTelemetry.BlockHash, hash.ToString());
                 log.Add(hash, result.Height, "sync", result, string.Join(",", fetched.Offerers.Select(p => p.Name)));
             }
+
+            block?.SetTag(PeerTelemetry.Result, result.Status.ToString());
 
             switch (result.Status)
             {
@@ -257,6 +291,8 @@ public sealed class ChainSync(
                     return applied > 0 ? SegmentOutcome.Applied : SegmentOutcome.Orphan;
                 case AddBlockStatus.Rejected:
                     LastError = $"segment {offer.From}..{offer.To}: block {result.Hash}: {result.Reason}: {result.Detail}";
+                    block?.SetStatus(ActivityStatusCode.Error, $"{result.Reason}: {result.Detail}");
+                    activity?.SetStatus(ActivityStatusCode.Error, LastError);
                     await segments.DropAsync(offer.Info.InfoHash).ConfigureAwait(false);
                     foreach (var peer in fetched.Offerers)
                     {
