@@ -113,8 +113,15 @@ public static class BenchStartupCommand
         var clock = Stopwatch.StartNew();
         var testbed = await HeadlessTestbed.StartAsync(builder, model, Patience, cancellationToken);
         var start = clock.Elapsed.TotalSeconds;
+        var processes = await testbed.ProcessIdsAsync(cancellationToken);
         clock.Restart();
         await testbed.DisposeAsync();
+        // Teardown ends when the last service process is gone, not when Aspire's stop returns.
+        while (processes.Any(pid => Directory.Exists($"/proc/{pid}")) && clock.Elapsed < Patience)
+        {
+            await Task.Delay(10, cancellationToken);
+        }
+
         return new Sample(start, clock.Elapsed.TotalSeconds);
     }
 

@@ -107,6 +107,24 @@ public sealed class HeadlessTestbed : IAsyncDisposable
         return new Uri(resource.GetEndpoint("http").Url.TrimEnd('/') + "/");
     }
 
+    /// <summary>Every process the app's project resources run now (DCP's <c>dotnet run</c> and the service under it).</summary>
+    public async Task<IReadOnlyList<int>> ProcessIdsAsync(CancellationToken cancellationToken)
+    {
+        var pids = new List<int>();
+        foreach (var project in App.Services.GetRequiredService<DistributedApplicationModel>().Resources.OfType<ProjectResource>())
+        {
+            var state = await App.ResourceNotifications.WaitForResourceAsync(project.Name, _ => true, cancellationToken).ConfigureAwait(false);
+            if (state.Snapshot.Properties.FirstOrDefault(p => p.Name == "executable.pid")?.Value is { } value)
+            {
+                var root = Convert.ToInt32(value, System.Globalization.CultureInfo.InvariantCulture);
+                pids.Add(root);
+                pids.AddRange(Control.ProcessTree.Descendants(root));
+            }
+        }
+
+        return pids;
+    }
+
     /// <inheritdoc />
     public async ValueTask DisposeAsync()
     {
