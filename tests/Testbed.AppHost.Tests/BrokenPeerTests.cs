@@ -1,5 +1,7 @@
 using System.Text.RegularExpressions;
+using Microsoft.Extensions.Configuration;
 using Testbed.AppHost.Commands;
+using Testbed.AppHost.Model;
 using Testbed.Chaos.Checking;
 using Xunit.Abstractions;
 
@@ -43,11 +45,33 @@ public sealed class BrokenPeerTests(ITestOutputHelper output)
     public async Task The_defect_fails_its_scenario_in_the_named_check_naming_the_peer_and_the_block(string defect, string peer, string scenario, string check, string says)
     {
         await using var testbed = await TestbedApp.StartAsync(["--scenario", scenario, "--broken", $"{peer}={defect}"], ["tracker", "chaos", "peer-1", "peer-2", "peer-3"], output);
+        foreach (var name in new[] { "peer-1", "peer-2", "peer-3" })
+        {
+            var environment = (await testbed.SnapshotAsync(name)).EnvironmentVariables;
+            Assert.Equal(name == peer ? defect : null, environment.FirstOrDefault(e => e.Name == "Testbed__Broken")?.Value);
+        }
 
         var result = await testbed.CommandAsync("chaos", ChaosCommands.ScenarioCommand(scenario), Patience);
 
         Assert.False(result.Success, $"{scenario} passed with {peer} running {defect}: {result.Message}");
         // Checks are listed as "name: detail"; the detail of this one must name the peer and the block.
         Assert.Matches(new Regex(Regex.Escape(check + ": ") + ".*" + says, RegexOptions.Singleline), result.Message);
+    }
+
+    [Theory]
+    [InlineData("peer-2=lose-last-block", "peer-2:lose-last-block")]
+    [InlineData("peer-2=lose-last-block, peer-2=skip-signature-check,peer-1=stop-mining-silently", "peer-1:stop-mining-silently peer-2:lose-last-block,skip-signature-check")]
+    [InlineData("peer-5=lose-last-block", "error: --broken must be peer-N=MODE with N from 1 to 4, not 'peer-5=lose-last-block'")]
+    [InlineData("peer-2", "error: --broken must be peer-N=MODE with N from 1 to 4, not 'peer-2'")]
+    [InlineData("tracker=lose-last-block", "error: --broken must be peer-N=MODE with N from 1 to 4, not 'tracker=lose-last-block'")]
+    [InlineData("peer-2=lose-everything", "error: --broken peer-2: unknown mode 'lose-everything'; known: skip-signature-check, lose-last-block, corrupt-state-after-reorg, stop-mining-silently")]
+    public void The_broken_setting_names_known_peers_and_modes_only(string value, string expected)
+    {
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?> { ["broken"] = value }).Build();
+        var ok = TestbedSettings.TryRead(configuration, Path.Combine(Repository.Root, "scenarios.yaml"), out var settings, out var error);
+
+        Assert.Equal(expected, ok ? string.Join(" ", settings.Broken.OrderBy(b => b.Key, StringComparer.Ordinal).Select(b => $"{b.Key}:{b.Value}")) : "error: " + error);
+        Assert.True(TestbedSettings.TryRead(new ConfigurationBuilder().Build(), "unused", out var honest, out _));
+        Assert.Empty(honest.Broken);
     }
 }
