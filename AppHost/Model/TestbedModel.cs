@@ -207,6 +207,7 @@ public sealed class TestbedModel
             .WithEnvironment("ASPNETCORE_ENVIRONMENT", EnvironmentName)
             .WithEnvironment("DOTNET_ENVIRONMENT", EnvironmentName)
             .WithEnvironment(ControlSecret.EnvironmentVariable, Secret.Value)
+            .WithEnvironment(WithoutDeadTelemetryEndpoint)
             // DCP stops resources gracefully after the AppHost dies, through `dotnet run`, which takes longer than the 10 s a
             // user waits; each service also watches the AppHost's pid and ends at once (ServiceDefaults/ParentProcessWatch.cs).
             .WithEnvironment("TESTBED_PARENT_PID", Environment.ProcessId.ToString(CultureInfo.InvariantCulture))
@@ -232,6 +233,23 @@ public sealed class TestbedModel
         else
         {
             Directory.CreateDirectory(directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        }
+    }
+
+    /// <summary>
+    /// Without a dashboard (Aspire.Hosting.Testing's default) Aspire still points OTLP at localhost:4317, where nothing
+    /// listens; every service then spent more than 12 s of its graceful stop flushing spans there, past DCP's stop timeout,
+    /// so Aspire's stop failed. With no dashboard in the model, the services get no OTLP endpoint and export nothing.
+    /// </summary>
+    private static void WithoutDeadTelemetryEndpoint(EnvironmentCallbackContext context)
+    {
+        var model = context.ExecutionContext.Services.GetRequiredService<DistributedApplicationModel>();
+        if (!model.Resources.Any(r => r.Name == DashboardTelemetryApi.DashboardResourceName))
+        {
+            foreach (var name in context.EnvironmentVariables.Keys.Where(k => k.StartsWith("OTEL_EXPORTER_OTLP_", StringComparison.Ordinal)).ToList())
+            {
+                context.EnvironmentVariables.Remove(name);
+            }
         }
     }
 
