@@ -75,10 +75,24 @@ public sealed class PeerNetworkTests(ITestOutputHelper output)
         Assert.StartsWith("eyJ", block.GetProperty("token").GetString(), StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// The peer's timing record of <paramref name="hash"/>. A receiver records it just after the block joins its chain, so
+    /// a /status that already shows the block may come a moment before /timings does: wait for it, briefly.
+    /// </summary>
     private static async Task<JsonElement> TraceOfAsync(PeerNetwork net, string peer, string hash)
     {
-        var timings = await net[peer].Http.GetFromJsonAsync<JsonElement>("timings");
-        return timings.GetProperty("blocks").EnumerateArray().Single(t => t.GetProperty("hash").GetString() == hash);
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        while (true)
+        {
+            var timings = await net[peer].Http.GetFromJsonAsync<JsonElement>("timings");
+            var matches = timings.GetProperty("blocks").EnumerateArray().Where(t => t.GetProperty("hash").GetString() == hash).ToList();
+            if (matches.Count > 0 || DateTime.UtcNow > deadline)
+            {
+                return Assert.Single(matches);
+            }
+
+            await Task.Delay(50);
+        }
     }
 
     [Fact]
