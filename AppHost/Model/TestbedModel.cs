@@ -210,17 +210,7 @@ public sealed class TestbedModel
             .WithEnvironment(WithoutDeadTelemetryEndpoint)
             // DCP stops resources gracefully after the AppHost dies, through `dotnet run`, which takes longer than the 10 s a
             // user waits; each service also watches the AppHost's pid and ends at once (ServiceDefaults/ParentProcessWatch.cs).
-            .WithEnvironment("TESTBED_PARENT_PID", Environment.ProcessId.ToString(CultureInfo.InvariantCulture))
-            // Without the dashboard nothing listens on the OTLP endpoint Aspire hands out anyway, and every service's exporter
-            // would spend its 10 s export timeout flushing into it at each graceful stop: longer, on a loaded machine, than
-            // Aspire waits for a stop (scenario stop and restart steps failed). No collector, no exporter.
-            .WithEnvironment(context =>
-            {
-                if (!HasDashboard)
-                {
-                    context.EnvironmentVariables.Remove("OTEL_EXPORTER_OTLP_ENDPOINT");
-                }
-            });
+            .WithEnvironment("TESTBED_PARENT_PID", Environment.ProcessId.ToString(CultureInfo.InvariantCulture));
 
     /// <summary>Creates <paramref name="directory"/> (and its parents) readable by this user alone: peers keep their keys there.</summary>
     private static void CreateOwnerOnlyDirectory(string directory)
