@@ -28,7 +28,7 @@ internal sealed class ParentProcessWatch(IConfiguration configuration, IHostAppl
     private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(250);
 
     /// <summary>A graceful stop that hangs longer than this ends in a SIGKILL of this process.</summary>
-    private static readonly TimeSpan GracefulStopLimit = TimeSpan.FromSeconds(5);
+    private static readonly TimeSpan GracefulStopLimit = TimeSpan.FromSeconds(3);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -55,7 +55,23 @@ internal sealed class ParentProcessWatch(IConfiguration configuration, IHostAppl
         }
         catch (OperationCanceledException)
         {
-            // The host is stopping for another reason.
+            // The host is stopping for another reason (the AppHost asked). That stop can hang (an exporter flushing to a
+            // dashboard that is already gone waits out its timeout), so the watch goes on until this process ends: once the
+            // AppHost is gone, the stop gets the same limit as above.
+            _ = Task.Run(() => GuardShutdownAsync(parentPid, directChild), CancellationToken.None);
+        }
+    }
+
+    private static async Task GuardShutdownAsync(int parentPid, bool directChild)
+    {
+        using var timer = new PeriodicTimer(PollInterval);
+        while (await timer.WaitForNextTickAsync(CancellationToken.None).ConfigureAwait(false))
+        {
+            if (!(directChild ? ReadParentPid() == parentPid : ProcessExists(parentPid)))
+            {
+                await ForceExitAfterLimitAsync().ConfigureAwait(false);
+                return;
+            }
         }
     }
 
