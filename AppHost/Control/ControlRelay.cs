@@ -6,7 +6,9 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
 namespace Testbed.AppHost.Control;
@@ -65,26 +67,31 @@ public sealed class ControlRelay(ResourceControl control, ControlSecret secret) 
     }
 }
 
-/// <summary>The per-run secret every control surface of the testbed asks for, handed to each service in its environment.</summary>
+/// <summary>
+/// The per-run secret every control surface of the testbed asks for, handed to each service in its environment. Its names
+/// and the loopback-host rule are ServiceDefaults' <see cref="ControlCallers"/>; the relay is stricter than a service in one
+/// way: it serves no page, so any Origin at all is refused.
+/// </summary>
 public sealed class ControlSecret(string value)
 {
     /// <summary>The request header that carries the secret.</summary>
-    public const string Header = "X-Testbed-Secret";
+    public const string Header = ControlCallers.SecretHeader;
 
     /// <summary>The environment variable (configuration <c>Testbed:ControlSecret</c>) that hands it to a service.</summary>
-    public const string EnvironmentVariable = "Testbed__ControlSecret";
+    public const string EnvironmentVariable = ControlCallers.SecretEnvironmentVariable;
 
     /// <summary>The secret.</summary>
     public string Value { get; } = value;
 
-    /// <summary>A fresh random secret.</summary>
-    public static ControlSecret CreateRandom() => new(Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(32)));
+    /// <summary>The secret given in <paramref name="configuration"/> (tests fix it), else a fresh random one.</summary>
+    public static ControlSecret From(IConfiguration configuration) =>
+        configuration[ControlCallers.SecretSetting] is { Length: >= ControlCallers.MinSecretLength } given ? new(given) : new(ControlCallers.NewSecret());
 
     /// <summary>Why <paramref name="request"/> is refused, or null when it comes from a testbed caller.</summary>
     public string? Refusal(HttpRequest request)
     {
         ArgumentNullException.ThrowIfNull(request);
-        if (!IsLoopbackHost(request.Host.Host))
+        if (!ControlCallers.IsLoopbackHost(request.Host.Host))
         {
             return $"Host '{request.Host}' is not a loopback name";
         }
@@ -97,7 +104,4 @@ public sealed class ControlSecret(string value)
         var given = Encoding.UTF8.GetBytes(request.Headers[Header].ToString());
         return CryptographicOperations.FixedTimeEquals(given, Encoding.UTF8.GetBytes(Value)) ? null : $"missing or wrong {Header}";
     }
-
-    private static bool IsLoopbackHost(string host) =>
-        host.Equals("localhost", StringComparison.OrdinalIgnoreCase) || (IPAddress.TryParse(host, out var ip) && IPAddress.IsLoopback(ip));
 }

@@ -152,7 +152,8 @@ public sealed class ResourceControl
         }).ConfigureAwait(false);
     }
 
-    private static int? Pid(CustomResourceSnapshot snapshot) =>
+    /// <summary>The process id DCP started for the resource of <paramref name="snapshot"/> (<c>dotnet run</c>), or null.</summary>
+    public static int? Pid(CustomResourceSnapshot snapshot) =>
         snapshot.Properties.FirstOrDefault(p => p.Name == PidProperty)?.Value switch
         {
             int pid => pid,

@@ -114,9 +114,8 @@ public sealed class HeadlessTestbed : IAsyncDisposable
         foreach (var project in App.Services.GetRequiredService<DistributedApplicationModel>().Resources.OfType<ProjectResource>())
         {
             var state = await App.ResourceNotifications.WaitForResourceAsync(project.Name, _ => true, cancellationToken).ConfigureAwait(false);
-            if (state.Snapshot.Properties.FirstOrDefault(p => p.Name == "executable.pid")?.Value is { } value)
+            if (Control.ResourceControl.Pid(state.Snapshot) is { } root)
             {
-                var root = Convert.ToInt32(value, System.Globalization.CultureInfo.InvariantCulture);
                 pids.Add(root);
                 pids.AddRange(Control.ProcessTree.Descendants(root));
             }

@@ -29,7 +29,7 @@ public sealed class TestbedModel
         ArgumentNullException.ThrowIfNull(builder);
         _builder = builder;
         Settings = settings;
-        Secret = builder.Configuration["Testbed:ControlSecret"] is { Length: >= 16 } given ? new ControlSecret(given) : ControlSecret.CreateRandom();
+        Secret = ControlSecret.From(builder.Configuration);
         Relay = new ControlRelay(Control, Secret);
         Plan = LoopbackPlan.CreateRandom();
         _http = new HttpClient(_handler, disposeHandler: false) { Timeout = TimeSpan.FromMinutes(5) };

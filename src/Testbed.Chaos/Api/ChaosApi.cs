@@ -122,11 +122,8 @@ public static class ChaosHostingExtensions
 
         var peers = new HttpClient(new SocketsHttpHandler { UseProxy = false }) { Timeout = TimeSpan.FromMinutes(5) };
         // Under the AppHost every control surface asks for the run's secret (the relay, the peers' mining and fault hooks).
-        if (builder.Configuration["Testbed:ControlSecret"] is { Length: > 0 } secret)
-        {
-            control.DefaultRequestHeaders.Add("X-Testbed-Secret", secret);
-            peers.DefaultRequestHeaders.Add("X-Testbed-Secret", secret);
-        }
+        ControlCallers.AddSecretHeader(control, builder.Configuration[ControlCallers.SecretSetting]);
+        ControlCallers.AddSecretHeader(peers, builder.Configuration[ControlCallers.SecretSetting]);
 
         builder.Services.AddSingleton<Func<ScenarioExecutor>>(sp => () => controlUrl is null
             ? throw new InvalidOperationException("no control API: set Chaos:ControlApiUrl or run under the AppHost (services:apphost:http:0)")
