@@ -34,6 +34,7 @@ public static class Extensions
     {
         builder.ConfigureOpenTelemetry();
         builder.AddDefaultHealthChecks();
+        ParentProcessWatch.Start(builder.Configuration);
         builder.Services.AddHostedService<ParentProcessWatch>();
 
         builder.Services.AddProblemDetails();

@@ -6,8 +6,9 @@ using Microsoft.Extensions.Logging;
 namespace Microsoft.Extensions.Hosting;
 
 /// <summary>
-/// Ends this service when the AppHost that launched it dies, however it dies, so no service outlives it.
-/// The AppHost passes its pid in TESTBED_PARENT_PID; without that variable (a service run by hand) this does nothing.
+/// Ends this service when the AppHost that launched it dies, however it dies and whatever the service is doing (starting,
+/// running or stopping), so no service outlives it. The AppHost passes its pid in TESTBED_PARENT_PID; without that
+/// variable (a service run by hand) this does nothing.
 /// </summary>
 /// <remarks>
 /// Why watch the parent pid rather than wait for EOF on stdin: a SIGKILLed AppHost runs no code, so the child must notice on
@@ -15,70 +16,68 @@ namespace Microsoft.Extensions.Hosting;
 /// that inherited it (a grandchild, a debugger, a shell wrapper) keeps the child alive, and a service that reads stdin for
 /// another reason would swallow the signal. Re-parenting, by contrast, is done by the kernel the moment the parent dies,
 /// cannot be held off by anyone, and is not fooled by pid reuse: once re-parented to init or a subreaper, getppid() never
-/// again returns the AppHost's pid. Polling four times a second costs one small /proc read.
-/// When the service is not the AppHost's direct child (started through a wrapper), it falls back to checking that the
-/// pid still exists, where pid reuse is possible but needs the pid to be recycled within one poll interval.
+/// again returns the AppHost's pid. When the service is not the AppHost's direct child (DCP starts it through `dotnet run`),
+/// it checks that the pid still exists instead, where pid reuse needs the pid recycled within one poll interval.
+/// The watch starts in <c>AddServiceDefaults</c>, on a thread of its own, not as a hosted service: a service still starting
+/// when the AppHost dies (its hosted services not yet started, or its start cancelled) must end too, and a stop that hangs
+/// (an exporter flushing to the dashboard, which died with the AppHost, waits out its timeout) must not keep it alive.
 /// </remarks>
-internal sealed class ParentProcessWatch(IConfiguration configuration, IHostApplicationLifetime lifetime, ILogger<ParentProcessWatch> logger)
-    : BackgroundService
+internal sealed partial class ParentProcessWatch(IHostApplicationLifetime lifetime, ILogger<ParentProcessWatch> logger) : IHostedService
 {
     /// <summary>The variable the AppHost sets to its own pid.</summary>
     public const string ParentPidVariable = "TESTBED_PARENT_PID";
 
     private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(250);
 
-    /// <summary>A graceful stop that hangs longer than this ends in a SIGKILL of this process.</summary>
-    private static readonly TimeSpan GracefulStopLimit = TimeSpan.FromSeconds(3);
+    /// <summary>How long a service whose AppHost is gone may take to stop gracefully before it ends itself with SIGKILL.</summary>
+    private static readonly TimeSpan GracefulStopLimit = TimeSpan.FromSeconds(1);
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    private static readonly TaskCompletionSource<int> ParentGone = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    private static int watching;
+
+    /// <summary>
+    /// Starts watching the AppHost named by <see cref="ParentPidVariable"/> for the rest of this process's life (the first
+    /// call does; later ones, from other hosts in the same process, share it).
+    /// </summary>
+    public static void Start(IConfiguration configuration)
     {
-        if (!int.TryParse(configuration[ParentPidVariable], NumberStyles.None, CultureInfo.InvariantCulture, out var parentPid) || parentPid <= 1)
+        if (!int.TryParse(configuration[ParentPidVariable], NumberStyles.None, CultureInfo.InvariantCulture, out var parentPid) || parentPid <= 1 ||
+            Interlocked.Exchange(ref watching, 1) == 1)
         {
             return;
         }
 
         var directChild = ReadParentPid() == parentPid;
-        using var timer = new PeriodicTimer(PollInterval);
-        try
-        {
-            while (await timer.WaitForNextTickAsync(stoppingToken))
-            {
-                var alive = directChild ? ReadParentPid() == parentPid : ProcessExists(parentPid);
-                if (!alive)
-                {
-                    logger.LogWarning("The AppHost (pid {ParentPid}) is gone; stopping this service.", parentPid);
-                    _ = ForceExitAfterLimitAsync();
-                    lifetime.StopApplication();
-                    return;
-                }
-            }
-        }
-        catch (OperationCanceledException)
-        {
-            // The host is stopping for another reason (the AppHost asked). That stop can hang (an exporter flushing to a
-            // dashboard that is already gone waits out its timeout), so the watch goes on until this process ends: once the
-            // AppHost is gone, the stop gets the same limit as above.
-            _ = Task.Run(() => GuardShutdownAsync(parentPid, directChild), CancellationToken.None);
-        }
+        new Thread(() => Watch(parentPid, directChild)) { IsBackground = true, Name = "AppHost watch" }.Start();
     }
 
-    private static async Task GuardShutdownAsync(int parentPid, bool directChild)
+    /// <summary>Asks the host to stop once the AppHost is gone (at once if it already is).</summary>
+    public Task StartAsync(CancellationToken cancellationToken)
     {
-        using var timer = new PeriodicTimer(PollInterval);
-        while (await timer.WaitForNextTickAsync(CancellationToken.None).ConfigureAwait(false))
-        {
-            if (!(directChild ? ReadParentPid() == parentPid : ProcessExists(parentPid)))
+        ParentGone.Task.ContinueWith(
+            gone =>
             {
-                await ForceExitAfterLimitAsync().ConfigureAwait(false);
-                return;
-            }
-        }
+                LogAppHostGone(logger, gone.Result);
+                lifetime.StopApplication();
+            },
+            CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);
+        return Task.CompletedTask;
     }
 
-    private static async Task ForceExitAfterLimitAsync()
+    /// <inheritdoc />
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    private static void Watch(int parentPid, bool directChild)
     {
-        await Task.Delay(GracefulStopLimit).ConfigureAwait(false);
-        // Shutdown hung (a stuck hosted service): an orphan must not survive, so end the process the certain way.
+        while (directChild ? ReadParentPid() == parentPid : ProcessExists(parentPid))
+        {
+            Thread.Sleep(PollInterval);
+        }
+
+        ParentGone.TrySetResult(parentPid);
+        Thread.Sleep(GracefulStopLimit);
+        // Still here: the stop hangs, or the host never started. An orphan must not survive, so end the certain way.
         using var self = Process.GetCurrentProcess();
         self.Kill();
     }
@@ -115,4 +114,7 @@ internal sealed class ParentProcessWatch(IConfiguration configuration, IHostAppl
             return false;
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The AppHost (pid {ParentPid}) is gone; stopping this service.")]
+    private static partial void LogAppHostGone(ILogger logger, int parentPid);
 }

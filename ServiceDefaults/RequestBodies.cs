@@ -46,6 +46,24 @@ public static class RequestBodies
         {
             feature.MaxRequestBodySize = limit;
         }
+
+        context.Response.OnStarting(CloseIfBodyLeftUnread, context);
+    }
+
+    /// <summary>
+    /// A body over the limit is read to its end neither by the handler nor by Kestrel, which ends the connection after the
+    /// answer instead. The answer says so, or the client may send its next request on that connection and see it cut.
+    /// </summary>
+    private static Task CloseIfBodyLeftUnread(object state)
+    {
+        var context = (HttpContext)state;
+        var limit = context.Features.Get<IHttpMaxRequestBodySizeFeature>()?.MaxRequestBodySize;
+        if (context.Response.StatusCode == StatusCodes.Status413PayloadTooLarge || context.Request.ContentLength > limit)
+        {
+            context.Response.Headers.Connection = "close";
+        }
+
+        return Task.CompletedTask;
     }
 
     /// <summary>Whether the request carries a body at all (a length above zero, or chunked).</summary>

@@ -27,6 +27,23 @@ internal static partial class ProcessTree
         return tree.Count(pid => Kill(pid, signal) == 0);
     }
 
+    /// <summary>Whether every thread of <paramref name="rootPid"/> and its descendants is stopped (or gone) within <paramref name="patience"/>.</summary>
+    public static async Task<bool> WaitUntilStoppedAsync(int rootPid, TimeSpan patience, CancellationToken cancellationToken)
+    {
+        var deadline = DateTime.UtcNow + patience;
+        while (!Descendants(rootPid).Append(rootPid).All(IsStopped))
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                return false;
+            }
+
+            await Task.Delay(TimeSpan.FromMilliseconds(20), cancellationToken).ConfigureAwait(false);
+        }
+
+        return true;
+    }
+
     /// <summary>Every descendant of <paramref name="rootPid"/>, parents before children.</summary>
     public static List<int> Descendants(int rootPid)
     {
@@ -58,6 +75,32 @@ internal static partial class ProcessTree
         }
 
         return result;
+    }
+
+    /// <summary>Whether every thread of <paramref name="pid"/> is stopped (state T, or t under a tracer); a dead or gone one counts as stopped.</summary>
+    private static bool IsStopped(int pid)
+    {
+        try
+        {
+            return Directory.EnumerateDirectories($"/proc/{pid}/task").All(task => State(Path.Combine(task, "stat")) is null or 'T' or 't' or 'Z' or 'X');
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return true;
+        }
+    }
+
+    private static char? State(string statPath)
+    {
+        try
+        {
+            var stat = File.ReadAllText(statPath);
+            return stat[stat.LastIndexOf(')') + 2];
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or IndexOutOfRangeException)
+        {
+            return null;
+        }
     }
 
     private static int? ParentOf(int pid)

@@ -24,6 +24,9 @@ public sealed class ResourceControl
     /// <summary>How long a stop may go on after Aspire's own stop command gave up waiting for it.</summary>
     private static readonly TimeSpan StopPatience = TimeSpan.FromSeconds(45);
 
+    /// <summary>How long every thread of a resource's processes may take to obey SIGSTOP.</summary>
+    private static readonly TimeSpan SigStopPatience = TimeSpan.FromSeconds(10);
+
     private readonly ConcurrentDictionary<string, CustomResourceSnapshot> _snapshots = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, bool> _paused = new(StringComparer.Ordinal);
     private IServiceProvider? _services;
@@ -82,13 +85,13 @@ public sealed class ResourceControl
                 var first = await ExecuteAsync(name, "stop", cancellationToken).ConfigureAwait(false);
                 return first.Success ? await ExecuteAsync(name, "start", cancellationToken).ConfigureAwait(false) : first;
             case "kill":
-                return Signal(resource, ProcessTree.SigKill, paused: false);
+                return await SignalAsync(resource, ProcessTree.SigKill, paused: false, cancellationToken).ConfigureAwait(false);
             case "pause":
-                var paused = Signal(resource, ProcessTree.SigStop, paused: true);
+                var paused = await SignalAsync(resource, ProcessTree.SigStop, paused: true, cancellationToken).ConfigureAwait(false);
                 await PublishPauseAsync(services, resource, paused: true).ConfigureAwait(false);
                 return paused;
             case "resume":
-                var resumed = Signal(resource, ProcessTree.SigCont, paused: false);
+                var resumed = await SignalAsync(resource, ProcessTree.SigCont, paused: false, cancellationToken).ConfigureAwait(false);
                 await PublishPauseAsync(services, resource, paused: false).ConfigureAwait(false);
                 return resumed;
             default:
@@ -116,7 +119,7 @@ public sealed class ResourceControl
         return false;
     }
 
-    private ExecuteCommandResult Signal(IResource resource, int signal, bool paused)
+    private async Task<ExecuteCommandResult> SignalAsync(IResource resource, int signal, bool paused, CancellationToken cancellationToken)
     {
         if (!_snapshots.TryGetValue(resource.Name, out var snapshot) || Pid(snapshot) is not { } pid)
         {
@@ -126,6 +129,13 @@ public sealed class ResourceControl
         if (ProcessTree.Signal(pid, signal) == 0)
         {
             return CommandResults.Failure($"{resource.Name}'s process {pid} is gone");
+        }
+
+        // SIGSTOP is delivered, not yet obeyed: a running thread stops when it next enters the kernel, which a loaded machine
+        // delays. Paused is reported only once every thread of the tree has stopped.
+        if (signal == ProcessTree.SigStop && !await ProcessTree.WaitUntilStoppedAsync(pid, SigStopPatience, cancellationToken).ConfigureAwait(false))
+        {
+            return CommandResults.Failure($"{resource.Name}'s process {pid} did not stop within {SigStopPatience.TotalSeconds:0} s of SIGSTOP");
         }
 
         if (paused)

@@ -7,4 +7,4 @@ builder.AddChaos();
 var app = builder.Build();
 app.MapDefaultEndpoints();
 app.MapChaosApi();
-app.Run();
+return await app.RunServiceAsync();

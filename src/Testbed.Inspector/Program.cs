@@ -7,4 +7,4 @@ builder.AddInspector();
 var app = builder.Build();
 app.MapDefaultEndpoints();
 app.MapInspector();
-app.Run();
+return await app.RunServiceAsync();

@@ -7,4 +7,4 @@ builder.AddTracker();
 var app = builder.Build();
 app.MapDefaultEndpoints();
 app.MapTracker();
-app.Run();
+return await app.RunServiceAsync();

@@ -77,22 +77,48 @@ public sealed class ErrorModelTests : IAsyncLifetime
     [InlineData(true)]
     public async Task A_body_over_the_declared_limit_is_413_before_the_handler_reads_it(bool chunked)
     {
+        using var response = await client.SendAsync(OversizedJsonRequest(chunked));
+        var problem = await ProblemAsync(response, 413);
+        Assert.Contains("1024 bytes", problem, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task An_answer_to_a_body_left_unread_closes_the_connection_so_the_next_request_is_not_cut(bool chunked)
+    {
+        // Kestrel cannot drain a body over the limit and ends the connection after the answer; without Connection: close in
+        // that answer, the client sent its next request on the dying connection now and then ("response ended prematurely").
+        for (var i = 0; i < 50; i++)
+        {
+            using (var response = await client.SendAsync(OversizedJsonRequest(chunked)))
+            {
+                Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
+                Assert.True(response.Headers.ConnectionClose, $"answer {i} to an unread body does not say Connection: close");
+            }
+
+            using var next = await client.PostAsync("/json", new StringContent("""{"text":"x"}""", Encoding.UTF8, "application/json"));
+            Assert.Equal(HttpStatusCode.OK, next.StatusCode);
+            Assert.NotEqual(true, next.Headers.ConnectionClose);
+        }
+    }
+
+    private static HttpRequestMessage OversizedJsonRequest(bool chunked)
+    {
         var big = new string('a', 8 * 1024);
-        using var content = new StringContent($$"""{"text":"{{big}}"}""", Encoding.UTF8, "application/json");
+        var content = new StringContent($$"""{"text":"{{big}}"}""", Encoding.UTF8, "application/json");
         if (chunked)
         {
             content.Headers.ContentLength = null;
         }
 
-        using var request = new HttpRequestMessage(HttpMethod.Post, "/json") { Content = content };
+        var request = new HttpRequestMessage(HttpMethod.Post, "/json") { Content = content };
         if (chunked)
         {
             request.Headers.TransferEncodingChunked = true;
         }
 
-        using var response = await client.SendAsync(request);
-        var problem = await ProblemAsync(response, 413);
-        Assert.Contains("1024 bytes", problem, StringComparison.Ordinal);
+        return request;
     }
 
     [Theory]

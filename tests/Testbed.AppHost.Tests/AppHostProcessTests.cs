@@ -68,11 +68,13 @@ public sealed class AppHostProcessTests(ITestOutputHelper output)
                 await kill.WaitForExitAsync();
             }
 
-            var gone = DateTime.UtcNow + Grace;
-            while (tree.Any(Alive) && DateTime.UtcNow < gone)
+            var sent = System.Diagnostics.Stopwatch.StartNew();
+            while (tree.Any(Alive) && sent.Elapsed < Grace)
             {
                 await Task.Delay(250);
             }
+
+            output.WriteLine($"{tree.Count(p => !Alive(p))} of {tree.Count} processes gone {sent.Elapsed.TotalSeconds:0.0} s after the signal");
 
             var left = tree.Where(Alive).Select(p => $"{p.Pid} {Command(p.Pid)}").ToList();
             Assert.True(left.Count == 0, $"{left.Count} processes left {Grace.TotalSeconds:0} s after signal {signal}:\n{string.Join('\n', left)}");
