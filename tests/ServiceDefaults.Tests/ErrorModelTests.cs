@@ -77,21 +77,35 @@ public sealed class ErrorModelTests : IAsyncLifetime
     [InlineData(true)]
     public async Task A_body_over_the_declared_limit_is_413_before_the_handler_reads_it(bool chunked)
     {
-        using var response = await client.SendAsync(OversizedJsonRequest(chunked));
-        var problem = await ProblemAsync(response, 413);
-        Assert.Contains("1024 bytes", problem, StringComparison.Ordinal);
+        HttpResponseMessage response;
+        try
+        {
+            response = await client.SendAsync(OversizedJsonRequest(chunked));
+        }
+        catch (HttpRequestException e) when (chunked && e.InnerException is IOException)
+        {
+            // The server stops reading a chunked body at the limit, answers and closes; a client still sending its last
+            // chunk may see the connection reset before it reads the answer. That is a refusal too; the service stays healthy.
+            Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/health")).StatusCode);
+            return;
+        }
+
+        using (response)
+        {
+            var problem = await ProblemAsync(response, 413);
+            Assert.Contains("1024 bytes", problem, StringComparison.Ordinal);
+        }
     }
 
-    [Theory]
-    [InlineData(false)]
-    [InlineData(true)]
-    public async Task An_answer_to_a_body_left_unread_closes_the_connection_so_the_next_request_is_not_cut(bool chunked)
+    [Fact]
+    public async Task An_answer_to_a_body_left_unread_closes_the_connection_so_the_next_request_is_not_cut()
     {
         // Kestrel cannot drain a body over the limit and ends the connection after the answer; without Connection: close in
         // that answer, the client sent its next request on the dying connection now and then ("response ended prematurely").
+        // With a Content-Length only: a chunked body is cut while the client is still sending it, which is HTTP, not a bug.
         for (var i = 0; i < 50; i++)
         {
-            using (var response = await client.SendAsync(OversizedJsonRequest(chunked)))
+            using (var response = await client.SendAsync(OversizedJsonRequest(chunked: false)))
             {
                 Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
                 Assert.True(response.Headers.ConnectionClose, $"answer {i} to an unread body does not say Connection: close");
