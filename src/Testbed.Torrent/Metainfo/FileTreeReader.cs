@@ -40,20 +40,20 @@ internal static class FileTreeReader
                 throw new MetainfoException($"'file tree' lengths add up to more than {TorrentInfo.MaxTotalLength} bytes at '{string.Join('/', path)}'");
             }
 
+            IReadOnlyList<string> fullPath = singleFile ? path : [name, .. path];
+            files.Add(new TorrentFile(fullPath, length, offset, PiecesRoot: root));
+            offset += length;
+            // The next file starts on a piece, as libtorrent lays it out: padding right after an unaligned file.
             if (length > 0)
             {
                 offset = AlignUp(offset, pieceLength);
             }
-
-            IReadOnlyList<string> fullPath = singleFile ? path : [name, .. path];
-            files.Add(new TorrentFile(fullPath, length, offset, PiecesRoot: root));
-            offset += length;
         }
 
         return (files, !singleFile);
     }
 
-    /// <summary>The v2 layout as one list with BEP 47 pad files (`.pad/N`) before each non-empty file that would not start on a piece.</summary>
+    /// <summary>The v2 layout as one list with BEP 47 pad files (`.pad/N`) filling the gaps between files (none after the last).</summary>
     public static List<TorrentFile> WithPadFiles(IReadOnlyList<TorrentFile> files, string name, bool multiFile)
     {
         var layout = new List<TorrentFile>(files.Count * 2);
