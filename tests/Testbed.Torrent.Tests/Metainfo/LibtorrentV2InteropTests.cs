@@ -8,7 +8,8 @@ namespace Testbed.Torrent.Tests.Metainfo;
 public sealed class LibtorrentV2InteropTests : IDisposable
 {
     private const string Python = "/usr/bin/python3";
-    private const int PieceLength = 16384;
+    // Two blocks per piece, so piece layers sit above the leaves and padding appears at several heights.
+    private const int PieceLength = 32768;
 
     // Prints what libtorrent says about a torrent: both info hashes, the real (non-pad) files with their pieces roots.
     private const string Describe = """
@@ -149,7 +150,8 @@ public sealed class LibtorrentV2InteropTests : IDisposable
         }
     }
 
-    // Files around the BEP 52 edge cases: several pieces, exactly one piece, less than one block, empty, nested.
+    // Files around the BEP 52 edge cases: several pieces (c.dat: 10 blocks, 5 pieces, so padded leaves and padded
+    // pieces), exactly one piece, less than one block, empty, nested.
     private async Task<string> WriteContentAsync()
     {
         var random = new Random(52);
@@ -166,8 +168,8 @@ public sealed class LibtorrentV2InteropTests : IDisposable
         await File.WriteAllBytesAsync(Path.Combine(root, "one-piece.bin"), Bytes(PieceLength));
         await File.WriteAllBytesAsync(Path.Combine(root, "sub", "b.txt"), Bytes(17));
         await File.WriteAllBytesAsync(Path.Combine(root, "sub", "empty"), []);
-        await File.WriteAllBytesAsync(Path.Combine(root, "sub", "deeper", "c.dat"), Bytes(100_000));
-        await File.WriteAllBytesAsync(Path.Combine(root, "z.bin"), Bytes(40_000));
+        await File.WriteAllBytesAsync(Path.Combine(root, "sub", "deeper", "c.dat"), Bytes(150_000));
+        await File.WriteAllBytesAsync(Path.Combine(root, "z.bin"), Bytes(70_000));
         return root;
     }
 }
