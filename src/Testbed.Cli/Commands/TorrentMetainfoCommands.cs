@@ -81,7 +81,9 @@ public static class TorrentMetainfoCommands
             await output.CommitAsync(torrent.ToBytes(), cancellationToken).ConfigureAwait(false);
             Console.WriteLine($"created {Terminal.Safe(output.Target)}");
             WriteInfoHashes(torrent.Info);
-            Console.WriteLine($"files        {torrent.Info.Files.Count}, {torrent.Info.TotalLength} bytes");
+            // A v2 or hybrid torrent's real files are its file tree; its v1 list or layout adds pad files.
+            var realFiles = torrent.Info.Version == TorrentVersion.V1 ? torrent.Info.Files : torrent.Info.FileTree;
+            Console.WriteLine($"files        {realFiles.Count}, {realFiles.Sum(f => f.Length)} bytes");
             Console.WriteLine($"pieces       {torrent.Info.PieceCount} x {torrent.Info.PieceLength} bytes");
             Console.WriteLine($"magnet       {Terminal.Safe(MagnetLink.FromMetainfo(torrent).ToString())}");
             return 0;

@@ -163,7 +163,15 @@ public static class TorrentCreator
                     for (var remaining = file.Length; remaining > 0;)
                     {
                         var filled = (int)Math.Min(pieceLength, remaining);
-                        await stream.ReadExactlyAsync(buffer.AsMemory(0, filled), cancellationToken).ConfigureAwait(false);
+                        try
+                        {
+                            await stream.ReadExactlyAsync(buffer.AsMemory(0, filled), cancellationToken).ConfigureAwait(false);
+                        }
+                        catch (EndOfStreamException)
+                        {
+                            throw new IOException($"'{string.Join('/', file.Path)}' shrank while it was being hashed");
+                        }
+
                         remaining -= filled;
                         var blockHashes = MerkleTree.HashBlocks(buffer.AsSpan(0, filled));
                         blockHashes.CopyTo(leaves, leafOffset);
@@ -186,10 +194,6 @@ public static class TorrentCreator
                     layers[root] = MerkleTree.PieceLayer(leaves, pieceLength);
                 }
             }
-        }
-        catch (EndOfStreamException)
-        {
-            throw new IOException($"a file shrank while it was being hashed");
         }
         finally
         {
