@@ -95,7 +95,12 @@ internal static class TorrentCommand
             {
                 if (!MagnetLink.TryParse(source, out magnet) || magnet is null)
                 {
-                    throw new CliUsageException("the magnet link does not parse (magnet:?xt=urn:btih:<40 hex or 32 base32 digits>...)");
+                    throw new CliUsageException("the magnet link does not parse (magnet:?xt=urn:btih:<40 hex or 32 base32 digits>... or xt=urn:btmh:1220<64 hex digits>)");
+                }
+
+                if (!magnet.HasV1)
+                {
+                    throw new CliUsageException("the magnet link names only a v2 swarm (urn:btmh): downloading it needs the BEP 52 wire protocol, not implemented yet");
                 }
             }
             else
@@ -272,14 +277,19 @@ internal static class TorrentCommand
     /// <summary>Loads a .torrent; any problem (missing, a directory, too large, not a torrent) is unusable input (exit 2).</summary>
     private static async Task<TorrentMetainfo> LoadAsync(string path, CancellationToken cancellationToken)
     {
+        TorrentMetainfo metainfo;
         try
         {
-            return await TorrentMetainfo.LoadFileAsync(CliOptions.NotEmpty(path, "TORRENT"), cancellationToken).ConfigureAwait(false);
+            metainfo = await TorrentMetainfo.LoadFileAsync(CliOptions.NotEmpty(path, "TORRENT"), cancellationToken).ConfigureAwait(false);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or MetainfoException)
         {
             throw new CliUsageException($"cannot load '{path}': {CliErrors.Describe(e).Message}");
         }
+
+        return metainfo.Info.Version == TorrentVersion.V2
+            ? throw new CliUsageException($"'{path}' is a v2-only torrent: seeding and downloading it needs the BEP 52 wire protocol, not implemented yet (v1 and hybrid torrents work)")
+            : metainfo;
     }
 
     /// <summary>Parses HOST:PORT (an IP literal, [v6]:port, or a host name resolved once); throws naming the option.</summary>

@@ -18,6 +18,9 @@ public sealed record TorrentCreateOptions
     /// <summary>The `creation date`; null omits it (so the same input gives the same file).</summary>
     public DateTimeOffset? CreationDate { get; init; }
 
+    /// <summary>v1 (the default), v2-only or hybrid (BEP 52); v2 and hybrid need a power-of-two piece length of at least 16 KiB.</summary>
+    public TorrentVersion Version { get; init; } = TorrentVersion.V1;
+
     /// <summary>The BEP 27 private flag.</summary>
     public bool IsPrivate { get; init; }
 

@@ -5,7 +5,7 @@ using Testbed.Torrent.Bencoding;
 
 namespace Testbed.Torrent.Metainfo;
 
-/// <summary>Creates v1 torrents from a file, a directory or bytes in memory, hashing the pieces.</summary>
+/// <summary>Creates v1, v2 or hybrid torrents from a file, a directory or bytes in memory, hashing the pieces.</summary>
 public static class TorrentCreator
 {
     /// <summary>Smallest automatic piece length (one BitTorrent block).</summary>
@@ -76,6 +76,13 @@ public static class TorrentCreator
     public static TorrentMetainfo CreateFromBytes(string name, ReadOnlyMemory<byte> content, TorrentCreateOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
+        if (options.Version != TorrentVersion.V1)
+        {
+            // A MemoryStream completes every read synchronously, so this never blocks on I/O.
+            var source = new SourceFile([], content.Length, () => new MemoryStream(content.ToArray(), writable: false));
+            return CreateV2Async(name, [source], multiFile: false, options, CancellationToken.None).GetAwaiter().GetResult();
+        }
+
         var pieceLength = ChoosePieceLength(content.Length, options);
         var hashes = new byte[checked((int)(((long)content.Length + pieceLength - 1) / pieceLength * InfoHash.Length))];
         for (var piece = 0; (long)piece * pieceLength < content.Length; piece++)
@@ -91,6 +98,11 @@ public static class TorrentCreator
     private static async Task<TorrentMetainfo> CreateAsync(string name, IReadOnlyList<SourceFile> files, bool multiFile, TorrentCreateOptions options, CancellationToken cancellationToken)
     {
         PathSegments.Validate(name, "torrent name");
+        if (options.Version != TorrentVersion.V1)
+        {
+            return await CreateV2Async(name, files, multiFile, options, cancellationToken).ConfigureAwait(false);
+        }
+
         var total = files.Sum(f => f.Length);
         var pieceLength = ChoosePieceLength(total, options);
         var hashes = await HashPiecesAsync(files, total, pieceLength, cancellationToken).ConfigureAwait(false);
@@ -113,8 +125,150 @@ public static class TorrentCreator
         return AutomaticPieceLength(total);
     }
 
-    private static TorrentMetainfo Wrap(BencodeDictionary info, TorrentCreateOptions options) =>
-        TorrentMetainfo.Create(TorrentInfo.Parse(info.Encode()), options.TrackerTiers, options.Comment, options.CreatedBy, options.CreationDate);
+    private static TorrentMetainfo Wrap(BencodeDictionary info, TorrentCreateOptions options, IReadOnlyDictionary<PiecesRoot, ReadOnlyMemory<byte>>? pieceLayers = null) =>
+        TorrentMetainfo.Create(TorrentInfo.Parse(info.Encode()), options.TrackerTiers, options.Comment, options.CreatedBy, options.CreationDate, pieceLayers);
+
+    private static async Task<TorrentMetainfo> CreateV2Async(string name, IReadOnlyList<SourceFile> sources, bool multiFile, TorrentCreateOptions options, CancellationToken cancellationToken)
+    {
+        PathSegments.Validate(name, "torrent name");
+        // The file tree is a dictionary, so its files come in key byte order; a hybrid's v1 list must follow it.
+        var files = sources.OrderBy(f => f.Path, Utf8PathComparer.Instance).ToList();
+        var total = files.Sum(f => f.Length);
+        var pieceLength = options.PieceLength ?? AutomaticPieceLength(total);
+        if (pieceLength is < MerkleTree.BlockSize or > TorrentInfo.MaxPieceLength || !System.Numerics.BitOperations.IsPow2(pieceLength))
+        {
+            throw new ArgumentOutOfRangeException(nameof(options), pieceLength, $"a v2 or hybrid piece length must be a power of two from {MerkleTree.BlockSize} to {TorrentInfo.MaxPieceLength}");
+        }
+
+        var hybrid = options.Version == TorrentVersion.Hybrid;
+        var roots = new PiecesRoot?[files.Count];
+        var layers = new Dictionary<PiecesRoot, ReadOnlyMemory<byte>>();
+        var v1Hashes = new MemoryStream();
+        var buffer = ArrayPool<byte>.Shared.Rent(pieceLength);
+        try
+        {
+            for (var index = 0; index < files.Count; index++)
+            {
+                var file = files[index];
+                if (file.Length == 0)
+                {
+                    continue;
+                }
+
+                var leaves = new byte[checked((int)MerkleTree.BlockCount(file.Length) * MerkleTree.HashSize)];
+                var leafOffset = 0;
+                var stream = file.Open();
+                await using (stream.ConfigureAwait(false))
+                {
+                    for (var remaining = file.Length; remaining > 0;)
+                    {
+                        var filled = (int)Math.Min(pieceLength, remaining);
+                        try
+                        {
+                            await stream.ReadExactlyAsync(buffer.AsMemory(0, filled), cancellationToken).ConfigureAwait(false);
+                        }
+                        catch (EndOfStreamException)
+                        {
+                            throw new IOException($"'{string.Join('/', file.Path)}' shrank while it was being hashed");
+                        }
+
+                        remaining -= filled;
+                        var blockHashes = MerkleTree.HashBlocks(buffer.AsSpan(0, filled));
+                        blockHashes.CopyTo(leaves, leafOffset);
+                        leafOffset += blockHashes.Length;
+                        if (hybrid)
+                        {
+                            // In a multi-file hybrid a pad file follows every file up to the next piece (libtorrent pads the
+                            // last one too, and doing the same gives the same info hashes): zeros in its v1 piece.
+                            var v1PieceSize = multiFile ? pieceLength : filled;
+                            buffer.AsSpan(filled, v1PieceSize - filled).Clear();
+                            v1Hashes.Write(SHA1.HashData(buffer.AsSpan(0, v1PieceSize)));
+                        }
+                    }
+                }
+
+                var root = MerkleTree.FileRoot(leaves);
+                roots[index] = root;
+                if (file.Length > pieceLength)
+                {
+                    layers[root] = MerkleTree.PieceLayer(leaves, pieceLength);
+                }
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+
+        var info = new BencodeDictionary
+        {
+            ["name"] = name,
+            ["piece length"] = pieceLength,
+            ["meta version"] = 2L,
+            ["file tree"] = BuildFileTree(name, files, roots, multiFile),
+        };
+        if (hybrid)
+        {
+            info["pieces"] = v1Hashes.ToArray();
+            if (multiFile)
+            {
+                var list = new BencodeList();
+                for (var index = 0; index < files.Count; index++)
+                {
+                    list.Add(new BencodeDictionary { ["length"] = files[index].Length, ["path"] = new BencodeList(files[index].Path.Select(p => (BencodeValue)p)) });
+                    var tail = files[index].Length % pieceLength;
+                    if (tail != 0)
+                    {
+                        var pad = pieceLength - tail;
+                        list.Add(new BencodeDictionary { ["attr"] = "p", ["length"] = pad, ["path"] = new BencodeList { ".pad", pad.ToString(System.Globalization.CultureInfo.InvariantCulture) } });
+                    }
+                }
+
+                info["files"] = list;
+            }
+            else
+            {
+                info["length"] = files[0].Length;
+            }
+        }
+
+        if (options.IsPrivate)
+        {
+            info["private"] = 1L;
+        }
+
+        return Wrap(info, options, layers);
+    }
+
+    private static BencodeDictionary BuildFileTree(string name, IReadOnlyList<SourceFile> files, PiecesRoot?[] roots, bool multiFile)
+    {
+        var tree = new BencodeDictionary();
+        for (var index = 0; index < files.Count; index++)
+        {
+            IReadOnlyList<string> path = multiFile ? files[index].Path : [name];
+            var directory = tree;
+            foreach (var component in path.Take(path.Count - 1))
+            {
+                if (directory.Get<BencodeDictionary>(component) is not { } child)
+                {
+                    child = new BencodeDictionary();
+                    directory[component] = child;
+                }
+
+                directory = child;
+            }
+
+            var leaf = new BencodeDictionary { ["length"] = files[index].Length };
+            if (roots[index] is { } root)
+            {
+                leaf["pieces root"] = root.ToArray();
+            }
+
+            directory[path[^1]] = new BencodeDictionary { [string.Empty] = leaf };
+        }
+
+        return tree;
+    }
 
     private static BencodeDictionary BuildInfo(string name, IReadOnlyList<SourceFile> files, bool multiFile, int pieceLength, byte[] hashes, bool isPrivate)
     {
@@ -239,6 +393,28 @@ public static class TorrentCreator
 
     private static FileStream OpenRead(string path) =>
         new(path, new FileStreamOptions { Mode = FileMode.Open, Access = FileAccess.Read, Share = FileShare.Read, BufferSize = 0, Options = FileOptions.SequentialScan | FileOptions.Asynchronous });
+
+    // Orders paths component by component on UTF-8 bytes, the order of bencoded dictionary keys.
+    private sealed class Utf8PathComparer : IComparer<IReadOnlyList<string>>
+    {
+        public static readonly Utf8PathComparer Instance = new();
+
+        public int Compare(IReadOnlyList<string>? x, IReadOnlyList<string>? y)
+        {
+            ArgumentNullException.ThrowIfNull(x);
+            ArgumentNullException.ThrowIfNull(y);
+            for (var i = 0; i < Math.Min(x.Count, y.Count); i++)
+            {
+                var order = System.Text.Encoding.UTF8.GetBytes(x[i]).AsSpan().SequenceCompareTo(System.Text.Encoding.UTF8.GetBytes(y[i]));
+                if (order != 0)
+                {
+                    return order;
+                }
+            }
+
+            return x.Count.CompareTo(y.Count);
+        }
+    }
 
     private sealed record SourceFile(IReadOnlyList<string> Path, long Length, Func<Stream> Open);
 }

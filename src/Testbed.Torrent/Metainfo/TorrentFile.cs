@@ -9,7 +9,8 @@ namespace Testbed.Torrent.Metainfo;
 /// <param name="Length">Size in bytes.</param>
 /// <param name="Offset">Offset of the file's first byte in the torrent's concatenated data.</param>
 /// <param name="IsPadding">A BEP 47 pad file (attr contains 'p'): zeros, never written to disk.</param>
-public sealed record TorrentFile(IReadOnlyList<string> Path, long Length, long Offset, bool IsPadding = false)
+/// <param name="PiecesRoot">The BEP 52 merkle root of a non-empty file of a v2 or hybrid torrent; null otherwise.</param>
+public sealed record TorrentFile(IReadOnlyList<string> Path, long Length, long Offset, bool IsPadding = false, PiecesRoot? PiecesRoot = null)
 {
     /// <summary>The path joined with '/'.</summary>
     public string RelativePath => string.Join('/', Path);
@@ -19,7 +20,7 @@ public sealed record TorrentFile(IReadOnlyList<string> Path, long Length, long O
 
     /// <inheritdoc />
     public bool Equals(TorrentFile? other) =>
-        other is not null && Path.SequenceEqual(other.Path, StringComparer.Ordinal) && Length == other.Length && Offset == other.Offset && IsPadding == other.IsPadding;
+        other is not null && Path.SequenceEqual(other.Path, StringComparer.Ordinal) && Length == other.Length && Offset == other.Offset && IsPadding == other.IsPadding && PiecesRoot == other.PiecesRoot;
 
     /// <inheritdoc />
     public override int GetHashCode() => HashCode.Combine(RelativePath, Length, Offset, IsPadding);

@@ -2,13 +2,14 @@ using Testbed.Torrent.Bencoding;
 
 namespace Testbed.Torrent.Metainfo;
 
-/// <summary>A v1 .torrent: trackers, optional descriptive fields and the info dictionary.</summary>
+/// <summary>A .torrent (v1, v2 or hybrid): trackers, optional descriptive fields, the info dictionary and BEP 52 piece layers.</summary>
 public sealed class TorrentMetainfo
 {
     private TorrentMetainfo(BencodeDictionary dictionary, TorrentInfo info)
     {
         Dictionary = dictionary;
         Info = info;
+        PieceLayers = info.Version == TorrentVersion.V1 ? new Dictionary<PiecesRoot, ReadOnlyMemory<byte>>() : ReadPieceLayers(dictionary, info);
         Announce = dictionary.GetText("announce");
         AnnounceList = ReadAnnounceList(dictionary);
         Comment = dictionary.GetText("comment");
@@ -23,8 +24,14 @@ public sealed class TorrentMetainfo
     /// <summary>The info dictionary.</summary>
     public TorrentInfo Info { get; }
 
-    /// <summary>The info hash (SHA-1 of the info dictionary as received).</summary>
+    /// <summary>The 20-byte info hash for the wire: SHA-1 of the info dictionary, or for v2-only the truncated SHA-256 (see <see cref="TorrentInfo.InfoHash"/>).</summary>
     public InfoHash InfoHash => Info.InfoHash;
+
+    /// <summary>
+    /// BEP 52 `piece layers`: for each file longer than one piece, its pieces root to the concatenated SHA-256
+    /// hashes of its pieces, each checked to hash up to that root. Empty for v1-only torrents.
+    /// </summary>
+    public IReadOnlyDictionary<PiecesRoot, ReadOnlyMemory<byte>> PieceLayers { get; }
 
     /// <summary>The `announce` URL, if any.</summary>
     public string? Announce { get; }
@@ -94,7 +101,7 @@ public sealed class TorrentMetainfo
     }
 
     /// <summary>Builds a metainfo around an info dictionary (for example one fetched for a magnet link).</summary>
-    public static TorrentMetainfo Create(TorrentInfo info, IReadOnlyList<IReadOnlyList<string>>? trackerTiers = null, string? comment = null, string? createdBy = null, DateTimeOffset? creationDate = null)
+    public static TorrentMetainfo Create(TorrentInfo info, IReadOnlyList<IReadOnlyList<string>>? trackerTiers = null, string? comment = null, string? createdBy = null, DateTimeOffset? creationDate = null, IReadOnlyDictionary<PiecesRoot, ReadOnlyMemory<byte>>? pieceLayers = null)
     {
         ArgumentNullException.ThrowIfNull(info);
         var dictionary = new BencodeDictionary();
@@ -124,12 +131,85 @@ public sealed class TorrentMetainfo
         }
 
         dictionary["info"] = info.Dictionary;
+        if (info.Version != TorrentVersion.V1)
+        {
+            var layers = new BencodeDictionary();
+            foreach (var (root, layer) in pieceLayers ?? new Dictionary<PiecesRoot, ReadOnlyMemory<byte>>())
+            {
+                layers.Add(new BencodeString(root.ToArray()), new BencodeString(layer));
+            }
+
+            dictionary["piece layers"] = layers;
+        }
+
         // Reload from the encoding so every value carries the raw bytes it will be hashed and served as.
         return Load(dictionary.Encode());
     }
 
     /// <summary>The bencoded .torrent; the info dictionary re-encodes to exactly the bytes it was read from.</summary>
     public byte[] ToBytes() => Dictionary.Raw.IsEmpty ? Dictionary.Encode() : Dictionary.Raw.ToArray();
+
+    private static Dictionary<PiecesRoot, ReadOnlyMemory<byte>> ReadPieceLayers(BencodeDictionary dictionary, TorrentInfo info)
+    {
+        var layers = dictionary.Get<BencodeDictionary>("piece layers") ?? new BencodeDictionary();
+        var files = new Dictionary<PiecesRoot, TorrentFile>();
+        foreach (var file in info.FileTree)
+        {
+            // Identical files share a root (and one layer); a layer serves any file of more than one piece.
+            if (file.PiecesRoot is { } root && (!files.TryGetValue(root, out var known) || file.Length > known.Length))
+            {
+                files[root] = file;
+            }
+        }
+
+        var result = new Dictionary<PiecesRoot, ReadOnlyMemory<byte>>();
+        foreach (var (key, value) in layers)
+        {
+            if (key.Length != PiecesRoot.Length)
+            {
+                throw new MetainfoException($"'piece layers' has a key of {key.Length} bytes, not a {PiecesRoot.Length}-byte pieces root");
+            }
+
+            var root = new PiecesRoot(key.Bytes.Span);
+            if (!files.TryGetValue(root, out var file))
+            {
+                throw new MetainfoException($"'piece layers' has an entry for {root}, the pieces root of no file");
+            }
+
+            if (file.Length <= info.PieceLength)
+            {
+                throw new MetainfoException($"'piece layers' has an entry for '{file.RelativePath}', which is not longer than one piece ({file.Length} bytes, pieces of {info.PieceLength})");
+            }
+
+            if (value is not BencodeString layer)
+            {
+                throw new MetainfoException($"'piece layers' entry for '{file.RelativePath}' is {BencodeEncoder.KindOf(value)}, not a string");
+            }
+
+            var pieces = (file.Length + info.PieceLength - 1) / info.PieceLength;
+            if (layer.Length != pieces * MerkleTree.HashSize)
+            {
+                throw new MetainfoException($"piece layer of '{file.RelativePath}' is {layer.Length} bytes, but {file.Length} bytes in pieces of {info.PieceLength} need {pieces} hashes of {MerkleTree.HashSize} bytes ({pieces * MerkleTree.HashSize})");
+            }
+
+            if (MerkleTree.RootFromPieceLayer(layer.Bytes.Span, info.PieceLength) != root)
+            {
+                throw new MetainfoException($"piece layer of '{file.RelativePath}' does not hash to its pieces root {root}");
+            }
+
+            result[root] = layer.Bytes;
+        }
+
+        foreach (var file in files.Values.Where(f => f.Length > info.PieceLength).OrderBy(f => f.Offset))
+        {
+            if (!result.ContainsKey(file.PiecesRoot!.Value))
+            {
+                throw new MetainfoException($"'piece layers' has no entry for '{file.RelativePath}' ({file.Length} bytes, more than one piece of {info.PieceLength})");
+            }
+        }
+
+        return result;
+    }
 
     private static IReadOnlyList<IReadOnlyList<string>> ReadAnnounceList(BencodeDictionary dictionary)
     {

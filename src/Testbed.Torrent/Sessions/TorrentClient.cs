@@ -65,6 +65,13 @@ public sealed class TorrentClient : IAsyncDisposable
     /// <summary>Adds a torrent whose metadata we have (to seed it, download it, or both).</summary>
     public TorrentSession Add(TorrentInfo info, string directory, TorrentSessionOptions? options = null, IReadOnlyList<IReadOnlyList<string>>? trackerTiers = null)
     {
+        ArgumentNullException.ThrowIfNull(info);
+        if (info.Version == TorrentVersion.V2)
+        {
+            // The sessions verify SHA-1 pieces; a v2-only torrent has none, and its merkle hashes need BEP 52's hash messages.
+            throw new NotSupportedException($"'{info.Name}' is a v2-only torrent: transferring it needs the BEP 52 wire protocol, which is not implemented yet (v1 and hybrid torrents work)");
+        }
+
         var session = new TorrentSession(this, info.InfoHash, info, directory, options ?? new TorrentSessionOptions(), trackerTiers ?? []);
         Register(session);
         return session;

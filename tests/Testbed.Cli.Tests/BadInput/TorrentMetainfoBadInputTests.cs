@@ -119,8 +119,8 @@ public sealed class TorrentInfoBadInputTests : IDisposable
         }
 
         Assert.Contains("\\u001b]0;pwned\\u0007", outcome.Stdout, StringComparison.Ordinal);
-        // Eleven fields, one line each: the texts' CR LF did not add lines.
-        Assert.Equal(11, outcome.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length);
+        // Twelve fields (the BEP 52 `version` line included), one line each: the texts' CR LF did not add lines.
+        Assert.Equal(12, outcome.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length);
 
         var json = await CliProcess.RunAsync(["torrent", "info", file, "--json"]);
         Assert.True(json.ExitCode == 0, json.ToString());

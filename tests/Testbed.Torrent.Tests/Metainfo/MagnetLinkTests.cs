@@ -62,4 +62,47 @@ public sealed class MagnetLinkTests
         var many = $"magnet:?xt=urn:btih:{Hex}" + string.Concat(Enumerable.Repeat("&tr=x", MagnetLink.MaxEntries + 1));
         Assert.Contains("more than", Assert.Throws<MetainfoException>(() => MagnetLink.Parse(many)).Message, StringComparison.Ordinal);
     }
+
+    private const string V2Hex = "0db50d6c90aeb1782a98d5ec15789bb513dadcf5a3638c9cdac497596c1cb8d6";
+
+    [Fact]
+    public void Parses_a_v2_only_btmh_link_whose_wire_hash_is_the_truncated_sha256()
+    {
+        var magnet = MagnetLink.Parse($"magnet:?xt=urn:btmh:1220{V2Hex.ToUpperInvariant()}&dn=bundle");
+        Assert.Equal(InfoHashV2.ParseHex(V2Hex), magnet.InfoHashV2);
+        Assert.Equal(InfoHash.ParseHex(V2Hex[..40]), magnet.InfoHash);
+        Assert.False(magnet.HasV1);
+        Assert.Equal($"magnet:?xt=urn:btmh:1220{V2Hex}&dn=bundle", magnet.ToString());
+        Assert.Equal(magnet, MagnetLink.Parse(magnet.ToString()));
+    }
+
+    [Fact]
+    public void Parses_a_hybrid_link_with_both_hashes()
+    {
+        var magnet = MagnetLink.Parse($"magnet:?xt=urn:btih:{Hex}&xt=urn:btmh:1220{V2Hex}");
+        Assert.Equal(InfoHash.ParseHex(Hex), magnet.InfoHash);
+        Assert.Equal(InfoHashV2.ParseHex(V2Hex), magnet.InfoHashV2);
+        Assert.True(magnet.HasV1);
+        Assert.Equal(magnet, MagnetLink.Parse(magnet.ToString()));
+    }
+
+    [Theory]
+    [InlineData("1114" + "0db50d6c90aeb1782a98d5ec15789bb513dadcf5", "is not a SHA-256 multihash")]
+    [InlineData("1220" + "0db50d6c90", "does not have 64 hex digits after 1220")]
+    [InlineData("1220" + "zz50d6c90aeb1782a98d5ec15789bb513dadcf5a3638c9cdac497596c1cb8d6", "does not have 64 hex digits after 1220")]
+    public void Bad_btmh_values_are_refused_clearly(string value, string expected)
+    {
+        var error = Assert.Throws<MetainfoException>(() => MagnetLink.Parse($"magnet:?xt=urn:btmh:{value}"));
+        Assert.Contains(expected, error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void From_a_hybrid_metainfo_carries_both_hashes()
+    {
+        var torrent = TorrentCreator.CreateFromBytes("blk", new byte[] { 1, 2, 3 }, new TorrentCreateOptions { Version = TorrentVersion.Hybrid });
+        var magnet = MagnetLink.FromMetainfo(torrent);
+        Assert.Equal(torrent.Info.InfoHashV1, magnet.InfoHash);
+        Assert.Equal(torrent.Info.InfoHashV2, magnet.InfoHashV2);
+        Assert.Contains($"xt=urn:btmh:1220{torrent.Info.InfoHashV2!.Value.ToHex()}", magnet.ToString(), StringComparison.Ordinal);
+    }
 }

@@ -1,0 +1,25 @@
+namespace Testbed.Torrent.Metainfo;
+
+/// <summary>A file's BEP 52 `pieces root`: the root of the SHA-256 merkle tree over its 16 KiB blocks.</summary>
+public readonly record struct PiecesRoot
+{
+    /// <summary>Length in bytes.</summary>
+    public const int Length = Sha256Value.Length;
+
+    private readonly Sha256Value value;
+
+    /// <summary>Wraps exactly 32 bytes.</summary>
+    public PiecesRoot(ReadOnlySpan<byte> bytes) => value = new Sha256Value(bytes, "a pieces root");
+
+    /// <summary>Writes the 32 bytes into <paramref name="destination"/>.</summary>
+    public void CopyTo(Span<byte> destination) => value.CopyTo(destination);
+
+    /// <summary>The 32 bytes as a new array.</summary>
+    public byte[] ToArray() => value.ToArray();
+
+    /// <summary>64 lowercase hex digits.</summary>
+    public string ToHex() => value.ToHex();
+
+    /// <summary>64 lowercase hex digits.</summary>
+    public override string ToString() => ToHex();
+}

@@ -1,0 +1,71 @@
+using System.Text.Json;
+using Testbed.Cli.Tests.BadInput;
+using Testbed.Torrent.Metainfo;
+
+namespace Testbed.Cli.Tests;
+
+/// <summary>`testbed torrent create --v2/--hybrid` and `torrent info` on BEP 52 torrents; v2-only transfers refused clearly.</summary>
+public sealed class TorrentV2CommandTests : IDisposable
+{
+    private readonly BadInputDir dir = new();
+    private readonly string source;
+
+    public TorrentV2CommandTests()
+    {
+        source = dir.File("bundle");
+        Directory.CreateDirectory(Path.Combine(source, "sub"));
+        File.WriteAllBytes(Path.Combine(source, "a.bin"), new byte[40_000]);
+        File.WriteAllBytes(Path.Combine(source, "sub", "b.txt"), "hello"u8.ToArray());
+    }
+
+    public void Dispose() => dir.Dispose();
+
+    [Theory]
+    [InlineData("--hybrid", "hybrid")]
+    [InlineData("--v2", "v2")]
+    public async Task Created_torrents_show_their_v1_and_v2_info_hashes_and_file_tree(string flag, string version)
+    {
+        var output = dir.File($"{version}.torrent");
+        var created = await CliProcess.RunAsync(["torrent", "create", source, flag, "--piece-length", "16384", "-o", output]);
+        Assert.True(created.ExitCode == 0, created.ToString());
+        var torrent = TorrentMetainfo.Load(await File.ReadAllBytesAsync(output));
+        var v2 = torrent.Info.InfoHashV2!.Value;
+        Assert.Contains($"info hash v2 {v2.ToHex()}", created.Stdout, StringComparison.Ordinal);
+
+        var info = await CliProcess.RunAsync(["torrent", "info", output, "--json"]);
+        Assert.True(info.ExitCode == 0, info.ToString());
+        var json = JsonDocument.Parse(info.Stdout).RootElement;
+        Assert.Equal(version, json.GetProperty("version").GetString());
+        Assert.Equal(v2.ToHex(), json.GetProperty("info_hash_v2").GetString());
+        Assert.Equal(v2.ToHex()[..40], json.GetProperty("info_hash_v2_truncated").GetString());
+        Assert.Equal(torrent.Info.InfoHashV1?.ToHex(), json.GetProperty("info_hash_v1").GetString());
+        Assert.Equal(version == "v2" ? v2.ToHex()[..40] : torrent.Info.InfoHashV1!.Value.ToHex(), json.GetProperty("info_hash").GetString());
+        Assert.Equal(
+            ["bundle/a.bin:40000", "bundle/sub/b.txt:5"],
+            json.GetProperty("file_tree").EnumerateArray().Select(f => $"{f.GetProperty("path").GetString()}:{f.GetProperty("length").GetInt64()}"));
+        Assert.Equal(torrent.Info.FileTree[0].PiecesRoot!.Value.ToHex(), json.GetProperty("file_tree")[0].GetProperty("pieces_root").GetString());
+        Assert.Contains($"xt=urn:btmh:1220{v2.ToHex()}", json.GetProperty("magnet").GetString(), StringComparison.Ordinal);
+
+        var text = await CliProcess.RunAsync(["torrent", "info", output]);
+        Assert.Contains($"version      {version}", text.Stdout, StringComparison.Ordinal);
+        Assert.Contains($"info hash v2 {v2.ToHex()}", text.Stdout, StringComparison.Ordinal);
+        Assert.Contains($"v2 truncated {v2.ToHex()[..40]}", text.Stdout, StringComparison.Ordinal);
+        Assert.Equal(version == "hybrid", text.Stdout.Contains($"info hash    {torrent.Info.InfoHashV1?.ToHex()}", StringComparison.Ordinal));
+        Assert.Contains($"{torrent.Info.FileTree[0].PiecesRoot!.Value.ToHex()}  bundle/a.bin", text.Stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Conflicting_flags_bad_v2_piece_lengths_and_v2_only_transfers_are_refused_clearly()
+    {
+        var output = dir.File("x.torrent");
+        await CliProcess.FailsAsync(2, ["torrent", "create", source, "--v2", "--hybrid", "-o", output], "--v2 and --hybrid");
+        await CliProcess.FailsAsync(2, ["torrent", "create", source, "--v2", "--piece-length", "20000", "-o", output], "--piece-length 20000", "power of two of at least 16384");
+        Assert.False(File.Exists(output));
+
+        var created = await CliProcess.RunAsync(["torrent", "create", source, "--v2", "-o", output]);
+        Assert.True(created.ExitCode == 0, created.ToString());
+        await CliProcess.FailsAsync(2, ["torrent", "get", output, "--dir", dir.File("get"), "--no-tracker", "--timeout", "5"], "v2-only");
+        var magnet = MagnetLink.FromMetainfo(TorrentMetainfo.Load(await File.ReadAllBytesAsync(output))).ToString();
+        await CliProcess.FailsAsync(2, ["torrent", "get", magnet, "--dir", dir.File("get"), "--no-tracker", "--timeout", "5"], "v2 swarm");
+    }
+}
