@@ -144,6 +144,7 @@ public sealed class PeerNode(IOptions<PeerOptions> options, IConfiguration confi
         };
         metrics = new PeerMetrics(() => Miner.Attempts, () => Chain.Tip.Height, () => Swarm.Peers.Count);
         Propagator.OrphanSeen += _ => Sync.Trigger();
+        Propagator.SourcesLost += Sync.Trigger;
         Chain.TipChanged += tip =>
         {
             Mempool.Prune();

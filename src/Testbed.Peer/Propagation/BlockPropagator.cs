@@ -10,6 +10,7 @@ using Testbed.Peer.Faults;
 using Testbed.Peer.Network;
 using Testbed.Torrent.Bencoding;
 using Testbed.Torrent.Metainfo;
+using Testbed.Torrent.Sessions;
 
 namespace Testbed.Peer.Propagation;
 
@@ -41,6 +42,15 @@ public sealed class BlockPropagator(
 
     /// <summary>Raised when an announced block's parent is unknown (we are behind or on another branch).</summary>
     public event Action<SwarmPeer>? OrphanSeen;
+
+    /// <summary>
+    /// Raised when a block's download lost every source and no other peer that announced it is left to try: a peer that
+    /// holds the block without having announced it (it got the block by catch-up) can still serve it by a chain segment.
+    /// </summary>
+    public event Action? SourcesLost;
+
+    /// <summary>Most download attempts for one announced block (each with sources not tried before).</summary>
+    public const int MaxDownloadAttempts = 8;
 
     /// <summary>Blocks refused after download.</summary>
     public long Rejected => Interlocked.Read(ref rejected);
@@ -150,29 +160,41 @@ public sealed class BlockPropagator(
         double downloadMs = 0;
         try
         {
-            byte[] bytes;
-            try
+            byte[]? bytes = null;
+            var sources = new List<IPEndPoint> { source };
+            sources.AddRange(HolderSources(hash));
+            var tried = new HashSet<IPEndPoint>();
+            for (var attempt = 1; bytes is null; attempt++)
             {
-                var sources = new List<IPEndPoint> { source };
-                if (holders.TryGetValue(hash, out var others))
+                tried.UnionWith(sources);
+                try
                 {
-                    sources.AddRange(others.Values.Where(p => !swarm.IsBanned(p.PeerId)).Select(p => p.TorrentEndPoint).OfType<IPEndPoint>());
+                    bytes = await blocks.DownloadAsync(info, sources.Distinct(), downloadTimeout, CancellationToken.None).ConfigureAwait(false);
+                    downloadMs = watch.Elapsed.TotalMilliseconds;
                 }
-
-                bytes = await blocks.DownloadAsync(info, sources.Distinct(), downloadTimeout, CancellationToken.None).ConfigureAwait(false);
-                downloadMs = watch.Elapsed.TotalMilliseconds;
-            }
-            catch (TimeoutException e)
-            {
-                activity?.SetStatus(ActivityStatusCode.Error, e.Message);
-                activity?.SetTag(PeerTelemetry.Result, "download_failed");
-                if (e.Message.Contains("banned", StringComparison.Ordinal))
+                catch (TorrentSourcesLostException e)
                 {
-                    swarm.Ban(peer, $"served corrupt pieces of block {hash}");
-                }
+                    activity?.AddEvent(new ActivityEvent("torrent.sources_lost", tags: new ActivityTagsCollection { ["reason"] = e.Reason }));
+                    BanIfCorrupt(peer, hash, e.Message);
+                    // A crashed source fails the download at once: other peers that announced the block are tried now,
+                    // rather than after the whole download timeout.
+                    sources = [.. HolderSources(hash).Where(s => !tried.Contains(s)).Distinct()];
+                    if (sources.Count > 0 && attempt < MaxDownloadAttempts)
+                    {
+                        logger.LogInformation("block {Hash} from {Peer}: {Error}; trying {Sources}", hash, peer, e.Message, string.Join(", ", sources));
+                        continue;
+                    }
 
-                logger.LogInformation("block {Hash} from {Peer}: {Error}", hash, peer, e.Message);
-                return;
+                    DownloadFailed(activity, peer, hash, e.Message);
+                    SourcesLost?.Invoke();
+                    return;
+                }
+                catch (TimeoutException e)
+                {
+                    BanIfCorrupt(peer, hash, e.Message);
+                    DownloadFailed(activity, peer, hash, e.Message);
+                    return;
+                }
             }
 
             var token = Encoding.ASCII.GetString(bytes);
@@ -217,6 +239,28 @@ public sealed class BlockPropagator(
         {
             inFlight.TryRemove(hash, out _);
         }
+    }
+
+    /// <summary>Torrent endpoints of the connected, unbanned peers that announced the block.</summary>
+    private IEnumerable<IPEndPoint> HolderSources(Hash256 hash) =>
+        holders.TryGetValue(hash, out var known)
+            ? known.Values.Where(p => !swarm.IsBanned(p.PeerId) && !p.Connection.Closed.IsCancellationRequested).Select(p => p.TorrentEndPoint).OfType<IPEndPoint>()
+            : [];
+
+    /// <summary>The torrent session banned a source whose pieces failed their SHA-1 check: the announcer answers for it.</summary>
+    private void BanIfCorrupt(SwarmPeer peer, Hash256 hash, string error)
+    {
+        if (error.Contains("banned", StringComparison.Ordinal))
+        {
+            swarm.Ban(peer, $"served corrupt pieces of block {hash}");
+        }
+    }
+
+    private void DownloadFailed(Activity? activity, SwarmPeer peer, Hash256 hash, string error)
+    {
+        activity?.SetStatus(ActivityStatusCode.Error, error);
+        activity?.SetTag(PeerTelemetry.Result, "download_failed");
+        logger.LogInformation("block {Hash} from {Peer}: {Error}", hash, peer, error);
     }
 
     /// <summary>Keeps a block whose parent is unknown; returns that parent (null when the block could not be kept).</summary>

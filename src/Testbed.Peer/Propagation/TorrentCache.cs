@@ -75,7 +75,9 @@ public sealed class TorrentCache : IAsyncDisposable
 
     /// <summary>
     /// Downloads content from the given sources over BitTorrent and returns its bytes; the session then keeps seeding.
-    /// Throws <see cref="TimeoutException"/> when nobody delivered in time (the session is dropped).
+    /// Throws <see cref="TorrentSourcesLostException"/> as soon as every source's connection closed (or could not be made)
+    /// with nobody left to dial, so the caller can try another peer at once, and <see cref="TimeoutException"/> when
+    /// sources stayed connected but did not deliver in time; either way the session is dropped.
     /// </summary>
     public async Task<byte[]> DownloadAsync(TorrentInfo info, IEnumerable<IPEndPoint> sources, TimeSpan timeout, CancellationToken cancellationToken)
     {
@@ -99,7 +101,12 @@ public sealed class TorrentCache : IAsyncDisposable
 
         try
         {
-            await session.WaitForCompletionAsync(cancellationToken).WaitAsync(timeout, cancellationToken).ConfigureAwait(false);
+            await session.WaitForDownloadAsync(cancellationToken).WaitAsync(timeout, cancellationToken).ConfigureAwait(false);
+        }
+        catch (TorrentSourcesLostException)
+        {
+            await DropAsync(info.InfoHash).ConfigureAwait(false);
+            throw;
         }
         catch (Exception e) when (e is TimeoutException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
         {

@@ -9,6 +9,7 @@ using Testbed.Peer.Network;
 using Testbed.Peer.Propagation;
 using Testbed.Torrent.Bencoding;
 using Testbed.Torrent.Metainfo;
+using Testbed.Torrent.Sessions;
 
 namespace Testbed.Peer.Sync;
 
@@ -99,7 +100,7 @@ public sealed class ChainSync(
             {
                 return;
             }
-            catch (Exception e) when (e is TimeoutException or IOException or InvalidDataException or OperationCanceledException)
+            catch (Exception e) when (e is TimeoutException or TorrentSourcesLostException or IOException or InvalidDataException or OperationCanceledException)
             {
                 LastError = e.Message;
                 logger.LogInformation("catch-up: {Error}", e.Message);
@@ -130,9 +131,23 @@ public sealed class ChainSync(
         var prefetchK = -1L;
         while (!cancellationToken.IsCancellationRequested)
         {
-            var fetched = prefetch is not null && prefetchK == k
-                ? await prefetch.ConfigureAwait(false)
-                : await FetchAsync(k, cancellationToken).ConfigureAwait(false);
+            FetchedSegment? fetched;
+            try
+            {
+                fetched = prefetch is not null && prefetchK == k
+                    ? await prefetch.ConfigureAwait(false)
+                    : await FetchAsync(k, cancellationToken).ConfigureAwait(false);
+            }
+            catch (TorrentSourcesLostException e) when (retries++ < 3)
+            {
+                // Every offerer's torrent connection closed (a crashed peer): ask again now, so the peers still connected
+                // offer it, instead of ending this pass and waiting for the next one.
+                LastError = e.Message;
+                logger.LogInformation("catch-up: {Error}; asking for segment {Segment} again", e.Message, k);
+                prefetch = null;
+                continue;
+            }
+
             prefetch = null;
             if (fetched is null)
             {
@@ -180,9 +195,14 @@ public sealed class ChainSync(
     /// <summary>A downloaded segment, who offered it, and the context of its chain.segment span (its blocks are applied under it).</summary>
     private sealed record FetchedSegment(SegmentOffer Offer, List<SwarmPeer> Offerers, string[] Tokens, ActivityContext Context);
 
-    /// <summary>Asks everyone for segment k and downloads the most offered version from all who offer it.</summary>
+    /// <summary>
+    /// Asks everyone for segment k and downloads the most offered version from all who offer it. Null when nobody offers
+    /// it or no version could be had; throws <see cref="TorrentSourcesLostException"/> when the last version tried failed
+    /// because its offerers went away (they may be back, or others may have it by the time we ask again).
+    /// </summary>
     private async Task<FetchedSegment?> FetchAsync(long k, CancellationToken cancellationToken)
     {
+        TorrentSourcesLostException? lost = null;
         var offers = await RequestOffersAsync(k, cancellationToken).ConfigureAwait(false);
         // Peers on the same chain offer the same info hash; the largest swarm first, then the longest range.
         var groups = offers.GroupBy(o => o.Offer.Info.InfoHash)
@@ -206,6 +226,15 @@ public sealed class ChainSync(
             {
                 LastError = e.Message;
                 activity?.SetStatus(ActivityStatusCode.Error, e.Message);
+                lost = null;
+                continue;
+            }
+            catch (TorrentSourcesLostException e)
+            {
+                // The offerers' torrent connections closed: the next version (another chain's offer) is tried at once.
+                LastError = e.Message;
+                activity?.SetStatus(ActivityStatusCode.Error, e.Message);
+                lost = e;
                 continue;
             }
 
@@ -226,7 +255,7 @@ public sealed class ChainSync(
             return new FetchedSegment(offer, offerers, tokens, activity?.Context ?? default);
         }
 
-        return null;
+        return lost is null ? null : throw lost;
     }
 
     /// <summary>

@@ -69,6 +69,9 @@ public sealed class PeerConnection : IAsyncDisposable
     /// <summary>Cancelled once the connection is closing; safe to read after it is disposed.</summary>
     public CancellationToken Closed => closedToken;
 
+    /// <summary>Why the session dropped this peer (banned, timed out, broke the protocol); null when the peer closed the connection itself.</summary>
+    public string? DropReason { get; set; }
+
     /// <summary>We choke the peer (it may not download from us).</summary>
     public bool AmChoking { get; set; } = true;
 

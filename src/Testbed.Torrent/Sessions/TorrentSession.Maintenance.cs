@@ -45,6 +45,7 @@ public sealed partial class TorrentSession
             if (now - conn.LastReceived > (long)Options.PeerTimeout.TotalMilliseconds)
             {
                 LastDisconnectReason = $"peer {conn.RemoteEndPoint} timed out";
+                conn.DropReason = $"sent nothing for {Options.PeerTimeout.TotalSeconds:0} s";
                 conn.Close();
                 continue;
             }
@@ -52,6 +53,7 @@ public sealed partial class TorrentSession
             if (conn.Outstanding.Count > 0 && now - conn.LastBlockReceived > (long)Options.RequestTimeout.TotalMilliseconds)
             {
                 LastDisconnectReason = $"peer {conn.RemoteEndPoint} left {conn.Outstanding.Count} requests unanswered";
+                conn.DropReason = $"left {conn.Outstanding.Count} requests unanswered for {Options.RequestTimeout.TotalSeconds:0} s";
                 ReleaseOutstandingLocked(conn);
                 conn.Close();
                 continue;
@@ -205,6 +207,7 @@ public sealed partial class TorrentSession
 
             lastAttempt[endPoint] = now;
             connecting.Add(endPoint);
+            CountSourceLocked(endPoint);
             _ = DialAsync(endPoint);
         }
     }
@@ -214,6 +217,8 @@ public sealed partial class TorrentSession
 
     private async Task DialAsync(IPEndPoint endPoint)
     {
+        // Said of the endpoint when this was the last hope of an unfinished download.
+        var outcome = "was not kept (banned, a duplicate or this client itself)";
         try
         {
             var conn = await client.ConnectAsync(endPoint, InfoHash, Options.ConnectTimeout, stopping.Token).ConfigureAwait(false);
@@ -223,14 +228,15 @@ public sealed partial class TorrentSession
         {
             if (!stopping.IsCancellationRequested)
             {
-                LastConnectError = e switch
+                outcome = e switch
                 {
-                    System.Net.Sockets.SocketException { SocketErrorCode: System.Net.Sockets.SocketError.ConnectionRefused } => $"{endPoint} refused the connection (nothing listens there)",
-                    System.Net.Sockets.SocketException socket => $"cannot connect to {endPoint}: {socket.Message}",
-                    OperationCanceledException => $"{endPoint} did not answer within {Options.ConnectTimeout.TotalSeconds:0} s",
-                    PeerProtocolException protocol => $"{endPoint} broke the handshake: {protocol.Message}",
-                    _ => $"{endPoint} dropped the connection: {e.Message}",
+                    System.Net.Sockets.SocketException { SocketErrorCode: System.Net.Sockets.SocketError.ConnectionRefused } => "refused the connection (nothing listens there)",
+                    System.Net.Sockets.SocketException socket => $"could not be reached: {socket.Message}",
+                    OperationCanceledException => $"did not answer within {Options.ConnectTimeout.TotalSeconds:0} s",
+                    PeerProtocolException protocol => $"broke the handshake: {protocol.Message}",
+                    _ => $"closed the connection during the handshake: {e.Message}",
                 };
+                LastConnectError = $"{endPoint} {outcome}";
             }
         }
         finally
@@ -238,6 +244,7 @@ public sealed partial class TorrentSession
             lock (gate)
             {
                 connecting.Remove(endPoint);
+                CheckSourcesLeftLocked(endPoint, outcome);
             }
         }
     }

@@ -260,6 +260,11 @@ public sealed partial class TorrentSession : IAsyncDisposable
                 TransferMetrics.BytesUp.Add(n);
             };
             peers.Add(conn);
+            if (dialed is null)
+            {
+                CountSourceLocked(conn.RemoteEndPoint);
+            }
+
             OnConnectedLocked(conn);
             peerTasks.RemoveAll(t => t.IsCompleted);
             peerTasks.Add(Task.Run(() => RunPeerAsync(conn), CancellationToken.None));
@@ -295,6 +300,7 @@ public sealed partial class TorrentSession : IAsyncDisposable
             lock (gate)
             {
                 LastDisconnectReason = e.Message;
+                conn.DropReason ??= $"broke the protocol: {e.Message}";
             }
         }
         catch (Exception e) when (e is OperationCanceledException or IOException or ObjectDisposedException or InvalidOperationException or System.Net.Sockets.SocketException)
@@ -308,6 +314,7 @@ public sealed partial class TorrentSession : IAsyncDisposable
             lock (gate)
             {
                 DetachLocked(conn);
+                CheckSourcesLeftLocked(conn.ListenEndPoint ?? conn.RemoteEndPoint, conn.DropReason ?? "closed the connection");
             }
 
             await conn.DisposeAsync().ConfigureAwait(false);
@@ -439,6 +446,7 @@ public sealed partial class TorrentSession : IAsyncDisposable
         }
 
         LastDisconnectReason = $"banned {conn.RemoteEndPoint}: {reason}";
+        conn.DropReason = $"was banned: {reason}";
         Trace.TraceWarning(LastDisconnectReason);
         conn.Close();
     }

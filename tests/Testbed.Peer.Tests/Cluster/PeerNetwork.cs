@@ -67,6 +67,15 @@ public sealed class PeerNetwork : IAsyncDisposable
         return peer;
     }
 
+    /// <summary>SIGKILLs a peer and leaves it out of the running peers (status waits no longer ask it).</summary>
+    public void Kill(string name)
+    {
+        var peer = peers[name];
+        peer.KillHard();
+        peers.Remove(name);
+        retired.Add(peer);
+    }
+
     /// <summary>GET /status of a peer.</summary>
     public async Task<JsonElement> StatusAsync(string name) => await peers[name].Http.GetFromJsonAsync<JsonElement>("status");
 

@@ -145,6 +145,19 @@ public sealed class ServiceProcess : IAsyncDisposable
         }
     }
 
+    /// <summary>SIGSTOP: the process freezes with its sockets open (peers see silent connections, not closed ones).</summary>
+    public void Pause() => Signal("-STOP");
+
+    /// <summary>SIGCONT: a paused process goes on, reading what arrived meanwhile.</summary>
+    public void Resume() => Signal("-CONT");
+
+    private void Signal(string signal)
+    {
+        using var kill = Process.Start("kill", [signal, process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        kill.WaitForExit();
+        Assert.Equal(0, kill.ExitCode);
+    }
+
     /// <summary>SIGTERM, then waits for the process to stop by itself (a clean stop); true when it exited in time.</summary>
     public bool StopGracefully(TimeSpan timeout)
     {
