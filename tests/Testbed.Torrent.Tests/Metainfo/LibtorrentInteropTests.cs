@@ -8,8 +8,6 @@ namespace Testbed.Torrent.Tests.Metainfo;
 /// <summary>Metainfo interop with libtorrent 2.0 (Debian's python3-libtorrent): same info hashes both ways.</summary>
 public sealed class LibtorrentInteropTests : IDisposable
 {
-    private const string Python = "/usr/bin/python3";
-
     private const string CreateScript = """
         import json, os, sys
         import libtorrent as lt
@@ -67,7 +65,7 @@ public sealed class LibtorrentInteropTests : IDisposable
         var content = await WriteContentAsync(multiFile);
         var torrentFile = Path.Combine(directory, "lt.torrent");
 
-        using var created = await RunPythonAsync(CreateScript, content, torrentFile, mode);
+        using var created = await LibtorrentScript.RunAsync(CreateScript, content, torrentFile, mode);
         var ours = await TorrentMetainfo.LoadFileAsync(torrentFile);
 
         Assert.Equal(created.RootElement.GetProperty("infohash").GetString(), ours.InfoHash.ToHex());
@@ -92,7 +90,7 @@ public sealed class LibtorrentInteropTests : IDisposable
         var torrentFile = Path.Combine(directory, "ours.torrent");
         await File.WriteAllBytesAsync(torrentFile, ours.ToBytes());
 
-        using var loaded = await RunPythonAsync(LoadAndCheckScript, torrentFile, directory);
+        using var loaded = await LibtorrentScript.RunAsync(LoadAndCheckScript, torrentFile, directory);
         var root = loaded.RootElement;
 
         Assert.Equal(ours.InfoHash.ToHex(), root.GetProperty("infohash").GetString());
@@ -131,38 +129,6 @@ public sealed class LibtorrentInteropTests : IDisposable
         }
     }
 
-    private static async Task<JsonDocument> RunPythonAsync(string script, params string[] arguments)
-    {
-        if (!File.Exists(Python))
-        {
-            throw new InvalidOperationException($"{Python} is missing (the interop tests need Debian's python3 and python3-libtorrent)");
-        }
-
-        var start = new ProcessStartInfo(Python) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        start.ArgumentList.Add("-c");
-        start.ArgumentList.Add(script);
-        foreach (var argument in arguments)
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        using var process = Process.Start(start) ?? throw new InvalidOperationException("python3 did not start");
-        try
-        {
-            var output = process.StandardOutput.ReadToEndAsync();
-            var error = process.StandardError.ReadToEndAsync();
-            await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(120));
-            Assert.True(process.ExitCode == 0, $"python3 failed ({process.ExitCode}): {await error}");
-            return JsonDocument.Parse(await output);
-        }
-        finally
-        {
-            if (!process.HasExited)
-            {
-                process.Kill(entireProcessTree: true);
-            }
-        }
-    }
 
     private async Task<string> WriteContentAsync(bool multiFile)
     {

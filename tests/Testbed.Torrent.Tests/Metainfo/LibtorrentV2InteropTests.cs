@@ -7,7 +7,6 @@ namespace Testbed.Torrent.Tests.Metainfo;
 /// <summary>BEP 52 metainfo interop with libtorrent 2.0 (python3-libtorrent): v2-only and hybrid torrents, same hashes both ways.</summary>
 public sealed class LibtorrentV2InteropTests : IDisposable
 {
-    private const string Python = "/usr/bin/python3";
     // Two blocks per piece, so piece layers sit above the leaves and padding appears at several heights.
     private const int PieceLength = 32768;
 
@@ -65,7 +64,7 @@ public sealed class LibtorrentV2InteropTests : IDisposable
         var content = await WriteContentAsync();
         var torrentFile = Path.Combine(directory, "lt.torrent");
 
-        using var created = await RunPythonAsync(CreateScript, content, torrentFile, mode, PieceLength.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        using var created = await LibtorrentScript.RunAsync(CreateScript, content, torrentFile, mode, PieceLength.ToString(System.Globalization.CultureInfo.InvariantCulture));
         var theirs = created.RootElement;
         var ours = await TorrentMetainfo.LoadFileAsync(torrentFile);
 
@@ -98,7 +97,7 @@ public sealed class LibtorrentV2InteropTests : IDisposable
         var torrentFile = Path.Combine(directory, "ours.torrent");
         await File.WriteAllBytesAsync(torrentFile, ours.ToBytes());
 
-        using var loaded = await RunPythonAsync(LoadAndCheckScript, torrentFile, directory);
+        using var loaded = await LibtorrentScript.RunAsync(LoadAndCheckScript, torrentFile, directory);
         var theirs = loaded.RootElement;
 
         Assert.Equal(ours.Info.InfoHashV2?.ToHex(), theirs.GetProperty("v2").GetString());
@@ -109,7 +108,7 @@ public sealed class LibtorrentV2InteropTests : IDisposable
         Assert.Equal(ours.Info.PieceCount, theirs.GetProperty("pieces").GetInt32());
 
         // libtorrent, given the same files and piece length, makes the very same info dictionary.
-        using var created = await RunPythonAsync(CreateScript, content, Path.Combine(directory, "lt.torrent"), mode, PieceLength.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        using var created = await LibtorrentScript.RunAsync(CreateScript, content, Path.Combine(directory, "lt.torrent"), mode, PieceLength.ToString(System.Globalization.CultureInfo.InvariantCulture));
         Assert.Equal(created.RootElement.GetProperty("v2").GetString(), ours.Info.InfoHashV2?.ToHex());
         Assert.Equal(created.RootElement.GetProperty("v1").GetString(), ours.Info.InfoHashV1?.ToHex());
     }
@@ -117,38 +116,6 @@ public sealed class LibtorrentV2InteropTests : IDisposable
     private static IEnumerable<string> FilesOf(JsonElement described) =>
         described.GetProperty("files").EnumerateArray().Select(f => $"{f[0].GetString()}:{f[1].GetInt64()}:{f[2].GetString()}").ToList();
 
-    private static async Task<JsonDocument> RunPythonAsync(string script, params string[] arguments)
-    {
-        if (!File.Exists(Python))
-        {
-            throw new InvalidOperationException($"{Python} is missing (the interop tests need Debian's python3 and python3-libtorrent)");
-        }
-
-        var start = new ProcessStartInfo(Python) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        start.ArgumentList.Add("-c");
-        start.ArgumentList.Add(script);
-        foreach (var argument in arguments)
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        using var process = Process.Start(start) ?? throw new InvalidOperationException("python3 did not start");
-        try
-        {
-            var output = process.StandardOutput.ReadToEndAsync();
-            var error = process.StandardError.ReadToEndAsync();
-            await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(120));
-            Assert.True(process.ExitCode == 0, $"python3 failed ({process.ExitCode}): {await error}");
-            return JsonDocument.Parse(await output);
-        }
-        finally
-        {
-            if (!process.HasExited)
-            {
-                process.Kill(entireProcessTree: true);
-            }
-        }
-    }
 
     // Files around the BEP 52 edge cases: several pieces (c.dat: 10 blocks, 5 pieces, so padded leaves and padded
     // pieces), exactly one piece, less than one block, empty, nested.
