@@ -142,12 +142,13 @@ public static class InvariantChecker
 
         if (expectation.RejectedAtLeast is { } rejected)
         {
-            var total = answering.Sum(o => o.Rejected);
-            (total >= rejected ? facts : problems).Add($"{total} blocks rejected by {string.Join(",", answering.Select(o => o.Peer))} (expected at least {rejected})");
+            var total = answering.Sum(o => RejectedSince(history, o, since));
+            (total >= rejected ? facts : problems).Add($"{total} blocks rejected by {string.Join(",", answering.Select(o => o.Peer))} since {Time(since)} (expected at least {rejected})");
         }
 
         if (expectation.BannedAtLeast is { } banned)
         {
+            // Bans are a state (the peers banned now), not events: a ban made before the previous step and still in force counts.
             var total = answering.Sum(o => o.Banned);
             (total >= banned ? facts : problems).Add($"{total} bans by {string.Join(",", answering.Select(o => o.Peer))} (expected at least {banned})");
         }
@@ -168,6 +169,18 @@ public static class InvariantChecker
         return problems.Count == 0
             ? CheckResult.Pass("expect", string.Join("; ", facts))
             : CheckResult.Fail("expect", string.Join("; ", problems));
+    }
+
+    /// <summary>
+    /// Blocks <paramref name="now"/>'s peer rejected since <paramref name="since"/>: its counter now less the counter of its last
+    /// observation at or before then in the same process (a restarted process counts from zero, so all of its count is new).
+    /// </summary>
+    private static long RejectedSince(RunHistory history, PeerObservation now, DateTimeOffset since)
+    {
+        var before = history.Observations
+            .Where(o => o.Peer == now.Peer && o.Answered && o.Boot == now.Boot && o.At <= since)
+            .MaxBy(o => o.At);
+        return now.Rejected - (before?.Rejected ?? 0);
     }
 
     /// <summary>

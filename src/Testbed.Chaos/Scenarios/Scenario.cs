@@ -193,8 +193,8 @@ public sealed record ExpectStep(int Index, int Line, Expectation Expectation) : 
 /// <param name="Within">How long the condition may take.</param>
 /// <param name="HeightAtLeast">Every live checked peer at least this high.</param>
 /// <param name="ReorgsAtLeast">At least this many tip changes to a block that does not extend the previous tip, over all peers, since the previous expect step.</param>
-/// <param name="RejectedAtLeast">At least this many blocks rejected, summed over the checked peers.</param>
-/// <param name="BannedAtLeast">At least this many bans, summed over the checked peers.</param>
+/// <param name="RejectedAtLeast">At least this many blocks rejected, summed over the checked peers, since the previous expect step.</param>
+/// <param name="BannedAtLeast">At least this many peers banned (in force now), summed over the checked peers.</param>
 /// <param name="MempoolAtMost">Every checked peer holds at most this many pending transactions (0: all were mined in).</param>
 /// <param name="Exclude">Peers not checked (the byzantine one).</param>
 /// <param name="InvalidRejected">

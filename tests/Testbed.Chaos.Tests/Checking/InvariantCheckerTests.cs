@@ -109,6 +109,26 @@ public sealed class InvariantCheckerTests
     }
 
     [Fact]
+    public void Rejections_are_counted_since_the_previous_expect_step_in_the_same_process()
+    {
+        // peer-1 rejected 2 blocks before the previous expect step ended (10 s) and 1 after; peer-2 restarted (new boot)
+        // after it and has rejected 1 since, all of it new.
+        var history = new RunHistory();
+        history.Add(Seen(8, "peer-1", 3, TipA, rejected: 2));
+        history.Add(Seen(8, "peer-2", 3, TipA, rejected: 5));
+        var observations = new[] { Seen(20, "peer-1", 4, TipB, rejected: 3), Seen(20, "peer-2", 4, TipB, rejected: 1, boot: "boot-2") };
+        var expectation = new Expectation(null, TimeSpan.FromSeconds(5), null, null, 2, null, null, []);
+
+        var held = InvariantChecker.CheckExpectation(expectation, observations, history, At(10), At(20));
+        Assert.True(held.Ok, held.Detail);
+        Assert.Contains("2 blocks rejected by peer-1,peer-2 since 04:00:10.000", held.Detail, StringComparison.Ordinal);
+        // Three rejections happened, but only two since the previous step: the earlier ones do not satisfy a later step.
+        var stale = InvariantChecker.CheckExpectation(expectation with { RejectedAtLeast = 3 }, observations, history, At(10), At(20));
+        Assert.False(stale.Ok);
+        Assert.Contains("2 blocks rejected", stale.Detail, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Invalid_rejected_needs_every_honest_receiver_to_reject_and_at_least_one_rejection()
     {
         var expectation = new Expectation(null, TimeSpan.FromSeconds(5), null, null, null, null, null, ["peer-4"], InvalidRejected: true);
