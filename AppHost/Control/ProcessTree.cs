@@ -90,29 +90,23 @@ internal static partial class ProcessTree
         }
     }
 
-    private static char? State(string statPath)
-    {
-        try
-        {
-            var stat = File.ReadAllText(statPath);
-            return stat[stat.LastIndexOf(')') + 2];
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or IndexOutOfRangeException)
-        {
-            return null;
-        }
-    }
+    private static char? State(string statPath) => StatFields(statPath) is [{ Length: > 0 } state, ..] ? state[0] : null;
 
-    private static int? ParentOf(int pid)
+    private static int? ParentOf(int pid) =>
+        StatFields($"/proc/{pid}/stat") is [_, var ppid, ..] && int.TryParse(ppid, NumberStyles.None, CultureInfo.InvariantCulture, out var parent)
+            ? parent
+            : null;
+
+    /// <summary>The fields of a /proc stat file after "pid (comm)": state, ppid, ...; null when the process is gone.</summary>
+    private static string[]? StatFields(string statPath)
     {
         try
         {
-            // /proc/PID/stat: "pid (comm) state ppid ...", where comm may itself hold spaces and parentheses.
-            var stat = File.ReadAllText($"/proc/{pid}/stat");
-            var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-            return int.Parse(fields[1], CultureInfo.InvariantCulture);
+            // comm may itself hold spaces and parentheses, so the fields start after the last ')'.
+            var stat = File.ReadAllText(statPath);
+            return stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException or IndexOutOfRangeException or ArgumentOutOfRangeException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentOutOfRangeException)
         {
             return null; // the process ended while the table was read
         }

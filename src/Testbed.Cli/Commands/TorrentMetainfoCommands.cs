@@ -43,7 +43,7 @@ public static class TorrentMetainfoCommands
 
             var version = parseResult.GetValue(v2) ? TorrentVersion.V2 : parseResult.GetValue(hybrid) ? TorrentVersion.Hybrid : TorrentVersion.V1;
             var chosenPieceLength = parseResult.GetValue(pieceLength);
-            if (version != TorrentVersion.V1 && chosenPieceLength is { } length && (length < MerkleTree.BlockSize || !System.Numerics.BitOperations.IsPow2(length)))
+            if (version != TorrentVersion.V1 && chosenPieceLength is { } length && !MerkleTree.IsPieceLength(length))
             {
                 throw new CliUsageException($"--piece-length {length}: a v2 or hybrid torrent needs a power of two of at least {MerkleTree.BlockSize}");
             }

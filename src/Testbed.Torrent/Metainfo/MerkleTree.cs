@@ -12,6 +12,9 @@ public static class MerkleTree
     /// <summary>Bytes per leaf block; a v2 piece length is a power of two of at least this.</summary>
     public const int BlockSize = 16 * 1024;
 
+    /// <summary>Whether <paramref name="pieceLength"/> can be a v2 piece length: a power of two of at least <see cref="BlockSize"/>.</summary>
+    public static bool IsPieceLength(long pieceLength) => pieceLength >= BlockSize && System.Numerics.BitOperations.IsPow2(pieceLength);
+
     /// <summary>Bytes per hash.</summary>
     public const int HashSize = 32;
 

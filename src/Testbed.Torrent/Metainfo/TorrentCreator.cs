@@ -135,7 +135,7 @@ public static class TorrentCreator
         var files = sources.OrderBy(f => f.Path, Utf8PathComparer.Instance).ToList();
         var total = files.Sum(f => f.Length);
         var pieceLength = options.PieceLength ?? AutomaticPieceLength(total);
-        if (pieceLength is < MerkleTree.BlockSize or > TorrentInfo.MaxPieceLength || !System.Numerics.BitOperations.IsPow2(pieceLength))
+        if (!MerkleTree.IsPieceLength(pieceLength) || pieceLength > TorrentInfo.MaxPieceLength)
         {
             throw new ArgumentOutOfRangeException(nameof(options), pieceLength, $"a v2 or hybrid piece length must be a power of two from {MerkleTree.BlockSize} to {TorrentInfo.MaxPieceLength}");
         }

@@ -1,4 +1,3 @@
-using System.Numerics;
 using System.Text;
 using Testbed.Torrent.Bencoding;
 
@@ -175,7 +174,7 @@ public sealed class TorrentInfo
         }
 
         var tree = hasV2 ? info.Get<BencodeDictionary>("file tree") ?? throw new MetainfoException("'meta version' is 2 but there is no 'file tree'") : null;
-        if (hasV2 && (pieceLength < MerkleTree.BlockSize || !BitOperations.IsPow2(pieceLength)))
+        if (hasV2 && !MerkleTree.IsPieceLength(pieceLength))
         {
             throw new MetainfoException($"piece length {pieceLength} of a v2 torrent is not a power of two of at least {MerkleTree.BlockSize}");
         }

@@ -38,18 +38,7 @@ public sealed class LibtorrentInteropTests : IDisposable
             "files": [[files.file_path(i).replace("\\", "/"), files.file_size(i)] for i in range(files.num_files())],
             "trackers": [t.url for t in ti.trackers()],
         }
-        ses = lt.session({"listen_interfaces": "127.0.0.1:0", "enable_dht": False, "enable_lsd": False,
-                          "enable_upnp": False, "enable_natpmp": False, "alert_mask": 0})
-        h = ses.add_torrent({"ti": ti, "save_path": save_path})
-        deadline = time.time() + 60
-        while time.time() < deadline:
-            s = h.status()
-            if s.state in (lt.torrent_status.seeding, lt.torrent_status.finished) and s.num_pieces == ti.num_pieces():
-                break
-            time.sleep(0.05)
-        result["verified_pieces"] = h.status().num_pieces
-        print(json.dumps(result))
-        """;
+        """ + "\n" + LibtorrentScript.VerifyOnDiskAndPrint;
 
     private readonly string directory = Directory.CreateTempSubdirectory("lt-interop-").FullName;
 
