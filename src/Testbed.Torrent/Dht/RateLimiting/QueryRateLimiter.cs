@@ -1,0 +1,111 @@
+using System.Net;
+
+namespace Testbed.Torrent.Dht.RateLimiting;
+
+/// <summary>
+/// Token buckets on incoming queries: one per source IP address and one for the whole node; a query that finds either
+/// empty is dropped. Keyed by address, not endpoint: a sender picks its source port freely, so a per-endpoint limit would
+/// limit nothing. The per-address bucket table is bounded (<see cref="MaxTrackedAddresses"/>); when it is full, buckets
+/// that have refilled completely are forgotten, and if none has, unknown addresses share the global bucket only. Thread-safe.
+/// </summary>
+public sealed class QueryRateLimiter
+{
+    private readonly object gate = new();
+    private readonly Dictionary<IPAddress, Bucket> perAddress = [];
+    private readonly TimeProvider time;
+    private readonly Bucket global;
+
+    /// <summary>Creates the limiter; rates are queries per second, bursts the bucket sizes.</summary>
+    public QueryRateLimiter(double perAddressRate, double perAddressBurst, double globalRate, double globalBurst, TimeProvider? time = null, int maxTrackedAddresses = 10_000)
+    {
+        this.time = time ?? TimeProvider.System;
+        PerAddressRate = perAddressRate;
+        PerAddressBurst = perAddressBurst;
+        GlobalRate = globalRate;
+        GlobalBurst = globalBurst;
+        MaxTrackedAddresses = maxTrackedAddresses;
+        global = new Bucket(globalBurst, this.time.GetTimestamp());
+    }
+
+    /// <summary>Queries per second one address may send.</summary>
+    public double PerAddressRate { get; }
+
+    /// <summary>Burst one address may send.</summary>
+    public double PerAddressBurst { get; }
+
+    /// <summary>Queries per second the node answers in all.</summary>
+    public double GlobalRate { get; }
+
+    /// <summary>Burst the node answers in all.</summary>
+    public double GlobalBurst { get; }
+
+    /// <summary>Most addresses with a bucket of their own.</summary>
+    public int MaxTrackedAddresses { get; }
+
+    /// <summary>Queries dropped so far.</summary>
+    public long Dropped { get; private set; }
+
+    /// <summary>Takes one query from both buckets; false (drop it) if either is empty.</summary>
+    public bool TryAcquire(IPAddress address)
+    {
+        ArgumentNullException.ThrowIfNull(address);
+        var now = time.GetTimestamp();
+        lock (gate)
+        {
+            if (!perAddress.TryGetValue(address, out var bucket))
+            {
+                if (perAddress.Count >= MaxTrackedAddresses)
+                {
+                    Prune(now);
+                }
+
+                if (perAddress.Count < MaxTrackedAddresses)
+                {
+                    bucket = new Bucket(PerAddressBurst, now);
+                    perAddress[address] = bucket;
+                }
+            }
+
+            var ok = (bucket is null || bucket.Refill(now, PerAddressRate, PerAddressBurst, time) >= 1)
+                && global.Refill(now, GlobalRate, GlobalBurst, time) >= 1;
+            if (!ok)
+            {
+                Dropped++;
+                return false;
+            }
+
+            if (bucket is not null)
+            {
+                bucket.Tokens--;
+            }
+
+            global.Tokens--;
+            return true;
+        }
+    }
+
+    private void Prune(long now)
+    {
+        foreach (var (address, bucket) in perAddress.ToList())
+        {
+            if (bucket.Refill(now, PerAddressRate, PerAddressBurst, time) >= PerAddressBurst)
+            {
+                perAddress.Remove(address);
+            }
+        }
+    }
+
+    private sealed class Bucket(double tokens, long stamp)
+    {
+        public double Tokens { get; set; } = tokens;
+
+        private long Stamp { get; set; } = stamp;
+
+        public double Refill(long now, double rate, double burst, TimeProvider time)
+        {
+            Tokens = Math.Min(burst, Tokens + (time.GetElapsedTime(Stamp, now).TotalSeconds * rate));
+            Stamp = now;
+            return Tokens;
+        }
+    }
+}

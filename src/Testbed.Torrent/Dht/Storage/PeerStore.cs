@@ -1,0 +1,132 @@
+using System.Net;
+using Testbed.Torrent.Metainfo;
+
+namespace Testbed.Torrent.Dht.Storage;
+
+/// <summary>
+/// Peers announced to this node, per info hash, each kept <see cref="PeerLifetime"/> (30 minutes) after its last
+/// announce. Bounded: at most <see cref="MaxInfoHashes"/> info hashes and <see cref="MaxPeersPerInfoHash"/> peers each;
+/// beyond that new ones are dropped (after expired ones are cleared), so a flood of announces cannot grow memory. Thread-safe.
+/// </summary>
+public sealed class PeerStore
+{
+    private readonly object gate = new();
+    private readonly Dictionary<InfoHash, Dictionary<IPEndPoint, DateTimeOffset>> peers = [];
+    private readonly TimeProvider time;
+
+    /// <summary>Creates an empty store.</summary>
+    public PeerStore(TimeProvider? time = null, int maxInfoHashes = 2000, int maxPeersPerInfoHash = 200, TimeSpan? peerLifetime = null)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxInfoHashes, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxPeersPerInfoHash, 1);
+        this.time = time ?? TimeProvider.System;
+        MaxInfoHashes = maxInfoHashes;
+        MaxPeersPerInfoHash = maxPeersPerInfoHash;
+        PeerLifetime = peerLifetime ?? TimeSpan.FromMinutes(30);
+    }
+
+    /// <summary>Most info hashes stored.</summary>
+    public int MaxInfoHashes { get; }
+
+    /// <summary>Most peers stored per info hash.</summary>
+    public int MaxPeersPerInfoHash { get; }
+
+    /// <summary>How long an announce is kept.</summary>
+    public TimeSpan PeerLifetime { get; }
+
+    /// <summary>Info hashes with at least one live peer.</summary>
+    public int InfoHashCount
+    {
+        get
+        {
+            lock (gate)
+            {
+                Expire(time.GetUtcNow());
+                return peers.Count;
+            }
+        }
+    }
+
+    /// <summary>Stores or refreshes a peer; false when a bound left it out.</summary>
+    public bool Add(InfoHash infoHash, IPEndPoint peer)
+    {
+        ArgumentNullException.ThrowIfNull(peer);
+        var now = time.GetUtcNow();
+        lock (gate)
+        {
+            if (!peers.TryGetValue(infoHash, out var set))
+            {
+                if (peers.Count >= MaxInfoHashes)
+                {
+                    Expire(now);
+                    if (peers.Count >= MaxInfoHashes)
+                    {
+                        return false;
+                    }
+                }
+
+                set = [];
+                peers[infoHash] = set;
+            }
+
+            if (!set.ContainsKey(peer) && set.Count >= MaxPeersPerInfoHash)
+            {
+                ExpireSet(set, now);
+                if (set.Count >= MaxPeersPerInfoHash)
+                {
+                    return false;
+                }
+            }
+
+            set[peer] = now + PeerLifetime;
+            return true;
+        }
+    }
+
+    /// <summary>Up to <paramref name="max"/> live peers of <paramref name="infoHash"/>, in random order.</summary>
+    public List<IPEndPoint> Get(InfoHash infoHash, int max)
+    {
+        var now = time.GetUtcNow();
+        lock (gate)
+        {
+            if (!peers.TryGetValue(infoHash, out var set))
+            {
+                return [];
+            }
+
+            ExpireSet(set, now);
+            if (set.Count == 0)
+            {
+                peers.Remove(infoHash);
+                return [];
+            }
+
+            var all = set.Keys.ToArray();
+            Random.Shared.Shuffle(all);
+            return [.. all.Take(max)];
+        }
+    }
+
+    private void Expire(DateTimeOffset now)
+    {
+        foreach (var (hash, set) in peers.ToList())
+        {
+            ExpireSet(set, now);
+            if (set.Count == 0)
+            {
+                peers.Remove(hash);
+            }
+        }
+    }
+
+    private static void ExpireSet(Dictionary<IPEndPoint, DateTimeOffset> set, DateTimeOffset now)
+    {
+        foreach (var (peer, expires) in set.ToList())
+        {
+            if (expires <= now)
+            {
+                set.Remove(peer);
+            }
+        }
+    }
+}
