@@ -226,6 +226,16 @@ public sealed class RoutingTable
         }
     }
 
+    /// <summary>The questionable nodes of the bucket that would hold <paramref name="id"/>: to ping before a newcomer can replace them.</summary>
+    public List<RoutingNode> QuestionableIn(NodeId id)
+    {
+        var now = time.GetUtcNow();
+        lock (gate)
+        {
+            return [.. BucketFor(id).Nodes.Where(n => n.StateAt(now, QuestionableAfter, FailuresForBad) == NodeState.Questionable)];
+        }
+    }
+
     /// <summary>Up to <paramref name="count"/> nodes closest to <paramref name="target"/> by XOR distance, bad nodes left out.</summary>
     public List<RoutingNode> Closest(NodeId target, int count)
     {

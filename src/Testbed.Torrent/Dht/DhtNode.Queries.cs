@@ -1,0 +1,153 @@
+using System.Net;
+using System.Net.Sockets;
+using Testbed.Torrent.Dht.Krpc;
+using Testbed.Torrent.Dht.Routing;
+
+namespace Testbed.Torrent.Dht;
+
+/// <summary>Answering queries: the four BEP 5 methods, tokens, and the amplification bound on answers to unverified addresses.</summary>
+public sealed partial class DhtNode
+{
+    /// <summary>Most peers put in one get_peers answer (about 50 x 8 bytes stays well inside a datagram).</summary>
+    private const int MaxValuesPerReply = 50;
+
+    private async Task HandleQueryAsync(KrpcQuery query, IPEndPoint source, int querySize)
+    {
+        if (query.Sender == Id)
+        {
+            Statistics.Refused(); // Our own id from elsewhere: a reflection of our own datagram or an impostor.
+            return;
+        }
+
+        if (RoutingTable.Observe(query.Sender, source, responded: false) == ObserveResult.Ignored && RoutingTable.WouldAccept(query.Sender))
+        {
+            // A querier we do not know could fit in the table: it enters once it answers a ping of ours (not on its word).
+            CheckInBackground(query.Sender, source);
+        }
+
+        KrpcResponse response;
+        switch (query)
+        {
+            case PingQuery:
+                response = new KrpcResponse(query.TransactionId, Id);
+                break;
+            case FindNodeQuery find:
+                response = new KrpcResponse(query.TransactionId, Id, Nodes: ClosestInfos(find.Target));
+                break;
+            case GetPeersQuery get:
+                var values = peers.Get(get.InfoHash, MaxValuesPerReply);
+                response = values.Count > 0
+                    ? new KrpcResponse(query.TransactionId, Id, Values: values, Token: tokens.Create(source.Address))
+                    : new KrpcResponse(query.TransactionId, Id, Nodes: ClosestInfos(NodeId.From(get.InfoHash)), Token: tokens.Create(source.Address));
+                break;
+            case AnnouncePeerQuery announce:
+                if (!tokens.IsValid(announce.Token, source.Address))
+                {
+                    await SendErrorAsync(source, query.TransactionId, KrpcErrorCode.Protocol, "bad token").ConfigureAwait(false);
+                    return;
+                }
+
+                if (peers.Add(announce.InfoHash, new IPEndPoint(source.Address, announce.ImpliedPort ? source.Port : announce.Port)))
+                {
+                    Statistics.Stored();
+                }
+
+                response = new KrpcResponse(query.TransactionId, Id);
+                break;
+            default:
+                return;
+        }
+
+        var datagram = verified.ContainsKey(source) ? KrpcCodec.Encode(response) : Bounded(response, querySize);
+        if (datagram is null)
+        {
+            Statistics.Refused();
+            return;
+        }
+
+        await socket.SendToAsync(datagram, SocketFlags.None, source).ConfigureAwait(false);
+        Statistics.Answered();
+    }
+
+    /// <summary>
+    /// The encoded answer, trimmed (values first, then nodes, from the end of each list) until it is no larger than
+    /// <see cref="DhtNodeOptions.AmplificationFactor"/> times the query; null if even the bare answer is larger.
+    /// </summary>
+    private byte[]? Bounded(KrpcResponse response, int querySize)
+    {
+        var limit = (int)(querySize * options.AmplificationFactor);
+        var datagram = KrpcCodec.Encode(response);
+        if (datagram.Length <= limit)
+        {
+            return datagram;
+        }
+
+        Statistics.Trimmed();
+        var values = response.Values?.ToList();
+        var nodes = response.Nodes?.ToList();
+        while (datagram.Length > limit)
+        {
+            if (values is { Count: > 0 })
+            {
+                // Each value costs 8 bytes (a "6:" prefix and 6 bytes): drop as many as the excess needs at once.
+                values.RemoveRange(Math.Max(0, values.Count - Math.Max(1, (datagram.Length - limit + 7) / 8)), Math.Min(values.Count, Math.Max(1, (datagram.Length - limit + 7) / 8)));
+            }
+            else if (nodes is { Count: > 0 })
+            {
+                nodes.RemoveRange(Math.Max(0, nodes.Count - Math.Max(1, (datagram.Length - limit + 25) / 26)), Math.Min(nodes.Count, Math.Max(1, (datagram.Length - limit + 25) / 26)));
+            }
+            else
+            {
+                return null;
+            }
+
+            datagram = KrpcCodec.Encode(response with { Values = values, Nodes = nodes });
+        }
+
+        return datagram;
+    }
+
+    private List<NodeInfo> ClosestInfos(NodeId target) =>
+        [.. RoutingTable.Closest(target, options.BucketSize).Select(n => new NodeInfo(n.Id, n.EndPoint))];
+
+    private async Task SendErrorAsync(IPEndPoint to, byte[] transactionId, int code, string message)
+    {
+        // Errors are small (a code, a short text, the echoed transaction id of at most 16 bytes): never an amplifier.
+        await socket.SendToAsync(KrpcCodec.Encode(new KrpcError(transactionId, code, message)), SocketFlags.None, to).ConfigureAwait(false);
+        Statistics.ErrorSent();
+    }
+
+    /// <summary>
+    /// Pings a node in the background (a querier to verify, or a questionable member of a full bucket); at most 16 at a
+    /// time and one per endpoint, so a flood of queries cannot make this node flood others.
+    /// </summary>
+    private void CheckInBackground(NodeId id, IPEndPoint endPoint)
+    {
+        if (endPoint.Equals(LocalEndPoint) || !verifying.TryAdd(endPoint, 0))
+        {
+            return;
+        }
+
+        if (!verificationSlots.Wait(0))
+        {
+            verifying.TryRemove(endPoint, out _);
+            return; // Busy verifying others: this querier gets another chance with its next query.
+        }
+
+        _ = Task.Run(async () =>
+        {
+            try
+            {
+                await QueryAsync(endPoint, id, tid => new PingQuery(tid, Id), stopping.Token).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException or SocketException)
+            {
+            }
+            finally
+            {
+                verifying.TryRemove(endPoint, out _);
+                verificationSlots.Release();
+            }
+        });
+    }
+}
