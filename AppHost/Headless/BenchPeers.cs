@@ -4,6 +4,7 @@ using System.Text.Json;
 using Aspire.Hosting.ApplicationModel;
 using Testbed.AppHost.Model;
 using Testbed.Chaos.Execution;
+using Testbed.Contracts.Peers;
 using Testbed.Peer.Propagation;
 
 namespace Testbed.AppHost.Headless;
@@ -76,9 +77,8 @@ internal sealed class BenchPeers : IDisposable
     /// <summary>The peer's catch-up so far.</summary>
     public async Task<SyncProgress> SyncAsync(BenchPeer peer, CancellationToken cancellationToken)
     {
-        var status = await _reports.GetFromJsonAsync<JsonElement>(new Uri(peer.Url, "status"), cancellationToken).ConfigureAwait(false);
-        var sync = status.GetProperty("sync");
-        return new SyncProgress(sync.GetProperty("segmentsDownloaded").GetInt64(), sync.GetProperty("applySeconds").GetDouble());
+        var sync = (await _api.GetStatusAsync(peer.Url, cancellationToken).ConfigureAwait(false)).Sync;
+        return new SyncProgress(sync.SegmentsDownloaded, sync.ApplySeconds);
     }
 
     /// <inheritdoc />

@@ -55,7 +55,7 @@ public static class BenchPropagationCommand
         await using var testbed = await HeadlessTestbed.StartAsync(builder, model, StartTimeout, cancellationToken);
         using var client = new BenchPeers(model);
         var peers = resources.Select(r => BenchPeers.Of(testbed, r)).ToList();
-        await client.WaitAsync(peers, s => s.ConnectedPeers == peerCount - 1, cancellationToken);
+        await client.WaitAsync(peers, s => s.ConnectedPeers.Count == peerCount - 1, cancellationToken);
 
         // Warm-up (JIT, connections), not measured.
         await client.MineAsync(peers[0], 2, cancellationToken);

@@ -78,7 +78,7 @@ public static class BenchSyncCommand
 
             await using var testbed = await HeadlessTestbed.StartAsync(builder, model, StartTimeout, cancellationToken);
             using var client = new BenchPeers(model);
-            await client.WaitAsync([.. seeders.Select(s => BenchPeers.Of(testbed, s))], s => s.ConnectedPeers == seederCount - 1, cancellationToken);
+            await client.WaitAsync([.. seeders.Select(s => BenchPeers.Of(testbed, s))], s => s.ConnectedPeers.Count == seederCount - 1, cancellationToken);
 
             var started = Stopwatch.StartNew();
             await testbed.StartResourceAsync(fresh, cancellationToken);

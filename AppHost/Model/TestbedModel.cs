@@ -104,9 +104,9 @@ public sealed class TestbedModel
         for (var n = 1; n <= Settings.Peers; n++)
         {
             var name = $"peer-{n}";
+            var lateJoiner = Settings.LateJoiners.Contains(name);
             var peer = Service<ServiceProjects.Peer>(name)
                 .WithReference(tracker)
-                .WaitFor(tracker)
                 .WithEnvironment("Testbed__PeerName", name)
                 .WithEnvironment("Testbed__DataRoot", _dataRoot)
                 .WithEnvironment("Testbed__Faults__Enabled", "true")
@@ -115,7 +115,24 @@ public sealed class TestbedModel
                 // Short intervals: membership and catch-up on loopback should take seconds, not the defaults meant for real networks.
                 .WithEnvironment("Testbed__AnnounceIntervalSeconds", "2")
                 .WithEnvironment("Testbed__SegmentBlocks", (Settings.SegmentBlocks ?? TestbedSettings.DefaultSegmentBlocks).ToString(CultureInfo.InvariantCulture))
-                .WithEnvironment("Testbed__DownloadTimeoutSeconds", "10");
+                .WithEnvironment("Testbed__DownloadTimeoutSeconds", "10")
+                .WithEnvironment("Testbed__Dht__Port", DhtPort.ToString(CultureInfo.InvariantCulture));
+            if (Settings.DhtBootstrap.GetValueOrDefault(name) is { } bootstrap)
+            {
+                peer.WithEnvironment("Testbed__Dht__Bootstrap", string.Join(',', bootstrap.Select(DhtEndPoint)));
+            }
+
+            if (lateJoiner)
+            {
+                // A late joiner is a new peer when it first starts: no chain, no DHT nodes, no swarm peers from an earlier run.
+                // It does not wait for the tracker, which a scenario may have stopped by then (tracker-down-join).
+                peer.WithExplicitStart();
+            }
+            else
+            {
+                peer.WaitFor(tracker);
+            }
+
             if (Settings.DifficultyBits is { } bits)
             {
                 peer.WithEnvironment("Testbed__DifficultyBits", bits.ToString(CultureInfo.InvariantCulture));
@@ -137,6 +154,20 @@ public sealed class TestbedModel
         }
 
         return peers;
+    }
+
+    /// <summary>
+    /// The UDP port of every peer's DHT node, on its advertised address: one address per peer and per run, so a fixed port is
+    /// free, and a peer's DHT address is known before it starts (for <see cref="TestbedSettings.DhtBootstrap"/>).
+    /// </summary>
+    public const int DhtPort = 6881;
+
+    /// <summary>Where peer <paramref name="name"/>'s DHT node listens: its advertised address (the DHT is not proxied) and <see cref="DhtPort"/>.</summary>
+    public string DhtEndPoint(string name)
+    {
+        var n = int.Parse(name.AsSpan(name.LastIndexOf('-') + 1), CultureInfo.InvariantCulture);
+        var address = Settings.DirectLinks ? Plan.PrivateAddress(n) : Plan.PublicAddress(n);
+        return $"{address}:{DhtPort}";
     }
 
     /// <summary>

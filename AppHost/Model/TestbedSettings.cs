@@ -29,8 +29,18 @@ public sealed record TestbedSettings(int Peers, int? DifficultyBits, int? Mining
     public static TestbedSettings For(Testbed.Chaos.Scenarios.Topology topology)
     {
         ArgumentNullException.ThrowIfNull(topology);
-        return new(topology.Peers, topology.DifficultyBits, (int)topology.MiningInterval.TotalMilliseconds);
+        return new(topology.Peers, topology.DifficultyBits, (int)topology.MiningInterval.TotalMilliseconds)
+        {
+            LateJoiners = topology.LateJoiners,
+            DhtBootstrap = topology.DhtBootstrap,
+        };
     }
+
+    /// <summary>Peers the AppHost does not start (a scenario's <c>start</c> step, or the dashboard's Start, brings them in as new peers).</summary>
+    public IReadOnlyList<string> LateJoiners { get; init; } = [];
+
+    /// <summary>The DHT nodes a peer starts knowing, by peer name; a peer not listed learns them from its swarm peers.</summary>
+    public IReadOnlyDictionary<string, IReadOnlyList<string>> DhtBootstrap { get; init; } = System.Collections.ObjectModel.ReadOnlyDictionary<string, IReadOnlyList<string>>.Empty;
 
     /// <summary>Peers when nothing says otherwise.</summary>
     public const int DefaultPeers = 4;

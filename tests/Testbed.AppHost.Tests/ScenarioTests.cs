@@ -22,7 +22,7 @@ public sealed class ScenarioTests(ITestOutputHelper output)
     public async Task Scenario_passes(string name)
     {
         var scenario = ScenarioParser.Load(Path.Combine(Repository.Root, "scenarios.yaml")).Get(name);
-        await using var testbed = await TestbedApp.StartAsync(["--scenario", name], ["tracker", "chaos", .. scenario.Topology.PeerNames], output);
+        await using var testbed = await TestbedApp.StartAsync(["--scenario", name], ["tracker", "chaos", .. scenario.Topology.PeerNames.Except(scenario.Topology.LateJoiners)], output);
 
         var result = await testbed.CommandAsync("chaos", ChaosCommands.ScenarioCommand(name), Patience);
 

@@ -3,6 +3,7 @@ using System.Diagnostics;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
+using Testbed.Contracts.Peers;
 using Testbed.Ledger;
 using Testbed.Peer.Faults;
 using Testbed.Peer.Hosting;

@@ -161,6 +161,14 @@ public static class InvariantChecker
                 : $"mempool above {pending}: " + string.Join(", ", full.Select(o => $"{o.Peer} with {o.Mempool}")));
         }
 
+        if (expectation.ConnectedAtLeast is { } connected)
+        {
+            var few = answering.Where(o => o.ConnectedPeers < connected).ToArray();
+            (answering.Length > 0 && few.Length == 0 ? facts : problems).Add(few.Length == 0
+                ? $"{answering.Length} peers each connected to at least {connected}"
+                : $"connected to fewer than {connected}: " + string.Join(", ", few.Select(o => $"{o.Peer} to {o.ConnectedPeers}")));
+        }
+
         if (expectation.InvalidRejected == true)
         {
             CheckInvalidRejected(history, [.. checkedPeers.Select(o => o.Peer)], until, problems, facts);

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Testbed.Chaos.Checking;
+using Testbed.Contracts.Peers;
 
 namespace Testbed.Chaos.Execution;
 
@@ -80,13 +81,13 @@ internal sealed class HistoryRecorder(ScenarioEnvironment environment, IReadOnly
 
             var observation = status is null
                 ? new PeerObservation(DateTimeOffset.UtcNow, peer, live, false, 0, null, null, 0, 0, 0, Poll: number)
-                : new PeerObservation(DateTimeOffset.UtcNow, peer, live, true, status.Height, status.TipHash, status.StateRoot, status.Rejected, status.Banned,
-                    status.ConnectedPeers, status.Mempool, status.LiveStateRoot, status.Boot, status.BlockLogSeq, number, status.Broken);
+                : new PeerObservation(DateTimeOffset.UtcNow, peer, live, true, status.Height, status.TipHash, status.StateRoot, status.BlocksRejected, status.Banned.Count,
+                    status.ConnectedPeers.Count, status.Mempool, status.LiveStateRoot, status.Boot, status.BlockLogSeq, number, status.Broken);
             history.Add(observation);
             if (status is not null)
             {
                 _lastStatus[peer] = status;
-                environment.Proxy?.MirrorListeners(peer, status.Swarm, status.Torrents);
+                environment.Proxy?.MirrorListeners(peer, status.SwarmListener(), status.TorrentListener());
                 await ReadBlockLogAsync(peer, status, first: number == 1, cancellationToken).ConfigureAwait(false);
                 await DetectReorgAsync(peer, status, cancellationToken).ConfigureAwait(false);
             }

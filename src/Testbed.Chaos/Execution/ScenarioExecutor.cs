@@ -49,10 +49,7 @@ public sealed class ScenarioExecutor(ScenarioEnvironment environment)
         {
             await recorder.PollOnceAsync(run.Token).ConfigureAwait(false);
             recorderTask = recorder.RunAsync(recording.Token);
-            foreach (var late in scenario.Topology.LateJoiners)
-            {
-                await ExecuteStepAsync(new ProcessStep(0, 0, "stop", [late]), state, run.Token).ConfigureAwait(false);
-            }
+            await StopLateJoinersAsync(state, run.Token).ConfigureAwait(false);
 
             foreach (var step in scenario.Steps)
             {
@@ -317,6 +314,22 @@ public sealed class ScenarioExecutor(ScenarioEnvironment environment)
         }
     }
 
+    /// <summary>
+    /// Late joiners are not running before the first step: an AppHost shaped for the scenario never started them; on any
+    /// other testbed (a scenario run from the dashboard) they are stopped here.
+    /// </summary>
+    private async Task StopLateJoinersAsync(RunState state, CancellationToken cancellationToken)
+    {
+        var resources = await environment.Control.GetResourcesAsync(cancellationToken).ConfigureAwait(false);
+        foreach (var late in state.Scenario.Topology.LateJoiners)
+        {
+            if (resources.FirstOrDefault(r => r.Name == late) is not { State: "NotStarted" })
+            {
+                await ExecuteStepAsync(new ProcessStep(0, 0, "stop", [late]), state, cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
+
     private async Task RunProcessCommandAsync(string action, string target, RunState state, CancellationToken cancellationToken)
     {
         if (action == "kill" && state.Scenario.Topology.PeerNames.Contains(target))
@@ -375,7 +388,7 @@ public sealed class ScenarioExecutor(ScenarioEnvironment environment)
                 continue;
             }
 
-            if (status.Swarm is { } swarm && !swarm.Address.Equals(node.PrivateAddress))
+            if (status.SwarmListener() is { } swarm && !swarm.Address.Equals(node.PrivateAddress))
             {
                 throw new ChaosStepException(
                     $"{peer} listens on {swarm}, not on its planned address {node.PrivateAddress}: its traffic bypasses the proxy. " +

@@ -41,7 +41,7 @@ public sealed class ProxyMirrorService(ChaosOptions options, FaultProxy proxy, I
                 try
                 {
                     var status = await client.GetStatusAsync(url, stoppingToken).ConfigureAwait(false);
-                    proxy.MirrorListeners(name, status.Swarm, status.Torrents);
+                    proxy.MirrorListeners(name, status.SwarmListener(), status.TorrentListener());
                 }
                 catch (Exception e) when (e is HttpRequestException or ChaosStepException or TaskCanceledException && !stoppingToken.IsCancellationRequested)
                 {

@@ -17,10 +17,13 @@ public sealed record Scenario(string Name, string Description, Topology Topology
 /// <summary>The testbed a scenario needs.</summary>
 /// <param name="Peers">Peer replicas, named peer-1..peer-N.</param>
 /// <param name="DifficultyBits">Proof-of-work difficulty in leading zero bits (tiny in tests).</param>
-/// <param name="LateJoiners">Peers stopped before the first step; a <c>start</c> step brings them in.</param>
+/// <param name="LateJoiners">Peers not running before the first step (never started by an AppHost shaped for the scenario); a <c>start</c> step brings them in.</param>
 /// <param name="MiningInterval">Pause between continuously mined blocks (Testbed:Mining:IntervalMs), so tiny difficulties do not flood.</param>
 public sealed record Topology(int Peers, int DifficultyBits, IReadOnlyList<string> LateJoiners, TimeSpan MiningInterval)
 {
+    /// <summary>The DHT nodes a peer starts knowing, by peer name (<c>dht_bootstrap</c>); a peer not listed starts knowing none.</summary>
+    public IReadOnlyDictionary<string, IReadOnlyList<string>> DhtBootstrap { get; init; } = System.Collections.ObjectModel.ReadOnlyDictionary<string, IReadOnlyList<string>>.Empty;
+
     /// <summary>The peer names, peer-1..peer-N.</summary>
     public IReadOnlyList<string> PeerNames => [.. Enumerable.Range(1, Peers).Select(i => $"peer-{i}")];
 }
@@ -201,6 +204,7 @@ public sealed record ExpectStep(int Index, int Line, Expectation Expectation) : 
 /// Every block mined under a byzantine fault so far was rejected by every checked peer that received it (none accepted it,
 /// none holds it undecided), and at least one checked peer received and rejected one (else nothing was tested).
 /// </param>
+/// <param name="ConnectedAtLeast">Every live checked peer connected to at least this many swarm peers (a state, like bans).</param>
 public sealed record Expectation(
     bool? Converged,
     TimeSpan Within,
@@ -210,4 +214,5 @@ public sealed record Expectation(
     int? BannedAtLeast,
     int? MempoolAtMost,
     IReadOnlyList<string> Exclude,
-    bool? InvalidRejected = null);
+    bool? InvalidRejected = null,
+    int? ConnectedAtLeast = null);

@@ -1,3 +1,4 @@
+using System.Collections.ObjectModel;
 using System.Globalization;
 using Testbed.Chaos.Proxy;
 using Testbed.IO;
@@ -18,7 +19,7 @@ public static class ScenarioParser
     /// <summary>Most scenarios in one file, steps in one scenario, peers in one topology.</summary>
     public const int MaxScenarios = 200, MaxSteps = 500, MaxPeers = 32;
 
-    private static readonly string[] ScenarioFields = ["name", "description", "peers", "difficulty_bits", "late_joiners", "mining_interval", "timeout", "steps"];
+    private static readonly string[] ScenarioFields = ["name", "description", "peers", "difficulty_bits", "late_joiners", "dht_bootstrap", "mining_interval", "timeout", "steps"];
 
     /// <summary>Reads and parses a file: a regular file of at most <see cref="MaxFileBytes"/>, checked before it is read.</summary>
     public static ScenarioFile Load(string path)
@@ -133,6 +134,7 @@ public static class ScenarioParser
         var lateJoiners = map.Children.ContainsKey(new YamlScalarNode("late_joiners"))
             ? context.Names(map, "late_joiners", peerNames)
             : [];
+        var dhtBootstrap = DhtBootstrap(map, context, peerNames);
 
         var steps = new List<ScenarioStep>();
         if (context.Get(map, "steps") is not YamlSequenceNode stepList || stepList.Children.Count == 0)
@@ -155,7 +157,47 @@ public static class ScenarioParser
             }
         }
 
-        return new Scenario(name, description, new Topology(peers, difficulty, lateJoiners, miningInterval), steps, timeout);
+        return new Scenario(name, description, new Topology(peers, difficulty, lateJoiners, miningInterval) { DhtBootstrap = dhtBootstrap }, steps, timeout);
+    }
+
+    /// <summary>
+    /// <c>dht_bootstrap: { peer-4: [peer-1] }</c>: the DHT nodes a peer starts knowing, by peer name (a peer never names
+    /// itself). Absent: none; peers then learn DHT nodes from the swarm peers the tracker lists.
+    /// </summary>
+    private static IReadOnlyDictionary<string, IReadOnlyList<string>> DhtBootstrap(YamlMappingNode map, Context context, string[] peerNames)
+    {
+        var bootstrap = new Dictionary<string, IReadOnlyList<string>>(StringComparer.Ordinal);
+        switch (context.Get(map, "dht_bootstrap"))
+        {
+            case null:
+                break;
+            case YamlMappingNode entries:
+                foreach (var (key, value) in entries.Children)
+                {
+                    if (key is not YamlScalarNode { Value: { } peer } || !peerNames.Contains(peer))
+                    {
+                        context.Error(key, "dht_bootstrap", $"unknown peer '{(key as YamlScalarNode)?.Value}'; this topology has {string.Join(", ", peerNames)}");
+                        continue;
+                    }
+
+                    var nodes = context.NamesOf(value, "dht_bootstrap", peerNames);
+                    if (nodes.Contains(peer))
+                    {
+                        context.Error(value, "dht_bootstrap", $"{peer} cannot bootstrap from itself");
+                        continue;
+                    }
+
+                    bootstrap[peer] = nodes;
+                }
+
+                break;
+            case var other:
+                context.Error(other, "dht_bootstrap", "must map a peer to the peers whose DHT nodes it starts knowing, e.g. { peer-4: [peer-1] }");
+                break;
+        }
+
+        // The shared empty map keeps topologies without the field equal as records.
+        return bootstrap.Count == 0 ? ReadOnlyDictionary<string, IReadOnlyList<string>>.Empty : bootstrap;
     }
 
     private static ScenarioStep? ParseStep(YamlNode node, int index, Context scenario, string[] peers, string[] targets)
@@ -358,7 +400,7 @@ public static class ScenarioParser
 
     private static ExpectStep? ParseExpect(YamlNode body, int index, int line, Context context, string[] peers)
     {
-        var args = context.Mapping(body, ["converged", "within", "height_at_least", "reorgs_at_least", "rejected_at_least", "banned_at_least", "mempool_at_most", "invalid_rejected", "exclude"]);
+        var args = context.Mapping(body, ["converged", "within", "height_at_least", "reorgs_at_least", "rejected_at_least", "banned_at_least", "mempool_at_most", "invalid_rejected", "connected_at_least", "exclude"]);
         if (args is null)
         {
             return null;
@@ -373,10 +415,11 @@ public static class ScenarioParser
             context.Int(args, "banned_at_least", 0, 100_000, required: false),
             context.Int(args, "mempool_at_most", 0, 1_000_000, required: false),
             context.Get(args, "exclude") is null ? [] : context.Names(args, "exclude", peers),
-            context.Bool(args, "invalid_rejected"));
-        if (expectation is { Converged: null, HeightAtLeast: null, ReorgsAtLeast: null, RejectedAtLeast: null, BannedAtLeast: null, MempoolAtMost: null, InvalidRejected: null })
+            context.Bool(args, "invalid_rejected"),
+            context.Int(args, "connected_at_least", 0, MaxPeers, required: false));
+        if (expectation is { Converged: null, HeightAtLeast: null, ReorgsAtLeast: null, RejectedAtLeast: null, BannedAtLeast: null, MempoolAtMost: null, InvalidRejected: null, ConnectedAtLeast: null })
         {
-            context.Error(args, null, "an expectation needs something to check: converged, height_at_least, reorgs_at_least, rejected_at_least, banned_at_least, mempool_at_most or invalid_rejected");
+            context.Error(args, null, "an expectation needs something to check: converged, height_at_least, reorgs_at_least, rejected_at_least, banned_at_least, mempool_at_most, invalid_rejected or connected_at_least");
         }
 
         if (expectation.Converged == false)

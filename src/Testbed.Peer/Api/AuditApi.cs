@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using Testbed.Contracts.Peers;
 using Testbed.Peer.Hosting;
 
 namespace Testbed.Peer.Api;
@@ -39,15 +40,7 @@ public static class AuditApi
 
         var log = node.BlockLog;
         var (entries, first) = log.After(from, limit);
-        return Results.Json(new
-        {
-            peer = node.Name,
-            boot = log.Boot,
-            startedAtMs = log.StartedAtMs,
-            firstSeq = first,
-            lastSeq = log.LastSeq,
-            entries,
-        });
+        return Results.Json(new BlockLogPage(node.Name, log.Boot, log.StartedAtMs, first, log.LastSeq, entries));
     }
 
     private static IResult GetConsistency(PeerNode node, string? deep)
@@ -61,19 +54,9 @@ public static class AuditApi
         var clock = Stopwatch.StartNew();
         var problems = node.Chain.CheckConsistency(thorough);
         var (tip, live) = node.Chain.TipAndLiveStateRoot;
-        return Results.Json(new
-        {
-            peer = node.Name,
-            boot = node.BlockLog.Boot,
-            consistent = problems.Count == 0,
-            problems,
-            deep = thorough,
-            height = tip.Height,
-            tipHash = tip.Hash.ToString(),
-            stateRoot = tip.StateRoot.ToString(),
-            liveStateRoot = live.ToString(),
-            elapsedMs = clock.Elapsed.TotalMilliseconds,
-        });
+        return Results.Json(new ConsistencyReport(
+            node.Name, node.BlockLog.Boot, problems.Count == 0, problems, thorough, tip.Height, tip.Hash.ToString(), tip.StateRoot.ToString(), live.ToString(),
+            clock.Elapsed.TotalMilliseconds));
     }
 
     private static string Clip(string text) => text.Length <= 40 ? text : text[..40] + "...";

@@ -1,7 +1,8 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
-using System.Text.Json.Serialization;
+using Testbed.Contracts;
+using Testbed.Contracts.Peers;
 using Testbed.Ledger;
 using Testbed.Ledger.Transactions;
 using Testbed.Peer.Faults;
@@ -59,47 +60,42 @@ public static class PeerApi
     }
 
     /// <summary>The /status document.</summary>
-    public static object StatusOf(PeerNode node)
+    public static PeerStatus StatusOf(PeerNode node)
     {
         var (tip, liveStateRoot) = node.Chain.TipAndLiveStateRoot;
-        return new
-        {
-            peer = node.Name,
-            address = node.Wallet.Address,
-            ready = node.IsReady,
-            height = tip.Height,
-            tipHash = tip.Hash.ToString(),
-            cumulativeWork = tip.CumulativeWork.ToString(CultureInfo.InvariantCulture),
-            stateRoot = tip.StateRoot.ToString(),
+        return new PeerStatus(
+            Peer: node.Name,
+            Address: node.Wallet.Address,
+            Ready: node.IsReady,
+            Height: tip.Height,
+            TipHash: tip.Hash.ToString(),
+            CumulativeWork: tip.CumulativeWork.ToString(CultureInfo.InvariantCulture),
+            StateRoot: tip.StateRoot.ToString(),
             // The live VM's root next to the tip header's (read under one lock): they differ only when the state drifted.
-            liveStateRoot = liveStateRoot.ToString(),
-            stateRootsAgree = liveStateRoot == tip.StateRoot,
-            difficultyBits = tip.DifficultyBits,
-            genesis = node.Chain.GenesisHash.ToString(),
-            swarm = node.Swarm.LocalEndPoint?.ToString(),
-            advertisedSwarm = node.Swarm.AdvertisedEndPoint?.ToString(),
-            torrentEndPoint = node.Torrents.LocalEndPoint?.ToString(),
-            tracker = node.Tracker?.ToString(),
-            trackerError = node.Swarm.LastTrackerError,
-            connectedPeers = node.Swarm.Peers.Select(p => new
-            {
-                name = p.Name,
-                peerId = p.PeerId,
-                endPoint = p.SwarmEndPoint?.ToString(),
-                claimedHeight = p.ClaimedHeight,
-            }).OrderBy(p => p.name, StringComparer.Ordinal),
-            banned = node.Swarm.Banned.Select(b => new { peerId = b.Key, reason = b.Value }),
-            mining = node.Miner.Status,
-            mempool = node.Mempool.Count,
-            blocksRejected = node.Propagator.Rejected,
-            sync = new { running = node.Sync.Running, segmentsDownloaded = node.Sync.SegmentsDownloaded, blocksSynced = node.Sync.BlocksSynced, applySeconds = node.Sync.ApplyTime.TotalSeconds, lastError = node.Sync.LastError },
-            faultsEnabled = node.Settings.Faults.Enabled,
-            activeFaults = node.Faults.Active,
+            LiveStateRoot: liveStateRoot.ToString(),
+            StateRootsAgree: liveStateRoot == tip.StateRoot,
+            DifficultyBits: tip.DifficultyBits,
+            Genesis: node.Chain.GenesisHash.ToString(),
+            Swarm: node.Swarm.LocalEndPoint?.ToString(),
+            AdvertisedSwarm: node.Swarm.AdvertisedEndPoint?.ToString(),
+            TorrentEndPoint: node.Torrents.LocalEndPoint?.ToString(),
+            Tracker: node.Tracker?.ToString(),
+            TrackerError: node.Swarm.LastTrackerError,
+            Dht: node.Dht is { } dht ? new DhtStatus(dht.LocalEndPoint.ToString(), dht.RoutingTableCount, dht.Lookups, dht.PeersFound) : null,
+            ConnectedPeers: [.. node.Swarm.Peers
+                .Select(p => new ConnectedPeer(p.Name, p.PeerId, p.SwarmEndPoint?.ToString(), p.ClaimedHeight))
+                .OrderBy(p => p.Name, StringComparer.Ordinal)],
+            Banned: [.. node.Swarm.Banned.Select(b => new BannedPeer(b.Key, b.Value))],
+            Mining: node.Miner.Status,
+            Mempool: node.Mempool.Count,
+            BlocksRejected: node.Propagator.Rejected,
+            Sync: new SyncStatus(node.Sync.Running, node.Sync.SegmentsDownloaded, node.Sync.BlocksSynced, node.Sync.ApplyTime.TotalSeconds, node.Sync.LastError),
+            FaultsEnabled: node.Settings.Faults.Enabled,
+            ActiveFaults: node.Faults.Active,
             // For the chaos history: this process (a new one after every restart), its block log's position, deliberate defects.
-            boot = node.BlockLog.Boot,
-            blockLogSeq = node.BlockLog.LastSeq,
-            broken = node.Broken,
-        };
+            Boot: node.BlockLog.Boot,
+            BlockLogSeq: node.BlockLog.LastSeq,
+            Broken: node.Broken);
     }
 
     private static IResult GetChain(PeerNode node, string? from, string? count)
@@ -195,7 +191,7 @@ public static class PeerApi
 
     private static IResult TransactionResult(Ledger.Mempool.MempoolAddResult added, SignedTransaction transaction) =>
         added.Accepted
-            ? Results.Json(new { id = transaction.Id.ToString(), sender = transaction.Sender, nonce = transaction.Nonce }, statusCode: 202)
+            ? Results.Json(new TransactionAccepted(transaction.Id.ToString(), transaction.Sender, transaction.Nonce), statusCode: 202)
             : Problem(400, $"transaction rejected: {added.Reason}: {added.Detail}", added.Reason?.ToString());
 
     private static async Task<IResult> PostMiningAsync(HttpContext http, PeerNode node)
@@ -205,7 +201,7 @@ public static class PeerApi
         {
             try
             {
-                request = body.Deserialize<MiningRequest>();
+                request = body.Deserialize<MiningRequest>(ContractJson.Options);
             }
             catch (Exception e) when (e is JsonException or InvalidOperationException)
             {
@@ -228,7 +224,7 @@ public static class PeerApi
                 }
 
                 var mined = await node.Miner.MineAsync(n, http.RequestAborted).ConfigureAwait(false);
-                return Results.Json(new { mined, status = node.Miner.Status });
+                return Results.Json(new MineResult(mined, node.Miner.Status));
             default:
                 return Problem(400, $"'action' must be start, stop or mine, got '{request?.Action}'");
         }
@@ -242,7 +238,7 @@ public static class PeerApi
             using var body = await RequestBodies.ReadJsonAsync(http, MaxControlBodyBytes).ConfigureAwait(false);
             try
             {
-                settings = body.Deserialize<FaultSettings>() ?? new();
+                settings = body.Deserialize<FaultSettings>(ContractJson.Options) ?? new();
             }
             catch (Exception e) when (e is JsonException or InvalidOperationException)
             {
@@ -279,8 +275,3 @@ public static class PeerApi
         Results.Problem(detail: detail, statusCode: status, title: ErrorResponses.TitleOf(status),
             extensions: type is null ? null : new Dictionary<string, object?> { ["reason"] = type });
 }
-
-/// <summary>Body of `POST /mining`: action start, stop or mine (with blocks).</summary>
-public sealed record MiningRequest(
-    [property: JsonPropertyName("action")] string? Action,
-    [property: JsonPropertyName("blocks")] int? Blocks);

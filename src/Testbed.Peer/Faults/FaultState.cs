@@ -1,4 +1,4 @@
-using System.Text.Json.Serialization;
+using Testbed.Contracts.Peers;
 using Testbed.Torrent.Metainfo;
 
 namespace Testbed.Peer.Faults;
@@ -137,18 +137,6 @@ public sealed class FaultState
             return active.GetValueOrDefault(name);
         }
     }
-}
-
-/// <summary>Settings of one fault (JSON body of `POST /faults/{name}`).</summary>
-public sealed record FaultSettings
-{
-    /// <summary>For corrupt-pieces and drop-announcements: the share affected, 0..1.</summary>
-    [JsonPropertyName("share")]
-    public double Share { get; init; } = 1.0;
-
-    /// <summary>For clock-skew: milliseconds added to the peer's clock (may be negative).</summary>
-    [JsonPropertyName("skewMs")]
-    public long SkewMs { get; init; }
 }
 
 /// <summary>The system clock plus an adjustable offset (the clock-skew fault).</summary>

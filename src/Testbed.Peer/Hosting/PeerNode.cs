@@ -74,6 +74,9 @@ public sealed class PeerNode(IOptions<PeerOptions> options, IConfiguration confi
     /// <summary>The tracker used for membership, if any.</summary>
     public Uri? Tracker { get; private set; }
 
+    /// <summary>The DHT node, when <see cref="DhtOptions.Enabled"/>.</summary>
+    public DhtDiscovery? Dht { get; private set; }
+
     /// <summary>The BitTorrent client for block and segment torrents.</summary>
     public TorrentClient Torrents { get; private set; } = null!;
 
@@ -81,10 +84,13 @@ public sealed class PeerNode(IOptions<PeerOptions> options, IConfiguration confi
     private TorrentCache segmentTorrents = null!;
     private readonly DateTimeOffset startedAt = DateTimeOffset.UtcNow;
 
-    /// <summary>True once the peer can serve: chain open, listening, tracker answered, first catch-up pass done (or 30 s passed).</summary>
+    /// <summary>
+    /// True once the peer can serve: chain open, listening, membership known (the tracker answered, or a peer was found
+    /// through the DHT), first catch-up pass done (or 30 s passed).
+    /// </summary>
     public bool IsReady =>
         started &&
-        (Tracker is null || Swarm.SuccessfulAnnounces > 0) &&
+        (Tracker is null || Swarm.SuccessfulAnnounces > 0 || Swarm.Peers.Count > 0) &&
         (Sync.Passes > 0 || DateTimeOffset.UtcNow - startedAt > TimeSpan.FromSeconds(30));
 
     /// <inheritdoc />
@@ -160,15 +166,26 @@ public sealed class PeerNode(IOptions<PeerOptions> options, IConfiguration confi
         };
 
         Tracker = ResolveTracker();
+        var announceInterval = TimeSpan.FromSeconds(settings.AnnounceIntervalSeconds);
         if (Tracker is not null)
         {
-            Swarm.StartAnnouncing(Tracker, TimeSpan.FromSeconds(settings.AnnounceIntervalSeconds), addresses.Advertise);
-            Swarm.StartRedialling(TimeSpan.FromSeconds(1));
+            Swarm.StartAnnouncing(Tracker, announceInterval, addresses.Advertise);
         }
-        else
+        else if (!settings.Dht.Enabled)
         {
-            logger.LogWarning("no tracker configured (Testbed:TrackerUrl or services:tracker:http:0): running alone");
+            logger.LogWarning("no tracker configured (Testbed:TrackerUrl or services:tracker:http:0) and no DHT: running alone");
         }
+
+        if (settings.Dht.Enabled)
+        {
+            // On the advertised address: announce_peer records the sender's address, which others must dial through the proxy.
+            Dht = await DhtDiscovery.StartAsync(
+                new IPEndPoint(addresses.Advertise ?? addresses.Bind, settings.Dht.Port), settings.Dht.BootstrapEndPoints(), Path.Combine(settings.DataDir, "dht.state"),
+                Name, Swarm, Torrents.LocalEndPoint!.Port, announceInterval, logger, cancellationToken).ConfigureAwait(false);
+            blockTorrents.Seeding += Dht.AnnounceBlock;
+        }
+
+        Swarm.StartRedialling(TimeSpan.FromSeconds(1));
 
         syncLoop = Task.Run(() => Sync.RunAsync(stopping.Token), CancellationToken.None);
         Sync.Trigger();
@@ -180,9 +197,8 @@ public sealed class PeerNode(IOptions<PeerOptions> options, IConfiguration confi
 
         var tip = Chain.Tip;
         logger.LogInformation(
-            "peer {Name} ({Address}) ready to join: height {Height}, tip {Tip}, swarm {Swarm}, torrents {Torrents}, tracker {Tracker}",
-            Name, Wallet.Address, tip.Height, tip.Hash, Swarm.LocalEndPoint, Torrents.LocalEndPoint, Tracker);
-        await Task.CompletedTask.ConfigureAwait(false);
+            "peer {Name} ({Address}) ready to join: height {Height}, tip {Tip}, swarm {Swarm}, torrents {Torrents}, tracker {Tracker}, DHT {Dht}",
+            Name, Wallet.Address, tip.Height, tip.Hash, Swarm.LocalEndPoint, Torrents.LocalEndPoint, Tracker, Dht?.LocalEndPoint);
     }
 
     /// <summary>
@@ -232,6 +248,11 @@ public sealed class PeerNode(IOptions<PeerOptions> options, IConfiguration confi
             await syncLoop.ConfigureAwait(false);
         }
 
+        if (Dht is not null)
+        {
+            await Dht.DisposeAsync().ConfigureAwait(false);
+        }
+
         await Swarm.DisposeAsync().ConfigureAwait(false);
         await blockTorrents.DisposeAsync().ConfigureAwait(false);
         await segmentTorrents.DisposeAsync().ConfigureAwait(false);
@@ -258,12 +279,21 @@ public sealed class PeerNode(IOptions<PeerOptions> options, IConfiguration confi
         handshake.Add("tb_tport", (long)Torrents.LocalEndPoint!.Port);
         handshake.Add("tb_height", tip.Height);
         handshake.Add("tb_work", SwarmMessages.WorkToHex(tip.CumulativeWork));
+        if (Dht is not null)
+        {
+            handshake.Add("tb_dht", SwarmMessages.Compact(Dht.LocalEndPoint));
+        }
     }
 
     /// <inheritdoc />
     public void OnPeerReady(SwarmPeer peer)
     {
         logger.LogInformation("swarm peer {Peer} joined (height {Height})", peer, peer.ClaimedHeight);
+        if (peer.DhtEndPoint is { } dht)
+        {
+            Dht?.Learn(dht);
+        }
+
         if (peer.ClaimedWork > Chain.Tip.CumulativeWork)
         {
             Sync.Trigger();

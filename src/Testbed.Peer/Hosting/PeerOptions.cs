@@ -65,6 +65,9 @@ public sealed class PeerOptions
     /// <summary>Fault hook settings.</summary>
     public FaultOptions Faults { get; set; } = new();
 
+    /// <summary>DHT settings.</summary>
+    public DhtOptions Dht { get; set; } = new();
+
     /// <summary>
     /// Deliberate defects, comma-separated (<see cref="Testbed.Peer.Faults.BrokenModes"/>): only for proving that the chaos checks catch a
     /// broken peer. Empty (the default) for every real peer.
@@ -103,6 +106,12 @@ public sealed class PeerOptions
             throw new ArgumentException("Testbed:SegmentBlocks must be 1..4096");
         }
 
+        if (Dht.Port is < 0 or > 65535)
+        {
+            throw new ArgumentException("Testbed:Dht:Port must be 0..65535");
+        }
+
+        Dht.BootstrapEndPoints();
         Testbed.Peer.Faults.BrokenModes.Parse(Broken);
         if (Mining.Threads is < 1 or > 64)
         {
@@ -129,4 +138,35 @@ public sealed class FaultOptions
 {
     /// <summary>Serve the fault hooks (on loopback only).</summary>
     public bool Enabled { get; set; }
+}
+
+/// <summary>Settings under `Testbed:Dht`.</summary>
+public sealed class DhtOptions
+{
+    /// <summary>Most bootstrap nodes a peer is given.</summary>
+    public const int MaxBootstrapNodes = 64;
+
+    /// <summary>Run a DHT node (BEP 5), so the peer can find the others without the tracker.</summary>
+    public bool Enabled { get; set; } = true;
+
+    /// <summary>UDP port of the DHT node, on the peer's advertised address (0 = any free port).</summary>
+    public int Port { get; set; }
+
+    /// <summary>DHT nodes to start from, comma-separated loopback HOST:PORT; more are learned from the swarm's peers.</summary>
+    public string Bootstrap { get; set; } = "";
+
+    /// <summary>Parses <see cref="Bootstrap"/>; throws an <see cref="ArgumentException"/> naming the entry that is unusable.</summary>
+    public IReadOnlyList<System.Net.IPEndPoint> BootstrapEndPoints()
+    {
+        var entries = Bootstrap.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        if (entries.Length > MaxBootstrapNodes)
+        {
+            throw new ArgumentException($"Testbed:Dht:Bootstrap lists {entries.Length} nodes; at most {MaxBootstrapNodes}");
+        }
+
+        return [.. entries.Select(entry =>
+            System.Net.IPEndPoint.TryParse(entry, out var endPoint) && endPoint.Port > 0 && System.Net.IPAddress.IsLoopback(endPoint.Address)
+                ? endPoint
+                : throw new ArgumentException($"Testbed:Dht:Bootstrap entry '{entry}' must be a loopback HOST:PORT such as 127.0.0.2:6881"))];
+    }
 }

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Microsoft.Extensions.Logging;
+using Testbed.Contracts.Peers;
 using Testbed.Ledger;
 using Testbed.Ledger.Blocks;
 using Testbed.Ledger.Chain;
@@ -13,12 +14,6 @@ using Testbed.Peer.Faults;
 using Testbed.Peer.Propagation;
 
 namespace Testbed.Peer.Mining;
-
-/// <summary>What the miner is doing, for /status.</summary>
-public sealed record MiningStatus(string State, long BlocksMined, long FaultyBlocksMined, int Withheld, int Threads);
-
-/// <summary>A block mined on demand: hash, height, and whether a fault made it invalid or withheld it.</summary>
-public sealed record MinedBlockReport(string Hash, long Height, bool Faulty, bool Withheld);
 
 /// <summary>
 /// The miner: continuous (start/stop) or on demand (mine N), on the chain's best tip with the mempool's transactions.

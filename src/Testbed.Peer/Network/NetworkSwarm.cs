@@ -41,6 +41,7 @@ public sealed class NetworkSwarm : IAsyncDisposable
     private readonly CancellationTokenSource stopping = new();
     private readonly List<Task> background = [];
     private IReadOnlyList<IPEndPoint> trackerPeers = [];
+    private IReadOnlyList<IPEndPoint> dhtPeers = [];
     private readonly ISwarmHandler handler;
     private readonly ILogger logger;
     private readonly WireLimits limits = new(0, SwarmMessages.MaxMessageBytes);
@@ -145,9 +146,17 @@ public sealed class NetworkSwarm : IAsyncDisposable
         }));
     }
 
+    /// <summary>Dials the network members a DHT lookup found; they are redialled with the tracker's (<see cref="StartRedialling"/>).</summary>
+    public void DialFound(IReadOnlyList<IPEndPoint> members)
+    {
+        dhtPeers = members;
+        DialAll(members);
+    }
+
     /// <summary>
-    /// Redials the tracker's last peer list every <paramref name="period"/> until stopped, so a member that refused us
-    /// (not listening yet, or its fault proxy not yet in place) is joined within a period rather than an announce interval.
+    /// Redials the last peer lists of the tracker and the DHT every <paramref name="period"/> until stopped, so a member
+    /// that refused us (not listening yet, or its fault proxy not yet in place) is joined within a period rather than an
+    /// announce interval.
     /// </summary>
     public void StartRedialling(TimeSpan period)
     {
@@ -158,7 +167,7 @@ public sealed class NetworkSwarm : IAsyncDisposable
             {
                 while (await timer.WaitForNextTickAsync(stopping.Token).ConfigureAwait(false))
                 {
-                    DialAll(trackerPeers);
+                    DialAll(trackerPeers.Concat(dhtPeers));
                 }
             }
             catch (OperationCanceledException)

@@ -52,6 +52,22 @@ public static class SwarmMessages
     public static BigInteger? WorkFromHex(string? hex) =>
         hex is { Length: > 0 and <= 80 } && BigInteger.TryParse("0" + hex, System.Globalization.NumberStyles.HexNumber, System.Globalization.CultureInfo.InvariantCulture, out var w) ? w : null;
 
+    /// <summary>An IPv4 endpoint as 6 bytes (address, then port, big-endian), as BEP 5 and BEP 23 write them.</summary>
+    public static byte[] Compact(System.Net.IPEndPoint endPoint)
+    {
+        var bytes = new byte[6];
+        endPoint.Address.MapToIPv4().TryWriteBytes(bytes, out _);
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt16BigEndian(bytes.AsSpan(4), (ushort)endPoint.Port);
+        return bytes;
+    }
+
+    /// <summary>Reads <see cref="Compact"/>'s form; null for a port of 0.</summary>
+    public static System.Net.IPEndPoint? CompactEndPoint(ReadOnlySpan<byte> bytes)
+    {
+        var port = System.Buffers.Binary.BinaryPrimitives.ReadUInt16BigEndian(bytes[4..6]);
+        return port == 0 ? null : new System.Net.IPEndPoint(new System.Net.IPAddress(bytes[..4]), port);
+    }
+
     /// <summary>UTF-8 bytes of a string (bencode strings are bytes).</summary>
     public static byte[] Utf8(string text) => Encoding.UTF8.GetBytes(text);
 }

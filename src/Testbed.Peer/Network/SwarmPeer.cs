@@ -39,6 +39,9 @@ public sealed class SwarmPeer
     /// <summary>Where the remote serves block and segment torrents.</summary>
     public IPEndPoint? TorrentEndPoint { get; private set; }
 
+    /// <summary>Where the remote's DHT node listens, when it runs one (handshake key <c>tb_dht</c>, compact IPv4 and port, loopback only).</summary>
+    public IPEndPoint? DhtEndPoint { get; private set; }
+
     /// <summary>The remote's HTTP API base URL, when it told us.</summary>
     public string? HttpUrl { get; private set; }
 
@@ -82,6 +85,9 @@ public sealed class SwarmPeer
             TorrentEndPoint = new IPEndPoint(Address, (int)t);
         }
 
+        DhtEndPoint = SwarmMessages.Bytes(dict, "tb_dht", 6) is { Length: 6 } dht && SwarmMessages.CompactEndPoint(dht) is { } endPoint && IPAddress.IsLoopback(endPoint.Address)
+            ? endPoint
+            : null;
         ClaimedHeight = SwarmMessages.Integer(dict, "tb_height") ?? 0;
         ClaimedWork = SwarmMessages.WorkFromHex(SwarmMessages.Text(dict, "tb_work", 80)) ?? BigInteger.Zero;
         Ready = true;

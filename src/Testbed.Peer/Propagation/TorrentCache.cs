@@ -51,6 +51,9 @@ public sealed class TorrentCache : IAsyncDisposable
         AllowedFastCount = 8,
     };
 
+    /// <summary>Raised with a torrent's info hash when the cache starts seeding it (content we held, or a finished download).</summary>
+    public event Action<InfoHash>? Seeding;
+
     /// <summary>Seeds content we hold (a block we mined or accepted, a segment of our chain); returns the session.</summary>
     public async Task<TorrentSession> SeedAsync(TorrentInfo info, ReadOnlyMemory<byte> content, CancellationToken cancellationToken)
     {
@@ -70,6 +73,7 @@ public sealed class TorrentCache : IAsyncDisposable
         session = Register(info);
         await session.StartAsync(cancellationToken).ConfigureAwait(false);
         faults.CorruptServedPieces(path, info);
+        Seeding?.Invoke(info.InfoHash);
         return session;
     }
 
@@ -118,6 +122,7 @@ public sealed class TorrentCache : IAsyncDisposable
         var path = Path.Combine(directory, info.Name);
         var bytes = await File.ReadAllBytesAsync(path, cancellationToken).ConfigureAwait(false);
         faults.CorruptServedPieces(path, info);
+        Seeding?.Invoke(info.InfoHash);
         return bytes;
     }
 

@@ -92,6 +92,19 @@ public sealed class InvariantCheckerTests
     }
 
     [Fact]
+    public void Connections_are_checked_on_every_live_peer()
+    {
+        // Seen gives every peer 2 swarm connections.
+        var observations = new[] { Seen(1, "peer-1", 4, TipB), Seen(1, "peer-2", 4, TipB), Seen(1, "peer-3", 0, TipB, live: false) };
+        var connected = new Expectation(null, TimeSpan.FromSeconds(5), null, null, null, null, null, [], ConnectedAtLeast: 2);
+        Assert.True(Expect(connected, observations).Ok);
+
+        var more = Expect(connected with { ConnectedAtLeast = 3 }, observations);
+        Assert.False(more.Ok);
+        Assert.Contains("connected to fewer than 3: peer-1 to 2, peer-2 to 2", more.Detail, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Reorgs_are_counted_between_the_previous_expect_step_and_this_one_not_since_the_start()
     {
         var history = new RunHistory();

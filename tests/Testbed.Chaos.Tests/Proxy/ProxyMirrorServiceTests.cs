@@ -11,6 +11,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Testbed.Chaos.Hosting;
 using Testbed.Chaos.Proxy;
+using Testbed.Chaos.Tests.Execution;
 
 namespace Testbed.Chaos.Tests.Proxy;
 
@@ -31,7 +32,7 @@ public sealed class ProxyMirrorServiceTests
         builder.Logging.ClearProviders();
         builder.WebHost.UseKestrel(k => k.Listen(IPAddress.Loopback, 0));
         await using var peer = builder.Build();
-        peer.MapGet("/status", () => Results.Json(new { peer = "peer-1", height = 0, tipHash = "00", stateRoot = "00", swarm = $"{plan.PrivateAddress(1)}:{port}", torrentEndPoint = "127.0.0.1:1" }));
+        peer.MapGet("/status", () => Results.Json(PeerStatuses.Of("peer-1") with { Swarm = $"{plan.PrivateAddress(1)}:{port}", TorrentEndPoint = "127.0.0.1:1" }));
         await peer.StartAsync();
         var peerUrl = peer.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
 

@@ -28,6 +28,10 @@ public sealed class ScenarioParserTests
         Assert.Contains(file.Get("crash-restart").Steps, s => s is ProcessStep { Action: "kill" });
         Assert.Contains(file.Get("tracker-outage").Steps, s => s is ProcessStep { Action: "kill", On: ["tracker"] });
         Assert.Equal(["peer-4"], file.Get("late-joiner").Topology.LateJoiners);
+        var join = file.Get("tracker-down-join").Topology;
+        Assert.Equal(["peer-4"], join.LateJoiners);
+        Assert.Equal(["peer-1"], join.DhtBootstrap["peer-4"]);
+        Assert.Empty(file.Get("late-joiner").Topology.DhtBootstrap);
     }
 
     [Fact]
@@ -145,6 +149,11 @@ public sealed class ScenarioParserTests
     [InlineData("scenarios:\n  - name: s\n    peers: 2\n    steps: [ { expect: { converged: false } } ]", "s", 1, "converged", "only 'converged: true'")]
     [InlineData("scenarios:\n  - name: s\n    peers: 2\n    steps: [ { heal: { now: true } } ]", "s", 1, "now", "takes none")]
     [InlineData("scenarios:\n  - name: s\n    peers: 2\n    late_joiners: [peer-9]\n    steps: [ { wait: 1s } ]", "s", null, "late_joiners", "unknown target")]
+    [InlineData("scenarios:\n  - name: s\n    peers: 2\n    dht_bootstrap: { peer-9: [peer-1] }\n    steps: [ { wait: 1s } ]", "s", null, "dht_bootstrap", "unknown peer 'peer-9'")]
+    [InlineData("scenarios:\n  - name: s\n    peers: 2\n    dht_bootstrap: { peer-2: [peer-3] }\n    steps: [ { wait: 1s } ]", "s", null, "dht_bootstrap", "unknown target 'peer-3'")]
+    [InlineData("scenarios:\n  - name: s\n    peers: 2\n    dht_bootstrap: { peer-2: peer-2 }\n    steps: [ { wait: 1s } ]", "s", null, "dht_bootstrap", "cannot bootstrap from itself")]
+    [InlineData("scenarios:\n  - name: s\n    peers: 2\n    dht_bootstrap: [peer-1]\n    steps: [ { wait: 1s } ]", "s", null, "dht_bootstrap", "must map a peer")]
+    [InlineData("scenarios:\n  - name: s\n    peers: 2\n    steps: [ { expect: { connected_at_least: many } } ]", "s", 1, "connected_at_least", "whole number")]
     [InlineData("scenarios:\n  - name: s\n    peers: 2\n    steps: [ { wait: 1s } ]\n  - name: s\n    peers: 2\n    steps: [ { wait: 1s } ]", "s", null, "name", "same name")]
     public void Errors_name_the_scenario_the_step_and_the_field(string yaml, string? scenario, int? step, string? field, string message)
     {
