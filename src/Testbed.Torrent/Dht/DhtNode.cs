@@ -86,6 +86,8 @@ public sealed partial class DhtNode : IAsyncDisposable
         var socket = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
         try
         {
+            // Room for bursts (a lookup's answers, many nodes bootstrapping at once) while the receive loop catches up.
+            socket.ReceiveBufferSize = 1 << 20;
             socket.Bind(options.Listen);
         }
         catch
