@@ -143,11 +143,9 @@ public sealed class DhtNodeTests
         Assert.True(node.Statistics.RepliesTrimmed >= 1);
 
         // The node pings a stranger it could add; answering proves the address, and the next answer is whole.
-        var ping = await stranger.ReceiveAsync(TimeSpan.FromSeconds(5), node.LocalEndPoint);
-        Assert.NotNull(ping);
-        Assert.True(KrpcCodec.TryDecode(ping, out var pingMessage, out _));
-        await stranger.SendAsync(new KrpcResponse(pingMessage.TransactionId, NodeId.Random()), node.LocalEndPoint);
-        await Task.Delay(200);
+        var ping = Assert.IsType<PingQuery>(await stranger.NextQueryAsync(node.LocalEndPoint));
+        await stranger.SendAsync(new KrpcResponse(ping.TransactionId, NodeId.Random()), node.LocalEndPoint);
+        await WaitUntilAsync(() => node.RoutingTableCount >= 1);
         var (whole, wholeSize) = await stranger.AskAsync(query with { TransactionId = [8] }, node.LocalEndPoint);
         Assert.Equal(50, Assert.IsType<KrpcResponse>(whole).Values!.Count);
         Assert.True(wholeSize > querySize * 3);
@@ -160,14 +158,18 @@ public sealed class DhtNodeTests
         var node = await network.StartAsync(new DhtNodeOptions(DhtTestNetwork.Loopback(4, 1)) { PerAddressQueryRate = 10, PerAddressQueryBurst = 20 });
         using var flooder = new RawKrpcClient(IPAddress.Parse("127.0.4.2"));
         var sender = NodeId.Random();
+        var watch = Stopwatch.StartNew();
         for (var i = 0; i < 500; i++)
         {
             await flooder.SendAsync(new PingQuery([(byte)(i >> 8), (byte)i], sender), node.LocalEndPoint);
         }
 
-        var replies = (await flooder.DrainAsync(TimeSpan.FromSeconds(1))).Count(d => KrpcCodec.TryDecode(d, out var m, out _) && m is KrpcResponse);
-        Assert.InRange(replies, 20, 60);
-        Assert.True(node.Statistics.QueriesDropped >= 400, $"{node.Statistics.QueriesDropped} dropped");
+        await WaitUntilAsync(() => node.Statistics.QueriesAnswered + node.Statistics.QueriesDropped >= 500);
+        var seconds = watch.Elapsed.TotalSeconds;
+        var replies = (await flooder.DrainAsync(TimeSpan.FromMilliseconds(300))).Count(d => KrpcCodec.TryDecode(d, out var m, out _) && m is KrpcResponse);
+        // The burst, plus what 10/s refilled while the flood lasted (however slow a loaded machine made it).
+        Assert.InRange(replies, 20, 20 + (int)Math.Ceiling(seconds * 10) + 1);
+        Assert.Equal(500 - replies, node.Statistics.QueriesDropped);
         using var other = new RawKrpcClient(IPAddress.Parse("127.0.4.3"));
         var (reply, _) = await other.AskAsync(new PingQuery([1], NodeId.Random()), node.LocalEndPoint);
         Assert.IsType<KrpcResponse>(reply);
@@ -241,16 +243,27 @@ public sealed class DhtNodeTests
             sent++;
             if (sent % 100 == 0)
             {
-                await Task.Delay(5); // Paced so the kernel buffer does not drop them before the node reads them.
+                // Paced by the node: the kernel would drop what a busy node has not read yet, and those would prove nothing.
+                var target = sent - 100;
+                await WaitUntilAsync(() => node.Statistics.DatagramsRefused >= target, TimeSpan.FromSeconds(5));
             }
         }
 
         Assert.True(sent > 4000, $"{sent} sent, {answerable} left out as answerable");
         Assert.Empty(await fuzzer.DrainAsync(TimeSpan.FromSeconds(1)));
-        // Most reached the node and were counted (a loaded machine's kernel may drop some; UDP promises nothing).
-        Assert.True(node.Statistics.DatagramsRefused >= sent * 7 / 10, $"{node.Statistics.DatagramsRefused} refused of {sent}");
+        Assert.True(node.Statistics.DatagramsRefused >= sent * 95 / 100, $"{node.Statistics.DatagramsRefused} refused of {sent}");
         var (reply, _) = await fuzzer.AskAsync(new PingQuery([42], NodeId.Random()), node.LocalEndPoint);
         Assert.Equal(node.Id, Assert.IsType<KrpcResponse>(reply).Sender);
+    }
+
+    /// <summary>Polls <paramref name="condition"/> every 20 ms; returns as soon as it holds, or after the bound (10 s) without failing.</summary>
+    private static async Task WaitUntilAsync(Func<bool> condition, TimeSpan? bound = null)
+    {
+        var end = DateTime.UtcNow + (bound ?? TimeSpan.FromSeconds(10));
+        while (!condition() && DateTime.UtcNow < end)
+        {
+            await Task.Delay(20);
+        }
     }
 
     private static async Task<KrpcError> NextErrorAsync(RawKrpcClient client, DhtNode node)

@@ -35,6 +35,7 @@ internal sealed class DhtTestNetwork : IAsyncDisposable
 internal sealed class RawKrpcClient : IDisposable
 {
     private readonly UdpClient udp;
+    private readonly Queue<KrpcQuery> queries = new();
 
     public RawKrpcClient(IPAddress address) => udp = new UdpClient(new IPEndPoint(address, 0));
 
@@ -89,13 +90,37 @@ internal sealed class RawKrpcClient : IDisposable
         while (DateTime.UtcNow < end && await ReceiveAsync(end - DateTime.UtcNow, to) is { } datagram)
         {
             Assert.True(KrpcCodec.TryDecode(datagram, out var message, out var refusal), refusal?.ToString());
-            if (message is not KrpcQuery && message.TransactionId.SequenceEqual(query.TransactionId))
+            if (message is KrpcQuery fromNode)
+            {
+                queries.Enqueue(fromNode); // The node's own query (a ping to verify us) can overtake its answer: kept for NextQueryAsync.
+            }
+            else if (message.TransactionId.SequenceEqual(query.TransactionId))
             {
                 return (message, datagram.Length);
             }
         }
 
         return (null, 0);
+    }
+
+    /// <summary>The next query the node sent us (kept aside by <see cref="AskAsync"/>, or arriving within 5 s), or null.</summary>
+    public async Task<KrpcQuery?> NextQueryAsync(IPEndPoint from)
+    {
+        if (queries.TryDequeue(out var kept))
+        {
+            return kept;
+        }
+
+        var end = DateTime.UtcNow + TimeSpan.FromSeconds(5);
+        while (DateTime.UtcNow < end && await ReceiveAsync(end - DateTime.UtcNow, from) is { } datagram)
+        {
+            if (KrpcCodec.TryDecode(datagram, out var message, out _) && message is KrpcQuery query)
+            {
+                return query;
+            }
+        }
+
+        return null;
     }
 
     public void Dispose() => udp.Dispose();
