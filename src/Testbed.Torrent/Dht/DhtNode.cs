@@ -352,13 +352,17 @@ public sealed partial class DhtNode : IAsyncDisposable
     {
         if (!KrpcCodec.TryDecode(datagram, out var message, out var refusal))
         {
-            if (refusal is { ReplyCode: { } code, TransactionId: { } transactionId } && limiter.TryAcquire(source.Address))
+            if (refusal is not { ReplyCode: { } code, TransactionId: { } transactionId })
             {
-                await SendErrorAsync(source, transactionId, code, refusal.Kind == KrpcRefusalKind.UnknownMethod ? "method unknown" : "invalid arguments").ConfigureAwait(false);
+                Statistics.Refused(); // Garbage gets no reply at all: an answer would tell a scanner there is something here.
+            }
+            else if (!limiter.TryAcquire(source.Address))
+            {
+                Statistics.Dropped(); // A bad query counts against the sender's rate like any other.
             }
             else
             {
-                Statistics.Refused();
+                await SendErrorAsync(source, transactionId, code, refusal.Kind == KrpcRefusalKind.UnknownMethod ? "method unknown" : "invalid arguments").ConfigureAwait(false);
             }
 
             return;

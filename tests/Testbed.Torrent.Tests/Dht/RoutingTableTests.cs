@@ -100,6 +100,19 @@ public sealed class RoutingTableTests
     }
 
     [Fact]
+    public void A_query_under_a_known_id_from_another_endpoint_does_not_keep_that_node_alive()
+    {
+        var time = new ManualTime();
+        var table = new RoutingTable(Own, time);
+        table.Observe(IdAt(0, 1), EndPoint(1), responded: true);
+        time.Advance(TimeSpan.FromMinutes(16));
+        Assert.Equal(ObserveResult.Ignored, table.Observe(IdAt(0, 1), EndPoint(2), responded: false));
+        Assert.Equal(NodeState.Questionable, table.StateOf(IdAt(0, 1)));
+        Assert.Equal(ObserveResult.Updated, table.Observe(IdAt(0, 1), EndPoint(1), responded: false));
+        Assert.Equal(NodeState.Good, table.StateOf(IdAt(0, 1)));
+    }
+
+    [Fact]
     public void One_endpoint_cannot_fill_a_bucket_under_many_ids()
     {
         var table = new RoutingTable(Own);
