@@ -192,6 +192,51 @@ public sealed class DhtNodeTests
     }
 
     [Fact]
+    public async Task A_query_is_retried_once_and_matched_only_by_its_transaction_id_from_the_endpoint_it_went_to()
+    {
+        await using var network = new DhtTestNetwork();
+        var node = await network.StartAsync(new DhtNodeOptions(DhtTestNetwork.Loopback(5, 10)) { QueryTimeout = TimeSpan.FromMilliseconds(700) });
+        using var target = new RawKrpcClient(IPAddress.Parse("127.0.5.11"));
+        using var impostor = new RawKrpcClient(IPAddress.Parse("127.0.5.12"));
+        var targetId = NodeId.Random();
+        var ping = node.PingAsync(target.LocalEndPoint);
+        var first = Assert.IsType<PingQuery>(await target.NextQueryAsync(node.LocalEndPoint));
+        Assert.Equal(node.Id, first.Sender);
+        // The right transaction id from the wrong endpoint, and a wrong id from the right one: neither answers the query.
+        await impostor.SendAsync(new KrpcResponse(first.TransactionId, NodeId.Random()), node.LocalEndPoint);
+        await target.SendAsync(new KrpcResponse([.. first.TransactionId, 0], NodeId.Random()), node.LocalEndPoint);
+        var retry = Assert.IsType<PingQuery>(await target.NextQueryAsync(node.LocalEndPoint));
+        Assert.False(ping.IsCompleted);
+        await target.SendAsync(new KrpcResponse(retry.TransactionId, targetId), node.LocalEndPoint);
+        Assert.Equal(targetId, await ping.WaitAsync(TimeSpan.FromSeconds(5)));
+        Assert.True(node.RoutingTable.Contains(targetId));
+        Assert.True(node.Statistics.DatagramsRefused >= 2);
+
+        // Nobody answers twice: null after two timeouts, and exactly two datagrams went out.
+        using var silent = new RawKrpcClient(IPAddress.Parse("127.0.5.13"));
+        var watch = Stopwatch.StartNew();
+        Assert.Null(await node.PingAsync(silent.LocalEndPoint).WaitAsync(TimeSpan.FromSeconds(10)));
+        Assert.InRange(watch.Elapsed, TimeSpan.FromMilliseconds(1300), TimeSpan.FromSeconds(10));
+        Assert.Equal(2, (await silent.DrainAsync(TimeSpan.FromMilliseconds(300))).Count);
+    }
+
+    [Fact]
+    public async Task An_implied_port_announce_stores_the_source_port()
+    {
+        await using var network = new DhtTestNetwork();
+        var node = await network.StartAsync(new DhtNodeOptions(DhtTestNetwork.Loopback(5, 20)));
+        var infoHash = InfoHash.Compute("implied"u8);
+        using var announcer = new RawKrpcClient(IPAddress.Parse("127.0.5.21"));
+        var (reply, _) = await announcer.AskAsync(new GetPeersQuery([1], NodeId.Random(), infoHash), node.LocalEndPoint);
+        var token = Assert.IsType<KrpcResponse>(reply).Token!;
+        var (stored, _) = await announcer.AskAsync(new AnnouncePeerQuery([2], NodeId.Random(), infoHash, 0, token, ImpliedPort: true), node.LocalEndPoint);
+        Assert.IsType<KrpcResponse>(stored);
+        using var seeker = new RawKrpcClient(IPAddress.Parse("127.0.5.22"));
+        var (found, _) = await seeker.AskAsync(new GetPeersQuery([3], NodeId.Random(), infoHash), node.LocalEndPoint);
+        Assert.Equal([announcer.LocalEndPoint], Assert.IsType<KrpcResponse>(found).Values!);
+    }
+
+    [Fact]
     public async Task Thousands_of_random_truncated_and_bit_flipped_datagrams_get_no_reply_and_the_node_still_answers()
     {
         await using var network = new DhtTestNetwork();
