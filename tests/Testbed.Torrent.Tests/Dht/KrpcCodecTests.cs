@@ -1,5 +1,7 @@
 using System.Net;
 using System.Text;
+using FsCheck;
+using FsCheck.Xunit;
 using Testbed.Torrent.Dht;
 using Testbed.Torrent.Dht.Krpc;
 using Testbed.Torrent.Metainfo;
@@ -58,6 +60,21 @@ public sealed class KrpcCodecTests
         Assert.Null(bare.Token);
         var error = Assert.IsType<KrpcError>(RoundTrip(new KrpcError(Tid, KrpcErrorCode.Protocol, "bad token")));
         Assert.Equal((203, "bad token"), (error.Code, error.Message));
+    }
+
+    [Property]
+    public bool Announces_and_get_peers_answers_of_any_bounded_content_round_trip(byte[] transactionId, byte[] token, ushort port, bool implied, uint[] peerAddresses)
+    {
+        if (transactionId.Length is 0 or > KrpcLimits.MaxTransactionId || token.Length is 0 or > KrpcLimits.MaxToken || (port == 0 && !implied) || peerAddresses.Length > 100)
+        {
+            return true;
+        }
+
+        var announce = (AnnouncePeerQuery)RoundTrip(new AnnouncePeerQuery(transactionId, Sender, Hash, port, token, implied));
+        var peers = peerAddresses.Select((a, i) => new IPEndPoint(new IPAddress(a), 1 + i)).ToList();
+        var answer = (KrpcResponse)RoundTrip(new KrpcResponse(transactionId, Sender, Values: peers, Token: token));
+        return announce.TransactionId.SequenceEqual(transactionId) && announce.Token.SequenceEqual(token)
+            && (announce.Port, announce.ImpliedPort) == (port, implied) && answer.Values!.SequenceEqual(peers);
     }
 
     public static TheoryData<string, KrpcRefusalKind> Refusals() => new()
