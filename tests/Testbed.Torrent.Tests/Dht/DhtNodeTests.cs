@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using Testbed.Torrent.Dht;
 using Testbed.Torrent.Dht.Krpc;
+using Testbed.Torrent.Dht.Storage;
 using Testbed.Torrent.Metainfo;
 
 namespace Testbed.Torrent.Tests.Dht;
@@ -109,6 +110,29 @@ public sealed class DhtNodeTests
             {
                 Assert.Single(log);
             }
+        }
+        finally
+        {
+            directory.Delete(recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task A_node_that_finds_none_of_its_saved_nodes_keeps_them_in_the_file()
+    {
+        var directory = Directory.CreateTempSubdirectory("dht-state-");
+        try
+        {
+            var statePath = Path.Combine(directory.FullName, "dht.state");
+            using var away = new RawKrpcClient(IPAddress.Parse("127.0.2.20")); // Bound, silent: a saved node that is not answering now.
+            var saved = new DhtState(NodeId.Random(), [new NodeInfo(NodeId.Random(), away.LocalEndPoint)]).Encode();
+            await File.WriteAllBytesAsync(statePath, saved);
+            await using (var node = await DhtNode.StartAsync(new DhtNodeOptions(DhtTestNetwork.Loopback(2, 21)) { StatePath = statePath, QueryTimeout = TimeSpan.FromMilliseconds(300) }))
+            {
+                Assert.Equal(0, node.RoutingTableCount);
+            }
+
+            Assert.Equal(saved, await File.ReadAllBytesAsync(statePath));
         }
         finally
         {
