@@ -3,13 +3,14 @@ using Testbed.Cli;
 using Testbed.Cli.Commands;
 using Testbed.Cli.Commands.Bench;
 
-var root = new RootCommand("testbed: wallets, seed import, torrents, tracker and benchmarks over the testbed's libraries");
+var root = new RootCommand("testbed: wallets, seed import, torrents, tracker, DHT and benchmarks over the testbed's libraries");
 // One line per command group; each group lives in Commands/.
 root.Subcommands.Add(BenchCommand.Create());
 root.Subcommands.Add(WalletCommand.Create());
 root.Subcommands.Add(SeedImportCommand.Create());
 root.Subcommands.Add(TrackerCommand.Create());
 root.Subcommands.Add(TorrentCommand.Create());
+root.Subcommands.Add(DhtCommand.Create());
 
 // No response files: "@path" is an argument like any other, never a file read without a bound.
 var parse = root.Parse(args, new ParserConfiguration { ResponseFileTokenReplacer = null });

@@ -66,6 +66,7 @@ internal static class TorrentCommand
         var peers = new Option<string[]>("--peer") { Description = "HOST:PORT of a peer to connect to; repeatable" };
         var listen = new Option<string?>("--listen") { Description = "HOST:PORT to accept peers on (default: any address, a free port)" };
         var noTrackers = new Option<bool>("--no-tracker") { Description = "Do not announce to the torrent's trackers" };
+        var dhtBootstrap = new Option<string[]>("--dht-bootstrap") { Description = "HOST:PORT of a DHT node: find peers through a temporary DHT node started from it; repeatable" };
         var timeout = CliOptions.Integer("--timeout", "Give up (exit 1) after this many seconds in all (default: no total limit)", 1, MaxSeconds);
         var idle = CliOptions.Integer("--idle-timeout", $"Give up (exit 1) when nothing arrives for this many seconds, saying why (default {DefaultIdleSeconds})", 1, MaxSeconds, DefaultIdleSeconds);
         var command = new Command("get", "Download a torrent, verifying every piece; exit 0 once complete");
@@ -74,11 +75,13 @@ internal static class TorrentCommand
         command.Options.Add(peers);
         command.Options.Add(listen);
         command.Options.Add(noTrackers);
+        command.Options.Add(dhtBootstrap);
         command.Options.Add(timeout);
         command.Options.Add(idle);
         command.SetAction(async (parseResult, cancellationToken) =>
         {
             var source = CliOptions.NotEmpty(parseResult.GetValue(file), "TORRENT");
+            var dhtNodes = await DhtCommand.ParseAllAsync(parseResult.GetValue(dhtBootstrap), "--dht-bootstrap", cancellationToken).ConfigureAwait(false);
             // Every argument is checked before the download starts: the directory exists (or is created) and is writable.
             var directory = CliOptions.WritableDirectory(parseResult.GetValue(dir), "--dir");
             var listenText = parseResult.GetValue(listen);
@@ -141,6 +144,10 @@ internal static class TorrentCommand
                 session.AddPeer(peer);
             }
 
+            // Peers from the DHT join those given and the trackers' (the temporary node ends with the download).
+            await using var dht = dhtNodes.Count > 0 ? await DhtCommand.StartTemporaryAsync(endPoint, dhtNodes, limit.Token).ConfigureAwait(false) : null;
+            using var stopDht = CancellationTokenSource.CreateLinkedTokenSource(limit.Token);
+            var dhtFeed = dht is null ? Task.CompletedTask : DhtCommand.FeedPeersAsync(dht, session.InfoHash, session.AddPeer, stopDht.Token);
             var started = DateTime.UtcNow;
             var idleLimit = TimeSpan.FromSeconds(parseResult.GetValue(idle));
             using var watchdog = WatchForStall(session, idleLimit, limit);
@@ -162,6 +169,11 @@ internal static class TorrentCommand
                 var stop = watchdog.Stalled ? $"nothing arrived for {idleLimit.TotalSeconds:0} s" : $"the {parseResult.GetValue(timeout)} s timeout passed";
                 throw new CliCheckFailedException(string.Create(CultureInfo.InvariantCulture,
                     $"incomplete: {p.PiecesHave} of {p.PieceCount} pieces after {(DateTime.UtcNow - started).TotalSeconds:F1} s: {stop}; {why}"));
+            }
+            finally
+            {
+                await stopDht.CancelAsync().ConfigureAwait(false);
+                await dhtFeed.ConfigureAwait(false);
             }
 
             var done = session.Progress;

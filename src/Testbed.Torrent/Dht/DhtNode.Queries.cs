@@ -87,14 +87,15 @@ public sealed partial class DhtNode
         var nodes = response.Nodes?.ToList();
         while (datagram.Length > limit)
         {
+            var excess = datagram.Length - limit;
+            // A value costs 8 bytes ("6:" and 6), a node 26: drop as many as the excess needs at once, from the end.
             if (values is { Count: > 0 })
             {
-                // Each value costs 8 bytes (a "6:" prefix and 6 bytes): drop as many as the excess needs at once.
-                values.RemoveRange(Math.Max(0, values.Count - Math.Max(1, (datagram.Length - limit + 7) / 8)), Math.Min(values.Count, Math.Max(1, (datagram.Length - limit + 7) / 8)));
+                DropLast(values, (excess + 7) / 8);
             }
             else if (nodes is { Count: > 0 })
             {
-                nodes.RemoveRange(Math.Max(0, nodes.Count - Math.Max(1, (datagram.Length - limit + 25) / 26)), Math.Min(nodes.Count, Math.Max(1, (datagram.Length - limit + 25) / 26)));
+                DropLast(nodes, (excess + 25) / 26);
             }
             else
             {
@@ -105,6 +106,12 @@ public sealed partial class DhtNode
         }
 
         return datagram;
+    }
+
+    private static void DropLast<T>(List<T> list, int count)
+    {
+        var drop = Math.Min(list.Count, Math.Max(1, count));
+        list.RemoveRange(list.Count - drop, drop);
     }
 
     private List<NodeInfo> ClosestInfos(NodeId target) =>

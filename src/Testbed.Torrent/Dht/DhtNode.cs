@@ -37,6 +37,7 @@ public sealed partial class DhtNode : IAsyncDisposable
     private Task maintenanceLoop = Task.CompletedTask;
     private int nextTransaction = RandomNumberGenerator.GetInt32(ushort.MaxValue + 1);
     private int disposed;
+    private bool started;
 
     private DhtNode(DhtNodeOptions options, Socket socket, NodeId id)
     {
@@ -86,6 +87,8 @@ public sealed partial class DhtNode : IAsyncDisposable
         var socket = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
         try
         {
+            // Room for bursts (a lookup's answers, many nodes bootstrapping at once) while the receive loop catches up.
+            socket.ReceiveBufferSize = 1 << 20;
             socket.Bind(options.Listen);
         }
         catch
@@ -116,6 +119,7 @@ public sealed partial class DhtNode : IAsyncDisposable
             throw;
         }
 
+        node.started = true;
         return node;
     }
 
@@ -135,7 +139,10 @@ public sealed partial class DhtNode : IAsyncDisposable
         return response?.Sender;
     }
 
-    /// <summary>Writes the state file now (our id and good nodes), atomically; a no-op without <see cref="DhtNodeOptions.StatePath"/>.</summary>
+    /// <summary>
+    /// Writes the state file now (our id and good nodes), atomically. A no-op without <see cref="DhtNodeOptions.StatePath"/>,
+    /// and while no node is good if the file already holds our id with nodes (those are kept for the next start).
+    /// </summary>
     public async Task SaveStateAsync(CancellationToken cancellationToken = default)
     {
         if (options.StatePath is not { } path)
@@ -146,8 +153,14 @@ public sealed partial class DhtNode : IAsyncDisposable
         await saveGate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            var good = RoutingTable.Snapshot().Where(s => s.State == NodeState.Good).Select(s => new NodeInfo(s.Node.Id, s.Node.EndPoint));
-            await DhtState.SaveAsync(path, new DhtState(Id, [.. good]), cancellationToken).ConfigureAwait(false);
+            var good = RoutingTable.Snapshot().Where(s => s.State == NodeState.Good).Select(s => new NodeInfo(s.Node.Id, s.Node.EndPoint)).ToList();
+            if (good.Count == 0 && DhtState.TryLoad(path, log: null) is { Nodes.Count: > 0 } previous && previous.Id == Id)
+            {
+                // Isolated for now (network down, start interrupted): the previous run's nodes are a better start than none.
+                return;
+            }
+
+            await DhtState.SaveAsync(path, new DhtState(Id, good), cancellationToken).ConfigureAwait(false);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -176,7 +189,12 @@ public sealed partial class DhtNode : IAsyncDisposable
         {
         }
 
-        await SaveStateAsync(CancellationToken.None).ConfigureAwait(false);
+        if (started)
+        {
+            // A start that failed or was cancelled has learned nothing worth writing over the file.
+            await SaveStateAsync(CancellationToken.None).ConfigureAwait(false);
+        }
+
         socket.Dispose();
         try
         {
@@ -350,13 +368,17 @@ public sealed partial class DhtNode : IAsyncDisposable
     {
         if (!KrpcCodec.TryDecode(datagram, out var message, out var refusal))
         {
-            if (refusal is { ReplyCode: { } code, TransactionId: { } transactionId } && limiter.TryAcquire(source.Address))
+            if (refusal is not { ReplyCode: { } code, TransactionId: { } transactionId })
             {
-                await SendErrorAsync(source, transactionId, code, refusal.Kind == KrpcRefusalKind.UnknownMethod ? "method unknown" : "invalid arguments").ConfigureAwait(false);
+                Statistics.Refused(); // Garbage gets no reply at all: an answer would tell a scanner there is something here.
+            }
+            else if (!limiter.TryAcquire(source.Address))
+            {
+                Statistics.Dropped(); // A bad query counts against the sender's rate like any other.
             }
             else
             {
-                Statistics.Refused();
+                await SendErrorAsync(source, transactionId, code, refusal.Kind == KrpcRefusalKind.UnknownMethod ? "method unknown" : "invalid arguments").ConfigureAwait(false);
             }
 
             return;

@@ -96,6 +96,12 @@ public sealed class RoutingTable
             var bucket = BucketFor(id);
             if (bucket.Nodes.Find(n => n.Id == id) is { } known)
             {
+                if (!responded && !known.EndPoint.Equals(endPoint))
+                {
+                    // Anyone can put a known id in a query: only its own endpoint keeps it alive.
+                    return ObserveResult.Ignored;
+                }
+
                 if (responded)
                 {
                     known.LastResponse = now;
