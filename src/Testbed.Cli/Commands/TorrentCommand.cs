@@ -287,9 +287,7 @@ internal static class TorrentCommand
             throw new CliUsageException($"cannot load '{path}': {CliErrors.Describe(e).Message}");
         }
 
-        return metainfo.Info.Version == TorrentVersion.V2
-            ? throw new CliUsageException($"'{path}' is a v2-only torrent: seeding and downloading it needs the BEP 52 wire protocol, not implemented yet (v1 and hybrid torrents work)")
-            : metainfo;
+        return metainfo;
     }
 
     /// <summary>Parses HOST:PORT (an IP literal, [v6]:port, or a host name resolved once); throws naming the option.</summary>

@@ -221,7 +221,7 @@ public sealed partial class TorrentSession
         var outcome = "was not kept (banned, a duplicate or this client itself)";
         try
         {
-            var conn = await client.ConnectAsync(endPoint, InfoHash, Options.ConnectTimeout, stopping.Token).ConfigureAwait(false);
+            var conn = await client.ConnectAsync(endPoint, this, Options.ConnectTimeout, stopping.Token).ConfigureAwait(false);
             Attach(conn, endPoint);
         }
         catch (Exception e) when (e is OperationCanceledException or System.Net.Sockets.SocketException or PeerProtocolException or IOException or ObjectDisposedException)

@@ -119,6 +119,12 @@ public sealed partial class TorrentSession
             case ExtendedMessage extended:
                 OnExtendedLocked(conn, extended);
                 break;
+            case HashRangeMessage hashRange:
+                OnHashRangeLocked(conn, hashRange);
+                break;
+            case HashesMessage:
+                // We never ask for hashes yet, so none are expected; the decoder already bounded the message.
+                break;
             default:
                 // Port (no DHT here) and unknown ids are skipped, as BEP 3 asks.
                 break;
