@@ -52,7 +52,15 @@ public sealed class TorrentLayout
     public static TorrentLayout FromInfo(TorrentInfo info, IReadOnlyDictionary<PiecesRoot, ReadOnlyMemory<byte>>? pieceLayers = null)
     {
         ArgumentNullException.ThrowIfNull(info);
-        var layout = new TorrentLayout(info.PieceLength, [.. info.Files.Select(f => new FileSpan(Path.Combine([.. f.Path]), f.Length, f.IsPadding))], info.PieceHashes.ToArray());
+        List<FileSpan> files = [.. info.Files.Select(f => new FileSpan(Path.Combine([.. f.Path]), f.Length, f.IsPadding))];
+        if (info.Version == TorrentVersion.V2 && info.TotalLength % info.PieceLength is var tail and > 0)
+        {
+            // libtorrent pads a v2 torrent's last file to a whole piece as well, so its last piece is full length and it asks
+            // for blocks of zeros past the data; the same grid here serves and requests them (the merkle check ignores them).
+            files.Add(new FileSpan(Path.Combine(".pad", "tail"), info.PieceLength - tail, IsPadding: true));
+        }
+
+        var layout = new TorrentLayout(info.PieceLength, files, info.PieceHashes.ToArray());
         if (info.Version != TorrentVersion.V1)
         {
             layout.merkle = MerklePieces.Build(info, pieceLayers ?? new Dictionary<PiecesRoot, ReadOnlyMemory<byte>>());
