@@ -224,6 +224,43 @@ public sealed class V2SessionTests
     }
 
     [Fact]
+    public async Task A_hybrid_is_announced_to_its_trackers_under_both_info_hashes()
+    {
+        using var t = new TestTorrents();
+        var seedDir = t.NewDirectory("seed");
+        await using var tracker = new Interop.MiniTracker([]);
+        var torrent = await t.CreateSingleFileAsync(seedDir, "data.bin", 40_000, Block, version: TorrentVersion.Hybrid);
+        await using var seeder = TestTorrents.NewClient();
+        var seed = seeder.Add(torrent.Info, seedDir, new TorrentSessionOptions { ReadOnly = true }, [[tracker.AnnounceUrl]], torrent.PieceLayers);
+        await seed.StartAsync();
+
+        string[] Announced() => [.. tracker.RequestLines.Select(InfoHashOf).Distinct()];
+        await SwarmTests.WaitUntil(() => Announced().Length == 2, Generous);
+        Assert.Equal(new[] { torrent.Info.InfoHashV1!.Value.ToHex(), torrent.Info.InfoHashV2!.Value.Truncated.ToHex() }.Order(), Announced().Order());
+    }
+
+    // The info_hash of "GET /announce?...info_hash=%xx...": percent escapes decoded, every other character taken as its byte.
+    private static string InfoHashOf(string requestLine)
+    {
+        var value = requestLine.Split(' ')[1].Split('?')[1].Split('&').Single(p => p.StartsWith("info_hash=", StringComparison.Ordinal))["info_hash=".Length..];
+        var bytes = new List<byte>();
+        for (var i = 0; i < value.Length; i++)
+        {
+            if (value[i] == '%')
+            {
+                bytes.Add(Convert.ToByte(value.Substring(i + 1, 2), 16));
+                i += 2;
+            }
+            else
+            {
+                bytes.Add((byte)value[i]);
+            }
+        }
+
+        return Convert.ToHexStringLower([.. bytes]);
+    }
+
+    [Fact]
     public async Task A_v2_only_torrent_without_the_piece_layer_of_a_long_file_is_refused()
     {
         var content = TestTorrents.RandomBytes(5 * Block, 1);
