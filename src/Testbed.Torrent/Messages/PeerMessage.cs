@@ -74,7 +74,10 @@ public readonly record struct HashRange(Metainfo.PiecesRoot PiecesRoot, int Base
 /// <summary>A BEP 52 hash request (21) or hash reject (23): the range asked for, or refused.</summary>
 public sealed record HashRangeMessage(MessageId Id, HashRange Range) : PeerMessage;
 
-/// <summary>A BEP 52 hashes message (22): the requested base hashes, then the uncle hashes nearest first, 32 bytes each.</summary>
+/// <summary>
+/// A BEP 52 hashes message (22): the requested base hashes, then the uncle hashes nearest first, 32 bytes each; the uncles
+/// number <see cref="Metainfo.MerkleTree.UncleCount"/> (the first log2(length) - 1 proof layers are inside the range).
+/// </summary>
 public sealed record HashesMessage(HashRange Range, byte[] Hashes) : PeerMessage;
 
 /// <summary>A message with an identifier we do not know, skipped as BEP 3 asks.</summary>

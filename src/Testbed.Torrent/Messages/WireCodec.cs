@@ -115,11 +115,11 @@ public static class WireCodec
                 {
                     var range = ReadHashRange(payload);
                     var hashes = payload.Slice(HashRange.WireLength).ToArray();
-                    // The payload carries the base hashes and at most one uncle per proof layer: nothing else.
+                    // The payload carries exactly the base hashes and the uncles its proof layers call for (BEP 52).
                     var count = hashes.Length / Metainfo.MerkleTree.HashSize;
-                    if (count < range.Length || count > range.Length + range.ProofLayers)
+                    if (count != range.Length + Metainfo.MerkleTree.UncleCount(range.Length, range.ProofLayers))
                     {
-                        throw new PeerProtocolException($"hashes message carries {count} hashes for {range.Length} asked with {range.ProofLayers} proof layers");
+                        throw new PeerProtocolException($"hashes message carries {count} hashes for {range.Length} asked with {range.ProofLayers} proof layers ({range.Length + Metainfo.MerkleTree.UncleCount(range.Length, range.ProofLayers)} expected)");
                     }
 
                     return new HashesMessage(range, hashes);

@@ -154,9 +154,11 @@ public static class MerkleTree
             return null;
         }
 
-        // The range's own subtree covers log2(length) layers above the base; only layers above it need uncles.
+        // BEP 52 counts the proof layers from the base, and the first log2(length) - 1 of them are inside the range's own
+        // subtree (its hashes make them): what is left are the uncles, one per layer, from the subtree's sibling upwards.
+        // libtorrent 2.0 reads it the same way (a request of 2 hashes with 1 proof layer gets 1 uncle).
         var internalLayers = BitOperations.Log2((uint)length);
-        var uncles = Math.Max(0, proofLayers - internalLayers);
+        var uncles = UncleCount(length, proofLayers);
         if (internalLayers + uncles >= layers.Count)
         {
             return null;
@@ -217,6 +219,12 @@ public static class MerkleTree
 
         return new PiecesRoot(node) == root;
     }
+
+    /// <summary>How many uncle hashes follow <paramref name="length"/> base hashes asked for with <paramref name="proofLayers"/> proof layers.</summary>
+    public static int UncleCount(int length, int proofLayers) => Math.Max(0, proofLayers - BitOperations.Log2((uint)length) + 1);
+
+    /// <summary>The proof layers to ask for so that a run of hashes from a layer <paramref name="width"/> wide is proved up to the root.</summary>
+    public static int ProofLayersToRoot(long width) => Math.Max(0, BitOperations.Log2((ulong)width) - 1);
 
     // A requested range is a power-of-two run of nodes aligned on its own length, inside the padded layer.
     private static bool IsRange(long width, long index, int length) =>

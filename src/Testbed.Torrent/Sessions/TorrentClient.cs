@@ -86,14 +86,18 @@ public sealed class TorrentClient : IAsyncDisposable
         Add(metainfo.Info, directory, options, metainfo.TrackerTiers, metainfo.PieceLayers);
 
     /// <summary>Adds a torrent known only by its info hash (a magnet link): the metadata comes from peers (BEP 9).</summary>
-    public TorrentSession AddMagnet(InfoHash infoHash, string directory, TorrentSessionOptions? options = null, IReadOnlyList<IReadOnlyList<string>>? trackerTiers = null)
+    /// <remarks>
+    /// With <paramref name="infoHashV2"/> (a urn:btmh magnet) the metadata may hash to it instead, and a v2-only torrent's
+    /// piece layers are then fetched with BEP 52 hash requests from peers that set the v2 bit, each checked against its pieces root.
+    /// </remarks>
+    public TorrentSession AddMagnet(InfoHash infoHash, string directory, TorrentSessionOptions? options = null, IReadOnlyList<IReadOnlyList<string>>? trackerTiers = null, InfoHashV2? infoHashV2 = null)
     {
         if (options?.ReadOnly == true)
         {
             throw new ArgumentException("a magnet link has no data to seed yet: read-only sessions need the metainfo", nameof(options));
         }
 
-        var session = new TorrentSession(this, infoHash, null, directory, options ?? new TorrentSessionOptions(), trackerTiers ?? []);
+        var session = new TorrentSession(this, infoHash, null, directory, options ?? new TorrentSessionOptions(), trackerTiers ?? [], magnetV2: infoHashV2);
         Register(session);
         return session;
     }

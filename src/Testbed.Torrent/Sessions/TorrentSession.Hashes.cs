@@ -24,7 +24,7 @@ public sealed partial class TorrentSession
     {
         if (message.Id == MessageId.HashReject)
         {
-            // We send no hash requests yet (piece layers come from the .torrent), so a reject answers nothing of ours.
+            OnHashRejectLocked(conn, message.Range);
             return;
         }
 

@@ -42,6 +42,9 @@ public sealed partial class TorrentSession
     {
         foreach (var conn in peers.ToList())
         {
+            // A piece-layer run unanswered for a while goes to whoever is free.
+            RequestPieceLayersLocked(conn);
+
             if (now - conn.LastReceived > (long)Options.PeerTimeout.TotalMilliseconds)
             {
                 LastDisconnectReason = $"peer {conn.RemoteEndPoint} timed out";

@@ -34,7 +34,7 @@ public sealed partial class TorrentSession : IAsyncDisposable
     private readonly CancellationTokenSource stopping = new();
     private readonly IReadOnlyList<IReadOnlyList<string>> trackerTiers;
     private readonly MetadataAssembler? metadata;
-    private readonly IReadOnlyDictionary<PiecesRoot, ReadOnlyMemory<byte>> pieceLayers;
+    private IReadOnlyDictionary<PiecesRoot, ReadOnlyMemory<byte>> pieceLayers;
     private PieceStorage? storage;
     private PiecePicker? picker;
     private WireLimits limits;
@@ -49,11 +49,11 @@ public sealed partial class TorrentSession : IAsyncDisposable
     private int started;
     private int disposed;
 
-    internal TorrentSession(TorrentClient client, InfoHash infoHash, TorrentInfo? info, string directory, TorrentSessionOptions options, IReadOnlyList<IReadOnlyList<string>> trackerTiers, IReadOnlyDictionary<PiecesRoot, ReadOnlyMemory<byte>>? pieceLayers = null)
+    internal TorrentSession(TorrentClient client, InfoHash infoHash, TorrentInfo? info, string directory, TorrentSessionOptions options, IReadOnlyList<IReadOnlyList<string>> trackerTiers, IReadOnlyDictionary<PiecesRoot, ReadOnlyMemory<byte>>? pieceLayers = null, InfoHashV2? magnetV2 = null)
     {
         this.client = client;
         this.pieceLayers = pieceLayers ?? new Dictionary<PiecesRoot, ReadOnlyMemory<byte>>();
-        InfoHashV2Truncated = info?.InfoHashV2?.Truncated;
+        InfoHashV2Truncated = info?.InfoHashV2?.Truncated ?? magnetV2?.Truncated;
         InfoHash = infoHash;
         Info = info;
         Directory = Path.GetFullPath(directory);
@@ -62,7 +62,7 @@ public sealed partial class TorrentSession : IAsyncDisposable
         limits = new WireLimits(info?.PieceCount);
         if (info is null)
         {
-            metadata = new MetadataAssembler(infoHash);
+            metadata = new MetadataAssembler(infoHash, magnetV2);
         }
     }
 

@@ -72,7 +72,7 @@ public sealed class HashMessageTests
     public void Hashes_round_trip_with_their_uncles(int length, int uncles)
     {
         var hashes = TestHashes(length + uncles);
-        var message = new HashesMessage(new HashRange(Root, 0, 0, length, uncles + 1), hashes);
+        var message = new HashesMessage(new HashRange(Root, 0, 0, length, uncles + System.Numerics.BitOperations.Log2((uint)length) - 1), hashes);
         var decoded = (HashesMessage)DecodeOne(Encode(message));
         Assert.Equal(message.Range, decoded.Range);
         Assert.Equal(hashes, decoded.Hashes);
@@ -90,11 +90,12 @@ public sealed class HashMessageTests
         Assert.Contains("bounds", Refused(Raw(MessageId.HashRequest, RangeBytes(0, 0, HashRange.MaxLength + 1, 0))), StringComparison.Ordinal);
         Assert.Contains("bounds", Refused(Raw(MessageId.HashRequest, RangeBytes(0, 0, 2, HashRange.MaxProofLayers + 1))), StringComparison.Ordinal);
         Assert.Contains("out of range", Refused(Raw(MessageId.HashRequest, RangeBytes(0, 0x8000_0000, 2, 0))), StringComparison.Ordinal);
-        // Hashes: no hashes at all, a partial hash, fewer than asked, more than the asked ones plus one uncle per proof layer.
+        // Hashes: no hashes at all, a partial hash, fewer or more than the asked ones plus the uncles their proof layers call for.
         Assert.Contains("malformed", Refused(Raw(MessageId.Hashes, RangeBytes(0, 0, 2, 0))), StringComparison.Ordinal);
         Assert.Contains("malformed", Refused(Raw(MessageId.Hashes, [.. RangeBytes(0, 0, 2, 0, hashes: 2), 1])), StringComparison.Ordinal);
         Assert.Contains("carries 1 hashes", Refused(Raw(MessageId.Hashes, RangeBytes(0, 0, 2, 0, hashes: 1))), StringComparison.Ordinal);
         Assert.Contains("carries 5 hashes", Refused(Raw(MessageId.Hashes, RangeBytes(0, 0, 2, 2, hashes: 5))), StringComparison.Ordinal);
+        Assert.Contains("carries 3 hashes", Refused(Raw(MessageId.Hashes, RangeBytes(0, 0, 2, 2, hashes: 3))), StringComparison.Ordinal);
         // A hashes message longer than the largest legal one is refused from its length prefix alone.
         var head = new byte[5];
         BinaryPrimitives.WriteUInt32BigEndian(head, (uint)WireLimits.MaxHashesMessageLength + 32);

@@ -25,9 +25,11 @@ public sealed class MerkleProofTests
         {
             for (long index = 0; index < width; index += length)
             {
-                var hashes = MerkleTree.Proof(layer, PieceHeight, width, index, length, treeHeight);
+                var hashes = MerkleTree.Proof(layer, PieceHeight, width, index, length, MerkleTree.ProofLayersToRoot(width));
                 Assert.NotNull(hashes);
                 Assert.Equal(length + treeHeight - BitOperations.Log2((uint)length), hashes.Length / 32);
+                // One proof layer more would run past the root.
+                Assert.Null(MerkleTree.Proof(layer, PieceHeight, width, index, length, MerkleTree.ProofLayersToRoot(width) + 1));
                 Assert.True(MerkleTree.VerifyProof(hashes, root, PieceHeight, width, index, length), $"{pieces} pieces, index {index}, length {length}");
 
                 // Any one hash changed, base or uncle, breaks the proof.
@@ -41,12 +43,24 @@ public sealed class MerkleProofTests
         }
     }
 
+    [Theory]
+    [InlineData(2, 1, 1)]
+    [InlineData(4, 1, 0)]
+    [InlineData(4, 3, 2)]
+    [InlineData(1, 0, 1)]
+    [InlineData(512, 12, 4)]
+    public void The_first_log2_length_minus_one_proof_layers_need_no_uncle(int length, int proofLayers, int uncles)
+    {
+        // BEP 52, as libtorrent 2.0.8 answers: 2 hashes with 1 proof layer come with 1 uncle, 4 with 1 with none.
+        Assert.Equal(uncles, MerkleTree.UncleCount(length, proofLayers));
+    }
+
     [Fact]
     public void Base_hashes_past_the_layer_are_padding_and_short_proofs_omit_the_top_uncles()
     {
         var layer = Layer(5);
-        var hashes = MerkleTree.Proof(layer, PieceHeight, 8, 4, 4, 2)!;
-        // Pieces 4..7: one real hash, three padding hashes of the piece layer's height; no uncle needed below 2 proof layers.
+        var hashes = MerkleTree.Proof(layer, PieceHeight, 8, 4, 4, 1)!;
+        // Pieces 4..7: one real hash, three padding hashes of the piece layer's height; 1 proof layer is inside the range.
         Assert.Equal(4 * 32, hashes.Length);
         Assert.Equal(layer.AsSpan(4 * 32, 32).ToArray(), hashes.AsSpan(0, 32).ToArray());
         Assert.All(Enumerable.Range(1, 3), i => Assert.Equal(MerkleTree.PadHash(PieceHeight).ToArray(), hashes.AsSpan(i * 32, 32).ToArray()));
@@ -61,7 +75,7 @@ public sealed class MerkleProofTests
         Assert.Null(MerkleTree.Proof(layer, PieceHeight, 8, 3, 2, 0));  // not a multiple of its length
         Assert.Null(MerkleTree.Proof(layer, PieceHeight, 8, 0, 3, 0));  // not a power of two
         Assert.Null(MerkleTree.Proof(layer, PieceHeight, 8, 8, 2, 0));  // past the padded layer
-        Assert.Null(MerkleTree.Proof(layer, PieceHeight, 8, 0, 2, 4));  // a proof above the root
+        Assert.Null(MerkleTree.Proof(layer, PieceHeight, 8, 0, 2, 3));  // a proof above the root
         Assert.Null(MerkleTree.Proof(layer, PieceHeight, 8, 0, 16, 0)); // wider than the tree
         Assert.False(MerkleTree.VerifyProof(new byte[31], MerkleTree.RootFromPieceLayer(layer, PieceLength), PieceHeight, 8, 0, 1));
     }

@@ -38,11 +38,11 @@ internal sealed class RawPeer : IAsyncDisposable
     }
 
     /// <summary>Accepts one connection on <paramref name="listener"/> and answers its handshake.</summary>
-    public static async Task<RawPeer> AcceptAsync(Socket listener, CancellationToken cancellationToken)
+    public static async Task<RawPeer> AcceptAsync(Socket listener, CancellationToken cancellationToken, bool v2 = false)
     {
         var socket = await listener.AcceptAsync(cancellationToken);
         var remote = await ReadHandshakeAsync(socket);
-        await socket.SendAsync(Handshake.Create(remote.InfoHash, Handshake.NewPeerId()).ToBytes());
+        await socket.SendAsync(Handshake.Create(remote.InfoHash, Handshake.NewPeerId(), v2).ToBytes());
         return new RawPeer(socket, remote);
     }
 

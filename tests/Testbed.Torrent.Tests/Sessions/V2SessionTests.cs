@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Numerics;
+using Testbed.Torrent.Extensions;
 using Testbed.Torrent.Messages;
 using Testbed.Torrent.Metainfo;
 using Testbed.Torrent.Sessions;
@@ -36,6 +37,60 @@ public sealed class V2SessionTests
         TestTorrents.AssertSameFiles(torrent.Info, seedDir, get.Directory);
         Assert.Equal(version == TorrentVersion.Hybrid, get.Layout!.HasSha1);
         Assert.True(get.Layout.HasMerkle);
+    }
+
+    [Fact]
+    public async Task A_v2_magnet_gets_its_piece_layers_by_hash_request_and_checks_them_against_the_pieces_roots()
+    {
+        using var t = new TestTorrents();
+        var seedDir = t.NewDirectory("seed");
+        // Two files of several pieces (one of 600 pieces: two runs of hash requests with uncles), one of a single piece.
+        var torrent = await t.CreateMultiFileAsync(seedDir, "bundle", [600 * Block + 3, 5 * Block, 1000], Block, version: TorrentVersion.V2);
+        await using var seeder = TestTorrents.NewClient();
+        var seed = seeder.Add(torrent, seedDir, new TorrentSessionOptions { ReadOnly = true });
+        await seed.StartAsync();
+
+        var v2 = torrent.Info.InfoHashV2!.Value;
+        await using var leecher = TestTorrents.NewClient();
+        var get = leecher.AddMagnet(v2.Truncated, t.NewDirectory("get"), infoHashV2: v2);
+        await get.StartAsync();
+        get.AddPeer(seeder.LocalEndPoint!);
+        await get.WaitForCompletionAsync().WaitAsync(Generous);
+        TestTorrents.AssertSameFiles(torrent.Info, seedDir, get.Directory);
+        Assert.Equal(3, seed.HashRequestsAnswered);
+        Assert.Equal(0, seed.HashRequestsRejected);
+    }
+
+    [Fact]
+    public async Task Hashes_that_do_not_prove_up_to_the_pieces_root_get_the_sender_banned_and_nothing_is_used()
+    {
+        using var t = new TestTorrents();
+        var seedDir = t.NewDirectory("seed");
+        var torrent = await t.CreateSingleFileAsync(seedDir, "data.bin", 5 * Block, Block, version: TorrentVersion.V2);
+        var v2 = torrent.Info.InfoHashV2!.Value;
+        using var listener = RawPeer.Listen();
+        await using var leecher = TestTorrents.NewClient();
+        var get = leecher.AddMagnet(v2.Truncated, t.NewDirectory("get"), infoHashV2: v2);
+        await get.StartAsync();
+        get.AddPeer((System.Net.IPEndPoint)listener.LocalEndPoint!);
+
+        // The liar serves the real metadata, then answers the hash request with hashes that are not the file's.
+        await using var liar = await RawPeer.AcceptAsync(listener, CancellationToken.None, v2: true);
+        var ids = new Dictionary<string, byte> { ["ut_metadata"] = 3 };
+        await liar.SendAsync(new ExtendedMessage(0, new ExtensionHandshake(ids, null, "liar", 10, torrent.Info.RawBytes.Length).Encode()));
+        var ask = (ExtendedMessage?)await liar.ReceiveAsync(m => m is ExtendedMessage { ExtendedId: 3 }, Generous);
+        Assert.NotNull(ask);
+        var raw = torrent.Info.RawBytes.ToArray();
+        await liar.SendAsync(new ExtendedMessage(ExtensionHandshake.UtMetadataId, new MetadataMessage(MetadataMessageType.Data, 0, raw.Length, raw).Encode()));
+        var request = (HashRangeMessage?)await liar.ReceiveAsync(m => m is HashRangeMessage { Id: MessageId.HashRequest }, Generous);
+        Assert.NotNull(request);
+        Assert.Equal(new HashRange(torrent.Info.FileTree[0].PiecesRoot!.Value, 0, 0, 8, 2), request.Range);
+        await liar.SendAsync(new HashesMessage(request.Range, new byte[8 * 32]));
+
+        Assert.True(await liar.WaitClosedAsync(Generous));
+        await SwarmTests.WaitUntil(() => get.BannedAddresses.Count == 1, Generous);
+        Assert.Contains("do not prove up to the pieces root", get.LastDisconnectReason, StringComparison.Ordinal);
+        Assert.Null(get.Layout);
     }
 
     [Fact]
@@ -142,7 +197,7 @@ public sealed class V2SessionTests
         await using var peer = await RawPeer.ConnectAsync(seeder.LocalEndPoint!, torrent.InfoHash, v2: true);
         Assert.True(peer.Remote.SupportsV2);
         // 14 pieces: a tree 16 wide at the piece layer (height 0 here: one block per piece); pieces 8..11 with a proof to the root.
-        var asked = new HashRange(root, 0, 8, 4, 4);
+        var asked = new HashRange(root, 0, 8, 4, 3);
         await peer.SendAsync(new HashRangeMessage(MessageId.HashRequest, asked));
         var answer = (HashesMessage?)await peer.ReceiveAsync(m => m is HashesMessage, Generous);
         Assert.NotNull(answer);
