@@ -121,8 +121,9 @@ public static class MerkleTree
     /// <summary>
     /// The hashes a BEP 52 `hashes` message carries for a request: <paramref name="length"/> hashes of <paramref name="layer"/>
     /// (the whole layer of a file's tree at <paramref name="height"/> above the leaves, <paramref name="width"/> nodes once padded)
-    /// from <paramref name="index"/>, padding nodes past the layer's end, then one uncle per proof layer above the range's own
-    /// subtree, nearest first. Null when the range is not a power-of-two aligned slice of the layer or the proof runs past the root.
+    /// from <paramref name="index"/>, padding nodes past the layer's end, then <see cref="UncleCount"/> uncles, one per layer
+    /// from the range's own subtree upwards, nearest first. Null when the range is not a power-of-two aligned slice of the
+    /// layer or the proof runs past the root.
     /// </summary>
     public static byte[]? Proof(ReadOnlySpan<byte> layer, int height, long width, long index, int length, int proofLayers) =>
         Proof(Layers(layer, height, width), height, width, index, length, proofLayers);
