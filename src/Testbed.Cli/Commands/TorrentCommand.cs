@@ -100,11 +100,6 @@ internal static class TorrentCommand
                 {
                     throw new CliUsageException("the magnet link does not parse (magnet:?xt=urn:btih:<40 hex or 32 base32 digits>... or xt=urn:btmh:1220<64 hex digits>)");
                 }
-
-                if (!magnet.HasV1)
-                {
-                    throw new CliUsageException("the magnet link names only a v2 swarm (urn:btmh): downloading it needs the BEP 52 wire protocol, not implemented yet");
-                }
             }
             else
             {
@@ -118,7 +113,7 @@ internal static class TorrentCommand
             TorrentSession session;
             if (magnet is not null)
             {
-                session = client.AddMagnet(magnet.InfoHash, directory, options, TorrentCreateOptions.OneTierEach(magnet.Trackers));
+                session = client.AddMagnet(magnet.InfoHash, directory, options, TorrentCreateOptions.OneTierEach(magnet.Trackers), magnet.InfoHashV2);
                 foreach (var peer in magnet.Peers)
                 {
                     if (IPEndPoint.TryParse(peer, out var parsed) && parsed.Port != 0)
@@ -299,9 +294,7 @@ internal static class TorrentCommand
             throw new CliUsageException($"cannot load '{path}': {CliErrors.Describe(e).Message}");
         }
 
-        return metainfo.Info.Version == TorrentVersion.V2
-            ? throw new CliUsageException($"'{path}' is a v2-only torrent: seeding and downloading it needs the BEP 52 wire protocol, not implemented yet (v1 and hybrid torrents work)")
-            : metainfo;
+        return metainfo;
     }
 
     /// <summary>Parses HOST:PORT (an IP literal, [v6]:port, or a host name resolved once); throws naming the option.</summary>

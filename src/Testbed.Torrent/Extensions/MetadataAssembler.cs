@@ -3,16 +3,27 @@ using Testbed.Torrent.Metainfo;
 
 namespace Testbed.Torrent.Extensions;
 
-/// <summary>Collects the info dictionary piece by piece from peers (magnet links) and accepts it only if it hashes to the info hash.</summary>
+/// <summary>
+/// Collects the info dictionary piece by piece from peers (magnet links) and accepts it only if it hashes to the info hash:
+/// its SHA-1, or for a v2 magnet (urn:btmh) its SHA-256 to the full v2 info hash.
+/// </summary>
 public sealed class MetadataAssembler
 {
     private readonly InfoHash infoHash;
+    private readonly InfoHashV2? infoHashV2;
     private byte[]? buffer;
     private bool[] received = [];
     private long[] requestedAt = [];
 
     /// <summary>Creates an assembler for the torrent named by <paramref name="infoHash"/>.</summary>
     public MetadataAssembler(InfoHash infoHash) => this.infoHash = infoHash;
+
+    /// <summary>Creates an assembler that also accepts metadata whose SHA-256 is <paramref name="infoHashV2"/> (BEP 52).</summary>
+    public MetadataAssembler(InfoHash infoHash, InfoHashV2? infoHashV2)
+    {
+        this.infoHash = infoHash;
+        this.infoHashV2 = infoHashV2;
+    }
 
     /// <summary>The size being assembled, once a peer told us.</summary>
     public int? Size => buffer?.Length;
@@ -66,7 +77,7 @@ public sealed class MetadataAssembler
             return null;
         }
 
-        if (new InfoHash(SHA1.HashData(buffer)) == infoHash)
+        if (new InfoHash(SHA1.HashData(buffer)) == infoHash || (infoHashV2 is { } v2 && Metainfo.InfoHashV2.Compute(buffer) == v2))
         {
             return buffer;
         }

@@ -1,6 +1,6 @@
 namespace Testbed.Torrent.Messages;
 
-/// <summary>Peer wire message identifiers: BEP 3 core messages, BEP 6 fast extension and BEP 10 extended.</summary>
+/// <summary>Peer wire message identifiers: BEP 3 core messages, BEP 6 fast extension, BEP 10 extended and BEP 52 hash messages.</summary>
 public enum MessageId : byte
 {
     Choke = 0,
@@ -19,4 +19,7 @@ public enum MessageId : byte
     RejectRequest = 16,
     AllowedFast = 17,
     Extended = 20,
+    HashRequest = 21,
+    Hashes = 22,
+    HashReject = 23,
 }

@@ -52,5 +52,33 @@ public sealed record PortMessage(ushort Port) : PeerMessage;
 /// <summary>A BEP 10 extended message: extended id 0 is the extension handshake.</summary>
 public sealed record ExtendedMessage(byte ExtendedId, byte[] Payload) : PeerMessage;
 
+/// <summary>
+/// Which hashes of a file's merkle tree a BEP 52 hash request, hashes or hash reject message names: the file's pieces root,
+/// the layer (0 = the 16 KiB block hashes), the first index and count in that layer, and how many layers of proof above it.
+/// </summary>
+public readonly record struct HashRange(Metainfo.PiecesRoot PiecesRoot, int BaseLayer, int Index, int Length, int ProofLayers)
+{
+    /// <summary>Bytes of the range on the wire: root and four 32-bit integers.</summary>
+    public const int WireLength = Metainfo.PiecesRoot.Length + 16;
+
+    /// <summary>Most hashes one request may ask for (BEP 52 says at most 512 should be asked; libtorrent accepts up to 8192).</summary>
+    public const int MaxLength = 8192;
+
+    /// <summary>Most proof layers one request may ask for: a tree of 2^63 leaves is far beyond any file.</summary>
+    public const int MaxProofLayers = 64;
+
+    /// <summary>Highest layer one request may name (the same bound as the proof).</summary>
+    public const int MaxBaseLayer = 63;
+}
+
+/// <summary>A BEP 52 hash request (21) or hash reject (23): the range asked for, or refused.</summary>
+public sealed record HashRangeMessage(MessageId Id, HashRange Range) : PeerMessage;
+
+/// <summary>
+/// A BEP 52 hashes message (22): the requested base hashes, then the uncle hashes nearest first, 32 bytes each; the uncles
+/// number <see cref="Metainfo.MerkleTree.UncleCount"/> (the first log2(length) - 1 proof layers are inside the range).
+/// </summary>
+public sealed record HashesMessage(HashRange Range, byte[] Hashes) : PeerMessage;
+
 /// <summary>A message with an identifier we do not know, skipped as BEP 3 asks.</summary>
 public sealed record UnknownMessage(byte Id, int Length) : PeerMessage;

@@ -63,6 +63,8 @@ public static class WireCodec
             MessageId.Port => length == 3,
             MessageId.Bitfield => limits.BitfieldBytes is { } n ? length == 1 + n : length <= 1 + WireLimits.MaxUnknownBitfieldBytes,
             MessageId.Extended => length >= 2 && length <= 2 + limits.MaxExtendedLength,
+            MessageId.HashRequest or MessageId.HashReject => length == 1 + HashRange.WireLength,
+            MessageId.Hashes => length > 1 + HashRange.WireLength && length <= WireLimits.MaxHashesMessageLength && (length - 1 - HashRange.WireLength) % Metainfo.MerkleTree.HashSize == 0,
             _ => true,
         };
         if (!ok)
@@ -106,9 +108,52 @@ public static class WireCodec
                 return new PortMessage(BinaryPrimitives.ReadUInt16BigEndian(fixedPart));
             case MessageId.Extended:
                 return new ExtendedMessage(payload.FirstSpan[0], payload.Slice(1).ToArray());
+            case MessageId.HashRequest:
+            case MessageId.HashReject:
+                return new HashRangeMessage(id, ReadHashRange(payload));
+            case MessageId.Hashes:
+                {
+                    var range = ReadHashRange(payload);
+                    var hashes = payload.Slice(HashRange.WireLength).ToArray();
+                    // The payload carries exactly the base hashes and the uncles its proof layers call for (BEP 52).
+                    var count = hashes.Length / Metainfo.MerkleTree.HashSize;
+                    if (count != range.Length + Metainfo.MerkleTree.UncleCount(range.Length, range.ProofLayers))
+                    {
+                        throw new PeerProtocolException($"hashes message carries {count} hashes for {range.Length} asked with {range.ProofLayers} proof layers ({range.Length + Metainfo.MerkleTree.UncleCount(range.Length, range.ProofLayers)} expected)");
+                    }
+
+                    return new HashesMessage(range, hashes);
+                }
+
             default:
                 return new UnknownMessage((byte)id, (int)body.Length);
         }
+    }
+
+    private static HashRange ReadHashRange(ReadOnlySequence<byte> payload)
+    {
+        Span<byte> fixedPart = stackalloc byte[HashRange.WireLength];
+        payload.Slice(0, HashRange.WireLength).CopyTo(fixedPart);
+        var root = new Metainfo.PiecesRoot(fixedPart[..Metainfo.PiecesRoot.Length]);
+        var numbers = fixedPart[Metainfo.PiecesRoot.Length..];
+        var range = new HashRange(root, ReadIndex(numbers, "base layer"), ReadIndex(numbers[4..], "index"), ReadIndex(numbers[8..], "length"), ReadIndex(numbers[12..], "proof layers"));
+        // Bounds before any work: a request may not ask for more hashes or a deeper proof than any real file has.
+        if (range.BaseLayer > HashRange.MaxBaseLayer || range.Length is < 1 or > HashRange.MaxLength || range.ProofLayers > HashRange.MaxProofLayers)
+        {
+            throw new PeerProtocolException($"hash range (base layer {range.BaseLayer}, length {range.Length}, proof layers {range.ProofLayers}) breaks the bounds (layer <= {HashRange.MaxBaseLayer}, 1..{HashRange.MaxLength} hashes, <= {HashRange.MaxProofLayers} proof layers)");
+        }
+
+        return range;
+    }
+
+    private static void WriteHashRange(Span<byte> destination, HashRange range)
+    {
+        range.PiecesRoot.CopyTo(destination);
+        var numbers = destination[Metainfo.PiecesRoot.Length..];
+        BinaryPrimitives.WriteUInt32BigEndian(numbers, (uint)range.BaseLayer);
+        BinaryPrimitives.WriteUInt32BigEndian(numbers[4..], (uint)range.Index);
+        BinaryPrimitives.WriteUInt32BigEndian(numbers[8..], (uint)range.Length);
+        BinaryPrimitives.WriteUInt32BigEndian(numbers[12..], (uint)range.ProofLayers);
     }
 
     private static int ReadIndex(ReadOnlySpan<byte> bytes, string field)
@@ -176,6 +221,23 @@ public static class WireCodec
                     span[0] = e.ExtendedId;
                     writer.Advance(1);
                     writer.Write(e.Payload);
+                    break;
+                }
+
+            case HashRangeMessage hr:
+                {
+                    WriteHeader(writer, 1 + HashRange.WireLength, hr.Id);
+                    WriteHashRange(writer.GetSpan(HashRange.WireLength), hr.Range);
+                    writer.Advance(HashRange.WireLength);
+                    break;
+                }
+
+            case HashesMessage h:
+                {
+                    WriteHeader(writer, 1 + HashRange.WireLength + h.Hashes.Length, MessageId.Hashes);
+                    WriteHashRange(writer.GetSpan(HashRange.WireLength), h.Range);
+                    writer.Advance(HashRange.WireLength);
+                    writer.Write(h.Hashes);
                     break;
                 }
 

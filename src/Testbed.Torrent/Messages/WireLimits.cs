@@ -14,10 +14,13 @@ public sealed record WireLimits(int? PieceCount, int MaxExtendedLength = WireLim
     /// <summary>The largest piece message: id, index, begin and one standard block.</summary>
     public const int MaxPieceMessageLength = 9 + BlockRequest.StandardLength;
 
+    /// <summary>The largest BEP 52 hashes message: id, range, and the most base hashes plus one uncle per proof layer.</summary>
+    public const int MaxHashesMessageLength = 1 + HashRange.WireLength + ((HashRange.MaxLength + HashRange.MaxProofLayers) * Metainfo.MerkleTree.HashSize);
+
     /// <summary>Length of the bitfield payload for <see cref="PieceCount"/> pieces.</summary>
     public int? BitfieldBytes => PieceCount is { } n ? (n + 7) / 8 : null;
 
     /// <summary>The largest message length (after the 4-byte prefix) any message may announce.</summary>
     public int MaxMessageLength =>
-        Math.Max(Math.Max(MaxPieceMessageLength, 1 + (BitfieldBytes ?? MaxUnknownBitfieldBytes)), 2 + MaxExtendedLength);
+        Math.Max(Math.Max(Math.Max(MaxPieceMessageLength, 1 + (BitfieldBytes ?? MaxUnknownBitfieldBytes)), 2 + MaxExtendedLength), MaxHashesMessageLength);
 }

@@ -118,7 +118,136 @@ public static class MerkleTree
         return new PiecesRoot(Root(pieceLayer, BitOperations.Log2((uint)BlocksPerPiece(pieceLength)), (long)BitOperations.RoundUpToPowerOf2((ulong)Math.Max(1, pieces))));
     }
 
-    private static int BlocksPerPiece(int pieceLength)
+    /// <summary>
+    /// The hashes a BEP 52 `hashes` message carries for a request: <paramref name="length"/> hashes of <paramref name="layer"/>
+    /// (the whole layer of a file's tree at <paramref name="height"/> above the leaves, <paramref name="width"/> nodes once padded)
+    /// from <paramref name="index"/>, padding nodes past the layer's end, then <see cref="UncleCount"/> uncles, one per layer
+    /// from the range's own subtree upwards, nearest first. Null when the range is not a power-of-two aligned slice of the
+    /// layer or the proof runs past the root.
+    /// </summary>
+    public static byte[]? Proof(ReadOnlySpan<byte> layer, int height, long width, long index, int length, int proofLayers) =>
+        Proof(Layers(layer, height, width), height, width, index, length, proofLayers);
+
+    /// <summary>
+    /// Every layer of a padded tree from <paramref name="layer"/> (at <paramref name="height"/>, <paramref name="width"/> nodes
+    /// once padded) up to the root, each without its padding nodes: what <see cref="Proof(IReadOnlyList{byte[]}, int, long, long, int, int)"/>
+    /// answers from, computed once per file.
+    /// </summary>
+    public static IReadOnlyList<byte[]> Layers(ReadOnlySpan<byte> layer, int height, long width)
+    {
+        var layers = new List<byte[]> { layer.ToArray() };
+        long count = layer.Length / HashSize;
+        for (var w = width; w > 1; w /= 2)
+        {
+            layers.Add(Parents(layers[^1], count, height + layers.Count - 1));
+            count = (count + 1) / 2;
+        }
+
+        return layers;
+    }
+
+    /// <summary>The same as <see cref="Proof(ReadOnlySpan{byte}, int, long, long, int, int)"/> over layers from <see cref="Layers"/>.</summary>
+    public static byte[]? Proof(IReadOnlyList<byte[]> layers, int height, long width, long index, int length, int proofLayers)
+    {
+        ArgumentNullException.ThrowIfNull(layers);
+        if (!IsRange(width, index, length) || proofLayers < 0)
+        {
+            return null;
+        }
+
+        // BEP 52 counts the proof layers from the base, and the first log2(length) - 1 of them are inside the range's own
+        // subtree (its hashes make them): what is left are the uncles, one per layer, from the subtree's sibling upwards.
+        // libtorrent 2.0 reads it the same way (a request of 2 hashes with 1 proof layer gets 1 uncle).
+        var internalLayers = BitOperations.Log2((uint)length);
+        var uncles = UncleCount(length, proofLayers);
+        if (internalLayers + uncles >= layers.Count)
+        {
+            return null;
+        }
+
+        var result = new byte[(length + uncles) * HashSize];
+        for (var i = 0; i < length; i++)
+        {
+            Node(layers, height, 0, index + i).CopyTo(result.AsSpan(i * HashSize));
+        }
+
+        var node = index >> internalLayers;
+        for (var u = 0; u < uncles; u++)
+        {
+            Node(layers, height, internalLayers + u, node ^ 1).CopyTo(result.AsSpan((length + u) * HashSize));
+            node /= 2;
+        }
+
+        return result;
+    }
+
+    // A node of a padded tree: its hash when the layer has it, otherwise the padding hash of its height.
+    private static ReadOnlySpan<byte> Node(IReadOnlyList<byte[]> layers, int height, int level, long index) =>
+        index < layers[level].Length / HashSize ? layers[level].AsSpan((int)index * HashSize, HashSize) : PadHash(height + level);
+
+    /// <summary>
+    /// Checks a BEP 52 `hashes` payload against <paramref name="root"/>: the <paramref name="length"/> base hashes at
+    /// <paramref name="height"/> from <paramref name="index"/> hash up, with the uncles after them, to the root of a tree
+    /// <paramref name="width"/> nodes wide at that height. True only when every hash is accounted for and the root matches.
+    /// </summary>
+    public static bool VerifyProof(ReadOnlySpan<byte> hashes, PiecesRoot root, int height, long width, long index, int length)
+    {
+        if (!IsRange(width, index, length) || hashes.Length % HashSize != 0)
+        {
+            return false;
+        }
+
+        var uncles = (hashes.Length / HashSize) - length;
+        var subtreeHeight = height + BitOperations.Log2((uint)length);
+        if (uncles < 0 || subtreeHeight + uncles != height + BitOperations.Log2((ulong)width))
+        {
+            return false;
+        }
+
+        Span<byte> node = stackalloc byte[HashSize];
+        Root(hashes[..(length * HashSize)], height, length).CopyTo(node);
+        Span<byte> pair = stackalloc byte[2 * HashSize];
+        var position = index / length;
+        for (var u = 0; u < uncles; u++)
+        {
+            var uncle = hashes.Slice((length + u) * HashSize, HashSize);
+            var (left, right) = position % 2 == 0 ? (node.ToArray(), uncle.ToArray()) : (uncle.ToArray(), node.ToArray());
+            left.CopyTo(pair);
+            right.CopyTo(pair[HashSize..]);
+            SHA256.HashData(pair, node);
+            position /= 2;
+        }
+
+        return new PiecesRoot(node) == root;
+    }
+
+    /// <summary>How many uncle hashes follow <paramref name="length"/> base hashes asked for with <paramref name="proofLayers"/> proof layers.</summary>
+    public static int UncleCount(int length, int proofLayers) => Math.Max(0, proofLayers - BitOperations.Log2((uint)length) + 1);
+
+    /// <summary>The proof layers to ask for so that a run of hashes from a layer <paramref name="width"/> wide is proved up to the root.</summary>
+    public static int ProofLayersToRoot(long width) => Math.Max(0, BitOperations.Log2((ulong)width) - 1);
+
+    // A requested range is a power-of-two run of nodes aligned on its own length, inside the padded layer.
+    private static bool IsRange(long width, long index, int length) =>
+        width >= 1 && BitOperations.IsPow2(width) && length >= 1 && BitOperations.IsPow2(length) && index >= 0 && index % length == 0 && index + length <= width;
+
+    private static byte[] Parents(byte[] layer, long count, int height)
+    {
+        var parents = (count + 1) / 2;
+        var next = new byte[parents * HashSize];
+        Span<byte> pair = stackalloc byte[2 * HashSize];
+        for (var parent = 0; parent < parents; parent++)
+        {
+            layer.AsSpan(2 * parent * HashSize, HashSize).CopyTo(pair);
+            ((2 * parent) + 1 < count ? layer.AsSpan(((2 * parent) + 1) * HashSize, HashSize) : PadHash(height)).CopyTo(pair[HashSize..]);
+            SHA256.HashData(pair, next.AsSpan(parent * HashSize, HashSize));
+        }
+
+        return next;
+    }
+
+    /// <summary>Leaves under one piece: <paramref name="pieceLength"/> / 16 KiB.</summary>
+    public static int BlocksPerPiece(int pieceLength)
     {
         if (pieceLength < BlockSize || !BitOperations.IsPow2(pieceLength))
         {

@@ -22,12 +22,23 @@ public sealed record Handshake(byte[] Reserved, byte[] InfoHash, byte[] PeerId)
     /// <summary>True when the sender supports the BEP 6 fast extension (reserved byte 7, bit 0x04).</summary>
     public bool SupportsFast => (Reserved[7] & 0x04) != 0;
 
-    /// <summary>Our handshake: extension protocol and fast extension advertised.</summary>
-    public static Handshake Create(ReadOnlySpan<byte> infoHash, ReadOnlySpan<byte> peerId)
+    /// <summary>
+    /// True when the sender speaks BEP 52's v2 wire protocol (reserved byte 7, bit 0x10): it has the torrent's
+    /// merkle trees and answers hash requests, and for a hybrid it can join the v2 swarm too.
+    /// </summary>
+    public bool SupportsV2 => (Reserved[7] & 0x10) != 0;
+
+    /// <summary>Our handshake: extension protocol and fast extension advertised, and the v2 bit for a v2 or hybrid torrent.</summary>
+    public static Handshake Create(ReadOnlySpan<byte> infoHash, ReadOnlySpan<byte> peerId, bool v2 = false)
     {
         var reserved = new byte[8];
         reserved[5] |= 0x10;
         reserved[7] |= 0x04;
+        if (v2)
+        {
+            reserved[7] |= 0x10;
+        }
+
         return new Handshake(reserved, infoHash.ToArray(), peerId.ToArray());
     }
 

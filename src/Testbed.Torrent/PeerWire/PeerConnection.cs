@@ -164,6 +164,12 @@ public sealed class PeerConnection : IAsyncDisposable
     /// <summary>Called for each payload byte count sent, for the session's counters.</summary>
     public Action<int>? Uploaded { get; set; }
 
+    /// <summary>When the current one-second window of hash requests from the peer started.</summary>
+    internal long HashRequestWindowStart { get; set; }
+
+    /// <summary>Hash requests the peer sent in the current window (a bound on the hashing work it can cause).</summary>
+    internal int HashRequestsInWindow { get; set; }
+
     /// <summary>Queues a message; never blocks.</summary>
     public void Send(PeerMessage message) => outbox.Writer.TryWrite(message);
 

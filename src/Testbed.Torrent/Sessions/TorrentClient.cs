@@ -63,33 +63,41 @@ public sealed class TorrentClient : IAsyncDisposable
     }
 
     /// <summary>Adds a torrent whose metadata we have (to seed it, download it, or both).</summary>
-    public TorrentSession Add(TorrentInfo info, string directory, TorrentSessionOptions? options = null, IReadOnlyList<IReadOnlyList<string>>? trackerTiers = null)
+    /// <remarks>
+    /// A v2 or hybrid torrent needs <paramref name="pieceLayers"/> (from its .torrent) for its files longer than one piece:
+    /// every piece is checked against them before it is written. A hybrid's pieces are checked against both hashes.
+    /// </remarks>
+    public TorrentSession Add(TorrentInfo info, string directory, TorrentSessionOptions? options = null, IReadOnlyList<IReadOnlyList<string>>? trackerTiers = null, IReadOnlyDictionary<PiecesRoot, ReadOnlyMemory<byte>>? pieceLayers = null)
     {
         ArgumentNullException.ThrowIfNull(info);
         if (info.Version == TorrentVersion.V2)
         {
-            // The sessions verify SHA-1 pieces; a v2-only torrent has none, and its merkle hashes need BEP 52's hash messages.
-            throw new NotSupportedException($"'{info.Name}' is a v2-only torrent: transferring it needs the BEP 52 wire protocol, which is not implemented yet (v1 and hybrid torrents work)");
+            // Refused now rather than at start: a v2-only file longer than one piece cannot be checked without its piece layer.
+            _ = Storage.TorrentLayout.FromInfo(info, pieceLayers);
         }
 
-        var session = new TorrentSession(this, info.InfoHash, info, directory, options ?? new TorrentSessionOptions(), trackerTiers ?? []);
+        var session = new TorrentSession(this, info.InfoHash, info, directory, options ?? new TorrentSessionOptions(), trackerTiers ?? [], pieceLayers);
         Register(session);
         return session;
     }
 
     /// <summary>Adds a torrent from its metainfo, announcing to the metainfo's trackers.</summary>
     public TorrentSession Add(TorrentMetainfo metainfo, string directory, TorrentSessionOptions? options = null) =>
-        Add(metainfo.Info, directory, options, metainfo.TrackerTiers);
+        Add(metainfo.Info, directory, options, metainfo.TrackerTiers, metainfo.PieceLayers);
 
     /// <summary>Adds a torrent known only by its info hash (a magnet link): the metadata comes from peers (BEP 9).</summary>
-    public TorrentSession AddMagnet(InfoHash infoHash, string directory, TorrentSessionOptions? options = null, IReadOnlyList<IReadOnlyList<string>>? trackerTiers = null)
+    /// <remarks>
+    /// With <paramref name="infoHashV2"/> (a urn:btmh magnet) the metadata may hash to it instead, and a v2-only torrent's
+    /// piece layers are then fetched with BEP 52 hash requests from peers that set the v2 bit, each checked against its pieces root.
+    /// </remarks>
+    public TorrentSession AddMagnet(InfoHash infoHash, string directory, TorrentSessionOptions? options = null, IReadOnlyList<IReadOnlyList<string>>? trackerTiers = null, InfoHashV2? infoHashV2 = null)
     {
         if (options?.ReadOnly == true)
         {
             throw new ArgumentException("a magnet link has no data to seed yet: read-only sessions need the metainfo", nameof(options));
         }
 
-        var session = new TorrentSession(this, infoHash, null, directory, options ?? new TorrentSessionOptions(), trackerTiers ?? []);
+        var session = new TorrentSession(this, infoHash, null, directory, options ?? new TorrentSessionOptions(), trackerTiers ?? [], magnetV2: infoHashV2);
         Register(session);
         return session;
     }
@@ -100,9 +108,23 @@ public sealed class TorrentClient : IAsyncDisposable
         {
             throw new InvalidOperationException($"torrent {session.InfoHash} is already added");
         }
+
+        // A hybrid is in two swarms: a handshake naming its truncated v2 hash reaches the same session (BEP 52).
+        if (session.InfoHashV2Truncated is { } v2 && v2 != session.InfoHash && !sessions.TryAdd(v2, session))
+        {
+            sessions.TryRemove(new KeyValuePair<InfoHash, TorrentSession>(session.InfoHash, session));
+            throw new InvalidOperationException($"torrent {v2} is already added");
+        }
     }
 
-    internal void Unregister(TorrentSession session) => sessions.TryRemove(new KeyValuePair<InfoHash, TorrentSession>(session.InfoHash, session));
+    internal void Unregister(TorrentSession session)
+    {
+        sessions.TryRemove(new KeyValuePair<InfoHash, TorrentSession>(session.InfoHash, session));
+        if (session.InfoHashV2Truncated is { } v2)
+        {
+            sessions.TryRemove(new KeyValuePair<InfoHash, TorrentSession>(v2, session));
+        }
+    }
 
     private void Tune(Socket socket)
     {
@@ -114,7 +136,7 @@ public sealed class TorrentClient : IAsyncDisposable
     }
 
     /// <summary>Dials a peer and exchanges handshakes; the connection is returned ready for messages.</summary>
-    internal async Task<PeerConnection> ConnectAsync(IPEndPoint endPoint, InfoHash infoHash, TimeSpan timeout, CancellationToken cancellationToken)
+    internal async Task<PeerConnection> ConnectAsync(IPEndPoint endPoint, TorrentSession session, TimeSpan timeout, CancellationToken cancellationToken)
     {
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, stopping.Token);
         cts.CancelAfter(timeout);
@@ -129,9 +151,11 @@ public sealed class TorrentClient : IAsyncDisposable
             }
 
             await socket.ConnectAsync(endPoint, cts.Token).ConfigureAwait(false);
-            await socket.SendAsync(Handshake.Create(infoHash.ToArray(), PeerId).ToBytes(), SocketFlags.None, cts.Token).ConfigureAwait(false);
+            await socket.SendAsync(Handshake.Create(session.InfoHash.ToArray(), PeerId, session.SpeaksV2).ToBytes(), SocketFlags.None, cts.Token).ConfigureAwait(false);
             var remote = Handshake.Parse(await Handshake.ReceiveBytesAsync(socket, cts.Token).ConfigureAwait(false));
-            if (new InfoHash(remote.InfoHash) != infoHash)
+            // BEP 52: a peer given a hybrid's v1 hash with the v2 bit set may answer with the v2 hash (upgrading the connection).
+            var answered = new InfoHash(remote.InfoHash);
+            if (answered != session.InfoHash && answered != session.InfoHashV2Truncated)
             {
                 throw new PeerProtocolException($"peer {endPoint} answered for another torrent");
             }
@@ -202,7 +226,7 @@ public sealed class TorrentClient : IAsyncDisposable
                 return;
             }
 
-            await socket.SendAsync(Handshake.Create(remote.InfoHash, PeerId).ToBytes(), SocketFlags.None, cts.Token).ConfigureAwait(false);
+            await socket.SendAsync(Handshake.Create(remote.InfoHash, PeerId, session.SpeaksV2).ToBytes(), SocketFlags.None, cts.Token).ConfigureAwait(false);
             session.Attach(new PeerConnection(socket, remote), dialed: null);
         }
         catch (Exception e) when (e is OperationCanceledException or SocketException or PeerProtocolException or ObjectDisposedException or IOException)

@@ -42,6 +42,9 @@ public sealed partial class TorrentSession
     {
         foreach (var conn in peers.ToList())
         {
+            // A piece-layer run unanswered for a while goes to whoever is free.
+            RequestPieceLayersLocked(conn);
+
             if (now - conn.LastReceived > (long)Options.PeerTimeout.TotalMilliseconds)
             {
                 LastDisconnectReason = $"peer {conn.RemoteEndPoint} timed out";
@@ -221,7 +224,7 @@ public sealed partial class TorrentSession
         var outcome = "was not kept (banned, a duplicate or this client itself)";
         try
         {
-            var conn = await client.ConnectAsync(endPoint, InfoHash, Options.ConnectTimeout, stopping.Token).ConfigureAwait(false);
+            var conn = await client.ConnectAsync(endPoint, this, Options.ConnectTimeout, stopping.Token).ConfigureAwait(false);
             Attach(conn, endPoint);
         }
         catch (Exception e) when (e is OperationCanceledException or System.Net.Sockets.SocketException or PeerProtocolException or IOException or ObjectDisposedException)

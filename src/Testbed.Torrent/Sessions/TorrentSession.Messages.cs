@@ -119,6 +119,12 @@ public sealed partial class TorrentSession
             case ExtendedMessage extended:
                 OnExtendedLocked(conn, extended);
                 break;
+            case HashRangeMessage hashRange:
+                OnHashRangeLocked(conn, hashRange);
+                break;
+            case HashesMessage hashes:
+                OnHashesLocked(conn, hashes);
+                break;
             default:
                 // Port (no DHT here) and unknown ids are skipped, as BEP 3 asks.
                 break;
@@ -503,6 +509,7 @@ public sealed partial class TorrentSession
 
                 conn.NextPex = Environment.TickCount64 + 1000;
                 RequestMetadataLocked(conn);
+                RequestPieceLayersLocked(conn);
                 break;
             case ExtensionHandshake.UtMetadataId:
                 OnMetadataMessageLocked(conn, MetadataMessage.Parse(message.Payload));
@@ -574,6 +581,17 @@ public sealed partial class TorrentSession
         try
         {
             var info = TorrentInfo.Parse(raw);
+            if (NeedsPieceLayers(info))
+            {
+                // BEP 9 metadata carries no piece layers: fetch them from v2 peers first; storage is set up once they verify.
+                lock (gate)
+                {
+                    StartPieceLayerFetchLocked(info);
+                }
+
+                return;
+            }
+
             await SetUpStorageAsync(info, stopping.Token).ConfigureAwait(false);
         }
         catch (Exception e) when (e is MetainfoException or Bencoding.BencodeException)

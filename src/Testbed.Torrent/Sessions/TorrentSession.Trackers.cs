@@ -1,3 +1,4 @@
+using Testbed.Torrent.Metainfo;
 using Testbed.Torrent.Trackers;
 
 namespace Testbed.Torrent.Sessions;
@@ -5,42 +6,62 @@ namespace Testbed.Torrent.Sessions;
 /// <summary>Announcing to the metainfo's trackers (BEP 3/12/15 through <see cref="TrackerAnnouncer"/>); peers they return are dialled.</summary>
 public sealed partial class TorrentSession
 {
-    private TrackerAnnouncer? announcer;
+    private readonly List<TrackerAnnouncer> announcers = [];
 
     /// <summary>The last tracker error, if the last round failed on every tracker.</summary>
     public string? LastTrackerError { get; private set; }
 
-    private async Task AnnounceLoopAsync(CancellationToken cancellationToken)
+    /// <summary>Announces under the info hash and, for a hybrid, under the truncated v2 hash too (both swarms, BEP 52).</summary>
+    private Task AnnounceLoopAsync(CancellationToken cancellationToken) =>
+        InfoHashV2Truncated is { } v2 && v2 != InfoHash
+            ? Task.WhenAll(AnnounceLoopAsync(InfoHash, cancellationToken), AnnounceLoopAsync(v2, cancellationToken))
+            : AnnounceLoopAsync(InfoHash, cancellationToken);
+
+    private async Task AnnounceLoopAsync(InfoHash infoHash, CancellationToken cancellationToken)
     {
         using var trackers = new TrackerAnnouncer(trackerTiers);
-        announcer = trackers;
-        var key = (uint)Random.Shared.Next();
-        await trackers.RunAsync(
-            trackerEvent => new AnnounceRequest(InfoHash, client.PeerId, client.LocalEndPoint?.Port ?? 6881)
-            {
-                Uploaded = Interlocked.Read(ref bytesUp),
-                Downloaded = Interlocked.Read(ref bytesDown),
-                Left = LeftBytes(),
-                Event = trackerEvent,
-                Key = key,
-            },
-            result =>
-            {
-                LastTrackerError = null;
-                lock (gate)
+        lock (announcers)
+        {
+            announcers.Add(trackers);
+        }
+
+        try
+        {
+            var key = (uint)Random.Shared.Next();
+            await trackers.RunAsync(
+                trackerEvent => new AnnounceRequest(infoHash, client.PeerId, client.LocalEndPoint?.Port ?? 6881)
                 {
-                    foreach (var peer in result.Response.Peers)
+                    Uploaded = Interlocked.Read(ref bytesUp),
+                    Downloaded = Interlocked.Read(ref bytesDown),
+                    Left = LeftBytes(),
+                    Event = trackerEvent,
+                    Key = key,
+                },
+                result =>
+                {
+                    LastTrackerError = null;
+                    lock (gate)
                     {
-                        AddCandidateLocked(peer.EndPoint, force: false);
+                        foreach (var peer in result.Response.Peers)
+                        {
+                            AddCandidateLocked(peer.EndPoint, force: false);
+                        }
+
+                        ConnectCandidatesLocked();
                     }
 
-                    ConnectCandidatesLocked();
-                }
-
-                return ValueTask.CompletedTask;
-            },
-            error => LastTrackerError = error.Message,
-            cancellationToken).ConfigureAwait(false);
+                    return ValueTask.CompletedTask;
+                },
+                error => LastTrackerError = error.Message,
+                cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            lock (announcers)
+            {
+                announcers.Remove(trackers);
+            }
+        }
     }
 
     private long LeftBytes()
@@ -67,7 +88,18 @@ public sealed partial class TorrentSession
     }
 
     /// <summary>Asks the trackers for more peers now (within their min interval), e.g. after all peers left.</summary>
-    public void RequestTrackerAnnounce() => announcer?.RequestAnnounce();
+    public void RequestTrackerAnnounce() => ForEachAnnouncer(a => a.RequestAnnounce());
 
-    private void OnCompletedForTrackers() => announcer?.RequestAnnounce(TrackerEvent.Completed);
+    private void OnCompletedForTrackers() => ForEachAnnouncer(a => a.RequestAnnounce(TrackerEvent.Completed));
+
+    private void ForEachAnnouncer(Action<TrackerAnnouncer> action)
+    {
+        lock (announcers)
+        {
+            foreach (var announcer in announcers)
+            {
+                action(announcer);
+            }
+        }
+    }
 }

@@ -34,6 +34,7 @@ public sealed partial class TorrentSession : IAsyncDisposable
     private readonly CancellationTokenSource stopping = new();
     private readonly IReadOnlyList<IReadOnlyList<string>> trackerTiers;
     private readonly MetadataAssembler? metadata;
+    private IReadOnlyDictionary<PiecesRoot, ReadOnlyMemory<byte>> pieceLayers;
     private PieceStorage? storage;
     private PiecePicker? picker;
     private WireLimits limits;
@@ -48,9 +49,11 @@ public sealed partial class TorrentSession : IAsyncDisposable
     private int started;
     private int disposed;
 
-    internal TorrentSession(TorrentClient client, InfoHash infoHash, TorrentInfo? info, string directory, TorrentSessionOptions options, IReadOnlyList<IReadOnlyList<string>> trackerTiers)
+    internal TorrentSession(TorrentClient client, InfoHash infoHash, TorrentInfo? info, string directory, TorrentSessionOptions options, IReadOnlyList<IReadOnlyList<string>> trackerTiers, IReadOnlyDictionary<PiecesRoot, ReadOnlyMemory<byte>>? pieceLayers = null, InfoHashV2? magnetV2 = null)
     {
         this.client = client;
+        this.pieceLayers = pieceLayers ?? new Dictionary<PiecesRoot, ReadOnlyMemory<byte>>();
+        InfoHashV2Truncated = info?.InfoHashV2?.Truncated ?? magnetV2?.Truncated;
         InfoHash = infoHash;
         Info = info;
         Directory = Path.GetFullPath(directory);
@@ -59,12 +62,21 @@ public sealed partial class TorrentSession : IAsyncDisposable
         limits = new WireLimits(info?.PieceCount);
         if (info is null)
         {
-            metadata = new MetadataAssembler(infoHash);
+            metadata = new MetadataAssembler(infoHash, magnetV2);
         }
     }
 
     /// <summary>The torrent's info hash.</summary>
     public InfoHash InfoHash { get; }
+
+    /// <summary>
+    /// The truncated v2 info hash of a v2 or hybrid torrent (for v2-only it equals <see cref="InfoHash"/>): a hybrid is
+    /// reached and announced under both hashes, as BEP 52 asks of clients that join both swarms.
+    /// </summary>
+    public InfoHash? InfoHashV2Truncated { get; }
+
+    /// <summary>Whether our handshakes set the BEP 52 v2 bit: the torrent has a v2 half and we hold its merkle hashes.</summary>
+    internal bool SpeaksV2 => InfoHashV2Truncated is not null;
 
     /// <summary>The info dictionary (null until fetched from peers, for a magnet).</summary>
     public TorrentInfo? Info { get; private set; }
@@ -169,7 +181,7 @@ public sealed partial class TorrentSession : IAsyncDisposable
 
     private async Task SetUpStorageAsync(TorrentInfo info, CancellationToken cancellationToken)
     {
-        var layout = TorrentLayout.FromInfo(info);
+        var layout = TorrentLayout.FromInfo(info, pieceLayers);
         var store = new PieceStorage(layout, Directory, Options.ReadOnly);
         if (Options.ReadOnly && store.FindMissing() is { Count: > 0 } missing)
         {
@@ -275,11 +287,12 @@ public sealed partial class TorrentSession : IAsyncDisposable
 
     private async Task RunPeerAsync(PeerConnection conn)
     {
+        using var served = new ServedPiece();
         var writer = Task.Run(async () =>
         {
             try
             {
-                await conn.RunWriterAsync(ReadBlock, stopping.Token).ConfigureAwait(false);
+                await conn.RunWriterAsync((block, destination) => ReadBlock(conn, served, block, destination), stopping.Token).ConfigureAwait(false);
             }
             catch (Exception e) when (e is OperationCanceledException or IOException or ObjectDisposedException or InvalidOperationException or System.Net.Sockets.SocketException)
             {
@@ -423,7 +436,7 @@ public sealed partial class TorrentSession : IAsyncDisposable
                     // A piece from one peer alone convicts it; a mixed piece is retried from a single peer.
                     if (suspects.Count == 1 || strikes >= Options.MaxHashFailures)
                     {
-                        BanLocked(suspect, $"piece {download.Piece} failed its SHA-1 check");
+                        BanLocked(suspect, $"piece {download.Piece} failed its {HashNames} check");
                     }
                 }
 
@@ -451,16 +464,78 @@ public sealed partial class TorrentSession : IAsyncDisposable
         conn.Close();
     }
 
-    private bool ReadBlock(BlockRequest block, Span<byte> destination)
+    private string HashNames => Layout is { HasSha1: true, HasMerkle: true } ? "SHA-1 and merkle" : Layout is { HasMerkle: true } ? "merkle" : "SHA-1";
+
+    private bool ReadBlock(PeerConnection conn, ServedPiece served, BlockRequest block, Span<byte> destination)
     {
         var have = picker;
         var store = storage;
-        if (have is null || store is null || !have.Have[block.Piece])
+        var layout = Layout;
+        if (have is null || store is null || layout is null || !have.Have[block.Piece])
         {
             return false;
         }
 
-        return store.Read(block.Piece, block.Begin, destination) == destination.Length;
+        if (!layout.HasMerkle)
+        {
+            return store.Read(block.Piece, block.Begin, destination) == destination.Length;
+        }
+
+        // BEP 52 data is checked before it is served too: the whole piece is read and hashed once per connection, then its
+        // blocks go out from that copy. A piece that changed on disk since it was checked is not served: the request is
+        // rejected (fast extension) or dropped, and the error recorded; the peer fetches it elsewhere.
+        if (served.Piece != block.Piece)
+        {
+            var length = layout.LengthOf(block.Piece);
+            var buffer = served.Rent(length);
+            served.Piece = -1;
+            if (store.Read(block.Piece, 0, buffer.AsSpan(0, length)) != length || !layout.Verify(block.Piece, buffer.AsSpan(0, length)))
+            {
+                LastStorageError = $"piece {block.Piece} on disk fails its {HashNames} check: not served";
+                TransferMetrics.PiecesFailed.Add(1);
+                if (conn.FastEnabled)
+                {
+                    conn.Send(new BlockMessage(MessageId.RejectRequest, block));
+                }
+
+                return false;
+            }
+
+            served.Piece = block.Piece;
+        }
+
+        served.Data.AsSpan(block.Begin, destination.Length).CopyTo(destination);
+        return true;
+    }
+
+    /// <summary>The last piece one connection's writer read and checked, kept while its blocks are sent.</summary>
+    private sealed class ServedPiece : IDisposable
+    {
+        public int Piece { get; set; } = -1;
+
+        public byte[] Data { get; private set; } = [];
+
+        public byte[] Rent(int length)
+        {
+            if (Data.Length < length)
+            {
+                Release();
+                Data = System.Buffers.ArrayPool<byte>.Shared.Rent(length);
+            }
+
+            return Data;
+        }
+
+        public void Dispose() => Release();
+
+        private void Release()
+        {
+            if (Data.Length > 0)
+            {
+                System.Buffers.ArrayPool<byte>.Shared.Return(Data);
+                Data = [];
+            }
+        }
     }
 
     private void DetachLocked(PeerConnection conn)

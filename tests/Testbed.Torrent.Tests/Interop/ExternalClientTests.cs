@@ -170,7 +170,7 @@ public sealed class ExternalClientTests(ITestOutputHelper log)
         return await WriteTorrentAsync(t, again);
     }
 
-    private static async Task WaitCompleteAsync(TorrentSession get, Func<string> otherOutput)
+    internal static async Task WaitCompleteAsync(TorrentSession get, Func<string> otherOutput)
     {
         try
         {
@@ -183,7 +183,7 @@ public sealed class ExternalClientTests(ITestOutputHelper log)
     }
 
     /// <summary>A libtorrent seeder of <paramref name="torrent"/> and the port it listens on; killed if it does not start.</summary>
-    private static async Task<(ExternalProcess Seeder, int Port)> StartLibtorrentSeederAsync(TestTorrents t, TorrentMetainfo torrent, string seedDir)
+    internal static async Task<(ExternalProcess Seeder, int Port)> StartLibtorrentSeederAsync(TestTorrents t, TorrentMetainfo torrent, string seedDir)
     {
         var torrentFile = await WriteTorrentAsync(t, torrent);
         var script = await WriteScriptAsync(t, "seed.py", LibtorrentScripts.Seed);
@@ -201,14 +201,14 @@ public sealed class ExternalClientTests(ITestOutputHelper log)
         }
     }
 
-    private static async Task<string> WriteTorrentAsync(TestTorrents t, TorrentMetainfo torrent)
+    internal static async Task<string> WriteTorrentAsync(TestTorrents t, TorrentMetainfo torrent)
     {
         var path = Path.Combine(t.Root, Guid.NewGuid().ToString("n")[..8] + ".torrent");
         await File.WriteAllBytesAsync(path, torrent.Dictionary.Encode());
         return path;
     }
 
-    private static async Task<string> WriteScriptAsync(TestTorrents t, string name, string text)
+    internal static async Task<string> WriteScriptAsync(TestTorrents t, string name, string text)
     {
         var path = Path.Combine(t.Root, name);
         await File.WriteAllTextAsync(path, text);

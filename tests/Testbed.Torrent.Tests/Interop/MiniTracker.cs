@@ -28,6 +28,9 @@ internal sealed class MiniTracker : IAsyncDisposable
 
     public int Announces => Volatile.Read(ref announces);
 
+    /// <summary>The request line of every announce received (GET /announce?info_hash=...).</summary>
+    public System.Collections.Concurrent.ConcurrentQueue<string> RequestLines { get; } = new();
+
     private async Task AcceptLoopAsync()
     {
         while (!stop.IsCancellationRequested)
@@ -70,6 +73,7 @@ internal sealed class MiniTracker : IAsyncDisposable
                     }
                 }
 
+                RequestLines.Enqueue(Encoding.ASCII.GetString(buffer, 0, read).Split("\r\n")[0]);
                 Interlocked.Increment(ref announces);
                 var compact = new byte[peers.Count * 6];
                 for (var i = 0; i < peers.Count; i++)

@@ -11,7 +11,7 @@ public sealed class LibtorrentV2InteropTests : IDisposable
     private const int PieceLength = 32768;
 
     // Prints what libtorrent says about a torrent: both info hashes, the real (non-pad) files with their pieces roots.
-    private const string Describe = """
+    internal const string Describe = """
         def describe(ti):
             ih = ti.info_hashes()
             fs = ti.files()
@@ -24,7 +24,7 @@ public sealed class LibtorrentV2InteropTests : IDisposable
             }
         """;
 
-    private const string CreateScript = "import json, os, sys\nimport libtorrent as lt\n" + Describe + "\n" + """
+    internal const string CreateScript = "import json, os, sys\nimport libtorrent as lt\n" + Describe + "\n" + """
         path, out, mode, piece_length = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
         fs = lt.file_storage()
         lt.add_files(fs, path)

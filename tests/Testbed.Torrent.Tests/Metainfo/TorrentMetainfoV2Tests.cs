@@ -316,14 +316,15 @@ public sealed class TorrentMetainfoV2Tests
     }
 
     [Fact]
-    public async Task Sessions_refuse_v2_only_torrents_and_keep_hybrids()
+    public async Task Sessions_take_v2_only_and_hybrid_torrents_under_their_wire_hashes()
     {
         var v2 = TorrentCreator.CreateFromBytes("b", new byte[10], new TorrentCreateOptions { Version = TorrentVersion.V2 });
         var hybrid = TorrentCreator.CreateFromBytes("b", new byte[10], new TorrentCreateOptions { Version = TorrentVersion.Hybrid });
         await using var client = new TorrentClient(new TorrentClientOptions());
-        var error = Assert.Throws<NotSupportedException>(() => client.Add(v2, Path.GetTempPath()));
-        Assert.Contains("v2-only", error.Message, StringComparison.Ordinal);
-        Assert.Equal(hybrid.InfoHash, client.Add(hybrid, Path.GetTempPath()).InfoHash);
+        Assert.Equal(v2.Info.InfoHashV2!.Value.Truncated, client.Add(v2, Path.GetTempPath()).InfoHash);
+        var session = client.Add(hybrid, Path.GetTempPath());
+        Assert.Equal(hybrid.Info.InfoHashV1, session.InfoHash);
+        Assert.Equal(hybrid.Info.InfoHashV2!.Value.Truncated, session.InfoHashV2Truncated);
     }
 
     [Fact]

@@ -28,21 +28,21 @@ internal sealed class RawPeer : IAsyncDisposable
     public static byte[] PeerId { get; } = Handshake.NewPeerId();
 
     /// <summary>Dials <paramref name="endPoint"/> and exchanges handshakes (extension and fast bits set).</summary>
-    public static async Task<RawPeer> ConnectAsync(IPEndPoint endPoint, InfoHash infoHash)
+    public static async Task<RawPeer> ConnectAsync(IPEndPoint endPoint, InfoHash infoHash, bool v2 = false)
     {
         var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
         await socket.ConnectAsync(endPoint);
-        await socket.SendAsync(Handshake.Create(infoHash.ToArray(), Handshake.NewPeerId()).ToBytes());
+        await socket.SendAsync(Handshake.Create(infoHash.ToArray(), Handshake.NewPeerId(), v2).ToBytes());
         var remote = await ReadHandshakeAsync(socket);
         return new RawPeer(socket, remote);
     }
 
     /// <summary>Accepts one connection on <paramref name="listener"/> and answers its handshake.</summary>
-    public static async Task<RawPeer> AcceptAsync(Socket listener, CancellationToken cancellationToken)
+    public static async Task<RawPeer> AcceptAsync(Socket listener, CancellationToken cancellationToken, bool v2 = false)
     {
         var socket = await listener.AcceptAsync(cancellationToken);
         var remote = await ReadHandshakeAsync(socket);
-        await socket.SendAsync(Handshake.Create(remote.InfoHash, Handshake.NewPeerId()).ToBytes());
+        await socket.SendAsync(Handshake.Create(remote.InfoHash, Handshake.NewPeerId(), v2).ToBytes());
         return new RawPeer(socket, remote);
     }
 
@@ -109,11 +109,14 @@ internal sealed class RawPeer : IAsyncDisposable
                 }
             }
 
-            reader.AdvanceTo(buffer.Start, buffer.End);
             if (found is not null)
             {
+                // Only what was read is examined: messages already buffered behind it are returned by the next call at once.
+                reader.AdvanceTo(buffer.Start);
                 return found;
             }
+
+            reader.AdvanceTo(buffer.Start, buffer.End);
 
             if (result.IsCompleted)
             {

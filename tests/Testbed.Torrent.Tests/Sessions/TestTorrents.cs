@@ -23,7 +23,7 @@ internal sealed class TestTorrents : IDisposable
     }
 
     /// <summary>Writes a multi-file tree under seedDir/name and returns its metainfo.</summary>
-    public async Task<TorrentMetainfo> CreateMultiFileAsync(string seedDir, string name, int[] sizes, int pieceLength, IReadOnlyList<string>? trackers = null)
+    public async Task<TorrentMetainfo> CreateMultiFileAsync(string seedDir, string name, int[] sizes, int pieceLength, IReadOnlyList<string>? trackers = null, TorrentVersion version = TorrentVersion.V1)
     {
         var top = Path.Combine(seedDir, name);
         Directory.CreateDirectory(Path.Combine(top, "sub"));
@@ -37,15 +37,16 @@ internal sealed class TestTorrents : IDisposable
         {
             PieceLength = pieceLength,
             TrackerTiers = trackers is null ? [] : TorrentCreateOptions.OneTierEach(trackers),
+            Version = version,
         });
     }
 
     /// <summary>Writes one file under seedDir and returns its metainfo.</summary>
-    public async Task<TorrentMetainfo> CreateSingleFileAsync(string seedDir, string name, int size, int pieceLength, int seed = 7)
+    public async Task<TorrentMetainfo> CreateSingleFileAsync(string seedDir, string name, int size, int pieceLength, int seed = 7, TorrentVersion version = TorrentVersion.V1)
     {
         var path = Path.Combine(seedDir, name);
         await File.WriteAllBytesAsync(path, RandomBytes(size, seed));
-        return await TorrentCreator.CreateFromPathAsync(path, new TorrentCreateOptions { PieceLength = pieceLength });
+        return await TorrentCreator.CreateFromPathAsync(path, new TorrentCreateOptions { PieceLength = pieceLength, Version = version });
     }
 
     public static byte[] RandomBytes(int size, int seed)

@@ -11,7 +11,8 @@ namespace Testbed.Cli.Commands.Bench;
 
 /// <summary>
 /// `testbed bench torrent`: the same file over loopback ours→ours and libtorrent→libtorrent (TCP only), each pair in
-/// one process, in one run: throughput, the ratio, and CPU seconds per GiB (process CPU time during the transfer).
+/// one process, in one run: throughput, the ratio, and CPU seconds per GiB (process CPU time during the transfer); once as
+/// a v1 torrent and once as a v2-only (BEP 52) torrent of the same file, where every piece is checked by its merkle root.
 /// </summary>
 internal static class TorrentBench
 {
@@ -48,11 +49,13 @@ internal static class TorrentBench
         var pieceLength = new Option<int?>("--piece-length") { Description = "Piece length in bytes (default: automatic)" };
         var json = new Option<bool>("--json") { Description = "Print the figures as JSON" };
         var skipLibtorrent = new Option<bool>("--skip-libtorrent") { Description = "Measure only ours (no anchor: the ratio is omitted)" };
+        var skipV2 = new Option<bool>("--skip-v2") { Description = "Measure only the v1 torrent (no BEP 52 line)" };
         var command = new Command("torrent", "Move one file over loopback, ours→ours and libtorrent→libtorrent; throughput, ratio, CPU s/GiB");
         command.Options.Add(size);
         command.Options.Add(pieceLength);
         command.Options.Add(json);
         command.Options.Add(skipLibtorrent);
+        command.Options.Add(skipV2);
         command.SetAction(async (parseResult, cancellationToken) =>
         {
             var mib = parseResult.GetValue(size);
@@ -73,20 +76,29 @@ internal static class TorrentBench
                 await File.WriteAllBytesAsync(torrentFile, torrent.Dictionary.Encode(), cancellationToken).ConfigureAwait(false);
 
                 // A small warm-up so the JIT and the thread pool are not billed to the measured run.
-                await RunOursAsync(torrent.Info, source, Path.Combine(root, "warm"), warmUpBytes: 16 << 20, cancellationToken).ConfigureAwait(false);
-                var ours = await RunOursAsync(torrent.Info, source, Path.Combine(root, "ours"), warmUpBytes: null, cancellationToken).ConfigureAwait(false);
-                Directory.Delete(Path.Combine(root, "ours"), recursive: true);
-                Measurement? theirs = null;
-                if (!parseResult.GetValue(skipLibtorrent))
+                await RunOursAsync(torrent, source, Path.Combine(root, "warm"), warmUpBytes: 16 << 20, cancellationToken).ConfigureAwait(false);
+                var v1 = await MeasurePairAsync(root, "v1", torrent, torrentFile, source, parseResult.GetValue(skipLibtorrent), cancellationToken).ConfigureAwait(false);
+                if (v1 is null)
                 {
-                    theirs = await RunLibtorrentAsync(root, torrentFile, source, cancellationToken).ConfigureAwait(false);
-                    if (theirs is null)
+                    return 1;
+                }
+
+                Pair? v2 = null;
+                if (!parseResult.GetValue(skipV2))
+                {
+                    // The same file as a v2-only torrent: the piece length must be a power of two of at least 16 KiB.
+                    var v2PieceLength = MerkleTree.IsPieceLength(torrent.Info.PieceLength) ? torrent.Info.PieceLength : (int)System.Numerics.BitOperations.RoundUpToPowerOf2((uint)Math.Max(MerkleTree.BlockSize, torrent.Info.PieceLength));
+                    var v2Torrent = await TorrentCreator.CreateFromPathAsync(file, new TorrentCreateOptions { PieceLength = v2PieceLength, Version = TorrentVersion.V2 }, cancellationToken).ConfigureAwait(false);
+                    var v2File = Path.Combine(root, "bench-v2.torrent");
+                    await File.WriteAllBytesAsync(v2File, v2Torrent.ToBytes(), cancellationToken).ConfigureAwait(false);
+                    v2 = await MeasurePairAsync(root, "v2", v2Torrent, v2File, source, parseResult.GetValue(skipLibtorrent), cancellationToken).ConfigureAwait(false);
+                    if (v2 is null)
                     {
                         return 1;
                     }
                 }
 
-                Report(torrent.Info, ours, theirs, parseResult.GetValue(json));
+                Report(v1, v2, parseResult.GetValue(json));
                 return 0;
             }
             finally
@@ -101,6 +113,31 @@ internal static class TorrentBench
             }
         });
         return command;
+    }
+
+    /// <summary>One torrent moved by us and by libtorrent (null when skipped).</summary>
+    private sealed record Pair(TorrentInfo Info, Measurement Ours, Measurement? Theirs)
+    {
+        public double? Ratio => Theirs is null ? null : Ours.MegabytesPerSecond / Theirs.MegabytesPerSecond;
+    }
+
+    private static async Task<Pair?> MeasurePairAsync(string root, string label, TorrentMetainfo torrent, string torrentFile, string source, bool skipLibtorrent, CancellationToken cancellationToken)
+    {
+        var ours = await RunOursAsync(torrent, source, Path.Combine(root, "ours-" + label), warmUpBytes: null, cancellationToken).ConfigureAwait(false);
+        Directory.Delete(Path.Combine(root, "ours-" + label), recursive: true);
+        Measurement? theirs = null;
+        if (!skipLibtorrent)
+        {
+            theirs = await RunLibtorrentAsync(root, torrentFile, source, cancellationToken).ConfigureAwait(false);
+            if (theirs is null)
+            {
+                return null;
+            }
+
+            Directory.Delete(Path.Combine(root, "libtorrent"), recursive: true);
+        }
+
+        return new Pair(torrent.Info, ours, theirs);
     }
 
     private sealed record Measurement(string Name, long Bytes, double Seconds, double CpuSeconds)
@@ -122,14 +159,15 @@ internal static class TorrentBench
         }
     }
 
-    private static async Task<Measurement> RunOursAsync(TorrentInfo info, string source, string target, long? warmUpBytes, CancellationToken cancellationToken)
+    private static async Task<Measurement> RunOursAsync(TorrentMetainfo torrent, string source, string target, long? warmUpBytes, CancellationToken cancellationToken)
     {
+        var info = torrent.Info;
         Directory.CreateDirectory(target);
         await using var seeder = new TorrentClient(new TorrentClientOptions { ListenEndPoint = new IPEndPoint(IPAddress.Loopback, 0) });
-        var seed = seeder.Add(info, source, new TorrentSessionOptions { UseTrackers = false });
+        var seed = seeder.Add(info, source, new TorrentSessionOptions { UseTrackers = false }, pieceLayers: torrent.PieceLayers);
         await seed.StartAsync(cancellationToken).ConfigureAwait(false);
         await using var leecher = new TorrentClient(new TorrentClientOptions { ListenEndPoint = new IPEndPoint(IPAddress.Loopback, 0) });
-        var get = leecher.Add(info, target, new TorrentSessionOptions { UseTrackers = false });
+        var get = leecher.Add(info, target, new TorrentSessionOptions { UseTrackers = false }, pieceLayers: torrent.PieceLayers);
         await get.StartAsync(cancellationToken).ConfigureAwait(false);
 
         var process = Process.GetCurrentProcess();
@@ -190,37 +228,54 @@ internal static class TorrentBench
         }
     }
 
-    private static void Report(TorrentInfo info, Measurement ours, Measurement? theirs, bool json)
+    private static void Report(Pair v1, Pair? v2, bool json)
     {
-        var ratio = theirs is null ? (double?)null : ours.MegabytesPerSecond / theirs.MegabytesPerSecond;
         if (json)
         {
             var document = new JsonObject
             {
-                ["bytes"] = info.TotalLength,
-                ["piece_length"] = info.PieceLength,
-                ["ours"] = Describe(ours),
-                ["libtorrent"] = theirs is null ? null : Describe(theirs),
-                ["throughput_ratio"] = ratio,
+                ["bytes"] = v1.Info.TotalLength,
+                ["piece_length"] = v1.Info.PieceLength,
+                ["ours"] = Describe(v1.Ours),
+                ["libtorrent"] = v1.Theirs is null ? null : Describe(v1.Theirs),
+                ["throughput_ratio"] = v1.Ratio,
                 ["target_ratio"] = 2.0,
+                ["v2"] = v2 is null ? null : new JsonObject
+                {
+                    ["piece_length"] = v2.Info.PieceLength,
+                    ["ours"] = Describe(v2.Ours),
+                    ["libtorrent"] = v2.Theirs is null ? null : Describe(v2.Theirs),
+                    ["throughput_ratio"] = v2.Ratio,
+                },
             };
             Console.WriteLine(document.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
             return;
         }
 
         var c = CultureInfo.InvariantCulture;
-        Console.WriteLine(string.Create(c, $"torrent bench: {info.TotalLength >> 20} MiB, {info.PieceCount} pieces of {info.PieceLength >> 10} KiB, loopback TCP, seeder and leecher in one process each"));
-        foreach (var m in new[] { ours, theirs })
+        Console.WriteLine(string.Create(c, $"torrent bench: {v1.Info.TotalLength >> 20} MiB, {v1.Info.PieceCount} pieces of {v1.Info.PieceLength >> 10} KiB, loopback TCP, seeder and leecher in one process each"));
+        PrintPair(v1, "");
+        if (v2 is not null)
+        {
+            Console.WriteLine(string.Create(c, $"v2 (BEP 52, merkle-checked pieces): {v2.Info.PieceCount} pieces of {v2.Info.PieceLength >> 10} KiB"));
+            PrintPair(v2, "v2 ");
+        }
+    }
+
+    private static void PrintPair(Pair pair, string prefix)
+    {
+        var c = CultureInfo.InvariantCulture;
+        foreach (var m in new[] { pair.Ours, pair.Theirs })
         {
             if (m is not null)
             {
-                Console.WriteLine(string.Create(c, $"  {m.Name,-20} {m.MegabytesPerSecond,8:F1} MB/s  {m.Seconds,6:F2} s  {m.CpuSecondsPerGiB,6:F2} CPU s/GiB"));
+                Console.WriteLine(string.Create(c, $"  {prefix + m.Name,-20} {m.MegabytesPerSecond,8:F1} MB/s  {m.Seconds,6:F2} s  {m.CpuSecondsPerGiB,6:F2} CPU s/GiB"));
             }
         }
 
-        if (ratio is { } r)
+        if (pair.Ratio is { } r)
         {
-            Console.WriteLine(string.Create(c, $"  ratio ours/libtorrent {r:F2}x throughput (target >= 2x), CPU s/GiB {ours.CpuSecondsPerGiB:F2} vs {theirs!.CpuSecondsPerGiB:F2}"));
+            Console.WriteLine(string.Create(c, $"  {prefix}ratio ours/libtorrent {r:F2}x throughput (target >= 2x), CPU s/GiB {pair.Ours.CpuSecondsPerGiB:F2} vs {pair.Theirs!.CpuSecondsPerGiB:F2}"));
         }
     }
 

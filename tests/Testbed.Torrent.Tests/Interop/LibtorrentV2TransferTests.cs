@@ -1,0 +1,168 @@
+using System.Globalization;
+using System.Net;
+using Testbed.TestSupport;
+using Testbed.Torrent.Metainfo;
+using Testbed.Torrent.Sessions;
+using Testbed.Torrent.Tests.Metainfo;
+using Testbed.Torrent.Tests.Sessions;
+using Xunit.Abstractions;
+
+namespace Testbed.Torrent.Tests.Interop;
+
+/// <summary>
+/// BEP 52 transfers with libtorrent 2.0 (python3-libtorrent) over loopback: hybrid and v2-only multi-file torrents made by
+/// libtorrent, and by us, go byte for byte from our seeder into libtorrent and from libtorrent's seeder into ours.
+/// </summary>
+public sealed class LibtorrentV2TransferTests(ITestOutputHelper log)
+{
+    private const int PieceLength = 32 * 1024;
+    private static readonly TimeSpan Bound = TimeSpan.FromSeconds(90);
+
+    [Theory]
+    [InlineData("v2", TorrentVersion.V2)]
+    [InlineData("hybrid", TorrentVersion.Hybrid)]
+    public async Task A_torrent_made_by_libtorrent_goes_from_our_seeder_into_libtorrent(string mode, TorrentVersion version)
+    {
+        using var t = new TestTorrents();
+        var (torrent, torrentFile, seedDir) = await MakeWithLibtorrentAsync(t, mode);
+        Assert.Equal(version, torrent.Info.Version);
+        await using var seeder = TestTorrents.NewClient();
+        var seed = seeder.Add(torrent, seedDir, new TorrentSessionOptions { ReadOnly = true, UseTrackers = false });
+        await seed.StartAsync();
+        await LibtorrentDownloadsAsync(t, torrent, torrentFile, seeder, seed, seedDir);
+    }
+
+    [Theory]
+    [InlineData("v2", TorrentVersion.V2)]
+    [InlineData("hybrid", TorrentVersion.Hybrid)]
+    public async Task A_torrent_made_by_libtorrent_goes_from_a_libtorrent_seeder_into_ours(string mode, TorrentVersion version)
+    {
+        using var t = new TestTorrents();
+        var (torrent, _, seedDir) = await MakeWithLibtorrentAsync(t, mode);
+        Assert.Equal(version, torrent.Info.Version);
+        var (process, port) = await ExternalClientTests.StartLibtorrentSeederAsync(t, torrent, seedDir);
+        using var lt = process;
+
+        var getDir = t.NewDirectory("get");
+        await using var leecher = TestTorrents.NewClient();
+        var get = leecher.Add(torrent, getDir, new TorrentSessionOptions { UseTrackers = false });
+        await get.StartAsync();
+        get.AddPeer(new IPEndPoint(IPAddress.Loopback, port));
+        await ExternalClientTests.WaitCompleteAsync(get, () => lt.Output);
+        TestTorrents.AssertSameFiles(torrent.Info, seedDir, getDir);
+        Assert.Equal(0, get.Progress.Banned);
+    }
+
+    [Theory]
+    [InlineData("v2")]
+    [InlineData("hybrid")]
+    public async Task A_v2_magnet_link_fetches_metadata_and_piece_layers_from_a_libtorrent_seeder(string mode)
+    {
+        using var t = new TestTorrents();
+        var (torrent, _, seedDir) = await MakeWithLibtorrentAsync(t, mode);
+        var magnet = MagnetLink.FromMetainfo(torrent);
+        var (process, port) = await ExternalClientTests.StartLibtorrentSeederAsync(t, torrent, seedDir);
+        using var lt = process;
+
+        // Only the v2 half of the link: the truncated v2 hash on the wire, SHA-256 for the metadata, layers by hash request.
+        var getDir = t.NewDirectory("get");
+        await using var leecher = TestTorrents.NewClient();
+        var get = leecher.AddMagnet(magnet.InfoHashV2!.Value.Truncated, getDir, new TorrentSessionOptions { UseTrackers = false }, infoHashV2: magnet.InfoHashV2);
+        await get.StartAsync();
+        get.AddPeer(new IPEndPoint(IPAddress.Loopback, port));
+        await ExternalClientTests.WaitCompleteAsync(get, () => lt.Output);
+        TestTorrents.AssertSameFiles(torrent.Info, seedDir, getDir);
+        Assert.True(get.Layout!.HasMerkle);
+        Assert.Equal(0, get.Progress.Banned);
+    }
+
+    // Like LibtorrentScripts.Download, from a magnet link: libtorrent fetches the metadata and (v2) the piece layers from us.
+    private const string DownloadMagnet = """
+        import sys, time
+        import libtorrent as lt
+        uri, save, host, port, timeout = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), float(sys.argv[5])
+        s = lt.session({'listen_interfaces': '127.0.0.1:0', 'enable_dht': False, 'enable_lsd': False,
+                        'enable_upnp': False, 'enable_natpmp': False, 'enable_outgoing_utp': False,
+                        'enable_incoming_utp': False, 'allow_multiple_connections_per_ip': True})
+        p = lt.parse_magnet_uri(uri)
+        p.save_path = save
+        h = s.add_torrent(p)
+        deadline = time.time() + timeout
+        last_connect = 0
+        while time.time() < deadline:
+            st = h.status()
+            if st.is_seeding:
+                print('complete', st.total_wanted, flush=True)
+                sys.exit(0)
+            if st.num_peers == 0 and time.time() - last_connect > 2:
+                h.connect_peer((host, port))
+                last_connect = time.time()
+            time.sleep(0.05)
+        st = h.status()
+        print('timeout', st.state, st.progress, st.num_peers, flush=True)
+        sys.exit(1)
+        """;
+
+    [Fact]
+    public async Task Libtorrent_fetches_a_v2_magnet_link_from_our_seeder_asking_us_for_the_piece_layers()
+    {
+        using var t = new TestTorrents();
+        var (torrent, _, seedDir) = await MakeWithLibtorrentAsync(t, "v2");
+        await using var seeder = TestTorrents.NewClient();
+        var seed = seeder.Add(torrent, seedDir, new TorrentSessionOptions { ReadOnly = true, UseTrackers = false });
+        await seed.StartAsync();
+
+        var getDir = t.NewDirectory("get");
+        var script = await ExternalClientTests.WriteScriptAsync(t, "magnet.py", DownloadMagnet);
+        using var lt = ExternalProcess.Start(LibtorrentScripts.Python, [script, MagnetLink.FromMetainfo(torrent).ToString(), getDir, "127.0.0.1", seeder.LocalEndPoint!.Port.ToString(CultureInfo.InvariantCulture), "80"]);
+        var exited = await lt.WaitForExitAsync(Bound);
+        log.WriteLine(lt.Output);
+        Assert.True(exited && lt.ExitCode == 0, $"libtorrent did not complete: {lt.Output}; our seeder: {seed.Progress} {seed.LastDisconnectReason}");
+        TestTorrents.AssertSameFiles(torrent.Info, seedDir, getDir);
+        // The two files longer than a piece: libtorrent asked us for their piece layers, and every answer was hashes.
+        Assert.True(seed.HashRequestsAnswered >= 2, $"{seed.HashRequestsAnswered} answered, {seed.HashRequestsRejected} rejected");
+    }
+
+    [Theory]
+    [InlineData(TorrentVersion.V2)]
+    [InlineData(TorrentVersion.Hybrid)]
+    public async Task A_torrent_made_by_us_goes_from_our_seeder_into_libtorrent(TorrentVersion version)
+    {
+        using var t = new TestTorrents();
+        var seedDir = t.NewDirectory("seed");
+        var torrent = await t.CreateMultiFileAsync(seedDir, "ours", [100_000, PieceLength, 17, 0, 150_001], PieceLength, version: version);
+        var torrentFile = await ExternalClientTests.WriteTorrentAsync(t, torrent);
+        await using var seeder = TestTorrents.NewClient();
+        var seed = seeder.Add(torrent, seedDir, new TorrentSessionOptions { ReadOnly = true, UseTrackers = false });
+        await seed.StartAsync();
+        await LibtorrentDownloadsAsync(t, torrent, torrentFile, seeder, seed, seedDir);
+    }
+
+    private async Task LibtorrentDownloadsAsync(TestTorrents t, TorrentMetainfo torrent, string torrentFile, TorrentClient seeder, TorrentSession seed, string seedDir)
+    {
+        var getDir = t.NewDirectory("get");
+        var script = await ExternalClientTests.WriteScriptAsync(t, "download.py", LibtorrentScripts.Download);
+        using var lt = ExternalProcess.Start(LibtorrentScripts.Python, [script, torrentFile, getDir, "127.0.0.1", seeder.LocalEndPoint!.Port.ToString(CultureInfo.InvariantCulture), "80"]);
+        var exited = await lt.WaitForExitAsync(Bound);
+        log.WriteLine(lt.Output);
+        Assert.True(exited && lt.ExitCode == 0, $"libtorrent did not complete: {lt.Output}; our seeder: {seed.Progress} {seed.LastDisconnectReason} {seed.LastStorageError}");
+        TestTorrents.AssertSameFiles(torrent.Info, seedDir, getDir);
+        Assert.True(seed.Progress.BytesUploaded >= torrent.Info.FileTree.Sum(f => f.Length));
+    }
+
+    // libtorrent makes the torrent from files around the BEP 52 edge cases (several pieces, exactly one, less than a block, empty).
+    private static async Task<(TorrentMetainfo Torrent, string TorrentFile, string SeedDir)> MakeWithLibtorrentAsync(TestTorrents t, string mode)
+    {
+        var seedDir = t.NewDirectory("seed");
+        var root = Path.Combine(seedDir, "bundle");
+        Directory.CreateDirectory(Path.Combine(root, "sub"));
+        await File.WriteAllBytesAsync(Path.Combine(root, "a.bin"), TestTorrents.RandomBytes(100_000, 1));
+        await File.WriteAllBytesAsync(Path.Combine(root, "one-piece.bin"), TestTorrents.RandomBytes(PieceLength, 2));
+        await File.WriteAllBytesAsync(Path.Combine(root, "sub", "b.txt"), TestTorrents.RandomBytes(17, 3));
+        await File.WriteAllBytesAsync(Path.Combine(root, "sub", "empty"), []);
+        await File.WriteAllBytesAsync(Path.Combine(root, "z.bin"), TestTorrents.RandomBytes(150_001, 4));
+        var torrentFile = Path.Combine(t.Root, $"lt-{mode}.torrent");
+        using var created = await LibtorrentScript.RunAsync(LibtorrentV2InteropTests.CreateScript, root, torrentFile, mode, PieceLength.ToString(CultureInfo.InvariantCulture));
+        return (await TorrentMetainfo.LoadFileAsync(torrentFile), torrentFile, seedDir);
+    }
+}
