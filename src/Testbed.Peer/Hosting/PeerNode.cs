@@ -7,6 +7,7 @@ using Testbed.Peer.Audit;
 using Testbed.Peer.Faults;
 using Testbed.Peer.Mining;
 using Testbed.Peer.Network;
+using Testbed.Peer.Network.Messages;
 using Testbed.Peer.Propagation;
 using Testbed.Peer.Sync;
 using Testbed.Torrent.Bencoding;
@@ -148,6 +149,9 @@ public sealed class PeerNode(IOptions<PeerOptions> options, IConfiguration confi
             BlockLog = BlockLog,
             DropMinedBlocks = Broken.Contains(BrokenModes.StopMiningSilently),
         };
+        Swarm.On<BlockAnnouncement>(Propagator.OnAnnounce);
+        Swarm.On<TransactionMessage>(Gossip.OnTransaction);
+        Swarm.On<SyncMessage>(Sync.OnMessage);
         metrics = new PeerMetrics(() => Miner.Attempts, () => Chain.Tip.Height, () => Swarm.Peers.Count);
         Propagator.OrphanSeen += _ => Sync.Trigger();
         Propagator.SourcesLost += Sync.Trigger;
@@ -297,23 +301,6 @@ public sealed class PeerNode(IOptions<PeerOptions> options, IConfiguration confi
         if (peer.ClaimedWork > Chain.Tip.CumulativeWork)
         {
             Sync.Trigger();
-        }
-    }
-
-    /// <inheritdoc />
-    public void OnMessage(SwarmPeer peer, string extension, BencodeDictionary payload)
-    {
-        switch (extension)
-        {
-            case SwarmMessages.Block:
-                Propagator.OnAnnounce(peer, payload);
-                break;
-            case SwarmMessages.Transaction:
-                Gossip.OnTransaction(peer, payload);
-                break;
-            case SwarmMessages.Sync:
-                Sync.OnMessage(peer, payload);
-                break;
         }
     }
 

@@ -6,6 +6,7 @@ using System.Security.Cryptography;
 using System.Text;
 using Microsoft.Extensions.Logging;
 using Testbed.Ledger;
+using Testbed.Peer.Network.Messages;
 using Testbed.Torrent.Bencoding;
 using Testbed.Torrent.Messages;
 using Testbed.Torrent.Metainfo;
@@ -22,9 +23,6 @@ public interface ISwarmHandler
 
     /// <summary>A peer finished its extension handshake.</summary>
     void OnPeerReady(SwarmPeer peer);
-
-    /// <summary>An extension message from a peer (payload already decoded, bounded).</summary>
-    void OnMessage(SwarmPeer peer, string extension, BencodeDictionary payload);
 }
 
 /// <summary>
@@ -42,6 +40,7 @@ public sealed class NetworkSwarm : IAsyncDisposable
     private readonly List<Task> background = [];
     private IReadOnlyList<IPEndPoint> trackerPeers = [];
     private IReadOnlyList<IPEndPoint> dhtPeers = [];
+    private readonly ConcurrentDictionary<Type, Action<SwarmPeer, SwarmMessage>> handlers = new();
     private readonly ISwarmHandler handler;
     private readonly ILogger logger;
     private readonly WireLimits limits = new(0, SwarmMessages.MaxMessageBytes);
@@ -228,9 +227,18 @@ public sealed class NetworkSwarm : IAsyncDisposable
         });
     }
 
+    /// <summary>
+    /// Has <paramref name="handle"/> receive every message of type <typeparamref name="T"/> (or derived from it) from ready
+    /// peers: each message type goes to the component that owns it.
+    /// </summary>
+    public void On<T>(Action<SwarmPeer, T> handle)
+        where T : SwarmMessage =>
+        handlers[typeof(T)] = (peer, message) => handle(peer, (T)message);
+
     /// <summary>Sends a message to every ready peer except those listed; returns the peers it went to.</summary>
-    public IReadOnlyList<SwarmPeer> Broadcast(string extension, BencodeDictionary payload, IReadOnlySet<string>? except = null)
+    public IReadOnlyList<SwarmPeer> Broadcast(SwarmMessage message, IReadOnlySet<string>? except = null)
     {
+        var payload = message.Encode();
         var sent = new List<SwarmPeer>();
         foreach (var peer in Peers)
         {
@@ -239,7 +247,7 @@ public sealed class NetworkSwarm : IAsyncDisposable
                 continue;
             }
 
-            if (peer.Send(extension, payload))
+            if (peer.Send(message.Extension, payload))
             {
                 sent.Add(peer);
             }
@@ -444,14 +452,53 @@ public sealed class NetworkSwarm : IAsyncDisposable
             return;
         }
 
+        SwarmMessage typed;
         try
         {
-            handler.OnMessage(peer, name, dict);
+            typed = SwarmMessage.Decode(name, dict);
+        }
+        catch (SwarmMessageException e)
+        {
+            // A block announcement is what every peer acts on: a malformed one is an attack or a broken peer. Other
+            // malformed messages are dropped (a transaction or a catch-up hint may be stale, not malicious).
+            if (name == SwarmMessages.Block)
+            {
+                Ban(peer, e.Message);
+            }
+            else
+            {
+                logger.LogDebug("dropped {Extension} from {Peer}: {Error}", name, peer, e.Message);
+            }
+
+            return;
+        }
+
+        if (HandlerOf(typed.GetType()) is not { } handle)
+        {
+            return;
+        }
+
+        try
+        {
+            handle(peer, typed);
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
-            logger.LogWarning(e, "handling {Extension} from {Peer} failed", name, peer);
+            logger.LogWarning(e, "handling {Message} from {Peer} failed", typed.GetType().Name, peer);
         }
+    }
+
+    private Action<SwarmPeer, SwarmMessage>? HandlerOf(Type? type)
+    {
+        for (; type is not null && type != typeof(object); type = type.BaseType)
+        {
+            if (handlers.TryGetValue(type, out var handle))
+            {
+                return handle;
+            }
+        }
+
+        return null;
     }
 
 

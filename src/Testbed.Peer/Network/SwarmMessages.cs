@@ -45,12 +45,15 @@ public static class SwarmMessages
     public static long? Integer(BencodeDictionary dict, string key) =>
         dict.TryGetValue(key, out var v) && v is BencodeInteger i ? i.Value : null;
 
+    /// <summary>Longest chain work in hex accepted (far beyond any chain: 80 hex digits are 320 bits).</summary>
+    public const int MaxWorkHexLength = 80;
+
     /// <summary>Chain work as lowercase hex (bencode integers are 64-bit; work may grow beyond).</summary>
     public static string WorkToHex(BigInteger work) => work.ToString("x", System.Globalization.CultureInfo.InvariantCulture);
 
     /// <summary>Parses chain work from hex; null when absent or malformed.</summary>
     public static BigInteger? WorkFromHex(string? hex) =>
-        hex is { Length: > 0 and <= 80 } && BigInteger.TryParse("0" + hex, System.Globalization.NumberStyles.HexNumber, System.Globalization.CultureInfo.InvariantCulture, out var w) ? w : null;
+        hex is { Length: > 0 and <= MaxWorkHexLength } && BigInteger.TryParse("0" + hex, System.Globalization.NumberStyles.HexNumber, System.Globalization.CultureInfo.InvariantCulture, out var w) ? w : null;
 
     /// <summary>An IPv4 endpoint as 6 bytes (address, then port, big-endian), as BEP 5 and BEP 23 write them.</summary>
     public static byte[] Compact(System.Net.IPEndPoint endPoint)

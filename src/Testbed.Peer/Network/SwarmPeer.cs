@@ -1,5 +1,6 @@
 using System.Net;
 using System.Numerics;
+using Testbed.Peer.Network.Messages;
 using Testbed.Torrent.Bencoding;
 using Testbed.Torrent.Messages;
 using Testbed.Torrent.PeerWire;
@@ -93,8 +94,11 @@ public sealed class SwarmPeer
         Ready = true;
     }
 
-    /// <summary>Sends an extension message if the remote supports it; false when it does not or the connection is closing.</summary>
-    public bool Send(string extension, BencodeDictionary payload)
+    /// <summary>Sends a message if the remote supports its extension; false when it does not or the connection is closing.</summary>
+    public bool Send(SwarmMessage message) => Send(message.Extension, message.Encode());
+
+    /// <summary>Sends an encoded extension message if the remote supports it; false when it does not or the connection is closing.</summary>
+    internal bool Send(string extension, BencodeDictionary payload)
     {
         byte id;
         lock (gate)

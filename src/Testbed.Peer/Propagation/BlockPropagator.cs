@@ -8,6 +8,7 @@ using Testbed.Ledger.Chain;
 using Testbed.Peer.Audit;
 using Testbed.Peer.Faults;
 using Testbed.Peer.Network;
+using Testbed.Peer.Network.Messages;
 using Testbed.Torrent.Bencoding;
 using Testbed.Torrent.Metainfo;
 using Testbed.Torrent.Sessions;
@@ -72,36 +73,18 @@ public sealed class BlockPropagator(
         activity?.SetTag(PeerTelemetry.Peer, peerName);
         activity?.SetTag(PeerTelemetry.BlockHeight, height);
         activity?.SetTag(PeerTelemetry.BlockHash, hash.ToString());
-        var payload = new BencodeDictionary
-        {
-            { "h", hash.ToString() },
-            { "n", height },
-            { "ih", info.InfoHash.ToArray() },
-            { "info", info.RawBytes.ToArray() },
-            { "tp", Activity.Current?.Id ?? "" },
-        };
         var tip = chain.Tip;
-        payload.Add("tn", tip.Height);
-        payload.Add("tw", SwarmMessages.WorkToHex(tip.CumulativeWork));
+        var announcement = new BlockAnnouncement(hash, height, info.InfoHash, info.RawBytes.ToArray(), Activity.Current?.Id, tip.Height, tip.CumulativeWork);
         var known = holders.TryGetValue(hash, out var h) ? h.Keys.ToHashSet(StringComparer.Ordinal) : null;
-        var sent = swarm.Broadcast(SwarmMessages.Block, payload, known);
+        var sent = swarm.Broadcast(announcement, known);
         activity?.SetTag(PeerTelemetry.NetPeer, string.Join(',', sent.Select(p => p.Name)));
     }
 
     /// <summary>Handles an announcement: fetch, verify, replay, seed, announce on.</summary>
-    public void OnAnnounce(SwarmPeer peer, BencodeDictionary message)
+    public void OnAnnounce(SwarmPeer peer, BlockAnnouncement message)
     {
-        var hashText = SwarmMessages.Text(message, "h", 64);
-        var infoBytes = SwarmMessages.Bytes(message, "info", 64 * 1024);
-        var ih = SwarmMessages.Bytes(message, "ih", InfoHash.Length);
-        var height = SwarmMessages.Integer(message, "n");
-        if (!Hash256.TryParse(hashText, out var hash) || infoBytes is null || ih is not { Length: InfoHash.Length } || height is not > 0)
-        {
-            swarm.Ban(peer, "malformed block announcement");
-            return;
-        }
-
-        if (SwarmMessages.Integer(message, "tn") is { } tn && SwarmMessages.WorkFromHex(SwarmMessages.Text(message, "tw", 80)) is { } tw && tw > peer.ClaimedWork)
+        var hash = message.Hash;
+        if (message is { TipHeight: { } tn, TipWork: { } tw } && tw > peer.ClaimedWork)
         {
             peer.ClaimedHeight = tn;
             peer.ClaimedWork = tw;
@@ -117,7 +100,7 @@ public sealed class BlockPropagator(
         TorrentInfo info;
         try
         {
-            info = TorrentInfo.Parse(infoBytes);
+            info = TorrentInfo.Parse(message.Info);
         }
         catch (Exception e) when (e is BencodeException or MetainfoException or ArgumentException or InvalidDataException)
         {
@@ -125,7 +108,7 @@ public sealed class BlockPropagator(
             return;
         }
 
-        if (info.InfoHash != new InfoHash(ih) || info.Name != hash + ".jws" || info.IsMultiFile || info.TotalLength > chain.Network.MaxBlockBytes || info.TotalLength == 0)
+        if (info.InfoHash != message.InfoHash || info.Name != hash + ".jws" || info.IsMultiFile || info.TotalLength > chain.Network.MaxBlockBytes || info.TotalLength == 0)
         {
             swarm.Ban(peer, $"block announcement for {hash} does not describe that block's torrent");
             return;
@@ -143,8 +126,7 @@ public sealed class BlockPropagator(
             return;
         }
 
-        var traceparent = SwarmMessages.Text(message, "tp", 128);
-        _ = Task.Run(() => ReceiveAsync(peer, source, hash, height.Value, info, traceparent));
+        _ = Task.Run(() => ReceiveAsync(peer, source, hash, message.Height, info, message.TraceParent));
     }
 
     private async Task ReceiveAsync(SwarmPeer peer, IPEndPoint source, Hash256 hash, long height, TorrentInfo info, string? traceparent)

@@ -1,7 +1,7 @@
 using Testbed.Ledger.Mempool;
 using Testbed.Ledger.Transactions;
 using Testbed.Peer.Network;
-using Testbed.Torrent.Bencoding;
+using Testbed.Peer.Network.Messages;
 
 namespace Testbed.Peer.Propagation;
 
@@ -15,24 +15,19 @@ public sealed class TransactionGossip(TransactionPool mempool, NetworkSwarm swar
         if (result.Accepted)
         {
             var except = from is null ? null : new HashSet<string>(StringComparer.Ordinal) { from.PeerId };
-            swarm.Broadcast(SwarmMessages.Transaction, new BencodeDictionary { { "tx", transaction.Token } }, except);
+            swarm.Broadcast(new TransactionMessage(transaction.Token), except);
         }
 
         return result;
     }
 
     /// <summary>A transaction gossiped by a peer; invalid ones are dropped (they may be stale, not malicious).</summary>
-    public void OnTransaction(SwarmPeer peer, BencodeDictionary message)
+    public void OnTransaction(SwarmPeer peer, TransactionMessage message)
     {
-        if (SwarmMessages.Text(message, "tx", SignedTransaction.MaxTokenLength) is not { } token)
-        {
-            return;
-        }
-
         SignedTransaction transaction;
         try
         {
-            transaction = SignedTransaction.Parse(token);
+            transaction = SignedTransaction.Parse(message.Token);
         }
         catch (TransactionRejectedException)
         {

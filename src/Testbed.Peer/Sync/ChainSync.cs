@@ -6,6 +6,7 @@ using Testbed.Ledger;
 using Testbed.Ledger.Chain;
 using Testbed.Peer.Audit;
 using Testbed.Peer.Network;
+using Testbed.Peer.Network.Messages;
 using Testbed.Peer.Propagation;
 using Testbed.Torrent.Bencoding;
 using Testbed.Torrent.Metainfo;
@@ -339,7 +340,7 @@ public sealed class ChainSync(
     {
         var replies = answers.GetOrAdd(k, _ => new(StringComparer.Ordinal));
         replies.Clear();
-        var asked = swarm.Broadcast(SwarmMessages.Sync, new BencodeDictionary { { "t", "get" }, { "seg", k } });
+        var asked = swarm.Broadcast(new SegmentRequest(k));
         var deadline = Stopwatch.StartNew();
         while (deadline.Elapsed < TimeSpan.FromSeconds(5) && asked.Any(p => !replies.ContainsKey(p.PeerId) && !p.Connection.Closed.IsCancellationRequested))
         {
@@ -350,30 +351,25 @@ public sealed class ChainSync(
         return [.. asked.Where(p => replies.TryGetValue(p.PeerId, out var o) && o is not null).Select(p => (p, replies[p.PeerId]!))];
     }
 
-    /// <summary>Handles tb_sync messages: tip reports, segment requests and offers.</summary>
-    public void OnMessage(SwarmPeer peer, BencodeDictionary message)
+    /// <summary>Handles tb_sync messages: tip reports, segment requests, offers and refusals.</summary>
+    public void OnMessage(SwarmPeer peer, SyncMessage message)
     {
-        switch (SwarmMessages.Text(message, "t", 16))
+        switch (message)
         {
-            case "tip":
-                if (SwarmMessages.Integer(message, "n") is { } n && SwarmMessages.WorkFromHex(SwarmMessages.Text(message, "w", 80)) is { } w)
-                {
-                    // No immediate catch-up: the block behind this hint is normally already on its way as an announcement;
-                    // the periodic check catches up if it never arrives.
-                    peer.ClaimedHeight = n;
-                    peer.ClaimedWork = w;
-                }
-
+            case TipReport tip:
+                // No immediate catch-up: the block behind this hint is normally already on its way as an announcement;
+                // the periodic check catches up if it never arrives.
+                peer.ClaimedHeight = tip.Height;
+                peer.ClaimedWork = tip.Work;
                 break;
-            case "get":
-                if (SwarmMessages.Integer(message, "seg") is { } seg and >= 0)
-                {
-                    _ = Task.Run(() => OfferAsync(peer, seg));
-                }
-
+            case SegmentRequest request:
+                _ = Task.Run(() => OfferAsync(peer, request.Segment));
                 break;
-            case "offer" or "none":
-                OnOffer(peer, message);
+            case SegmentOfferMessage offer:
+                OnOffer(peer, offer.Segment, offer);
+                break;
+            case SegmentUnavailable none:
+                OnOffer(peer, none.Segment, null);
                 break;
         }
     }
@@ -392,29 +388,28 @@ public sealed class ChainSync(
             await Task.Delay(50).ConfigureAwait(false);
             Volatile.Write(ref tipPending, 0);
             var latest = chain.Tip;
-            swarm.Broadcast(SwarmMessages.Sync, new BencodeDictionary { { "t", "tip" }, { "n", latest.Height }, { "w", SwarmMessages.WorkToHex(latest.CumulativeWork) } });
+            swarm.Broadcast(new TipReport(latest.Height, latest.CumulativeWork));
         });
     }
 
     private int tipPending;
 
-    private void OnOffer(SwarmPeer peer, BencodeDictionary message)
+    /// <summary>Records a peer's answer to our request for segment <paramref name="seg"/>: its offer, or none.</summary>
+    private void OnOffer(SwarmPeer peer, long seg, SegmentOfferMessage? message)
     {
-        if (SwarmMessages.Integer(message, "seg") is not { } seg || !answers.TryGetValue(seg, out var replies))
+        if (!answers.TryGetValue(seg, out var replies))
         {
             return;
         }
 
         SegmentOffer? offer = null;
-        if (SwarmMessages.Text(message, "t", 16) == "offer" &&
-            SwarmMessages.Integer(message, "from") is { } from && SwarmMessages.Integer(message, "to") is { } to &&
-            SwarmMessages.Bytes(message, "info", 64 * 1024) is { } infoBytes &&
-            from == (seg * segmentBlocks) + 1 && to >= from && to - from < segmentBlocks)
+        if (message is { From: var from, To: var to } && from == (seg * segmentBlocks) + 1 && to >= from && to - from < segmentBlocks)
         {
             try
             {
-                var info = TorrentInfo.Parse(infoBytes);
-                if (!info.IsMultiFile && info.TotalLength <= (long)chain.Network.MaxBlockBytes * segmentBlocks && IsSegmentName(info.Name, from, to))
+                var info = TorrentInfo.Parse(message.Info);
+                if (!info.IsMultiFile && info.TotalLength <= (long)chain.Network.MaxBlockBytes * segmentBlocks && IsSegmentName(info.Name, from, to) &&
+                    info.InfoHash == message.InfoHash)
                 {
                     offer = new SegmentOffer(from, to, info);
                 }
@@ -436,7 +431,7 @@ public sealed class ChainSync(
             var hashes = chain.MainChain(from, segmentBlocks);
             if (hashes.Count == 0 || hideChain())
             {
-                peer.Send(SwarmMessages.Sync, new BencodeDictionary { { "t", "none" }, { "seg", seg } });
+                peer.Send(new SegmentUnavailable(seg));
                 return;
             }
 
@@ -450,20 +445,12 @@ public sealed class ChainSync(
             var bytes = Encoding.ASCII.GetBytes(content.ToString());
             var info = TorrentCache.Describe(SegmentName(from, to, hashes[^1].ToString()), bytes);
             await segments.SeedAsync(info, bytes, CancellationToken.None).ConfigureAwait(false);
-            peer.Send(SwarmMessages.Sync, new BencodeDictionary
-            {
-                { "t", "offer" },
-                { "seg", seg },
-                { "from", from },
-                { "to", to },
-                { "ih", info.InfoHash.ToArray() },
-                { "info", info.RawBytes.ToArray() },
-            });
+            peer.Send(new SegmentOfferMessage(seg, from, to, info.InfoHash, info.RawBytes.ToArray()));
         }
         catch (Exception e) when (e is IOException or InvalidDataException)
         {
             logger.LogWarning(e, "offering segment {Segment} failed", seg);
-            peer.Send(SwarmMessages.Sync, new BencodeDictionary { { "t", "none" }, { "seg", seg } });
+            peer.Send(new SegmentUnavailable(seg));
         }
     }
 
