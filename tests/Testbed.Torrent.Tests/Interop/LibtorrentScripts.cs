@@ -5,15 +5,23 @@ internal static class LibtorrentScripts
 {
     public const string Python = "/usr/bin/python3";
 
-    /// <summary>Downloads TORRENT into SAVE from the one peer HOST PORT; exit 0 once seeding (complete and checked).</summary>
+    /// <summary>
+    /// Downloads SOURCE (a .torrent file, or a magnet link: then libtorrent fetches the metadata, and for v2 the piece
+    /// layers, from the peer) into SAVE from the one peer HOST PORT; exit 0 once seeding (complete and checked).
+    /// </summary>
     public const string Download = """
         import sys, time
         import libtorrent as lt
-        torrent, save, host, port, timeout = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), float(sys.argv[5])
+        source, save, host, port, timeout = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), float(sys.argv[5])
         s = lt.session({'listen_interfaces': '127.0.0.1:0', 'enable_dht': False, 'enable_lsd': False,
                         'enable_upnp': False, 'enable_natpmp': False, 'enable_outgoing_utp': False,
                         'enable_incoming_utp': False, 'allow_multiple_connections_per_ip': True})
-        h = s.add_torrent({'ti': lt.torrent_info(torrent), 'save_path': save})
+        if source.startswith('magnet:'):
+            p = lt.parse_magnet_uri(source)
+            p.save_path = save
+            h = s.add_torrent(p)
+        else:
+            h = s.add_torrent({'ti': lt.torrent_info(source), 'save_path': save})
         deadline = time.time() + timeout
         last_connect = 0
         while time.time() < deadline:

@@ -76,32 +76,6 @@ public sealed class LibtorrentV2TransferTests(ITestOutputHelper log)
         Assert.Equal(0, get.Progress.Banned);
     }
 
-    // Like LibtorrentScripts.Download, from a magnet link: libtorrent fetches the metadata and (v2) the piece layers from us.
-    private const string DownloadMagnet = """
-        import sys, time
-        import libtorrent as lt
-        uri, save, host, port, timeout = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), float(sys.argv[5])
-        s = lt.session({'listen_interfaces': '127.0.0.1:0', 'enable_dht': False, 'enable_lsd': False,
-                        'enable_upnp': False, 'enable_natpmp': False, 'enable_outgoing_utp': False,
-                        'enable_incoming_utp': False, 'allow_multiple_connections_per_ip': True})
-        p = lt.parse_magnet_uri(uri)
-        p.save_path = save
-        h = s.add_torrent(p)
-        deadline = time.time() + timeout
-        last_connect = 0
-        while time.time() < deadline:
-            st = h.status()
-            if st.is_seeding:
-                print('complete', st.total_wanted, flush=True)
-                sys.exit(0)
-            if st.num_peers == 0 and time.time() - last_connect > 2:
-                h.connect_peer((host, port))
-                last_connect = time.time()
-            time.sleep(0.05)
-        st = h.status()
-        print('timeout', st.state, st.progress, st.num_peers, flush=True)
-        sys.exit(1)
-        """;
 
     [Fact]
     public async Task Libtorrent_fetches_a_v2_magnet_link_from_our_seeder_asking_us_for_the_piece_layers()
@@ -113,7 +87,7 @@ public sealed class LibtorrentV2TransferTests(ITestOutputHelper log)
         await seed.StartAsync();
 
         var getDir = t.NewDirectory("get");
-        var script = await ExternalClientTests.WriteScriptAsync(t, "magnet.py", DownloadMagnet);
+        var script = await ExternalClientTests.WriteScriptAsync(t, "magnet.py", LibtorrentScripts.Download);
         using var lt = ExternalProcess.Start(LibtorrentScripts.Python, [script, MagnetLink.FromMetainfo(torrent).ToString(), getDir, "127.0.0.1", seeder.LocalEndPoint!.Port.ToString(CultureInfo.InvariantCulture), "80"]);
         var exited = await lt.WaitForExitAsync(Bound);
         log.WriteLine(lt.Output);

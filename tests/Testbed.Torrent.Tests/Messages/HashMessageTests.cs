@@ -11,20 +11,9 @@ public sealed class HashMessageTests
     private static readonly WireLimits Limits = new(PieceCount: 100);
     private static readonly PiecesRoot Root = new(Enumerable.Range(1, 32).Select(i => (byte)i).ToArray());
 
-    private static byte[] Encode(PeerMessage message)
-    {
-        var writer = new ArrayBufferWriter<byte>();
-        WireCodec.Write(writer, message);
-        return writer.WrittenSpan.ToArray();
-    }
+    private static byte[] Encode(PeerMessage message) => WireBytes.Encode(message);
 
-    private static PeerMessage DecodeOne(byte[] bytes)
-    {
-        var sequence = new ReadOnlySequence<byte>(bytes);
-        Assert.True(WireCodec.TryRead(ref sequence, Limits, out var message));
-        Assert.Equal(0, sequence.Length);
-        return message;
-    }
+    private static PeerMessage DecodeOne(byte[] bytes) => WireBytes.DecodeOne(bytes, Limits);
 
     private static string Refused(byte[] bytes)
     {
