@@ -79,8 +79,8 @@ public static class PeerApi
             Swarm: node.Swarm.LocalEndPoint?.ToString(),
             AdvertisedSwarm: node.Swarm.AdvertisedEndPoint?.ToString(),
             TorrentEndPoint: node.Torrents.LocalEndPoint?.ToString(),
-            Tracker: node.Tracker?.ToString(),
-            TrackerError: node.Swarm.LastTrackerError,
+            Tracker: node.Membership?.Tracker.ToString(),
+            TrackerError: node.Membership?.LastError,
             Dht: node.Dht is { } dht ? new DhtStatus(dht.LocalEndPoint.ToString(), dht.RoutingTableCount, dht.Lookups, dht.PeersFound) : null,
             ConnectedPeers: [.. node.Swarm.Peers
                 .Select(p => new ConnectedPeer(p.Name, p.PeerId, p.SwarmEndPoint?.ToString(), p.ClaimedHeight))

@@ -72,8 +72,8 @@ public sealed class PeerNode(IOptions<PeerOptions> options, IConfiguration confi
     /// <summary>Timing reports of recent blocks.</summary>
     public BlockTimings Timings => timings;
 
-    /// <summary>The tracker used for membership, if any.</summary>
-    public Uri? Tracker { get; private set; }
+    /// <summary>Membership through the tracker, if one is configured.</summary>
+    public TrackerMembership? Membership { get; private set; }
 
     /// <summary>The DHT node, when <see cref="DhtOptions.Enabled"/>.</summary>
     public DhtDiscovery? Dht { get; private set; }
@@ -91,7 +91,7 @@ public sealed class PeerNode(IOptions<PeerOptions> options, IConfiguration confi
     /// </summary>
     public bool IsReady =>
         started &&
-        (Tracker is null || Swarm.SuccessfulAnnounces > 0 || Swarm.Peers.Count > 0) &&
+        (Membership is null || Membership.SuccessfulAnnounces > 0 || Swarm.Peers.Count > 0) &&
         (Sync.Passes > 0 || DateTimeOffset.UtcNow - startedAt > TimeSpan.FromSeconds(30));
 
     /// <inheritdoc />
@@ -139,7 +139,7 @@ public sealed class PeerNode(IOptions<PeerOptions> options, IConfiguration confi
         blockTorrents = new TorrentCache(Torrents, Path.Combine(scratch, "blocks"), Name, faults, capacity: 32);
         segmentTorrents = new TorrentCache(Torrents, Path.Combine(scratch, "segments"), Name, faults, capacity: 16);
         Swarm = new NetworkSwarm(Chain.GenesisHash, Torrents.PeerId, this, logger);
-        Swarm.Listen(addresses.Bind, settings.SwarmPort);
+        Swarm.Listen(addresses.Bind, settings.SwarmPort, addresses.Advertise);
         var timeout = TimeSpan.FromSeconds(settings.DownloadTimeoutSeconds);
         Propagator = new BlockPropagator(Chain, Swarm, blockTorrents, faults, timings, BlockLog, Name, timeout, logger);
         Gossip = new TransactionGossip(Mempool, Swarm);
@@ -169,11 +169,11 @@ public sealed class PeerNode(IOptions<PeerOptions> options, IConfiguration confi
             }
         };
 
-        Tracker = ResolveTracker();
+        var tracker = ResolveTracker();
         var announceInterval = TimeSpan.FromSeconds(settings.AnnounceIntervalSeconds);
-        if (Tracker is not null)
+        if (tracker is not null)
         {
-            Swarm.StartAnnouncing(Tracker, announceInterval, addresses.Advertise);
+            Membership = new TrackerMembership(Swarm, tracker, announceInterval, addresses.Advertise, logger);
         }
         else if (!settings.Dht.Enabled)
         {
@@ -202,7 +202,7 @@ public sealed class PeerNode(IOptions<PeerOptions> options, IConfiguration confi
         var tip = Chain.Tip;
         logger.LogInformation(
             "peer {Name} ({Address}) ready to join: height {Height}, tip {Tip}, swarm {Swarm}, torrents {Torrents}, tracker {Tracker}, DHT {Dht}",
-            Name, Wallet.Address, tip.Height, tip.Hash, Swarm.LocalEndPoint, Torrents.LocalEndPoint, Tracker, Dht?.LocalEndPoint);
+            Name, Wallet.Address, tip.Height, tip.Hash, Swarm.LocalEndPoint, Torrents.LocalEndPoint, Membership?.Tracker, Dht?.LocalEndPoint);
     }
 
     /// <summary>
@@ -250,6 +250,11 @@ public sealed class PeerNode(IOptions<PeerOptions> options, IConfiguration confi
         if (syncLoop is not null)
         {
             await syncLoop.ConfigureAwait(false);
+        }
+
+        if (Membership is not null)
+        {
+            await Membership.DisposeAsync().ConfigureAwait(false);
         }
 
         if (Dht is not null)

@@ -118,7 +118,7 @@ public sealed class DhtDiscovery : IAsyncDisposable
         var members = await node.GetPeersAsync(swarm.InfoHash, cancellationToken).ConfigureAwait(false);
         Interlocked.Increment(ref lookups);
         Volatile.Write(ref peersFound, members.Count);
-        swarm.DialFound(members);
+        swarm.DialFound(MemberSource.Dht, members);
         await node.AnnounceAsync(swarm.InfoHash, swarm.LocalEndPoint!.Port, cancellationToken).ConfigureAwait(false);
     }
 

@@ -11,7 +11,6 @@ using Testbed.Torrent.Bencoding;
 using Testbed.Torrent.Messages;
 using Testbed.Torrent.Metainfo;
 using Testbed.Torrent.PeerWire;
-using Testbed.Torrent.Trackers;
 
 namespace Testbed.Peer.Network;
 
@@ -25,9 +24,19 @@ public interface ISwarmHandler
     void OnPeerReady(SwarmPeer peer);
 }
 
+/// <summary>Where the swarm learned of network members.</summary>
+public enum MemberSource
+{
+    /// <summary>The tracker's peer list (<see cref="TrackerMembership"/>).</summary>
+    Tracker,
+
+    /// <summary>A DHT lookup of the network info hash (<see cref="DhtDiscovery"/>).</summary>
+    Dht,
+}
+
 /// <summary>
-/// The network-wide swarm: every peer announces one info hash (derived from the genesis block) to the tracker, so the
-/// tracker's peer list is the membership; peers connect to each other with ordinary BitTorrent handshakes for that info
+/// The network-wide swarm: every peer announces one info hash (derived from the genesis block) to the tracker and the
+/// DHT, so their peer lists are the membership; peers connect to each other with ordinary BitTorrent handshakes for that info
 /// hash and then talk BEP 10 extension messages (block announcements, transactions, catch-up).
 /// </summary>
 public sealed class NetworkSwarm : IAsyncDisposable
@@ -38,8 +47,7 @@ public sealed class NetworkSwarm : IAsyncDisposable
     private readonly ConcurrentDictionary<IPEndPoint, byte> bannedEndPoints = new();
     private readonly CancellationTokenSource stopping = new();
     private readonly List<Task> background = [];
-    private IReadOnlyList<IPEndPoint> trackerPeers = [];
-    private IReadOnlyList<IPEndPoint> dhtPeers = [];
+    private readonly ConcurrentDictionary<MemberSource, IReadOnlyList<IPEndPoint>> members = new();
     private readonly ConcurrentDictionary<Type, Action<SwarmPeer, SwarmMessage>> handlers = new();
     private readonly ISwarmHandler handler;
     private readonly ILogger logger;
@@ -73,83 +81,30 @@ public sealed class NetworkSwarm : IAsyncDisposable
     /// <summary>Banned peers: peer id to reason.</summary>
     public IReadOnlyDictionary<string, string> Banned => bannedIds;
 
-    /// <summary>Successful tracker announces so far.</summary>
-    public int SuccessfulAnnounces => Volatile.Read(ref successfulAnnounces);
-
-    private int successfulAnnounces;
-
-    /// <summary>The last tracker error, if any.</summary>
-    public string? LastTrackerError { get; private set; }
-
     /// <summary>The network's info hash for a genesis block.</summary>
     public static InfoHash NetworkInfoHash(Hash256 genesis) =>
         new(SHA1.HashData(Encoding.ASCII.GetBytes("testbed-network:" + genesis)));
 
-    /// <summary>Binds the swarm's listening socket; outgoing connections will be bound to the same address.</summary>
-    public void Listen(IPAddress address, int port)
+    /// <summary>
+    /// Binds the swarm's listening socket; outgoing connections will be bound to the same address. Others reach us at
+    /// <paramref name="advertise"/> (a fault proxy's address, same port) when it is given.
+    /// </summary>
+    public void Listen(IPAddress address, int port, IPAddress? advertise = null)
     {
         var socket = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
         socket.Bind(new IPEndPoint(address, port));
         socket.Listen(128);
         listener = socket;
         LocalEndPoint = (IPEndPoint)socket.LocalEndPoint!;
+        AdvertisedEndPoint = advertise is null ? null : new IPEndPoint(advertise, LocalEndPoint.Port);
         background.Add(Task.Run(() => AcceptLoopAsync(socket, stopping.Token)));
     }
 
-    /// <summary>
-    /// Announces the network info hash to the tracker periodically and dials the peers it returns. With an
-    /// <paramref name="advertise"/> address the tracker is asked to hand that out instead of the address it sees.
-    /// </summary>
-    public void StartAnnouncing(Uri tracker, TimeSpan interval, IPAddress? advertise = null)
+    /// <summary>Dials the network members <paramref name="source"/> found; they are redialled until it reports others (<see cref="StartRedialling"/>).</summary>
+    public void DialFound(MemberSource source, IReadOnlyList<IPEndPoint> found)
     {
-        AdvertisedEndPoint = advertise is null ? null : new IPEndPoint(advertise, LocalEndPoint!.Port);
-        var announceUrl = new Uri(tracker, "announce").ToString();
-        var announcer = new TrackerAnnouncer([[announceUrl]], new TrackerClientOptions
-        {
-            MinimumInterval = interval,
-            MaximumInterval = interval,
-            FailureRetryInterval = TimeSpan.FromSeconds(2),
-            HttpTimeout = TimeSpan.FromSeconds(10),
-            RetryAttempts = 1,
-        });
-        background.Add(Task.Run(async () =>
-        {
-            using (announcer)
-            {
-                try
-                {
-                    await announcer.RunAsync(
-                        // left=1: the network's chain is never complete, and trackers do not tell seeders about other seeders.
-                        e => new AnnounceRequest(InfoHash, PeerId, LocalEndPoint!.Port) { Event = e, Left = 1, NumWant = 200, Address = advertise },
-                        r =>
-                        {
-                            Interlocked.Increment(ref successfulAnnounces);
-                            LastTrackerError = null;
-                            logger.LogDebug("tracker returned {Count} peers", r.Response.Peers.Count);
-                            trackerPeers = [.. r.Response.Peers.Select(p => p.EndPoint)];
-                            DialAll(trackerPeers);
-
-                            return ValueTask.CompletedTask;
-                        },
-                        error =>
-                        {
-                            LastTrackerError = error.Message;
-                            logger.LogWarning("tracker announce failed: {Error}", error.Message);
-                        },
-                        stopping.Token).ConfigureAwait(false);
-                }
-                catch (OperationCanceledException)
-                {
-                }
-            }
-        }));
-    }
-
-    /// <summary>Dials the network members a DHT lookup found; they are redialled with the tracker's (<see cref="StartRedialling"/>).</summary>
-    public void DialFound(IReadOnlyList<IPEndPoint> members)
-    {
-        dhtPeers = members;
-        DialAll(members);
+        members[source] = found;
+        DialAll(found);
     }
 
     /// <summary>
@@ -166,7 +121,7 @@ public sealed class NetworkSwarm : IAsyncDisposable
             {
                 while (await timer.WaitForNextTickAsync(stopping.Token).ConfigureAwait(false))
                 {
-                    DialAll(trackerPeers.Concat(dhtPeers));
+                    DialAll(members.Values.SelectMany(found => found));
                 }
             }
             catch (OperationCanceledException)
