@@ -4,6 +4,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text.Json;
+using Testbed.Cli.Commands.Bench.Measurement;
 using Testbed.Ledger.ProofOfWork;
 
 namespace Testbed.Cli.Commands.Bench;
@@ -16,10 +17,9 @@ internal static class MineBench
 {
     private const int HeaderSize = 160;
     private const double TargetPerCore = 11_000_000;
-    private const double SeedAnchor = 55_000;
-    private const double PythonSeconds = 2;
+    private const double TargetLimitRatio = 2;
 
-    private static readonly JsonSerializerOptions JsonOptions = new() { WriteIndented = true };
+    private static readonly JsonSerializerOptions JsonOptions = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
 
     /// <summary>The seed's proof_of_work loop: a JWT encode (HS256) of the block payload and a SHA-256 per attempt.</summary>
     private const string SeedMinerScript = """
@@ -50,32 +50,39 @@ internal static class MineBench
         print(nonce, elapsed, cpu)
         """;
 
+    private const string PerCpu = "per CPU-second";
+    private const string PerWall = "per second (wall)";
+    private const string Ours = "ours, 1 thread";
+    private const string OpenSsl = "OpenSSL SHA-256 compressions, 1 thread";
+    private const string HashData = ".NET SHA256.HashData, 1 thread";
+    private const string Seed = "the seed's Python miner, 1 thread";
+
     public static Command Create()
     {
-        var seconds = new Option<double>("--seconds") { Description = "Measuring time of each miner figure, in seconds", DefaultValueFactory = _ => 3.0 };
+        var seconds = new Option<double>("--seconds") { Description = "Measuring time of each sample, in seconds (openssl speed rounds it to whole seconds, at least 1; default 2)", DefaultValueFactory = _ => 2.0 };
         var threads = new Option<int>("--threads") { Description = "Threads for the all-core figure (default: one per processor)", DefaultValueFactory = _ => Environment.ProcessorCount };
+        var rounds = Interleaved.RoundsOption();
         var json = new Option<bool>("--json") { Description = "Print the figures as one JSON object" };
-        var command = new Command("mine", "Proof-of-work attempts/s per core and in total, with the ratios to .NET SHA256.HashData, the seed's Python miner and OpenSSL SHA-256 (11 M/s per core target)");
+        var command = new Command("mine", "Proof-of-work attempts/s per core and in total against OpenSSL SHA-256 compressions per core (the limit), .NET SHA256.HashData and the seed's Python miner; interleaved rounds, medians");
         command.Options.Add(seconds);
         command.Options.Add(threads);
+        command.Options.Add(rounds);
         command.Options.Add(json);
         command.SetAction(async (parseResult, cancellationToken) =>
         {
             var duration = parseResult.GetValue(seconds);
             var threadCount = parseResult.GetValue(threads);
-            if (!(duration is > 0 and <= 600))
+            var roundCount = parseResult.GetValue(rounds);
+            var error = !(duration is > 0 and <= 600) ? "error: --seconds must be in (0, 600]"
+                : threadCount is < 1 or > 1024 ? "error: --threads must be in 1..1024"
+                : Interleaved.CheckRounds(roundCount);
+            if (error is not null)
             {
-                await Console.Error.WriteLineAsync("error: --seconds must be in (0, 600]");
+                await Console.Error.WriteLineAsync(error);
                 return 2;
             }
 
-            if (threadCount is < 1 or > 1024)
-            {
-                await Console.Error.WriteLineAsync("error: --threads must be in 1..1024");
-                return 2;
-            }
-
-            var result = await RunAsync(TimeSpan.FromSeconds(duration), threadCount, cancellationToken);
+            var result = await RunAsync(TimeSpan.FromSeconds(duration), threadCount, roundCount, cancellationToken);
             if (parseResult.GetValue(json))
             {
                 Console.WriteLine(JsonSerializer.Serialize(result, JsonOptions));
@@ -90,58 +97,82 @@ internal static class MineBench
         return command;
     }
 
-    private static async Task<MineBenchResult> RunAsync(TimeSpan duration, int threads, CancellationToken cancellationToken)
+    private static async Task<MineBenchResult> RunAsync(TimeSpan duration, int threads, int rounds, CancellationToken cancellationToken)
     {
         var header = new byte[HeaderSize];
         RandomNumberGenerator.Fill(header.AsSpan(0, HeaderSize - ProofOfWorkSearch.NonceSize));
         var kernel = Sha256Kernels.Best;
+        var allThreads = $"ours, {threads} threads";
 
         // Warm-up: the JIT compiles the kernels at full optimisation before anything is timed.
         Miner(header, 1, kernel, TimeSpan.FromMilliseconds(300), cancellationToken);
-        var oneThread = Miner(header, 1, kernel, duration, cancellationToken);
-        var allThreads = Miner(header, threads, kernel, duration, cancellationToken);
+        var openssl = new[] { "/usr/bin/openssl", "/usr/local/bin/openssl" }.FirstOrDefault(File.Exists);
+        var python = File.Exists("/usr/bin/python3") && await SeedRateAsync(0.2, cancellationToken) is not null ? "/usr/bin/python3" : null;
+        var sides = new List<Side>
+        {
+            Side.Sync(Ours, [PerCpu, PerWall], () => Miner(header, 1, kernel, duration, cancellationToken).Values),
+            Side.Sync(allThreads, [PerCpu, PerWall], () => Miner(header, threads, kernel, duration, cancellationToken).Values),
+            Side.Sync(HashData, [PerCpu, PerWall], () => HashDataRate(header, duration, cancellationToken).Values),
+        };
+        if (openssl is not null)
+        {
+            sides.Add(new Side(OpenSsl, [PerCpu], async token => [await OpenSslRateAsync(openssl, duration, token) ?? throw new InvalidOperationException("openssl speed gave no sha256 figure")]));
+        }
+
+        if (python is not null)
+        {
+            sides.Add(new Side(Seed, [PerCpu, PerWall], async token => (await SeedRateAsync(duration.TotalSeconds, token) ?? throw new InvalidOperationException("the seed's miner gave no figure")).Values));
+        }
+
+        var series = await Interleaved.RunAsync(rounds, sides, cancellationToken);
+
+        // Informational, one run each (no side-by-side comparison): every kernel's single-thread rate and the cancellation latency.
         var kernels = Sha256Kernels.Supported
-            .Select(k => (Kernel: k, Rate: Miner(header, 1, k, duration / 3, cancellationToken)))
+            .Select(k => (Kernel: k, Rate: Miner(header, 1, k, TimeSpan.FromSeconds(Math.Max(1, duration.TotalSeconds / 3)), cancellationToken)))
             .Select(r => new KernelFigure(r.Kernel.ToString(), Sha256Kernels.Lanes(r.Kernel), r.Rate.PerSecond, r.Rate.PerCpuSecond))
             .ToArray();
-        var dotnet = HashDataRate(header, duration, cancellationToken);
         var cancelLatency = CancellationLatency(header, threads, kernel);
-        var seed = await SeedRateAsync(cancellationToken);
-        var openSsl = await OpenSslRateAsync(cancellationToken);
 
-        var perCore = oneThread.PerSecond;
-        var perCoreCpu = oneThread.PerCpuSecond;
+        var ours = series.Find(Ours, PerCpu);
+        var ratios = new List<Ratio>();
+        Limit? limit = null;
+        if (openssl is not null)
+        {
+            limit = new Limit("OpenSSL SHA-256 (openssl speed -evp sha256, 16 KiB blocks, one thread, user CPU time) compressions (bytes / 64) per CPU-second on one core", series.Find(OpenSsl, PerCpu));
+            ratios.Add(Ratio.Of(ours, limit.Measured));
+            ratios.Add(Ratio.Of(series.Find(allThreads, PerCpu), limit.Measured));
+        }
+
+        ratios.Add(Ratio.Of(ours, series.Find(HashData, PerCpu)));
+        ratios.Add(Ratio.Of(series.Find(Ours, PerWall), series.Find(HashData, PerWall)));
+        if (python is not null)
+        {
+            ratios.Add(Ratio.Of(ours, series.Find(Seed, PerCpu)));
+        }
+
         return new MineBenchResult(
             Kernel: kernel.ToString(),
             Lanes: Sha256Kernels.Lanes(kernel),
             HeaderBytes: HeaderSize,
             CompressionsPerAttempt: 1,
-            PerCoreAttemptsPerSecond: perCore,
-            PerCoreAttemptsPerCpuSecond: perCoreCpu,
             Threads: threads,
-            TotalAttemptsPerSecond: allThreads.PerSecond,
-            TotalAttemptsPerCpuSecond: allThreads.PerCpuSecond,
-            PerCoreInTotalRun: allThreads.PerSecond / Math.Min(threads, Environment.ProcessorCount),
-            Kernels: kernels,
-            DotnetHashDataPerSecond: dotnet.PerSecond,
-            DotnetHashDataPerCpuSecond: dotnet.PerCpuSecond,
-            RatioToDotnetHashData: perCore / dotnet.PerSecond,
-            RatioToDotnetHashDataPerCpuSecond: perCoreCpu / dotnet.PerCpuSecond,
-            SeedAttemptsPerSecond: seed.Rate.PerSecond,
-            SeedAttemptsPerCpuSecond: seed.Rate.PerCpuSecond,
-            SeedSource: seed.Source,
-            RatioToSeed: perCore / seed.Rate.PerSecond,
-            RatioToSeedPerCpuSecond: perCoreCpu / seed.Rate.PerCpuSecond,
-            OpenSslCompressionsPerCpuSecond: openSsl,
-            OpenSslSource: openSsl is null ? "openssl not found or unreadable output" : "measured: openssl speed -seconds 2 -bytes 16384 -evp sha256 (one thread, user CPU time), bytes / 64",
-            RatioToOpenSslPerCpuSecond: openSsl is null ? null : perCoreCpu / openSsl,
+            Rounds: rounds,
+            Order: "each round runs every side once; the order is reversed every other round",
+            SecondsPerSample: duration.TotalSeconds,
+            Series: series,
+            Ratios: ratios,
+            Limit: limit,
+            LimitSource: openssl is null ? "openssl not found: the limit was not measured" : $"measured: {openssl} speed -seconds {OpenSslSeconds(duration)} -bytes 16384 -evp sha256 in every round",
+            SeedSource: python is null ? "python3 or python3-jwt missing: the seed's miner was not measured (anchor about 55,000 attempts/s)" : $"measured: the seed's proof_of_work loop (PyJWT HS256 encode + hashlib.sha256 per attempt) with {python}, one thread, in every round",
+            TargetLimitRatio: TargetLimitRatio,
+            LimitRatio: limit is null ? null : ours.Median / limit.Measured.Median,
             TargetPerCore: TargetPerCore,
-            TargetMet: perCore >= TargetPerCore,
-            TargetMetPerCpuSecond: perCoreCpu >= TargetPerCore,
+            PerCoreMedian: ours.Median,
+            Kernels: kernels,
             CancelLatencyMilliseconds: cancelLatency,
             ProcessorCount: Environment.ProcessorCount,
             LoadAverage: LoadAverage(),
-            Note: "per core = the miner on one thread; HashData, the seed and openssl speed also run on one thread; wall-clock ratios compare wall rates, per-CPU-second ratios divide each side's work by the CPU time it got (openssl speed only reports that), so they stay meaningful on a loaded machine");
+            Note: "one compression per attempt, so attempts and compressions compare directly; per CPU-second figures divide each side's work by the CPU time it got (openssl speed only reports that), so they stay meaningful on a loaded machine; the N-thread side's per-CPU-second figure is its rate per busy core");
     }
 
     /// <summary>Runs the real search at an unreachable difficulty for <paramref name="duration"/> and counts its attempts.</summary>
@@ -149,19 +180,16 @@ internal static class MineBench
     {
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         stop.CancelAfter(duration);
-        using var process = Process.GetCurrentProcess();
-        var cpuBefore = process.TotalProcessorTime;
+        var cpuBefore = Environment.CpuUsage.TotalTime;
         var outcome = ProofOfWorkSearch.Run(header, 256, threads, kernel, stop.Token);
-        process.Refresh();
-        var cpu = Math.Max((process.TotalProcessorTime - cpuBefore).TotalSeconds, 1e-3);
+        var cpu = Math.Max((Environment.CpuUsage.TotalTime - cpuBefore).TotalSeconds, 1e-3);
         return new Rate(outcome.Attempts / outcome.Elapsed.TotalSeconds, outcome.Attempts / cpu);
     }
 
     /// <summary>The naive path: SHA256.HashData over the whole header for every nonce, on one thread.</summary>
     private static Rate HashDataRate(byte[] header, TimeSpan duration, CancellationToken cancellationToken)
     {
-        using var process = Process.GetCurrentProcess();
-        var cpuBefore = process.TotalProcessorTime;
+        var cpuBefore = Environment.CpuUsage.TotalTime;
         var candidate = (byte[])header.Clone();
         Span<byte> hash = stackalloc byte[32];
         ulong nonce = 0;
@@ -180,8 +208,7 @@ internal static class MineBench
         }
 
         var wall = clock.Elapsed.TotalSeconds;
-        process.Refresh();
-        return new Rate(nonce / wall, nonce / Math.Max((process.TotalProcessorTime - cpuBefore).TotalSeconds, 1e-3));
+        return new Rate(nonce / wall, nonce / Math.Max((Environment.CpuUsage.TotalTime - cpuBefore).TotalSeconds, 1e-3));
     }
 
     /// <summary>Milliseconds from cancelling a running all-core search to its return.</summary>
@@ -202,36 +229,32 @@ internal static class MineBench
         return Stopwatch.GetElapsedTime(Volatile.Read(ref cancelledAt), returnedAt).TotalMilliseconds;
     }
 
-    /// <summary>Runs the seed's miner loop with /usr/bin/python3 and PyJWT; the 55,000/s anchor when either is missing.</summary>
-    private static async Task<(Rate Rate, string Source)> SeedRateAsync(CancellationToken cancellationToken)
+    /// <summary>Runs the seed's miner loop with /usr/bin/python3 and PyJWT for <paramref name="seconds"/>; null when either is missing or the run fails.</summary>
+    private static async Task<Rate?> SeedRateAsync(double seconds, CancellationToken cancellationToken)
     {
         const string python = "/usr/bin/python3";
-        var anchor = (new Rate(SeedAnchor, SeedAnchor), "anchor: about 55,000 attempts/s (python3 or python3-jwt missing, not measured)");
         if (!File.Exists(python))
         {
-            return anchor;
+            return null;
         }
 
-        var output = await RunToolAsync(python, ["-c", SeedMinerScript, PythonSeconds.ToString(CultureInfo.InvariantCulture)], TimeSpan.FromSeconds(60), cancellationToken);
+        var output = await RunToolAsync(python, ["-c", SeedMinerScript, seconds.ToString(CultureInfo.InvariantCulture)], TimeSpan.FromSeconds(60 + seconds), cancellationToken);
         var fields = output?.Trim().Split(' ');
         return fields is { Length: 3 }
             && long.TryParse(fields[0], NumberStyles.Integer, CultureInfo.InvariantCulture, out var attempts) && attempts > 0
             && double.TryParse(fields[1], NumberStyles.Float, CultureInfo.InvariantCulture, out var wall) && wall > 0
             && double.TryParse(fields[2], NumberStyles.Float, CultureInfo.InvariantCulture, out var cpu) && cpu > 0
-            ? (new Rate(attempts / wall, attempts / cpu), $"measured: the seed's proof_of_work loop (PyJWT HS256 encode + hashlib.sha256 per attempt) with {python}, {PythonSeconds} s, one thread")
-            : anchor;
+            ? new Rate(attempts / wall, attempts / cpu)
+            : null;
     }
 
-    /// <summary>OpenSSL's bulk SHA-256 speed on one thread, as 64-byte compressions per second of CPU time (openssl speed divides by user CPU time unless given -elapsed).</summary>
-    private static async Task<double?> OpenSslRateAsync(CancellationToken cancellationToken)
-    {
-        var openssl = new[] { "/usr/bin/openssl", "/usr/local/bin/openssl" }.FirstOrDefault(File.Exists);
-        if (openssl is null)
-        {
-            return null;
-        }
+    private static int OpenSslSeconds(TimeSpan duration) => Math.Max(1, (int)Math.Round(duration.TotalSeconds));
 
-        var output = await RunToolAsync(openssl, ["speed", "-seconds", "2", "-bytes", "16384", "-evp", "sha256"], TimeSpan.FromSeconds(60), cancellationToken);
+    /// <summary>OpenSSL's bulk SHA-256 speed on one thread, as 64-byte compressions per second of CPU time (openssl speed divides by user CPU time unless given -elapsed).</summary>
+    private static async Task<double?> OpenSslRateAsync(string openssl, TimeSpan duration, CancellationToken cancellationToken)
+    {
+        var seconds = OpenSslSeconds(duration);
+        var output = await RunToolAsync(openssl, ["speed", "-seconds", seconds.ToString(CultureInfo.InvariantCulture), "-bytes", "16384", "-evp", "sha256"], TimeSpan.FromSeconds(60 + seconds), cancellationToken);
 
         // The result row reads "sha256  1910525.64k": thousands of bytes per second.
         var row = output?.Split('\n').Select(l => l.Trim()).LastOrDefault(l => l.StartsWith("sha256 ", StringComparison.Ordinal));
@@ -301,29 +324,43 @@ internal static class MineBench
     private static void Print(MineBenchResult r)
     {
         var c = CultureInfo.InvariantCulture;
-        Console.WriteLine(string.Create(c, $"proof-of-work miner: {r.Kernel} ({r.Lanes} lanes, 2 interleaved batches), {r.HeaderBytes}-byte header, {r.CompressionsPerAttempt} SHA-256 compression per attempt"));
-        Console.WriteLine("                                     attempts/s (wall)   per CPU-second");
-        Console.WriteLine(string.Create(c, $"  per core (1 thread)            {r.PerCoreAttemptsPerSecond,17:N0}  {r.PerCoreAttemptsPerCpuSecond,15:N0}   target {r.TargetPerCore:N0}: {Verdict(r.TargetMet)} (wall), {Verdict(r.TargetMetPerCpuSecond)} (CPU)"));
-        Console.WriteLine(string.Create(c, $"  total ({r.Threads} threads)             {r.TotalAttemptsPerSecond,17:N0}  {r.TotalAttemptsPerCpuSecond,15:N0}   {r.PerCoreInTotalRun:N0} per core (wall)"));
+        Console.WriteLine(string.Create(c, $"bench mine: {r.Kernel} ({r.Lanes} lanes, 2 interleaved batches), {r.HeaderBytes}-byte header, {r.CompressionsPerAttempt} SHA-256 compression per attempt; {r.Rounds} rounds, interleaved ({r.Order}), {r.SecondsPerSample:0.###} s per sample"));
+        foreach (var unit in new[] { PerCpu, PerWall })
+        {
+            foreach (var s in r.Series.Where(s => s.Unit == unit))
+            {
+                Console.WriteLine(s.Line());
+            }
+        }
+
+        foreach (var ratio in r.Ratios)
+        {
+            Console.WriteLine(ratio.Line());
+        }
+
+        Console.WriteLine(r.Limit is { } limit ? limit.Line() : $"limit: not measured ({r.LimitSource})");
+        Console.WriteLine(r.LimitRatio is { } x
+            ? string.Create(c, $"target: ours per core >= {r.TargetLimitRatio:F0}x the limit: median x{x:F2}, {Verdict(x >= r.TargetLimitRatio)}; >= {r.TargetPerCore:N0}/s per core: {Verdict(r.PerCoreMedian >= r.TargetPerCore)} (per CPU-second)")
+            : string.Create(c, $"target: >= {r.TargetPerCore:N0}/s per core: {Verdict(r.PerCoreMedian >= r.TargetPerCore)} (per CPU-second)"));
+        Console.WriteLine($"seed: {r.SeedSource}");
+        Console.WriteLine("one run each (no comparison):");
         foreach (var k in r.Kernels)
         {
-            Console.WriteLine(string.Create(c, $"  kernel {k.Kernel,-16} x{k.Lanes,-2}    {k.AttemptsPerSecond,17:N0}  {k.AttemptsPerCpuSecond,15:N0}   (1 thread)"));
+            Console.WriteLine(string.Create(c, $"  kernel {k.Kernel,-16} x{k.Lanes,-2}  {k.AttemptsPerSecond,15:N0} /s (wall)  {k.AttemptsPerCpuSecond,15:N0} per CPU-second  (1 thread)"));
         }
 
         Console.WriteLine(string.Create(c, $"  cancellation latency {r.CancelLatencyMilliseconds:F3} ms (cancel to return, {r.Threads} threads)"));
-        Console.WriteLine("compared per core (ratio wall / per CPU-second):");
-        Console.WriteLine(string.Create(c, $"  .NET SHA256.HashData, {r.HeaderBytes} bytes  {r.DotnetHashDataPerSecond,17:N0}  {r.DotnetHashDataPerCpuSecond,15:N0}   x{r.RatioToDotnetHashData:F1} / x{r.RatioToDotnetHashDataPerCpuSecond:F1}   (measured)"));
-        Console.WriteLine(string.Create(c, $"  the seed's Python miner        {r.SeedAttemptsPerSecond,17:N0}  {r.SeedAttemptsPerCpuSecond,15:N0}   x{r.RatioToSeed:F0} / x{r.RatioToSeedPerCpuSecond:F0}   ({r.SeedSource})"));
-        Console.WriteLine(r.OpenSslCompressionsPerCpuSecond is { } ssl
-            ? string.Create(c, $"  OpenSSL SHA-256 compressions   {"",17}  {ssl,15:N0}   - / x{r.RatioToOpenSslPerCpuSecond:F2}   ({r.OpenSslSource})")
-            : $"  OpenSSL SHA-256: not measured ({r.OpenSslSource})");
-        Console.WriteLine($"load average while measuring: {r.LoadAverage} ({r.ProcessorCount} processors)");
+        Console.WriteLine($"load average at the end: {r.LoadAverage} ({r.ProcessorCount} processors)");
         Console.WriteLine($"({r.Note})");
     }
 
     private static string Verdict(bool met) => met ? "met" : "NOT met";
 
-    private readonly record struct Rate(double PerSecond, double PerCpuSecond);
+    private readonly record struct Rate(double PerSecond, double PerCpuSecond)
+    {
+        /// <summary>The sample in the sides' metric order: per CPU-second, per wall second.</summary>
+        public double[] Values => [PerCpuSecond, PerSecond];
+    }
 
     /// <summary>One kernel's single-thread rate.</summary>
     private sealed record KernelFigure(string Kernel, int Lanes, double AttemptsPerSecond, double AttemptsPerCpuSecond);
@@ -334,28 +371,20 @@ internal static class MineBench
         int Lanes,
         int HeaderBytes,
         int CompressionsPerAttempt,
-        double PerCoreAttemptsPerSecond,
-        double PerCoreAttemptsPerCpuSecond,
         int Threads,
-        double TotalAttemptsPerSecond,
-        double TotalAttemptsPerCpuSecond,
-        double PerCoreInTotalRun,
-        KernelFigure[] Kernels,
-        double DotnetHashDataPerSecond,
-        double DotnetHashDataPerCpuSecond,
-        double RatioToDotnetHashData,
-        double RatioToDotnetHashDataPerCpuSecond,
-        double SeedAttemptsPerSecond,
-        double SeedAttemptsPerCpuSecond,
+        int Rounds,
+        string Order,
+        double SecondsPerSample,
+        IReadOnlyList<Series> Series,
+        IReadOnlyList<Ratio> Ratios,
+        Limit? Limit,
+        string LimitSource,
         string SeedSource,
-        double RatioToSeed,
-        double RatioToSeedPerCpuSecond,
-        double? OpenSslCompressionsPerCpuSecond,
-        string OpenSslSource,
-        double? RatioToOpenSslPerCpuSecond,
+        double TargetLimitRatio,
+        double? LimitRatio,
         double TargetPerCore,
-        bool TargetMet,
-        bool TargetMetPerCpuSecond,
+        double PerCoreMedian,
+        KernelFigure[] Kernels,
         double CancelLatencyMilliseconds,
         int ProcessorCount,
         string LoadAverage,

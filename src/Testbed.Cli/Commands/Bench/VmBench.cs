@@ -1,36 +1,61 @@
 using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
 using System.Text.Json;
+using Testbed.Cli.Commands.Bench.Measurement;
 using Testbed.Vm;
 
 namespace Testbed.Cli.Commands.Bench;
 
-/// <summary>`testbed bench vm`: seed-mix actions per second and SUBLEQ steps per second on one thread, against the 1 M/s and 150 M/s targets.</summary>
+/// <summary>
+/// `testbed bench vm`: a realistic replay (native mode, a wallet per transaction, fresh ids so the state grows,
+/// ownership and ballot checks, the contract JSON decoded every time) and the same replay pre-decoded, against the
+/// limit a replaying peer meets first: ES256 (ECDSA P-256) verifications per second on one core, measured in the same
+/// run; SUBLEQ steps per second too. Interleaved rounds, medians, ratios of medians.
+/// </summary>
 internal static class VmBench
 {
     private const double ActionsTarget = 1_000_000;
     private const double StepsTarget = 150_000_000;
     private const int BlockSize = 1024;
-    private const int IdsPerKind = 1024;
+    private const int ProposalCount = 1024;
+
+    private const string PerCpu = "per CPU-second";
+    private const string PerWall = "per second (wall)";
+    private const string Replay = "actions: replay, native, JSON decoded";
+    private const string ReplayDecoded = "actions: replay, native, pre-decoded";
+    private const string Es256 = "ES256 verifications, one core";
+    private const string Steps = "SUBLEQ steps, core loop";
+    private const string MeteredStepsName = "SUBLEQ steps, subleq action in a block";
 
     public static Command Create()
     {
         var json = new Option<bool>("--json") { Description = "Print the figures as one JSON object" };
-        var seconds = new Option<double>("--seconds") { Description = "Measuring time per figure, in seconds", DefaultValueFactory = _ => 3.0 };
-        var command = new Command("vm", "OISC VM: seed-mix actions/s and SUBLEQ steps/s on one thread, with the ratio to the targets (1 M actions/s, 150 M steps/s)");
+        var seconds = new Option<double>("--seconds") { Description = "Measuring time of each ES256 and SUBLEQ sample, in seconds (default 1)", DefaultValueFactory = _ => 1.0 };
+        var actions = new Option<int>("--actions") { Description = "Actions (one per transaction) of each replay sample, fresh ids every sample (1024..10000000, default 262144)", DefaultValueFactory = _ => 262_144 };
+        var rounds = Interleaved.RoundsOption();
+        var command = new Command("vm", "OISC VM: realistic replay actions/s (JSON decoded, native checks) and pre-decoded, SUBLEQ steps/s, against ES256 verifications/s on one core; interleaved rounds, medians");
         command.Options.Add(json);
         command.Options.Add(seconds);
-        command.SetAction((parseResult, cancellationToken) =>
+        command.Options.Add(actions);
+        command.Options.Add(rounds);
+        command.SetAction(async (parseResult, cancellationToken) =>
         {
             var duration = parseResult.GetValue(seconds);
-            if (!(duration is > 0 and <= 600))
+            var actionCount = parseResult.GetValue(actions);
+            var roundCount = parseResult.GetValue(rounds);
+            var error = !(duration is > 0 and <= 600) ? "error: --seconds must be in (0, 600]"
+                : actionCount is < 1024 or > 10_000_000 ? "error: --actions must be in 1024..10000000"
+                : Interleaved.CheckRounds(roundCount);
+            if (error is not null)
             {
-                Console.Error.WriteLine("error: --seconds must be in (0, 600]");
-                return Task.FromResult(2);
+                await Console.Error.WriteLineAsync(error).ConfigureAwait(false);
+                return 2;
             }
 
-            var result = Run(TimeSpan.FromSeconds(duration), cancellationToken);
+            var result = await RunAsync(TimeSpan.FromSeconds(duration), actionCount, roundCount, cancellationToken).ConfigureAwait(false);
             if (parseResult.GetValue(json))
             {
                 Console.WriteLine(JsonSerializer.Serialize(result, new JsonSerializerOptions { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower }));
@@ -40,81 +65,157 @@ internal static class VmBench
                 Print(result);
             }
 
-            return Task.FromResult(0);
+            return 0;
         });
         return command;
     }
 
-    private static VmBenchResult Run(TimeSpan duration, CancellationToken cancellationToken)
+    private static async Task<VmBenchResult> RunAsync(TimeSpan duration, int actionsPerSample, int rounds, CancellationToken cancellationToken)
     {
         // Everything runs on this one thread; the figures are single-core figures.
-        var contracts = SeedMix();
-        var decodedMachine = new OiscMachine(VmMode.Seed);
-        var decoded = contracts.Select(c => decodedMachine.Decode(new VmTransaction("", c))).ToArray();
-        var raw = contracts.Select(c => new VmTransaction("", c)).ToArray();
+        var jsonReplay = new ReplaySide(pre: false, firstId: 0);
+        var decodedReplay = new ReplaySide(pre: true, firstId: 1L << 40);
+        var verifier = new Es256Verifier();
 
-        var applied = Measure(duration, cancellationToken, () => ApplyDecoded(decodedMachine, decoded));
-        var jsonMachine = new OiscMachine(VmMode.Seed);
-        var parsedAndApplied = Measure(duration, cancellationToken, () => ApplyJson(jsonMachine, raw));
-        var core = Measure(duration, cancellationToken, CoreSteps);
-        var metered = Measure(duration, cancellationToken, MeteredSteps);
+        // Warm-up: tiered JIT needs a few seconds of calls before the JSON path runs optimised code.
+        var warmUp = Stopwatch.StartNew();
+        while (warmUp.Elapsed < TimeSpan.FromSeconds(Math.Min(3, 3 * duration.TotalSeconds)))
+        {
+            jsonReplay.Sample(4 * BlockSize);
+            decodedReplay.Sample(4 * BlockSize);
+            Timed(TimeSpan.FromMilliseconds(50), cancellationToken, verifier.VerifyBatch);
+            Timed(TimeSpan.FromMilliseconds(50), cancellationToken, CoreSteps);
+        }
 
+        var sides = new[]
+        {
+            Side.Sync(Replay, [PerCpu, PerWall], () => jsonReplay.Sample(actionsPerSample)),
+            Side.Sync(ReplayDecoded, [PerCpu, PerWall], () => decodedReplay.Sample(actionsPerSample)),
+            Side.Sync(Es256, [PerCpu, PerWall], () => Timed(duration, cancellationToken, verifier.VerifyBatch)),
+            Side.Sync(Steps, [PerCpu, PerWall], () => Timed(duration, cancellationToken, CoreSteps)),
+            Side.Sync(MeteredStepsName, [PerCpu, PerWall], () => Timed(duration, cancellationToken, MeteredSteps)),
+        };
+        var series = await Interleaved.RunAsync(rounds, sides, cancellationToken).ConfigureAwait(false);
+        var limit = new Limit("ES256 (ECDSA P-256, SHA-256) verifications of a JWS-sized input per CPU-second on one core", series.Find(Es256, PerCpu));
+        var replay = series.Find(Replay, PerCpu);
+        var predecoded = series.Find(ReplayDecoded, PerCpu);
+        var steps = series.Find(Steps, PerCpu);
         return new VmBenchResult(
-            ActionsPerSecond: applied.Wall,
-            ActionsPerCpuSecond: applied.Cpu,
+            Rounds: rounds,
+            Order: "each round runs every side once; the order is reversed every other round",
+            ActionsPerSample: actionsPerSample,
+            SecondsPerSample: duration.TotalSeconds,
+            Series: series,
+            Ratios: [Ratio.Of(replay, limit.Measured), Ratio.Of(predecoded, limit.Measured), Ratio.Of(replay, predecoded), Ratio.Of(series.Find(Replay, PerWall), series.Find(Es256, PerWall))],
+            Limit: limit,
             ActionsTarget: ActionsTarget,
-            ActionsRatio: applied.Wall / ActionsTarget,
-            ActionsRatioPerCpuSecond: applied.Cpu / ActionsTarget,
-            DecodeAndApplyActionsPerSecond: parsedAndApplied.Wall,
-            DecodeAndApplyActionsPerCpuSecond: parsedAndApplied.Cpu,
-            SubleqStepsPerSecond: core.Wall,
-            SubleqStepsPerCpuSecond: core.Cpu,
+            ActionsTargetRatio: replay.Median / ActionsTarget,
             StepsTarget: StepsTarget,
-            StepsRatio: core.Wall / StepsTarget,
-            StepsRatioPerCpuSecond: core.Cpu / StepsTarget,
-            MeteredSubleqStepsPerSecond: metered.Wall,
-            MeteredSubleqStepsPerCpuSecond: metered.Cpu,
-            CpuShare: Math.Min(applied.Share, Math.Min(parsedAndApplied.Share, Math.Min(core.Share, metered.Share))),
+            StepsTargetRatio: steps.Median / StepsTarget,
+            StateEntries: jsonReplay.Machine.State.Students.Count + jsonReplay.Machine.State.Courses.Count + jsonReplay.Machine.State.Nfts.Count + jsonReplay.Machine.State.Ballots.Count + jsonReplay.Machine.State.Proposals.Count,
             BlockSize: BlockSize,
-            Threads: 1,
             ProcessorCount: Environment.ProcessorCount,
-            Note: "one thread; seed-mix = register_student, add_course, vote_proposal, generate_nft in turn over 1024 ids each, one action per transaction, seed mode, blocks of 1024 including the state root and undo record of each block; per-CPU-second figures divide by the process CPU time, so they stay meaningful on a loaded machine");
+            Note: "one thread; replay = native mode, one action per transaction signed by a wallet of its own: register_student, add_course, vote_proposal (1024 proposals, a new ballot each), generate_nft, transfer_nft of that NFT by its owner, in turn, fresh ids in every sample so the state grows over the run, blocks of 1024 including the state root and undo record; the JSON side decodes every contract inside the timed block, the pre-decoded side decodes before the clock starts; per-CPU-second figures divide by this process's CPU time (getrusage), so they stay meaningful on a loaded machine");
     }
 
-    /// <summary>Four seed actions in turn over 1024 ids per kind, one action per transaction, like the seed's contracts.</summary>
-    private static string[] SeedMix()
+    /// <summary>One replay side: its own machine, whose state grows with every sample, and its own fresh-id counter.</summary>
+    private sealed class ReplaySide(bool pre, long firstId)
     {
-        var contracts = new string[4 * IdsPerKind];
-        for (var i = 0; i < IdsPerKind; i++)
+        private long _next = firstId;
+        private long _height;
+
+        public OiscMachine Machine { get; } = new(VmMode.Native);
+
+        /// <summary>Applies <paramref name="actions"/> fresh transactions in blocks; returns actions per CPU-second and per wall second.</summary>
+        public double[] Sample(int actions)
         {
-            var n = i.ToString("D4", CultureInfo.InvariantCulture);
-            contracts[(4 * i) + 0] = $$$"""{"actions":[{"action":"register_student","student":{"id":"S{{{n}}}","name":"John Doe","department":"Computer Science"}}]}""";
-            contracts[(4 * i) + 1] = $$$"""{"actions":[{"action":"add_course","course":{"id":"C{{{n}}}","name":"Blockchain Technology","department":"Computer Science"}}]}""";
-            contracts[(4 * i) + 2] = $$$"""{"actions":[{"action":"vote_proposal","proposal":{"id":"P{{{n}}}","description":"Increase Research Funding"}}]}""";
-            contracts[(4 * i) + 3] = $$$$"""{"actions":[{"action":"generate_nft","nft":{"id":"NFT{{{{n}}}}","name":"RareArt","metadata":{"artist":"Alice","creation_date":"2024-11-23","description":"A rare piece of digital art."}}}]}""";
+            // Chunks of 64 blocks are made (and decoded, for the pre-decoded side) before their clock starts.
+            const int blocksPerChunk = 64;
+            var blocks = (actions + BlockSize - 1) / BlockSize;
+            var cpu = TimeSpan.Zero;
+            var wall = TimeSpan.Zero;
+            long applied = 0;
+            for (var done = 0; done < blocks; done += blocksPerChunk)
+            {
+                var chunk = Enumerable.Range(0, Math.Min(blocksPerChunk, blocks - done)).Select(_ => NextBlock()).ToArray();
+                var decoded = pre ? chunk.Select(b => Array.ConvertAll(b, Machine.Decode)).ToArray() : null;
+                var cpuBefore = Environment.CpuUsage.TotalTime;
+                var clock = Stopwatch.StartNew();
+                for (var i = 0; i < chunk.Length; i++)
+                {
+                    var effects = decoded is null ? Machine.ApplyBlock(++_height, chunk[i]) : Machine.ApplyDecodedBlock(++_height, decoded[i]);
+                    applied += effects.Actions;
+                }
+
+                wall += clock.Elapsed;
+                cpu += Environment.CpuUsage.TotalTime - cpuBefore;
+            }
+
+            return [applied / Math.Max(cpu.TotalSeconds, 1e-6), applied / Math.Max(wall.TotalSeconds, 1e-6)];
         }
 
-        return contracts;
+        private VmTransaction[] NextBlock()
+        {
+            var block = new VmTransaction[BlockSize];
+            for (var i = 0; i < BlockSize; i++)
+            {
+                block[i] = Next();
+            }
+
+            return block;
+        }
+
+        /// <summary>The next transaction of the mix; every fifth one moves the NFT its sender minted just before.</summary>
+        private VmTransaction Next()
+        {
+            var n = _next++;
+            var g = n / 5;
+            var wallet = Wallet(g);
+            var id = g.ToString(CultureInfo.InvariantCulture);
+            var contract = (n % 5) switch
+            {
+                0 => $$$"""{"actions":[{"action":"register_student","student":{"id":"S{{{id}}}","name":"John Doe","department":"Computer Science"}}]}""",
+                1 => $$$"""{"actions":[{"action":"add_course","course":{"id":"C{{{id}}}","name":"Blockchain Technology","department":"Computer Science"}}]}""",
+                2 => $$$"""{"actions":[{"action":"vote_proposal","proposal":{"id":"P{{{(g % ProposalCount).ToString(CultureInfo.InvariantCulture)}}}","description":"Increase Research Funding"}}]}""",
+                3 => $$$$"""{"actions":[{"action":"generate_nft","nft":{"id":"NFT{{{{id}}}}","name":"RareArt","metadata":{"artist":"Alice","creation_date":"2024-11-23","description":"A rare piece of digital art."}}}]}""",
+                _ => $$$"""{"actions":[{"action":"transfer_nft","id":"NFT{{{id}}}","to":"{{{Wallet(g + (1L << 50))}}}"}]}""",
+            };
+            return new VmTransaction(wallet, contract);
+        }
+
+        private static string Wallet(long n) => n.ToString("x64", CultureInfo.InvariantCulture);
     }
 
-    private static long ApplyDecoded(OiscMachine machine, DecodedTransaction[] transactions)
+    /// <summary>ES256 as a peer checks a block's transactions: ECDSA P-256 over SHA-256 of a JWS signing input, r||s signature.</summary>
+    private sealed class Es256Verifier
     {
-        for (var i = 0; i < transactions.Length; i += BlockSize)
+        private const int Batch = 64;
+        private readonly ECDsa _key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        private readonly byte[] _input;
+        private readonly byte[] _signature;
+
+        public Es256Verifier()
         {
-            machine.ApplyDecodedBlock(i, new ArraySegment<DecodedTransaction>(transactions, i, BlockSize));
+            var header = Base64Url("""{"alg":"ES256","typ":"JWT"}""");
+            var payload = Base64Url("""{"sender":"0000000000000000000000000000000000000000000000000000000000000001","nonce":1,"contract":{"actions":[{"action":"register_student","student":{"id":"S0001","name":"John Doe","department":"Computer Science"}}]}}""");
+            _input = Encoding.ASCII.GetBytes(header + "." + payload);
+            _signature = _key.SignData(_input, HashAlgorithmName.SHA256, DSASignatureFormat.IeeeP1363FixedFieldConcatenation);
         }
 
-        return transactions.Length;
-    }
-
-    private static long ApplyJson(OiscMachine machine, VmTransaction[] transactions)
-    {
-        for (var i = 0; i < transactions.Length; i += BlockSize)
+        public long VerifyBatch()
         {
-            machine.ApplyBlock(i, new ArraySegment<VmTransaction>(transactions, i, BlockSize));
+            for (var i = 0; i < Batch; i++)
+            {
+                if (!_key.VerifyData(_input, _signature, HashAlgorithmName.SHA256, DSASignatureFormat.IeeeP1363FixedFieldConcatenation))
+                {
+                    throw new InvalidOperationException("the benchmark's ES256 signature did not verify");
+                }
+            }
+
+            return Batch;
         }
 
-        return transactions.Length;
+        private static string Base64Url(string text) => Convert.ToBase64String(Encoding.UTF8.GetBytes(text)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
     }
 
     private static readonly long[] CoreMemory = new long[100];
@@ -144,18 +245,10 @@ internal static class VmBench
     private static string MultiplyContract(long x, long y) =>
         $$$"""{"actions":[{"action":"subleq","program":[17,15,3,15,16,6,15,15,9,19,18,-1,15,15,0,0,0,{{{x}}},{{{y}}},1]}]}""";
 
-    /// <summary>Warms <paramref name="work"/> up, then runs it for <paramref name="duration"/>; returns units per wall-clock second and per second of this process's CPU time.</summary>
-    private static (double Wall, double Cpu, double Share) Measure(TimeSpan duration, CancellationToken cancellationToken, Func<long> work)
+    /// <summary>Runs <paramref name="work"/> for <paramref name="duration"/>; returns units per second of this process's CPU time and per wall-clock second.</summary>
+    private static double[] Timed(TimeSpan duration, CancellationToken cancellationToken, Func<long> work)
     {
-        // Tiered JIT needs a few seconds of calls before the JSON path runs optimised code.
-        var warmUp = Stopwatch.StartNew();
-        while (warmUp.Elapsed < TimeSpan.FromSeconds(Math.Min(3, duration.TotalSeconds)))
-        {
-            work();
-        }
-
-        using var process = Process.GetCurrentProcess();
-        var cpuBefore = process.TotalProcessorTime;
+        var cpuBefore = Environment.CpuUsage.TotalTime;
         long units = 0;
         var clock = Stopwatch.StartNew();
         while (clock.Elapsed < duration && !cancellationToken.IsCancellationRequested)
@@ -164,42 +257,48 @@ internal static class VmBench
         }
 
         var wall = clock.Elapsed.TotalSeconds;
-        process.Refresh();
-        var cpu = Math.Max((process.TotalProcessorTime - cpuBefore).TotalSeconds, 1e-3);
-        return (units / wall, units / cpu, cpu / wall);
+        var cpu = Math.Max((Environment.CpuUsage.TotalTime - cpuBefore).TotalSeconds, 1e-6);
+        return [units / cpu, units / wall];
     }
 
     private static void Print(VmBenchResult r)
     {
         var c = CultureInfo.InvariantCulture;
-        Console.WriteLine("figure                                               per second (wall)   per CPU-second   target        ratio (wall / CPU)");
-        Console.WriteLine(string.Create(c, $"seed-mix actions, pre-decoded, blocks of {r.BlockSize,-5}       {r.ActionsPerSecond,17:N0}  {r.ActionsPerCpuSecond,15:N0}   {r.ActionsTarget,11:N0}   {r.ActionsRatio:F2} / {r.ActionsRatioPerCpuSecond:F2}"));
-        Console.WriteLine(string.Create(c, $"seed-mix actions, JSON decode + apply               {r.DecodeAndApplyActionsPerSecond,17:N0}  {r.DecodeAndApplyActionsPerCpuSecond,15:N0}"));
-        Console.WriteLine(string.Create(c, $"SUBLEQ steps, core loop                             {r.SubleqStepsPerSecond,17:N0}  {r.SubleqStepsPerCpuSecond,15:N0}   {r.StepsTarget,11:N0}   {r.StepsRatio:F2} / {r.StepsRatioPerCpuSecond:F2}"));
-        Console.WriteLine(string.Create(c, $"SUBLEQ steps, subleq action in a block (metered)    {r.MeteredSubleqStepsPerSecond,17:N0}  {r.MeteredSubleqStepsPerCpuSecond,15:N0}"));
-        Console.WriteLine(string.Create(c, $"lowest CPU share while measuring: {r.CpuShare:P0} of one core ({r.ProcessorCount} processors){(r.CpuShare < 0.9 ? "; the machine is busy, wall-clock figures are low" : "")}"));
+        Console.WriteLine(string.Create(c, $"bench vm: {r.Rounds} rounds, interleaved ({r.Order}); replay samples of {r.ActionsPerSample:N0} actions, other samples {r.SecondsPerSample:0.###} s; one thread"));
+        foreach (var unit in new[] { PerCpu, PerWall })
+        {
+            foreach (var s in r.Series.Where(s => s.Unit == unit))
+            {
+                Console.WriteLine(s.Line());
+            }
+        }
+
+        foreach (var ratio in r.Ratios)
+        {
+            Console.WriteLine(ratio.Line());
+        }
+
+        Console.WriteLine(r.Limit.Line());
+        Console.WriteLine(string.Create(c, $"target: replay with JSON decoding {r.ActionsTarget:N0} actions/s: median x{r.ActionsTargetRatio:F2}; SUBLEQ core loop {r.StepsTarget:N0} steps/s: median x{r.StepsTargetRatio:F2} (per CPU-second)"));
+        Console.WriteLine(string.Create(c, $"state after the run (JSON side): {r.StateEntries:N0} entries; {r.ProcessorCount} processors"));
         Console.WriteLine($"({r.Note})");
     }
 
     /// <summary>Figures of one `bench vm` run.</summary>
     private sealed record VmBenchResult(
-        double ActionsPerSecond,
-        double ActionsPerCpuSecond,
+        int Rounds,
+        string Order,
+        int ActionsPerSample,
+        double SecondsPerSample,
+        IReadOnlyList<Series> Series,
+        IReadOnlyList<Ratio> Ratios,
+        Limit Limit,
         double ActionsTarget,
-        double ActionsRatio,
-        double ActionsRatioPerCpuSecond,
-        double DecodeAndApplyActionsPerSecond,
-        double DecodeAndApplyActionsPerCpuSecond,
-        double SubleqStepsPerSecond,
-        double SubleqStepsPerCpuSecond,
+        double ActionsTargetRatio,
         double StepsTarget,
-        double StepsRatio,
-        double StepsRatioPerCpuSecond,
-        double MeteredSubleqStepsPerSecond,
-        double MeteredSubleqStepsPerCpuSecond,
-        double CpuShare,
+        double StepsTargetRatio,
+        long StateEntries,
         int BlockSize,
-        int Threads,
         int ProcessorCount,
         string Note);
 }

@@ -1,0 +1,114 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using Testbed.Cli.Tests.LedgerCommands;
+
+namespace Testbed.Cli.Tests.Bench;
+
+/// <summary>
+/// `testbed bench vm` with tiny sizes: the shape of its text and --json output (repeated, interleaved samples per side,
+/// median between min and max, ratios of medians, the limit line). No figure is compared with a time.
+/// </summary>
+[System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+public sealed partial class BenchVmOutputTests
+{
+    private static readonly string[] Tiny = ["bench", "vm", "--seconds", "0.05", "--actions", "2048", "--rounds", "5"];
+
+    [Fact]
+    public async Task Text_output_has_five_samples_per_side_ratios_of_printed_medians_and_a_limit_line()
+    {
+        var run = await TestbedProcess.RunAsync(Tiny);
+        Assert.True(run.ExitCode == 0, run.Stderr);
+        var lines = run.Stdout.Split('\n', StringSplitOptions.TrimEntries);
+
+        var medians = new Dictionary<(string Side, string Unit), double>();
+        foreach (var match in lines.Select(l => SeriesLine().Match(l)).Where(m => m.Success))
+        {
+            var median = Number(match.Groups["median"].Value);
+            var min = Number(match.Groups["min"].Value);
+            var max = Number(match.Groups["max"].Value);
+            Assert.Equal("5", match.Groups["n"].Value);
+            var samples = match.Groups["samples"].Value.Split(' ').Select(Number).ToArray();
+            Assert.Equal(5, samples.Length);
+            Assert.InRange(median, min, max);
+            Assert.Equal(min, samples.Min());
+            Assert.Equal(max, samples.Max());
+            medians[(match.Groups["side"].Value.Trim(), match.Groups["unit"].Value.Trim())] = median;
+        }
+
+        // Five sides (JSON replay, pre-decoded replay, ES256, SUBLEQ core, SUBLEQ metered) in two units each.
+        Assert.Equal(10, medians.Count);
+
+        var ratios = lines.Select(l => RatioLine().Match(l)).Where(m => m.Success).ToList();
+        Assert.NotEmpty(ratios);
+        foreach (var ratio in ratios)
+        {
+            var unit = ratio.Groups["unit"].Value;
+            var expected = medians[(ratio.Groups["a"].Value, unit)] / medians[(ratio.Groups["b"].Value, unit)];
+            Assert.Equal(expected, Number(ratio.Groups["value"].Value), expected * 0.01 + 0.001);
+        }
+
+        var limit = Assert.Single(lines, l => l.StartsWith("limit: ", StringComparison.Ordinal));
+        Assert.Contains("ES256", limit, StringComparison.Ordinal);
+        Assert.Contains("n=5", limit, StringComparison.Ordinal);
+        Assert.Contains("measured in this run", limit, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Json_output_has_the_same_figures()
+    {
+        var run = await TestbedProcess.RunAsync([.. Tiny, "--json"]);
+        Assert.True(run.ExitCode == 0, run.Stderr);
+        using var json = JsonDocument.Parse(run.Stdout);
+        var root = json.RootElement;
+        Assert.Equal(5, root.GetProperty("rounds").GetInt32());
+
+        var series = root.GetProperty("series").EnumerateArray().ToList();
+        Assert.Equal(10, series.Count);
+        foreach (var s in series)
+        {
+            var samples = s.GetProperty("samples").EnumerateArray().Select(e => e.GetDouble()).ToArray();
+            Assert.Equal(5, samples.Length);
+            var median = s.GetProperty("median").GetDouble();
+            Assert.Equal(samples.Order().ElementAt(2), median);
+            Assert.Equal(samples.Min(), s.GetProperty("min").GetDouble());
+            Assert.Equal(samples.Max(), s.GetProperty("max").GetDouble());
+        }
+
+        double Median(string side, string unit) =>
+            series.Single(s => s.GetProperty("side").GetString() == side && s.GetProperty("unit").GetString() == unit).GetProperty("median").GetDouble();
+
+        var ratios = root.GetProperty("ratios").EnumerateArray().ToList();
+        Assert.NotEmpty(ratios);
+        foreach (var ratio in ratios)
+        {
+            var unit = ratio.GetProperty("unit").GetString()!;
+            var expected = Median(ratio.GetProperty("numerator").GetString()!, unit) / Median(ratio.GetProperty("denominator").GetString()!, unit);
+            Assert.Equal(expected, ratio.GetProperty("value").GetDouble(), expected * 1e-9);
+        }
+
+        var limit = root.GetProperty("limit");
+        Assert.Contains("ES256", limit.GetProperty("description").GetString(), StringComparison.Ordinal);
+        Assert.Equal(5, limit.GetProperty("measured").GetProperty("samples").GetArrayLength());
+    }
+
+    [Theory]
+    [InlineData("0")]
+    [InlineData("4")]
+    [InlineData("101")]
+    [InlineData("x")]
+    public async Task Bad_rounds_exit_with_2(string rounds)
+    {
+        var run = await TestbedProcess.RunAsync("bench", "vm", "--rounds", rounds);
+        Assert.Equal(2, run.ExitCode);
+        Assert.Contains("--rounds", run.Stderr, StringComparison.Ordinal);
+    }
+
+    private static double Number(string text) => double.Parse(text, NumberStyles.Float | NumberStyles.AllowThousands, CultureInfo.InvariantCulture);
+
+    [GeneratedRegex(@"^(?<side>.+?)\s{2,}(?<unit>per CPU-second|per second \(wall\))\s+median\s+(?<median>[\d,.]+)\s+min\s+(?<min>[\d,.]+)\s+max\s+(?<max>[\d,.]+)\s+n=(?<n>\d+)\s+\[(?<samples>[\d,. ]+)\]$")]
+    private static partial Regex SeriesLine();
+
+    [GeneratedRegex(@"^ratio of medians: (?<a>.+) / (?<b>.+) \((?<unit>per CPU-second|per second \(wall\))\) = (?<value>[\d.]+)$")]
+    private static partial Regex RatioLine();
+}
