@@ -252,6 +252,10 @@ public sealed class PeerNode(IOptions<PeerOptions> options, IConfiguration confi
             await syncLoop.ConfigureAwait(false);
         }
 
+        // Receives and offers end before the swarm, the torrents and the chain they use are disposed.
+        await Propagator.StopAsync().ConfigureAwait(false);
+        await Sync.StopAsync().ConfigureAwait(false);
+
         if (Membership is not null)
         {
             await Membership.DisposeAsync().ConfigureAwait(false);

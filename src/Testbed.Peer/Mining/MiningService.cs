@@ -217,7 +217,9 @@ public sealed class MiningService : IDisposable
                 return new MinedBlockReport(block.Hash.ToString(), block.Height, Faulty: false, Withheld: false);
             }
 
-            var seeding = faults.Withhold ? Task.CompletedTask : propagator.SeedAsync(block.Token, block.Hash, CancellationToken.None);
+            // Described as a torrent once: seeded while the chain stores the block, announced once it is stored.
+            var torrent = BlockTorrent.Of(block.Token, block.Hash);
+            var seeding = faults.Withhold ? Task.CompletedTask : propagator.SeedAsync(torrent, CancellationToken.None);
             var result = chain.AddBlock(block.Token);
             BlockLog?.Add(block.Hash, block.Height, "mined", result);
             await seeding.ConfigureAwait(false);
@@ -242,7 +244,7 @@ public sealed class MiningService : IDisposable
                 return new MinedBlockReport(block.Hash.ToString(), block.Height, Faulty: false, Withheld: true);
             }
 
-            await propagator.PublishAsync(block.Token, block.Hash, block.Height, CancellationToken.None).ConfigureAwait(false);
+            await propagator.PublishAsync(torrent, block.Height, CancellationToken.None).ConfigureAwait(false);
             return new MinedBlockReport(block.Hash.ToString(), block.Height, Faulty: false, Withheld: false);
         }
         finally

@@ -7,6 +7,7 @@ using Testbed.Ledger;
 using Testbed.Ledger.Chain;
 using Testbed.Peer.Audit;
 using Testbed.Peer.Faults;
+using Testbed.Peer.Hosting;
 using Testbed.Peer.Network;
 using Testbed.Peer.Network.Messages;
 using Testbed.Torrent.Bencoding;
@@ -35,6 +36,7 @@ public sealed class BlockPropagator(
     private readonly ConcurrentDictionary<Hash256, ConcurrentDictionary<string, SwarmPeer>> holders = new();
     private readonly ConcurrentDictionary<Hash256, byte> inFlight = new();
     private readonly ConcurrentDictionary<Hash256, Orphan> orphans = new();
+    private readonly BackgroundWork work = new("block propagation", logger);
     private int retrying;
     private long rejected;
 
@@ -57,18 +59,18 @@ public sealed class BlockPropagator(
     public long Rejected => Interlocked.Read(ref rejected);
 
     /// <summary>Starts seeding a block (a miner does this while its own chain stores the block, to announce sooner).</summary>
-    public async Task SeedAsync(string token, Hash256 hash, CancellationToken cancellationToken)
-    {
-        var bytes = Encoding.ASCII.GetBytes(token);
-        await blocks.SeedAsync(TorrentCache.Describe(hash + ".jws", bytes), bytes, cancellationToken).ConfigureAwait(false);
-    }
+    public async Task SeedAsync(BlockTorrent torrent, CancellationToken cancellationToken) =>
+        await blocks.SeedAsync(torrent.Info, torrent.Content, cancellationToken).ConfigureAwait(false);
 
     /// <summary>Seeds a block and announces it to every peer not known to have it.</summary>
-    public async Task PublishAsync(string token, Hash256 hash, long height, CancellationToken cancellationToken)
+    public Task PublishAsync(string token, Hash256 hash, long height, CancellationToken cancellationToken) =>
+        PublishAsync(BlockTorrent.Of(token, hash), height, cancellationToken);
+
+    /// <summary>Seeds a block already described as a torrent and announces it to every peer not known to have it.</summary>
+    public async Task PublishAsync(BlockTorrent torrent, long height, CancellationToken cancellationToken)
     {
-        var bytes = Encoding.ASCII.GetBytes(token);
-        var info = TorrentCache.Describe(hash + ".jws", bytes);
-        await blocks.SeedAsync(info, bytes, cancellationToken).ConfigureAwait(false);
+        var (hash, info) = (torrent.Hash, torrent.Info);
+        await SeedAsync(torrent, cancellationToken).ConfigureAwait(false);
         using var activity = PeerTelemetry.Source.StartActivity("block.announce", ActivityKind.Producer);
         activity?.SetTag(PeerTelemetry.Peer, peerName);
         activity?.SetTag(PeerTelemetry.BlockHeight, height);
@@ -122,14 +124,24 @@ public sealed class BlockPropagator(
         if (!inFlight.TryAdd(hash, 0))
         {
             // Already fetching it: the announcer becomes another source of the same swarm.
-            _ = blocks.DownloadAsync(info, [source], downloadTimeout, CancellationToken.None).ContinueWith(static _ => { }, TaskScheduler.Default);
+            work.Run(async stop =>
+            {
+                try
+                {
+                    await blocks.DownloadAsync(info, [source], downloadTimeout, stop).ConfigureAwait(false);
+                }
+                catch (Exception e) when (e is TimeoutException or TorrentSourcesLostException)
+                {
+                    // The first receive of the block reports the outcome.
+                }
+            });
             return;
         }
 
-        _ = Task.Run(() => ReceiveAsync(peer, source, hash, message.Height, info, message.TraceParent));
+        work.Run(stop => ReceiveAsync(peer, source, hash, message.Height, info, message.TraceParent, stop));
     }
 
-    private async Task ReceiveAsync(SwarmPeer peer, IPEndPoint source, Hash256 hash, long height, TorrentInfo info, string? traceparent)
+    private async Task ReceiveAsync(SwarmPeer peer, IPEndPoint source, Hash256 hash, long height, TorrentInfo info, string? traceparent, CancellationToken cancellationToken)
     {
         ActivityContext.TryParse(traceparent, null, isRemote: true, out var parent);
         using var activity = PeerTelemetry.Source.StartActivity("block.receive", ActivityKind.Consumer, parent);
@@ -151,7 +163,7 @@ public sealed class BlockPropagator(
                 tried.UnionWith(sources);
                 try
                 {
-                    bytes = await blocks.DownloadAsync(info, sources.Distinct(), downloadTimeout, CancellationToken.None).ConfigureAwait(false);
+                    bytes = await blocks.DownloadAsync(info, sources.Distinct(), downloadTimeout, cancellationToken).ConfigureAwait(false);
                     downloadMs = watch.Elapsed.TotalMilliseconds;
                 }
                 catch (TorrentSourcesLostException e)
@@ -188,7 +200,7 @@ public sealed class BlockPropagator(
             {
                 case AddBlockStatus.Connected or AddBlockStatus.Reorganized or AddBlockStatus.SideBranch:
                     timings.Accepted(hash, height, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), "announce", downloadMs, applyMs, activity?.TraceId.ToString());
-                    await PublishAsync(token, hash, height, CancellationToken.None).ConfigureAwait(false);
+                    await PublishAsync(token, hash, height, cancellationToken).ConfigureAwait(false);
                     break;
                 case AddBlockStatus.Orphan:
                     // Blocks may arrive out of order; keep it (with this receive's context, so that connecting it later stays
@@ -266,6 +278,9 @@ public sealed class BlockPropagator(
         }
     }
 
+    /// <summary>Cancels the receives and orphan retries in progress and waits for them.</summary>
+    public ValueTask StopAsync() => work.DisposeAsync();
+
     /// <summary>After the chain changed: connects kept blocks whose parent is now known, and announces them on.</summary>
     public void RetryOrphans()
     {
@@ -274,7 +289,7 @@ public sealed class BlockPropagator(
             return;
         }
 
-        _ = Task.Run(async () =>
+        work.Run(async stop =>
         {
             // The caller's span (usually the receive of the parent, whose block connect raised the tip change) flows into
             // this task: each orphan is connected under the context of its own receive instead, so that its verification,
@@ -299,7 +314,7 @@ public sealed class BlockPropagator(
                             continue;
                         }
 
-                        progressed |= await ConnectOrphanAsync(hash, orphan).ConfigureAwait(false);
+                        progressed |= await ConnectOrphanAsync(hash, orphan, stop).ConfigureAwait(false);
                     }
                 }
                 while (progressed);
@@ -318,7 +333,7 @@ public sealed class BlockPropagator(
     }
 
     /// <summary>Connects a kept orphan (span block.connect, under the receive that kept it) and announces it on; true when it was accepted.</summary>
-    private async Task<bool> ConnectOrphanAsync(Hash256 hash, Orphan orphan)
+    private async Task<bool> ConnectOrphanAsync(Hash256 hash, Orphan orphan, CancellationToken cancellationToken)
     {
         using var activity = PeerTelemetry.Source.StartActivity("block.connect", ActivityKind.Internal, orphan.Context);
         activity?.SetTag(PeerTelemetry.Peer, peerName);
@@ -338,7 +353,7 @@ public sealed class BlockPropagator(
         }
 
         timings.Accepted(hash, orphan.Height, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), "announce", traceId: activity?.TraceId.ToString());
-        await PublishAsync(orphan.Token, hash, orphan.Height, CancellationToken.None).ConfigureAwait(false);
+        await PublishAsync(orphan.Token, hash, orphan.Height, cancellationToken).ConfigureAwait(false);
         return true;
     }
 

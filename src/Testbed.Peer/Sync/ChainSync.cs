@@ -5,6 +5,7 @@ using Microsoft.Extensions.Logging;
 using Testbed.Ledger;
 using Testbed.Ledger.Chain;
 using Testbed.Peer.Audit;
+using Testbed.Peer.Hosting;
 using Testbed.Peer.Network;
 using Testbed.Peer.Network.Messages;
 using Testbed.Peer.Propagation;
@@ -35,6 +36,7 @@ public sealed class ChainSync(
 {
     private readonly ConcurrentDictionary<long, ConcurrentDictionary<string, SegmentOffer?>> answers = new();
     private readonly SemaphoreSlim wake = new(0, 1);
+    private readonly BackgroundWork work = new("catch-up", logger);
     private long segmentsDownloaded;
     private long applyTicks;
     private bool behindAtLastCheck;
@@ -363,7 +365,7 @@ public sealed class ChainSync(
                 peer.ClaimedWork = tip.Work;
                 break;
             case SegmentRequest request:
-                _ = Task.Run(() => OfferAsync(peer, request.Segment));
+                work.Run(stop => OfferAsync(peer, request.Segment, stop));
                 break;
             case SegmentOfferMessage offer:
                 OnOffer(peer, offer.Segment, offer);
@@ -374,6 +376,9 @@ public sealed class ChainSync(
         }
     }
 
+    /// <summary>Cancels the segment offers and tip reports in progress and waits for them.</summary>
+    public ValueTask StopAsync() => work.DisposeAsync();
+
     /// <summary>Tells every peer our new tip (a hint for their catch-up), at most every 50 ms: catch-up moves the tip thousands of times a second.</summary>
     public void BroadcastTip(ChainTip tip)
     {
@@ -383,9 +388,9 @@ public sealed class ChainSync(
             return;
         }
 
-        _ = Task.Run(async () =>
+        work.Run(async stop =>
         {
-            await Task.Delay(50).ConfigureAwait(false);
+            await Task.Delay(50, stop).ConfigureAwait(false);
             Volatile.Write(ref tipPending, 0);
             var latest = chain.Tip;
             swarm.Broadcast(new TipReport(latest.Height, latest.CumulativeWork));
@@ -423,7 +428,7 @@ public sealed class ChainSync(
         replies[peer.PeerId] = offer;
     }
 
-    private async Task OfferAsync(SwarmPeer peer, long seg)
+    private async Task OfferAsync(SwarmPeer peer, long seg, CancellationToken cancellationToken)
     {
         try
         {
@@ -444,7 +449,7 @@ public sealed class ChainSync(
             var to = from + hashes.Count - 1;
             var bytes = Encoding.ASCII.GetBytes(content.ToString());
             var info = TorrentCache.Describe(SegmentName(from, to, hashes[^1].ToString()), bytes);
-            await segments.SeedAsync(info, bytes, CancellationToken.None).ConfigureAwait(false);
+            await segments.SeedAsync(info, bytes, cancellationToken).ConfigureAwait(false);
             peer.Send(new SegmentOfferMessage(seg, from, to, info.InfoHash, info.RawBytes.ToArray()));
         }
         catch (Exception e) when (e is IOException or InvalidDataException)
