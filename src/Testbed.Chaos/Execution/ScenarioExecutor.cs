@@ -299,7 +299,7 @@ public sealed class ScenarioExecutor(ScenarioEnvironment environment)
         while (true)
         {
             var latest = await state.Recorder.PollOnceAsync(cancellationToken).ConfigureAwait(false);
-            last = InvariantChecker.CheckExpectation(expectation, latest, state.History, state.LastExpectEnded, DateTimeOffset.UtcNow);
+            last = ExpectationChecker.CheckExpectation(expectation, latest, state.History, state.LastExpectEnded, DateTimeOffset.UtcNow);
             if (last.Ok)
             {
                 return (true, $"held after {InvariantChecker.Seconds(clock.Elapsed)}: {last.Detail}");

@@ -52,6 +52,9 @@ public sealed class ChainOptions
 
     /// <summary>Deliberate defects, for proving that the chaos checks catch a broken peer; <see cref="ChainDefects.None"/> in every real use.</summary>
     public ChainDefects Defects { get; init; }
+
+    /// <summary>Now on this peer's clock, in unix milliseconds (a test's fake time when one is set).</summary>
+    internal long NowMs() => Time.GetUtcNow().ToUnixTimeMilliseconds();
 }
 
 /// <summary>

@@ -30,7 +30,7 @@ public sealed class InvariantCheckerTests
     private static Expectation Converged(params string[] exclude) => new(true, TimeSpan.FromSeconds(10), null, null, null, null, null, exclude);
 
     private static CheckResult Expect(Expectation expectation, IReadOnlyCollection<PeerObservation> latest, RunHistory? history = null) =>
-        InvariantChecker.CheckExpectation(expectation, latest, history ?? new RunHistory(), T0, At(1000));
+        ExpectationChecker.CheckExpectation(expectation, latest, history ?? new RunHistory(), T0, At(1000));
 
     [Fact]
     public void Converged_peers_pass()
@@ -112,13 +112,13 @@ public sealed class InvariantCheckerTests
         var observations = new[] { Seen(20, "peer-1", 4, TipB) };
         var expectation = new Expectation(null, TimeSpan.FromSeconds(5), null, 1, null, null, null, []);
 
-        Assert.True(InvariantChecker.CheckExpectation(expectation, observations, history, T0, At(20)).Ok);
+        Assert.True(ExpectationChecker.CheckExpectation(expectation, observations, history, T0, At(20)).Ok);
         // A reorg from before the previous expect step (ended at 10 s) does not satisfy a later one.
-        var stale = InvariantChecker.CheckExpectation(expectation, observations, history, At(10), At(20));
+        var stale = ExpectationChecker.CheckExpectation(expectation, observations, history, At(10), At(20));
         Assert.False(stale.Ok);
         Assert.Contains("0 reorgs observed since 04:00:10.000 (expected at least 1)", stale.Detail, StringComparison.Ordinal);
         // Nor does one that happens after the poll being judged.
-        Assert.False(InvariantChecker.CheckExpectation(expectation, observations, history, T0, At(4)).Ok);
+        Assert.False(ExpectationChecker.CheckExpectation(expectation, observations, history, T0, At(4)).Ok);
     }
 
     [Fact]
@@ -132,11 +132,11 @@ public sealed class InvariantCheckerTests
         var observations = new[] { Seen(20, "peer-1", 4, TipB, rejected: 3), Seen(20, "peer-2", 4, TipB, rejected: 1, boot: "boot-2") };
         var expectation = new Expectation(null, TimeSpan.FromSeconds(5), null, null, 2, null, null, []);
 
-        var held = InvariantChecker.CheckExpectation(expectation, observations, history, At(10), At(20));
+        var held = ExpectationChecker.CheckExpectation(expectation, observations, history, At(10), At(20));
         Assert.True(held.Ok, held.Detail);
         Assert.Contains("2 blocks rejected by peer-1,peer-2 since 04:00:10.000", held.Detail, StringComparison.Ordinal);
         // Three rejections happened, but only two since the previous step: the earlier ones do not satisfy a later step.
-        var stale = InvariantChecker.CheckExpectation(expectation with { RejectedAtLeast = 3 }, observations, history, At(10), At(20));
+        var stale = ExpectationChecker.CheckExpectation(expectation with { RejectedAtLeast = 3 }, observations, history, At(10), At(20));
         Assert.False(stale.Ok);
         Assert.Contains("2 blocks rejected", stale.Detail, StringComparison.Ordinal);
     }
@@ -383,16 +383,16 @@ public sealed class InvariantCheckerTests
             return history;
         }
 
-        var good = InvariantChecker.CheckExpectSteps(History(convergedInTime: true));
+        var good = ExpectationChecker.CheckExpectSteps(History(convergedInTime: true));
         var step2 = Assert.Single(good);
         Assert.Equal("step-2-expect", step2.Name);
         Assert.True(step2.Ok, step2.Detail);
 
-        var bad = Assert.Single(InvariantChecker.CheckExpectSteps(History(convergedInTime: false)));
+        var bad = Assert.Single(ExpectationChecker.CheckExpectSteps(History(convergedInTime: false)));
         Assert.False(bad.Ok);
         Assert.StartsWith("did not hold in any of 2 polls between 04:00:01.200 and 04:00:02.100; the last: not converged: peer-1 at height 3 tip aaaaaaaaaaaa", bad.Detail, StringComparison.Ordinal);
 
-        Assert.False(Assert.Single(InvariantChecker.CheckExpectSteps(new RunHistory())).Ok);
+        Assert.False(Assert.Single(ExpectationChecker.CheckExpectSteps(new RunHistory())).Ok);
     }
 
     [Fact]
