@@ -18,7 +18,6 @@ internal sealed class Choker(TorrentSessionOptions options)
     /// <summary>A peer became interested: unchoked at once while a regular slot is free (not waiting for the next round).</summary>
     public void OnInterested(SessionPeer conn, List<SessionPeer> peers)
     {
-        conn.PeerInterested = true;
         if (conn.AmChoking && UnchokedCount(peers) < options.UploadSlots)
         {
             Unchoke(conn);

@@ -136,6 +136,7 @@ public sealed partial class TorrentSession
                 scheduler.Fill(picker, conn);
                 break;
             case MessageId.Interested:
+                conn.PeerInterested = true;
                 choker.OnInterested(conn, peers);
                 break;
             case MessageId.NotInterested:
