@@ -10,9 +10,9 @@ namespace Testbed.Torrent.PeerWire;
 public delegate bool BlockSource(BlockRequest block, Span<byte> destination);
 
 /// <summary>
-/// One peer connection after the handshake: the socket's pipes, an outgoing queue drained by a single writer
-/// (so any thread may send), the queue of blocks the peer asked us for, and the protocol state both sides keep.
-/// The mutable protocol state is owned by the session and touched only under the session's lock.
+/// One peer connection after the handshake, the transport only: the socket's pipes, an outgoing queue drained by a single
+/// writer (so any thread may send), the queue of blocks the peer asked us for, and liveness times. What a torrent session
+/// knows of the peer (choking, interest, availability, requests) lives in the session's per-peer state, not here.
 /// </summary>
 public sealed class PeerConnection : IAsyncDisposable
 {
@@ -42,7 +42,6 @@ public sealed class PeerConnection : IAsyncDisposable
         var now = Environment.TickCount64;
         LastReceived = now;
         LastSent = now;
-        LastBlockReceived = now;
     }
 
     /// <summary>The remote handshake (peer id, reserved bits).</summary>
@@ -50,9 +49,6 @@ public sealed class PeerConnection : IAsyncDisposable
 
     /// <summary>The remote address.</summary>
     public IPEndPoint RemoteEndPoint { get; }
-
-    /// <summary>Where the peer accepts connections (its address plus the BEP 10 `p` port, or the outgoing endpoint).</summary>
-    public IPEndPoint? ListenEndPoint { get; set; }
 
     /// <summary>Both sides set the BEP 6 bit.</summary>
     public bool FastEnabled { get; }
@@ -69,85 +65,16 @@ public sealed class PeerConnection : IAsyncDisposable
     /// <summary>Cancelled once the connection is closing; safe to read after it is disposed.</summary>
     public CancellationToken Closed => closedToken;
 
-    /// <summary>Why the session dropped this peer (banned, timed out, broke the protocol); null when the peer closed the connection itself.</summary>
-    public string? DropReason { get; set; }
-
-    /// <summary>We choke the peer (it may not download from us).</summary>
-    public bool AmChoking { get; set; } = true;
-
-    /// <summary>We want pieces the peer has.</summary>
-    public bool AmInterested { get; set; }
-
-    /// <summary>The peer chokes us.</summary>
-    public bool PeerChoking { get; set; } = true;
-
-    /// <summary>The peer wants pieces we have.</summary>
-    public bool PeerInterested { get; set; }
-
-    /// <summary>Pieces the peer has (null until its bitfield is known and the metadata too).</summary>
-    public Bitfield? PeerHas { get; set; }
-
-    /// <summary>A bitfield or have-all that arrived before we had the metadata (magnet), applied once we do.</summary>
-    public object? PendingAvailability { get; set; }
-
-    /// <summary>True once a bitfield, have all, have none or have was received (a bitfield after that is a violation).</summary>
-    public bool AvailabilityReceived { get; set; }
-
-    /// <summary>Blocks we requested and still wait for.</summary>
-    public HashSet<BlockRequest> Outstanding { get; } = [];
-
-    /// <summary>How many requests we keep in flight to this peer (adapted to its rate).</summary>
-    public int PipelineDepth { get; set; } = 32;
-
-    /// <summary>Pieces the peer lets us fetch while choked (BEP 6 allowed fast).</summary>
-    public HashSet<int> AllowedFastFromPeer { get; } = [];
-
-    /// <summary>Pieces we let the peer fetch while choked.</summary>
-    public HashSet<int> AllowedFastForPeer { get; } = [];
-
-    /// <summary>The peer's BEP 10 handshake values (message ids it assigned, its queue depth, metadata size).</summary>
-    public Extensions.ExtensionHandshake? RemoteExtensions { get; set; }
-
-    /// <summary>Blocks we cancelled (endgame) or dropped (choke) that may still arrive legitimately; bounded.</summary>
-    public HashSet<BlockRequest> RecentlyCancelled { get; } = [];
-
-    /// <summary>Blocks received from the peer that we did not ask for (bounded; too many drops the peer).</summary>
-    public int UnexpectedBlocks { get; set; }
-
-    /// <summary>Payload bytes received from the peer.</summary>
-    public long BytesDown { get; set; }
-
     /// <summary>Payload bytes sent to the peer.</summary>
     public long BytesUp => Interlocked.Read(ref bytesUp);
 
     private long bytesUp;
-
-    /// <summary>Bytes down at the last rate sample.</summary>
-    public long BytesDownAtSample { get; set; }
-
-    /// <summary>Bytes up at the last rate sample.</summary>
-    public long BytesUpAtSample { get; set; }
-
-    /// <summary>Download rate measured at the last sample (bytes per second).</summary>
-    public double DownloadRate { get; set; }
-
-    /// <summary>Upload rate measured at the last sample (bytes per second).</summary>
-    public double UploadRate { get; set; }
 
     /// <summary>Tick count of the last byte received.</summary>
     public long LastReceived { get; set; }
 
     /// <summary>Tick count of the last message sent.</summary>
     public long LastSent { get; private set; }
-
-    /// <summary>Tick count of the last block received (or of the last time we had nothing outstanding).</summary>
-    public long LastBlockReceived { get; set; }
-
-    /// <summary>Tick count at which the next peer exchange message to this peer is due.</summary>
-    public long NextPex { get; set; } = long.MaxValue;
-
-    /// <summary>Peers already told to this peer by PEX, so each message carries only the changes.</summary>
-    public HashSet<IPEndPoint> PexSent { get; } = [];
 
     /// <summary>Blocks the peer asked for and we have not sent yet.</summary>
     public int QueuedUploadCount
@@ -163,12 +90,6 @@ public sealed class PeerConnection : IAsyncDisposable
 
     /// <summary>Called for each payload byte count sent, for the session's counters.</summary>
     public Action<int>? Uploaded { get; set; }
-
-    /// <summary>When the current one-second window of hash requests from the peer started.</summary>
-    internal long HashRequestWindowStart { get; set; }
-
-    /// <summary>Hash requests the peer sent in the current window (a bound on the hashing work it can cause).</summary>
-    internal int HashRequestsInWindow { get; set; }
 
     /// <summary>Queues a message; never blocks.</summary>
     public void Send(PeerMessage message) => outbox.Writer.TryWrite(message);

@@ -5,7 +5,7 @@ using Testbed.Torrent.PeerWire;
 
 namespace Testbed.Torrent.Sessions;
 
-/// <summary>BEP 52 hash requests: answered from the piece layers with uncle proofs, or rejected.</summary>
+/// <summary>BEP 52 hash requests: answered from the piece layers with uncle proofs, or rejected; answers to ours go to the <see cref="MetadataExchange"/>.</summary>
 public sealed partial class TorrentSession
 {
     /// <summary>Hash requests one peer may send a second before it counts as flooding (each can cost hashing work).</summary>
@@ -20,11 +20,11 @@ public sealed partial class TorrentSession
     /// <summary>Hash requests answered with hash reject (for tests and diagnostics).</summary>
     public int HashRequestsRejected { get; private set; }
 
-    private void OnHashRangeLocked(PeerConnection conn, HashRangeMessage message)
+    private void OnHashRangeLocked(SessionPeer conn, HashRangeMessage message)
     {
         if (message.Id == MessageId.HashReject)
         {
-            OnHashRejectLocked(conn, message.Range);
+            metadataExchange.OnHashReject(conn, message.Range, peers);
             return;
         }
 
@@ -50,6 +50,31 @@ public sealed partial class TorrentSession
             // BEP 52: every hash request is answered with hashes or a hash reject.
             HashRequestsRejected++;
             conn.Send(new HashRangeMessage(MessageId.HashReject, message.Range));
+        }
+    }
+
+    private void OnHashesLocked(SessionPeer conn, HashesMessage message)
+    {
+        var fetched = metadataExchange.OnHashes(conn, message, out var badProof);
+        if (badProof is not null)
+        {
+            BanLocked(conn, badProof);
+        }
+
+        if (fetched is not null)
+        {
+            // Every run proved up to its root: the magnet's storage is set up with the layers (off the lock).
+            pieceLayers = fetched.Layers;
+            _ = Task.Run(async () =>
+            {
+                try
+                {
+                    await SetUpStorageAsync(fetched.Info, stopping.Token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                }
+            });
         }
     }
 

@@ -5,7 +5,7 @@ using Testbed.Torrent.PeerWire;
 
 namespace Testbed.Torrent.Sessions;
 
-/// <summary>The once-a-second duties: keep-alives, timeouts, rates and pipeline depth, the choker, peer exchange, dialling.</summary>
+/// <summary>The once-a-second duties: keep-alives, timeouts, rates and pipeline depth, the choke round, peer exchange, dialling.</summary>
 public sealed partial class TorrentSession
 {
     /// <summary>Most endpoints remembered for dialling (tracker, PEX, added by hand).</summary>
@@ -43,9 +43,9 @@ public sealed partial class TorrentSession
         foreach (var conn in peers.ToList())
         {
             // A piece-layer run unanswered for a while goes to whoever is free.
-            RequestPieceLayersLocked(conn);
+            metadataExchange.RequestPieceLayers(conn);
 
-            if (now - conn.LastReceived > (long)Options.PeerTimeout.TotalMilliseconds)
+            if (now - conn.Connection.LastReceived > (long)Options.PeerTimeout.TotalMilliseconds)
             {
                 LastDisconnectReason = $"peer {conn.RemoteEndPoint} timed out";
                 conn.DropReason = $"sent nothing for {Options.PeerTimeout.TotalSeconds:0} s";
@@ -53,32 +53,24 @@ public sealed partial class TorrentSession
                 continue;
             }
 
-            if (conn.Outstanding.Count > 0 && now - conn.LastBlockReceived > (long)Options.RequestTimeout.TotalMilliseconds)
+            if (scheduler.TimedOut(conn, now))
             {
                 LastDisconnectReason = $"peer {conn.RemoteEndPoint} left {conn.Outstanding.Count} requests unanswered";
                 conn.DropReason = $"left {conn.Outstanding.Count} requests unanswered for {Options.RequestTimeout.TotalSeconds:0} s";
-                ReleaseOutstandingLocked(conn);
+                RequestScheduler.ReleaseOutstanding(picker, conn);
                 conn.Close();
                 continue;
             }
 
-            if (now - conn.LastSent > (long)Options.KeepAliveInterval.TotalMilliseconds)
+            if (now - conn.Connection.LastSent > (long)Options.KeepAliveInterval.TotalMilliseconds)
             {
                 conn.Send(KeepAliveMessage.Instance);
             }
 
-            conn.DownloadRate = (conn.BytesDown - conn.BytesDownAtSample) / seconds;
-            conn.UploadRate = (conn.BytesUp - conn.BytesUpAtSample) / seconds;
-            conn.BytesDownAtSample = conn.BytesDown;
-            conn.BytesUpAtSample = conn.BytesUp;
-
-            // Adaptive pipelining: keep about PipelineSeconds of the peer's rate in flight, within bounds and its reqq.
-            var depth = (int)(conn.DownloadRate * Options.PipelineSeconds / BlockRequest.StandardLength);
-            var cap = Math.Min(Options.MaxPipelineDepth, conn.RemoteExtensions?.RequestQueue ?? Options.MaxPipelineDepth);
-            conn.PipelineDepth = Math.Clamp(Math.Max(depth, Options.InitialPipelineDepth), 1, cap);
-
-            FillRequestsLocked(conn);
-            RequestMetadataLocked(conn);
+            conn.SampleRates(seconds);
+            scheduler.AdaptPipeline(conn);
+            scheduler.Fill(picker, conn);
+            metadataExchange.Request(conn, Info);
             if (now >= conn.NextPex)
             {
                 SendPexLocked(conn);
@@ -86,49 +78,11 @@ public sealed partial class TorrentSession
             }
         }
 
-        if (now >= nextChoke)
-        {
-            nextChoke = now + (long)Options.ChokeInterval.TotalMilliseconds;
-            RunChokerLocked();
-        }
-
+        choker.Tick(now, peers, seeding: picker?.Have.IsComplete ?? false);
         ConnectCandidatesLocked();
     }
 
-    /// <summary>
-    /// The choker: unchoke the <see cref="TorrentSessionOptions.UploadSlots"/> interested peers that give us the most
-    /// (while downloading) or take the most (while seeding), plus one optimistic unchoke rotated every third round.
-    /// </summary>
-    private void RunChokerLocked()
-    {
-        var seeding = picker?.Have.IsComplete ?? false;
-        var interested = peers.Where(p => p.PeerInterested).ToList();
-        var ranked = interested
-            .OrderByDescending(p => seeding ? p.UploadRate : p.DownloadRate)
-            .ThenBy(_ => Random.Shared.Next())
-            .ToList();
-        var regular = ranked.Take(Options.UploadSlots).ToHashSet();
-        var rest = ranked.Skip(Options.UploadSlots).ToList();
-        if (chokeRound++ % 3 == 0 || optimistic is null || !peers.Contains(optimistic) || regular.Contains(optimistic))
-        {
-            optimistic = rest.Count > 0 ? rest[Random.Shared.Next(rest.Count)] : null;
-        }
-
-        foreach (var conn in peers)
-        {
-            var unchoke = regular.Contains(conn) || conn == optimistic;
-            if (unchoke && conn.AmChoking)
-            {
-                UnchokeLocked(conn);
-            }
-            else if (!unchoke && !conn.AmChoking)
-            {
-                ChokeLocked(conn);
-            }
-        }
-    }
-
-    private void SendPexLocked(PeerConnection conn)
+    private void SendPexLocked(SessionPeer conn)
     {
         if (conn.RemoteExtensions?.IdOf("ut_pex") is not { } id)
         {

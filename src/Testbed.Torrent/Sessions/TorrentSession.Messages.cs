@@ -9,10 +9,7 @@ namespace Testbed.Torrent.Sessions;
 /// <summary>Peer wire message handling: availability, interest, choking, requests, blocks, extensions.</summary>
 public sealed partial class TorrentSession
 {
-    /// <summary>Unrequested blocks a peer may send (cancel races) before it counts as misbehaving.</summary>
-    private const int MaxUnexpectedBlocks = 64;
-
-    private void OnConnectedLocked(PeerConnection conn)
+    private void OnConnectedLocked(SessionPeer conn)
     {
         // BEP 3: the bitfield (or BEP 6 have all / have none) is the first message; the extension handshake follows.
         if (picker is null)
@@ -41,11 +38,11 @@ public sealed partial class TorrentSession
 
         if (conn.FastEnabled && picker is not null)
         {
-            OfferAllowedFastLocked(conn);
+            choker.OfferAllowedFast(conn, InfoHash, picker!.Have);
         }
     }
 
-    private void SendAvailabilityLocked(PeerConnection conn)
+    private void SendAvailabilityLocked(SessionPeer conn)
     {
         var have = picker!.Have;
         if (conn.FastEnabled && have.IsComplete)
@@ -62,7 +59,7 @@ public sealed partial class TorrentSession
         }
     }
 
-    private void AnnounceAvailabilityAfterMetadataLocked(PeerConnection conn)
+    private void AnnounceAvailabilityAfterMetadataLocked(SessionPeer conn)
     {
         // The peer already got our (empty) availability; tell it piece by piece what resume found.
         var have = picker!.Have;
@@ -76,25 +73,14 @@ public sealed partial class TorrentSession
 
         if (conn.FastEnabled)
         {
-            OfferAllowedFastLocked(conn);
+            choker.OfferAllowedFast(conn, InfoHash, picker!.Have);
         }
 
         UpdateInterestLocked(conn);
-        FillRequestsLocked(conn);
+        scheduler.Fill(picker, conn);
     }
 
-    private void OfferAllowedFastLocked(PeerConnection conn)
-    {
-        foreach (var piece in AllowedFastSet.Compute(conn.RemoteEndPoint.Address, InfoHash, picker!.Have.Length, Options.AllowedFastCount))
-        {
-            if (picker.Have[piece] && conn.AllowedFastForPeer.Add(piece))
-            {
-                conn.Send(new PieceIndexMessage(MessageId.AllowedFast, piece));
-            }
-        }
-    }
-
-    private void HandleLocked(PeerConnection conn, PeerMessage message, ref List<PieceDownload>? finished)
+    private void HandleLocked(SessionPeer conn, PeerMessage message, ref List<PieceDownload>? finished)
     {
         switch (message)
         {
@@ -131,7 +117,7 @@ public sealed partial class TorrentSession
         }
     }
 
-    private void OnStateLocked(PeerConnection conn, MessageId id)
+    private void OnStateLocked(SessionPeer conn, MessageId id)
     {
         switch (id)
         {
@@ -140,22 +126,18 @@ public sealed partial class TorrentSession
                 if (!conn.FastEnabled)
                 {
                     // Without the fast extension a choke silently discards our requests.
-                    ReleaseOutstandingLocked(conn);
+                    RequestScheduler.ReleaseOutstanding(picker, conn);
                 }
 
-                FillRequestsLocked(conn);
+                scheduler.Fill(picker, conn);
                 break;
             case MessageId.Unchoke:
                 conn.PeerChoking = false;
-                FillRequestsLocked(conn);
+                scheduler.Fill(picker, conn);
                 break;
             case MessageId.Interested:
                 conn.PeerInterested = true;
-                if (conn.AmChoking && UnchokedCountLocked() < Options.UploadSlots)
-                {
-                    UnchokeLocked(conn);
-                }
-
+                choker.OnInterested(conn, peers);
                 break;
             case MessageId.NotInterested:
                 conn.PeerInterested = false;
@@ -168,7 +150,7 @@ public sealed partial class TorrentSession
         }
     }
 
-    private static void RequireFast(PeerConnection conn, MessageId id)
+    private static void RequireFast(SessionPeer conn, MessageId id)
     {
         if (!conn.FastEnabled)
         {
@@ -176,7 +158,7 @@ public sealed partial class TorrentSession
         }
     }
 
-    private void OnPieceIndexLocked(PeerConnection conn, PieceIndexMessage message)
+    private void OnPieceIndexLocked(SessionPeer conn, PieceIndexMessage message)
     {
         if (message.Id != MessageId.Have)
         {
@@ -209,12 +191,12 @@ public sealed partial class TorrentSession
                     conn.Send(StateMessage.Interested);
                 }
 
-                FillRequestsLocked(conn);
+                scheduler.Fill(picker, conn);
                 break;
             case MessageId.AllowedFast:
                 if (conn.AllowedFastFromPeer.Count < 64 && conn.AllowedFastFromPeer.Add(message.Piece))
                 {
-                    FillRequestsLocked(conn);
+                    scheduler.Fill(picker, conn);
                 }
 
                 break;
@@ -224,7 +206,7 @@ public sealed partial class TorrentSession
         }
     }
 
-    private void SetAvailabilityLocked(PeerConnection conn, object availability)
+    private void SetAvailabilityLocked(SessionPeer conn, object availability)
     {
         conn.AvailabilityReceived = true;
         if (picker is null)
@@ -257,7 +239,7 @@ public sealed partial class TorrentSession
         }
 
         UpdateInterestLocked(conn);
-        FillRequestsLocked(conn);
+        scheduler.Fill(picker, conn);
     }
 
     private static Bitfield AllSet(int length)
@@ -267,7 +249,7 @@ public sealed partial class TorrentSession
         return field;
     }
 
-    private void ApplyPendingAvailabilityLocked(PeerConnection conn)
+    private void ApplyPendingAvailabilityLocked(SessionPeer conn)
     {
         if (conn.PendingAvailability is { } pending)
         {
@@ -276,7 +258,7 @@ public sealed partial class TorrentSession
         }
     }
 
-    private void UpdateInterestLocked(PeerConnection conn)
+    private void UpdateInterestLocked(SessionPeer conn)
     {
         var interested = picker is not null && conn.PeerHas is not null && picker.IsInteresting(conn.PeerHas);
         if (interested != conn.AmInterested)
@@ -286,45 +268,7 @@ public sealed partial class TorrentSession
         }
     }
 
-    private int UnchokedCountLocked()
-    {
-        var count = 0;
-        foreach (var conn in peers)
-        {
-            if (!conn.AmChoking && conn != optimistic)
-            {
-                count++;
-            }
-        }
-
-        return count;
-    }
-
-    private void UnchokeLocked(PeerConnection conn)
-    {
-        conn.AmChoking = false;
-        conn.Send(StateMessage.Unchoke);
-    }
-
-    private void ChokeLocked(PeerConnection conn)
-    {
-        conn.AmChoking = true;
-        conn.Send(StateMessage.Choke);
-        foreach (var dropped in conn.ClearUploads())
-        {
-            if (conn.AllowedFastForPeer.Contains(dropped.Piece))
-            {
-                conn.QueueUpload(dropped);
-            }
-            else if (conn.FastEnabled)
-            {
-                // BEP 6: every request gets exactly one answer, so a choke rejects what it drops.
-                conn.Send(new BlockMessage(MessageId.RejectRequest, dropped));
-            }
-        }
-    }
-
-    private void OnBlockMessageLocked(PeerConnection conn, BlockMessage message)
+    private void OnBlockMessageLocked(SessionPeer conn, BlockMessage message)
     {
         var block = message.Block;
         switch (message.Id)
@@ -333,7 +277,7 @@ public sealed partial class TorrentSession
                 OnRequestLocked(conn, block);
                 break;
             case MessageId.Cancel:
-                if (conn.CancelUpload(block) && conn.FastEnabled)
+                if (conn.Connection.CancelUpload(block) && conn.FastEnabled)
                 {
                     conn.Send(new BlockMessage(MessageId.RejectRequest, block));
                 }
@@ -341,16 +285,12 @@ public sealed partial class TorrentSession
                 break;
             case MessageId.RejectRequest:
                 RequireFast(conn, MessageId.RejectRequest);
-                if (conn.Outstanding.Remove(block))
-                {
-                    picker?.Release(conn, block);
-                }
-
+                RequestScheduler.OnReject(picker, conn, block);
                 break;
         }
     }
 
-    private void OnRequestLocked(PeerConnection conn, BlockRequest block)
+    private void OnRequestLocked(SessionPeer conn, BlockRequest block)
     {
         if (Layout is null || picker is null)
         {
@@ -368,7 +308,7 @@ public sealed partial class TorrentSession
             throw new PeerProtocolException($"request for piece {block.Piece} begin {block.Begin} length {block.Length} is out of bounds (blocks are at most 16 KiB)");
         }
 
-        var allowed = picker.Have[block.Piece] && (!conn.AmChoking || conn.AllowedFastForPeer.Contains(block.Piece));
+        var allowed = picker.Have[block.Piece] && Choker.MayServe(conn, block.Piece);
         if (!allowed)
         {
             if (conn.FastEnabled)
@@ -379,30 +319,19 @@ public sealed partial class TorrentSession
             return;
         }
 
-        if (conn.QueuedUploadCount >= Options.MaxQueuedUploads)
+        if (conn.Connection.QueuedUploadCount >= Options.MaxQueuedUploads)
         {
             throw new PeerProtocolException($"request flood: more than {Options.MaxQueuedUploads} requests queued");
         }
 
-        conn.QueueUpload(block);
+        conn.Connection.QueueUpload(block);
     }
 
-    private void OnPieceLocked(PeerConnection conn, PieceMessage message, ref List<PieceDownload>? finished)
+    private void OnPieceLocked(SessionPeer conn, PieceMessage message, ref List<PieceDownload>? finished)
     {
         var block = new BlockRequest(message.Piece, message.Begin, (int)message.Data.Length);
-        if (!conn.Outstanding.Remove(block) || picker is null)
+        if (!RequestScheduler.TakeAnswered(picker, conn, block))
         {
-            // A block we cancelled or dropped can cross our cancel on the wire; only data never asked for counts.
-            if (conn.RecentlyCancelled.Remove(block))
-            {
-                return;
-            }
-
-            if (++conn.UnexpectedBlocks > MaxUnexpectedBlocks)
-            {
-                throw new PeerProtocolException($"more than {MaxUnexpectedBlocks} blocks we never requested");
-            }
-
             return;
         }
 
@@ -410,77 +339,15 @@ public sealed partial class TorrentSession
         Interlocked.Add(ref bytesDown, block.Length);
         TransferMetrics.BytesDown.Add(block.Length);
         conn.LastBlockReceived = Environment.TickCount64;
-        cancelScratch.Clear();
-        var outcome = picker.Receive(conn, message.Piece, message.Begin, message.Data, cancelScratch, out var done);
-        if (outcome == BlockOutcome.Accepted)
-        {
-            foreach (PeerConnection other in cancelScratch)
-            {
-                if (other.Outstanding.Remove(block))
-                {
-                    RememberCancelled(other, block);
-                    other.Send(new BlockMessage(MessageId.Cancel, block));
-                }
-            }
-        }
-
-        if (done is not null)
+        if (scheduler.Receive(picker!, conn, message, block) is { } done)
         {
             (finished ??= []).Add(done);
         }
 
-        FillRequestsLocked(conn);
+        scheduler.Fill(picker, conn);
     }
 
-    private static void RememberCancelled(PeerConnection conn, BlockRequest block)
-    {
-        if (conn.RecentlyCancelled.Count >= 1024)
-        {
-            conn.RecentlyCancelled.Clear();
-        }
-
-        conn.RecentlyCancelled.Add(block);
-    }
-
-    private void FillRequestsLocked(PeerConnection conn)
-    {
-        if (picker is null || conn.PeerHas is null || !conn.AmInterested || picker.Have.IsComplete)
-        {
-            return;
-        }
-
-        IReadOnlySet<int>? only = null;
-        if (conn.PeerChoking)
-        {
-            if (!conn.FastEnabled || conn.AllowedFastFromPeer.Count == 0)
-            {
-                return;
-            }
-
-            only = conn.AllowedFastFromPeer;
-        }
-
-        var want = conn.PipelineDepth - conn.Outstanding.Count;
-        if (want <= 0)
-        {
-            return;
-        }
-
-        if (conn.Outstanding.Count == 0)
-        {
-            conn.LastBlockReceived = Environment.TickCount64;
-        }
-
-        scratch.Clear();
-        picker.Pick(conn, conn.PeerHas, want, scratch, only);
-        foreach (var request in scratch)
-        {
-            conn.Outstanding.Add(request);
-            conn.Send(new BlockMessage(MessageId.Request, request));
-        }
-    }
-
-    private void OnExtendedLocked(PeerConnection conn, ExtendedMessage message)
+    private void OnExtendedLocked(SessionPeer conn, ExtendedMessage message)
     {
         if (!conn.ExtensionsEnabled)
         {
@@ -499,20 +366,25 @@ public sealed partial class TorrentSession
 
                 if (handshake.RequestQueue is { } reqq)
                 {
-                    conn.PipelineDepth = Math.Min(conn.PipelineDepth, reqq);
+                    RequestScheduler.LimitPipeline(conn, reqq);
                 }
 
                 if (handshake.MetadataSize is { } size)
                 {
-                    metadata?.Offer(size);
+                    metadataExchange.Offer(size);
                 }
 
                 conn.NextPex = Environment.TickCount64 + 1000;
-                RequestMetadataLocked(conn);
-                RequestPieceLayersLocked(conn);
+                metadataExchange.Request(conn, Info);
+                metadataExchange.RequestPieceLayers(conn);
                 break;
             case ExtensionHandshake.UtMetadataId:
-                OnMetadataMessageLocked(conn, MetadataMessage.Parse(message.Payload));
+                if (metadataExchange.OnMessage(conn, MetadataMessage.Parse(message.Payload), Info) is { } raw)
+                {
+                    // Parsed (and its piece layers fetched, or its storage set up) off the lock.
+                    _ = Task.Run(() => OnMetadataAsync(raw));
+                }
+
                 break;
             case ExtensionHandshake.UtPexId:
                 var pex = PeerExchangeMessage.Parse(message.Payload);
@@ -528,65 +400,17 @@ public sealed partial class TorrentSession
         }
     }
 
-    private void OnMetadataMessageLocked(PeerConnection conn, MetadataMessage message)
-    {
-        switch (message.Type)
-        {
-            case MetadataMessageType.Request:
-                var remoteId = conn.RemoteExtensions?.IdOf("ut_metadata");
-                if (remoteId is null)
-                {
-                    return;
-                }
-
-                var raw = Info?.RawBytes;
-                var offset = message.Piece * MetadataMessage.PieceSize;
-                if (raw is { } bytes && offset < bytes.Length)
-                {
-                    var data = bytes.Slice(offset, Math.Min(MetadataMessage.PieceSize, bytes.Length - offset)).ToArray();
-                    conn.Send(new ExtendedMessage(remoteId.Value, new MetadataMessage(MetadataMessageType.Data, message.Piece, bytes.Length, data).Encode()));
-                }
-                else
-                {
-                    conn.Send(new ExtendedMessage(remoteId.Value, new MetadataMessage(MetadataMessageType.Reject, message.Piece).Encode()));
-                }
-
-                break;
-            case MetadataMessageType.Data:
-                if (metadata is null || Info is not null || fetchingStorage)
-                {
-                    return;
-                }
-
-                if (metadata.Accept(message) is { } info)
-                {
-                    fetchingStorage = true;
-                    _ = Task.Run(() => OnMetadataAsync(info));
-                }
-                else
-                {
-                    RequestMetadataLocked(conn);
-                }
-
-                break;
-            default:
-                break;
-        }
-    }
-
-    private bool fetchingStorage;
-
     private async Task OnMetadataAsync(byte[] raw)
     {
         try
         {
             var info = TorrentInfo.Parse(raw);
-            if (NeedsPieceLayers(info))
+            if (MetadataExchange.NeedsPieceLayers(info, pieceLayers))
             {
                 // BEP 9 metadata carries no piece layers: fetch them from v2 peers first; storage is set up once they verify.
                 lock (gate)
                 {
-                    StartPieceLayerFetchLocked(info);
+                    metadataExchange.StartPieceLayers(info, pieceLayers, peers);
                 }
 
                 return;
@@ -602,19 +426,6 @@ public sealed partial class TorrentSession
         }
         catch (OperationCanceledException)
         {
-        }
-    }
-
-    private void RequestMetadataLocked(PeerConnection conn)
-    {
-        if (metadata is null || Info is not null || fetchingStorage || conn.RemoteExtensions?.IdOf("ut_metadata") is not { } id)
-        {
-            return;
-        }
-
-        if (metadata.NextRequest(Environment.TickCount64) is { } piece)
-        {
-            conn.Send(new ExtendedMessage(id, new MetadataMessage(MetadataMessageType.Request, piece).Encode()));
         }
     }
 }

@@ -98,6 +98,6 @@ public sealed partial class TorrentSession
     }
 
     /// <summary>A peer that has a piece we lack, or has not told us yet what it has.</summary>
-    private bool MayDeliverLocked(PeerConnection conn) =>
+    private bool MayDeliverLocked(SessionPeer conn) =>
         picker is null || conn.PeerHas is null || picker.IsInteresting(conn.PeerHas);
 }

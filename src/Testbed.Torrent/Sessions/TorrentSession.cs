@@ -14,26 +14,28 @@ namespace Testbed.Torrent.Sessions;
 /// <summary>
 /// One torrent in a <see cref="TorrentClient"/>: downloads what is missing (checking what is on disk first),
 /// seeds what it has, and keeps seeding until stopped. Add known peers with <see cref="AddPeer"/>, await
-/// <see cref="Completion"/>, dispose to stop. All protocol state is guarded by one lock.
+/// <see cref="Completion"/>, dispose to stop. All protocol state is guarded by one lock, including that of its parts:
+/// <see cref="SessionPeer"/> (per peer), <see cref="Choker"/> (who we upload to), <see cref="RequestScheduler"/> (what we ask
+/// of whom) and <see cref="MetadataExchange"/> (a magnet's info dictionary and piece layers). The session coordinates them.
 /// </summary>
 public sealed partial class TorrentSession : IAsyncDisposable
 {
     private readonly TorrentClient client;
     private readonly Lock gate = new();
-    private readonly List<PeerConnection> peers = [];
+    private readonly List<SessionPeer> peers = [];
     private readonly List<Task> peerTasks = [];
     private readonly HashSet<IPEndPoint> candidates = [];
     private readonly HashSet<IPEndPoint> connecting = [];
     private readonly Dictionary<IPEndPoint, long> lastAttempt = [];
     private readonly HashSet<IPAddress> banned = [];
     private readonly Dictionary<IPAddress, int> hashFailures = [];
-    private readonly List<BlockRequest> scratch = [];
-    private readonly List<object> cancelScratch = [];
     private readonly TaskCompletionSource completed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource metadataReady = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly CancellationTokenSource stopping = new();
     private readonly IReadOnlyList<IReadOnlyList<string>> trackerTiers;
-    private readonly MetadataAssembler? metadata;
+    private readonly Choker choker;
+    private readonly RequestScheduler scheduler;
+    private readonly MetadataExchange metadataExchange;
     private IReadOnlyDictionary<PiecesRoot, ReadOnlyMemory<byte>> pieceLayers;
     private PieceStorage? storage;
     private PiecePicker? picker;
@@ -41,9 +43,6 @@ public sealed partial class TorrentSession : IAsyncDisposable
     private Activity? downloadActivity;
     private Task? maintenance;
     private Task? trackerLoop;
-    private PeerConnection? optimistic;
-    private int chokeRound;
-    private long nextChoke;
     private long bytesDown;
     private long bytesUp;
     private int started;
@@ -60,10 +59,9 @@ public sealed partial class TorrentSession : IAsyncDisposable
         Options = options;
         this.trackerTiers = trackerTiers;
         limits = new WireLimits(info?.PieceCount);
-        if (info is null)
-        {
-            metadata = new MetadataAssembler(infoHash, magnetV2);
-        }
+        choker = new Choker(options);
+        scheduler = new RequestScheduler(options);
+        metadataExchange = new MetadataExchange(info is null ? new MetadataAssembler(infoHash, magnetV2) : null, InfoHashV2Truncated);
     }
 
     /// <summary>The torrent's info hash.</summary>
@@ -251,22 +249,21 @@ public sealed partial class TorrentSession : IAsyncDisposable
     }
 
     /// <summary>Takes a connection whose handshake is done (incoming, or dialled by us).</summary>
-    internal void Attach(PeerConnection conn, IPEndPoint? dialed)
+    internal void Attach(PeerConnection connection, IPEndPoint? dialed)
     {
         lock (gate)
         {
-            var address = Normalize(conn.RemoteEndPoint.Address);
-            var duplicate = peers.Any(p => p.Remote.PeerId.AsSpan().SequenceEqual(conn.Remote.PeerId));
-            var self = conn.Remote.PeerId.AsSpan().SequenceEqual(client.PeerId);
+            var address = Normalize(connection.RemoteEndPoint.Address);
+            var duplicate = peers.Any(p => p.Remote.PeerId.AsSpan().SequenceEqual(connection.Remote.PeerId));
+            var self = connection.Remote.PeerId.AsSpan().SequenceEqual(client.PeerId);
             if (disposed == 1 || banned.Contains(address) || duplicate || self || peers.Count >= Options.MaxPeers)
             {
-                _ = conn.DisposeAsync().AsTask();
+                _ = connection.DisposeAsync().AsTask();
                 return;
             }
 
-            conn.ListenEndPoint = dialed;
-            conn.PipelineDepth = Options.InitialPipelineDepth;
-            conn.Uploaded = n =>
+            var conn = new SessionPeer(connection, dialed, Options.InitialPipelineDepth);
+            connection.Uploaded = n =>
             {
                 Interlocked.Add(ref bytesUp, n);
                 TransferMetrics.BytesUp.Add(n);
@@ -285,14 +282,14 @@ public sealed partial class TorrentSession : IAsyncDisposable
 
     private static IPAddress Normalize(IPAddress address) => address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address;
 
-    private async Task RunPeerAsync(PeerConnection conn)
+    private async Task RunPeerAsync(SessionPeer conn)
     {
         using var served = new ServedPiece();
         var writer = Task.Run(async () =>
         {
             try
             {
-                await conn.RunWriterAsync((block, destination) => ReadBlock(conn, served, block, destination), stopping.Token).ConfigureAwait(false);
+                await conn.Connection.RunWriterAsync((block, destination) => ReadBlock(conn, served, block, destination), stopping.Token).ConfigureAwait(false);
             }
             catch (Exception e) when (e is OperationCanceledException or IOException or ObjectDisposedException or InvalidOperationException or System.Net.Sockets.SocketException)
             {
@@ -330,7 +327,7 @@ public sealed partial class TorrentSession : IAsyncDisposable
                 CheckSourcesLeftLocked(conn.ListenEndPoint ?? conn.RemoteEndPoint, conn.DropReason ?? "closed the connection");
             }
 
-            await conn.DisposeAsync().ConfigureAwait(false);
+            await conn.Connection.DisposeAsync().ConfigureAwait(false);
         }
     }
 
@@ -340,15 +337,15 @@ public sealed partial class TorrentSession : IAsyncDisposable
     /// <summary>Why the last peer was dropped for breaking the protocol (for diagnostics and tests).</summary>
     public string? LastDisconnectReason { get; private set; }
 
-    private async Task ReadLoopAsync(PeerConnection conn)
+    private async Task ReadLoopAsync(SessionPeer conn)
     {
-        var reader = conn.Reader;
+        var reader = conn.Connection.Reader;
         List<PieceDownload>? finished = null;
         while (true)
         {
-            var result = await reader.ReadAsync(conn.Closed).ConfigureAwait(false);
+            var result = await reader.ReadAsync(conn.Connection.Closed).ConfigureAwait(false);
             var buffer = result.Buffer;
-            conn.LastReceived = Environment.TickCount64;
+            conn.Connection.LastReceived = Environment.TickCount64;
             try
             {
                 lock (gate)
@@ -381,164 +378,7 @@ public sealed partial class TorrentSession : IAsyncDisposable
         }
     }
 
-    /// <summary>Hashes a completed piece outside the lock; writes it only when it matches; bans the sender when not.</summary>
-    private void VerifyAndStore(PieceDownload download)
-    {
-        var ok = Layout!.Verify(download.Piece, download.Data);
-        var written = false;
-        if (ok)
-        {
-            try
-            {
-                storage!.WritePiece(download.Piece, download.Data);
-                written = true;
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException or ObjectDisposedException)
-            {
-                // Disk trouble is not the peer's fault: the piece goes back to be fetched again, nobody is banned.
-                lock (gate)
-                {
-                    LastStorageError = $"writing piece {download.Piece}: {e.Message}";
-                    picker!.Failed(download);
-                }
-
-                download.ReleaseBuffer();
-                return;
-            }
-        }
-
-        lock (gate)
-        {
-            if (ok && written)
-            {
-                picker!.Verified(download);
-                foreach (var conn in peers)
-                {
-                    if (conn.PeerHas is null || !conn.PeerHas[download.Piece])
-                    {
-                        conn.Send(new PieceIndexMessage(MessageId.Have, download.Piece));
-                    }
-
-                    UpdateInterestLocked(conn);
-                }
-
-                CheckCompleteLocked();
-            }
-            else
-            {
-                TransferMetrics.PiecesFailed.Add(1);
-                picker!.Failed(download);
-                var suspects = download.Contributors.Cast<PeerConnection>().ToList();
-                foreach (var suspect in suspects)
-                {
-                    var address = Normalize(suspect.RemoteEndPoint.Address);
-                    var strikes = hashFailures[address] = hashFailures.GetValueOrDefault(address) + 1;
-                    // A piece from one peer alone convicts it; a mixed piece is retried from a single peer.
-                    if (suspects.Count == 1 || strikes >= Options.MaxHashFailures)
-                    {
-                        BanLocked(suspect, $"piece {download.Piece} failed its {HashNames} check");
-                    }
-                }
-
-                foreach (var conn in peers)
-                {
-                    FillRequestsLocked(conn);
-                }
-            }
-        }
-
-        download.ReleaseBuffer();
-    }
-
-    private void BanLocked(PeerConnection conn, string reason)
-    {
-        var address = Normalize(conn.RemoteEndPoint.Address);
-        if (banned.Add(address))
-        {
-            TransferMetrics.PeersBanned.Add(1);
-        }
-
-        LastDisconnectReason = $"banned {conn.RemoteEndPoint}: {reason}";
-        conn.DropReason = $"was banned: {reason}";
-        Trace.TraceWarning(LastDisconnectReason);
-        conn.Close();
-    }
-
-    private string HashNames => Layout is { HasSha1: true, HasMerkle: true } ? "SHA-1 and merkle" : Layout is { HasMerkle: true } ? "merkle" : "SHA-1";
-
-    private bool ReadBlock(PeerConnection conn, ServedPiece served, BlockRequest block, Span<byte> destination)
-    {
-        var have = picker;
-        var store = storage;
-        var layout = Layout;
-        if (have is null || store is null || layout is null || !have.Have[block.Piece])
-        {
-            return false;
-        }
-
-        if (!layout.HasMerkle)
-        {
-            return store.Read(block.Piece, block.Begin, destination) == destination.Length;
-        }
-
-        // BEP 52 data is checked before it is served too: the whole piece is read and hashed once per connection, then its
-        // blocks go out from that copy. A piece that changed on disk since it was checked is not served: the request is
-        // rejected (fast extension) or dropped, and the error recorded; the peer fetches it elsewhere.
-        if (served.Piece != block.Piece)
-        {
-            var length = layout.LengthOf(block.Piece);
-            var buffer = served.Rent(length);
-            served.Piece = -1;
-            if (store.Read(block.Piece, 0, buffer.AsSpan(0, length)) != length || !layout.Verify(block.Piece, buffer.AsSpan(0, length)))
-            {
-                LastStorageError = $"piece {block.Piece} on disk fails its {HashNames} check: not served";
-                TransferMetrics.PiecesFailed.Add(1);
-                if (conn.FastEnabled)
-                {
-                    conn.Send(new BlockMessage(MessageId.RejectRequest, block));
-                }
-
-                return false;
-            }
-
-            served.Piece = block.Piece;
-        }
-
-        served.Data.AsSpan(block.Begin, destination.Length).CopyTo(destination);
-        return true;
-    }
-
-    /// <summary>The last piece one connection's writer read and checked, kept while its blocks are sent.</summary>
-    private sealed class ServedPiece : IDisposable
-    {
-        public int Piece { get; set; } = -1;
-
-        public byte[] Data { get; private set; } = [];
-
-        public byte[] Rent(int length)
-        {
-            if (Data.Length < length)
-            {
-                Release();
-                Data = System.Buffers.ArrayPool<byte>.Shared.Rent(length);
-            }
-
-            return Data;
-        }
-
-        public void Dispose() => Release();
-
-        private void Release()
-        {
-            if (Data.Length > 0)
-            {
-                System.Buffers.ArrayPool<byte>.Shared.Return(Data);
-                Data = [];
-            }
-        }
-    }
-
-    private void DetachLocked(PeerConnection conn)
+    private void DetachLocked(SessionPeer conn)
     {
         if (!peers.Remove(conn))
         {
@@ -550,31 +390,14 @@ public sealed partial class TorrentSession : IAsyncDisposable
             picker.RemoveAvailability(conn.PeerHas);
         }
 
-        ReleaseOutstandingLocked(conn);
-        if (optimistic == conn)
-        {
-            optimistic = null;
-        }
+        RequestScheduler.ReleaseOutstanding(picker, conn);
+        choker.Forget(conn);
 
         // Someone else may now serve what this peer was serving.
         foreach (var other in peers)
         {
-            FillRequestsLocked(other);
+            scheduler.Fill(picker, other);
         }
-    }
-
-    private void ReleaseOutstandingLocked(PeerConnection conn)
-    {
-        if (picker is not null)
-        {
-            foreach (var request in conn.Outstanding)
-            {
-                picker.Release(conn, request);
-                RememberCancelled(conn, request);
-            }
-        }
-
-        conn.Outstanding.Clear();
     }
 
     /// <summary>Stops the session: closes every peer, stops announcing (a `stopped` event), closes the files.</summary>
@@ -625,11 +448,4 @@ public sealed partial class TorrentSession : IAsyncDisposable
         metadataReady.TrySetCanceled();
         stopping.Dispose();
     }
-}
-
-/// <summary>A snapshot of a session's progress.</summary>
-public sealed record TorrentProgress(int PiecesHave, int PieceCount, long TotalBytes, long BytesDownloaded, long BytesUploaded, int Peers, int Banned)
-{
-    /// <summary>Fraction of pieces verified (0..1).</summary>
-    public double Fraction => PieceCount == 0 ? 0 : (double)PiecesHave / PieceCount;
 }
