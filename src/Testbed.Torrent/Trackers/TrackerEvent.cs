@@ -34,26 +34,16 @@ public static class TrackerEventNames
     /// <summary>Reads an HTTP `event` value; empty, "empty" and BEP 21's "paused" are regular announces, anything else unknown is refused.</summary>
     public static bool TryParseQueryValue(ReadOnlySpan<char> value, out TrackerEvent trackerEvent)
     {
-        switch (value)
+        TrackerEvent? parsed = value switch
         {
-            case "":
-            case "paused":
-            case "empty":
-                trackerEvent = TrackerEvent.None;
-                return true;
-            case "started":
-                trackerEvent = TrackerEvent.Started;
-                return true;
-            case "completed":
-                trackerEvent = TrackerEvent.Completed;
-                return true;
-            case "stopped":
-                trackerEvent = TrackerEvent.Stopped;
-                return true;
-            default:
-                trackerEvent = TrackerEvent.None;
-                return false;
-        }
+            "" or "paused" or "empty" => TrackerEvent.None,
+            "started" => TrackerEvent.Started,
+            "completed" => TrackerEvent.Completed,
+            "stopped" => TrackerEvent.Stopped,
+            _ => null,
+        };
+        trackerEvent = parsed ?? TrackerEvent.None;
+        return parsed is not null;
     }
 
     /// <summary>The BEP 15 UDP code of the event.</summary>
