@@ -1,69 +1,36 @@
-using System.Buffers.Binary;
 using System.Diagnostics.CodeAnalysis;
 using System.Security.Cryptography;
+using Testbed.Bytes;
 
 namespace Testbed.Ledger;
 
 /// <summary>An immutable 32-byte SHA-256 value (block hash, transactions root, address); ToString() is lowercase hex.</summary>
-public readonly struct Hash256 : IEquatable<Hash256>
+public readonly record struct Hash256 : IFixedBytes<Hash256, Bytes32>
 {
     public const int Size = 32;
-    private static readonly byte[] ZeroBytes = new byte[Size];
-    private readonly byte[]? bytes;
+    private readonly FixedBytes<Bytes32> value;
 
-    public Hash256(ReadOnlySpan<byte> value)
-    {
-        if (value.Length != Size)
-        {
-            throw new ArgumentException($"a hash is {Size} bytes, got {value.Length}", nameof(value));
-        }
+    public Hash256(ReadOnlySpan<byte> value) => this.value = new(value, "a hash");
 
-        bytes = value.ToArray();
-    }
+    private Hash256(FixedBytes<Bytes32> value) => this.value = value;
 
     public static Hash256 Zero => default;
 
-    public ReadOnlySpan<byte> Span => bytes ?? ZeroBytes;
+    [UnscopedRef]
+    public ReadOnlySpan<byte> Span => value.Span;
 
-    public bool IsZero => Span.SequenceEqual(ZeroBytes);
+    public bool IsZero => value.IsZero;
 
-    public static Hash256 Of(ReadOnlySpan<byte> data) => new(SHA256.HashData(data));
+    public static Hash256 Of(ReadOnlySpan<byte> data) => FixedBytes<Bytes32>.Digest<Hash256>(data, SHA256.HashData);
 
     /// <summary>Parses exactly 64 lowercase hex digits (the only spelling the ledger writes).</summary>
-    public static bool TryParse(string? hex, out Hash256 hash)
-    {
-        hash = default;
-        if (hex is null || hex.Length != Size * 2)
-        {
-            return false;
-        }
+    public static bool TryParse(string? hex, out Hash256 hash) => FixedBytes<Bytes32>.TryParseHex(hex, HexCase.LowerOnly, out hash);
 
-        foreach (var c in hex)
-        {
-            if (!char.IsAsciiDigit(c) && c is < 'a' or > 'f')
-            {
-                return false;
-            }
-        }
+    public static Hash256 Parse(string hex) => FixedBytes<Bytes32>.ParseHex<Hash256>(hex, HexCase.LowerOnly, "a hash");
 
-        hash = new Hash256(Convert.FromHexString(hex));
-        return true;
-    }
+    public byte[] ToArray() => value.ToArray();
 
-    public static Hash256 Parse(string hex) =>
-        TryParse(hex, out var h) ? h : throw new FormatException($"not a 64-digit lowercase hex hash: '{hex}'");
+    public override string ToString() => value.ToHex();
 
-    public byte[] ToArray() => Span.ToArray();
-
-    public bool Equals(Hash256 other) => Span.SequenceEqual(other.Span);
-
-    public override bool Equals([NotNullWhen(true)] object? obj) => obj is Hash256 other && Equals(other);
-
-    public override int GetHashCode() => BinaryPrimitives.ReadInt32LittleEndian(Span);
-
-    public override string ToString() => Convert.ToHexStringLower(Span);
-
-    public static bool operator ==(Hash256 left, Hash256 right) => left.Equals(right);
-
-    public static bool operator !=(Hash256 left, Hash256 right) => !left.Equals(right);
+    static Hash256 IFixedBytes<Hash256, Bytes32>.Wrap(FixedBytes<Bytes32> value) => new(value);
 }

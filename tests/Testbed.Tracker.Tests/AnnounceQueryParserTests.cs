@@ -1,6 +1,7 @@
 using Testbed.Tracker.Announces;
 using Testbed.Tracker.Swarms;
 using Testbed.Torrent.Metainfo;
+using TrackerEvent = Testbed.Torrent.Trackers.TrackerEvent;
 
 namespace Testbed.Tracker.Tests;
 
@@ -23,7 +24,7 @@ public class AnnounceQueryParserTests
         Assert.Equal(new PeerId(expectedPeer), request.PeerId);
         Assert.Equal(6881, request.Port);
         Assert.Equal(1048576, request.Left);
-        Assert.Equal(AnnounceEvent.Started, request.Event);
+        Assert.Equal(TrackerEvent.Started, request.Event);
         Assert.Equal(200, request.NumWant);
         Assert.True(request.Compact);
         Assert.True(request.NoPeerId);
@@ -76,7 +77,7 @@ public class AnnounceQueryParserTests
 
         Assert.True(AnnounceQueryParser.TryParse(query, out var request, out _));
 
-        Assert.Equal(AnnounceEvent.None, request.Event);
+        Assert.Equal(TrackerEvent.None, request.Event);
         Assert.Equal(-1, request.NumWant);
         Assert.Equal(-1, request.Left);
         Assert.True(request.Compact);
@@ -86,12 +87,12 @@ public class AnnounceQueryParserTests
     }
 
     [Theory]
-    [InlineData("completed", AnnounceEvent.Completed)]
-    [InlineData("stopped", AnnounceEvent.Stopped)]
-    [InlineData("started", AnnounceEvent.Started)]
-    [InlineData("", AnnounceEvent.None)]
-    [InlineData("paused", AnnounceEvent.None)]
-    public void Reads_events(string value, AnnounceEvent expected)
+    [InlineData("completed", TrackerEvent.Completed)]
+    [InlineData("stopped", TrackerEvent.Stopped)]
+    [InlineData("started", TrackerEvent.Started)]
+    [InlineData("", TrackerEvent.None)]
+    [InlineData("paused", TrackerEvent.None)]
+    public void Reads_events(string value, TrackerEvent expected)
     {
         var query = $"info_hash={Requests.Escape(HashBytes)}&peer_id=-TR3000-abcdefghijkl&port=1&event={value}";
         Assert.True(AnnounceQueryParser.TryParse(query, out var request, out _));

@@ -2,6 +2,7 @@ using System.Text;
 using Testbed.Tracker.Announces;
 using Testbed.Tracker.Swarms;
 using Testbed.Torrent.Metainfo;
+using TrackerEvent = Testbed.Torrent.Trackers.TrackerEvent;
 
 namespace Testbed.Tracker.Tests;
 
@@ -30,7 +31,7 @@ internal static class Requests
         PeerId peer,
         ushort port = 6881,
         long left = 100,
-        AnnounceEvent announceEvent = AnnounceEvent.None,
+        TrackerEvent announceEvent = TrackerEvent.None,
         int numWant = -1,
         uint? key = null) =>
         new(hash, peer, port, 0, 0, left, announceEvent, numWant, key, null, Compact: true, NoPeerId: false);

@@ -1,6 +1,7 @@
 using Testbed.Tracker.Announces;
 using Testbed.Tracker.Swarms;
 using static Testbed.Tracker.Tests.Requests;
+using TrackerEvent = Testbed.Torrent.Trackers.TrackerEvent;
 
 namespace Testbed.Tracker.Tests;
 
@@ -22,17 +23,17 @@ public class SwarmStoreTests
     {
         var store = NewStore();
         var hash = Hash(1);
-        Apply(store, Announce(hash, Peer(1), left: 0, announceEvent: AnnounceEvent.Started), 1);
-        Apply(store, Announce(hash, Peer(2), left: 10, announceEvent: AnnounceEvent.Started), 2);
-        Apply(store, Announce(hash, Peer(3), left: 10, announceEvent: AnnounceEvent.Started), 3);
+        Apply(store, Announce(hash, Peer(1), left: 0, announceEvent: TrackerEvent.Started), 1);
+        Apply(store, Announce(hash, Peer(2), left: 10, announceEvent: TrackerEvent.Started), 2);
+        Apply(store, Announce(hash, Peer(3), left: 10, announceEvent: TrackerEvent.Started), 3);
         Assert.Equal(new SwarmCounts(1, 2, 0), store.Scrape(hash));
 
         // Peer 2 finishes: one completion, and it moves from leecher to seeder.
-        var result = Apply(store, Announce(hash, Peer(2), left: 0, announceEvent: AnnounceEvent.Completed), 2);
+        var result = Apply(store, Announce(hash, Peer(2), left: 0, announceEvent: TrackerEvent.Completed), 2);
         Assert.Equal(new SwarmCounts(2, 1, 1), result.Counts);
 
         // A repeated "completed" from a peer already seeding does not count twice.
-        Apply(store, Announce(hash, Peer(2), left: 0, announceEvent: AnnounceEvent.Completed), 2);
+        Apply(store, Announce(hash, Peer(2), left: 0, announceEvent: TrackerEvent.Completed), 2);
         Assert.Equal(new SwarmCounts(2, 1, 1), store.Scrape(hash));
 
         // Regular announces do not change counts.
@@ -48,12 +49,12 @@ public class SwarmStoreTests
         var hash = Hash(1);
         Apply(store, Announce(hash, Peer(1), left: 0));
         Apply(store, Announce(hash, Peer(2)), 2);
-        var result = Apply(store, Announce(hash, Peer(1), left: 0, announceEvent: AnnounceEvent.Stopped));
+        var result = Apply(store, Announce(hash, Peer(1), left: 0, announceEvent: TrackerEvent.Stopped));
         Assert.True(result.Accepted);
         Assert.Equal(0, result.Selected);
         Assert.Equal(new SwarmCounts(0, 1, 0), store.Scrape(hash));
 
-        Apply(store, Announce(Hash(99), Peer(5), announceEvent: AnnounceEvent.Stopped));
+        Apply(store, Announce(Hash(99), Peer(5), announceEvent: TrackerEvent.Stopped));
         Assert.Equal(1, store.TorrentCount);
         Assert.Equal(1, store.PeerCount);
     }
@@ -242,7 +243,7 @@ public class SwarmStoreTests
                 store.Announce(request, V4((byte)worker), selected);
                 if (i % 10 == 9)
                 {
-                    store.Announce(request with { Event = AnnounceEvent.Stopped }, V4((byte)worker), selected);
+                    store.Announce(request with { Event = TrackerEvent.Stopped }, V4((byte)worker), selected);
                 }
             }
         })));

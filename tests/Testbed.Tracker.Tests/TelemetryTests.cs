@@ -6,6 +6,7 @@ using Testbed.Tracker.Announces;
 using Testbed.Tracker.Swarms;
 using Testbed.Tracker.Telemetry;
 using static Testbed.Tracker.Tests.Requests;
+using TrackerEvent = Testbed.Torrent.Trackers.TrackerEvent;
 
 namespace Testbed.Tracker.Tests;
 
@@ -62,7 +63,7 @@ public class TelemetryTests
         var logger = new ListLogger();
         var store = new SwarmStore(SwarmLimits.Default with { MaxPeersPerTorrent = 1 });
         var service = new AnnounceService(store, AnnouncePolicy.Default, logger);
-        service.Announce(Announce(hash, Peer(1), announceEvent: AnnounceEvent.Started), V4(1), TrackerTransport.Udp, new PeerEndpoint[5], sameFamilyOnly: true);
+        service.Announce(Announce(hash, Peer(1), announceEvent: TrackerEvent.Started), V4(1), TrackerTransport.Udp, new PeerEndpoint[5], sameFamilyOnly: true);
         var refused = service.Announce(Announce(hash, Peer(2)), V4(2), TrackerTransport.Http, new PeerEndpoint[5], sameFamilyOnly: false);
 
         Assert.Equal(AnnounceRefusal.SwarmFull, refused.Refusal);

@@ -1,68 +1,37 @@
-using System.Buffers.Binary;
 using System.Security.Cryptography;
+using Testbed.Bytes;
 
 namespace Testbed.Torrent.Metainfo;
 
 /// <summary>A v1 info hash: the 20-byte SHA-1 of the bencoded info dictionary, as received.</summary>
-public readonly record struct InfoHash : IComparable<InfoHash>
+public readonly record struct InfoHash : IComparable<InfoHash>, IFixedBytes<InfoHash, Bytes20>
 {
     /// <summary>Length in bytes.</summary>
     public const int Length = 20;
 
     private const string Base32Alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
 
-    // Three integers instead of an array, so the value type is copy-safe, allocation-free and compares by value.
-    private readonly ulong high;
-    private readonly ulong middle;
-    private readonly uint low;
+    private readonly FixedBytes<Bytes20> value;
 
     /// <summary>Wraps exactly 20 bytes.</summary>
-    public InfoHash(ReadOnlySpan<byte> bytes)
-    {
-        if (bytes.Length != Length)
-        {
-            throw new ArgumentException($"an info hash is {Length} bytes, got {bytes.Length}", nameof(bytes));
-        }
+    public InfoHash(ReadOnlySpan<byte> bytes) => value = new(bytes, "an info hash");
 
-        high = BinaryPrimitives.ReadUInt64BigEndian(bytes);
-        middle = BinaryPrimitives.ReadUInt64BigEndian(bytes[8..]);
-        low = BinaryPrimitives.ReadUInt32BigEndian(bytes[16..]);
-    }
+    private InfoHash(FixedBytes<Bytes20> value) => this.value = value;
 
     /// <summary>SHA-1 of the given bencoded info dictionary bytes.</summary>
-    public static InfoHash Compute(ReadOnlySpan<byte> bencodedInfo)
-    {
-        Span<byte> digest = stackalloc byte[Length];
-        SHA1.HashData(bencodedInfo, digest);
-        return new InfoHash(digest);
-    }
+    public static InfoHash Compute(ReadOnlySpan<byte> bencodedInfo) => FixedBytes<Bytes20>.Digest<InfoHash>(bencodedInfo, SHA1.HashData);
 
     /// <summary>Writes the 20 bytes into <paramref name="destination"/>.</summary>
-    public void CopyTo(Span<byte> destination)
-    {
-        if (destination.Length < Length)
-        {
-            throw new ArgumentException($"destination needs {Length} bytes", nameof(destination));
-        }
-
-        BinaryPrimitives.WriteUInt64BigEndian(destination, high);
-        BinaryPrimitives.WriteUInt64BigEndian(destination[8..], middle);
-        BinaryPrimitives.WriteUInt32BigEndian(destination[16..], low);
-    }
+    public void CopyTo(Span<byte> destination) => value.CopyTo(destination);
 
     /// <summary>The 20 bytes as a new array.</summary>
-    public byte[] ToArray()
-    {
-        var bytes = new byte[Length];
-        CopyTo(bytes);
-        return bytes;
-    }
+    public byte[] ToArray() => value.ToArray();
 
     /// <summary>40 lowercase hex digits.</summary>
-    public string ToHex() => Convert.ToHexStringLower(ToArray());
+    public string ToHex() => value.ToHex();
 
     /// <summary>Percent-encoded bytes for a tracker query string.</summary>
-    public string ToUrlEncoded() => PercentEncoding.Encode(ToArray());
+    public string ToUrlEncoded() => PercentEncoding.Encode(value.Span);
 
     /// <summary>32 base32 characters (RFC 4648, uppercase, no padding), the older magnet-link form.</summary>
     public string ToBase32()
@@ -80,27 +49,10 @@ public readonly record struct InfoHash : IComparable<InfoHash>
     }
 
     /// <summary>Parses 40 hex digits (either case).</summary>
-    public static InfoHash ParseHex(string hex) =>
-        TryParseHex(hex, out var hash) ? hash : throw new FormatException($"'{hex}' is not an info hash of 40 hex digits");
+    public static InfoHash ParseHex(string hex) => FixedBytes<Bytes20>.ParseHex<InfoHash>(hex, HexCase.Either, "an info hash");
 
     /// <summary>Tries to parse 40 hex digits (either case).</summary>
-    public static bool TryParseHex(string? hex, out InfoHash hash)
-    {
-        hash = default;
-        if (hex is null || hex.Length != Length * 2)
-        {
-            return false;
-        }
-
-        Span<byte> bytes = stackalloc byte[Length];
-        if (Convert.FromHexString(hex, bytes, out _, out var written) != System.Buffers.OperationStatus.Done || written != Length)
-        {
-            return false;
-        }
-
-        hash = new InfoHash(bytes);
-        return true;
-    }
+    public static bool TryParseHex(string? hex, out InfoHash hash) => FixedBytes<Bytes20>.TryParseHex(hex, HexCase.Either, out hash);
 
     /// <summary>Parses 32 base32 characters (either case).</summary>
     public static InfoHash ParseBase32(string text) =>
@@ -141,18 +93,11 @@ public readonly record struct InfoHash : IComparable<InfoHash>
         return true;
     }
 
-    /// <inheritdoc />
-    public int CompareTo(InfoHash other)
-    {
-        var order = high.CompareTo(other.high);
-        if (order == 0)
-        {
-            order = middle.CompareTo(other.middle);
-        }
-
-        return order != 0 ? order : low.CompareTo(other.low);
-    }
+    /// <summary>Orders as one big-endian unsigned number.</summary>
+    public int CompareTo(InfoHash other) => value.CompareTo(other.value);
 
     /// <summary>40 lowercase hex digits.</summary>
-    public override string ToString() => ToHex();
+    public override string ToString() => value.ToHex();
+
+    static InfoHash IFixedBytes<InfoHash, Bytes20>.Wrap(FixedBytes<Bytes20> value) => new(value);
 }

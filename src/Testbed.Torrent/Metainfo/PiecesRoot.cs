@@ -1,15 +1,17 @@
+using Testbed.Bytes;
+
 namespace Testbed.Torrent.Metainfo;
 
 /// <summary>A file's BEP 52 `pieces root`: the root of the SHA-256 merkle tree over its 16 KiB blocks.</summary>
 public readonly record struct PiecesRoot
 {
     /// <summary>Length in bytes.</summary>
-    public const int Length = Sha256Value.Length;
+    public const int Length = 32;
 
-    private readonly Sha256Value value;
+    private readonly FixedBytes<Bytes32> value;
 
     /// <summary>Wraps exactly 32 bytes.</summary>
-    public PiecesRoot(ReadOnlySpan<byte> bytes) => value = new Sha256Value(bytes, "a pieces root");
+    public PiecesRoot(ReadOnlySpan<byte> bytes) => value = new(bytes, "a pieces root");
 
     /// <summary>Writes the 32 bytes into <paramref name="destination"/>.</summary>
     public void CopyTo(Span<byte> destination) => value.CopyTo(destination);
@@ -21,5 +23,5 @@ public readonly record struct PiecesRoot
     public string ToHex() => value.ToHex();
 
     /// <summary>64 lowercase hex digits.</summary>
-    public override string ToString() => ToHex();
+    public override string ToString() => value.ToHex();
 }

@@ -61,7 +61,7 @@ public static class UdpTrackerProtocol
         BinaryPrimitives.WriteInt64BigEndian(span[56..], request.Downloaded);
         BinaryPrimitives.WriteInt64BigEndian(span[64..], request.Left);
         BinaryPrimitives.WriteInt64BigEndian(span[72..], request.Uploaded);
-        BinaryPrimitives.WriteInt32BigEndian(span[80..], (int)request.Event);
+        BinaryPrimitives.WriteInt32BigEndian(span[80..], request.Event.ToUdpCode());
         if (request.Address is { AddressFamily: AddressFamily.InterNetwork } address)
         {
             address.TryWriteBytes(span[84..88], out _);

@@ -2,6 +2,8 @@ using System.Globalization;
 using System.Net;
 using Testbed.Tracker.Swarms;
 using Testbed.Torrent.Metainfo;
+using TrackerEvent = Testbed.Torrent.Trackers.TrackerEvent;
+using TrackerEventNames = Testbed.Torrent.Trackers.TrackerEventNames;
 
 namespace Testbed.Tracker.Announces;
 
@@ -32,7 +34,7 @@ public static class AnnounceQueryParser
         PeerId? peerId = null;
         int? port = null;
         long uploaded = 0, downloaded = 0, left = -1;
-        var announceEvent = AnnounceEvent.None;
+        var announceEvent = TrackerEvent.None;
         var numWant = -1;
         uint? key = null;
         PeerAddress? claimed = null;
@@ -103,7 +105,7 @@ public static class AnnounceQueryParser
 
                     break;
                 case "event":
-                    if (!TryParseEvent(value, out announceEvent))
+                    if (!TrackerEventNames.TryParseQueryValue(value, out announceEvent))
                     {
                         return Fail("event must be started, completed, stopped, paused or empty", out error);
                     }
@@ -167,31 +169,6 @@ public static class AnnounceQueryParser
             announceEvent, numWant, key, claimed, compact, noPeerId);
         error = null;
         return true;
-    }
-
-    /// <summary>Maps an `event` value; empty and BEP 21's `paused` are regular announces.</summary>
-    public static bool TryParseEvent(ReadOnlySpan<char> value, out AnnounceEvent announceEvent)
-    {
-        switch (value)
-        {
-            case "":
-            case "paused":
-            case "empty":
-                announceEvent = AnnounceEvent.None;
-                return true;
-            case "started":
-                announceEvent = AnnounceEvent.Started;
-                return true;
-            case "completed":
-                announceEvent = AnnounceEvent.Completed;
-                return true;
-            case "stopped":
-                announceEvent = AnnounceEvent.Stopped;
-                return true;
-            default:
-                announceEvent = AnnounceEvent.None;
-                return false;
-        }
     }
 
     /// <summary>FNV-1a over the key's bytes: the tracker only compares keys, never shows them.</summary>

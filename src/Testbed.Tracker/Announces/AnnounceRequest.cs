@@ -1,5 +1,6 @@
 using Testbed.Tracker.Swarms;
 using Testbed.Torrent.Metainfo;
+using TrackerEvent = Testbed.Torrent.Trackers.TrackerEvent;
 
 namespace Testbed.Tracker.Announces;
 
@@ -23,7 +24,7 @@ public readonly record struct AnnounceRequest(
     long Uploaded,
     long Downloaded,
     long Left,
-    AnnounceEvent Event,
+    TrackerEvent Event,
     int NumWant,
     uint? Key,
     PeerAddress? ClaimedAddress,

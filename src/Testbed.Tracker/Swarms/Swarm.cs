@@ -1,4 +1,5 @@
 using Testbed.Tracker.Announces;
+using TrackerEvent = Testbed.Torrent.Trackers.TrackerEvent;
 
 namespace Testbed.Tracker.Swarms;
 
@@ -58,7 +59,7 @@ internal sealed class Swarm
                 }
             }
 
-            if (request.Event == AnnounceEvent.Stopped)
+            if (request.Event == TrackerEvent.Stopped)
             {
                 if (exists)
                 {
@@ -110,7 +111,7 @@ internal sealed class Swarm
                 nextExpiry = Math.Min(nextExpiry, now + timeout);
             }
 
-            if (request.Event == AnnounceEvent.Completed && !wasSeeder)
+            if (request.Event == TrackerEvent.Completed && !wasSeeder)
             {
                 downloaded++;
             }

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using Testbed.Tracker.Announces;
 using Testbed.Torrent.Metainfo;
+using TrackerEvent = Testbed.Torrent.Trackers.TrackerEvent;
 
 namespace Testbed.Tracker.Swarms;
 
@@ -49,7 +50,7 @@ public sealed class SwarmStore
         {
             if (!swarms.TryGetValue(request.InfoHash, out var swarm))
             {
-                if (request.Event == AnnounceEvent.Stopped)
+                if (request.Event == TrackerEvent.Stopped)
                 {
                     // A peer leaving a swarm we do not know changes nothing; do not create one for it.
                     return new SwarmAnnounceResult(AnnounceRefusal.None, default, 0);

@@ -3,6 +3,7 @@ using System.Text;
 using Testbed.Tracker.Announces;
 using Testbed.Tracker.Swarms;
 using Testbed.Torrent.Metainfo;
+using TrackerEventNames = Testbed.Torrent.Trackers.TrackerEventNames;
 using UdpTrackerProtocol = Testbed.Torrent.Trackers.UdpTrackerProtocol;
 
 namespace Testbed.Tracker.Udp;
@@ -104,7 +105,7 @@ public sealed class UdpPacketHandler
         }
 
         var eventCode = BinaryPrimitives.ReadInt32BigEndian(packet[80..]);
-        if (eventCode is < 0 or > 3)
+        if (!TrackerEventNames.TryFromUdpCode(eventCode, out var announceEvent))
         {
             return Error(response, transactionId, client, "announce", $"unknown event {eventCode}");
         }
@@ -118,7 +119,7 @@ public sealed class UdpPacketHandler
             Uploaded: BinaryPrimitives.ReadInt64BigEndian(packet[72..]),
             Downloaded: BinaryPrimitives.ReadInt64BigEndian(packet[56..]),
             Left: left < 0 ? -1 : left,
-            Event: (AnnounceEvent)eventCode,
+            Event: announceEvent,
             NumWant: BinaryPrimitives.ReadInt32BigEndian(packet[92..]),
             Key: BinaryPrimitives.ReadUInt32BigEndian(packet[88..]),
             ClaimedAddress: claimedIp != 0 && client.IsV4 ? PeerAddress.FromV4(packet.Slice(84, 4)) : null,
