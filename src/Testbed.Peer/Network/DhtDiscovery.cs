@@ -104,9 +104,14 @@ public sealed class DhtDiscovery : IAsyncDisposable
     private async Task RoundAsync(CancellationToken cancellationToken)
     {
         var starts = bootstrap.Concat(learned.Keys).Distinct().ToList();
-        if (node.RoutingTableCount == 0 || learned.Count > 0)
+        if (node.RoutingTableCount == 0 || !learned.IsEmpty)
         {
-            learned.Clear();
+            // Only what this round takes: a node learned meanwhile is joined at the next round.
+            foreach (var endPoint in starts)
+            {
+                learned.TryRemove(endPoint, out _);
+            }
+
             await node.BootstrapAsync(starts, cancellationToken).ConfigureAwait(false);
         }
 

@@ -75,7 +75,7 @@ internal static class TrackerBench
 
     private static async Task<Report> RunAsync(Settings settings, string opentrackerPath, bool json, CancellationToken cancellationToken)
     {
-        var workload = new Workload(settings.Torrents, settings.PeersPerTorrent);
+        var workload = new AnnounceWorkload(settings.Torrents, settings.PeersPerTorrent);
         var directory = Directory.CreateTempSubdirectory("tracker-bench-");
         // opentracker drops to user nobody and changes to / before reading its whitelist.
         if (!OperatingSystem.IsWindows())
@@ -157,17 +157,17 @@ internal static class TrackerBench
     };
 
     /// <summary>Two announces on one connection that asks to be kept alive: does the server answer the second?</summary>
-    private static bool KeepsAlive(Target target, Workload workload)
+    private static bool KeepsAlive(Target target, AnnounceWorkload workload)
     {
         var request = new byte[1024];
         var response = new byte[16 * 1024];
         try
         {
-            using var socket = Connect(target.Http);
+            using var socket = AnnounceLoad.Connect(target.Http);
             for (var i = 0; i < 2; i++)
             {
                 var length = workload.WriteHttpRequest(request, i, target.Http, close: false);
-                if (HttpExchange(socket, request.AsSpan(0, length), response, out var keepAlive) != HttpOutcome.Ok || (i == 0 && !keepAlive))
+                if (AnnounceLoad.HttpExchange(socket, request.AsSpan(0, length), response, out var keepAlive) != AnnounceLoad.HttpOutcome.Ok || (i == 0 && !keepAlive))
                 {
                     return false;
                 }
@@ -181,9 +181,9 @@ internal static class TrackerBench
         }
     }
 
-    private static RunResult Measure(Target target, Process server, Mode mode, Workload workload, Settings settings, int warmUpSeconds)
+    private static RunResult Measure(Target target, Process server, Mode mode, AnnounceWorkload workload, Settings settings, int warmUpSeconds)
     {
-        var counters = new Counters();
+        var counters = new AnnounceCounters();
         var stop = new ManualResetEventSlim();
         var threads = Enumerable.Range(0, settings.Clients).Select(i => new Thread(() =>
         {
@@ -191,11 +191,11 @@ internal static class TrackerBench
             {
                 if (mode == Mode.Udp)
                 {
-                    UdpClientLoop(target.Udp, workload, i, counters, stop);
+                    AnnounceLoad.UdpClientLoop(target.Udp, workload, i, counters, stop);
                 }
                 else
                 {
-                    HttpClientLoop(target.Http, workload, i, mode == Mode.HttpClose, counters, stop);
+                    AnnounceLoad.HttpClientLoop(target.Http, workload, i, mode == Mode.HttpClose, counters, stop);
                 }
             }
             catch (Exception e) when (e is SocketException or IOException or ObjectDisposedException)
@@ -225,204 +225,6 @@ internal static class TrackerBench
 
         var announces = endOk - startOk;
         return new RunResult(announces / elapsed, endFailed - startFailed, announces > 0 ? cpu / announces : 0);
-    }
-
-    private static void HttpClientLoop(IPEndPoint endpoint, Workload workload, int client, bool close, Counters counters, ManualResetEventSlim stop)
-    {
-        var request = new byte[1024];
-        var response = new byte[16 * 1024];
-        Socket? socket = null;
-        var sequence = client;
-        try
-        {
-            while (!stop.IsSet)
-            {
-                var reused = socket is not null;
-                socket ??= Connect(endpoint);
-                var length = workload.WriteHttpRequest(request, sequence, endpoint, close);
-                var outcome = HttpExchange(socket, request.AsSpan(0, length), response, out var keepAlive);
-                if (outcome == HttpOutcome.ClosedBeforeResponse && reused)
-                {
-                    // The server closed an idle keep-alive connection: retry on a new one, as any HTTP client does.
-                    socket.Dispose();
-                    socket = null;
-                    continue;
-                }
-
-                sequence += 7919;
-                Interlocked.Increment(ref outcome == HttpOutcome.Ok ? ref counters.Ok : ref counters.Failed);
-                if (!keepAlive || outcome != HttpOutcome.Ok)
-                {
-                    socket.Dispose();
-                    socket = null;
-                }
-            }
-        }
-        finally
-        {
-            socket?.Dispose();
-        }
-    }
-
-    private static Socket Connect(IPEndPoint endpoint)
-    {
-        var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true, ReceiveTimeout = 5000, SendTimeout = 5000 };
-        // Closing with RST keeps thousands of short-lived connections from piling up in TIME_WAIT.
-        socket.LingerState = new LingerOption(true, 0);
-        socket.Connect(endpoint);
-        return socket;
-    }
-
-    private static HttpOutcome HttpExchange(Socket socket, ReadOnlySpan<byte> request, byte[] response, out bool keepAlive)
-    {
-        keepAlive = false;
-        var filled = 0;
-        try
-        {
-            socket.Send(request);
-            var headerEnd = -1;
-            while (headerEnd < 0)
-            {
-                var read = socket.Receive(response.AsSpan(filled));
-                if (read == 0)
-                {
-                    return filled == 0 ? HttpOutcome.ClosedBeforeResponse : HttpOutcome.Failed;
-                }
-
-                filled += read;
-                headerEnd = response.AsSpan(0, filled).IndexOf("\r\n\r\n"u8);
-                if (headerEnd < 0 && filled == response.Length)
-                {
-                    return HttpOutcome.Failed;
-                }
-            }
-
-            var head = Encoding.ASCII.GetString(response, 0, headerEnd);
-            var contentLength = -1;
-            var closes = head.StartsWith("HTTP/1.0", StringComparison.Ordinal);
-            foreach (var line in head.Split("\r\n"))
-            {
-                if (line.StartsWith("Content-Length:", StringComparison.OrdinalIgnoreCase))
-                {
-                    contentLength = int.Parse(line.AsSpan(15).Trim(), CultureInfo.InvariantCulture);
-                }
-                else if (line.StartsWith("Connection:", StringComparison.OrdinalIgnoreCase))
-                {
-                    closes = line.Contains("close", StringComparison.OrdinalIgnoreCase);
-                }
-            }
-
-            var bodyStart = headerEnd + 4;
-            var bodyEnd = contentLength >= 0 ? bodyStart + contentLength : -1;
-            if (bodyEnd > response.Length)
-            {
-                return HttpOutcome.Failed;
-            }
-
-            while (bodyEnd < 0 || filled < bodyEnd)
-            {
-                var read = socket.Receive(response.AsSpan(filled));
-                if (read == 0)
-                {
-                    if (bodyEnd < 0)
-                    {
-                        bodyEnd = filled;
-                        closes = true;
-                        break;
-                    }
-
-                    return HttpOutcome.Failed;
-                }
-
-                filled += read;
-            }
-
-            keepAlive = !closes && contentLength >= 0;
-            var body = response.AsSpan(bodyStart, bodyEnd - bodyStart);
-            var ok = head.StartsWith("HTTP/1.", StringComparison.Ordinal) && head.AsSpan(9, 3).SequenceEqual("200") &&
-                     body.StartsWith("d"u8) && body.IndexOf("5:peers"u8) >= 0 && body.IndexOf("failure reason"u8) < 0;
-            return ok ? HttpOutcome.Ok : HttpOutcome.Failed;
-        }
-        catch (SocketException)
-        {
-            // A reset before any byte of the answer is the server having closed the connection.
-            return filled == 0 ? HttpOutcome.ClosedBeforeResponse : HttpOutcome.Failed;
-        }
-    }
-
-    private static void UdpClientLoop(IPEndPoint endpoint, Workload workload, int client, Counters counters, ManualResetEventSlim stop)
-    {
-        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp) { ReceiveTimeout = 2000 };
-        socket.Connect(endpoint);
-        var packet = new byte[128];
-        var reply = new byte[2048];
-        var transaction = client << 20;
-        var sequence = client;
-        ulong? connectionId = null;
-        var connectedAt = Stopwatch.StartNew();
-        while (!stop.IsSet)
-        {
-            if (connectionId is null || connectedAt.Elapsed > TimeSpan.FromSeconds(50))
-            {
-                connectionId = UdpConnect(socket, ++transaction, reply);
-                connectedAt.Restart();
-                if (connectionId is null)
-                {
-                    Interlocked.Increment(ref counters.Failed);
-                    continue;
-                }
-            }
-
-            var length = workload.WriteUdpAnnounce(packet, connectionId.Value, ++transaction, sequence);
-            sequence += 7919;
-            var ok = UdpExchange(socket, packet.AsSpan(0, length), transaction, reply, out var action) && action == 1;
-            if (!ok)
-            {
-                connectionId = null;
-            }
-
-            Interlocked.Increment(ref ok ? ref counters.Ok : ref counters.Failed);
-        }
-    }
-
-    private static ulong? UdpConnect(Socket socket, int transaction, byte[] reply)
-    {
-        Span<byte> packet = stackalloc byte[16];
-        BinaryPrimitives.WriteUInt64BigEndian(packet, 0x41727101980);
-        BinaryPrimitives.WriteInt32BigEndian(packet[8..], 0);
-        BinaryPrimitives.WriteInt32BigEndian(packet[12..], transaction);
-        return UdpExchange(socket, packet, transaction, reply, out var action) && action == 0
-            ? BinaryPrimitives.ReadUInt64BigEndian(reply.AsSpan(8))
-            : null;
-    }
-
-    private static bool UdpExchange(Socket socket, ReadOnlySpan<byte> packet, int transaction, byte[] reply, out int action)
-    {
-        action = -1;
-        try
-        {
-            socket.Send(packet);
-            while (true)
-            {
-                var read = socket.Receive(reply);
-                if (read < 8)
-                {
-                    continue;
-                }
-
-                if (BinaryPrimitives.ReadInt32BigEndian(reply.AsSpan(4)) != transaction)
-                {
-                    continue; // a late answer to an earlier, timed-out request
-                }
-
-                action = BinaryPrimitives.ReadInt32BigEndian(reply);
-                return action != 3 && read >= (action == 1 ? 20 : 16);
-            }
-        }
-        catch (SocketException)
-        {
-            return false;
-        }
     }
 
     /// <summary>Starts the tracker service as it is deployed: Testbed.Tracker.dll (copied next to testbed.dll) in a process of its own.</summary>
@@ -473,7 +275,7 @@ internal static class TrackerBench
         return process;
     }
 
-    private static async Task WaitReadyAsync(Target target, Workload workload, CancellationToken cancellationToken)
+    private static async Task WaitReadyAsync(Target target, AnnounceWorkload workload, CancellationToken cancellationToken)
     {
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
         var request = new byte[1024];
@@ -482,11 +284,11 @@ internal static class TrackerBench
         {
             try
             {
-                using var socket = Connect(target.Http);
+                using var socket = AnnounceLoad.Connect(target.Http);
                 var length = workload.WriteHttpRequest(request, 0, target.Http, close: true);
                 using var udp = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp) { ReceiveTimeout = 500 };
                 udp.Connect(target.Udp);
-                if (HttpExchange(socket, request.AsSpan(0, length), response, out _) == HttpOutcome.Ok && UdpConnect(udp, 1, response) is not null)
+                if (AnnounceLoad.HttpExchange(socket, request.AsSpan(0, length), response, out _) == AnnounceLoad.HttpOutcome.Ok && AnnounceLoad.UdpConnect(udp, 1, response) is not null)
                 {
                     return;
                 }
@@ -554,13 +356,6 @@ internal static class TrackerBench
         return ((IPEndPoint)socket.LocalEndPoint!).Port;
     }
 
-    private enum HttpOutcome
-    {
-        Ok,
-        Failed,
-        ClosedBeforeResponse,
-    }
-
     internal sealed record Settings(int Seconds, int Clients, int Torrents, int PeersPerTorrent, int WarmUp, int Rounds);
 
     private enum Mode
@@ -571,12 +366,6 @@ internal static class TrackerBench
     }
 
     private sealed record Target(string Name, IPEndPoint Http, IPEndPoint Udp);
-
-    private sealed class Counters
-    {
-        public long Ok;
-        public long Failed;
-    }
 
     /// <summary>One measured window.</summary>
     private sealed record RunResult(double AnnouncesPerSecond, long Failed, double CpuMicrosecondsPerAnnounce);
@@ -648,59 +437,5 @@ internal static class TrackerBench
             Console.WriteLine($"failed announces: {string.Join(", ", Failed.Select(f => $"{f.Side} {f.Failed}"))}");
             Console.WriteLine($"target: our server CPU per announce <= {TargetCpuRatio:F1}x opentracker's (median, HTTP one connection per announce and UDP), no failed announce of ours: {(TargetMet ? "met" : "NOT met")}");
         }
-    }
-
-    /// <summary>The announces every client sends: the same torrents, peers and parameters for both trackers.</summary>
-    private sealed class Workload
-    {
-        private readonly string[] escapedHashes;
-        private readonly int peersPerTorrent;
-
-        public Workload(int torrents, int peersPerTorrent)
-        {
-            this.peersPerTorrent = peersPerTorrent;
-            var random = new Random(20_260_101);
-            InfoHashes = Enumerable.Range(0, torrents).Select(_ =>
-            {
-                var hash = new byte[20];
-                random.NextBytes(hash);
-                return hash;
-            }).ToArray();
-            escapedHashes = InfoHashes.Select(h => string.Concat(h.Select(b => "%" + b.ToString("X2", CultureInfo.InvariantCulture)))).ToArray();
-        }
-
-        public byte[][] InfoHashes { get; }
-
-        public int WriteHttpRequest(byte[] destination, int sequence, IPEndPoint host, bool close)
-        {
-            var connectionHeader = close ? "Connection: close\r\n" : "";
-            var (torrent, peer) = Pick(sequence);
-            var text = $"GET /announce?info_hash={escapedHashes[torrent]}&peer_id=-BT0001-{torrent:D4}{peer:D8}&port={10_000 + peer}&uploaded=0&downloaded=0&left={Left(peer)}&numwant=50&compact=1&no_peer_id=1 HTTP/1.1\r\nHost: {host}\r\n{connectionHeader}\r\n";
-            return Encoding.ASCII.GetBytes(text, destination);
-        }
-
-        public int WriteUdpAnnounce(byte[] destination, ulong connectionId, int transaction, int sequence)
-        {
-            var (torrent, peer) = Pick(sequence);
-            var packet = destination.AsSpan(0, 98);
-            packet.Clear();
-            BinaryPrimitives.WriteUInt64BigEndian(packet, connectionId);
-            BinaryPrimitives.WriteInt32BigEndian(packet[8..], 1);
-            BinaryPrimitives.WriteInt32BigEndian(packet[12..], transaction);
-            InfoHashes[torrent].CopyTo(packet[16..]);
-            Encoding.ASCII.GetBytes($"-BT0001-{torrent:D4}{peer:D8}", packet[36..]);
-            BinaryPrimitives.WriteInt64BigEndian(packet[64..], Left(peer));
-            BinaryPrimitives.WriteInt32BigEndian(packet[92..], 50);
-            BinaryPrimitives.WriteUInt16BigEndian(packet[96..], (ushort)(10_000 + peer));
-            return 98;
-        }
-
-        private (int Torrent, int Peer) Pick(int sequence)
-        {
-            var n = (uint)sequence;
-            return ((int)(n % (uint)InfoHashes.Length), (int)(n / (uint)InfoHashes.Length % (uint)peersPerTorrent));
-        }
-
-        private static long Left(int peer) => peer % 5 == 0 ? 0 : 65_536;
     }
 }
