@@ -7,10 +7,10 @@ namespace Testbed.Chaos.Execution;
 public static class PeerStatusListeners
 {
     /// <summary>Where the peer's network swarm listens.</summary>
-    public static IPEndPoint? SwarmListener(this PeerStatus status) => Parse(status?.Swarm);
+    public static IPEndPoint? SwarmListener(this PeerStatus status) => Parse(status.Swarm);
 
     /// <summary>Where the peer serves block and segment torrents.</summary>
-    public static IPEndPoint? TorrentListener(this PeerStatus status) => Parse(status?.TorrentEndPoint);
+    public static IPEndPoint? TorrentListener(this PeerStatus status) => Parse(status.TorrentEndPoint);
 
     private static IPEndPoint? Parse(string? text) => IPEndPoint.TryParse(text ?? "", out var endPoint) ? endPoint : null;
 }

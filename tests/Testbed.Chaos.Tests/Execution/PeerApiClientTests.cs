@@ -1,12 +1,6 @@
 using System.Net;
 using System.Text.Json;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 using Testbed.Chaos.Execution;
 using Testbed.Contracts;
 using Testbed.Contracts.Peers;
@@ -27,7 +21,7 @@ public sealed class PeerApiClientTests
             ConnectedPeers = [new ConnectedPeer("peer-1", "ab", "127.0.0.1:4000", 7)],
             ActiveFaults = new Dictionary<string, FaultSettings> { ["clock-skew"] = new() { SkewMs = -500 } },
         };
-        await using var peer = await StandInAsync(Results.Json(served));
+        await using var peer = await StandInPeer.StartAsync(() => Results.Json(served));
         using var http = new HttpClient();
 
         var read = await new PeerApiClient(http).GetStatusAsync(peer.Url, CancellationToken.None);
@@ -44,29 +38,12 @@ public sealed class PeerApiClientTests
     [InlineData("""[1,2]""", "PeerStatus")]
     public async Task A_status_missing_what_the_contract_requires_is_refused_naming_it(string body, string named)
     {
-        await using var peer = await StandInAsync(Results.Text(body, "application/json"));
+        await using var peer = await StandInPeer.StartAsync(() => Results.Text(body, "application/json"));
         using var http = new HttpClient();
 
         var error = await Assert.ThrowsAsync<ChaosStepException>(() => new PeerApiClient(http).GetStatusAsync(peer.Url, CancellationToken.None));
 
         Assert.Contains("not a PeerStatus", error.Message, StringComparison.Ordinal);
         Assert.Contains(named, error.Message, StringComparison.Ordinal);
-    }
-
-    private static async Task<StandIn> StandInAsync(IResult status)
-    {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        builder.WebHost.UseKestrel(k => k.Listen(IPAddress.Loopback, 0));
-        var app = builder.Build();
-        app.MapGet("/status", () => status);
-        await app.StartAsync();
-        var url = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        return new StandIn(app, new Uri(url.TrimEnd('/') + "/"));
-    }
-
-    private sealed record StandIn(WebApplication App, Uri Url) : IAsyncDisposable
-    {
-        public ValueTask DisposeAsync() => App.DisposeAsync();
     }
 }

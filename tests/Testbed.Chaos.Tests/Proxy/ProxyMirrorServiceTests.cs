@@ -1,13 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Testbed.Chaos.Hosting;
 using Testbed.Chaos.Proxy;
@@ -28,13 +22,8 @@ public sealed class ProxyMirrorServiceTests
         var port = ((IPEndPoint)swarm.LocalEndPoint!).Port;
 
         // A stand-in for peer-1's /status.
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        builder.WebHost.UseKestrel(k => k.Listen(IPAddress.Loopback, 0));
-        await using var peer = builder.Build();
-        peer.MapGet("/status", () => Results.Json(PeerStatuses.Of("peer-1") with { Swarm = $"{plan.PrivateAddress(1)}:{port}", TorrentEndPoint = "127.0.0.1:1" }));
-        await peer.StartAsync();
-        var peerUrl = peer.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        await using var peer = await StandInPeer.StartAsync(() => Results.Json(PeerStatuses.Of("peer-1") with { Swarm = $"{plan.PrivateAddress(1)}:{port}", TorrentEndPoint = "127.0.0.1:1" }));
+        var peerUrl = peer.Url.ToString().TrimEnd('/');
 
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?> { ["services:peer-1:http:0"] = peerUrl }).Build();
         await using var proxy = new FaultProxy(new LinkTable());
