@@ -1,7 +1,6 @@
 using System.Buffers.Binary;
 using System.Runtime.InteropServices;
 using System.Security.Cryptography;
-using System.Text;
 
 namespace Testbed.Vm;
 
@@ -22,7 +21,8 @@ public sealed class VmCollection
     private readonly VmState _state;
     private readonly Dictionary<string, StateEntry> _entries = new(StringComparer.Ordinal);
     private readonly byte[] _hash = new byte[32];
-    private Bucket[] _buckets = [new Bucket()];
+    private LeafBucket[] _buckets = [new LeafBucket()];
+    private byte[] _summary = new byte[4 + 4 + 32];
     private bool _dirty = true;
 
     internal VmCollection(VmState state, string name, string? counterField)
@@ -59,7 +59,7 @@ public sealed class VmCollection
         ref var slot = ref CollectionsMarshal.GetValueRefOrAddDefault(_entries, key, out var existed);
         _state.Journal(new UndoRecord(this, key, existed, slot));
         slot = entry;
-        Touch(key, added: !existed);
+        Touch(key, entry, added: !existed);
     }
 
     /// <summary>Removes a key (journalled); false when it was absent.</summary>
@@ -80,7 +80,7 @@ public sealed class VmCollection
     {
         ref var slot = ref CollectionsMarshal.GetValueRefOrAddDefault(_entries, key, out var existed);
         slot = entry;
-        Touch(key, added: !existed);
+        Touch(key, entry, added: !existed);
     }
 
     internal void RemoveWithoutJournal(string key)
@@ -103,68 +103,45 @@ public sealed class VmCollection
         return buckets;
     }
 
-    /// <summary>SHA-256 over (bucket index u32, key count u32, bucket hash) of every non-empty bucket in index order.</summary>
-    internal ReadOnlySpan<byte> ComputeHash(RootScratch scratch)
+    /// <summary>SHA-256 over (bucket index u32, key count u32, bucket hash) of every non-empty bucket in index order; only changed buckets are rehashed.</summary>
+    internal ReadOnlySpan<byte> ComputeHash()
     {
         if (!_dirty)
         {
             return _hash;
         }
 
-        var summary = scratch.Summary;
-        summary.Clear();
+        var at = 0;
         for (var i = 0; i < _buckets.Length; i++)
         {
             var bucket = _buckets[i];
-            if (bucket.Keys.Count == 0)
+            if (bucket.Count == 0)
             {
                 continue;
             }
 
             if (bucket.Dirty)
             {
-                HashBucket(bucket, scratch.Leaves);
+                var leaves = bucket.Leaves;
+                SHA256.HashData(leaves, bucket.Hash);
+                _state.CountHashed(leaves.Length);
+                bucket.Dirty = false;
             }
 
-            var span = summary.GetSpan(4 + 4 + 32);
+            var span = _summary.AsSpan(at, 4 + 4 + 32);
             BinaryPrimitives.WriteUInt32BigEndian(span, (uint)i);
-            BinaryPrimitives.WriteUInt32BigEndian(span[4..], (uint)bucket.Keys.Count);
+            BinaryPrimitives.WriteUInt32BigEndian(span[4..], (uint)bucket.Count);
             bucket.Hash.CopyTo(span[8..]);
-            summary.Advance(4 + 4 + 32);
+            at += 4 + 4 + 32;
         }
 
-        SHA256.HashData(summary.WrittenSpan, _hash);
+        SHA256.HashData(_summary.AsSpan(0, at), _hash);
+        _state.CountHashed(at);
         _dirty = false;
         return _hash;
     }
 
-    /// <summary>SHA-256 over every key of the bucket in ordinal order: u32 key length, key UTF-8, value SHA-256, counter i64, u32 owner length, owner UTF-8 (integers big-endian).</summary>
-    private void HashBucket(Bucket bucket, System.Buffers.ArrayBufferWriter<byte> leaves)
-    {
-        leaves.Clear();
-        foreach (var key in bucket.Keys)
-        {
-            var entry = _entries[key];
-            var keyBytes = Encoding.UTF8.GetByteCount(key);
-            var ownerBytes = Encoding.UTF8.GetByteCount(entry.Owner);
-            var span = leaves.GetSpan(4 + keyBytes + 32 + 8 + 4 + ownerBytes);
-            BinaryPrimitives.WriteUInt32BigEndian(span, (uint)keyBytes);
-            Encoding.UTF8.GetBytes(key, span[4..]);
-            var at = 4 + keyBytes;
-            entry.Value.Hash.CopyTo(span[at..]);
-            at += 32;
-            BinaryPrimitives.WriteInt64BigEndian(span[at..], entry.Counter);
-            at += 8;
-            BinaryPrimitives.WriteUInt32BigEndian(span[at..], (uint)ownerBytes);
-            Encoding.UTF8.GetBytes(entry.Owner, span[(at + 4)..]);
-            leaves.Advance(at + 4 + ownerBytes);
-        }
-
-        SHA256.HashData(leaves.WrittenSpan, bucket.Hash);
-        bucket.Dirty = false;
-    }
-
-    private void Touch(string key, bool added)
+    private void Touch(string key, in StateEntry entry, bool added)
     {
         _dirty = true;
         _state.MarkDirty();
@@ -174,15 +151,7 @@ public sealed class VmCollection
             return;
         }
 
-        var bucket = _buckets[BucketOf(key, _buckets.Length)];
-        if (added)
-        {
-            // Buckets stay sorted, so hashing one never sorts.
-            var at = bucket.Keys.BinarySearch(key, StringComparer.Ordinal);
-            bucket.Keys.Insert(~at, key);
-        }
-
-        bucket.Dirty = true;
+        _buckets[BucketOf(key, _buckets.Length)].Put(key, entry);
     }
 
     private void Untouch(string key)
@@ -195,31 +164,30 @@ public sealed class VmCollection
             return;
         }
 
-        var bucket = _buckets[BucketOf(key, _buckets.Length)];
-        bucket.Keys.RemoveAt(bucket.Keys.BinarySearch(key, StringComparer.Ordinal));
-        bucket.Dirty = true;
+        _buckets[BucketOf(key, _buckets.Length)].Remove(key);
     }
 
     /// <summary>Spreads every key over the bucket count its key count calls for (amortised: it happens when the count doubles or halves).</summary>
     private void Rebucket()
     {
-        var buckets = new Bucket[BucketsFor(_entries.Count)];
+        var buckets = new LeafBucket[BucketsFor(_entries.Count)];
         for (var i = 0; i < buckets.Length; i++)
         {
-            buckets[i] = new Bucket();
+            buckets[i] = new LeafBucket();
         }
 
         foreach (var key in _entries.Keys)
         {
-            buckets[BucketOf(key, buckets.Length)].Keys.Add(key);
+            buckets[BucketOf(key, buckets.Length)].AddKey(key);
         }
 
         foreach (var bucket in buckets)
         {
-            bucket.Keys.Sort(StringComparer.Ordinal);
+            bucket.Fill(_entries);
         }
 
         _buckets = buckets;
+        _summary = new byte[buckets.Length * (4 + 4 + 32)];
     }
 
     /// <summary>FNV-1a (32-bit) over UTF-16 code units, masked to the bucket count: cheap, and the same on every platform (unlike string.GetHashCode).</summary>
@@ -233,21 +201,4 @@ public sealed class VmCollection
 
         return (int)(hash & (uint)(buckets - 1));
     }
-
-    private sealed class Bucket
-    {
-        public List<string> Keys { get; } = [];
-
-        public byte[] Hash { get; } = new byte[32];
-
-        public bool Dirty { get; set; } = true;
-    }
-}
-
-/// <summary>Buffers reused across root computations so the root costs no allocation in steady state.</summary>
-internal sealed class RootScratch
-{
-    public System.Buffers.ArrayBufferWriter<byte> Summary { get; } = new(VmCollection.MaxBuckets * 40);
-
-    public System.Buffers.ArrayBufferWriter<byte> Leaves { get; } = new(4096);
 }
