@@ -32,7 +32,7 @@ internal sealed class LeafBucket
     /// <summary>Inserts the key's leaf at its ordinal place, or replaces it when the key is present.</summary>
     public void Put(string key, in StateEntry entry)
     {
-        var index = Array.BinarySearch(_keys, 0, _count, key, StringComparer.Ordinal);
+        var index = Find(key);
         var oldLength = 0;
         if (index < 0)
         {
@@ -57,7 +57,7 @@ internal sealed class LeafBucket
     /// <summary>Removes the key's leaf; the key must be present.</summary>
     public void Remove(string key)
     {
-        var index = Array.BinarySearch(_keys, 0, _count, key, StringComparer.Ordinal);
+        var index = Find(key);
         if (index < 0)
         {
             throw new InvalidOperationException($"key '{key}' is not in its bucket");
@@ -92,6 +92,33 @@ internal sealed class LeafBucket
         }
 
         Dirty = true;
+    }
+
+    /// <summary>Binary search by ordinal order: the index of the key, or the complement of where it would go.</summary>
+    private int Find(string key)
+    {
+        var low = 0;
+        var high = _count - 1;
+        while (low <= high)
+        {
+            var middle = (int)((uint)(low + high) >> 1);
+            var order = string.CompareOrdinal(_keys[middle], key);
+            if (order == 0)
+            {
+                return middle;
+            }
+
+            if (order < 0)
+            {
+                low = middle + 1;
+            }
+            else
+            {
+                high = middle - 1;
+            }
+        }
+
+        return ~low;
     }
 
     private static void WriteLeaf(Span<byte> span, string key, int keyBytes, in StateEntry entry, int ownerBytes)

@@ -18,11 +18,17 @@ public sealed class VmCollection
     /// <summary>Largest number of buckets (beyond TargetBucketSize * MaxBuckets keys, buckets grow instead).</summary>
     public const int MaxBuckets = 4096;
 
+    private const int SummaryRecord = 4 + 4 + 32;
+
     private readonly VmState _state;
     private readonly Dictionary<string, StateEntry> _entries = new(StringComparer.Ordinal);
     private readonly byte[] _hash = new byte[32];
+    private readonly List<int> _changed = [];
     private LeafBucket[] _buckets = [new LeafBucket()];
-    private byte[] _summary = new byte[4 + 4 + 32];
+    private byte[] _summary = new byte[SummaryRecord];
+    private int[] _summaryAt = new int[1];
+    private int _summaryBytes;
+    private bool _layoutDirty = true;
     private bool _dirty = true;
 
     internal VmCollection(VmState state, string name, string? counterField)
@@ -111,34 +117,56 @@ public sealed class VmCollection
             return _hash;
         }
 
-        var at = 0;
-        for (var i = 0; i < _buckets.Length; i++)
+        if (_layoutDirty)
         {
-            var bucket = _buckets[i];
-            if (bucket.Count == 0)
+            // Some bucket became empty or non-empty (or all were replaced): lay the summary out again.
+            _summaryBytes = 0;
+            for (var i = 0; i < _buckets.Length; i++)
             {
-                continue;
+                _summaryAt[i] = _buckets[i].Count == 0 ? -1 : _summaryBytes;
+                _summaryBytes += _buckets[i].Count == 0 ? 0 : SummaryRecord;
+                WriteSummary(i);
             }
 
-            if (bucket.Dirty)
+            _layoutDirty = false;
+        }
+        else
+        {
+            // Same layout: only the records of the changed buckets are rewritten in place.
+            foreach (var i in _changed)
             {
-                var leaves = bucket.Leaves;
-                SHA256.HashData(leaves, bucket.Hash);
-                _state.CountHashed(leaves.Length);
-                bucket.Dirty = false;
+                WriteSummary(i);
             }
-
-            var span = _summary.AsSpan(at, 4 + 4 + 32);
-            BinaryPrimitives.WriteUInt32BigEndian(span, (uint)i);
-            BinaryPrimitives.WriteUInt32BigEndian(span[4..], (uint)bucket.Count);
-            bucket.Hash.CopyTo(span[8..]);
-            at += 4 + 4 + 32;
         }
 
-        SHA256.HashData(_summary.AsSpan(0, at), _hash);
-        _state.CountHashed(at);
+        _changed.Clear();
+        SHA256.HashData(_summary.AsSpan(0, _summaryBytes), _hash);
+        _state.CountHashed(_summaryBytes);
         _dirty = false;
         return _hash;
+    }
+
+    /// <summary>Rehashes bucket <paramref name="index"/> if it changed and writes its summary record (an empty bucket has none).</summary>
+    private void WriteSummary(int index)
+    {
+        var bucket = _buckets[index];
+        if (bucket.Count == 0)
+        {
+            return;
+        }
+
+        if (bucket.Dirty)
+        {
+            var leaves = bucket.Leaves;
+            SHA256.HashData(leaves, bucket.Hash);
+            _state.CountHashed(leaves.Length);
+            bucket.Dirty = false;
+        }
+
+        var span = _summary.AsSpan(_summaryAt[index], SummaryRecord);
+        BinaryPrimitives.WriteUInt32BigEndian(span, (uint)index);
+        BinaryPrimitives.WriteUInt32BigEndian(span[4..], (uint)bucket.Count);
+        bucket.Hash.CopyTo(span[8..]);
     }
 
     private void Touch(string key, in StateEntry entry, bool added)
@@ -151,7 +179,11 @@ public sealed class VmCollection
             return;
         }
 
-        _buckets[BucketOf(key, _buckets.Length)].Put(key, entry);
+        var index = BucketOf(key, _buckets.Length);
+        var bucket = _buckets[index];
+        Changing(index, bucket);
+        bucket.Put(key, entry);
+        _layoutDirty |= bucket.Count == 1 && added;
     }
 
     private void Untouch(string key)
@@ -164,7 +196,20 @@ public sealed class VmCollection
             return;
         }
 
-        _buckets[BucketOf(key, _buckets.Length)].Remove(key);
+        var index = BucketOf(key, _buckets.Length);
+        var bucket = _buckets[index];
+        Changing(index, bucket);
+        bucket.Remove(key);
+        _layoutDirty |= bucket.Count == 0;
+    }
+
+    /// <summary>Notes a bucket about to change, once until the next hash, so the summary rewrites only its record.</summary>
+    private void Changing(int index, LeafBucket bucket)
+    {
+        if (!bucket.Dirty)
+        {
+            _changed.Add(index);
+        }
     }
 
     /// <summary>Spreads every key over the bucket count its key count calls for (amortised: it happens when the count doubles or halves).</summary>
@@ -187,7 +232,10 @@ public sealed class VmCollection
         }
 
         _buckets = buckets;
-        _summary = new byte[buckets.Length * (4 + 4 + 32)];
+        _summary = new byte[buckets.Length * SummaryRecord];
+        _summaryAt = new int[buckets.Length];
+        _changed.Clear();
+        _layoutDirty = true;
     }
 
     /// <summary>FNV-1a (32-bit) over UTF-16 code units, masked to the bucket count: cheap, and the same on every platform (unlike string.GetHashCode).</summary>
