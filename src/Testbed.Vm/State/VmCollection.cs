@@ -59,10 +59,35 @@ public sealed class VmCollection
     /// <summary>Stores an entry under a key (journalled, so the enclosing transaction can be undone).</summary>
     public void Set(string key, StateEntry entry)
     {
+        ref var slot = ref Claim(key, entry, out var existed);
+        Store(ref slot, key, entry, existed);
+    }
+
+    /// <summary>Stores an entry under a key that is absent (journalled), with one dictionary look-up; false, changing nothing, when the key is present.</summary>
+    public bool TryAdd(string key, StateEntry entry)
+    {
+        ref var slot = ref Claim(key, entry, out var existed);
+        if (existed)
+        {
+            return false;
+        }
+
+        Store(ref slot, key, entry, existed: false);
+        return true;
+    }
+
+    /// <summary>Checks a write and finds (or adds) the key's slot.</summary>
+    private ref StateEntry Claim(string key, in StateEntry entry, out bool existed)
+    {
         ArgumentNullException.ThrowIfNull(entry.Value);
         ArgumentNullException.ThrowIfNull(entry.Owner);
         _state.CheckWritable();
-        ref var slot = ref CollectionsMarshal.GetValueRefOrAddDefault(_entries, key, out var existed);
+        return ref CollectionsMarshal.GetValueRefOrAddDefault(_entries, key, out existed);
+    }
+
+    /// <summary>Journals what the slot held, then stores the entry in it.</summary>
+    private void Store(ref StateEntry slot, string key, in StateEntry entry, bool existed)
+    {
         _state.Journal(new UndoRecord(this, key, existed, slot));
         slot = entry;
         Touch(key, entry, added: !existed);
