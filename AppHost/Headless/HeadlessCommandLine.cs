@@ -4,13 +4,13 @@ using Testbed.Chaos.Cli;
 namespace Testbed.AppHost.Headless;
 
 /// <summary>
-/// The AppHost's headless verbs: <c>scenario list|run</c> and <c>bench startup|propagation|sync</c>. Exit codes: 0 done,
-/// 1 a check failed, 2 unusable arguments or input.
+/// The AppHost's headless verb <c>scenario list|run|check</c> (the benches are bench/Testbed.Bench.AppHost). Exit codes:
+/// 0 done, 1 a check failed, 2 unusable arguments or input.
 /// </summary>
 public static class HeadlessCommandLine
 {
     /// <summary>Whether <paramref name="args"/> name a headless verb rather than a testbed run.</summary>
-    public static bool Handles(string[] args) => args is ["scenario" or "bench", ..];
+    public static bool Handles(string[] args) => args is ["scenario", ..];
 
     /// <summary>Parses and runs the verb.</summary>
     public static async Task<int> RunAsync(string[] args)
@@ -19,12 +19,6 @@ public static class HeadlessCommandLine
         var scenario = ScenarioCommands.Create();
         scenario.Subcommands.Add(ScenarioRunCommand.Create());
         root.Subcommands.Add(scenario);
-
-        var bench = new Command("bench", "Measure the testbed beside its anchors, measured in the same run");
-        bench.Subcommands.Add(BenchStartupCommand.Create());
-        bench.Subcommands.Add(BenchPropagationCommand.Create());
-        bench.Subcommands.Add(BenchSyncCommand.Create());
-        root.Subcommands.Add(bench);
 
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)
