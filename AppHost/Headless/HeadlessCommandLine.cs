@@ -19,7 +19,16 @@ public static class HeadlessCommandLine
         var scenario = ScenarioCommands.Create();
         scenario.Subcommands.Add(ScenarioRunCommand.Create());
         root.Subcommands.Add(scenario);
+        return await InvokeAsync(root, args);
+    }
 
+    /// <summary>
+    /// Parses <paramref name="args"/> against <paramref name="root"/> and runs its command; unusable arguments print one
+    /// <c>error:</c> line each and exit 2. The bench AppHost runs its commands through this too.
+    /// </summary>
+    public static async Task<int> InvokeAsync(RootCommand root, string[] args)
+    {
+        ArgumentNullException.ThrowIfNull(root);
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)
         {

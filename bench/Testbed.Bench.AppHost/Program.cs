@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Testbed.AppHost.Headless;
 using Testbed.Bench.AppHost;
 
 // `startup|propagation|sync`: the testbed's app model run headless, measured beside its anchors. Exit codes: 0 the target
@@ -8,15 +9,4 @@ root.Subcommands.Add(BenchStartupCommand.Create());
 root.Subcommands.Add(BenchPropagationCommand.Create());
 root.Subcommands.Add(BenchSyncCommand.Create());
 
-var parse = root.Parse(args);
-if (parse.Errors.Count > 0)
-{
-    foreach (var error in parse.Errors)
-    {
-        await Console.Error.WriteLineAsync($"error: {error.Message}");
-    }
-
-    return 2;
-}
-
-return await parse.InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+return await HeadlessCommandLine.InvokeAsync(root, args);
