@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Testbed.Bench;
+using Testbed.CommandLine;
 
 // `testbed-bench mine|vm|torrent|tracker`: benchmarks of the libraries and the tracker service, each printing its figure
 // and its ratio to the anchor measured in the same run. The Aspire benches (startup, propagation, sync) are
@@ -16,7 +17,7 @@ var parse = root.Parse(args, new ParserConfiguration { ResponseFileTokenReplacer
 if (parse.Errors.Count > 0)
 {
     // Exit code 2: unusable arguments, as every testbed command.
-    await Console.Error.WriteLineAsync($"error: {string.Join("; ", parse.Errors.Select(e => e.Message).Distinct())}");
+    await Console.Error.WriteLineAsync($"error: {string.Join("; ", parse.Errors.Select(e => ParseErrorText.Friendly(e.Message)).Distinct())}");
     return 2;
 }
 
