@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
 using Microsoft.Extensions.Configuration;
@@ -56,6 +57,13 @@ public static class TrackerHostingExtensions
         services.AddSingleton<AnnounceService>();
         services.AddSingleton(sp => new ConnectionIds(sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton<UdpPacketHandler>();
+        services.AddSingleton<HttpAnnounceHandler>();
+        if (options.FastHttp)
+        {
+            // Registered after Kestrel's socket transport, so Kestrel binds through it.
+            services.AddSingleton<IConnectionListenerFactory, AnnounceListenerFactory>();
+        }
+
         services.AddHostedService<SwarmSweeper>();
 
         if (!string.IsNullOrWhiteSpace(options.Udp))

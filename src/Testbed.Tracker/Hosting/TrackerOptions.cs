@@ -49,6 +49,12 @@ public sealed class TrackerOptions
     /// </summary>
     public bool InlineSocketCompletions { get; set; } = true;
 
+    /// <summary>
+    /// Answer a connection's first request straight from the accepted socket when it is one complete `GET /announce` or
+    /// `GET /scrape` (Http/AnnounceSocketListener); every other request still goes through Kestrel.
+    /// </summary>
+    public bool FastHttp { get; set; } = true;
+
     /// <summary>The effective peer timeout in seconds.</summary>
     public int EffectivePeerTimeout => PeerTimeout > 0 ? PeerTimeout : (2 * Interval) + 60;
 
