@@ -125,10 +125,17 @@ internal sealed partial class AnnounceSocketListener : IConnectionListener
     public async ValueTask UnbindAsync(CancellationToken cancellationToken = default)
     {
         _stopping = true;
-        _listen.Dispose();
-        await Task.Run(() => _thread.Join(), cancellationToken).ConfigureAwait(false);
+        _listen.Dispose(); // wakes the accept thread
+        await Task.Run(_thread.Join, CancellationToken.None).ConfigureAwait(false);
         _toKestrel.Writer.TryComplete();
-        await Task.WhenAll(_sending.Keys).WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await Task.WhenAll(_sending.Keys).WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            // Out of time: a slow reader's answer is dropped with the connection.
+        }
     }
 
     /// <inheritdoc />
