@@ -1,10 +1,7 @@
-using System.Collections.Concurrent;
-using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using Testbed.Torrent.Bencoding;
-using Testbed.Tracker.Telemetry;
 using static Testbed.Tracker.Tests.Requests;
 
 namespace Testbed.Tracker.Tests.Http;
@@ -136,21 +133,14 @@ public class AnnounceSocketListenerTests
     [Fact]
     public async Task The_announce_span_continues_the_callers_trace()
     {
-        var spans = new ConcurrentQueue<Activity>();
-        using var listener = new ActivityListener
-        {
-            ShouldListenTo = source => source.Name == TrackerTelemetry.Name,
-            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
-            ActivityStopped = spans.Enqueue,
-        };
-        ActivitySource.AddActivityListener(listener);
+        using var listener = new TrackerSpans();
         await using var tracker = await TrackerServer.StartAsync();
         using var socket = Connect(tracker);
         const string traceId = "4bf92f3577b34da6a3ce929d0e0e4736";
         socket.Send(Encoding.ASCII.GetBytes(
             $"GET {AnnounceTarget(5, 7005)} HTTP/1.1\r\nHost: t:1\r\ntraceparent: 00-{traceId}-00f067aa0ba902b7-01\r\nConnection: close\r\n\r\n"));
         Answer(ReadResponse(socket, []));
-        var span = Assert.Single(spans, s => s.TraceId.ToHexString() == traceId);
+        var span = Assert.Single(listener.Stopped, s => s.TraceId.ToHexString() == traceId);
         Assert.Equal("00f067aa0ba902b7", span.ParentSpanId.ToHexString());
         Assert.Equal("http://t:1/announce", span.GetTagItem("tracker.url"));
     }
