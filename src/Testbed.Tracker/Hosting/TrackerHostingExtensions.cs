@@ -8,9 +8,11 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using OpenTelemetry.Trace;
 using Testbed.Tracker.Announces;
 using Testbed.Tracker.Http;
 using Testbed.Tracker.Swarms;
+using Testbed.Tracker.Telemetry;
 using Testbed.Tracker.Udp;
 
 namespace Testbed.Tracker.Hosting;
@@ -48,6 +50,8 @@ public static class TrackerHostingExtensions
             services.Configure<SocketTransportOptions>(sockets => sockets.UnsafePreferInlineScheduling = true);
         }
 
+        // Root announce spans at a ratio (the service's only sampler; every other span as the SDK's default would).
+        services.ConfigureOpenTelemetryTracerProvider(tracing => tracing.SetSampler(new AnnounceSpanSampler(options.AnnounceSpanSampleRatio)));
         services.AddSingleton(options);
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton(sp => new SwarmStore(
