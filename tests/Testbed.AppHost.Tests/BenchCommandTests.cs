@@ -1,5 +1,5 @@
 using System.Text.Json;
-using Testbed.TestSupport;
+using Testbed.Processes;
 
 namespace Testbed.AppHost.Tests;
 
@@ -70,7 +70,7 @@ public sealed class BenchCommandTests
         var home = Directory.CreateTempSubdirectory("testbed-bench-");
         try
         {
-            using var process = ExternalProcess.Start("dotnet", [Repository.AppHostDll, .. args], home.FullName);
+            using var process = ChildProcess.Start("dotnet", [Repository.AppHostDll, .. args], ChildProcessOptions.InDirectory(home.FullName));
             Assert.True(await process.WaitForExitAsync(Patience), $"bench did not end within {Patience.TotalMinutes:0} min:\n{process.Output}");
             return (process.ExitCode, process.Output);
         }

@@ -1,4 +1,4 @@
-using Testbed.TestSupport;
+using Testbed.Processes;
 using System.Net;
 using Testbed.Torrent.Metainfo;
 using Testbed.Torrent.Sessions;
@@ -27,7 +27,7 @@ public sealed class ExternalClientTests(ITestOutputHelper log)
         var seed = seeder.Add(torrent.Info, seedDir);
         await seed.StartAsync();
 
-        using var lt = ExternalProcess.Start(LibtorrentScripts.Python, [script, torrentFile, getDir, "127.0.0.1", seeder.LocalEndPoint!.Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "80"]);
+        using var lt = ChildProcess.Start(LibtorrentScripts.Python, [script, torrentFile, getDir, "127.0.0.1", seeder.LocalEndPoint!.Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "80"]);
         var exited = await lt.WaitForExitAsync(Bound);
         log.WriteLine(lt.Output);
         Assert.True(exited && lt.ExitCode == 0, $"libtorrent did not complete: {lt.Output}");
@@ -85,7 +85,7 @@ public sealed class ExternalClientTests(ITestOutputHelper log)
 
         // The torrent names the tracker that lists our seeder.
         var withTracker = await RetrackAsync(t, seedDir, torrent, realTracker.AnnounceUrl);
-        using var aria = ExternalProcess.Start("/usr/bin/aria2c",
+        using var aria = ChildProcess.Start("/usr/bin/aria2c",
         [
             "--dir=" + getDir, "--enable-dht=false", "--enable-dht6=false", "--bt-enable-lpd=false",
             "--enable-peer-exchange=false", "--seed-time=0", "--console-log-level=warn", "--summary-interval=0",
@@ -115,9 +115,9 @@ public sealed class ExternalClientTests(ITestOutputHelper log)
         // transmission-cli seeds forever once done, so the test watches the files and then stops it.
         // Transmission ignores 127.0.0.0/8 peers from trackers (martian addresses), so our seeder dials it instead.
         var port = FreePort();
-        using var transmission = ExternalProcess.Start("/usr/bin/transmission-cli",
+        using var transmission = ChildProcess.Start("/usr/bin/transmission-cli",
             ["-w", getDir, "-g", Path.Combine(home, "config"), "-p", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "-D", "-U", "-M", "-et", withTracker],
-            environment: new Dictionary<string, string> { ["HOME"] = home });
+            new ChildProcessOptions { Environment = new Dictionary<string, string?> { ["HOME"] = home } });
         await SwarmTests.WaitUntil(() => tracker.Announces > 0 || transmission.HasExited, Bound);
         seed.AddPeer(new IPEndPoint(IPAddress.Loopback, port));
         var deadline = DateTime.UtcNow + Bound;
@@ -183,11 +183,11 @@ public sealed class ExternalClientTests(ITestOutputHelper log)
     }
 
     /// <summary>A libtorrent seeder of <paramref name="torrent"/> and the port it listens on; killed if it does not start.</summary>
-    internal static async Task<(ExternalProcess Seeder, int Port)> StartLibtorrentSeederAsync(TestTorrents t, TorrentMetainfo torrent, string seedDir)
+    internal static async Task<(ChildProcess Seeder, int Port)> StartLibtorrentSeederAsync(TestTorrents t, TorrentMetainfo torrent, string seedDir)
     {
         var torrentFile = await WriteTorrentAsync(t, torrent);
         var script = await WriteScriptAsync(t, "seed.py", LibtorrentScripts.Seed);
-        var lt = ExternalProcess.Start(LibtorrentScripts.Python, [script, torrentFile, seedDir]);
+        var lt = ChildProcess.Start(LibtorrentScripts.Python, [script, torrentFile, seedDir]);
         try
         {
             var first = await lt.FirstLine.WaitAsync(Bound);

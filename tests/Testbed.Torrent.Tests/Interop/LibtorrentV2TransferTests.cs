@@ -1,6 +1,6 @@
 using System.Globalization;
 using System.Net;
-using Testbed.TestSupport;
+using Testbed.Processes;
 using Testbed.Torrent.Metainfo;
 using Testbed.Torrent.Sessions;
 using Testbed.Torrent.Tests.Metainfo;
@@ -88,7 +88,7 @@ public sealed class LibtorrentV2TransferTests(ITestOutputHelper log)
 
         var getDir = t.NewDirectory("get");
         var script = await ExternalClientTests.WriteScriptAsync(t, "magnet.py", LibtorrentScripts.Download);
-        using var lt = ExternalProcess.Start(LibtorrentScripts.Python, [script, MagnetLink.FromMetainfo(torrent).ToString(), getDir, "127.0.0.1", seeder.LocalEndPoint!.Port.ToString(CultureInfo.InvariantCulture), "80"]);
+        using var lt = ChildProcess.Start(LibtorrentScripts.Python, [script, MagnetLink.FromMetainfo(torrent).ToString(), getDir, "127.0.0.1", seeder.LocalEndPoint!.Port.ToString(CultureInfo.InvariantCulture), "80"]);
         var exited = await lt.WaitForExitAsync(Bound);
         log.WriteLine(lt.Output);
         Assert.True(exited && lt.ExitCode == 0, $"libtorrent did not complete: {lt.Output}; our seeder: {seed.Progress} {seed.LastDisconnectReason}");
@@ -116,7 +116,7 @@ public sealed class LibtorrentV2TransferTests(ITestOutputHelper log)
     {
         var getDir = t.NewDirectory("get");
         var script = await ExternalClientTests.WriteScriptAsync(t, "download.py", LibtorrentScripts.Download);
-        using var lt = ExternalProcess.Start(LibtorrentScripts.Python, [script, torrentFile, getDir, "127.0.0.1", seeder.LocalEndPoint!.Port.ToString(CultureInfo.InvariantCulture), "80"]);
+        using var lt = ChildProcess.Start(LibtorrentScripts.Python, [script, torrentFile, getDir, "127.0.0.1", seeder.LocalEndPoint!.Port.ToString(CultureInfo.InvariantCulture), "80"]);
         var exited = await lt.WaitForExitAsync(Bound);
         log.WriteLine(lt.Output);
         Assert.True(exited && lt.ExitCode == 0, $"libtorrent did not complete: {lt.Output}; our seeder: {seed.Progress} {seed.LastDisconnectReason} {seed.LastStorageError}");
