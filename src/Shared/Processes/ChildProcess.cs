@@ -25,7 +25,9 @@ internal sealed class ChildProcess : IDisposable, IAsyncDisposable
     private readonly StringBuilder _stdout = new();
     private readonly StringBuilder _stderr = new();
     private readonly TaskCompletionSource<string> _firstLine = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly Stopwatch _clock = Stopwatch.StartNew();
     private Task _readers = Task.CompletedTask;
+    private TimeSpan? _ranFor;
 
     private ChildProcess(Process process, ChildProcessOptions options, string command)
     {
@@ -167,7 +169,7 @@ internal sealed class ChildProcess : IDisposable, IAsyncDisposable
 
     /// <summary>What it did, once it has ended and its output is read (after a wait for exit).</summary>
     public ChildProcessResult Result() =>
-        new(Command, _process.ExitCode, StandardOutput, StandardError, _process.ExitTime - _process.StartTime);
+        new(Command, _process.ExitCode, StandardOutput, StandardError, _ranFor ?? _clock.Elapsed);
 
     /// <summary>Writes to its standard input; a child that stopped reading (closed its end) is not an error.</summary>
     public async Task WriteInputAsync(ReadOnlyMemory<byte> bytes, CancellationToken cancellationToken = default)
@@ -205,6 +207,7 @@ internal sealed class ChildProcess : IDisposable, IAsyncDisposable
     public async Task WaitForExitAsync(CancellationToken cancellationToken = default)
     {
         await _process.WaitForExitAsync(cancellationToken).ConfigureAwait(false);
+        _ranFor ??= _clock.Elapsed;
         await _readers.WaitAsync(cancellationToken).ConfigureAwait(false);
     }
 
