@@ -1,9 +1,6 @@
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
-using Testbed.AppHost.Control;
-using Testbed.Processes;
-using Xunit.Abstractions;
 
 namespace Testbed.AppHost.Tests;
 

@@ -1,6 +1,3 @@
-using System.Text.Json;
-using Testbed.Processes;
-
 namespace Testbed.AppHost.Tests;
 
 /// <summary>

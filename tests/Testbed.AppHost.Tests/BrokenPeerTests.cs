@@ -1,9 +1,7 @@
 using System.Text.RegularExpressions;
 using Microsoft.Extensions.Configuration;
-using Testbed.AppHost.Commands;
 using Testbed.AppHost.Model;
 using Testbed.Chaos.Checking;
-using Xunit.Abstractions;
 
 namespace Testbed.AppHost.Tests;
 

@@ -1,6 +1,4 @@
-using Testbed.AppHost.Commands;
 using Testbed.Chaos.Scenarios;
-using Xunit.Abstractions;
 
 namespace Testbed.AppHost.Tests;
 

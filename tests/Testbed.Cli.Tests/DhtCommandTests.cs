@@ -1,9 +1,6 @@
-using System.Net;
-using Testbed.Cli.Tests.BadInput;
 using Testbed.Processes;
 using Testbed.Torrent.Dht;
 using Testbed.Torrent.Dht.Storage;
-using Testbed.Torrent.Metainfo;
 using Testbed.Torrent.Sessions;
 
 namespace Testbed.Cli.Tests;

@@ -1,8 +1,5 @@
 using System.Buffers.Text;
-using System.Security.Cryptography;
 using System.Text;
-using System.Text.Json;
-using Testbed.Cli.Tests.BadInput;
 
 namespace Testbed.Cli.Tests.LedgerCommands;
 

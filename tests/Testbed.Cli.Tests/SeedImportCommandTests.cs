@@ -1,6 +1,3 @@
-using System.Text.Json;
-using Testbed.Cli.Tests.BadInput;
-
 namespace Testbed.Cli.Tests.LedgerCommands;
 
 /// <summary>`testbed seed-import` as a process: the fixture chain, tampered copies, and unusable input.</summary>

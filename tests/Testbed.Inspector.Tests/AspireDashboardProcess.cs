@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Net;
 using System.Reflection;
 using System.Text.RegularExpressions;
 using Testbed.Processes;

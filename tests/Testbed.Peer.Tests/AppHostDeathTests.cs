@@ -1,8 +1,3 @@
-using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
-using Testbed.Peer.Tests.Cluster;
-using Xunit.Abstractions;
 using Testbed.Processes;
 
 namespace Testbed.Peer.Tests;

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using Testbed.Processes;
-using Testbed.TestSupport.BadInput;
 using Xunit.Sdk;
 
 namespace Testbed.Cli.Tests.BadInput;

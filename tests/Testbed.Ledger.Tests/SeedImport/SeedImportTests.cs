@@ -1,6 +1,4 @@
-using System.Text.Json;
 using Testbed.Ledger.SeedImport;
-using Testbed.Ledger.Tests.Support;
 using Testbed.Processes;
 
 namespace Testbed.Ledger.Tests.SeedImport;

@@ -1,6 +1,4 @@
-using Testbed.Ledger.Chain;
 using Testbed.Ledger.CrashWriter;
-using Testbed.Ledger.Tests.Support;
 using Testbed.Processes;
 using Xunit.Abstractions;
 

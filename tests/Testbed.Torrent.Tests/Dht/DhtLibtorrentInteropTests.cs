@@ -1,8 +1,6 @@
 using System.Globalization;
-using System.Net;
 using Testbed.Processes;
 using Testbed.Torrent.Dht;
-using Testbed.Torrent.Metainfo;
 using Testbed.Torrent.Tests.Interop;
 using Xunit.Abstractions;
 

@@ -1,8 +1,4 @@
 using Testbed.Processes;
-using System.Net;
-using Testbed.Torrent.Metainfo;
-using Testbed.Torrent.Sessions;
-using Testbed.Torrent.Tests.Sessions;
 using Xunit.Abstractions;
 
 namespace Testbed.Torrent.Tests.Interop;
@@ -24,8 +20,7 @@ public sealed class ExternalClientTests(ITestOutputHelper log)
         var script = await WriteScriptAsync(t, "download.py", LibtorrentScripts.Download);
 
         await using var seeder = TestTorrents.NewClient();
-        var seed = seeder.Add(torrent.Info, seedDir);
-        await seed.StartAsync();
+        var seed = await seeder.AddStartedAsync(torrent.Info, seedDir);
 
         using var lt = ChildProcess.Start(LibtorrentScripts.Python, [script, torrentFile, getDir, "127.0.0.1", seeder.LocalEndPoint!.Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "80"]);
         var exited = await lt.WaitForExitAsync(Bound);
@@ -46,8 +41,7 @@ public sealed class ExternalClientTests(ITestOutputHelper log)
         using var lt = seeder;
 
         await using var leecher = TestTorrents.NewClient();
-        var get = leecher.Add(torrent.Info, getDir);
-        await get.StartAsync();
+        var get = await leecher.AddStartedAsync(torrent.Info, getDir);
         get.AddPeer(new IPEndPoint(IPAddress.Loopback, port));
         await WaitCompleteAsync(get, () => lt.Output);
         TestTorrents.AssertSameFiles(torrent.Info, seedDir, getDir);
@@ -79,8 +73,7 @@ public sealed class ExternalClientTests(ITestOutputHelper log)
         var getDir = t.NewDirectory("get");
         await using var seeder = TestTorrents.NewClient();
         var torrent = await t.CreateMultiFileAsync(seedDir, "multi", Sizes, 32 * 1024);
-        var seed = seeder.Add(torrent.Info, seedDir, new TorrentSessionOptions { UseTrackers = false });
-        await seed.StartAsync();
+        var seed = await seeder.AddStartedAsync(torrent.Info, seedDir, new TorrentSessionOptions { UseTrackers = false });
         await using var realTracker = new MiniTracker([seeder.LocalEndPoint!]);
 
         // The torrent names the tracker that lists our seeder.
@@ -107,8 +100,7 @@ public sealed class ExternalClientTests(ITestOutputHelper log)
         var home = t.NewDirectory("home");
         await using var seeder = TestTorrents.NewClient();
         var torrent = await t.CreateMultiFileAsync(seedDir, "multi", Sizes, 32 * 1024);
-        var seed = seeder.Add(torrent.Info, seedDir, new TorrentSessionOptions { UseTrackers = false });
-        await seed.StartAsync();
+        var seed = await seeder.AddStartedAsync(torrent.Info, seedDir, new TorrentSessionOptions { UseTrackers = false });
         await using var tracker = new MiniTracker([seeder.LocalEndPoint!]);
         var withTracker = await RetrackAsync(t, seedDir, torrent, tracker.AnnounceUrl);
 

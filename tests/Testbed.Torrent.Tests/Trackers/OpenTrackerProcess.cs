@@ -1,9 +1,7 @@
 using System.Diagnostics;
-using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using Testbed.Processes;
-using Testbed.Torrent.Metainfo;
 
 namespace Testbed.Torrent.Tests.Trackers;
 

@@ -1,7 +1,5 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
-using System.Net;
-using Testbed.Torrent.Metainfo;
 using Testbed.Torrent.Trackers;
 using static Testbed.Torrent.Tests.Trackers.TrackerTestData;
 

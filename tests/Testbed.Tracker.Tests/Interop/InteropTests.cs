@@ -1,8 +1,4 @@
 using Testbed.Processes;
-using System.Net;
-using System.Net.Sockets;
-using Testbed.Tracker.Swarms;
-using Testbed.Torrent.Metainfo;
 
 namespace Testbed.Tracker.Tests.Interop;
 
