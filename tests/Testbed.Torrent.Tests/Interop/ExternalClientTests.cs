@@ -71,23 +71,18 @@ public sealed class ExternalClientTests(ITestOutputHelper log)
         using var t = new TestTorrents();
         var seedDir = t.NewDirectory("seed");
         var getDir = t.NewDirectory("get");
-        await using var seeder = TestTorrents.NewClient();
-        var torrent = await t.CreateMultiFileAsync(seedDir, "multi", Sizes, 32 * 1024);
-        var seed = await seeder.AddStartedAsync(torrent.Info, seedDir, new TorrentSessionOptions { UseTrackers = false });
-        await using var realTracker = new MiniTracker([seeder.LocalEndPoint!]);
-
-        // The torrent names the tracker that lists our seeder.
-        var withTracker = await RetrackAsync(t, seedDir, torrent, realTracker.AnnounceUrl);
+        await using var seeder = await TrackedSeeder.StartAsync(t, seedDir, Sizes);
+        var (seed, torrent) = (seeder.Session, seeder.Torrent);
         using var aria = ChildProcess.Start("/usr/bin/aria2c",
         [
             "--dir=" + getDir, "--enable-dht=false", "--enable-dht6=false", "--bt-enable-lpd=false",
             "--enable-peer-exchange=false", "--seed-time=0", "--console-log-level=warn", "--summary-interval=0",
             "--bt-stop-timeout=80", "--file-allocation=none", "--listen-port=" + FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture),
-            "--bt-tracker-connect-timeout=10", "--bt-tracker-timeout=10", withTracker,
+            "--bt-tracker-connect-timeout=10", "--bt-tracker-timeout=10", seeder.TorrentFile,
         ]);
         var exited = await aria.WaitForExitAsync(Bound);
         log.WriteLine(aria.Output);
-        Assert.True(exited && aria.ExitCode == 0, $"aria2c did not complete (tracker announces {realTracker.Announces}, seeder: {seed.Progress} {seed.LastDisconnectReason}): {aria.Output}");
+        Assert.True(exited && aria.ExitCode == 0, $"aria2c did not complete (tracker announces {seeder.Tracker.Announces}, seeder: {seed.Progress} {seed.LastDisconnectReason}): {aria.Output}");
         TestTorrents.AssertSameFiles(torrent.Info, seedDir, getDir);
     }
 
@@ -98,17 +93,14 @@ public sealed class ExternalClientTests(ITestOutputHelper log)
         var seedDir = t.NewDirectory("seed");
         var getDir = t.NewDirectory("get");
         var home = t.NewDirectory("home");
-        await using var seeder = TestTorrents.NewClient();
-        var torrent = await t.CreateMultiFileAsync(seedDir, "multi", Sizes, 32 * 1024);
-        var seed = await seeder.AddStartedAsync(torrent.Info, seedDir, new TorrentSessionOptions { UseTrackers = false });
-        await using var tracker = new MiniTracker([seeder.LocalEndPoint!]);
-        var withTracker = await RetrackAsync(t, seedDir, torrent, tracker.AnnounceUrl);
+        await using var seeder = await TrackedSeeder.StartAsync(t, seedDir, Sizes);
+        var (seed, torrent, tracker) = (seeder.Session, seeder.Torrent, seeder.Tracker);
 
         // transmission-cli seeds forever once done, so the test watches the files and then stops it.
         // Transmission ignores 127.0.0.0/8 peers from trackers (martian addresses), so our seeder dials it instead.
         var port = FreePort();
         using var transmission = ChildProcess.Start("/usr/bin/transmission-cli",
-            ["-w", getDir, "-g", Path.Combine(home, "config"), "-p", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "-D", "-U", "-M", "-et", withTracker],
+            ["-w", getDir, "-g", Path.Combine(home, "config"), "-p", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "-D", "-U", "-M", "-et", seeder.TorrentFile],
             new ChildProcessOptions { Environment = new Dictionary<string, string?> { ["HOME"] = home } });
         await SwarmTests.WaitUntil(() => tracker.Announces > 0 || transmission.HasExited, Bound);
         seed.AddPeer(new IPEndPoint(IPAddress.Loopback, port));
@@ -151,17 +143,6 @@ public sealed class ExternalClientTests(ITestOutputHelper log)
     }
 
     /// <summary>Makes a .torrent of the same content announcing to <paramref name="announceUrl"/> (same info hash: trackers are outside the info dictionary).</summary>
-    private static async Task<string> RetrackAsync(TestTorrents t, string seedDir, TorrentMetainfo torrent, string announceUrl)
-    {
-        var again = await TorrentCreator.CreateFromPathAsync(Path.Combine(seedDir, torrent.Info.Name), new TorrentCreateOptions
-        {
-            PieceLength = torrent.Info.PieceLength,
-            TrackerTiers = TorrentCreateOptions.OneTierEach([announceUrl]),
-        });
-        Assert.Equal(torrent.InfoHash, again.InfoHash);
-        return await WriteTorrentAsync(t, again);
-    }
-
     internal static async Task WaitCompleteAsync(TorrentSession get, Func<string> otherOutput)
     {
         try
