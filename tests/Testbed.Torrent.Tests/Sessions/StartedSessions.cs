@@ -12,14 +12,16 @@ internal static class StartedSessions
         IReadOnlyList<IReadOnlyList<string>>? trackerTiers = null,
         IReadOnlyDictionary<PiecesRoot, ReadOnlyMemory<byte>>? pieceLayers = null)
     {
-        var session = await client.AddStartedAsync(info, directory, options, trackerTiers, pieceLayers);
+        var session = client.Add(info, directory, options, trackerTiers, pieceLayers);
+        await session.StartAsync();
         return session;
     }
 
     /// <summary>Adds <paramref name="metainfo"/> (with its v2 piece layers) under <paramref name="directory"/> and starts the session.</summary>
     public static async Task<TorrentSession> AddStartedAsync(this TorrentClient client, TorrentMetainfo metainfo, string directory, TorrentSessionOptions? options = null)
     {
-        var session = await client.AddStartedAsync(metainfo, directory, options);
+        var session = client.Add(metainfo, directory, options);
+        await session.StartAsync();
         return session;
     }
 }
