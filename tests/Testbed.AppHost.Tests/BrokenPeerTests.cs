@@ -2,6 +2,7 @@ using System.Text.RegularExpressions;
 using Microsoft.Extensions.Configuration;
 using Testbed.AppHost.Model;
 using Testbed.Chaos.Checking;
+using Testbed.TestSupport;
 
 namespace Testbed.AppHost.Tests;
 

@@ -1,12 +1,13 @@
 using System.Buffers.Text;
 using System.Text;
+using Testbed.TestSupport;
 
 namespace Testbed.Cli.Tests.LedgerCommands;
 
 /// <summary>Runs the real `testbed` CLI (testbed.dll next to the tests) as a child process, in this process's directory.</summary>
 internal static class TestbedProcess
 {
-    public static Task<CliProcess.Outcome> RunAsync(params string[] args) => CliProcess.RunAsync(args, Environment.CurrentDirectory);
+    public static Task<DotnetProcess.Outcome> RunAsync(params string[] args) => DotnetProcess.RunAsync("testbed.dll", args);
 }
 
 /// <summary>A temporary directory for one test.</summary>

@@ -8,7 +8,7 @@ using Testbed.Processes;
 using Testbed.Torrent.Metainfo;
 using Testbed.Torrent.Sessions;
 
-namespace Testbed.Cli.Commands.Bench;
+namespace Testbed.Bench;
 
 /// <summary>
 /// `testbed bench torrent`: the same file over loopback ours→ours and libtorrent→libtorrent (TCP only), each pair in
