@@ -1,3 +1,5 @@
+using Testbed.TestSupport;
+
 namespace Testbed.AppHost.Tests;
 
 /// <summary>
