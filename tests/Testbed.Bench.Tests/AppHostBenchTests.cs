@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Testbed.Processes;
 using Testbed.TestSupport;
 
 namespace Testbed.Bench.Tests;
@@ -70,7 +71,7 @@ public sealed class AppHostBenchTests
         var home = Directory.CreateTempSubdirectory("testbed-bench-");
         try
         {
-            using var process = ExternalProcess.Start("dotnet", [Repository.BenchAppHostDll, .. args], home.FullName);
+            using var process = ChildProcess.Start("dotnet", [Repository.BenchAppHostDll, .. args], ChildProcessOptions.InDirectory(home.FullName));
             Assert.True(await process.WaitForExitAsync(Patience), $"bench did not end within {Patience.TotalMinutes:0} min:\n{process.Output}");
             return (process.ExitCode, process.Output);
         }

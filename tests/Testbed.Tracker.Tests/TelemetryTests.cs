@@ -1,9 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
-using Microsoft.Extensions.Logging;
-using Testbed.Tracker.Announces;
-using Testbed.Tracker.Swarms;
 using Testbed.Tracker.Telemetry;
 using static Testbed.Tracker.Tests.Requests;
 using TrackerEvent = Testbed.Torrent.Trackers.TrackerEvent;

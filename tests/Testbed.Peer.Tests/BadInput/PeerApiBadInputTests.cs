@@ -1,11 +1,5 @@
-using System.Net;
-using System.Net.Http.Json;
-using System.Net.Sockets;
 using System.Text;
-using System.Text.Json;
-using Testbed.Peer.Tests.Cluster;
 using Testbed.TestSupport.BadInput;
-using Xunit.Abstractions;
 
 namespace Testbed.Peer.Tests.BadInput;
 
