@@ -56,13 +56,9 @@ public sealed class AppHostDeathTests(ITestOutputHelper output) : IAsyncLifetime
         appHost.Kill();
         await appHost.WaitForExitAsync();
         var died = Stopwatch.StartNew();
-        while (!peer.HasExited && died.Elapsed < Bound)
-        {
-            await Task.Delay(50);
-        }
-
-        output.WriteLine($"the peer {(peer.HasExited ? "ended" : "was still running")} {died.Elapsed.TotalSeconds:0.00} s after its AppHost died");
-        Assert.True(peer.HasExited, $"the peer outlived its AppHost by {Bound.TotalSeconds:0} s:\n{peer.Tail}");
+        var ended = await peer.WaitForExitAsync(Bound);
+        output.WriteLine($"the peer {(ended ? "ended" : "was still running")} {died.Elapsed.TotalSeconds:0.00} s after its AppHost died");
+        Assert.True(ended, $"the peer outlived its AppHost by {Bound.TotalSeconds:0} s:\n{peer.Tail}");
         Assert.DoesNotContain("Unhandled exception", peer.Tail, StringComparison.Ordinal);
     }
 

@@ -367,13 +367,7 @@ public sealed class PeerStartupBadInputTests
                 ["Testbed__PeerName"] = "peer-open",
                 ["Testbed__DataDir"] = dataDir,
             });
-            var deadline = DateTime.UtcNow + PeerNetwork.Patience;
-            while (!peer.HasExited && DateTime.UtcNow < deadline)
-            {
-                await Task.Delay(100);
-            }
-
-            Assert.True(peer.HasExited, "the peer kept running on a world-writable data directory");
+            Assert.True(await peer.WaitForExitAsync(PeerNetwork.Patience), "the peer kept running on a world-writable data directory");
             Assert.Equal(2, peer.ExitCode);
             Assert.Contains("error: Testbed:DataDir", peer.Tail, StringComparison.Ordinal);
             Assert.Contains("writable by group or others (mode 777)", peer.Tail, StringComparison.Ordinal);

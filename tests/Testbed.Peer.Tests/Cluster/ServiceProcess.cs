@@ -120,6 +120,12 @@ public sealed class ServiceProcess : IAsyncDisposable
 
     private void Signal(string signal) => Assert.True(process.Signal(signal), $"kill -{signal} {process.Id} failed");
 
+    /// <summary>
+    /// Waits at most <paramref name="timeout"/> for the process to end by itself, and for its output to be read to the end
+    /// (polling <see cref="HasExited"/> is not enough: the last lines may still be on their way to <see cref="Tail"/>).
+    /// </summary>
+    public Task<bool> WaitForExitAsync(TimeSpan timeout) => process.WaitForExitAsync(timeout);
+
     /// <summary>SIGTERM, then waits for the process to stop by itself (a clean stop); true when it exited in time.</summary>
     public bool StopGracefully(TimeSpan timeout)
     {
