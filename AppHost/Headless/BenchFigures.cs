@@ -1,8 +1,20 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Testbed.Cli.Commands.Bench.Measurement;
+
 namespace Testbed.AppHost.Headless;
 
-/// <summary>The statistics the headless benches report.</summary>
+/// <summary>The statistics and the output conventions the headless benches share with the CLI benches.</summary>
 internal static class BenchFigures
 {
+    /// <summary>The --json form: one line (the tests take the line starting with '{'), snake_case as the CLI benches write it.</summary>
+    /// A figure with no samples is NaN, written as "NaN" rather than failing the whole report.
+    public static readonly JsonSerializerOptions Json = new()
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
+    };
+
     /// <summary>The median (the mean of the two middle values for an even count); NaN for none.</summary>
     public static double Median(IEnumerable<double> values)
     {
@@ -18,4 +30,27 @@ internal static class BenchFigures
         var sorted = values.Order().ToList();
         return sorted.Count == 0 ? double.NaN : sorted[Math.Clamp((int)Math.Ceiling(p * sorted.Count) - 1, 0, sorted.Count - 1)];
     }
+
+    /// <summary>Series whose side gave several metrics, each as its own series in <paramref name="unit"/>: the metric's name becomes the side.</summary>
+    public static IEnumerable<Series> PerMetric(this IEnumerable<Series> series, string side, string unit) =>
+        series.Where(s => s.Side == side).Select(s => s with { Side = s.Unit, Unit = unit });
+
+    /// <summary>/proc/loadavg, which every reported figure goes with (the machine is shared).</summary>
+    public static string LoadAverage()
+    {
+        try
+        {
+            return File.ReadAllText("/proc/loadavg").Trim();
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return "unknown";
+        }
+    }
+
+    /// <summary>"met" or "NOT met", as the CLI benches print a target.</summary>
+    public static string Verdict(bool met) => met ? "met" : "NOT met";
+
+    /// <summary>Prints the result as one JSON line.</summary>
+    public static void PrintJson<T>(T result) => Console.WriteLine(JsonSerializer.Serialize(result, Json));
 }
