@@ -51,6 +51,47 @@ internal static class BenchFigures
     /// <summary>"met" or "NOT met", as the CLI benches print a target.</summary>
     public static string Verdict(bool met) => met ? "met" : "NOT met";
 
-    /// <summary>Prints the result as one JSON line.</summary>
-    public static void PrintJson<T>(T result) => Console.WriteLine(JsonSerializer.Serialize(result, Json));
+    /// <summary>
+    /// Runs a bench whose arguments gave <paramref name="error"/> (null: usable) and prints its result as text or one JSON
+    /// line; the exit code: 2 for unusable arguments (the one error line), 0 when the result met its target, 1 when not.
+    /// </summary>
+    public static async Task<int> RunAsync<T>(string? error, bool json, Func<Task<T>> run, Action<T> print, Func<T, bool> met)
+    {
+        if (error is not null)
+        {
+            await Console.Error.WriteLineAsync(error);
+            return 2;
+        }
+
+        var result = await run();
+        if (json)
+        {
+            Console.WriteLine(JsonSerializer.Serialize(result, Json));
+        }
+        else
+        {
+            print(result);
+        }
+
+        return met(result) ? 0 : 1;
+    }
+
+    /// <summary>Prints the figures as the CLI benches do: every series, <paramref name="extra"/> lines, the ratios of medians, the limit lines.</summary>
+    public static void PrintFigures(IEnumerable<Series> series, IEnumerable<string> extra, IEnumerable<Ratio> ratios, IEnumerable<Limit> limits)
+    {
+        foreach (var line in series.Select(s => s.Line()).Concat(extra).Concat(ratios.Select(r => r.Line())).Concat(limits.Select(l => l.Line())))
+        {
+            Console.WriteLine(line);
+        }
+    }
+
+    /// <summary>The closing lines: the load average the figures go with, and the note on how they were taken.</summary>
+    public static void PrintClosing(string loadAverage, int processors, string? note = null)
+    {
+        Console.WriteLine($"load average at the end: {loadAverage} ({processors} processors)");
+        if (note is not null)
+        {
+            Console.WriteLine($"({note})");
+        }
+    }
 }

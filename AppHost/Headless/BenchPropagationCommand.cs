@@ -51,23 +51,7 @@ public static class BenchPropagationCommand
             var error = settings is { Peers: < 2 or > TestbedSettings.MaxPeers } or { Blocks: < 1 or > 1000 } or { Transactions: < 0 or > 200 } or { DifficultyBits: < 1 or > 24 }
                 ? $"error: --peers must be 2..{TestbedSettings.MaxPeers}, --blocks 1..1000, --transactions 0..200, --difficulty 1..24"
                 : Interleaved.CheckRounds(settings.Rounds);
-            if (error is not null)
-            {
-                await Console.Error.WriteLineAsync(error);
-                return 2;
-            }
-
-            var result = await RunAsync(settings, ct);
-            if (parse.GetValue(json))
-            {
-                BenchFigures.PrintJson(result);
-            }
-            else
-            {
-                Print(result);
-            }
-
-            return result.Met ? 0 : 1;
+            return await BenchFigures.RunAsync(error, parse.GetValue(json), () => RunAsync(settings, ct), Print, r => r.Met);
         });
         return command;
     }
@@ -153,21 +137,9 @@ public static class BenchPropagationCommand
     {
         var c = CultureInfo.InvariantCulture;
         Console.WriteLine(string.Create(c, $"bench propagation: {r.Peers} peers talking directly, {r.BlocksPerRound} blocks a round of {r.TransactionsPerBlock} transactions each, difficulty {r.DifficultyBits} bits; {r.Rounds} rounds, interleaved with the limit ({r.Order})"));
-        foreach (var s in r.Series)
-        {
-            Console.WriteLine(s.Line());
-        }
-
-        Console.WriteLine($"  deliveries per round: {string.Join(' ', r.DeliveriesPerRound)}");
-        foreach (var ratio in r.Ratios)
-        {
-            Console.WriteLine(ratio.Line());
-        }
-
-        Console.WriteLine(r.Limit.Line());
+        BenchFigures.PrintFigures(r.Series, [$"  deliveries per round: {string.Join(' ', r.DeliveriesPerRound)}"], r.Ratios, [r.Limit]);
         Console.WriteLine(string.Create(c, $"target: delivery p50 <= {r.TargetP50Ms} ms: median {Figure.Format(r.P50Ms)} ms, {BenchFigures.Verdict(r.P50Ms <= r.TargetP50Ms)}; p99 <= {r.TargetP99Ms} ms: median {Figure.Format(r.P99Ms)} ms, {BenchFigures.Verdict(r.P99Ms <= r.TargetP99Ms)}"));
-        Console.WriteLine($"load average at the end: {r.LoadAverage} ({r.ProcessorCount} processors)");
-        Console.WriteLine($"({r.Note})");
+        BenchFigures.PrintClosing(r.LoadAverage, r.ProcessorCount, r.Note);
     }
 
     /// <summary>Figures of one <c>bench propagation</c> run: the text prints these, --json writes them.</summary>

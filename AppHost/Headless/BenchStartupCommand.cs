@@ -16,7 +16,7 @@ public static class BenchStartupCommand
 {
     private const double StartRatioTarget = 1.3;
     private const double TeardownTargetSeconds = 1;
-    private const string Start = "s, start to all healthy";
+    private const string Start = "s, start to healthy";
     private const string Teardown = "s, teardown to gone";
     private static readonly TimeSpan Patience = TimeSpan.FromMinutes(3);
 
@@ -35,23 +35,7 @@ public static class BenchStartupCommand
         {
             var n = parse.GetValue(peers);
             var error = n is < 1 or > 16 ? "error: --peers must be 1..16" : Interleaved.CheckRounds(parse.GetValue(rounds));
-            if (error is not null)
-            {
-                await Console.Error.WriteLineAsync(error);
-                return 2;
-            }
-
-            var result = await RunAsync(n, parse.GetValue(rounds), ct);
-            if (parse.GetValue(json))
-            {
-                BenchFigures.PrintJson(result);
-            }
-            else
-            {
-                Print(result);
-            }
-
-            return result.Met ? 0 : 1;
+            return await BenchFigures.RunAsync(error, parse.GetValue(json), () => RunAsync(n, parse.GetValue(rounds), ct), Print, r => r.Met);
         });
         return command;
     }
@@ -59,7 +43,7 @@ public static class BenchStartupCommand
     private static async Task<StartupResult> RunAsync(int peers, int rounds, CancellationToken cancellationToken)
     {
         var services = peers + 2;
-        var testbedSide = $"testbed: tracker, {peers} peers, chaos";
+        var testbedSide = $"testbed: tracker, {peers} peer{(peers == 1 ? "" : "s")}, chaos";
         var plainSide = $"plain: {services} trivial web projects";
         Func<IDistributedApplicationBuilder, TestbedModel?> testbed = builder =>
         {
@@ -129,23 +113,10 @@ public static class BenchStartupCommand
     {
         var c = CultureInfo.InvariantCulture;
         Console.WriteLine($"bench startup: {r.Services} services a model; {r.Rounds} rounds, interleaved ({r.Order})");
-        foreach (var unit in new[] { Start, Teardown })
-        {
-            foreach (var s in r.Series.Where(s => s.Unit == unit))
-            {
-                Console.WriteLine(s.Line());
-            }
-        }
-
-        foreach (var ratio in r.Ratios)
-        {
-            Console.WriteLine(ratio.Line());
-        }
-
-        Console.WriteLine(r.Limit.Line());
+        BenchFigures.PrintFigures(r.Series.OrderBy(s => s.Unit == Teardown), [], r.Ratios, [r.Limit]);
         var teardown = r.Series.Single(s => s.Side == r.Ratios[1].Numerator && s.Unit == Teardown).Median;
         Console.WriteLine(string.Create(c, $"target: start <= {r.StartRatioTarget}x the plain model: x{r.Ratios[0].Value:F2}, {BenchFigures.Verdict(r.Ratios[0].Value <= r.StartRatioTarget)}; teardown < {r.TeardownTargetSeconds} s: median {Figure.Format(teardown)} s, {BenchFigures.Verdict(teardown < r.TeardownTargetSeconds)}"));
-        Console.WriteLine($"load average at the end: {r.LoadAverage} ({r.ProcessorCount} processors)");
+        BenchFigures.PrintClosing(r.LoadAverage, r.ProcessorCount);
     }
 
     /// <summary>Figures of one <c>bench startup</c> run: the text prints these, --json writes them.</summary>

@@ -22,7 +22,8 @@ public static class BenchSyncCommand
     private const uint DifficultyBits = 4;
     private const long StallMs = 50;
     private const string BlocksPerSecond = "blocks/s";
-    private const string Seconds = "s";
+    private const string ToTip = "s, start to tip";
+    private const string Applying = "s, applying in peer";
     private const string Stalls = "stalls > 50 ms";
     private const string SingleCore = "one core: verify+replay+store";
     private const string Es256 = "one core: ES256 verify";
@@ -57,23 +58,7 @@ public static class BenchSyncCommand
                 ?? (settings.Seeders + settings.Rounds > TestbedSettings.MaxPeers
                     ? $"error: --seeders + --rounds must be at most {TestbedSettings.MaxPeers} (a fresh peer a round)"
                     : null);
-            if (error is not null)
-            {
-                await Console.Error.WriteLineAsync(error);
-                return 2;
-            }
-
-            var result = await RunAsync(settings, parse.GetValue(json), ct);
-            if (parse.GetValue(json))
-            {
-                BenchFigures.PrintJson(result);
-            }
-            else
-            {
-                Print(result);
-            }
-
-            return result.Met ? 0 : 1;
+            return await BenchFigures.RunAsync(error, parse.GetValue(json), () => RunAsync(settings, parse.GetValue(json), ct), Print, r => r.Met);
         });
         return command;
     }
@@ -111,7 +96,7 @@ public static class BenchSyncCommand
             var segments = new List<long>();
             var sides = new[]
             {
-                new Side(freshSide, [BlocksPerSecond, $"{Seconds}, process start to tip", $"{Seconds} verify+replay+store in the peer", Stalls], async token =>
+                new Side(freshSide, [BlocksPerSecond, ToTip, Applying, Stalls], async token =>
                 {
                     var (values, segmentCount) = await CatchUpAsync(testbed, client, fresh.Dequeue(), settings.Blocks, token);
                     segments.Add(segmentCount);
@@ -176,26 +161,10 @@ public static class BenchSyncCommand
     {
         var c = CultureInfo.InvariantCulture;
         Console.WriteLine(string.Create(c, $"bench sync: a fresh peer catches up {r.Blocks} blocks of {r.TransactionsPerBlock} transactions from {r.Seeders} seeders in {r.SegmentBlocks}-block segment torrents; {r.Rounds} rounds, interleaved ({r.Order})"));
-        foreach (var s in r.Series)
-        {
-            Console.WriteLine(s.Line());
-        }
-
-        Console.WriteLine($"  segments per round: {string.Join(' ', r.SegmentsPerRound)}");
-        foreach (var ratio in r.Ratios)
-        {
-            Console.WriteLine(ratio.Line());
-        }
-
-        foreach (var limit in r.Limits)
-        {
-            Console.WriteLine(limit.Line());
-        }
-
-        Console.WriteLine(string.Create(c, $"  ES256 alone bounds one core at {Figure.Format(r.Es256BlocksPerSecondPerCore)} blocks/s ({r.TransactionsPerBlock + 1} signatures a block)"));
+        var es256 = string.Create(c, $"  ES256 alone bounds one core at {Figure.Format(r.Es256BlocksPerSecondPerCore)} blocks/s ({r.TransactionsPerBlock + 1} signatures a block)");
+        BenchFigures.PrintFigures(r.Series, [$"  segments per round: {string.Join(' ', r.SegmentsPerRound)}", es256], r.Ratios, r.Limits);
         Console.WriteLine(string.Create(c, $"target: fresh peer >= {r.TargetRatio}x the single-core rate (both cores used): x{r.Ratios[0].Value:F2}, {BenchFigures.Verdict(r.Met)}"));
-        Console.WriteLine($"load average at the end: {r.LoadAverage} ({r.ProcessorCount} processors)");
-        Console.WriteLine($"({r.Note})");
+        BenchFigures.PrintClosing(r.LoadAverage, r.ProcessorCount, r.Note);
     }
 
     private static void CopyDirectory(string from, string to)
