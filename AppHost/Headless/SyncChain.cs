@@ -70,7 +70,8 @@ internal sealed class SyncChain
         var clock = Stopwatch.StartNew();
         try
         {
-            using var chain = Blockchain.Open(directory, network);
+            // One thread: a chain checks a block's transactions on every core unless told otherwise.
+            using var chain = Blockchain.Open(directory, network, new ChainOptions { VerifyThreads = 1 });
             foreach (var token in Tokens)
             {
                 var result = chain.AddBlock(token);

@@ -87,13 +87,14 @@ public sealed class Block
     /// signature, proof of work, transactions root, each transaction's signature. Throws <see cref="BlockRejectedException"/>.
     /// </summary>
     public static Block Verify(string token, int maxBlockBytes, int maxTransactions, string peer = "") =>
-        Verify(token, maxBlockBytes, maxTransactions, peer, checkSigner: true);
+        Verify(token, maxBlockBytes, maxTransactions, peer, checkSigner: true, Environment.ProcessorCount);
 
     /// <summary>
     /// <see cref="Verify(string, int, int, string)"/>; without <paramref name="checkSigner"/> neither miner = kid nor the
-    /// signature is checked (only the chain's deliberate <see cref="Chain.ChainDefects.SkipSignatureCheck"/> defect does that).
+    /// signature is checked (only the chain's deliberate <see cref="Chain.ChainDefects.SkipSignatureCheck"/> defect does that);
+    /// the transactions are checked on up to <paramref name="threads"/> threads.
     /// </summary>
-    internal static Block Verify(string token, int maxBlockBytes, int maxTransactions, string peer, bool checkSigner)
+    internal static Block Verify(string token, int maxBlockBytes, int maxTransactions, string peer, bool checkSigner, int threads)
     {
         if (token.Length > maxBlockBytes)
         {
@@ -165,7 +166,7 @@ public sealed class Block
         {
             activity?.SetTag(LedgerTelemetry.Peer, peer);
             activity?.SetTag(LedgerTelemetry.BlockHash, hash.ToString());
-            var parsed = ParseTransactions(tokens);
+            var parsed = ParseTransactions(tokens, threads);
             var seen = new HashSet<Hash256>();
             for (var i = 0; i < tokens.Count; i++)
             {
@@ -203,7 +204,7 @@ public sealed class Block
     /// their ES256 checks are most of a full block's verification, so from <see cref="ParallelFrom"/> transactions on they
     /// are spread over the cores (a receiver and a catching-up peer verify a block with every core, not one).
     /// </summary>
-    private static (SignedTransaction? Transaction, Exception? Error)[] ParseTransactions(List<string> tokens)
+    private static (SignedTransaction? Transaction, Exception? Error)[] ParseTransactions(List<string> tokens, int threads)
     {
         var parsed = new (SignedTransaction?, Exception?)[tokens.Count];
         void Parse(int i)
@@ -218,9 +219,9 @@ public sealed class Block
             }
         }
 
-        if (tokens.Count >= ParallelFrom && Environment.ProcessorCount > 1)
+        if (tokens.Count >= ParallelFrom && threads > 1)
         {
-            Parallel.For(0, tokens.Count, Parse);
+            Parallel.For(0, tokens.Count, new ParallelOptions { MaxDegreeOfParallelism = threads }, Parse);
         }
         else
         {
