@@ -3,7 +3,7 @@ using System.Text.Json;
 using System.Text.RegularExpressions;
 using Testbed.TestSupport;
 
-namespace Testbed.AppHost.Tests;
+namespace Testbed.Bench.Tests;
 
 /// <summary>
 /// <c>bench propagation</c>, <c>bench sync</c> and <c>bench startup</c> as a user runs them, at small sizes and the least
@@ -13,12 +13,12 @@ namespace Testbed.AppHost.Tests;
 /// ratios are ratios of the printed medians, the limit is there, exit 0 when the target was met, 1 when not, and the
 /// JSON's <c>met</c> agrees.
 /// </summary>
-[Collection(nameof(TestbedCollection))]
-public sealed partial class BenchCommandTests
+[Collection(nameof(AppHostBenchCollection))]
+public sealed partial class AppHostBenchTests
 {
     private const int Rounds = 5;
     private static readonly TimeSpan Patience = TimeSpan.FromMinutes(20);
-    private static readonly string[] Propagation = ["bench", "propagation", "--peers", "3", "--blocks", "3", "--transactions", "10", "--rounds", "5"];
+    private static readonly string[] Propagation = ["propagation", "--peers", "3", "--blocks", "3", "--transactions", "10", "--rounds", "5"];
 
     [Fact]
     public async Task Propagation_times_every_delivery_of_blocks_with_transactions_each_round_beside_the_fsync_limit()
@@ -78,7 +78,7 @@ public sealed partial class BenchCommandTests
     [Fact]
     public async Task Sync_has_a_fresh_peer_a_round_catch_up_from_seeders_started_with_the_chain_beside_the_single_core_limits()
     {
-        var (exit, output) = await RunAsync("bench", "sync", "--blocks", "40", "--transactions", "5", "--seeders", "2", "--segment-blocks", "8", "--rounds", "5", "--json");
+        var (exit, output) = await RunAsync("sync", "--blocks", "40", "--transactions", "5", "--seeders", "2", "--segment-blocks", "8", "--rounds", "5", "--json");
 
         var json = Json(exit, output);
         Assert.Equal(40, json.GetProperty("blocks").GetInt32());
@@ -97,7 +97,7 @@ public sealed partial class BenchCommandTests
     [Fact]
     public async Task Startup_alternates_the_testbed_model_and_a_plain_one_of_as_many_services()
     {
-        var (exit, output) = await RunAsync("bench", "startup", "--peers", "1", "--rounds", "5", "--json");
+        var (exit, output) = await RunAsync("startup", "--peers", "1", "--rounds", "5", "--json");
 
         var json = Json(exit, output);
         Assert.Equal(3, json.GetProperty("services").GetInt32());
@@ -109,16 +109,16 @@ public sealed partial class BenchCommandTests
     }
 
     [Theory]
-    [InlineData("one peer", "--peers must be 2..32", "bench", "propagation", "--peers", "1")]
-    [InlineData("too many blocks", "--blocks 1..1000", "bench", "propagation", "--blocks", "1001")]
-    [InlineData("too many transactions", "--transactions 0..200", "bench", "propagation", "--transactions", "201")]
-    [InlineData("too few rounds", "--rounds must be in 5..100", "bench", "propagation", "--rounds", "4")]
-    [InlineData("no seeders", "--seeders 1..16", "bench", "sync", "--seeders", "0")]
-    [InlineData("huge segments", "--segment-blocks 1..4096", "bench", "sync", "--segment-blocks", "5000")]
-    [InlineData("a fresh peer a round past the peer limit", "--seeders + --rounds must be at most 32", "bench", "sync", "--seeders", "16", "--rounds", "17")]
-    [InlineData("not a number", "error:", "bench", "sync", "--blocks", "many")]
-    [InlineData("no peers", "--peers must be 1..16", "bench", "startup", "--peers", "0")]
-    [InlineData("too few runs", "--rounds must be in 5..100", "bench", "startup", "--runs", "3")]
+    [InlineData("one peer", "--peers must be 2..32", "propagation", "--peers", "1")]
+    [InlineData("too many blocks", "--blocks 1..1000", "propagation", "--blocks", "1001")]
+    [InlineData("too many transactions", "--transactions 0..200", "propagation", "--transactions", "201")]
+    [InlineData("too few rounds", "--rounds must be in 5..100", "propagation", "--rounds", "4")]
+    [InlineData("no seeders", "--seeders 1..16", "sync", "--seeders", "0")]
+    [InlineData("huge segments", "--segment-blocks 1..4096", "sync", "--segment-blocks", "5000")]
+    [InlineData("a fresh peer a round past the peer limit", "--seeders + --rounds must be at most 32", "sync", "--seeders", "16", "--rounds", "17")]
+    [InlineData("not a number", "error:", "sync", "--blocks", "many")]
+    [InlineData("no peers", "--peers must be 1..16", "startup", "--peers", "0")]
+    [InlineData("too few runs", "--rounds must be in 5..100", "startup", "--runs", "3")]
     public async Task Unusable_arguments_exit_2_with_one_line(string what, string message, params string[] args)
     {
         var (exit, output) = await RunAsync(args);
@@ -181,7 +181,7 @@ public sealed partial class BenchCommandTests
         var home = Directory.CreateTempSubdirectory("testbed-bench-");
         try
         {
-            using var process = ExternalProcess.Start("dotnet", [Repository.AppHostDll, .. args], home.FullName);
+            using var process = ExternalProcess.Start("dotnet", [Repository.BenchAppHostDll, .. args], home.FullName);
             Assert.True(await process.WaitForExitAsync(Patience), $"bench did not end within {Patience.TotalMinutes:0} min:\n{process.Output}");
             return (process.ExitCode, process.Output);
         }

@@ -1,6 +1,7 @@
+using Testbed.Bench.Measurement;
 using Testbed.Peer.Propagation;
 
-namespace Testbed.AppHost.Headless;
+namespace Testbed.Bench.AppHost;
 
 /// <summary>
 /// One round of <c>bench propagation</c>, from every peer's /timings: a delivery is a block replayed and stored on a peer

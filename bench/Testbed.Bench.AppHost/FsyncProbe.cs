@@ -1,6 +1,7 @@
 using System.Diagnostics;
+using Testbed.Bench.Measurement;
 
-namespace Testbed.AppHost.Headless;
+namespace Testbed.Bench.AppHost;
 
 /// <summary>
 /// The disk's floor under a block's store: a peer writes each block body to a new file and fsyncs it (and commits its

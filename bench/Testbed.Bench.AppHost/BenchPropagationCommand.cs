@@ -1,9 +1,10 @@
 using System.CommandLine;
 using System.Globalization;
+using Testbed.AppHost.Headless;
 using Testbed.AppHost.Model;
-using Testbed.Cli.Commands.Bench.Measurement;
+using Testbed.Bench.Measurement;
 
-namespace Testbed.AppHost.Headless;
+namespace Testbed.Bench.AppHost;
 
 /// <summary>
 /// <c>bench propagation [--peers N] [--blocks M] [--transactions T] [--rounds R] [--difficulty B] [--json]</c>: the tracker

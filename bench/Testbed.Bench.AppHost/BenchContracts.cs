@@ -1,4 +1,4 @@
-namespace Testbed.AppHost.Headless;
+namespace Testbed.Bench.AppHost;
 
 /// <summary>The transactions the headless benches put in blocks: one seed-contract action each, as the chaos load does.</summary>
 internal static class BenchContracts

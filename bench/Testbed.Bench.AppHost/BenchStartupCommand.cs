@@ -1,10 +1,11 @@
 using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
+using Testbed.AppHost.Headless;
 using Testbed.AppHost.Model;
-using Testbed.Cli.Commands.Bench.Measurement;
+using Testbed.Bench.Measurement;
 
-namespace Testbed.AppHost.Headless;
+namespace Testbed.Bench.AppHost;
 
 /// <summary>
 /// <c>bench startup [--peers N] [--rounds R] [--json]</c>: the testbed's app model (tracker, N peers and chaos: N+2

@@ -6,7 +6,7 @@ using Testbed.Ledger.Mining;
 using Testbed.Ledger.Transactions;
 using Testbed.Ledger.Wallets;
 
-namespace Testbed.AppHost.Headless;
+namespace Testbed.Bench.AppHost;
 
 /// <summary>
 /// The chain <c>bench sync</c> has the fresh peer catch up, mined in this process into a chain store the seeders start

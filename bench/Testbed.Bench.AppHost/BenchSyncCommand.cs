@@ -2,11 +2,12 @@ using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using Aspire.Hosting.ApplicationModel;
+using Testbed.AppHost.Headless;
 using Testbed.AppHost.Model;
-using Testbed.Cli.Commands.Bench.Measurement;
+using Testbed.Bench.Measurement;
 using Testbed.Peer.Hosting;
 
-namespace Testbed.AppHost.Headless;
+namespace Testbed.Bench.AppHost;
 
 /// <summary>
 /// <c>bench sync [--blocks N] [--transactions T] [--seeders S] [--segment-blocks K] [--rounds R] [--json]</c>: mines a chain

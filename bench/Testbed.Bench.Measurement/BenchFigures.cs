@@ -1,11 +1,10 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using Testbed.Cli.Commands.Bench.Measurement;
 
-namespace Testbed.AppHost.Headless;
+namespace Testbed.Bench.Measurement;
 
 /// <summary>The statistics and the output conventions the headless benches share with the CLI benches.</summary>
-internal static class BenchFigures
+public static class BenchFigures
 {
     /// <summary>The --json form: one line (the tests take the line starting with '{'), snake_case as the CLI benches write it.</summary>
     /// A figure with no samples is NaN, written as "NaN" rather than failing the whole report.
