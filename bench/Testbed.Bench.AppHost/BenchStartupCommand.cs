@@ -27,10 +27,12 @@ public static class BenchStartupCommand
         var peers = new Option<int>("--peers") { Description = "Peers in the testbed model (1..16)", DefaultValueFactory = _ => TestbedSettings.DefaultPeers };
         var runs = new Option<int>("--runs") { Description = "Measured runs of each model, alternating, after one warm-up of each (1..20)", DefaultValueFactory = _ => 5 };
         var json = new Option<bool>("--json") { Description = "Print one JSON object instead of a table" };
-        var command = new Command("startup", "Start to all healthy and teardown of the testbed model beside a plain Aspire model of as many trivial projects");
-        command.Options.Add(peers);
-        command.Options.Add(runs);
-        command.Options.Add(json);
+        var command = new Command("startup", "Start to all healthy and teardown of the testbed model beside a plain Aspire model of as many trivial projects")
+        {
+            peers,
+            runs,
+            json,
+        };
         command.SetAction(async (parse, ct) =>
         {
             int n = parse.GetValue(peers), count = parse.GetValue(runs);
