@@ -28,10 +28,12 @@ public static class BenchStartupCommand
         var rounds = Interleaved.RoundsOption();
         rounds.Aliases.Add("--runs");
         var json = new Option<bool>("--json") { Description = "Print the same figures as one JSON object" };
-        var command = new Command("startup", "Start to all healthy and teardown of the testbed model (tracker, peers, chaos) beside a plain Aspire model of as many trivial projects, interleaved rounds");
-        command.Options.Add(peers);
-        command.Options.Add(rounds);
-        command.Options.Add(json);
+        var command = new Command("startup", "Start to all healthy and teardown of the testbed model (tracker, peers, chaos) beside a plain Aspire model of as many trivial projects, interleaved rounds")
+        {
+            peers,
+            rounds,
+            json,
+        };
         command.SetAction(async (parse, ct) =>
         {
             var n = parse.GetValue(peers);

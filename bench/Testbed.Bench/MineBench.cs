@@ -64,11 +64,13 @@ internal static class MineBench
         var threads = new Option<int>("--threads") { Description = "Threads for the all-core figure (default: one per processor)", DefaultValueFactory = _ => Environment.ProcessorCount };
         var rounds = Interleaved.RoundsOption();
         var json = new Option<bool>("--json") { Description = "Print the figures as one JSON object" };
-        var command = new Command("mine", "Proof-of-work attempts/s per core and in total against OpenSSL SHA-256 compressions per core (the limit), .NET SHA256.HashData and the seed's Python miner; interleaved rounds, medians");
-        command.Options.Add(seconds);
-        command.Options.Add(threads);
-        command.Options.Add(rounds);
-        command.Options.Add(json);
+        var command = new Command("mine", "Proof-of-work attempts/s per core and in total against OpenSSL SHA-256 compressions per core (the limit), .NET SHA256.HashData and the seed's Python miner; interleaved rounds, medians")
+        {
+            seconds,
+            threads,
+            rounds,
+            json,
+        };
         command.SetAction(async (parseResult, cancellationToken) =>
         {
             var duration = parseResult.GetValue(seconds);

@@ -51,12 +51,14 @@ internal static class TorrentBench
         var json = new Option<bool>("--json") { Description = "Print the figures as JSON" };
         var skipLibtorrent = new Option<bool>("--skip-libtorrent") { Description = "Measure only ours (no anchor: the ratio is omitted)" };
         var skipV2 = new Option<bool>("--skip-v2") { Description = "Measure only the v1 torrent (no BEP 52 line)" };
-        var command = new Command("torrent", "Move one file over loopback, ours→ours and libtorrent→libtorrent; throughput, ratio, CPU s/GiB");
-        command.Options.Add(size);
-        command.Options.Add(pieceLength);
-        command.Options.Add(json);
-        command.Options.Add(skipLibtorrent);
-        command.Options.Add(skipV2);
+        var command = new Command("torrent", "Move one file over loopback, ours→ours and libtorrent→libtorrent; throughput, ratio, CPU s/GiB")
+        {
+            size,
+            pieceLength,
+            json,
+            skipLibtorrent,
+            skipV2,
+        };
         command.SetAction(async (parseResult, cancellationToken) =>
         {
             var mib = parseResult.GetValue(size);

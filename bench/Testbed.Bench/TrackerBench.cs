@@ -37,14 +37,16 @@ internal static class TrackerBench
         var peers = new Option<int>("--peers") { Description = "Simulated peers per torrent (default 250)", DefaultValueFactory = _ => 250 };
         var warmUp = new Option<int>("--warmup") { Description = "Warm-up seconds before the first sample of each side, for JIT tiering to settle (default 3; later samples warm up 1 s)", DefaultValueFactory = _ => 3 };
         var rounds = Interleaved.RoundsOption();
-        var command = new Command("tracker", "Server CPU per announce and announces/s of our tracker vs opentracker: HTTP one connection per announce, HTTP keep-alive, UDP; interleaved rounds, medians");
-        command.Options.Add(json);
-        command.Options.Add(seconds);
-        command.Options.Add(clients);
-        command.Options.Add(torrents);
-        command.Options.Add(peers);
-        command.Options.Add(warmUp);
-        command.Options.Add(rounds);
+        var command = new Command("tracker", "Server CPU per announce and announces/s of our tracker vs opentracker: HTTP one connection per announce, HTTP keep-alive, UDP; interleaved rounds, medians")
+        {
+            json,
+            seconds,
+            clients,
+            torrents,
+            peers,
+            warmUp,
+            rounds,
+        };
         command.SetAction(async (parseResult, cancellationToken) =>
         {
             var settings = new Settings(

@@ -40,11 +40,13 @@ internal static class VmBench
         var seconds = new Option<double>("--seconds") { Description = "Measuring time of each ES256 and SUBLEQ sample, in seconds (default 1)", DefaultValueFactory = _ => 1.0 };
         var actions = new Option<int>("--actions") { Description = "Actions (one per transaction) of each replay sample, fresh ids every sample (1024..10000000, default 262144)", DefaultValueFactory = _ => 262_144 };
         var rounds = Interleaved.RoundsOption();
-        var command = new Command("vm", "OISC VM: realistic replay actions/s (JSON decoded, native checks) and pre-decoded, SUBLEQ steps/s, against ES256 verifications/s on one core; interleaved rounds, medians");
-        command.Options.Add(json);
-        command.Options.Add(seconds);
-        command.Options.Add(actions);
-        command.Options.Add(rounds);
+        var command = new Command("vm", "OISC VM: realistic replay actions/s (JSON decoded, native checks) and pre-decoded, SUBLEQ steps/s, against ES256 verifications/s on one core; interleaved rounds, medians")
+        {
+            json,
+            seconds,
+            actions,
+            rounds,
+        };
         command.SetAction(async (parseResult, cancellationToken) =>
         {
             var duration = parseResult.GetValue(seconds);

@@ -33,6 +33,14 @@ public sealed class InspectorApiTests
         Assert.Equal($"dashboard unreachable: Connection refused (127.0.0.1:{port})", status.GetProperty("error").GetString());
         Assert.Equal($"http://127.0.0.1:{port}", status.GetProperty("dashboardUrl").GetString());
         Assert.Equal(18, status.GetProperty("spansHeld").GetInt64());
+        Assert.Equal(2, status.GetProperty("tracesHeld").GetInt32()); // the block's trace and the fault's
+        Assert.Equal(5_000, status.GetProperty("maxTraces").GetInt32());
+        // The UI reads /api/status as one flat object: the dashboard reading's fields beside the store's, none nested.
+        Assert.Equal(
+            ["connectedSinceUtc", "connects", "dashboardBrowserUrl", "dashboardUrl", "droppedSpans", "duplicates", "error", "evictedTraces", "failures",
+             "ignored", "lastSpanUtc", "lastStreamProblem", "lastSuccessfulReadUtc", "malformedLines", "maxSpans", "maxTraces", "nextAttemptUtc",
+             "oversizedLines", "reachable", "rejectedSpans", "spansAdded", "spansHeld", "state", "streamLines", "tracesHeld", "version"],
+            status.EnumerateObject().Select(p => p.Name).Order(StringComparer.Ordinal));
         using (var health = await inspector.Http.GetAsync(new Uri("/health", UriKind.Relative)))
         {
             Assert.Equal(HttpStatusCode.OK, health.StatusCode);

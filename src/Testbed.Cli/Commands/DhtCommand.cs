@@ -17,11 +17,13 @@ internal static class DhtCommand
         var bootstrap = new Option<string[]>("--bootstrap") { Description = "HOST:PORT of a DHT node to start from; repeatable" };
         var state = new Option<string?>("--state") { Description = "File keeping the node's id and good nodes across restarts (written on exit and every minute)" };
         var interval = CliOptions.Integer("--status-interval", "Seconds between status lines (default 30)", 1, 86_400, 30);
-        var command = new Command("dht", "Run a Mainline DHT node (BEP 5) until Ctrl+C, printing its routing table size periodically");
-        command.Options.Add(listen);
-        command.Options.Add(bootstrap);
-        command.Options.Add(state);
-        command.Options.Add(interval);
+        var command = new Command("dht", "Run a Mainline DHT node (BEP 5) until Ctrl+C, printing its routing table size periodically")
+        {
+            listen,
+            bootstrap,
+            state,
+            interval,
+        };
         command.SetAction(async (parseResult, cancellationToken) =>
         {
             var endPoint = await ParseIPv4Async(parseResult.GetValue(listen)!, "--listen", cancellationToken).ConfigureAwait(false);

@@ -17,11 +17,13 @@ internal static class SeedImportCommand
         var publicKey = new Option<string>("--public-key") { Description = "PEM file of the signer's RSA public key (PKCS#1 or SubjectPublicKeyInfo)", Required = true };
         var secret = new Option<string>("--secret") { Description = "The HS256 shared secret of the JWTs", Required = true };
         var difficulty = CliOptions.Integer("--difficulty", "Proof of work: leading hex zeros of sha256(token) (0-64)", 0, 64, 0, required: true);
-        var command = new Command("seed-import", "Verify every block of a seed-format chain in order, replay the accepted ones on the VM (seed mode), print the result as JSON");
-        command.Options.Add(blocks);
-        command.Options.Add(publicKey);
-        command.Options.Add(secret);
-        command.Options.Add(difficulty);
+        var command = new Command("seed-import", "Verify every block of a seed-format chain in order, replay the accepted ones on the VM (seed mode), print the result as JSON")
+        {
+            blocks,
+            publicKey,
+            secret,
+            difficulty,
+        };
         command.SetAction(async (parseResult, ct) =>
         {
             var bits = parseResult.GetValue(difficulty);

@@ -26,11 +26,13 @@ internal static class TorrentCommand
         var dir = new Option<string>("--dir") { Description = "Directory holding the torrent's data", Required = true };
         var listen = new Option<string>("--listen") { Description = "HOST:PORT to accept peers on", Required = true };
         var noTrackers = new Option<bool>("--no-tracker") { Description = "Do not announce to the torrent's trackers" };
-        var command = new Command("seed", "Check the data on disk, then serve it to peers until interrupted");
-        command.Arguments.Add(file);
-        command.Options.Add(dir);
-        command.Options.Add(listen);
-        command.Options.Add(noTrackers);
+        var command = new Command("seed", "Check the data on disk, then serve it to peers until interrupted")
+        {
+            file,
+            dir,
+            listen,
+            noTrackers,
+        };
         command.SetAction(async (parseResult, cancellationToken) =>
         {
             var metainfo = await LoadAsync(parseResult.GetValue(file)!, cancellationToken).ConfigureAwait(false);
@@ -69,15 +71,17 @@ internal static class TorrentCommand
         var dhtBootstrap = new Option<string[]>("--dht-bootstrap") { Description = "HOST:PORT of a DHT node: find peers through a temporary DHT node started from it; repeatable" };
         var timeout = CliOptions.Integer("--timeout", "Give up (exit 1) after this many seconds in all (default: no total limit)", 1, MaxSeconds);
         var idle = CliOptions.Integer("--idle-timeout", $"Give up (exit 1) when nothing arrives for this many seconds, saying why (default {DefaultIdleSeconds})", 1, MaxSeconds, DefaultIdleSeconds);
-        var command = new Command("get", "Download a torrent, verifying every piece; exit 0 once complete");
-        command.Arguments.Add(file);
-        command.Options.Add(dir);
-        command.Options.Add(peers);
-        command.Options.Add(listen);
-        command.Options.Add(noTrackers);
-        command.Options.Add(dhtBootstrap);
-        command.Options.Add(timeout);
-        command.Options.Add(idle);
+        var command = new Command("get", "Download a torrent, verifying every piece; exit 0 once complete")
+        {
+            file,
+            dir,
+            peers,
+            listen,
+            noTrackers,
+            dhtBootstrap,
+            timeout,
+            idle,
+        };
         command.SetAction(async (parseResult, cancellationToken) =>
         {
             var source = CliOptions.NotEmpty(parseResult.GetValue(file), "TORRENT");

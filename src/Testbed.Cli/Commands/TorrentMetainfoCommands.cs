@@ -25,15 +25,17 @@ public static class TorrentMetainfoCommands
         var v2 = new Option<bool>("--v2") { Description = "Make a v2-only torrent (BEP 52: file tree, SHA-256 merkle trees, piece layers)" };
         var hybrid = new Option<bool>("--hybrid") { Description = "Make a hybrid torrent: v1 and v2 halves over the same files, v1 padded so each file starts on a piece" };
 
-        var command = new Command("create", "Create a .torrent (v1 by default, or --v2 / --hybrid) from a file or directory");
-        command.Arguments.Add(path);
-        command.Options.Add(trackers);
-        command.Options.Add(pieceLength);
-        command.Options.Add(outputPath);
-        command.Options.Add(comment);
-        command.Options.Add(isPrivate);
-        command.Options.Add(v2);
-        command.Options.Add(hybrid);
+        var command = new Command("create", "Create a .torrent (v1 by default, or --v2 / --hybrid) from a file or directory")
+        {
+            path,
+            trackers,
+            pieceLength,
+            outputPath,
+            comment,
+            isPrivate,
+            v2,
+            hybrid,
+        };
         command.SetAction(async (parseResult, cancellationToken) =>
         {
             if (parseResult.GetValue(v2) && parseResult.GetValue(hybrid))

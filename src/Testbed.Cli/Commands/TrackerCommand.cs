@@ -19,11 +19,13 @@ internal static class TrackerCommand
         var udp = new Option<string?>("--udp") { Description = "UDP (BEP 15) endpoint, HOST:PORT; no UDP tracker when omitted" };
         var interval = CliOptions.Integer("--interval", "Seconds between regular announces (default 1800)", 1, 86_400);
         var minInterval = CliOptions.Integer("--min-interval", "Seconds a client must wait at least between announces (default 60)", 1, 86_400);
-        var command = new Command("tracker", "Run the BitTorrent tracker (HTTP and optionally UDP) until Ctrl+C");
-        command.Options.Add(http);
-        command.Options.Add(udp);
-        command.Options.Add(interval);
-        command.Options.Add(minInterval);
+        var command = new Command("tracker", "Run the BitTorrent tracker (HTTP and optionally UDP) until Ctrl+C")
+        {
+            http,
+            udp,
+            interval,
+            minInterval,
+        };
         command.SetAction(async (parseResult, cancellationToken) =>
         {
             var settings = new Dictionary<string, string?>();

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using Testbed.Inspector.Telemetry;
+using Testbed.Json;
 
 namespace Testbed.Inspector.Dashboard;
 
@@ -47,7 +48,7 @@ public static class OtlpSpanJson
         var root = document.RootElement;
         if (root.ValueKind != JsonValueKind.Object)
         {
-            throw new TelemetryFormatException($"{source}: expected a JSON object with 'data', got {Describe(root.ValueKind)}.");
+            throw new TelemetryFormatException($"{source}: expected a JSON object with 'data', got {JsonKinds.Describe(root.ValueKind)}.");
         }
 
         if (!root.TryGetProperty("data", out var data))
@@ -89,7 +90,7 @@ public static class OtlpSpanJson
     {
         if (data.ValueKind != JsonValueKind.Object)
         {
-            throw new TelemetryFormatException($"{source}: expected an OTLP telemetry object ({{\"resourceSpans\":[...]}}), got {Describe(data.ValueKind)}.");
+            throw new TelemetryFormatException($"{source}: expected an OTLP telemetry object ({{\"resourceSpans\":[...]}}), got {JsonKinds.Describe(data.ValueKind)}.");
         }
 
         if (!data.TryGetProperty("resourceSpans", out var resourceSpans) || resourceSpans.ValueKind == JsonValueKind.Null)
@@ -99,7 +100,7 @@ public static class OtlpSpanJson
 
         if (resourceSpans.ValueKind != JsonValueKind.Array)
         {
-            throw new TelemetryFormatException($"{source}: 'resourceSpans' must be an array, got {Describe(resourceSpans.ValueKind)}.");
+            throw new TelemetryFormatException($"{source}: 'resourceSpans' must be an array, got {JsonKinds.Describe(resourceSpans.ValueKind)}.");
         }
 
         var spans = new List<SpanRecord>();
@@ -112,7 +113,7 @@ public static class OtlpSpanJson
             var where = $"{source}: resourceSpans[{r++}]";
             if (resourceSpan.ValueKind != JsonValueKind.Object)
             {
-                throw new TelemetryFormatException($"{where} must be an object, got {Describe(resourceSpan.ValueKind)}.");
+                throw new TelemetryFormatException($"{where} must be an object, got {JsonKinds.Describe(resourceSpan.ValueKind)}.");
             }
 
             var (serviceName, instanceId) = ReadResource(resourceSpan, limits, where);
@@ -123,7 +124,7 @@ public static class OtlpSpanJson
 
             if (scopeSpans.ValueKind != JsonValueKind.Array)
             {
-                throw new TelemetryFormatException($"{where}.scopeSpans must be an array, got {Describe(scopeSpans.ValueKind)}.");
+                throw new TelemetryFormatException($"{where}.scopeSpans must be an array, got {JsonKinds.Describe(scopeSpans.ValueKind)}.");
             }
 
             var s = 0;
@@ -132,7 +133,7 @@ public static class OtlpSpanJson
                 var scopeWhere = $"{where}.scopeSpans[{s++}]";
                 if (scopeSpan.ValueKind != JsonValueKind.Object)
                 {
-                    throw new TelemetryFormatException($"{scopeWhere} must be an object, got {Describe(scopeSpan.ValueKind)}.");
+                    throw new TelemetryFormatException($"{scopeWhere} must be an object, got {JsonKinds.Describe(scopeSpan.ValueKind)}.");
                 }
 
                 var scope = scopeSpan.TryGetProperty("scope", out var scopeElement) && scopeElement.ValueKind == JsonValueKind.Object
@@ -146,7 +147,7 @@ public static class OtlpSpanJson
 
                 if (spanArray.ValueKind != JsonValueKind.Array)
                 {
-                    throw new TelemetryFormatException($"{scopeWhere}.spans must be an array, got {Describe(spanArray.ValueKind)}.");
+                    throw new TelemetryFormatException($"{scopeWhere}.spans must be an array, got {JsonKinds.Describe(spanArray.ValueKind)}.");
                 }
 
                 var i = 0;
@@ -184,7 +185,7 @@ public static class OtlpSpanJson
         {
             if (attributes.ValueKind is not (JsonValueKind.Array or JsonValueKind.Null))
             {
-                throw new TelemetryFormatException($"{where}.resource.attributes must be an array, got {Describe(attributes.ValueKind)}.");
+                throw new TelemetryFormatException($"{where}.resource.attributes must be an array, got {JsonKinds.Describe(attributes.ValueKind)}.");
             }
 
             foreach (var attribute in ReadAttributes(attributes, int.MaxValue, limits.MaxValueLength))
@@ -207,7 +208,7 @@ public static class OtlpSpanJson
     {
         if (span.ValueKind != JsonValueKind.Object)
         {
-            return (null, $"a span must be an object, got {Describe(span.ValueKind)}");
+            return (null, $"a span must be an object, got {JsonKinds.Describe(span.ValueKind)}");
         }
 
         var traceId = HexId(span, "traceId", 32);
@@ -442,17 +443,6 @@ public static class OtlpSpanJson
         id is { Length: 32 } && id.All(char.IsAsciiHexDigit) && id.Any(c => c != '0');
 
     private static string Cut(string text, int max) => text.Length > max ? text[..max] + "…" : text;
-
-    private static string Describe(JsonValueKind kind) => kind switch
-    {
-        JsonValueKind.Object => "an object",
-        JsonValueKind.Array => "an array",
-        JsonValueKind.String => "a string",
-        JsonValueKind.Number => "a number",
-        JsonValueKind.True or JsonValueKind.False => "a boolean",
-        JsonValueKind.Null => "null",
-        _ => "nothing",
-    };
 
     private static string FirstSentence(string message)
     {

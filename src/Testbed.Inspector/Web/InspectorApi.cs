@@ -1,42 +1,17 @@
 using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Json;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.Options;
 using Testbed.Inspector.Dashboard;
 using Testbed.Inspector.Hosting;
 using Testbed.Inspector.Query;
 using Testbed.Inspector.Telemetry;
 
 namespace Testbed.Inspector.Web;
-
-/// <summary>What <c>/api/status</c> answers: the dashboard reading and what the store holds.</summary>
-public sealed record InspectorStatus(
-    string DashboardUrl,
-    string DashboardBrowserUrl,
-    string State,
-    bool Reachable,
-    string? Error,
-    DateTimeOffset? LastSuccessfulReadUtc,
-    DateTimeOffset? LastSpanUtc,
-    DateTimeOffset? ConnectedSinceUtc,
-    DateTimeOffset? NextAttemptUtc,
-    long Connects,
-    long Failures,
-    int TracesHeld,
-    long SpansHeld,
-    long SpansAdded,
-    long Duplicates,
-    long Ignored,
-    long DroppedSpans,
-    long EvictedTraces,
-    long StreamLines,
-    long MalformedLines,
-    long OversizedLines,
-    long RejectedSpans,
-    string? LastStreamProblem,
-    long Version,
-    int MaxTraces,
-    int MaxSpans);
 
 /// <summary>The inspector's pages and JSON API. Errors are problem details (RFC 9457), never stack traces.</summary>
 internal static class InspectorApi
@@ -55,7 +30,8 @@ internal static class InspectorApi
         app.MapGet("/assets/{file}", (HttpContext context, string file) => ServeAsync(context, file));
 
         var api = app.MapGroup("/api");
-        api.MapGet("/status", (DashboardReader reader, SpanStore store, InspectorOptions options) => Results.Json(Status(reader.Status(), store.Counts(), options)));
+        api.MapGet("/status", (DashboardReader reader, SpanStore store, InspectorOptions options, IOptions<JsonOptions> json) =>
+            Results.Json(Status(reader.Status(), store.Counts(), options, json.Value.SerializerOptions)));
 
         api.MapGet("/blocks", (string? limit, SpanStore store, InspectorOptions options) =>
             ParseLimit(limit, 300, out var take) is { } error
@@ -132,10 +108,28 @@ internal static class InspectorApi
     /// <summary>The trace's page in the Aspire dashboard: <c>{DashboardBrowserUrl}/traces/detail/{traceId}</c>.</summary>
     public static string TraceUrl(InspectorOptions options, string traceId) => new Uri(options.BrowserUri, "traces/detail/" + Uri.EscapeDataString(traceId)).ToString();
 
-    private static InspectorStatus Status(DashboardStatus d, SpanStoreCounts s, InspectorOptions options) => new(
-        d.DashboardUrl, d.DashboardBrowserUrl, d.State, d.Reachable, d.Error, d.LastSuccessfulReadUtc, d.LastSpanUtc, d.ConnectedSinceUtc, d.NextAttemptUtc,
-        d.Connects, d.Failures, s.Traces, s.Spans, s.Added, s.Duplicates, s.Ignored, s.DroppedSpans, s.EvictedTraces,
-        d.StreamLines, d.MalformedLines, d.OversizedLines, d.RejectedSpans, d.LastStreamProblem, s.Version, options.MaxTraces, options.MaxSpans);
+    /// <summary>
+    /// What <c>/api/status</c> answers: one flat object, the dashboard reading's fields as they are, then what the store
+    /// holds and its limits (the UI and the tests read it flat, so the reading is not nested).
+    /// </summary>
+    private static JsonObject Status(DashboardStatus dashboard, SpanStoreCounts store, InspectorOptions options, JsonSerializerOptions json)
+    {
+        var status = JsonSerializer.SerializeToNode(dashboard, json)!.AsObject();
+        Add(status, json, "TracesHeld", store.Traces);
+        Add(status, json, "SpansHeld", store.Spans);
+        Add(status, json, "SpansAdded", store.Added);
+        Add(status, json, "Duplicates", store.Duplicates);
+        Add(status, json, "Ignored", store.Ignored);
+        Add(status, json, "DroppedSpans", store.DroppedSpans);
+        Add(status, json, "EvictedTraces", store.EvictedTraces);
+        Add(status, json, "Version", store.Version);
+        Add(status, json, "MaxTraces", options.MaxTraces);
+        Add(status, json, "MaxSpans", options.MaxSpans);
+        return status;
+    }
+
+    private static void Add(JsonObject status, JsonSerializerOptions json, string name, long value) =>
+        status[json.PropertyNamingPolicy?.ConvertName(name) ?? name] = value;
 
     private static async Task ServeAsync(HttpContext context, string file)
     {

@@ -64,15 +64,7 @@ public sealed record ExtensionHandshake(
     /// <summary>Parses a handshake payload; unknown keys are ignored, out-of-range values refused.</summary>
     public static ExtensionHandshake Parse(ReadOnlyMemory<byte> payload)
     {
-        BencodeDictionary dict;
-        try
-        {
-            dict = BencodeDecoder.DecodeDictionary(payload, BencodeLimits.Message);
-        }
-        catch (BencodeException e)
-        {
-            throw new PeerProtocolException($"extension handshake is not a valid bencoded dictionary: {e.Message}", e);
-        }
+        var dict = ExtensionPayload.Decode(payload, "extension handshake is not a valid bencoded dictionary");
 
         var ids = new Dictionary<string, byte>(StringComparer.Ordinal);
         if (dict.TryGetValue("m", out var mValue) && mValue is BencodeDictionary m)

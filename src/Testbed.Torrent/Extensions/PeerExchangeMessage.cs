@@ -52,15 +52,7 @@ public sealed record PeerExchangeMessage(IReadOnlyList<IPEndPoint> Added, IReadO
     /// <summary>Parses a payload, keeping at most <see cref="MaxPeers"/> per list (extra peers are ignored, not trusted).</summary>
     public static PeerExchangeMessage Parse(ReadOnlyMemory<byte> payload)
     {
-        BencodeDictionary dict;
-        try
-        {
-            dict = BencodeDecoder.DecodeDictionary(payload, BencodeLimits.Message);
-        }
-        catch (BencodeException e)
-        {
-            throw new PeerProtocolException($"ut_pex message is malformed: {e.Message}", e);
-        }
+        var dict = ExtensionPayload.Decode(payload, "ut_pex message is malformed");
 
         var added = new List<IPEndPoint>();
         var dropped = new List<IPEndPoint>();

@@ -98,11 +98,10 @@ public sealed class HttpTrackerClient : ITrackerClient
     }
 
     /// <inheritdoc />
-    public async Task<AnnounceResponse> AnnounceAsync(AnnounceRequest request, CancellationToken cancellationToken = default)
+    public Task<AnnounceResponse> AnnounceAsync(AnnounceRequest request, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(request);
-        using var activity = AnnounceActivity.Start(Uri, request.InfoHash, request.Event);
-        try
+        return AnnounceActivity.TraceAsync(Uri, request, async () =>
         {
             var body = await GetAsync(BuildAnnounceUri(request), cancellationToken).ConfigureAwait(false);
             var response = HttpTrackerResponse.ParseAnnounce(Uri, body, options.MaxPeers);
@@ -111,14 +110,8 @@ public sealed class HttpTrackerClient : ITrackerClient
                 trackerId = id;
             }
 
-            AnnounceActivity.Succeeded(activity, Uri, response);
             return response;
-        }
-        catch (Exception error) when (error is TrackerException or OperationCanceledException)
-        {
-            AnnounceActivity.Failed(activity, Uri, error);
-            throw;
-        }
+        });
     }
 
     /// <inheritdoc />

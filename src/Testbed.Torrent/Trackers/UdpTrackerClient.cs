@@ -47,25 +47,14 @@ public sealed class UdpTrackerClient : ITrackerClient
     public int ConnectCount { get; private set; }
 
     /// <inheritdoc />
-    public async Task<AnnounceResponse> AnnounceAsync(AnnounceRequest request, CancellationToken cancellationToken = default)
+    public Task<AnnounceResponse> AnnounceAsync(AnnounceRequest request, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(request);
-        using var activity = AnnounceActivity.Start(Uri, request.InfoHash, request.Event);
-        try
-        {
-            var response = await TransactAsync(
-                UdpTrackerProtocol.Action.Announce,
-                (id, tx) => UdpTrackerProtocol.AnnounceRequest(id, tx, request),
-                (datagram, family) => UdpTrackerProtocol.ReadAnnounceResponse(datagram, family, options.MaxPeers),
-                cancellationToken).ConfigureAwait(false);
-            AnnounceActivity.Succeeded(activity, Uri, response);
-            return response;
-        }
-        catch (Exception error) when (error is TrackerException or OperationCanceledException)
-        {
-            AnnounceActivity.Failed(activity, Uri, error);
-            throw;
-        }
+        return AnnounceActivity.TraceAsync(Uri, request, () => TransactAsync(
+            UdpTrackerProtocol.Action.Announce,
+            (id, tx) => UdpTrackerProtocol.AnnounceRequest(id, tx, request),
+            (datagram, family) => UdpTrackerProtocol.ReadAnnounceResponse(datagram, family, options.MaxPeers),
+            cancellationToken));
     }
 
     /// <inheritdoc />

@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using Testbed.Json;
 
 namespace Testbed.Vm;
 
@@ -82,14 +83,5 @@ public sealed class VmObject
         }
     }
 
-    internal static string Describe(JsonValueKind kind) => kind switch
-    {
-        JsonValueKind.Object => "an object",
-        JsonValueKind.Array => "an array",
-        JsonValueKind.String => "a string",
-        JsonValueKind.Number => "a number",
-        JsonValueKind.True or JsonValueKind.False => "a boolean",
-        JsonValueKind.Null => "null",
-        _ => "nothing",
-    };
+    internal static string Describe(JsonValueKind kind) => JsonKinds.Describe(kind);
 }
