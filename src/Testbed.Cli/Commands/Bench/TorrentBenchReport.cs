@@ -73,24 +73,7 @@ internal sealed record TorrentBenchReport(
         var c = CultureInfo.InvariantCulture;
         var layout = string.Join("; ", Torrents.Select(t => string.Create(c, $"{t.Version}: {t.Pieces} pieces of {t.PieceLength >> 10} KiB")));
         Console.WriteLine(string.Create(c, $"bench torrent: {Bytes >> 20} MiB over loopback TCP ({layout}); {Rounds} rounds, interleaved ({Order})"));
-        foreach (var unit in new[] { Transfer.Throughput, Transfer.CpuPerGiB })
-        {
-            foreach (var s in Series.Where(s => s.Unit == unit))
-            {
-                Console.WriteLine(s.Line(30));
-            }
-        }
-
-        foreach (var ratio in Ratios)
-        {
-            Console.WriteLine(ratio.Line());
-        }
-
-        foreach (var limit in Limits)
-        {
-            Console.WriteLine(limit.Line());
-        }
-
+        Interleaved.Print(Series, [Transfer.Throughput, Transfer.CpuPerGiB], Ratios, Limits, sideWidth: 30);
         Console.WriteLine(Limits.Count == 0 ? $"limit: not measured ({LimitSource})" : $"limit source: {LimitSource}");
         foreach (var target in Targets)
         {
