@@ -1,7 +1,7 @@
-namespace Testbed.Cli.Commands.Bench.Measurement;
+namespace Testbed.Bench.Measurement;
 
 /// <summary>The machine's load average as /proc/loadavg gives it, printed with every figure: shared machines are noisy.</summary>
-internal static class LoadAverage
+public static class LoadAverage
 {
     public static string Read()
     {

@@ -1,7 +1,7 @@
 using System.Globalization;
-using Testbed.Cli.Commands.Bench.Measurement;
+using Testbed.Bench.Measurement;
 
-namespace Testbed.Cli.Commands.Bench;
+namespace Testbed.Bench;
 
 /// <summary>The figures of one `bench torrent` run: every side's series, the ratios of medians, the limits and the targets (the --json document too).</summary>
 internal sealed record TorrentBenchReport(

@@ -1,16 +1,16 @@
 using System.ComponentModel;
 using System.Diagnostics;
 
-namespace Testbed.Cli.Commands.Bench.Measurement;
+namespace Testbed.Bench.Measurement;
 
 /// <summary>
 /// Runs an outside tool a bench compares with (openssl, python3) to its end and hands back what it printed; a tool that
 /// cannot start or outlives its time gives null, and a timed-out tool is killed with everything it started.
 /// </summary>
-internal static class ToolRun
+public static class ToolRun
 {
     /// <summary>What a finished tool printed and its exit code.</summary>
-    internal sealed record Output(int ExitCode, string Stdout, string Stderr);
+    public sealed record Output(int ExitCode, string Stdout, string Stderr);
 
     public static async Task<Output?> RunAsync(string path, IEnumerable<string> arguments, TimeSpan timeout, CancellationToken cancellationToken)
     {

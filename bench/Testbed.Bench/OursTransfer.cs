@@ -3,7 +3,7 @@ using System.Net;
 using Testbed.Torrent.Metainfo;
 using Testbed.Torrent.Sessions;
 
-namespace Testbed.Cli.Commands.Bench;
+namespace Testbed.Bench;
 
 /// <summary>
 /// Our side of `bench torrent`: a seeding client and a leeching client of our BitTorrent library in this process, over

@@ -1,8 +1,10 @@
 using System.CommandLine;
 using System.Text.Json;
+using Testbed.AppHost.Headless;
 using Testbed.AppHost.Model;
+using Testbed.Bench.Measurement;
 
-namespace Testbed.AppHost.Headless;
+namespace Testbed.Bench.AppHost;
 
 /// <summary>
 /// <c>bench propagation [--peers N] [--blocks M] [--difficulty B] [--json]</c>: the tracker and N peers of the testbed

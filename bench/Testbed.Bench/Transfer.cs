@@ -1,4 +1,4 @@
-namespace Testbed.Cli.Commands.Bench;
+namespace Testbed.Bench;
 
 /// <summary>One measured transfer of `bench torrent`: bytes moved, wall seconds, and CPU seconds of the process running both ends.</summary>
 internal sealed record Transfer(long Bytes, double Seconds, double CpuSeconds)

@@ -1,10 +1,10 @@
 using System.CommandLine;
 using System.Numerics;
 using System.Text.Json;
-using Testbed.Cli.Commands.Bench.Measurement;
+using Testbed.Bench.Measurement;
 using Testbed.Torrent.Metainfo;
 
-namespace Testbed.Cli.Commands.Bench;
+namespace Testbed.Bench;
 
 /// <summary>
 /// `testbed bench torrent`: the same file over loopback ours→ours and libtorrent→libtorrent (TCP only, seeder and

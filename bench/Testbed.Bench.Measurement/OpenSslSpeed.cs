@@ -1,13 +1,13 @@
 using System.Globalization;
 
-namespace Testbed.Cli.Commands.Bench.Measurement;
+namespace Testbed.Bench.Measurement;
 
 /// <summary>
 /// OpenSSL's bulk digest speed on one thread (`openssl speed -seconds S -bytes 16384 -evp ALGORITHM`), the physical
 /// limit of any bench whose work is hashing: bytes per second of the tool's user CPU time, which is how openssl speed
 /// divides unless given -elapsed, so the figure is a per-core rate however loaded the machine is.
 /// </summary>
-internal static class OpenSslSpeed
+public static class OpenSslSpeed
 {
     private const int BlockBytes = 16384;
 
