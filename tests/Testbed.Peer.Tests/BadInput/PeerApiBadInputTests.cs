@@ -1,11 +1,5 @@
-using System.Net;
-using System.Net.Http.Json;
-using System.Net.Sockets;
 using System.Text;
-using System.Text.Json;
-using Testbed.Peer.Tests.Cluster;
 using Testbed.TestSupport.BadInput;
-using Xunit.Abstractions;
 
 namespace Testbed.Peer.Tests.BadInput;
 
@@ -373,13 +367,7 @@ public sealed class PeerStartupBadInputTests
                 ["Testbed__PeerName"] = "peer-open",
                 ["Testbed__DataDir"] = dataDir,
             });
-            var deadline = DateTime.UtcNow + PeerNetwork.Patience;
-            while (!peer.HasExited && DateTime.UtcNow < deadline)
-            {
-                await Task.Delay(100);
-            }
-
-            Assert.True(peer.HasExited, "the peer kept running on a world-writable data directory");
+            Assert.True(await peer.WaitForExitAsync(PeerNetwork.Patience), "the peer kept running on a world-writable data directory");
             Assert.Equal(2, peer.ExitCode);
             Assert.Contains("error: Testbed:DataDir", peer.Tail, StringComparison.Ordinal);
             Assert.Contains("writable by group or others (mode 777)", peer.Tail, StringComparison.Ordinal);

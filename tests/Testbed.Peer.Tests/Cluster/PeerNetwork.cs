@@ -1,8 +1,3 @@
-using System.Diagnostics;
-using System.Net.Http.Json;
-using System.Text.Json;
-using Xunit.Abstractions;
-
 namespace Testbed.Peer.Tests.Cluster;
 
 /// <summary>A real tracker process and real peer processes on loopback, each peer with its own data directory; disposing kills them all.</summary>
