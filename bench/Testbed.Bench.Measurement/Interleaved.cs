@@ -54,6 +54,28 @@ public static class Interleaved
         return sides.SelectMany((side, i) => side.Metrics.Select((unit, m) => Series.Of(side.Name, unit, samples[i][m]))).ToArray();
     }
 
+    /// <summary>Prints the series unit by unit, then the ratios of medians and the limit lines, as every bench's text output does.</summary>
+    public static void Print(IReadOnlyList<Series> series, IReadOnlyList<string> units, IEnumerable<Ratio> ratios, IEnumerable<Limit> limits, int sideWidth)
+    {
+        foreach (var unit in units)
+        {
+            foreach (var s in series.Where(s => s.Unit == unit))
+            {
+                Console.WriteLine(s.Line(sideWidth));
+            }
+        }
+
+        foreach (var ratio in ratios)
+        {
+            Console.WriteLine(ratio.Line());
+        }
+
+        foreach (var limit in limits)
+        {
+            Console.WriteLine(limit.Line());
+        }
+    }
+
     /// <summary>The series of <paramref name="side"/> in <paramref name="unit"/>.</summary>
     public static Series Find(this IReadOnlyList<Series> series, string side, string unit) =>
         series.Single(s => s.Side == side && s.Unit == unit);

@@ -6,7 +6,6 @@ using System.Security.Cryptography;
 using System.Text.Json;
 using Testbed.Bench.Measurement;
 using Testbed.Ledger.ProofOfWork;
-using Testbed.Processes;
 
 namespace Testbed.Bench;
 
@@ -109,7 +108,7 @@ internal static class MineBench
 
         // Warm-up: the JIT compiles the kernels at full optimisation before anything is timed.
         Miner(header, 1, kernel, TimeSpan.FromMilliseconds(300), cancellationToken);
-        var openssl = new[] { "/usr/bin/openssl", "/usr/local/bin/openssl" }.FirstOrDefault(File.Exists);
+        var openssl = OpenSslSpeed.Find();
         var python = File.Exists("/usr/bin/python3") && await SeedRateAsync(0.2, cancellationToken) is not null ? "/usr/bin/python3" : null;
         var sides = new List<Side>
         {
@@ -119,7 +118,7 @@ internal static class MineBench
         };
         if (openssl is not null)
         {
-            sides.Add(new Side(OpenSsl, [PerCpu], async token => [await OpenSslRateAsync(openssl, duration, token) ?? throw new InvalidOperationException("openssl speed gave no sha256 figure")]));
+            sides.Add(new Side(OpenSsl, [PerCpu], async token => [await OpenSslSpeed.BytesPerSecondAsync(openssl, "sha256", OpenSslSpeed.Seconds(duration), token) / 64 ?? throw new InvalidOperationException("openssl speed gave no sha256 figure")]));
         }
 
         if (python is not null)
@@ -165,7 +164,7 @@ internal static class MineBench
             Series: series,
             Ratios: ratios,
             Limit: limit,
-            LimitSource: openssl is null ? "openssl not found: the limit was not measured" : $"measured: {openssl} speed -seconds {OpenSslSeconds(duration)} -bytes 16384 -evp sha256 in every round",
+            LimitSource: openssl is null ? "openssl not found: the limit was not measured" : $"measured: {OpenSslSpeed.CommandLine(openssl, "sha256", OpenSslSpeed.Seconds(duration))} in every round",
             SeedSource: python is null ? "python3 or python3-jwt missing: the seed's miner was not measured (anchor about 55,000 attempts/s)" : $"measured: the seed's proof_of_work loop (PyJWT HS256 encode + hashlib.sha256 per attempt) with {python}, one thread, in every round",
             TargetLimitRatio: TargetLimitRatio,
             LimitRatio: limit is null ? null : ours.Median / limit.Measured.Median,
@@ -174,7 +173,7 @@ internal static class MineBench
             Kernels: kernels,
             CancelLatencyMilliseconds: cancelLatency,
             ProcessorCount: Environment.ProcessorCount,
-            LoadAverage: LoadAverage(),
+            LoadAverage: Measurement.LoadAverage.Read(),
             Note: "one compression per attempt, so attempts and compressions compare directly; per CPU-second figures divide each side's work by the CPU time it got (openssl speed only reports that), so they stay meaningful on a loaded machine; the N-thread side's per-CPU-second figure is its rate per busy core");
     }
 
@@ -241,7 +240,7 @@ internal static class MineBench
             return null;
         }
 
-        var output = await RunToolAsync(python, ["-c", SeedMinerScript, seconds.ToString(CultureInfo.InvariantCulture)], TimeSpan.FromSeconds(60 + seconds), cancellationToken);
+        var output = await ToolRun.StdoutAsync(python, ["-c", SeedMinerScript, seconds.ToString(CultureInfo.InvariantCulture)], TimeSpan.FromSeconds(60 + seconds), cancellationToken);
         var fields = output?.Trim().Split(' ');
         return fields is { Length: 3 }
             && long.TryParse(fields[0], NumberStyles.Integer, CultureInfo.InvariantCulture, out var attempts) && attempts > 0
@@ -249,53 +248,6 @@ internal static class MineBench
             && double.TryParse(fields[2], NumberStyles.Float, CultureInfo.InvariantCulture, out var cpu) && cpu > 0
             ? new Rate(attempts / wall, attempts / cpu)
             : null;
-    }
-
-    private static int OpenSslSeconds(TimeSpan duration) => Math.Max(1, (int)Math.Round(duration.TotalSeconds));
-
-    /// <summary>OpenSSL's bulk SHA-256 speed on one thread, as 64-byte compressions per second of CPU time (openssl speed divides by user CPU time unless given -elapsed).</summary>
-    private static async Task<double?> OpenSslRateAsync(string openssl, TimeSpan duration, CancellationToken cancellationToken)
-    {
-        var seconds = OpenSslSeconds(duration);
-        var output = await RunToolAsync(openssl, ["speed", "-seconds", seconds.ToString(CultureInfo.InvariantCulture), "-bytes", "16384", "-evp", "sha256"], TimeSpan.FromSeconds(60 + seconds), cancellationToken);
-
-        // The result row reads "sha256  1910525.64k": thousands of bytes per second.
-        var row = output?.Split('\n').Select(l => l.Trim()).LastOrDefault(l => l.StartsWith("sha256 ", StringComparison.Ordinal));
-        var figure = row?.Split(' ', StringSplitOptions.RemoveEmptyEntries).LastOrDefault();
-        return figure is not null && figure.EndsWith('k')
-            && double.TryParse(figure[..^1], NumberStyles.Float, CultureInfo.InvariantCulture, out var kilobytes) && kilobytes > 0
-            ? kilobytes * 1000 / 64
-            : null;
-    }
-
-    /// <summary>Runs a tool to completion and returns its standard output, or null when it fails, times out or can't start.</summary>
-    private static async Task<string?> RunToolAsync(string path, string[] arguments, TimeSpan timeout, CancellationToken cancellationToken)
-    {
-        try
-        {
-            var run = await ChildProcess.RunAsync(path, arguments, timeout, cancellationToken: cancellationToken).ConfigureAwait(false);
-            return run.ExitCode == 0 ? run.StandardOutput : null;
-        }
-        catch (Exception e) when (e is InvalidOperationException or TimeoutException or OperationCanceledException)
-        {
-            return null;
-        }
-    }
-
-    private static string LoadAverage()
-    {
-        try
-        {
-            return File.ReadAllText("/proc/loadavg").Trim();
-        }
-        catch (IOException)
-        {
-            return "unknown";
-        }
-        catch (UnauthorizedAccessException)
-        {
-            return "unknown";
-        }
     }
 
     private static void Print(MineBenchResult r)

@@ -1,153 +1,183 @@
 using System.CommandLine;
-using System.Diagnostics;
-using System.Globalization;
-using System.Net;
+using System.Numerics;
 using System.Text.Json;
-using System.Text.Json.Nodes;
-using Testbed.Processes;
+using Testbed.Bench.Measurement;
 using Testbed.Torrent.Metainfo;
-using Testbed.Torrent.Sessions;
 
 namespace Testbed.Bench;
 
 /// <summary>
-/// `testbed bench torrent`: the same file over loopback ours→ours and libtorrent→libtorrent (TCP only), each pair in
-/// one process, in one run: throughput, the ratio, and CPU seconds per GiB (process CPU time during the transfer); once as
-/// a v1 torrent and once as a v2-only (BEP 52) torrent of the same file, where every piece is checked by its merkle root.
+/// `testbed bench torrent`: the same file over loopback ours→ours and libtorrent→libtorrent (TCP only, seeder and
+/// leecher in one process per side), as a v1 torrent and as a v2-only (BEP 52) torrent, in interleaved rounds with the
+/// single-core SHA-1 and SHA-256 speed every leecher is bounded by: MB/s and CPU s/GiB, medians and ratios of medians.
 /// </summary>
 internal static class TorrentBench
 {
-    private const string LibtorrentScript = """
-        import json, resource, sys, time
-        import libtorrent as lt
-        torrent, source, target = sys.argv[1], sys.argv[2], sys.argv[3]
-        base = {'enable_dht': False, 'enable_lsd': False, 'enable_upnp': False, 'enable_natpmp': False,
-                'enable_outgoing_utp': False, 'enable_incoming_utp': False, 'allow_multiple_connections_per_ip': True}
-        seeder = lt.session(dict(base, listen_interfaces='127.0.0.1:0'))
-        leecher = lt.session(dict(base, listen_interfaces='127.0.0.1:0'))
-        info = lt.torrent_info(torrent)
-        seed = seeder.add_torrent({'ti': info, 'save_path': source})
-        while not seed.status().is_seeding:
-            time.sleep(0.01)
-        def cpu():
-            r = resource.getrusage(resource.RUSAGE_SELF)
-            return r.ru_utime + r.ru_stime
-        cpu0, t0 = cpu(), time.perf_counter()
-        get = leecher.add_torrent({'ti': lt.torrent_info(torrent), 'save_path': target})
-        get.connect_peer(('127.0.0.1', seeder.listen_port()))
-        deadline = t0 + 600
-        while not get.status().is_seeding:
-            if time.perf_counter() > deadline:
-                print(json.dumps({'error': 'timeout', 'progress': get.status().progress}))
-                sys.exit(1)
-            time.sleep(0.002)
-        print(json.dumps({'seconds': time.perf_counter() - t0, 'cpu': cpu() - cpu0, 'version': lt.__version__}))
-        """;
+    public const double TargetThroughputRatio = 3;
+    public const double TargetCpuRatio = 0.5;
+    public const double TargetLimitRatio = 0.6;
+
+    private const int DefaultMebibytes = 1024;
+    private const long WarmUpBytes = 16 << 20;
+    private static readonly string[] Metrics = [Transfer.Throughput, Transfer.CpuPerGiB];
 
     public static Command Create()
     {
-        var size = new Option<int>("--size") { Description = "File size in MiB", DefaultValueFactory = _ => 256 };
-        var pieceLength = new Option<int?>("--piece-length") { Description = "Piece length in bytes (default: automatic)" };
-        var json = new Option<bool>("--json") { Description = "Print the figures as JSON" };
-        var skipLibtorrent = new Option<bool>("--skip-libtorrent") { Description = "Measure only ours (no anchor: the ratio is omitted)" };
+        var size = new Option<int>("--size") { Description = $"File size in MiB (1..16384, default {DefaultMebibytes})", DefaultValueFactory = _ => DefaultMebibytes };
+        var pieceLength = new Option<int?>("--piece-length") { Description = "Piece length in bytes of the v1 torrent (default: automatic)" };
+        var rounds = Interleaved.RoundsOption();
+        var limitSeconds = new Option<int>("--limit-seconds") { Description = "Seconds of each openssl speed sample (1..60, default 2)", DefaultValueFactory = _ => 2 };
+        var json = new Option<bool>("--json") { Description = "Print the figures as one JSON object" };
+        var skipLibtorrent = new Option<bool>("--skip-libtorrent") { Description = "Measure only ours (no anchor: no ratio to libtorrent)" };
         var skipV2 = new Option<bool>("--skip-v2") { Description = "Measure only the v1 torrent (no BEP 52 line)" };
-        var command = new Command("torrent", "Move one file over loopback, ours→ours and libtorrent→libtorrent; throughput, ratio, CPU s/GiB")
+        var command = new Command("torrent", "Move one file over loopback, ours→ours and libtorrent→libtorrent, v1 and v2, against single-core SHA-1/SHA-256; interleaved rounds, medians of MB/s and CPU s/GiB")
         {
             size,
             pieceLength,
+            rounds,
+            limitSeconds,
             json,
             skipLibtorrent,
             skipV2,
         };
         command.SetAction(async (parseResult, cancellationToken) =>
         {
-            var mib = parseResult.GetValue(size);
-            if (mib is < 1 or > 16384)
+            var settings = new Settings(
+                parseResult.GetValue(size), parseResult.GetValue(pieceLength), parseResult.GetValue(rounds), parseResult.GetValue(limitSeconds),
+                !parseResult.GetValue(skipLibtorrent), !parseResult.GetValue(skipV2));
+            if (settings.Error() is { } error)
             {
-                await Console.Error.WriteLineAsync("error: --size must be between 1 and 16384 MiB").ConfigureAwait(false);
+                await Console.Error.WriteLineAsync(error).ConfigureAwait(false);
                 return 2;
             }
 
-            var root = Path.Combine(Path.GetTempPath(), "testbed-bench-torrent-" + Guid.NewGuid().ToString("n")[..8]);
+            var libtorrent = settings.Libtorrent ? await LibtorrentTransfer.VersionAsync(cancellationToken).ConfigureAwait(false) : null;
+            if (settings.Libtorrent && libtorrent is null)
+            {
+                await Console.Error.WriteLineAsync("error: /usr/bin/python3 cannot import libtorrent (install python3-libtorrent, or pass --skip-libtorrent)").ConfigureAwait(false);
+                return 1;
+            }
+
+            var root = Directory.CreateTempSubdirectory("testbed-bench-torrent-").FullName;
             try
             {
-                var source = Directory.CreateDirectory(Path.Combine(root, "source")).FullName;
-                var file = Path.Combine(source, "bench.bin");
-                await WriteRandomFileAsync(file, (long)mib << 20, cancellationToken).ConfigureAwait(false);
-                var torrent = await TorrentCreator.CreateFromPathAsync(file, new TorrentCreateOptions { PieceLength = parseResult.GetValue(pieceLength) }, cancellationToken).ConfigureAwait(false);
-                var torrentFile = Path.Combine(root, "bench.torrent");
-                await File.WriteAllBytesAsync(torrentFile, torrent.Dictionary.Encode(), cancellationToken).ConfigureAwait(false);
-
-                // A small warm-up so the JIT and the thread pool are not billed to the measured run.
-                await RunOursAsync(torrent, source, Path.Combine(root, "warm"), warmUpBytes: 16 << 20, cancellationToken).ConfigureAwait(false);
-                var v1 = await MeasurePairAsync(root, "v1", torrent, torrentFile, source, parseResult.GetValue(skipLibtorrent), cancellationToken).ConfigureAwait(false);
-                if (v1 is null)
+                var report = await RunAsync(settings, libtorrent, root, cancellationToken).ConfigureAwait(false);
+                if (parseResult.GetValue(json))
                 {
-                    return 1;
+                    Console.WriteLine(JsonSerializer.Serialize(report, new JsonSerializerOptions { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower }));
+                }
+                else
+                {
+                    report.Print();
                 }
 
-                Pair? v2 = null;
-                if (!parseResult.GetValue(skipV2))
-                {
-                    // The same file as a v2-only torrent: the piece length must be a power of two of at least 16 KiB.
-                    var v2PieceLength = MerkleTree.IsPieceLength(torrent.Info.PieceLength) ? torrent.Info.PieceLength : (int)System.Numerics.BitOperations.RoundUpToPowerOf2((uint)Math.Max(MerkleTree.BlockSize, torrent.Info.PieceLength));
-                    var v2Torrent = await TorrentCreator.CreateFromPathAsync(file, new TorrentCreateOptions { PieceLength = v2PieceLength, Version = TorrentVersion.V2 }, cancellationToken).ConfigureAwait(false);
-                    var v2File = Path.Combine(root, "bench-v2.torrent");
-                    await File.WriteAllBytesAsync(v2File, v2Torrent.ToBytes(), cancellationToken).ConfigureAwait(false);
-                    v2 = await MeasurePairAsync(root, "v2", v2Torrent, v2File, source, parseResult.GetValue(skipLibtorrent), cancellationToken).ConfigureAwait(false);
-                    if (v2 is null)
-                    {
-                        return 1;
-                    }
-                }
-
-                Report(v1, v2, parseResult.GetValue(json));
                 return 0;
+            }
+            catch (InvalidOperationException e)
+            {
+                await Console.Error.WriteLineAsync($"error: {e.Message}").ConfigureAwait(false);
+                return 1;
             }
             finally
             {
-                try
-                {
-                    Directory.Delete(root, recursive: true);
-                }
-                catch (IOException)
-                {
-                }
+                DeleteQuietly(root);
             }
         });
         return command;
     }
 
-    /// <summary>One torrent moved by us and by libtorrent (null when skipped).</summary>
-    private sealed record Pair(TorrentInfo Info, Measurement Ours, Measurement? Theirs)
+    /// <summary>The options of one run, checked before any work.</summary>
+    private sealed record Settings(int Mebibytes, int? PieceLength, int Rounds, int LimitSeconds, bool Libtorrent, bool V2)
     {
-        public double? Ratio => Theirs is null ? null : Ours.MegabytesPerSecond / Theirs.MegabytesPerSecond;
+        public string? Error() =>
+            Mebibytes is < 1 or > 16384 ? "error: --size must be between 1 and 16384 MiB"
+            : PieceLength is < MerkleTree.BlockSize or > TorrentInfo.MaxPieceLength ? $"error: --piece-length must be in {MerkleTree.BlockSize}..{TorrentInfo.MaxPieceLength} bytes"
+            : LimitSeconds is < 1 or > 60 ? "error: --limit-seconds must be in 1..60"
+            : Interleaved.CheckRounds(Rounds);
     }
 
-    private static async Task<Pair?> MeasurePairAsync(string root, string label, TorrentMetainfo torrent, string torrentFile, string source, bool skipLibtorrent, CancellationToken cancellationToken)
+    /// <summary>One torrent of the same file: its label, metainfo and file, and the digest its pieces are checked with.</summary>
+    private sealed record Variant(string Label, TorrentMetainfo Torrent, string TorrentFile, string Digest, string DigestName)
     {
-        var ours = await RunOursAsync(torrent, source, Path.Combine(root, "ours-" + label), warmUpBytes: null, cancellationToken).ConfigureAwait(false);
-        Directory.Delete(Path.Combine(root, "ours-" + label), recursive: true);
-        Measurement? theirs = null;
-        if (!skipLibtorrent)
-        {
-            theirs = await RunLibtorrentAsync(root, torrentFile, source, cancellationToken).ConfigureAwait(false);
-            if (theirs is null)
-            {
-                return null;
-            }
+        public string Ours => $"ours {Label}";
 
-            Directory.Delete(Path.Combine(root, "libtorrent"), recursive: true);
+        public string Theirs(string version) => $"libtorrent {version} {Label}";
+
+        public string Limit => $"OpenSSL {DigestName}, 1 thread";
+    }
+
+    private static async Task<TorrentBenchReport> RunAsync(Settings settings, string? libtorrent, string root, CancellationToken cancellationToken)
+    {
+        var source = Directory.CreateDirectory(Path.Combine(root, "source")).FullName;
+        var file = Path.Combine(source, "bench.bin");
+        await WriteRandomFileAsync(file, (long)settings.Mebibytes << 20, cancellationToken).ConfigureAwait(false);
+        var variants = new List<Variant>();
+        var v1 = await TorrentCreator.CreateFromPathAsync(file, new TorrentCreateOptions { PieceLength = settings.PieceLength }, cancellationToken).ConfigureAwait(false);
+        variants.Add(await SaveAsync(new Variant("v1", v1, Path.Combine(root, "bench-v1.torrent"), "sha1", "SHA-1"), cancellationToken).ConfigureAwait(false));
+        if (settings.V2)
+        {
+            // The same file as a v2-only torrent: its piece length must be a power of two of at least 16 KiB.
+            var length = MerkleTree.IsPieceLength(v1.Info.PieceLength) ? v1.Info.PieceLength : (int)BitOperations.RoundUpToPowerOf2((uint)Math.Max(MerkleTree.BlockSize, v1.Info.PieceLength));
+            var v2 = await TorrentCreator.CreateFromPathAsync(file, new TorrentCreateOptions { PieceLength = length, Version = TorrentVersion.V2 }, cancellationToken).ConfigureAwait(false);
+            variants.Add(await SaveAsync(new Variant("v2", v2, Path.Combine(root, "bench-v2.torrent"), "sha256", "SHA-256"), cancellationToken).ConfigureAwait(false));
         }
 
-        return new Pair(torrent.Info, ours, theirs);
+        // Warm-up: the JIT and the thread pool are not billed to the first measured sample of either version.
+        foreach (var variant in variants)
+        {
+            await OursTransfer.RunAsync(variant.Torrent, source, Path.Combine(root, "warm-" + variant.Label), WarmUpBytes, cancellationToken).ConfigureAwait(false);
+            DeleteQuietly(Path.Combine(root, "warm-" + variant.Label));
+        }
+
+        var samples = 0;
+        string NextTarget() => Path.Combine(root, "target-" + Interlocked.Increment(ref samples));
+        var sides = new List<Side>();
+        foreach (var variant in variants)
+        {
+            sides.Add(new Side(variant.Ours, Metrics, async token => await InFreshTargetAsync(NextTarget(), target => OursTransfer.RunAsync(variant.Torrent, source, target, null, token)).ConfigureAwait(false)));
+            if (libtorrent is not null)
+            {
+                sides.Add(new Side(variant.Theirs(libtorrent), Metrics, async token => await InFreshTargetAsync(NextTarget(), target => LibtorrentTransfer.RunAsync(root, variant.TorrentFile, variant.Torrent.Info.TotalLength, source, target, token)).ConfigureAwait(false)));
+            }
+        }
+
+        var openssl = OpenSslSpeed.Find();
+        if (openssl is not null)
+        {
+            sides.AddRange(variants.Select(variant => new Side(variant.Limit, Metrics, async token => DigestSample(
+                await OpenSslSpeed.BytesPerSecondAsync(openssl, variant.Digest, settings.LimitSeconds, token).ConfigureAwait(false) ?? throw new InvalidOperationException($"openssl speed gave no {variant.Digest} figure")))));
+        }
+
+        var series = await Interleaved.RunAsync(settings.Rounds, sides, cancellationToken).ConfigureAwait(false);
+        return TorrentBenchReport.From(
+            series,
+            variants.Select(v => new TorrentBenchReport.Compared(v.Label, v.Torrent.Info.PieceCount, v.Torrent.Info.PieceLength, v.Ours, libtorrent is null ? null : v.Theirs(libtorrent), openssl is null ? null : v.Limit, v.DigestName)).ToArray(),
+            v1.Info.TotalLength,
+            settings.Rounds,
+            libtorrent,
+            openssl is null ? "openssl not found: the limits were not measured" : $"measured in every round: {string.Join("; ", variants.Select(v => OpenSslSpeed.CommandLine(openssl, v.Digest, settings.LimitSeconds)))}");
     }
 
-    private sealed record Measurement(string Name, long Bytes, double Seconds, double CpuSeconds)
-    {
-        public double MegabytesPerSecond => Bytes / 1e6 / Seconds;
+    /// <summary>A digest's speed as a side's sample: MB per CPU-second, and the CPU seconds one GiB costs it.</summary>
+    private static double[] DigestSample(double bytesPerSecond) => [bytesPerSecond / 1e6, (1L << 30) / bytesPerSecond];
 
-        public double CpuSecondsPerGiB => CpuSeconds / (Bytes / (double)(1L << 30));
+    private static async Task<Variant> SaveAsync(Variant variant, CancellationToken cancellationToken)
+    {
+        await File.WriteAllBytesAsync(variant.TorrentFile, variant.Torrent.ToBytes(), cancellationToken).ConfigureAwait(false);
+        return variant;
+    }
+
+    /// <summary>Runs one transfer into a directory of its own, deleted afterwards so the page cache and the disk do not fill up.</summary>
+    private static async Task<double[]> InFreshTargetAsync(string target, Func<string, Task<Transfer>> transfer)
+    {
+        try
+        {
+            return (await transfer(target).ConfigureAwait(false)).Values;
+        }
+        finally
+        {
+            DeleteQuietly(target);
+        }
     }
 
     private static async Task WriteRandomFileAsync(string path, long length, CancellationToken cancellationToken)
@@ -162,113 +192,17 @@ internal static class TorrentBench
         }
     }
 
-    private static async Task<Measurement> RunOursAsync(TorrentMetainfo torrent, string source, string target, long? warmUpBytes, CancellationToken cancellationToken)
+    private static void DeleteQuietly(string directory)
     {
-        var info = torrent.Info;
-        Directory.CreateDirectory(target);
-        await using var seeder = new TorrentClient(new TorrentClientOptions { ListenEndPoint = new IPEndPoint(IPAddress.Loopback, 0) });
-        var seed = seeder.Add(info, source, new TorrentSessionOptions { UseTrackers = false }, pieceLayers: torrent.PieceLayers);
-        await seed.StartAsync(cancellationToken).ConfigureAwait(false);
-        await using var leecher = new TorrentClient(new TorrentClientOptions { ListenEndPoint = new IPEndPoint(IPAddress.Loopback, 0) });
-        var get = leecher.Add(info, target, new TorrentSessionOptions { UseTrackers = false }, pieceLayers: torrent.PieceLayers);
-        await get.StartAsync(cancellationToken).ConfigureAwait(false);
-
-        var process = Process.GetCurrentProcess();
-        process.Refresh();
-        var cpu0 = process.TotalProcessorTime;
-        var clock = Stopwatch.StartNew();
-        get.AddPeer(seeder.LocalEndPoint!);
-        if (warmUpBytes is { } bytes)
+        try
         {
-            while (get.Progress.BytesDownloaded < bytes && !get.IsComplete)
+            if (Directory.Exists(directory))
             {
-                await Task.Delay(10, cancellationToken).ConfigureAwait(false);
-            }
-
-            return new Measurement("warm-up", bytes, clock.Elapsed.TotalSeconds, 0);
-        }
-
-        await get.WaitForCompletionAsync(cancellationToken).WaitAsync(TimeSpan.FromMinutes(10), cancellationToken).ConfigureAwait(false);
-        clock.Stop();
-        process.Refresh();
-        return new Measurement("ours", info.TotalLength, clock.Elapsed.TotalSeconds, (process.TotalProcessorTime - cpu0).TotalSeconds);
-    }
-
-    private static async Task<Measurement?> RunLibtorrentAsync(string root, string torrentFile, string source, CancellationToken cancellationToken)
-    {
-        var script = Path.Combine(root, "lt_bench.py");
-        await File.WriteAllTextAsync(script, LibtorrentScript, cancellationToken).ConfigureAwait(false);
-        var target = Directory.CreateDirectory(Path.Combine(root, "libtorrent")).FullName;
-        var run = await ChildProcess.RunAsync("/usr/bin/python3", [script, torrentFile, source, target], TimeSpan.FromMinutes(11), cancellationToken: cancellationToken).ConfigureAwait(false);
-        var line = run.StandardOutput.Trim().Split('\n')[^1];
-        if (run.ExitCode != 0 || string.IsNullOrEmpty(line))
-        {
-            await Console.Error.WriteLineAsync($"error: the libtorrent run failed (python3-libtorrent installed?): {line} {run.StandardError}").ConfigureAwait(false);
-            return null;
-        }
-
-        var result = JsonNode.Parse(line)!;
-        var bytes = (await TorrentMetainfo.LoadFileAsync(torrentFile, cancellationToken).ConfigureAwait(false)).Info.TotalLength;
-        return new Measurement($"libtorrent {result["version"]}", bytes, (double)result["seconds"]!, (double)result["cpu"]!);
-    }
-
-    private static void Report(Pair v1, Pair? v2, bool json)
-    {
-        if (json)
-        {
-            var document = new JsonObject
-            {
-                ["bytes"] = v1.Info.TotalLength,
-                ["piece_length"] = v1.Info.PieceLength,
-                ["ours"] = Describe(v1.Ours),
-                ["libtorrent"] = v1.Theirs is null ? null : Describe(v1.Theirs),
-                ["throughput_ratio"] = v1.Ratio,
-                ["target_ratio"] = 2.0,
-                ["v2"] = v2 is null ? null : new JsonObject
-                {
-                    ["piece_length"] = v2.Info.PieceLength,
-                    ["ours"] = Describe(v2.Ours),
-                    ["libtorrent"] = v2.Theirs is null ? null : Describe(v2.Theirs),
-                    ["throughput_ratio"] = v2.Ratio,
-                },
-            };
-            Console.WriteLine(document.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
-            return;
-        }
-
-        var c = CultureInfo.InvariantCulture;
-        Console.WriteLine(string.Create(c, $"torrent bench: {v1.Info.TotalLength >> 20} MiB, {v1.Info.PieceCount} pieces of {v1.Info.PieceLength >> 10} KiB, loopback TCP, seeder and leecher in one process each"));
-        PrintPair(v1, "");
-        if (v2 is not null)
-        {
-            Console.WriteLine(string.Create(c, $"v2 (BEP 52, merkle-checked pieces): {v2.Info.PieceCount} pieces of {v2.Info.PieceLength >> 10} KiB"));
-            PrintPair(v2, "v2 ");
-        }
-    }
-
-    private static void PrintPair(Pair pair, string prefix)
-    {
-        var c = CultureInfo.InvariantCulture;
-        foreach (var m in new[] { pair.Ours, pair.Theirs })
-        {
-            if (m is not null)
-            {
-                Console.WriteLine(string.Create(c, $"  {prefix + m.Name,-20} {m.MegabytesPerSecond,8:F1} MB/s  {m.Seconds,6:F2} s  {m.CpuSecondsPerGiB,6:F2} CPU s/GiB"));
+                Directory.Delete(directory, recursive: true);
             }
         }
-
-        if (pair.Ratio is { } r)
+        catch (IOException)
         {
-            Console.WriteLine(string.Create(c, $"  {prefix}ratio ours/libtorrent {r:F2}x throughput (target >= 2x), CPU s/GiB {pair.Ours.CpuSecondsPerGiB:F2} vs {pair.Theirs!.CpuSecondsPerGiB:F2}"));
         }
     }
-
-    private static JsonObject Describe(Measurement m) => new()
-    {
-        ["name"] = m.Name,
-        ["seconds"] = m.Seconds,
-        ["mb_per_s"] = m.MegabytesPerSecond,
-        ["cpu_seconds"] = m.CpuSeconds,
-        ["cpu_seconds_per_gib"] = m.CpuSecondsPerGiB,
-    };
 }

@@ -368,24 +368,7 @@ internal static class TrackerBench
             }
 
             Console.WriteLine($"keep-alive: {KeepAliveNote}");
-            foreach (var unit in new[] { CpuPerAnnounce, PerSecond })
-            {
-                foreach (var s in Series.Where(s => s.Unit == unit))
-                {
-                    Console.WriteLine(s.Line(48));
-                }
-            }
-
-            foreach (var ratio in Ratios)
-            {
-                Console.WriteLine(ratio.Line());
-            }
-
-            foreach (var limit in Limits)
-            {
-                Console.WriteLine(limit.Line());
-            }
-
+            Interleaved.Print(Series, [CpuPerAnnounce, PerSecond], Ratios, Limits, sideWidth: 48);
             Console.WriteLine($"failed announces: {string.Join(", ", Failed.Select(f => $"{f.Side} {f.Failed}"))}");
             Console.WriteLine($"target: our server CPU per announce <= {TargetCpuRatio:F1}x opentracker's (median, HTTP one connection per announce and UDP), no failed announce of ours: {(TargetMet ? "met" : "NOT met")}");
         }

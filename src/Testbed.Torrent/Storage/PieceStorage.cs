@@ -25,6 +25,8 @@ public sealed class PieceStorage : IDisposable
     private readonly string[] paths;
     private readonly SafeFileHandle?[] handles;
     private readonly Lock gate = new();
+    private readonly Lock directGate = new();
+    private readonly DirectWriter direct;
     private bool writable;
     private bool disposed;
 
@@ -49,6 +51,7 @@ public sealed class PieceStorage : IDisposable
         }
 
         handles = new SafeFileHandle?[paths.Length];
+        direct = new DirectWriter(paths.Length);
     }
 
     /// <summary>The full paths of the files, in torrent order.</summary>
@@ -140,7 +143,27 @@ public sealed class PieceStorage : IDisposable
                 continue;
             }
 
-            RandomAccess.Write(Open(file, forWrite: true)!, data.Slice(rangeOffset, count), fileOffset);
+            var range = data.Slice(rangeOffset, count);
+            var handle = Open(file, forWrite: true)!;
+            var (start, end) = DirectWriter.AlignedPart(fileOffset, count);
+            if (end > start && WriteDirect(file, range.Slice((int)(start - fileOffset), (int)(end - start)), start))
+            {
+                // The page-aligned middle went to the device; the partial pages around it go through the page cache.
+                RandomAccess.Write(handle, range[..(int)(start - fileOffset)], fileOffset);
+                RandomAccess.Write(handle, range[(int)(end - fileOffset)..], end);
+                continue;
+            }
+
+            RandomAccess.Write(handle, range, fileOffset);
+        }
+    }
+
+    private bool WriteDirect(int file, ReadOnlySpan<byte> data, long offset)
+    {
+        lock (directGate)
+        {
+            ObjectDisposedException.ThrowIf(disposed, this);
+            return direct.TryWrite(file, paths[file], data, offset);
         }
     }
 
@@ -259,6 +282,11 @@ public sealed class PieceStorage : IDisposable
             {
                 handle?.Dispose();
             }
+        }
+
+        lock (directGate)
+        {
+            direct.Dispose();
         }
     }
 }

@@ -1,0 +1,168 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using Testbed.TestSupport;
+
+namespace Testbed.Bench.Tests;
+
+/// <summary>
+/// `testbed-bench torrent` at a tiny size (real transfers: ours→ours and libtorrent→libtorrent, openssl speed for the
+/// limits): the shape of its text and --json output, five interleaved samples per side, ratios of the printed medians,
+/// the SHA-1/SHA-256 limit lines, and the refusal of unusable options. No figure is compared with a time.
+/// </summary>
+[System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+public sealed partial class BenchTorrentOutputTests
+{
+    private const string Bench = "testbed-bench.dll";
+    private static readonly string[] Tiny = ["torrent", "--size", "1", "--rounds", "5", "--limit-seconds", "1"];
+
+    [Fact]
+    public async Task Json_carries_every_sides_series_the_ratios_of_their_medians_and_both_limits()
+    {
+        var run = await DotnetProcess.RunAsync(Bench, [.. Tiny, "--json"]);
+        Assert.True(run.ExitCode == 0, run.Stderr);
+        using var json = JsonDocument.Parse(run.Stdout);
+        var root = json.RootElement;
+        Assert.Equal(5, root.GetProperty("rounds").GetInt32());
+        Assert.Equal(1 << 20, root.GetProperty("bytes").GetInt64());
+
+        var series = root.GetProperty("series").EnumerateArray().ToList();
+        var sides = series.Select(s => s.GetProperty("side").GetString()!).Distinct().ToList();
+        // ours and libtorrent for v1 and v2, and the SHA-1 and SHA-256 limits, each in MB/s and CPU s/GiB.
+        Assert.Equal(6, sides.Count);
+        Assert.Equal(12, series.Count);
+        foreach (var s in series)
+        {
+            var samples = s.GetProperty("samples").EnumerateArray().Select(e => e.GetDouble()).ToArray();
+            Assert.Equal(5, samples.Length);
+            Assert.All(samples, v => Assert.True(v > 0, $"{s.GetProperty("side")}: {v}"));
+            Assert.Equal(samples.Order().ElementAt(2), s.GetProperty("median").GetDouble());
+            Assert.Equal(samples.Min(), s.GetProperty("min").GetDouble());
+            Assert.Equal(samples.Max(), s.GetProperty("max").GetDouble());
+        }
+
+        JsonElement Find(string side, string unit) =>
+            series.Single(s => s.GetProperty("side").GetString() == side && s.GetProperty("unit").GetString() == unit);
+
+        var torrents = root.GetProperty("torrents").EnumerateArray().ToList();
+        Assert.Equal(["v1", "v2"], torrents.Select(t => t.GetProperty("version").GetString()));
+        foreach (var torrent in torrents)
+        {
+            foreach (var role in new[] { "ours", "libtorrent", "limit" })
+            {
+                Assert.Contains(torrent.GetProperty(role).GetString(), sides);
+            }
+        }
+
+        var ratios = root.GetProperty("ratios").EnumerateArray().ToList();
+        Assert.NotEmpty(ratios);
+        foreach (var ratio in ratios)
+        {
+            var unit = ratio.GetProperty("unit").GetString()!;
+            var expected = Find(ratio.GetProperty("numerator").GetString()!, unit).GetProperty("median").GetDouble()
+                / Find(ratio.GetProperty("denominator").GetString()!, unit).GetProperty("median").GetDouble();
+            Assert.Equal(expected, ratio.GetProperty("value").GetDouble(), expected * 1e-9);
+        }
+
+        // Each version is compared with libtorrent and with its digest's limit, in both units.
+        foreach (var torrent in torrents)
+        {
+            foreach (var other in new[] { "libtorrent", "limit" })
+            {
+                foreach (var unit in new[] { "MB/s", "CPU s/GiB" })
+                {
+                    Assert.Contains(ratios, r => r.GetProperty("numerator").GetString() == torrent.GetProperty("ours").GetString()
+                        && r.GetProperty("denominator").GetString() == torrent.GetProperty(other).GetString() && r.GetProperty("unit").GetString() == unit);
+                }
+            }
+        }
+
+        var limits = root.GetProperty("limits").EnumerateArray().ToList();
+        Assert.Equal(2, limits.Count);
+        Assert.Contains("SHA-1", limits[0].GetProperty("description").GetString(), StringComparison.Ordinal);
+        Assert.Contains("SHA-256", limits[1].GetProperty("description").GetString(), StringComparison.Ordinal);
+        for (var i = 0; i < 2; i++)
+        {
+            var measured = limits[i].GetProperty("measured");
+            Assert.Equal(torrents[i].GetProperty("limit").GetString(), measured.GetProperty("side").GetString());
+            Assert.Equal(5, measured.GetProperty("samples").GetArrayLength());
+            Assert.Equal(Find(measured.GetProperty("side").GetString()!, "MB/s").GetProperty("median").GetDouble(), measured.GetProperty("median").GetDouble());
+        }
+
+        // Three targets per version (throughput and CPU against libtorrent, throughput against the limit), each judged on its printed ratio.
+        var targets = root.GetProperty("targets").EnumerateArray().ToList();
+        Assert.Equal(6, targets.Count);
+        foreach (var target in targets)
+        {
+            var value = target.GetProperty("value").GetDouble();
+            var goal = target.GetProperty("goal").GetDouble();
+            var met = target.GetProperty("comparison").GetString() == ">=" ? value >= goal : value <= goal;
+            Assert.Equal(met, target.GetProperty("met").GetBoolean());
+            Assert.Contains(ratios, r => Math.Abs(r.GetProperty("value").GetDouble() - value) <= value * 1e-12);
+        }
+    }
+
+    [Fact]
+    public async Task Text_output_has_five_samples_per_side_ratios_of_printed_medians_and_the_sha1_limit_line()
+    {
+        var run = await DotnetProcess.RunAsync(Bench, [.. Tiny, "--skip-v2"]);
+        Assert.True(run.ExitCode == 0, run.Stderr);
+        var lines = run.Stdout.Split('\n', StringSplitOptions.TrimEntries);
+
+        var medians = new Dictionary<(string Side, string Unit), double>();
+        foreach (var match in lines.Select(l => SeriesLine().Match(l)).Where(m => m.Success))
+        {
+            var median = Number(match.Groups["median"].Value);
+            Assert.Equal("5", match.Groups["n"].Value);
+            var samples = match.Groups["samples"].Value.Split(' ').Select(Number).ToArray();
+            Assert.Equal(5, samples.Length);
+            Assert.InRange(median, samples.Min(), samples.Max());
+            Assert.Equal(Number(match.Groups["min"].Value), samples.Min());
+            Assert.Equal(Number(match.Groups["max"].Value), samples.Max());
+            medians[(match.Groups["side"].Value.Trim(), match.Groups["unit"].Value.Trim())] = median;
+        }
+
+        // ours v1, libtorrent v1 and the SHA-1 limit, in two units each; no v2 side.
+        Assert.Equal(6, medians.Count);
+        Assert.DoesNotContain(medians.Keys, k => k.Side.Contains("v2", StringComparison.Ordinal) || k.Side.Contains("SHA-256", StringComparison.Ordinal));
+
+        var ratios = lines.Select(l => RatioLine().Match(l)).Where(m => m.Success).ToList();
+        Assert.NotEmpty(ratios);
+        foreach (var ratio in ratios)
+        {
+            var unit = ratio.Groups["unit"].Value;
+            var expected = medians[(ratio.Groups["a"].Value, unit)] / medians[(ratio.Groups["b"].Value, unit)];
+            Assert.Equal(expected, Number(ratio.Groups["value"].Value), expected * 0.01 + 0.001);
+        }
+
+        var limit = Assert.Single(lines, l => l.StartsWith("limit: ", StringComparison.Ordinal));
+        Assert.Contains("SHA-1", limit, StringComparison.Ordinal);
+        Assert.Contains("n=5", limit, StringComparison.Ordinal);
+        Assert.Contains("measured in this run", limit, StringComparison.Ordinal);
+        Assert.Equal(3, lines.Count(l => l.StartsWith("target: ", StringComparison.Ordinal)));
+    }
+
+    [Theory]
+    [InlineData("--size", "0", "--size")]
+    [InlineData("--size", "16385", "--size")]
+    [InlineData("--rounds", "4", "--rounds")]
+    [InlineData("--rounds", "101", "--rounds")]
+    [InlineData("--piece-length", "1000", "--piece-length")]
+    [InlineData("--limit-seconds", "0", "--limit-seconds")]
+    [InlineData("--limit-seconds", "61", "--limit-seconds")]
+    public async Task Unusable_options_exit_2_naming_the_option(string option, string value, string named)
+    {
+        var run = await DotnetProcess.RunAsync(Bench, "torrent", option, value);
+        Assert.Equal(2, run.ExitCode);
+        Assert.Contains(named, run.Stderr, StringComparison.Ordinal);
+        Assert.Empty(run.Stdout.Trim());
+    }
+
+    private static double Number(string text) => double.Parse(text, NumberStyles.Float | NumberStyles.AllowThousands, CultureInfo.InvariantCulture);
+
+    [GeneratedRegex(@"^(?<side>.+?)\s{2,}(?<unit>MB/s|CPU s/GiB)\s+median\s+(?<median>[\d,.]+)\s+min\s+(?<min>[\d,.]+)\s+max\s+(?<max>[\d,.]+)\s+n=(?<n>\d+)\s+\[(?<samples>[\d,. ]+)\]$")]
+    private static partial Regex SeriesLine();
+
+    [GeneratedRegex(@"^ratio of medians: (?<a>.+) / (?<b>.+) \((?<unit>MB/s|CPU s/GiB)\) = (?<value>[\d.]+)$")]
+    private static partial Regex RatioLine();
+}
