@@ -1,11 +1,11 @@
-using System.ComponentModel;
-using System.Diagnostics;
+using Testbed.Processes;
 
 namespace Testbed.Bench.Measurement;
 
 /// <summary>
-/// Runs an outside tool a bench compares with (openssl, python3) to its end and hands back what it printed; a tool that
-/// cannot start or outlives its time gives null, and a timed-out tool is killed with everything it started.
+/// Runs an outside tool a bench compares with (openssl, python3) to its end through the one process launcher and hands
+/// back what it printed; a tool that cannot start or outlives its time gives null (the bench then says the anchor is
+/// missing), and a timed-out tool is killed with everything it started.
 /// </summary>
 public static class ToolRun
 {
@@ -14,38 +14,13 @@ public static class ToolRun
 
     public static async Task<Output?> RunAsync(string path, IEnumerable<string> arguments, TimeSpan timeout, CancellationToken cancellationToken)
     {
-        var start = new ProcessStartInfo(path) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var argument in arguments)
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        using var process = new Process { StartInfo = start };
         try
         {
-            if (!process.Start())
-            {
-                return null;
-            }
+            var result = await ChildProcess.RunAsync(path, arguments, timeout, cancellationToken: cancellationToken).ConfigureAwait(false);
+            return new Output(result.ExitCode, result.StandardOutput, result.StandardError);
         }
-        catch (Win32Exception)
+        catch (Exception e) when (e is InvalidOperationException or TimeoutException)
         {
-            return null;
-        }
-
-        using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        limit.CancelAfter(timeout);
-        try
-        {
-            var stdout = process.StandardOutput.ReadToEndAsync(limit.Token);
-            var stderr = process.StandardError.ReadToEndAsync(limit.Token);
-            await process.WaitForExitAsync(limit.Token).ConfigureAwait(false);
-            return new Output(process.ExitCode, await stdout.ConfigureAwait(false), await stderr.ConfigureAwait(false));
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            cancellationToken.ThrowIfCancellationRequested();
             return null;
         }
     }
