@@ -108,7 +108,7 @@ public static class BenchSyncCommand
         while (tokens.Count < count)
         {
             var mined = await miner.MineAsync(chain.CreateTemplate([], wallet.PublicKey.Address), cancellationToken);
-            var result = chain.AddBlock(mined!.Block.Token);
+            var result = chain.AddMinedBlock(mined!);
             if (result.Status != AddBlockStatus.Connected)
             {
                 throw new InvalidOperationException($"generated block refused: {result.Status} {result.Detail}");
