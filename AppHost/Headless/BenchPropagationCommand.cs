@@ -1,6 +1,8 @@
 using System.CommandLine;
+using System.Globalization;
 using System.Text.Json;
 using Testbed.AppHost.Model;
+using Testbed.Contracts.Settings;
 
 namespace Testbed.AppHost.Headless;
 
@@ -25,7 +27,7 @@ public static class BenchPropagationCommand
     {
         var peers = new Option<int>("--peers") { Description = "Peer processes (2..32)", DefaultValueFactory = _ => 8 };
         var blocks = new Option<int>("--blocks") { Description = "Blocks measured (1..1000), mined one at a time round robin", DefaultValueFactory = _ => 40 };
-        var difficulty = new Option<int>("--difficulty") { Description = "Difficulty bits (low, to leave the CPU to propagation)", DefaultValueFactory = _ => 8 };
+        var difficulty = new Option<int>("--difficulty") { Description = "Difficulty bits (1..64; low, to leave the CPU to propagation)", DefaultValueFactory = _ => 8 };
         var json = new Option<bool>("--json") { Description = "Print one JSON object" };
         var command = new Command("propagation", "Time from a block's mining to its replay on every peer (p50, p99) against 50 ms / 200 ms");
         foreach (var option in new Option[] { peers, blocks, difficulty, json })
@@ -36,9 +38,15 @@ public static class BenchPropagationCommand
         command.SetAction(async (parse, ct) =>
         {
             int n = parse.GetValue(peers), m = parse.GetValue(blocks), bits = parse.GetValue(difficulty);
-            if (n is < 2 or > TestbedSettings.MaxPeers || m is < 1 or > 1000 || bits is < 1 or > 24)
+            if (n is < 2 or > TestbedSettings.MaxPeers || m is < 1 or > 1000)
             {
-                await Console.Error.WriteLineAsync($"error: --peers must be 2..{TestbedSettings.MaxPeers}, --blocks 1..1000, --difficulty 1..24");
+                await Console.Error.WriteLineAsync($"error: --peers must be 2..{TestbedSettings.MaxPeers}, --blocks 1..1000");
+                return 2;
+            }
+
+            if (!PeerSettings.DifficultyBits.Allows(bits))
+            {
+                await Console.Error.WriteLineAsync($"error: {PeerSettings.DifficultyBits.Refusal(bits.ToString(CultureInfo.InvariantCulture), "--difficulty")}");
                 return 2;
             }
 

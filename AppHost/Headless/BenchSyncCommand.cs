@@ -107,8 +107,9 @@ public static class BenchSyncCommand
         var miner = new BlockMiner(wallet, 1);
         while (tokens.Count < count)
         {
-            var mined = await miner.MineAsync(chain.CreateTemplate([], wallet.PublicKey.Address), cancellationToken);
-            var result = chain.AddMinedBlock(mined!);
+            var mined = await miner.MineAsync(chain.CreateTemplate([], wallet.PublicKey.Address), cancellationToken)
+                ?? throw new OperationCanceledException(cancellationToken);
+            var result = chain.AddMinedBlock(mined);
             if (result.Status != AddBlockStatus.Connected)
             {
                 throw new InvalidOperationException($"generated block refused: {result.Status} {result.Detail}");

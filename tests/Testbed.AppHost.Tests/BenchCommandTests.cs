@@ -43,6 +43,7 @@ public sealed class BenchCommandTests
     [Theory]
     [InlineData("one peer", "--peers must be 2..32", "bench", "propagation", "--peers", "1")]
     [InlineData("too many blocks", "--blocks 1..1000", "bench", "propagation", "--blocks", "1001")]
+    [InlineData("too hard", "error: --difficulty (Testbed:DifficultyBits) must be a whole number from 1 to 64 (leading zero bits of a block hash), not '65'", "bench", "propagation", "--difficulty", "65")]
     [InlineData("no seeders", "--seeders 1..16", "bench", "sync", "--seeders", "0")]
     [InlineData("huge segments", "--segment-blocks 1..4096", "bench", "sync", "--segment-blocks", "5000")]
     [InlineData("not a number", "error:", "bench", "sync", "--blocks", "many")]

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
+using Testbed.Contracts.Settings;
 using Testbed.Peer.Tests.Cluster;
 using Xunit.Abstractions;
 
@@ -50,7 +51,7 @@ public sealed class AppHostDeathTests(ITestOutputHelper output) : IAsyncLifetime
             ["OTEL_BLRP_SCHEDULE_DELAY"] = "200",
             ["Testbed__PeerName"] = "peer-1",
             ["Testbed__DataDir"] = Path.Combine(dataRoot, running ? "running" : "starting"),
-            ["Testbed__DifficultyBits"] = "4",
+            [PeerSettings.DifficultyBits.EnvironmentVariable] = PeerSettings.DifficultyBits.Format(4),
         });
         if (running)
         {

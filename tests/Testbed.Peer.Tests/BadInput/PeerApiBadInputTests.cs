@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
+using Testbed.Contracts.Settings;
 using Testbed.Peer.Tests.Cluster;
 using Testbed.TestSupport.BadInput;
 using Xunit.Abstractions;
@@ -32,7 +33,7 @@ public sealed class PeerApiFixture : IAsyncLifetime
             ["services__tracker__http__0"] = Tracker.BaseUrl.ToString().TrimEnd('/'),
             ["Testbed__PeerName"] = "peer-1",
             ["Testbed__DataDir"] = DataDir,
-            ["Testbed__DifficultyBits"] = "4",
+            [PeerSettings.DifficultyBits.EnvironmentVariable] = PeerSettings.DifficultyBits.Format(4),
             ["Testbed__Faults__Enabled"] = "true",
         });
         await Peer.WaitHealthyAsync(PeerNetwork.Patience);

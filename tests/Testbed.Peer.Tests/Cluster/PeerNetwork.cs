@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net.Http.Json;
 using System.Text.Json;
+using Testbed.Contracts.Settings;
 using Xunit.Abstractions;
 
 namespace Testbed.Peer.Tests.Cluster;
@@ -46,7 +47,7 @@ public sealed class PeerNetwork : IAsyncDisposable
             ["services__tracker__http__0"] = Tracker.BaseUrl.ToString().TrimEnd('/'),
             ["Testbed__PeerName"] = name,
             ["Testbed__DataDir"] = Path.Combine(root, name),
-            ["Testbed__DifficultyBits"] = "6",
+            [PeerSettings.DifficultyBits.EnvironmentVariable] = PeerSettings.DifficultyBits.Format(6),
             ["Testbed__SegmentBlocks"] = "8",
             ["Testbed__AnnounceIntervalSeconds"] = "2",
             ["Testbed__Faults__Enabled"] = "true",
