@@ -216,9 +216,9 @@ public sealed class TestbedModel
         var chaos = Service<ServiceProjects.Chaos>("chaos")
             .WithReference(tracker)
             .WaitFor(tracker)
-            .WithEnvironment("Chaos__LoopbackPlan", string.Create(CultureInfo.InvariantCulture, $"127.{Plan.A}.{Plan.B}"))
-            .WithEnvironment("Chaos__ScenariosFile", ScenariosFile)
-            .WithEnvironment(context => context.EnvironmentVariables["Chaos__ControlApiUrl"] =
+            .WithEnvironment(ChaosSettings.LoopbackPlan.EnvironmentVariable, string.Create(CultureInfo.InvariantCulture, $"127.{Plan.A}.{Plan.B}"))
+            .WithEnvironment(ChaosSettings.ScenariosFile.EnvironmentVariable, ScenariosFile)
+            .WithEnvironment(context => context.EnvironmentVariables[ChaosSettings.ControlApiUrl.EnvironmentVariable] =
                 Relay.Url?.ToString() ?? throw new InvalidOperationException("the control relay has not started"));
         foreach (var peer in peers)
         {
