@@ -1,7 +1,7 @@
 using Testbed.AppHost.Headless;
 using Testbed.AppHost.Model;
 
-// `scenario ...` and `bench ...` are headless verbs; anything else runs the testbed in Aspire.
+// `scenario ...` is a headless verb; anything else runs the testbed in Aspire.
 if (HeadlessCommandLine.Handles(args))
 {
     return await HeadlessCommandLine.RunAsync(args);

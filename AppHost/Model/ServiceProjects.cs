@@ -4,7 +4,7 @@ namespace Testbed.AppHost.Model;
 
 /// <summary>
 /// Project metadata of the peer and chaos services. Both are also libraries of the AppHost (the headless verbs run the
-/// chaos executor, and bench sync mines its chain with the peer's settings), so their references carry
+/// chaos executor, and the bench AppHost's sync mines its chain with the peer's settings), so their references carry
 /// IsAspireProjectResource=false and the SDK generates no <c>Projects.*</c> type for them; these stand in, like the
 /// generated ones: the AppHost's build builds them, so a start or restart runs them without building again.
 /// </summary>

@@ -5,6 +5,7 @@ using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.RegularExpressions;
+using Testbed.CommandLine;
 using Testbed.IO;
 using Testbed.Ledger.Wallets;
 using Testbed.Torrent.Bencoding;
@@ -79,19 +80,11 @@ internal static partial class CliErrors
     public static string Friendly(string parseError)
     {
         ArgumentNullException.ThrowIfNull(parseError);
-        return OneLine(ExpectedType().Replace(parseError, match => "as " + TypeWord(match.Groups[1].Value)));
+        return OneLine(ParseErrorText.Friendly(parseError));
     }
 
     /// <summary><paramref name="text"/> on one line with control and bidirectional characters escaped (\u001b, \n, ...).</summary>
     public static string OneLine(string text) => Terminal.Safe(text.Replace("\r\n", "\n", StringComparison.Ordinal).Trim());
-
-    private static string TypeWord(string typeName) => typeName switch
-    {
-        _ when typeName.Contains("Int32", StringComparison.Ordinal) || typeName.Contains("Int64", StringComparison.Ordinal) => "a whole number",
-        _ when typeName.Contains("Double", StringComparison.Ordinal) || typeName.Contains("Single", StringComparison.Ordinal) => "a number",
-        _ when typeName.Contains("Boolean", StringComparison.Ordinal) => "true or false",
-        _ => "the expected kind of value",
-    };
 
     private static string SocketMessage(SocketException socket) => socket.SocketErrorCode switch
     {
@@ -107,9 +100,6 @@ internal static partial class CliErrors
         var match = QuotedPathPattern().Match(message);
         return match.Success ? match.Groups[1].Value : null;
     }
-
-    [GeneratedRegex("as expected type '([^']*)'")]
-    private static partial Regex ExpectedType();
 
     [GeneratedRegex(@" \(Parameter '[^']*'\)$")]
     private static partial Regex ParameterSuffix();

@@ -1,11 +1,9 @@
 using System.CommandLine;
 using Testbed.Cli;
 using Testbed.Cli.Commands;
-using Testbed.Cli.Commands.Bench;
 
-var root = new RootCommand("testbed: wallets, seed import, torrents, tracker, DHT and benchmarks over the testbed's libraries");
+var root = new RootCommand("testbed: wallets, seed import, torrents, tracker and DHT over the testbed's libraries");
 // One line per command group; each group lives in Commands/.
-root.Subcommands.Add(BenchCommand.Create());
 root.Subcommands.Add(WalletCommand.Create());
 root.Subcommands.Add(SeedImportCommand.Create());
 root.Subcommands.Add(TrackerCommand.Create());

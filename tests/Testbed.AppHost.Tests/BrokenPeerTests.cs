@@ -3,6 +3,7 @@ using Microsoft.Extensions.Configuration;
 using Testbed.AppHost.Commands;
 using Testbed.AppHost.Model;
 using Testbed.Chaos.Checking;
+using Testbed.TestSupport;
 using Xunit.Abstractions;
 
 namespace Testbed.AppHost.Tests;

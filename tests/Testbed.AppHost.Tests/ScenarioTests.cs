@@ -1,5 +1,6 @@
 using Testbed.AppHost.Commands;
 using Testbed.Chaos.Scenarios;
+using Testbed.TestSupport;
 using Xunit.Abstractions;
 
 namespace Testbed.AppHost.Tests;
@@ -33,32 +34,3 @@ public sealed class ScenarioTests(ITestOutputHelper output)
 /// <summary>Distributed tests run one at a time: each starts several processes on a 2-core machine.</summary>
 [CollectionDefinition(nameof(TestbedCollection), DisableParallelization = true)]
 public sealed class TestbedCollection;
-
-/// <summary>The repository the tests were built from.</summary>
-internal static class Repository
-{
-    /// <summary>The directory holding Testbed.sln.</summary>
-    public static string Root { get; } = Find();
-
-    /// <summary>The AppHost as built with these tests.</summary>
-    public static string AppHostDll => Path.Combine(Root, "AppHost", "bin", Configuration, "net10.0", "AppHost.dll");
-
-#if DEBUG
-    private const string Configuration = "Debug";
-#else
-    private const string Configuration = "Release";
-#endif
-
-    private static string Find()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "Testbed.sln")))
-            {
-                return dir.FullName;
-            }
-        }
-
-        throw new InvalidOperationException($"no Testbed.sln above {AppContext.BaseDirectory}");
-    }
-}

@@ -1,48 +1,15 @@
 using System.Buffers.Text;
-using System.Diagnostics;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using Testbed.TestSupport;
 
 namespace Testbed.Cli.Tests.LedgerCommands;
 
 /// <summary>Runs the real `testbed` CLI (testbed.dll next to the tests) as a child process.</summary>
 internal static class TestbedProcess
 {
-    public sealed record Outcome(int ExitCode, string Stdout, string Stderr);
-
-    public static async Task<Outcome> RunAsync(params string[] args)
-    {
-        var start = new ProcessStartInfo("dotnet")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "testbed.dll"));
-        foreach (var arg in args)
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
-        try
-        {
-            await process.WaitForExitAsync(timeout.Token);
-        }
-        finally
-        {
-            if (!process.HasExited)
-            {
-                process.Kill(entireProcessTree: true);
-            }
-        }
-
-        return new Outcome(process.ExitCode, await stdout, await stderr);
-    }
+    public static Task<DotnetProcess.Outcome> RunAsync(params string[] args) => DotnetProcess.RunAsync("testbed.dll", args);
 }
 
 /// <summary>A temporary directory for one test.</summary>

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Testbed.TestSupport;
 
 namespace Testbed.Cli.Tests.LedgerCommands;
 
@@ -118,6 +119,6 @@ public sealed class SeedImportCommandTests
         return JsonSerializer.Serialize(new { token = doc.RootElement.GetProperty("token").GetString(), signature = flipped });
     }
 
-    private static Task<TestbedProcess.Outcome> Import(string blocks, string? key = null, string difficulty = "2") =>
+    private static Task<DotnetProcess.Outcome> Import(string blocks, string? key = null, string difficulty = "2") =>
         TestbedProcess.RunAsync("seed-import", "--blocks", blocks, "--public-key", key ?? Path.Combine(SeedBlocks.Fixture, "peer1.pub.pem"), "--secret", SeedBlocks.Secret, "--difficulty", difficulty);
 }

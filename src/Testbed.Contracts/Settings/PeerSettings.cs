@@ -3,7 +3,7 @@ namespace Testbed.Contracts.Settings;
 /// <summary>
 /// Every setting of a peer (section <c>Testbed</c>, environment <c>Testbed__...</c>), named once: the peer reads and checks
 /// them through these, the AppHost sets the environment through these, and the command lines that take one (the AppHost's
-/// <c>--difficulty</c>, a scenario's <c>difficulty_bits</c>, <c>bench propagation --difficulty</c>) check it with the same range.
+/// <c>--difficulty</c>, a scenario's <c>difficulty_bits</c>, the propagation bench's <c>--difficulty</c>) check it with the same range.
 /// </summary>
 public static class PeerSettings
 {

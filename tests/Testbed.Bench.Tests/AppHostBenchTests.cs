@@ -1,23 +1,23 @@
 using System.Text.Json;
 using Testbed.TestSupport;
 
-namespace Testbed.AppHost.Tests;
+namespace Testbed.Bench.Tests;
 
 /// <summary>
-/// <c>bench propagation</c> and <c>bench sync</c> as a user runs them, at small sizes: the tracker and peers of the app
+/// <c>propagation</c> and <c>sync</c> of bench/Testbed.Bench.AppHost as a user runs them, at small sizes: the tracker and peers of the app
 /// model talking directly (no chaos), the sync bench's seeders starting with a prepared chain and its fresh peer started
 /// later. Figures depend on the machine's load, so only their presence and consistency are checked, never a target: exit
 /// 0 when the target was met, 1 when not, and the JSON's <c>met</c> agrees.
 /// </summary>
-[Collection(nameof(TestbedCollection))]
-public sealed class BenchCommandTests
+[Collection(nameof(AppHostBenchCollection))]
+public sealed class AppHostBenchTests
 {
     private static readonly TimeSpan Patience = TimeSpan.FromMinutes(5);
 
     [Fact]
     public async Task Propagation_measures_every_delivery_between_directly_linked_peers()
     {
-        var (exit, output) = await RunAsync("bench", "propagation", "--peers", "3", "--blocks", "3", "--json");
+        var (exit, output) = await RunAsync("propagation", "--peers", "3", "--blocks", "3", "--json");
 
         var json = Json(exit, output);
         Assert.Equal(3, json.GetProperty("blocks").GetInt32());
@@ -30,7 +30,7 @@ public sealed class BenchCommandTests
     [Fact]
     public async Task Sync_has_a_fresh_peer_catch_up_from_seeders_started_with_the_chain()
     {
-        var (exit, output) = await RunAsync("bench", "sync", "--blocks", "40", "--seeders", "2", "--segment-blocks", "8", "--json");
+        var (exit, output) = await RunAsync("sync", "--blocks", "40", "--seeders", "2", "--segment-blocks", "8", "--json");
 
         var json = Json(exit, output);
         Assert.Equal(40, json.GetProperty("blocks").GetInt32());
@@ -41,12 +41,12 @@ public sealed class BenchCommandTests
     }
 
     [Theory]
-    [InlineData("one peer", "--peers must be 2..32", "bench", "propagation", "--peers", "1")]
-    [InlineData("too many blocks", "--blocks 1..1000", "bench", "propagation", "--blocks", "1001")]
-    [InlineData("too hard", "error: --difficulty (Testbed:DifficultyBits) must be a whole number from 1 to 64 (leading zero bits of a block hash), not '65'", "bench", "propagation", "--difficulty", "65")]
-    [InlineData("no seeders", "--seeders 1..16", "bench", "sync", "--seeders", "0")]
-    [InlineData("huge segments", "--segment-blocks 1..4096", "bench", "sync", "--segment-blocks", "5000")]
-    [InlineData("not a number", "error:", "bench", "sync", "--blocks", "many")]
+    [InlineData("one peer", "--peers must be 2..32", "propagation", "--peers", "1")]
+    [InlineData("too many blocks", "--blocks 1..1000", "propagation", "--blocks", "1001")]
+    [InlineData("too hard", "error: --difficulty (Testbed:DifficultyBits) must be a whole number from 1 to 64 (leading zero bits of a block hash), not '65'", "propagation", "--difficulty", "65")]
+    [InlineData("no seeders", "--seeders 1..16", "sync", "--seeders", "0")]
+    [InlineData("huge segments", "--segment-blocks 1..4096", "sync", "--segment-blocks", "5000")]
+    [InlineData("not a number", "error:", "sync", "--blocks", "many")]
     public async Task Unusable_arguments_exit_2_with_one_line(string what, string message, params string[] args)
     {
         var (exit, output) = await RunAsync(args);
@@ -71,7 +71,7 @@ public sealed class BenchCommandTests
         var home = Directory.CreateTempSubdirectory("testbed-bench-");
         try
         {
-            using var process = ExternalProcess.Start("dotnet", [Repository.AppHostDll, .. args], home.FullName);
+            using var process = ExternalProcess.Start("dotnet", [Repository.BenchAppHostDll, .. args], home.FullName);
             Assert.True(await process.WaitForExitAsync(Patience), $"bench did not end within {Patience.TotalMinutes:0} min:\n{process.Output}");
             return (process.ExitCode, process.Output);
         }

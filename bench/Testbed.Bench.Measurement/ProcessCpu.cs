@@ -1,13 +1,13 @@
 using System.Globalization;
 
-namespace Testbed.Cli.Commands.Bench.Measurement;
+namespace Testbed.Bench.Measurement;
 
 /// <summary>
 /// CPU time of another process (a server under load) from /proc/&lt;pid&gt;/stat: utime + stime, in clock ticks of
 /// 1/100 s (USER_HZ, fixed at 100 on Linux). Read before and after a measured window; the difference divided by the
 /// work served is the server's CPU per unit, which the load on the machine changes far less than a rate.
 /// </summary>
-internal static class ProcessCpu
+public static class ProcessCpu
 {
     private const double TicksPerSecond = 100;
 

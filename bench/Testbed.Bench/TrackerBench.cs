@@ -8,9 +8,9 @@ using System.Reflection;
 using System.Text;
 using System.Text.Json;
 
-using Testbed.Cli.Commands.Bench.Measurement;
+using Testbed.Bench.Measurement;
 
-namespace Testbed.Cli.Commands.Bench;
+namespace Testbed.Bench;
 
 /// <summary>
 /// `testbed bench tracker [--json]`: our tracker service (Testbed.Tracker.dll) and opentracker (whitelist mode) each
@@ -227,13 +227,13 @@ internal static class TrackerBench
         return new RunResult(announces / elapsed, endFailed - startFailed, announces > 0 ? cpu / announces : 0);
     }
 
-    /// <summary>Starts the tracker service as it is deployed: Testbed.Tracker.dll (copied next to testbed.dll) in a process of its own.</summary>
+    /// <summary>Starts the tracker service as it is deployed: Testbed.Tracker.dll (copied next to testbed-bench.dll) in a process of its own.</summary>
     private static Process StartOurs(Target target)
     {
         var service = Path.Combine(AppContext.BaseDirectory, "Testbed.Tracker.dll");
         if (!File.Exists(service))
         {
-            throw new InvalidOperationException($"the tracker service {service} is missing (build src/Testbed.Cli)");
+            throw new InvalidOperationException($"the tracker service {service} is missing (build bench/Testbed.Bench)");
         }
 
         var host = Environment.ProcessPath is { } path && string.Equals(Path.GetFileNameWithoutExtension(path), "dotnet", StringComparison.OrdinalIgnoreCase)

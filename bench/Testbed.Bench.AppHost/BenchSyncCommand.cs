@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Diagnostics;
 using System.Text.Json;
+using Testbed.AppHost.Headless;
 using Testbed.AppHost.Model;
 using Testbed.Ledger.Chain;
 using Testbed.Ledger.Consensus;
@@ -8,7 +9,7 @@ using Testbed.Ledger.Mining;
 using Testbed.Ledger.Wallets;
 using Testbed.Peer.Hosting;
 
-namespace Testbed.AppHost.Headless;
+namespace Testbed.Bench.AppHost;
 
 /// <summary>
 /// <c>bench sync [--blocks N] [--seeders S] [--segment-blocks K] [--json]</c>: mines a chain in this process, measures

@@ -5,7 +5,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 
-namespace Testbed.Cli.Commands.Bench;
+namespace Testbed.Bench;
 
 /// <summary>
 /// The tracker bench's closed-loop load generator: each client thread sends announces (HTTP, closing or keeping the

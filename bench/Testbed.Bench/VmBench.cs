@@ -4,10 +4,10 @@ using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
-using Testbed.Cli.Commands.Bench.Measurement;
+using Testbed.Bench.Measurement;
 using Testbed.Vm;
 
-namespace Testbed.Cli.Commands.Bench;
+namespace Testbed.Bench;
 
 /// <summary>
 /// `testbed bench vm`: a realistic replay (native mode, a wallet per transaction, fresh ids so the state grows,

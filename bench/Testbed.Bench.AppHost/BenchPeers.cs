@@ -2,12 +2,13 @@ using System.Diagnostics;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Aspire.Hosting.ApplicationModel;
+using Testbed.AppHost.Headless;
 using Testbed.AppHost.Model;
 using Testbed.Chaos.Execution;
 using Testbed.Contracts.Peers;
 using Testbed.Peer.Propagation;
 
-namespace Testbed.AppHost.Headless;
+namespace Testbed.Bench.AppHost;
 
 /// <summary>A running peer of a headless bench: its resource name and the base URL of its API.</summary>
 internal sealed record BenchPeer(string Name, Uri Url);

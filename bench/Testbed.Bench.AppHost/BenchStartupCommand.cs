@@ -2,9 +2,11 @@ using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
+using Testbed.AppHost.Headless;
 using Testbed.AppHost.Model;
+using Testbed.Bench.Measurement;
 
-namespace Testbed.AppHost.Headless;
+namespace Testbed.Bench.AppHost;
 
 /// <summary>
 /// <c>bench startup [--peers N] [--runs R] [--json]</c>: the testbed's app model (tracker, N peers, chaos) from start to

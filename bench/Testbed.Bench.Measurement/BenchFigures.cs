@@ -1,7 +1,7 @@
-namespace Testbed.AppHost.Headless;
+namespace Testbed.Bench.Measurement;
 
 /// <summary>The statistics the headless benches report.</summary>
-internal static class BenchFigures
+public static class BenchFigures
 {
     /// <summary>The median (the mean of the two middle values for an even count); NaN for none.</summary>
     public static double Median(IEnumerable<double> values)

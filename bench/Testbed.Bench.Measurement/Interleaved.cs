@@ -1,14 +1,14 @@
 using System.CommandLine;
 using System.Globalization;
 
-namespace Testbed.Cli.Commands.Bench.Measurement;
+namespace Testbed.Bench.Measurement;
 
 /// <summary>
 /// The repeat-and-interleave rule of every side-by-side bench, in one place: each round runs every side once, in the
 /// given order on even rounds and in reverse order on odd rounds, so a slow spell of the machine falls on both sides;
 /// each side's samples give a median, a minimum and a maximum, and ratios are ratios of medians.
 /// </summary>
-internal static class Interleaved
+public static class Interleaved
 {
     public const int DefaultRounds = 5;
     public const int MinRounds = 5;
@@ -60,7 +60,7 @@ internal static class Interleaved
 }
 
 /// <summary>One side of a comparison: a name, the units of the figures one sample gives, and the sampler.</summary>
-internal sealed record Side(string Name, IReadOnlyList<string> Metrics, Func<CancellationToken, Task<double[]>> Sample)
+public sealed record Side(string Name, IReadOnlyList<string> Metrics, Func<CancellationToken, Task<double[]>> Sample)
 {
     /// <summary>A side whose sampler runs synchronously on the calling thread.</summary>
     public static Side Sync(string name, IReadOnlyList<string> metrics, Func<double[]> sample) =>
@@ -68,7 +68,7 @@ internal sealed record Side(string Name, IReadOnlyList<string> Metrics, Func<Can
 }
 
 /// <summary>All samples of one side in one unit, with their median, minimum and maximum (the --json record too).</summary>
-internal sealed record Series(string Side, string Unit, double Median, double Min, double Max, double[] Samples)
+public sealed record Series(string Side, string Unit, double Median, double Min, double Max, double[] Samples)
 {
     public static Series Of(string side, string unit, IReadOnlyList<double> samples)
     {
@@ -89,7 +89,7 @@ internal sealed record Series(string Side, string Unit, double Median, double Mi
 }
 
 /// <summary>A ratio of medians, numerator / denominator (the --json record too).</summary>
-internal sealed record Ratio(string Numerator, string Denominator, string Unit, double Value)
+public sealed record Ratio(string Numerator, string Denominator, string Unit, double Value)
 {
     public static Ratio Of(Series numerator, Series denominator)
     {
@@ -106,7 +106,7 @@ internal sealed record Ratio(string Numerator, string Denominator, string Unit, 
 }
 
 /// <summary>The physical limit a bench chases, measured in the same run (the --json record too).</summary>
-internal sealed record Limit(string Description, Series Measured)
+public sealed record Limit(string Description, Series Measured)
 {
     /// <summary>`limit: description: median X unit (min Y, max Z, n=K), measured in this run`.</summary>
     public string Line() =>
@@ -114,7 +114,7 @@ internal sealed record Limit(string Description, Series Measured)
 }
 
 /// <summary>How figures are printed: whole numbers with thousands separators from 1000 up, two decimals below.</summary>
-internal static class Figure
+public static class Figure
 {
     public static string Format(double value) =>
         Math.Abs(value) >= 1000 ? value.ToString("N0", CultureInfo.InvariantCulture) : value.ToString("F2", CultureInfo.InvariantCulture);

@@ -7,7 +7,7 @@ using System.Text.Json.Nodes;
 using Testbed.Torrent.Metainfo;
 using Testbed.Torrent.Sessions;
 
-namespace Testbed.Cli.Commands.Bench;
+namespace Testbed.Bench;
 
 /// <summary>
 /// `testbed bench torrent`: the same file over loopback ours→ours and libtorrent→libtorrent (TCP only), each pair in

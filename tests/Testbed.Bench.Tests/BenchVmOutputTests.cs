@@ -1,23 +1,24 @@
 using System.Globalization;
 using System.Text.Json;
 using System.Text.RegularExpressions;
-using Testbed.Cli.Tests.LedgerCommands;
+using Testbed.TestSupport;
 
-namespace Testbed.Cli.Tests.Bench;
+namespace Testbed.Bench.Tests;
 
 /// <summary>
-/// `testbed bench vm` with tiny sizes: the shape of its text and --json output (repeated, interleaved samples per side,
+/// `testbed-bench vm` with tiny sizes: the shape of its text and --json output (repeated, interleaved samples per side,
 /// median between min and max, ratios of medians, the limit line). No figure is compared with a time.
 /// </summary>
 [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
 public sealed partial class BenchVmOutputTests
 {
-    private static readonly string[] Tiny = ["bench", "vm", "--seconds", "0.05", "--actions", "2048", "--rounds", "5"];
+    private const string Bench = "testbed-bench.dll";
+    private static readonly string[] Tiny = ["vm", "--seconds", "0.05", "--actions", "2048", "--rounds", "5"];
 
     [Fact]
     public async Task Text_output_has_five_samples_per_side_ratios_of_printed_medians_and_a_limit_line()
     {
-        var run = await TestbedProcess.RunAsync(Tiny);
+        var run = await DotnetProcess.RunAsync(Bench, Tiny);
         Assert.True(run.ExitCode == 0, run.Stderr);
         var lines = run.Stdout.Split('\n', StringSplitOptions.TrimEntries);
 
@@ -57,7 +58,7 @@ public sealed partial class BenchVmOutputTests
     [Fact]
     public async Task Json_output_has_the_same_figures()
     {
-        var run = await TestbedProcess.RunAsync([.. Tiny, "--json"]);
+        var run = await DotnetProcess.RunAsync(Bench, [.. Tiny, "--json"]);
         Assert.True(run.ExitCode == 0, run.Stderr);
         using var json = JsonDocument.Parse(run.Stdout);
         var root = json.RootElement;
@@ -99,7 +100,7 @@ public sealed partial class BenchVmOutputTests
     [InlineData("x")]
     public async Task Bad_rounds_exit_with_2(string rounds)
     {
-        var run = await TestbedProcess.RunAsync("bench", "vm", "--rounds", rounds);
+        var run = await DotnetProcess.RunAsync(Bench, "vm", "--rounds", rounds);
         Assert.Equal(2, run.ExitCode);
         Assert.Contains("--rounds", run.Stderr, StringComparison.Ordinal);
     }

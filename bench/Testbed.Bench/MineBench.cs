@@ -4,10 +4,10 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text.Json;
-using Testbed.Cli.Commands.Bench.Measurement;
+using Testbed.Bench.Measurement;
 using Testbed.Ledger.ProofOfWork;
 
-namespace Testbed.Cli.Commands.Bench;
+namespace Testbed.Bench;
 
 /// <summary>
 /// `testbed bench mine`: proof-of-work attempts per second per core and in total, with the ratios, measured in the

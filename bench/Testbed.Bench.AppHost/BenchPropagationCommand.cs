@@ -1,10 +1,12 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
+using Testbed.AppHost.Headless;
 using Testbed.AppHost.Model;
+using Testbed.Bench.Measurement;
 using Testbed.Contracts.Settings;
 
-namespace Testbed.AppHost.Headless;
+namespace Testbed.Bench.AppHost;
 
 /// <summary>
 /// <c>bench propagation [--peers N] [--blocks M] [--difficulty B] [--json]</c>: the tracker and N peers of the testbed
