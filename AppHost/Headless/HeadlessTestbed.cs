@@ -66,14 +66,21 @@ public sealed class HeadlessTestbed : IAsyncDisposable
     }
 
     /// <summary>Starts a resource added with <c>WithExplicitStart()</c> (Aspire's start command); fails with the command's error.</summary>
-    public async Task StartResourceAsync(IResourceBuilder<ProjectResource> resource, CancellationToken cancellationToken)
+    public Task StartResourceAsync(IResourceBuilder<ProjectResource> resource, CancellationToken cancellationToken) =>
+        ExecuteAsync(resource, KnownResourceCommands.StartCommand, "start", cancellationToken);
+
+    /// <summary>Stops a resource (Aspire's stop command); fails with the command's error.</summary>
+    public Task StopResourceAsync(IResourceBuilder<ProjectResource> resource, CancellationToken cancellationToken) =>
+        ExecuteAsync(resource, KnownResourceCommands.StopCommand, "stop", cancellationToken);
+
+    private async Task ExecuteAsync(IResourceBuilder<ProjectResource> resource, string command, string verb, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(resource);
         var result = await App.Services.GetRequiredService<ResourceCommandService>()
-            .ExecuteCommandAsync(resource.Resource, KnownResourceCommands.StartCommand, cancellationToken).ConfigureAwait(false);
+            .ExecuteCommandAsync(resource.Resource, command, cancellationToken).ConfigureAwait(false);
         if (!result.Success)
         {
-            throw new InvalidOperationException($"{resource.Resource.Name} did not start: {result.Message}");
+            throw new InvalidOperationException($"{resource.Resource.Name} did not {verb}: {result.Message}");
         }
     }
 

@@ -54,6 +54,9 @@ public sealed class TestbedModel
     /// <summary>What the user chose.</summary>
     public TestbedSettings Settings { get; }
 
+    /// <summary>The run's data root: peer-N's data directory is DataRoot/peer-N (it exists once the app has started).</summary>
+    public string DataRoot => _dataRoot;
+
     /// <summary>The per-run secret of every control surface.</summary>
     public ControlSecret Secret { get; }
 

@@ -37,11 +37,23 @@ internal sealed class BenchPeers : IDisposable
     /// <summary>The running peer of <paramref name="resource"/>.</summary>
     public static BenchPeer Of(HeadlessTestbed testbed, IResourceBuilder<ProjectResource> resource) => new(resource.Resource.Name, testbed.Url(resource));
 
-    /// <summary>Mines <paramref name="blocks"/> blocks on <paramref name="peer"/>; the height of the last.</summary>
-    public async Task<long> MineAsync(BenchPeer peer, int blocks, CancellationToken cancellationToken)
+    /// <summary>Mines <paramref name="blocks"/> blocks on <paramref name="peer"/>; the last.</summary>
+    public async Task<MinedBlockReport> MineAsync(BenchPeer peer, int blocks, CancellationToken cancellationToken)
     {
         var mined = await _api.MineAsync(peer.Url, blocks, cancellationToken).ConfigureAwait(false);
-        return mined.Count > 0 ? mined[^1].Height : throw new InvalidOperationException($"{peer.Name} mined nothing");
+        return mined.Count > 0 ? mined[^1] : throw new InvalidOperationException($"{peer.Name} mined nothing");
+    }
+
+    /// <summary>
+    /// Submits <paramref name="count"/> contracts (one register_student action each, ids unique to <paramref name="tag"/>) to
+    /// <paramref name="peer"/>, which signs them with its wallet at consecutive nonces and gossips them.
+    /// </summary>
+    public async Task SubmitAsync(BenchPeer peer, int count, string tag, CancellationToken cancellationToken)
+    {
+        // A few at once: the peer signs one at a time (its nonce lock), but the requests' round trips overlap.
+        var options = new ParallelOptions { MaxDegreeOfParallelism = 4, CancellationToken = cancellationToken };
+        await Parallel.ForEachAsync(Enumerable.Range(0, count), options, async (i, token) =>
+            await _api.SubmitContractAsync(peer.Url, BenchContracts.RegisterStudent($"{tag}-{i}"), token).ConfigureAwait(false)).ConfigureAwait(false);
     }
 
     /// <summary>Polls every peer's /status until <paramref name="condition"/> holds on each; throws naming the ones it never held on.</summary>

@@ -1,6 +1,5 @@
 using System.CommandLine;
 using System.Globalization;
-using System.Text.Json;
 using Testbed.AppHost.Headless;
 using Testbed.AppHost.Model;
 using Testbed.Bench.Measurement;
@@ -9,136 +8,163 @@ using Testbed.Contracts.Settings;
 namespace Testbed.Bench.AppHost;
 
 /// <summary>
-/// <c>bench propagation [--peers N] [--blocks M] [--difficulty B] [--json]</c>: the tracker and N peers of the testbed
-/// model, talking directly (no chaos, no fault proxy), mine blocks one at a time round robin; every peer's /timings gives,
-/// per delivery, the replay time on the receiver minus the mined time on the miner (one machine clock): p50 and p99 against
-/// 50 ms and 200 ms. Exit code 0 when both are met, 1 when not, 2 for unusable arguments.
+/// <c>bench propagation [--peers N] [--blocks M] [--transactions T] [--rounds R] [--difficulty B] [--json]</c>: the tracker
+/// and N peers of the testbed model, talking directly (no chaos, no fault proxy); each round mines M blocks one at a time
+/// round robin, each carrying T transactions gossiped to every peer beforehand, and times every delivery from the miner's
+/// nonce found to the block replayed and stored on each other peer (the peers' /timings, one machine clock). Rounds
+/// alternate with the limit, an fsync of a small new file in the peers' data root. Exit code 0 when the medians of the
+/// rounds' p50 and p99 meet 10 ms and 40 ms, 1 when not, 2 for unusable arguments.
 /// </summary>
 public static class BenchPropagationCommand
 {
-    private const double P50TargetMs = 50;
-    private const double P99TargetMs = 200;
+    private const double P50TargetMs = 10;
+    private const double P99TargetMs = 40;
+    private const int FsyncsPerRound = 100;
+    private const string Ms = "ms";
+    private const string Propagation = "propagation";
+    private const string Fsync = "fsync: create + write 4 KiB + fsync";
 
     /// <summary>The peer's own segment size: propagation does not catch up by segments, and its figures were taken so.</summary>
     private const int SegmentBlocks = 256;
 
     private static readonly TimeSpan StartTimeout = TimeSpan.FromMinutes(3);
 
+    /// <summary>What one run was asked for.</summary>
+    private sealed record Settings(int Peers, int Blocks, int Transactions, int Rounds, int DifficultyBits);
+
     /// <summary>The command.</summary>
     public static Command Create()
     {
-        var peers = new Option<int>("--peers") { Description = "Peer processes (2..32)", DefaultValueFactory = _ => 8 };
-        var blocks = new Option<int>("--blocks") { Description = "Blocks measured (1..1000), mined one at a time round robin", DefaultValueFactory = _ => 40 };
-        var difficulty = new Option<int>("--difficulty") { Description = "Difficulty bits (1..64; low, to leave the CPU to propagation)", DefaultValueFactory = _ => 8 };
-        var json = new Option<bool>("--json") { Description = "Print one JSON object" };
-        var command = new Command("propagation", "Time from a block's mining to its replay on every peer (p50, p99) against 50 ms / 200 ms");
-        foreach (var option in new Option[] { peers, blocks, difficulty, json })
+        var peers = new Option<int>("--peers") { Description = "Peer processes (2..32, default 8)", DefaultValueFactory = _ => 8 };
+        var blocks = new Option<int>("--blocks") { Description = "Blocks measured per round (1..1000, default 24), mined one at a time round robin", DefaultValueFactory = _ => 24 };
+        var transactions = new Option<int>("--transactions") { Description = "Transactions in every block (0..200, default 100), gossiped to every peer before it is mined", DefaultValueFactory = _ => 100 };
+        var difficulty = new Option<int>("--difficulty") { Description = "Difficulty bits (1..64, default 8: low, to leave the CPU to propagation)", DefaultValueFactory = _ => 8 };
+        var rounds = Interleaved.RoundsOption();
+        var json = new Option<bool>("--json") { Description = "Print the same figures as one JSON object" };
+        var command = new Command("propagation", "Nonce found on the miner to replayed on every other peer, p50/p99 per round against 10 ms / 40 ms, beside the fsync limit measured in the same run");
+        foreach (var option in new Option[] { peers, blocks, transactions, rounds, difficulty, json })
         {
             command.Options.Add(option);
         }
 
         command.SetAction(async (parse, ct) =>
         {
-            int n = parse.GetValue(peers), m = parse.GetValue(blocks), bits = parse.GetValue(difficulty);
-            if (n is < 2 or > TestbedSettings.MaxPeers || m is < 1 or > 1000)
-            {
-                await Console.Error.WriteLineAsync($"error: --peers must be 2..{TestbedSettings.MaxPeers}, --blocks 1..1000");
-                return 2;
-            }
-
-            if (!PeerSettings.DifficultyBits.Allows(bits))
-            {
-                await Console.Error.WriteLineAsync($"error: {PeerSettings.DifficultyBits.Refusal(bits.ToString(CultureInfo.InvariantCulture), "--difficulty")}");
-                return 2;
-            }
-
-            return await RunAsync(n, m, bits, parse.GetValue(json), ct);
+            var settings = new Settings(parse.GetValue(peers), parse.GetValue(blocks), parse.GetValue(transactions), parse.GetValue(rounds), parse.GetValue(difficulty));
+            var error = settings is { Peers: < 2 or > TestbedSettings.MaxPeers } or { Blocks: < 1 or > 1000 } or { Transactions: < 0 or > 200 }
+                ? $"error: --peers must be 2..{TestbedSettings.MaxPeers}, --blocks 1..1000, --transactions 0..200"
+                : !PeerSettings.DifficultyBits.Allows(settings.DifficultyBits)
+                    ? $"error: {PeerSettings.DifficultyBits.Refusal(settings.DifficultyBits.ToString(CultureInfo.InvariantCulture), "--difficulty")}"
+                    : Interleaved.CheckRounds(settings.Rounds);
+            return await BenchFigures.RunAsync(error, parse.GetValue(json), () => RunAsync(settings, ct), Print, r => r.Met);
         });
         return command;
     }
 
-    private static async Task<int> RunAsync(int peerCount, int blockCount, int bits, bool json, CancellationToken cancellationToken)
+    private static async Task<PropagationResult> RunAsync(Settings settings, CancellationToken cancellationToken)
     {
         var builder = HeadlessTestbed.CreateBuilder();
-        var model = new TestbedModel(builder, new TestbedSettings(peerCount, bits) { DirectLinks = true, SegmentBlocks = SegmentBlocks });
+        var model = new TestbedModel(builder, new TestbedSettings(settings.Peers, settings.DifficultyBits) { DirectLinks = true, SegmentBlocks = SegmentBlocks });
         var resources = model.AddPeers(model.AddTracker());
         await using var testbed = await HeadlessTestbed.StartAsync(builder, model, StartTimeout, cancellationToken);
         using var client = new BenchPeers(model);
         var peers = resources.Select(r => BenchPeers.Of(testbed, r)).ToList();
-        await client.WaitAsync(peers, s => s.ConnectedPeers.Count == peerCount - 1, cancellationToken);
+        await client.WaitAsync(peers, s => s.ConnectedPeers.Count == settings.Peers - 1, cancellationToken);
 
-        // Warm-up (JIT, connections), not measured.
-        await client.MineAsync(peers[0], 2, cancellationToken);
-        await client.WaitAsync(peers, s => s.Height >= 2, cancellationToken);
-        var since = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
-        for (var i = 0; i < blockCount; i++)
+        // Warm-up (JIT of every path, connections, the first torrents), not measured.
+        var round = 0;
+        await MineRoundAsync(client, peers, settings with { Blocks = 2 }, "warm-up", cancellationToken);
+        var deliveries = new List<int>();
+        var sides = new[]
         {
-            var height = await client.MineAsync(peers[i % peerCount], 1, cancellationToken);
-            await client.WaitAsync(peers, s => s.Height >= height, cancellationToken, pollMs: 20);
-        }
-
-        var figures = PropagationFigures.From(await Task.WhenAll(peers.Select(p => client.TimingsAsync(p, since, cancellationToken))));
-        Print(figures, peerCount, bits, json);
-        return figures.Met ? 0 : 1;
-    }
-
-    private static void Print(PropagationFigures f, int peers, int bits, bool json)
-    {
-        if (json)
-        {
-            Console.WriteLine(JsonSerializer.Serialize(new
+            new Side(Propagation, PropagationRound.Metrics, async token =>
             {
-                bench = "propagation",
-                peers,
-                blocks = f.Blocks,
-                deliveries = f.Deliveries,
-                difficultyBits = bits,
-                p50Ms = f.P50Ms,
-                p99Ms = f.P99Ms,
-                everyPeerP50Ms = f.EveryPeerP50Ms,
-                everyPeerP99Ms = f.EveryPeerP99Ms,
-                downloadP50Ms = f.DownloadP50Ms,
-                applyP50Ms = f.ApplyP50Ms,
-                targetP50Ms = P50TargetMs,
-                targetP99Ms = P99TargetMs,
-                p50Ratio = f.P50Ms / P50TargetMs,
-                p99Ratio = f.P99Ms / P99TargetMs,
-                met = f.Met,
-            }));
-            return;
-        }
+                var figures = await MineRoundAsync(client, peers, settings, $"r{round++}", token);
+                deliveries.Add(figures.Deliveries);
+                return figures.Values;
+            }),
+            Side.Sync(Fsync, [Ms], () => [FsyncProbe.MedianMs(model.DataRoot, FsyncsPerRound)]),
+        };
+        var measured = await Interleaved.RunAsync(settings.Rounds, sides, cancellationToken);
 
-        Console.WriteLine($"propagation: {peers} peers, {f.Blocks} blocks, {f.Deliveries} deliveries (mined -> replayed on a peer), difficulty {bits} bits");
-        Console.WriteLine($"  per peer:        p50 {f.P50Ms:0.0} ms ({f.P50Ms / P50TargetMs:0.00} x target {P50TargetMs} ms), p99 {f.P99Ms:0.0} ms ({f.P99Ms / P99TargetMs:0.00} x target {P99TargetMs} ms)");
-        Console.WriteLine($"  on every peer:   p50 {f.EveryPeerP50Ms:0.0} ms, p99 {f.EveryPeerP99Ms:0.0} ms");
-        Console.WriteLine($"  at the receiver: torrent download p50 {f.DownloadP50Ms:0.0} ms, verify+replay+store p50 {f.ApplyP50Ms:0.0} ms");
-        Console.WriteLine(f.Met ? "  target met" : "  target missed");
+        var series = measured.PerMetric(Propagation, Ms).Append(measured.Find(Fsync, Ms)).ToArray();
+        var p50 = series.Find(PropagationRound.Metrics[0], Ms);
+        var p99 = series.Find(PropagationRound.Metrics[1], Ms);
+        var limit = new Limit($"create + write {FsyncProbe.Bytes} bytes + fsync of a new file in the peers' data root, median of {FsyncsPerRound} a round (a stored block costs at least one)", measured.Find(Fsync, Ms));
+        return new PropagationResult(
+            Bench: Propagation,
+            Peers: settings.Peers,
+            BlocksPerRound: settings.Blocks,
+            TransactionsPerBlock: settings.Transactions,
+            DifficultyBits: settings.DifficultyBits,
+            Rounds: settings.Rounds,
+            Order: "each round mines its blocks, then fsyncs; the order alternates every round",
+            DeliveriesPerRound: [.. deliveries],
+            Series: series,
+            Ratios: [Ratio.Of(p50, limit.Measured), Ratio.Of(p99, limit.Measured)],
+            Limit: limit,
+            TargetP50Ms: P50TargetMs,
+            TargetP99Ms: P99TargetMs,
+            P50Ms: p50.Median,
+            P99Ms: p99.Median,
+            Met: p50.Median <= P50TargetMs && p99.Median <= P99TargetMs,
+            ProcessorCount: Environment.ProcessorCount,
+            LoadAverage: BenchFigures.LoadAverage(),
+            Note: "a delivery runs from the miner's nonce found (block signed) to the block replayed and stored on another peer; p50, p99, min and max are of one round's deliveries, each series is of the rounds");
     }
 
-    /// <summary>The figures of one run, from every peer's timing report.</summary>
-    private sealed record PropagationFigures(int Blocks, int Deliveries, double P50Ms, double P99Ms, double EveryPeerP50Ms, double EveryPeerP99Ms, double DownloadP50Ms, double ApplyP50Ms)
+    /// <summary>
+    /// Mines <see cref="Settings.Blocks"/> blocks round robin, each after its transactions reached every mempool, each
+    /// waited for on every peer (height reached, mempool empty: the block took all of them); the round's figures.
+    /// </summary>
+    private static async Task<PropagationRound> MineRoundAsync(BenchPeers client, IReadOnlyList<BenchPeer> peers, Settings settings, string tag, CancellationToken cancellationToken)
     {
-        public bool Met => P50Ms <= P50TargetMs && P99Ms <= P99TargetMs;
-
-        public static PropagationFigures From(IEnumerable<IReadOnlyList<Testbed.Peer.Propagation.BlockTiming>> reports)
+        var mined = new HashSet<string>(StringComparer.Ordinal);
+        var since = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        for (var i = 0; i < settings.Blocks; i++)
         {
-            var timings = reports.SelectMany(r => r).ToList();
-            // minedAtMs is set only in the miner's report; every other peer's entry for that block is a delivery.
-            var mined = timings.Where(t => t.MinedAtMs is not null).GroupBy(t => t.Hash).ToDictionary(g => g.Key, g => g.First().MinedAtMs!.Value, StringComparer.Ordinal);
-            var accepted = timings.Where(t => t.MinedAtMs is null).ToList();
-            var delivered = accepted.Where(t => mined.ContainsKey(t.Hash)).ToList();
-            var deliveries = delivered.Select(t => (double)(t.AcceptedAtMs - mined[t.Hash])).ToList();
-            var everyPeer = delivered.GroupBy(t => t.Hash).Select(g => (double)(g.Max(t => t.AcceptedAtMs) - mined[g.Key])).ToList();
-            var transfers = accepted.Where(t => t.DownloadMs is not null && t.ApplyMs is not null).ToList();
-            return new PropagationFigures(
-                mined.Count,
-                deliveries.Count,
-                BenchFigures.Percentile(deliveries, 0.5),
-                BenchFigures.Percentile(deliveries, 0.99),
-                BenchFigures.Percentile(everyPeer, 0.5),
-                BenchFigures.Percentile(everyPeer, 0.99),
-                BenchFigures.Percentile(transfers.Select(t => t.DownloadMs!.Value), 0.5),
-                BenchFigures.Percentile(transfers.Select(t => t.ApplyMs!.Value), 0.5));
+            var miner = peers[i % peers.Count];
+            if (settings.Transactions > 0)
+            {
+                await client.SubmitAsync(miner, settings.Transactions, $"{tag}-{i}", cancellationToken);
+                await client.WaitAsync(peers, s => s.Mempool >= settings.Transactions, cancellationToken, pollMs: 20);
+            }
+
+            var block = await client.MineAsync(miner, 1, cancellationToken);
+            mined.Add(block.Hash);
+            await client.WaitAsync(peers, s => s.Height >= block.Height && s.Mempool == 0, cancellationToken, pollMs: 20);
         }
+
+        return PropagationRound.From(mined, await Task.WhenAll(peers.Select(p => client.TimingsAsync(p, since, cancellationToken))));
     }
+
+    private static void Print(PropagationResult r)
+    {
+        var c = CultureInfo.InvariantCulture;
+        Console.WriteLine(string.Create(c, $"bench propagation: {r.Peers} peers talking directly, {r.BlocksPerRound} blocks a round of {r.TransactionsPerBlock} transactions each, difficulty {r.DifficultyBits} bits; {r.Rounds} rounds, interleaved with the limit ({r.Order})"));
+        BenchFigures.PrintFigures(r.Series, [$"  deliveries per round: {string.Join(' ', r.DeliveriesPerRound)}"], r.Ratios, [r.Limit]);
+        Console.WriteLine(string.Create(c, $"target: delivery p50 <= {r.TargetP50Ms} ms: median {Figure.Format(r.P50Ms)} ms, {BenchFigures.Verdict(r.P50Ms <= r.TargetP50Ms)}; p99 <= {r.TargetP99Ms} ms: median {Figure.Format(r.P99Ms)} ms, {BenchFigures.Verdict(r.P99Ms <= r.TargetP99Ms)}"));
+        BenchFigures.PrintClosing(r.LoadAverage, r.ProcessorCount, r.Note);
+    }
+
+    /// <summary>Figures of one <c>bench propagation</c> run: the text prints these, --json writes them.</summary>
+    private sealed record PropagationResult(
+        string Bench,
+        int Peers,
+        int BlocksPerRound,
+        int TransactionsPerBlock,
+        int DifficultyBits,
+        int Rounds,
+        string Order,
+        int[] DeliveriesPerRound,
+        IReadOnlyList<Series> Series,
+        IReadOnlyList<Ratio> Ratios,
+        Limit Limit,
+        double TargetP50Ms,
+        double TargetP99Ms,
+        double P50Ms,
+        double P99Ms,
+        bool Met,
+        int ProcessorCount,
+        string LoadAverage,
+        string Note);
 }

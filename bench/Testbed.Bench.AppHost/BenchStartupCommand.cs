@@ -1,7 +1,6 @@
 using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
-using System.Text.Json;
 using Testbed.AppHost.Headless;
 using Testbed.AppHost.Model;
 using Testbed.Bench.Measurement;
@@ -9,106 +8,90 @@ using Testbed.Bench.Measurement;
 namespace Testbed.Bench.AppHost;
 
 /// <summary>
-/// <c>bench startup [--peers N] [--runs R] [--json]</c>: the testbed's app model (tracker, N peers, chaos) from start to
-/// every resource healthy, and its teardown, beside a plain Aspire model of as many trivial web projects, runs alternating.
+/// <c>bench startup [--peers N] [--rounds R] [--json]</c>: the testbed's app model (tracker, N peers and chaos: N+2
+/// services) from start to every resource healthy, and its teardown to the last service process gone, beside a plain
+/// Aspire model of as many trivial web projects, in interleaved rounds after one warm-up of each. Exit code 0 when the
+/// median start is at most 1.3x the plain model's and the median teardown under 1 s, 1 when not, 2 for unusable arguments.
 /// </summary>
 public static class BenchStartupCommand
 {
     private const double StartRatioTarget = 1.3;
     private const double TeardownTargetSeconds = 1;
+    private const string Start = "s, start to healthy";
+    private const string Teardown = "s, teardown to gone";
     private static readonly TimeSpan Patience = TimeSpan.FromMinutes(3);
-
-    /// <summary>One start and stop of one model.</summary>
-    private sealed record Sample(double StartSeconds, double TeardownSeconds);
 
     /// <summary>The command.</summary>
     public static Command Create()
     {
-        var peers = new Option<int>("--peers") { Description = "Peers in the testbed model (1..16)", DefaultValueFactory = _ => TestbedSettings.DefaultPeers };
-        var runs = new Option<int>("--runs") { Description = "Measured runs of each model, alternating, after one warm-up of each (1..20)", DefaultValueFactory = _ => 5 };
-        var json = new Option<bool>("--json") { Description = "Print one JSON object instead of a table" };
-        var command = new Command("startup", "Start to all healthy and teardown of the testbed model beside a plain Aspire model of as many trivial projects");
+        var peers = new Option<int>("--peers") { Description = $"Peers in the testbed model (1..16, default {TestbedSettings.DefaultPeers}); with the tracker and chaos, N+2 services", DefaultValueFactory = _ => TestbedSettings.DefaultPeers };
+        var rounds = Interleaved.RoundsOption();
+        rounds.Aliases.Add("--runs");
+        var json = new Option<bool>("--json") { Description = "Print the same figures as one JSON object" };
+        var command = new Command("startup", "Start to all healthy and teardown of the testbed model (tracker, peers, chaos) beside a plain Aspire model of as many trivial projects, interleaved rounds");
         command.Options.Add(peers);
-        command.Options.Add(runs);
+        command.Options.Add(rounds);
         command.Options.Add(json);
         command.SetAction(async (parse, ct) =>
         {
-            int n = parse.GetValue(peers), count = parse.GetValue(runs);
-            if (n is < 1 or > 16 || count is < 1 or > 20)
-            {
-                await Console.Error.WriteLineAsync("error: --peers must be 1..16 and --runs 1..20");
-                return 2;
-            }
-
-            return await RunAsync(n, count, parse.GetValue(json), ct);
+            var n = parse.GetValue(peers);
+            var error = n is < 1 or > 16 ? "error: --peers must be 1..16" : Interleaved.CheckRounds(parse.GetValue(rounds));
+            return await BenchFigures.RunAsync(error, parse.GetValue(json), () => RunAsync(n, parse.GetValue(rounds), ct), Print, r => r.Met);
         });
         return command;
     }
 
-    private static async Task<int> RunAsync(int peers, int runs, bool json, CancellationToken cancellationToken)
+    private static async Task<StartupResult> RunAsync(int peers, int rounds, CancellationToken cancellationToken)
     {
         var services = peers + 2;
-        var testbed = new List<Sample>();
-        var plain = new List<Sample>();
-        for (var i = 0; i <= runs; i++)
+        var testbedSide = $"testbed: tracker, {peers} peer{(peers == 1 ? "" : "s")}, chaos";
+        var plainSide = $"plain: {services} trivial web projects";
+        Func<IDistributedApplicationBuilder, TestbedModel?> testbed = builder =>
         {
-            // Run 0 warms the file cache and the JIT for both; it is not counted.
-            var t = await MeasureAsync(builder =>
+            var model = new TestbedModel(builder, new TestbedSettings(peers, null));
+            var tracker = model.AddTracker();
+            model.AddChaos(tracker, model.AddPeers(tracker));
+            return model;
+        };
+        Func<IDistributedApplicationBuilder, TestbedModel?> plain = builder =>
+        {
+            for (var s = 1; s <= services; s++)
             {
-                var model = new TestbedModel(builder, new TestbedSettings(peers, null));
-                var tracker = model.AddTracker();
-                model.AddChaos(tracker, model.AddPeers(tracker));
-                return model;
-            }, cancellationToken);
-            var p = await MeasureAsync(builder =>
-            {
-                for (var s = 1; s <= services; s++)
-                {
-                    builder.AddProject<Projects.Testbed_Bench_TrivialService>($"trivial-{s}")
-                        .WithHttpEndpoint().WithHttpHealthCheck("/health");
-                }
-
-                return null;
-            }, cancellationToken);
-            if (i > 0)
-            {
-                testbed.Add(t);
-                plain.Add(p);
+                builder.AddProject<Projects.Testbed_Bench_TrivialService>($"trivial-{s}").WithHttpEndpoint().WithHttpHealthCheck("/health");
             }
 
-            if (!json)
-            {
-                Console.WriteLine($"run {i}{(i == 0 ? " (warm-up)" : "")}: testbed {t.StartSeconds:0.00} s / {t.TeardownSeconds:0.00} s, plain {p.StartSeconds:0.00} s / {p.TeardownSeconds:0.00} s");
-            }
-        }
+            return null;
+        };
 
-        var ratio = Median(testbed, s => s.StartSeconds) / Median(plain, s => s.StartSeconds);
-        var teardown = Median(testbed, s => s.TeardownSeconds);
-        if (json)
-        {
-            Console.WriteLine(JsonSerializer.Serialize(new
-            {
-                services,
-                runs,
-                testbed = Summary(testbed),
-                plain = Summary(plain),
-                startRatio = ratio,
-                startRatioTarget = StartRatioTarget,
-                teardownTargetSeconds = TeardownTargetSeconds,
-            }));
-        }
-        else
-        {
-            Console.WriteLine($"{services} services, {runs} runs each, median (min..max):");
-            Console.WriteLine($"  testbed start {Text(testbed, s => s.StartSeconds)}, teardown {Text(testbed, s => s.TeardownSeconds)}");
-            Console.WriteLine($"  plain   start {Text(plain, s => s.StartSeconds)}, teardown {Text(plain, s => s.TeardownSeconds)}");
-            Console.WriteLine($"  start ratio {ratio.ToString("0.00", CultureInfo.InvariantCulture)}x (target <= {StartRatioTarget}x); teardown {teardown:0.00} s (target < {TeardownTargetSeconds} s)");
-        }
+        // One of each warms the file cache and the JIT; not counted.
+        await MeasureAsync(testbed, cancellationToken);
+        await MeasureAsync(plain, cancellationToken);
+        var series = await Interleaved.RunAsync(rounds,
+        [
+            new Side(testbedSide, [Start, Teardown], token => MeasureAsync(testbed, token)),
+            new Side(plainSide, [Start, Teardown], token => MeasureAsync(plain, token)),
+        ], cancellationToken);
 
-        return ratio <= StartRatioTarget && teardown < TeardownTargetSeconds ? 0 : 1;
+        var startRatio = Ratio.Of(series.Find(testbedSide, Start), series.Find(plainSide, Start));
+        var teardown = series.Find(testbedSide, Teardown);
+        return new StartupResult(
+            Bench: "startup",
+            Peers: peers,
+            Services: services,
+            Rounds: rounds,
+            Order: "testbed then plain on even rounds, plain then testbed on odd ones, after one warm-up of each",
+            Series: series,
+            Ratios: [startRatio, Ratio.Of(teardown, series.Find(plainSide, Teardown))],
+            Limit: new Limit($"a plain Aspire model of {services} trivial web projects (each with a /health check), start to all healthy, same run", series.Find(plainSide, Start)),
+            StartRatioTarget: StartRatioTarget,
+            TeardownTargetSeconds: TeardownTargetSeconds,
+            Met: startRatio.Value <= StartRatioTarget && teardown.Median < TeardownTargetSeconds,
+            ProcessorCount: Environment.ProcessorCount,
+            LoadAverage: BenchFigures.LoadAverage());
     }
 
-    private static async Task<Sample> MeasureAsync(Func<IDistributedApplicationBuilder, TestbedModel?> define, CancellationToken cancellationToken)
+    /// <summary>Starts the model <paramref name="define"/> builds until every resource is healthy, then stops it until its last service process is gone: [start s, teardown s].</summary>
+    private static async Task<double[]> MeasureAsync(Func<IDistributedApplicationBuilder, TestbedModel?> define, CancellationToken cancellationToken)
     {
         var builder = HeadlessTestbed.CreateBuilder();
         var model = define(builder);
@@ -124,20 +107,32 @@ public static class BenchStartupCommand
             await Task.Delay(10, cancellationToken);
         }
 
-        return new Sample(start, clock.Elapsed.TotalSeconds);
+        return [start, clock.Elapsed.TotalSeconds];
     }
 
-    private static double Median(List<Sample> samples, Func<Sample, double> value) => BenchFigures.Median(samples.Select(value));
-
-    private static object Summary(List<Sample> samples) => new
+    private static void Print(StartupResult r)
     {
-        startMedianSeconds = Median(samples, s => s.StartSeconds),
-        startMinSeconds = samples.Min(s => s.StartSeconds),
-        startMaxSeconds = samples.Max(s => s.StartSeconds),
-        teardownMedianSeconds = Median(samples, s => s.TeardownSeconds),
-        teardownMaxSeconds = samples.Max(s => s.TeardownSeconds),
-    };
+        var c = CultureInfo.InvariantCulture;
+        Console.WriteLine($"bench startup: {r.Services} services a model; {r.Rounds} rounds, interleaved ({r.Order})");
+        BenchFigures.PrintFigures(r.Series.OrderBy(s => s.Unit == Teardown), [], r.Ratios, [r.Limit]);
+        var teardown = r.Series.Single(s => s.Side == r.Ratios[1].Numerator && s.Unit == Teardown).Median;
+        Console.WriteLine(string.Create(c, $"target: start <= {r.StartRatioTarget}x the plain model: x{r.Ratios[0].Value:F2}, {BenchFigures.Verdict(r.Ratios[0].Value <= r.StartRatioTarget)}; teardown < {r.TeardownTargetSeconds} s: median {Figure.Format(teardown)} s, {BenchFigures.Verdict(teardown < r.TeardownTargetSeconds)}"));
+        BenchFigures.PrintClosing(r.LoadAverage, r.ProcessorCount);
+    }
 
-    private static string Text(List<Sample> samples, Func<Sample, double> value) =>
-        string.Create(CultureInfo.InvariantCulture, $"{Median(samples, value):0.00} s ({samples.Min(value):0.00}..{samples.Max(value):0.00})");
+    /// <summary>Figures of one <c>bench startup</c> run: the text prints these, --json writes them.</summary>
+    private sealed record StartupResult(
+        string Bench,
+        int Peers,
+        int Services,
+        int Rounds,
+        string Order,
+        IReadOnlyList<Series> Series,
+        IReadOnlyList<Ratio> Ratios,
+        Limit Limit,
+        double StartRatioTarget,
+        double TeardownTargetSeconds,
+        bool Met,
+        int ProcessorCount,
+        string LoadAverage);
 }

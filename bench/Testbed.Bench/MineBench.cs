@@ -6,6 +6,7 @@ using System.Security.Cryptography;
 using System.Text.Json;
 using Testbed.Bench.Measurement;
 using Testbed.Ledger.ProofOfWork;
+using Testbed.Processes;
 
 namespace Testbed.Bench;
 
@@ -268,39 +269,13 @@ internal static class MineBench
     /// <summary>Runs a tool to completion and returns its standard output, or null when it fails, times out or can't start.</summary>
     private static async Task<string?> RunToolAsync(string path, string[] arguments, TimeSpan timeout, CancellationToken cancellationToken)
     {
-        var start = new ProcessStartInfo(path) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var argument in arguments)
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        using var process = new Process { StartInfo = start };
         try
         {
-            if (!process.Start())
-            {
-                return null;
-            }
+            var run = await ChildProcess.RunAsync(path, arguments, timeout, cancellationToken: cancellationToken).ConfigureAwait(false);
+            return run.ExitCode == 0 ? run.StandardOutput : null;
         }
-        catch (System.ComponentModel.Win32Exception)
+        catch (Exception e) when (e is InvalidOperationException or TimeoutException or OperationCanceledException)
         {
-            return null;
-        }
-
-        using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        limit.CancelAfter(timeout);
-        try
-        {
-            var stdout = process.StandardOutput.ReadToEndAsync(limit.Token);
-            var stderr = process.StandardError.ReadToEndAsync(limit.Token);
-            await process.WaitForExitAsync(limit.Token);
-            var text = await stdout;
-            await stderr;
-            return process.ExitCode == 0 ? text : null;
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
             return null;
         }
     }

@@ -4,6 +4,7 @@ using System.Globalization;
 using System.Net;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Testbed.Processes;
 using Testbed.Torrent.Metainfo;
 using Testbed.Torrent.Sessions;
 
@@ -196,36 +197,17 @@ internal static class TorrentBench
         var script = Path.Combine(root, "lt_bench.py");
         await File.WriteAllTextAsync(script, LibtorrentScript, cancellationToken).ConfigureAwait(false);
         var target = Directory.CreateDirectory(Path.Combine(root, "libtorrent")).FullName;
-        var start = new ProcessStartInfo("/usr/bin/python3") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var argument in new[] { script, torrentFile, source, target })
+        var run = await ChildProcess.RunAsync("/usr/bin/python3", [script, torrentFile, source, target], TimeSpan.FromMinutes(11), cancellationToken: cancellationToken).ConfigureAwait(false);
+        var line = run.StandardOutput.Trim().Split('\n')[^1];
+        if (run.ExitCode != 0 || string.IsNullOrEmpty(line))
         {
-            start.ArgumentList.Add(argument);
+            await Console.Error.WriteLineAsync($"error: the libtorrent run failed (python3-libtorrent installed?): {line} {run.StandardError}").ConfigureAwait(false);
+            return null;
         }
 
-        using var process = Process.Start(start) ?? throw new InvalidOperationException("cannot start /usr/bin/python3");
-        try
-        {
-            var stdout = process.StandardOutput.ReadToEndAsync(cancellationToken);
-            var stderr = process.StandardError.ReadToEndAsync(cancellationToken);
-            await process.WaitForExitAsync(cancellationToken).WaitAsync(TimeSpan.FromMinutes(11), cancellationToken).ConfigureAwait(false);
-            var line = (await stdout.ConfigureAwait(false)).Trim().Split('\n')[^1];
-            if (process.ExitCode != 0 || string.IsNullOrEmpty(line))
-            {
-                await Console.Error.WriteLineAsync($"error: the libtorrent run failed (python3-libtorrent installed?): {line} {await stderr.ConfigureAwait(false)}").ConfigureAwait(false);
-                return null;
-            }
-
-            var result = JsonNode.Parse(line)!;
-            var bytes = (await TorrentMetainfo.LoadFileAsync(torrentFile, cancellationToken).ConfigureAwait(false)).Info.TotalLength;
-            return new Measurement($"libtorrent {result["version"]}", bytes, (double)result["seconds"]!, (double)result["cpu"]!);
-        }
-        finally
-        {
-            if (!process.HasExited)
-            {
-                process.Kill(entireProcessTree: true);
-            }
-        }
+        var result = JsonNode.Parse(line)!;
+        var bytes = (await TorrentMetainfo.LoadFileAsync(torrentFile, cancellationToken).ConfigureAwait(false)).Info.TotalLength;
+        return new Measurement($"libtorrent {result["version"]}", bytes, (double)result["seconds"]!, (double)result["cpu"]!);
     }
 
     private static void Report(Pair v1, Pair? v2, bool json)

@@ -9,6 +9,7 @@ using System.Text;
 using System.Text.Json;
 
 using Testbed.Bench.Measurement;
+using Testbed.Processes;
 
 namespace Testbed.Bench;
 
@@ -87,8 +88,8 @@ internal static class TrackerBench
         await File.WriteAllLinesAsync(whitelist, workload.InfoHashes.Select(h => Convert.ToHexStringLower(h)), cancellationToken).ConfigureAwait(false);
         var ours = new Target(Ours, new IPEndPoint(IPAddress.Loopback, FreeTcpPort()), new IPEndPoint(IPAddress.Loopback, FreeUdpPort()));
         var theirs = new Target(Theirs, new IPEndPoint(IPAddress.Loopback, FreeTcpPort()), new IPEndPoint(IPAddress.Loopback, FreeUdpPort()));
-        Process? ourProcess = null;
-        Process? theirProcess = null;
+        ChildProcess? ourProcess = null;
+        ChildProcess? theirProcess = null;
         try
         {
             ourProcess = StartOurs(ours);
@@ -99,7 +100,7 @@ internal static class TrackerBench
 
             var failed = new Dictionary<string, long>();
             var sampled = new HashSet<string>();
-            Side Side(Target target, Process process, Mode mode)
+            Side Side(Target target, ChildProcess process, Mode mode)
             {
                 var name = $"{target.Name}, {ModeName(mode)}";
                 failed[name] = 0;
@@ -136,8 +137,8 @@ internal static class TrackerBench
         }
         finally
         {
-            Kill(ourProcess);
-            Kill(theirProcess);
+            ourProcess?.Dispose();
+            theirProcess?.Dispose();
             try
             {
                 directory.Delete(recursive: true);
@@ -181,7 +182,7 @@ internal static class TrackerBench
         }
     }
 
-    private static RunResult Measure(Target target, Process server, Mode mode, AnnounceWorkload workload, Settings settings, int warmUpSeconds)
+    private static RunResult Measure(Target target, ChildProcess server, Mode mode, AnnounceWorkload workload, Settings settings, int warmUpSeconds)
     {
         var counters = new AnnounceCounters();
         var stop = new ManualResetEventSlim();
@@ -228,7 +229,7 @@ internal static class TrackerBench
     }
 
     /// <summary>Starts the tracker service as it is deployed: Testbed.Tracker.dll (copied next to testbed-bench.dll) in a process of its own.</summary>
-    private static Process StartOurs(Target target)
+    private static ChildProcess StartOurs(Target target)
     {
         var service = Path.Combine(AppContext.BaseDirectory, "Testbed.Tracker.dll");
         if (!File.Exists(service))
@@ -243,37 +244,9 @@ internal static class TrackerBench
         return Start(host, AppContext.BaseDirectory, service, "--urls", $"http://{target.Http}", "--Tracker:Udp", target.Udp.ToString());
     }
 
-    private static Process Start(string fileName, string workingDirectory, params string[] arguments) =>
-        Start(fileName, workingDirectory, new Dictionary<string, string>(), arguments);
-
-    private static Process Start(string fileName, string workingDirectory, Dictionary<string, string> environment, params string[] arguments)
-    {
-        var info = new ProcessStartInfo(fileName)
-        {
-            UseShellExecute = false,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            WorkingDirectory = workingDirectory,
-        };
-        foreach (var argument in arguments)
-        {
-            info.ArgumentList.Add(argument);
-        }
-
-        // Console logging of every line would measure the console, not the tracker.
-        info.Environment["Logging__LogLevel__Default"] = "Warning";
-        foreach (var (name, value) in environment)
-        {
-            info.Environment[name] = value;
-        }
-
-        var process = Process.Start(info) ?? throw new InvalidOperationException($"could not start {fileName}");
-        process.OutputDataReceived += (_, _) => { };
-        process.ErrorDataReceived += (_, _) => { };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        return process;
-    }
+    // Console logging of every line would measure the console, not the tracker.
+    private static ChildProcess Start(string fileName, string workingDirectory, params string[] arguments) =>
+        ChildProcess.Start(fileName, arguments, new ChildProcessOptions { WorkingDirectory = workingDirectory, Environment = new Dictionary<string, string?> { ["Logging__LogLevel__Default"] = "Warning" } });
 
     private static async Task WaitReadyAsync(Target target, AnnounceWorkload workload, CancellationToken cancellationToken)
     {
@@ -305,29 +278,6 @@ internal static class TrackerBench
 
             await Task.Delay(200, cancellationToken).ConfigureAwait(false);
         }
-    }
-
-    private static void Kill(Process? process)
-    {
-        if (process is null)
-        {
-            return;
-        }
-
-        try
-        {
-            if (!process.HasExited)
-            {
-                process.Kill(entireProcessTree: true);
-                process.WaitForExit(10_000);
-            }
-        }
-        catch (InvalidOperationException)
-        {
-            // Already gone.
-        }
-
-        process.Dispose();
     }
 
     private static bool OptimizedBuild() =>

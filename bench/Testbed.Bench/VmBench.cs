@@ -13,7 +13,8 @@ namespace Testbed.Bench;
 /// `testbed bench vm`: a realistic replay (native mode, a wallet per transaction, fresh ids so the state grows,
 /// ownership and ballot checks, the contract JSON decoded every time) and the same replay pre-decoded, against the
 /// limit a replaying peer meets first: ES256 (ECDSA P-256) verifications per second on one core, measured in the same
-/// run; SUBLEQ steps per second too. Interleaved rounds, medians, ratios of medians.
+/// run; and against the bound the state-root definition sets: the SHA-256 rate over the root bytes an action makes the
+/// VM hash, measured in the same rounds. SUBLEQ steps per second too. Interleaved rounds, medians, ratios of medians.
 /// </summary>
 internal static class VmBench
 {
@@ -29,6 +30,9 @@ internal static class VmBench
     private const string Es256 = "ES256 verifications, one core";
     private const string Steps = "SUBLEQ steps, core loop";
     private const string MeteredStepsName = "SUBLEQ steps, subleq action in a block";
+    private const string Sha = "SHA-256 bytes, 4 KiB inputs";
+    private const string HashBound = "actions: state-root hashing bound";
+    private const string PerAction = "root bytes per action";
 
     public static Command Create()
     {
@@ -76,6 +80,7 @@ internal static class VmBench
         var jsonReplay = new ReplaySide(pre: false, firstId: 0);
         var decodedReplay = new ReplaySide(pre: true, firstId: 1L << 40);
         var verifier = new Es256Verifier();
+        var hasher = new RootHashRate();
 
         // Warm-up: tiered JIT needs a few seconds of calls before the JSON path runs optimised code.
         var warmUp = Stopwatch.StartNew();
@@ -85,7 +90,10 @@ internal static class VmBench
             decodedReplay.Sample(4 * BlockSize);
             Timed(TimeSpan.FromMilliseconds(50), cancellationToken, verifier.VerifyBatch);
             Timed(TimeSpan.FromMilliseconds(50), cancellationToken, CoreSteps);
+            Timed(TimeSpan.FromMilliseconds(50), cancellationToken, hasher.HashBatch);
         }
+
+        jsonReplay.RootBytesPerAction.Clear();
 
         var sides = new[]
         {
@@ -94,9 +102,19 @@ internal static class VmBench
             Side.Sync(Es256, [PerCpu, PerWall], () => Timed(duration, cancellationToken, verifier.VerifyBatch)),
             Side.Sync(Steps, [PerCpu, PerWall], () => Timed(duration, cancellationToken, CoreSteps)),
             Side.Sync(MeteredStepsName, [PerCpu, PerWall], () => Timed(duration, cancellationToken, MeteredSteps)),
+            Side.Sync(Sha, [PerCpu, PerWall], () => Timed(duration, cancellationToken, hasher.HashBatch)),
         };
-        var series = await Interleaved.RunAsync(rounds, sides, cancellationToken).ConfigureAwait(false);
+        var measured = await Interleaved.RunAsync(rounds, sides, cancellationToken).ConfigureAwait(false);
+
+        // Per round: the SHA-256 rate over the bytes the JSON side's root hashed per action in that round's sample.
+        var shaRate = measured.Find(Sha, PerCpu).Samples;
+        var perAction = jsonReplay.RootBytesPerAction;
+        var series = measured.Concat([
+            Series.Of(PerAction, "bytes (JSON side)", perAction),
+            Series.Of(HashBound, PerCpu, shaRate.Select((rate, round) => rate / Math.Max(perAction[round], 1)).ToArray()),
+        ]).ToArray();
         var limit = new Limit("ES256 (ECDSA P-256, SHA-256) verifications of a JWS-sized input per CPU-second on one core", series.Find(Es256, PerCpu));
+        var hashLimit = new Limit("state-root hashing: SHA-256 bytes per CPU-second (4 KiB inputs) / root bytes hashed per action by the JSON side, round by round", series.Find(HashBound, PerCpu));
         var replay = series.Find(Replay, PerCpu);
         var predecoded = series.Find(ReplayDecoded, PerCpu);
         var steps = series.Find(Steps, PerCpu);
@@ -106,8 +124,9 @@ internal static class VmBench
             ActionsPerSample: actionsPerSample,
             SecondsPerSample: duration.TotalSeconds,
             Series: series,
-            Ratios: [Ratio.Of(replay, limit.Measured), Ratio.Of(predecoded, limit.Measured), Ratio.Of(replay, predecoded), Ratio.Of(series.Find(Replay, PerWall), series.Find(Es256, PerWall))],
+            Ratios: [Ratio.Of(replay, limit.Measured), Ratio.Of(predecoded, limit.Measured), Ratio.Of(replay, predecoded), Ratio.Of(series.Find(Replay, PerWall), series.Find(Es256, PerWall)), Ratio.Of(replay, hashLimit.Measured), Ratio.Of(predecoded, hashLimit.Measured)],
             Limit: limit,
+            HashLimit: hashLimit,
             ActionsTarget: ActionsTarget,
             ActionsTargetRatio: replay.Median / ActionsTarget,
             StepsTarget: StepsTarget,
@@ -115,7 +134,7 @@ internal static class VmBench
             StateEntries: jsonReplay.Machine.State.Students.Count + jsonReplay.Machine.State.Courses.Count + jsonReplay.Machine.State.Nfts.Count + jsonReplay.Machine.State.Ballots.Count + jsonReplay.Machine.State.Proposals.Count,
             BlockSize: BlockSize,
             ProcessorCount: Environment.ProcessorCount,
-            Note: "one thread; replay = native mode, one action per transaction signed by a wallet of its own: register_student, add_course, vote_proposal (1024 proposals, a new ballot each), generate_nft, transfer_nft of that NFT by its owner, in turn, fresh ids in every sample so the state grows over the run, blocks of 1024 including the state root and undo record; the JSON side decodes every contract inside the timed block, the pre-decoded side decodes before the clock starts; per-CPU-second figures divide by this process's CPU time (getrusage), so they stay meaningful on a loaded machine");
+            Note: "one thread; replay = native mode, one action per transaction signed by a wallet of its own: register_student, add_course, vote_proposal (1024 proposals, a new ballot each), generate_nft, transfer_nft of that NFT by its owner, in turn, fresh ids in every sample so the state grows over the run, blocks of 1024 including the state root and undo record; the JSON side decodes every contract inside the timed block, the pre-decoded side decodes before the clock starts; per-CPU-second figures divide by this process's CPU time (getrusage), so they stay meaningful on a loaded machine; the hashing bound divides the SHA-256 rate of each round by the bytes the JSON side's state root hashed per action in that round (the root definition's own work: the leaves of every changed bucket, each changed collection's bucket summary, the root input), so replay cannot pass it without a different root definition");
     }
 
     /// <summary>One replay side: its own machine, whose state grows with every sample, and its own fresh-id counter.</summary>
@@ -126,6 +145,9 @@ internal static class VmBench
 
         public OiscMachine Machine { get; } = new(VmMode.Native);
 
+        /// <summary>Bytes the state root hashed per action in each sample, in order.</summary>
+        public List<double> RootBytesPerAction { get; } = [];
+
         /// <summary>Applies <paramref name="actions"/> fresh transactions in blocks; returns actions per CPU-second and per wall second.</summary>
         public double[] Sample(int actions)
         {
@@ -135,6 +157,7 @@ internal static class VmBench
             var cpu = TimeSpan.Zero;
             var wall = TimeSpan.Zero;
             long applied = 0;
+            var hashedBefore = Machine.State.RootHashedBytes;
             for (var done = 0; done < blocks; done += blocksPerChunk)
             {
                 var chunk = Enumerable.Range(0, Math.Min(blocksPerChunk, blocks - done)).Select(_ => NextBlock()).ToArray();
@@ -151,6 +174,7 @@ internal static class VmBench
                 cpu += Environment.CpuUsage.TotalTime - cpuBefore;
             }
 
+            RootBytesPerAction.Add((Machine.State.RootHashedBytes - hashedBefore) / (double)Math.Max(applied, 1));
             return [applied / Math.Max(cpu.TotalSeconds, 1e-6), applied / Math.Max(wall.TotalSeconds, 1e-6)];
         }
 
@@ -218,6 +242,27 @@ internal static class VmBench
         private static string Base64Url(string text) => Convert.ToBase64String(Encoding.UTF8.GetBytes(text)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
     }
 
+    /// <summary>SHA-256 as the state root uses it: one call per 4 KiB input, about the size of a bucket's leaves.</summary>
+    private sealed class RootHashRate
+    {
+        private const int Batch = 256;
+        private readonly byte[] _input = new byte[4096];
+        private readonly byte[] _hash = new byte[32];
+
+        public RootHashRate() => new Random(1).NextBytes(_input);
+
+        public long HashBatch()
+        {
+            for (var i = 0; i < Batch; i++)
+            {
+                SHA256.HashData(_input, _hash);
+                _input[i] ^= _hash[0];
+            }
+
+            return (long)Batch * _input.Length;
+        }
+    }
+
     private static readonly long[] CoreMemory = new long[100];
 
     /// <summary>The multiplication program (result += x, y times) with y large enough for about 50 M steps.</summary>
@@ -265,7 +310,7 @@ internal static class VmBench
     {
         var c = CultureInfo.InvariantCulture;
         Console.WriteLine(string.Create(c, $"bench vm: {r.Rounds} rounds, interleaved ({r.Order}); replay samples of {r.ActionsPerSample:N0} actions, other samples {r.SecondsPerSample:0.###} s; one thread"));
-        foreach (var unit in new[] { PerCpu, PerWall })
+        foreach (var unit in r.Series.Select(s => s.Unit).Distinct())
         {
             foreach (var s in r.Series.Where(s => s.Unit == unit))
             {
@@ -279,6 +324,7 @@ internal static class VmBench
         }
 
         Console.WriteLine(r.Limit.Line());
+        Console.WriteLine(r.HashLimit.Line());
         Console.WriteLine(string.Create(c, $"target: replay with JSON decoding {r.ActionsTarget:N0} actions/s: median x{r.ActionsTargetRatio:F2}; SUBLEQ core loop {r.StepsTarget:N0} steps/s: median x{r.StepsTargetRatio:F2} (per CPU-second)"));
         Console.WriteLine(string.Create(c, $"state after the run (JSON side): {r.StateEntries:N0} entries; {r.ProcessorCount} processors"));
         Console.WriteLine($"({r.Note})");
@@ -293,6 +339,7 @@ internal static class VmBench
         IReadOnlyList<Series> Series,
         IReadOnlyList<Ratio> Ratios,
         Limit Limit,
+        Limit HashLimit,
         double ActionsTarget,
         double ActionsTargetRatio,
         double StepsTarget,

@@ -1,4 +1,4 @@
-using System.Diagnostics;
+using Testbed.Processes;
 
 namespace Testbed.TestSupport;
 
@@ -12,34 +12,7 @@ internal static class DotnetProcess
 
     public static async Task<Outcome> RunAsync(string dll, params string[] args)
     {
-        var start = new ProcessStartInfo("dotnet")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, dll));
-        foreach (var arg in args)
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
-        try
-        {
-            await process.WaitForExitAsync(timeout.Token);
-        }
-        finally
-        {
-            if (!process.HasExited)
-            {
-                process.Kill(entireProcessTree: true);
-            }
-        }
-
-        return new Outcome(process.ExitCode, await stdout, await stderr);
+        var run = await ChildProcess.RunAsync("dotnet", [Path.Combine(AppContext.BaseDirectory, dll), .. args], TimeSpan.FromMinutes(2));
+        return new Outcome(run.ExitCode, run.StandardOutput, run.StandardError);
     }
 }

@@ -1,9 +1,7 @@
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
-using Testbed.AppHost.Control;
 using Testbed.TestSupport;
-using Xunit.Abstractions;
 
 namespace Testbed.AppHost.Tests;
 
@@ -25,7 +23,7 @@ public sealed class AppHostProcessTests(ITestOutputHelper output)
     private async Task StopAndCheckAsync(int signal)
     {
         var appHost = Repository.AppHostDll;
-        var environment = new Dictionary<string, string>
+        var environment = new Dictionary<string, string?>
         {
             ["ASPNETCORE_URLS"] = $"http://127.0.0.1:{FreePort()}",
             ["ASPIRE_DASHBOARD_OTLP_ENDPOINT_URL"] = $"http://127.0.0.1:{FreePort()}",
@@ -34,7 +32,7 @@ public sealed class AppHostProcessTests(ITestOutputHelper output)
             ["DOTNET_ENVIRONMENT"] = "Development",
         };
         var home = Directory.CreateTempSubdirectory("testbed-apphost-");
-        using var process = ExternalProcess.Start("dotnet", [appHost, "--peers", "2"], home.FullName, environment);
+        using var process = ChildProcess.Start("dotnet", [appHost, "--peers", "2"], ChildProcessOptions.InDirectory(home.FullName, environment));
         var tree = new HashSet<(int Pid, long Started)>();
         try
         {
@@ -43,7 +41,7 @@ public sealed class AppHostProcessTests(ITestOutputHelper output)
             while (true)
             {
                 tree.Clear();
-                foreach (var pid in Family(process.Pid))
+                foreach (var pid in Family(process.Id))
                 {
                     if (StartTime(pid) is { } started)
                     {
@@ -63,10 +61,7 @@ public sealed class AppHostProcessTests(ITestOutputHelper output)
             }
 
             output.WriteLine($"{tree.Count} processes in the AppHost's family; sending signal {signal}");
-            using (var kill = System.Diagnostics.Process.Start("kill", [$"-{signal}", process.Pid.ToString(CultureInfo.InvariantCulture)]))
-            {
-                await kill.WaitForExitAsync();
-            }
+            process.Signal(signal.ToString(CultureInfo.InvariantCulture));
 
             var sent = System.Diagnostics.Stopwatch.StartNew();
             while (tree.Any(Alive) && sent.Elapsed < Grace)

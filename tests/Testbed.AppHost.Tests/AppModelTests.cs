@@ -1,8 +1,3 @@
-using System.Net.Http.Json;
-using System.Text.Json;
-using Testbed.AppHost.Control;
-using Xunit.Abstractions;
-
 namespace Testbed.AppHost.Tests;
 
 /// <summary>

@@ -1,10 +1,8 @@
 using System.Text.RegularExpressions;
 using Microsoft.Extensions.Configuration;
-using Testbed.AppHost.Commands;
 using Testbed.AppHost.Model;
 using Testbed.Chaos.Checking;
 using Testbed.TestSupport;
-using Xunit.Abstractions;
 
 namespace Testbed.AppHost.Tests;
 

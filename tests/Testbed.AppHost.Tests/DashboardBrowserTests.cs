@@ -1,10 +1,7 @@
 using System.Diagnostics;
-using System.Net.Http.Json;
-using System.Text.Json;
 using System.Text.RegularExpressions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Playwright;
-using Xunit.Abstractions;
 
 namespace Testbed.AppHost.Tests;
 

@@ -1,11 +1,6 @@
 using System.Globalization;
 using System.Net;
-using System.Net.Http.Json;
-using System.Text.Json;
 using Aspire.Hosting;
-using Testbed.AppHost.Commands;
-using Testbed.AppHost.Control;
-using Xunit.Abstractions;
 
 namespace Testbed.AppHost.Tests;
 

@@ -1,4 +1,3 @@
-using System.Text.Json;
 using Testbed.TestSupport;
 
 namespace Testbed.AppHost.Tests;
@@ -95,7 +94,7 @@ public sealed class ScenarioRunCommandTests
         try
         {
             string[] file = args is [_, "run", ..] ? ["--file", Path.Combine(Repository.Root, "scenarios.yaml")] : [];
-            using var process = ExternalProcess.Start("dotnet", [Repository.AppHostDll, .. args, .. file], home.FullName);
+            using var process = ChildProcess.Start("dotnet", [Repository.AppHostDll, .. args, .. file], ChildProcessOptions.InDirectory(home.FullName));
             Assert.True(await process.WaitForExitAsync(Patience), $"scenario run did not end within {Patience.TotalMinutes:0} min:\n{process.Output}");
             return (process.ExitCode, process.Output);
         }

@@ -1,7 +1,5 @@
-using Testbed.AppHost.Commands;
 using Testbed.Chaos.Scenarios;
 using Testbed.TestSupport;
-using Xunit.Abstractions;
 
 namespace Testbed.AppHost.Tests;
 

@@ -37,8 +37,10 @@ public sealed partial class BenchVmOutputTests
             medians[(match.Groups["side"].Value.Trim(), match.Groups["unit"].Value.Trim())] = median;
         }
 
-        // Five sides (JSON replay, pre-decoded replay, ES256, SUBLEQ core, SUBLEQ metered) in two units each.
-        Assert.Equal(10, medians.Count);
+        // Six sides (JSON replay, pre-decoded replay, ES256, SUBLEQ core, SUBLEQ metered, SHA-256) in two units each,
+        // and the hashing bound per CPU-second (the root bytes per action line is in bytes, not a rate).
+        Assert.Equal(13, medians.Count);
+        Assert.Contains(lines, l => l.StartsWith("root bytes per action", StringComparison.Ordinal));
 
         var ratios = lines.Select(l => RatioLine().Match(l)).Where(m => m.Success).ToList();
         Assert.NotEmpty(ratios);
@@ -49,10 +51,12 @@ public sealed partial class BenchVmOutputTests
             Assert.Equal(expected, Number(ratio.Groups["value"].Value), expected * 0.01 + 0.001);
         }
 
-        var limit = Assert.Single(lines, l => l.StartsWith("limit: ", StringComparison.Ordinal));
-        Assert.Contains("ES256", limit, StringComparison.Ordinal);
-        Assert.Contains("n=5", limit, StringComparison.Ordinal);
-        Assert.Contains("measured in this run", limit, StringComparison.Ordinal);
+        var limits = lines.Where(l => l.StartsWith("limit: ", StringComparison.Ordinal)).ToList();
+        Assert.Equal(2, limits.Count);
+        Assert.Contains("ES256", limits[0], StringComparison.Ordinal);
+        Assert.Contains("state-root hashing", limits[1], StringComparison.Ordinal);
+        Assert.All(limits, l => Assert.Contains("n=5", l, StringComparison.Ordinal));
+        Assert.All(limits, l => Assert.Contains("measured in this run", l, StringComparison.Ordinal));
     }
 
     [Fact]
@@ -65,7 +69,7 @@ public sealed partial class BenchVmOutputTests
         Assert.Equal(5, root.GetProperty("rounds").GetInt32());
 
         var series = root.GetProperty("series").EnumerateArray().ToList();
-        Assert.Equal(10, series.Count);
+        Assert.Equal(14, series.Count);
         foreach (var s in series)
         {
             var samples = s.GetProperty("samples").EnumerateArray().Select(e => e.GetDouble()).ToArray();
@@ -91,6 +95,21 @@ public sealed partial class BenchVmOutputTests
         var limit = root.GetProperty("limit");
         Assert.Contains("ES256", limit.GetProperty("description").GetString(), StringComparison.Ordinal);
         Assert.Equal(5, limit.GetProperty("measured").GetProperty("samples").GetArrayLength());
+
+        // The hashing bound, round by round: that round's SHA-256 rate over that round's root bytes per action.
+        var bound = root.GetProperty("hash_limit").GetProperty("measured").GetProperty("samples").EnumerateArray().Select(e => e.GetDouble()).ToArray();
+        var sha = Samples("SHA-256 bytes, 4 KiB inputs", "per CPU-second");
+        var perAction = Samples("root bytes per action", "bytes (JSON side)");
+        Assert.Equal(5, bound.Length);
+        for (var round = 0; round < bound.Length; round++)
+        {
+            Assert.Equal(sha[round] / perAction[round], bound[round], bound[round] * 1e-9);
+            Assert.True(perAction[round] > 0, "the JSON side's root hashed no bytes");
+        }
+
+        double[] Samples(string side, string unit) =>
+            series.Single(s => s.GetProperty("side").GetString() == side && s.GetProperty("unit").GetString() == unit)
+                .GetProperty("samples").EnumerateArray().Select(e => e.GetDouble()).ToArray();
     }
 
     [Theory]

@@ -1,10 +1,6 @@
-using System.Diagnostics;
-using System.Globalization;
-using System.Net;
-using Testbed.Cli.Tests.BadInput;
+using Testbed.Processes;
 using Testbed.Torrent.Dht;
 using Testbed.Torrent.Dht.Storage;
-using Testbed.Torrent.Metainfo;
 using Testbed.Torrent.Sessions;
 
 namespace Testbed.Cli.Tests;
@@ -30,85 +26,37 @@ public sealed class DhtCommandTests
     {
         using var dir = new BadInputDir();
         var statePath = dir.File("dht.state");
-        var start = new ProcessStartInfo("dotnet")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (var arg in new[] { Path.Combine(AppContext.BaseDirectory, "testbed.dll"), "dht", "--listen", "127.0.9.1:0", "--state", statePath, "--status-interval", "1" })
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        using var process = Process.Start(start)!;
-        var lines = new List<string>();
-        process.ErrorDataReceived += (_, e) => Add(e.Data);
-        process.OutputDataReceived += (_, e) => Add(e.Data);
-        process.BeginErrorReadLine();
-        process.BeginOutputReadLine();
+        string[] args = [Path.Combine(AppContext.BaseDirectory, "testbed.dll"), "dht", "--listen", "127.0.9.1:0", "--state", statePath, "--status-interval", "1"];
+        await using var process = ChildProcess.Start("dotnet", args);
         using var bound = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        try
-        {
-            var first = await WaitForLineAsync("listening on", bound.Token);
-            var words = first.Split(' ');
-            var printedId = NodeId.ParseHex(words[2]);
-            var endPoint = IPEndPoint.Parse(words[^1]);
+        var first = await WaitForLineAsync("listening on", bound.Token);
+        var words = first.Split(' ');
+        var printedId = NodeId.ParseHex(words[2]);
+        var endPoint = IPEndPoint.Parse(words[^1]);
 
-            await using (var visitor = await DhtNode.StartAsync(new DhtNodeOptions(new IPEndPoint(IPAddress.Parse("127.0.9.2"), 0)), bound.Token))
-            {
-                Assert.Equal(printedId, await visitor.PingAsync(endPoint, bound.Token));
-                // It pings an unknown querier back and keeps it once it answers.
-                await WaitForLineAsync("1 nodes in the routing table", bound.Token);
-                using (var kill = Process.Start("kill", ["-INT", process.Id.ToString(CultureInfo.InvariantCulture)]))
-                {
-                    await kill.WaitForExitAsync(bound.Token);
-                }
-
-                await process.WaitForExitAsync(bound.Token);
-                Assert.True(process.ExitCode == 0, string.Join('\n', Snapshot()));
-                var state = DhtState.Decode(await File.ReadAllBytesAsync(statePath, bound.Token));
-                Assert.Equal(printedId, state.Id);
-                Assert.Equal(visitor.LocalEndPoint, Assert.Single(state.Nodes).EndPoint);
-            }
-        }
-        finally
+        await using (var visitor = await DhtNode.StartAsync(new DhtNodeOptions(new IPEndPoint(IPAddress.Parse("127.0.9.2"), 0)), bound.Token))
         {
-            if (!process.HasExited)
-            {
-                process.Kill(entireProcessTree: true);
-            }
-        }
-
-        void Add(string? line)
-        {
-            if (line is not null)
-            {
-                lock (lines)
-                {
-                    lines.Add(line);
-                }
-            }
-        }
-
-        List<string> Snapshot()
-        {
-            lock (lines)
-            {
-                return [.. lines];
-            }
+            Assert.Equal(printedId, await visitor.PingAsync(endPoint, bound.Token));
+            // It pings an unknown querier back and keeps it once it answers.
+            await WaitForLineAsync("1 nodes in the routing table", bound.Token);
+            Assert.True(process.Signal("INT"), "kill -INT failed");
+            await process.WaitForExitAsync(bound.Token);
+            Assert.True(process.ExitCode == 0, process.Output);
+            var state = DhtState.Decode(await File.ReadAllBytesAsync(statePath, bound.Token));
+            Assert.Equal(printedId, state.Id);
+            Assert.Equal(visitor.LocalEndPoint, Assert.Single(state.Nodes).EndPoint);
         }
 
         async Task<string> WaitForLineAsync(string fragment, CancellationToken cancellationToken)
         {
             while (true)
             {
-                if (Snapshot().FirstOrDefault(l => l.Contains(fragment, StringComparison.Ordinal)) is { } line)
+                if (process.Lines.FirstOrDefault(l => l.Contains(fragment, StringComparison.Ordinal)) is { } line)
                 {
                     return line;
                 }
 
-                Assert.False(process.HasExited, string.Join('\n', Snapshot()));
+                Assert.False(process.HasExited, process.Output);
                 await Task.Delay(100, cancellationToken);
             }
         }

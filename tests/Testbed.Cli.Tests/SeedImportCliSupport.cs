@@ -1,12 +1,10 @@
 using System.Buffers.Text;
-using System.Security.Cryptography;
 using System.Text;
-using System.Text.Json;
 using Testbed.TestSupport;
 
 namespace Testbed.Cli.Tests.LedgerCommands;
 
-/// <summary>Runs the real `testbed` CLI (testbed.dll next to the tests) as a child process.</summary>
+/// <summary>Runs the real `testbed` CLI (testbed.dll next to the tests) as a child process, in this process's directory.</summary>
 internal static class TestbedProcess
 {
     public static Task<DotnetProcess.Outcome> RunAsync(params string[] args) => DotnetProcess.RunAsync("testbed.dll", args);

@@ -1,4 +1,3 @@
-using System.Text.Json;
 using Testbed.TestSupport;
 
 namespace Testbed.Cli.Tests.LedgerCommands;

@@ -1,7 +1,3 @@
-using System.Text.Json;
-using Testbed.Cli.Tests.BadInput;
-using Testbed.Torrent.Metainfo;
-
 namespace Testbed.Cli.Tests;
 
 /// <summary>`testbed torrent create --v2/--hybrid`, `torrent info`, and `torrent get`/`seed` on BEP 52 torrents and v2 magnets.</summary>

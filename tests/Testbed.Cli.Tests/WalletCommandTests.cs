@@ -1,5 +1,3 @@
-using System.Text.Json;
-
 namespace Testbed.Cli.Tests.LedgerCommands;
 
 /// <summary>`testbed wallet new|show --dir D` as a process.</summary>

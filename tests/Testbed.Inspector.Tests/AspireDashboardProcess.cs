@@ -1,8 +1,7 @@
 using System.Collections.Concurrent;
-using System.Diagnostics;
-using System.Net;
 using System.Reflection;
 using System.Text.RegularExpressions;
+using Testbed.Processes;
 
 namespace Testbed.Inspector.Tests;
 
@@ -17,7 +16,7 @@ internal sealed partial class AspireDashboardProcess : IAsyncDisposable
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(90);
     private readonly ConcurrentQueue<string> _output = new();
     private readonly string _home;
-    private Process? _process;
+    private ChildProcess? _process;
 
     private AspireDashboardProcess(string apiKey, string home)
     {
@@ -82,23 +81,7 @@ internal sealed partial class AspireDashboardProcess : IAsyncDisposable
         }
 
         _process = null;
-        try
-        {
-            if (!process.HasExited)
-            {
-                process.Kill(entireProcessTree: true);
-            }
-
-            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(15));
-            await process.WaitForExitAsync(timeout.Token);
-        }
-        catch (InvalidOperationException)
-        {
-        }
-        finally
-        {
-            process.Dispose();
-        }
+        await process.DisposeAsync();
     }
 
     /// <summary>Starts the dashboard again on the same addresses (a restarted dashboard holds no telemetry).</summary>
@@ -127,16 +110,7 @@ internal sealed partial class AspireDashboardProcess : IAsyncDisposable
 
         // Through a shell that also watches its stdin (a pipe from this test process): should this process die without
         // disposing, the pipe closes and the shell kills the dashboard, so none outlives the test run.
-        var info = new ProcessStartInfo("/bin/sh")
-        {
-            ArgumentList = { "-c", Watchdog, "sh", path },
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            RedirectStandardInput = true,
-            UseShellExecute = false,
-            WorkingDirectory = _home,
-        };
-        var environment = new Dictionary<string, string>
+        var environment = new Dictionary<string, string?>
         {
             ["HOME"] = _home,
             ["ASPNETCORE_ENVIRONMENT"] = "Production",
@@ -153,21 +127,11 @@ internal sealed partial class AspireDashboardProcess : IAsyncDisposable
             ["Logging__Console__FormatterName"] = "simple",
             ["Logging__Console__FormatterOptions__SingleLine"] = "true",
         };
-        foreach (var (key, value) in environment)
-        {
-            info.Environment[key] = value;
-        }
-
         var frontendBound = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
         var grpcBound = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
         var httpBound = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
-        void OnLine(string? line)
+        void OnLine(string line)
         {
-            if (line is null)
-            {
-                return;
-            }
-
             _output.Enqueue(line);
             while (_output.Count > 500 && _output.TryDequeue(out _))
             {
@@ -187,13 +151,9 @@ internal sealed partial class AspireDashboardProcess : IAsyncDisposable
             }
         }
 
-        var process = new Process { StartInfo = info, EnableRaisingEvents = true };
-        process.OutputDataReceived += (_, e) => OnLine(e.Data);
-        process.ErrorDataReceived += (_, e) => OnLine(e.Data);
-        process.Start();
+        var options = new ChildProcessOptions { WorkingDirectory = _home, Environment = environment, OnOutputLine = OnLine, OnErrorLine = OnLine };
+        var process = ChildProcess.Start("/bin/sh", ["-c", Watchdog, "sh", path], options);
         _process = process;
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
 
         using var timeout = new CancellationTokenSource(StartTimeout);
         var exited = process.WaitForExitAsync(timeout.Token);

@@ -1,9 +1,3 @@
-using System.Text;
-using Testbed.Inspector.Dashboard;
-using Testbed.Inspector.Hosting;
-using Testbed.Inspector.Query;
-using Testbed.Inspector.Telemetry;
-
 namespace Testbed.Inspector.Tests;
 
 /// <summary>What the inspector holds stays bounded; its settings are checked with errors naming the setting.</summary>

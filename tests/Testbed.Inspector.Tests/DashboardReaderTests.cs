@@ -1,9 +1,5 @@
-using System.Net;
-using System.Text;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Logging.Abstractions;
-using Testbed.Inspector.Dashboard;
-using Testbed.Inspector.Telemetry;
 
 namespace Testbed.Inspector.Tests;
 

@@ -1,8 +1,3 @@
-using System.Net;
-using System.Text;
-using Testbed.Inspector.Dashboard;
-using Testbed.Inspector.Hosting;
-
 namespace Testbed.Inspector.Tests;
 
 /// <summary>

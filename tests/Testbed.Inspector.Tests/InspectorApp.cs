@@ -6,8 +6,6 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
-using Testbed.Inspector.Hosting;
-using Testbed.Inspector.Telemetry;
 
 namespace Testbed.Inspector.Tests;
 

@@ -1,6 +1,3 @@
-using System.Text;
-using Testbed.Inspector.Dashboard;
-
 namespace Testbed.Inspector.Tests;
 
 /// <summary>Reading the OTLP JSON of the dashboard's telemetry API: its real shape, every value kind, bad spans, bad documents, bounds.</summary>

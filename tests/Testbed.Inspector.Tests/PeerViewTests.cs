@@ -1,7 +1,3 @@
-using Testbed.Inspector.Dashboard;
-using Testbed.Inspector.Query;
-using Testbed.Inspector.Telemetry;
-
 namespace Testbed.Inspector.Tests;
 
 /// <summary>

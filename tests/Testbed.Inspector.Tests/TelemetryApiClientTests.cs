@@ -1,8 +1,4 @@
-using System.Net;
 using System.Net.Sockets;
-using System.Text;
-using Testbed.Inspector.Dashboard;
-using Testbed.Inspector.Hosting;
 
 namespace Testbed.Inspector.Tests;
 

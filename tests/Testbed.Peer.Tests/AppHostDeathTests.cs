@@ -1,9 +1,4 @@
-using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
-using Testbed.Contracts.Settings;
-using Testbed.Peer.Tests.Cluster;
-using Xunit.Abstractions;
+using Testbed.Processes;
 
 namespace Testbed.Peer.Tests;
 
@@ -42,7 +37,7 @@ public sealed class AppHostDeathTests(ITestOutputHelper output) : IAsyncLifetime
     [InlineData(true)]
     public async Task A_peer_ends_within_4_s_of_its_AppHosts_death(bool running)
     {
-        using var appHost = Process.Start("sleep", ["120"]);
+        using var appHost = ChildProcess.Start("sleep", ["120"]);
         await using var peer = ServiceProcess.Start("peer-1", ServiceProcess.ProjectDll("Testbed.Peer"), new Dictionary<string, string>
         {
             ["TESTBED_PARENT_PID"] = appHost.Id.ToString(System.Globalization.CultureInfo.InvariantCulture),
@@ -51,7 +46,7 @@ public sealed class AppHostDeathTests(ITestOutputHelper output) : IAsyncLifetime
             ["OTEL_BLRP_SCHEDULE_DELAY"] = "200",
             ["Testbed__PeerName"] = "peer-1",
             ["Testbed__DataDir"] = Path.Combine(dataRoot, running ? "running" : "starting"),
-            [PeerSettings.DifficultyBits.EnvironmentVariable] = PeerSettings.DifficultyBits.Format(4),
+            ["Testbed__DifficultyBits"] = "4",
         });
         if (running)
         {
@@ -61,13 +56,9 @@ public sealed class AppHostDeathTests(ITestOutputHelper output) : IAsyncLifetime
         appHost.Kill();
         await appHost.WaitForExitAsync();
         var died = Stopwatch.StartNew();
-        while (!peer.HasExited && died.Elapsed < Bound)
-        {
-            await Task.Delay(50);
-        }
-
-        output.WriteLine($"the peer {(peer.HasExited ? "ended" : "was still running")} {died.Elapsed.TotalSeconds:0.00} s after its AppHost died");
-        Assert.True(peer.HasExited, $"the peer outlived its AppHost by {Bound.TotalSeconds:0} s:\n{peer.Tail}");
+        var ended = await peer.WaitForExitAsync(Bound);
+        output.WriteLine($"the peer {(ended ? "ended" : "was still running")} {died.Elapsed.TotalSeconds:0.00} s after its AppHost died");
+        Assert.True(ended, $"the peer outlived its AppHost by {Bound.TotalSeconds:0} s:\n{peer.Tail}");
         Assert.DoesNotContain("Unhandled exception", peer.Tail, StringComparison.Ordinal);
     }
 

@@ -1,9 +1,3 @@
-using System.Net;
-using System.Net.Http.Json;
-using System.Text.Json;
-using Testbed.Peer.Tests.Cluster;
-using Xunit.Abstractions;
-
 namespace Testbed.Peer.Tests;
 
 /// <summary>

@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Diagnostics;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
@@ -7,7 +6,6 @@ using Testbed.Contracts.Peers;
 using Testbed.Ledger;
 using Testbed.Peer.Faults;
 using Testbed.Peer.Hosting;
-using Xunit.Abstractions;
 
 namespace Testbed.Peer.Tests;
 

@@ -1,6 +1,3 @@
-using Testbed.Peer.Tests.Cluster;
-using Xunit.Abstractions;
-
 namespace Testbed.Peer.Tests;
 
 /// <summary>Real peer processes find each other through their DHT nodes when the tracker is gone.</summary>

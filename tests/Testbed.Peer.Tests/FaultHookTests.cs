@@ -1,8 +1,3 @@
-using System.Net;
-using System.Net.Http.Json;
-using Testbed.Peer.Tests.Cluster;
-using Xunit.Abstractions;
-
 namespace Testbed.Peer.Tests;
 
 /// <summary>The withhold and corrupt-pieces fault hooks, with real peer processes.</summary>

@@ -1,4 +1,3 @@
-using System.Net;
 using Testbed.Peer.Hosting;
 
 namespace Testbed.Peer.Tests;

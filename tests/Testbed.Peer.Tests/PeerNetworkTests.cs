@@ -1,10 +1,5 @@
-using System.Net;
-using System.Net.Http.Json;
-using System.Text.Json;
 using Testbed.Ledger.Transactions;
 using Testbed.Ledger.Wallets;
-using Testbed.Peer.Tests.Cluster;
-using Xunit.Abstractions;
 
 namespace Testbed.Peer.Tests;
 

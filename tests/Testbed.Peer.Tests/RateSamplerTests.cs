@@ -1,5 +1,3 @@
-using System.Diagnostics;
-
 namespace Testbed.Peer.Tests;
 
 /// <summary>The hash-rate reading: attempts since the previous reading over the wall time between the readings.</summary>

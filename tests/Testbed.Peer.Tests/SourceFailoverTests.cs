@@ -1,10 +1,3 @@
-using System.Diagnostics;
-using System.Net;
-using System.Net.Http.Json;
-using System.Text.Json;
-using Testbed.Peer.Tests.Cluster;
-using Xunit.Abstractions;
-
 namespace Testbed.Peer.Tests;
 
 /// <summary>A download whose source is killed is given up at once and the blocks come from another peer that has them.</summary>

@@ -1,14 +1,10 @@
 using System.Buffers;
-using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 using System.Text;
 using Testbed.Peer.Faults;
 using Testbed.Peer.Propagation;
 using Testbed.Torrent.Messages;
 using Testbed.Torrent.PeerWire;
 using Testbed.Torrent.Sessions;
-using Xunit.Abstractions;
 
 namespace Testbed.Peer.Tests;
 

@@ -1,6 +1,3 @@
-using Testbed.Tracker.Announces;
-using Testbed.Tracker.Swarms;
-using Testbed.Torrent.Metainfo;
 using TrackerEvent = Testbed.Torrent.Trackers.TrackerEvent;
 
 namespace Testbed.Tracker.Tests;

@@ -1,10 +1,5 @@
-using System.Buffers.Binary;
-using System.Net;
-using System.Net.Sockets;
 using Testbed.Torrent.Bencoding;
-using Testbed.Tracker.Swarms;
 using static Testbed.Tracker.Tests.Requests;
-using Testbed.Torrent.Metainfo;
 
 namespace Testbed.Tracker.Tests;
 

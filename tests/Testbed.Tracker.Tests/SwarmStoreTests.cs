@@ -1,5 +1,3 @@
-using Testbed.Tracker.Announces;
-using Testbed.Tracker.Swarms;
 using static Testbed.Tracker.Tests.Requests;
 using TrackerEvent = Testbed.Torrent.Trackers.TrackerEvent;
 

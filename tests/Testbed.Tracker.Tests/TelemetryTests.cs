@@ -1,9 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
-using Microsoft.Extensions.Logging;
-using Testbed.Tracker.Announces;
-using Testbed.Tracker.Swarms;
 using Testbed.Tracker.Telemetry;
 using static Testbed.Tracker.Tests.Requests;
 using TrackerEvent = Testbed.Torrent.Trackers.TrackerEvent;
@@ -16,14 +13,8 @@ public class TelemetryTests
     public void Announces_emit_a_span_and_metrics_and_rejections_a_structured_log()
     {
         var hash = Hash(424_242);
-        var spans = new ConcurrentQueue<Activity>();
-        using var listener = new ActivityListener
-        {
-            ShouldListenTo = source => source.Name == TrackerTelemetry.Name,
-            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
-            ActivityStopped = spans.Enqueue,
-        };
-        ActivitySource.AddActivityListener(listener);
+        using var listener = new TrackerSpans();
+        var spans = listener.Stopped;
 
         var announces = new ConcurrentQueue<(long Value, string? Transport, string? Event)>();
         var swarmSizes = new ConcurrentQueue<int>();

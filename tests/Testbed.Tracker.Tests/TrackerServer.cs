@@ -1,12 +1,8 @@
-using System.Net;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 using Testbed.Tracker.Hosting;
-using Testbed.Tracker.Swarms;
-using Testbed.Tracker.Udp;
 
 namespace Testbed.Tracker.Tests;
 

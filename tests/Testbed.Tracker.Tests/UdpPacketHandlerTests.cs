@@ -1,13 +1,5 @@
-using System.Buffers.Binary;
-using System.Net;
-using System.Net.Sockets;
-using System.Text;
 using Microsoft.Extensions.Logging.Abstractions;
-using Testbed.Tracker.Announces;
-using Testbed.Tracker.Swarms;
-using Testbed.Tracker.Udp;
 using static Testbed.Tracker.Tests.Requests;
-using Testbed.Torrent.Metainfo;
 
 namespace Testbed.Tracker.Tests;
 

@@ -1,3 +1,4 @@
+using System.Runtime.ExceptionServices;
 using System.Text;
 using System.Text.Json;
 using Testbed.Ledger.Jws;
@@ -14,6 +15,9 @@ namespace Testbed.Ledger.Blocks;
 /// </summary>
 public sealed class Block
 {
+    /// <summary>Transactions in a block from which their checks run in parallel (below it, handing work to other threads costs more than it saves).</summary>
+    private const int ParallelFrom = 8;
+
     private Block(string token, BlockHeader header, IReadOnlyList<SignedTransaction> transactions)
     {
         Token = token;
@@ -83,13 +87,14 @@ public sealed class Block
     /// signature, proof of work, transactions root, each transaction's signature. Throws <see cref="BlockRejectedException"/>.
     /// </summary>
     public static Block Verify(string token, int maxBlockBytes, int maxTransactions, string peer = "") =>
-        Verify(token, maxBlockBytes, maxTransactions, peer, checkSigner: true);
+        Verify(token, maxBlockBytes, maxTransactions, peer, checkSigner: true, Environment.ProcessorCount);
 
     /// <summary>
     /// <see cref="Verify(string, int, int, string)"/>; without <paramref name="checkSigner"/> neither miner = kid nor the
-    /// signature is checked (only the chain's deliberate <see cref="Chain.ChainDefects.SkipSignatureCheck"/> defect does that).
+    /// signature is checked (only the chain's deliberate <see cref="Chain.ChainDefects.SkipSignatureCheck"/> defect does that);
+    /// the transactions are checked on up to <paramref name="threads"/> threads.
     /// </summary>
-    internal static Block Verify(string token, int maxBlockBytes, int maxTransactions, string peer, bool checkSigner)
+    internal static Block Verify(string token, int maxBlockBytes, int maxTransactions, string peer, bool checkSigner, int threads)
     {
         if (token.Length > maxBlockBytes)
         {
@@ -161,20 +166,24 @@ public sealed class Block
         {
             activity?.SetTag(LedgerTelemetry.Peer, peer);
             activity?.SetTag(LedgerTelemetry.BlockHash, hash.ToString());
+            var parsed = ParseTransactions(tokens, threads);
             var seen = new HashSet<Hash256>();
             for (var i = 0; i < tokens.Count; i++)
             {
-                SignedTransaction tx;
-                try
-                {
-                    tx = SignedTransaction.Parse(tokens[i]);
-                }
-                catch (TransactionRejectedException e)
+                // In block order, so the first bad transaction is the one named, however the checks were spread.
+                if (parsed[i].Error is TransactionRejectedException e)
                 {
                     activity?.SetTag(LedgerTelemetry.Result, "invalid_transaction");
                     throw new BlockRejectedException(BlockRejectionReason.InvalidTransaction, $"transaction {i}: {e.Message}");
                 }
 
+                if (parsed[i].Error is { } unexpected)
+                {
+                    // Whatever else a check threw leaves as it would have from a loop on this thread.
+                    ExceptionDispatchInfo.Throw(unexpected);
+                }
+
+                var tx = parsed[i].Transaction!;
                 if (!seen.Add(tx.Id))
                 {
                     activity?.SetTag(LedgerTelemetry.Result, "invalid_transaction");
@@ -188,6 +197,41 @@ public sealed class Block
         }
 
         return new Block(token, blockHeader, transactions);
+    }
+
+    /// <summary>
+    /// Parses and signature-checks every transaction token. A block's transactions are independent of one another, and
+    /// their ES256 checks are most of a full block's verification, so from <see cref="ParallelFrom"/> transactions on they
+    /// are spread over the cores (a receiver and a catching-up peer verify a block with every core, not one).
+    /// </summary>
+    private static (SignedTransaction? Transaction, Exception? Error)[] ParseTransactions(List<string> tokens, int threads)
+    {
+        var parsed = new (SignedTransaction?, Exception?)[tokens.Count];
+        void Parse(int i)
+        {
+            try
+            {
+                parsed[i] = (SignedTransaction.Parse(tokens[i]), null);
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                parsed[i] = (null, e);
+            }
+        }
+
+        if (tokens.Count >= ParallelFrom && threads > 1)
+        {
+            Parallel.For(0, tokens.Count, new ParallelOptions { MaxDegreeOfParallelism = threads }, Parse);
+        }
+        else
+        {
+            for (var i = 0; i < tokens.Count; i++)
+            {
+                Parse(i);
+            }
+        }
+
+        return parsed;
     }
 
     private static (BlockHeader Header, List<string> Tokens) ReadPayload(byte[] payload, int maxTransactions)

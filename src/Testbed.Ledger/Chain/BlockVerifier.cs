@@ -9,7 +9,7 @@ internal sealed class BlockVerifier(ChainStore store, NetworkConfig network, Cha
 {
     /// <summary>Signatures, work and the block's own limits: needs no chain state, so peers verify outside the chain's lock.</summary>
     public Block Verify(string token) =>
-        Block.Verify(token, network.MaxBlockBytes, network.MaxTransactionsPerBlock, options.PeerName, checkSigner: (options.Defects & ChainDefects.SkipSignatureCheck) == 0);
+        Block.Verify(token, network.MaxBlockBytes, network.MaxTransactionsPerBlock, options.PeerName, checkSigner: (options.Defects & ChainDefects.SkipSignatureCheck) == 0, options.VerifyThreads);
 
     /// <summary>A stored block, verified again: a body file is not trusted to be the block its entry names.</summary>
     public Block LoadBlock(ChainEntry entry)

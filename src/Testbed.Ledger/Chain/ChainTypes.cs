@@ -57,6 +57,9 @@ public sealed class ChainOptions
     /// <summary>Deliberate defects, for proving that the chaos checks catch a broken peer; <see cref="ChainDefects.None"/> in every real use.</summary>
     public ChainDefects Defects { get; init; }
 
+    /// <summary>Threads that check one block's transactions (default: every core; 1 for a one-core measurement).</summary>
+    public int VerifyThreads { get; init; } = Environment.ProcessorCount;
+
     /// <summary>Now on this peer's clock, in unix milliseconds (a test's fake time when one is set).</summary>
     internal long NowMs() => Time.GetUtcNow().ToUnixTimeMilliseconds();
 }

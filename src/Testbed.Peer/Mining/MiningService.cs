@@ -200,6 +200,8 @@ public sealed class MiningService : IDisposable
             }
 
             var mined = await miner.MineNextAsync(chain, mempool.Ordered(), cancellationToken).ConfigureAwait(false);
+            // Propagation is timed from here (nonce found, block signed): the miner's own store and seeding are part of it.
+            var foundAtMs = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
             cancellationToken.ThrowIfCancellationRequested();
             if (mined is null)
             {
@@ -233,7 +235,7 @@ public sealed class MiningService : IDisposable
             }
 
             Interlocked.Increment(ref blocksMined);
-            timings.Mined(block.Hash, block.Height, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), activity?.TraceId.ToString());
+            timings.Mined(block.Hash, block.Height, foundAtMs, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), activity?.TraceId.ToString());
             if (faults.Withhold)
             {
                 lock (gate)

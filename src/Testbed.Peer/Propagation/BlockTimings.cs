@@ -10,8 +10,9 @@ public sealed class BlockTimings
     private readonly Dictionary<Hash256, BlockTiming> byHash = [];
     private readonly Queue<Hash256> order = new();
 
-    /// <summary>Records a block this peer mined (mined = accepted locally).</summary>
-    public void Mined(Hash256 hash, long height, long nowMs, string? traceId = null) => Record(new BlockTiming(hash.ToString(), height, nowMs, nowMs, "mined", TraceId: traceId));
+    /// <summary>Records a block this peer mined: its nonce found (and the block signed) at <paramref name="foundAtMs"/>, stored here at <paramref name="storedAtMs"/>.</summary>
+    public void Mined(Hash256 hash, long height, long foundAtMs, long storedAtMs, string? traceId = null) =>
+        Record(new BlockTiming(hash.ToString(), height, foundAtMs, storedAtMs, "mined", TraceId: traceId));
 
     /// <summary>Records a block accepted from the network (after download, verification and replay).</summary>
     public void Accepted(Hash256 hash, long height, long nowMs, string via, double? downloadMs = null, double? applyMs = null, string? traceId = null) =>
@@ -45,5 +46,5 @@ public sealed class BlockTimings
     }
 }
 
-/// <summary>One block's timing at one peer: minedAtMs only on its miner; via is "mined", "announce" or "sync"; for announced blocks the torrent download and the verify+replay+store times; the trace the block travelled in.</summary>
+/// <summary>One block's timing at one peer: minedAtMs (nonce found) only on its miner, whose acceptedAtMs is when it stored the block; via is "mined", "announce" or "sync"; for announced blocks the torrent download and the verify+replay+store times; the trace the block travelled in.</summary>
 public sealed record BlockTiming(string Hash, long Height, long? MinedAtMs, long AcceptedAtMs, string Via, double? DownloadMs = null, double? ApplyMs = null, string? TraceId = null);

@@ -41,7 +41,8 @@ public sealed partial class AnnounceService
     /// <summary>
     /// Serves one announce from <paramref name="connectionAddress"/> and writes the peers to hand
     /// out into <paramref name="selected"/> (cut to the bounded numwant). <paramref name="trackerUrl"/>
-    /// only labels the span.
+    /// only labels the span; <paramref name="parent"/> is the caller's trace context when the transport carried one
+    /// outside <see cref="Activity.Current"/> (default: continue the current activity, if any).
     /// </summary>
     public SwarmAnnounceResult Announce(
         in AnnounceRequest request,
@@ -49,9 +50,10 @@ public sealed partial class AnnounceService
         TrackerTransport transport,
         Span<PeerEndpoint> selected,
         bool sameFamilyOnly,
-        string? trackerUrl = null)
+        string? trackerUrl = null,
+        ActivityContext parent = default)
     {
-        using var activity = TrackerTelemetry.Source.StartActivity(TrackerTelemetry.AnnounceSpan, ActivityKind.Server);
+        using var activity = TrackerTelemetry.Source.StartActivity(TrackerTelemetry.AnnounceSpan, ActivityKind.Server, parent);
         var eventName = EventTags[(int)request.Event];
         if (activity is { IsAllDataRequested: true })
         {

@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
 using Microsoft.Extensions.Configuration;
@@ -7,9 +8,11 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using OpenTelemetry.Trace;
 using Testbed.Tracker.Announces;
 using Testbed.Tracker.Http;
 using Testbed.Tracker.Swarms;
+using Testbed.Tracker.Telemetry;
 using Testbed.Tracker.Udp;
 
 namespace Testbed.Tracker.Hosting;
@@ -47,6 +50,8 @@ public static class TrackerHostingExtensions
             services.Configure<SocketTransportOptions>(sockets => sockets.UnsafePreferInlineScheduling = true);
         }
 
+        // Root announce spans at a ratio (the service's only sampler; every other span as the SDK's default would).
+        services.ConfigureOpenTelemetryTracerProvider(tracing => tracing.SetSampler(new AnnounceSpanSampler(options.AnnounceSpanSampleRatio)));
         services.AddSingleton(options);
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton(sp => new SwarmStore(
@@ -56,6 +61,13 @@ public static class TrackerHostingExtensions
         services.AddSingleton<AnnounceService>();
         services.AddSingleton(sp => new ConnectionIds(sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton<UdpPacketHandler>();
+        services.AddSingleton<HttpAnnounceHandler>();
+        if (options.FastHttp)
+        {
+            // Registered after Kestrel's socket transport, so Kestrel binds through it.
+            services.AddSingleton<IConnectionListenerFactory, AnnounceListenerFactory>();
+        }
+
         services.AddHostedService<SwarmSweeper>();
 
         if (!string.IsNullOrWhiteSpace(options.Udp))

@@ -49,6 +49,18 @@ public sealed class TrackerOptions
     /// </summary>
     public bool InlineSocketCompletions { get; set; } = true;
 
+    /// <summary>
+    /// Answer a connection's first request straight from the accepted socket when it is one complete `GET /announce` or
+    /// `GET /scrape` (Http/AnnounceSocketListener); every other request still goes through Kestrel.
+    /// </summary>
+    public bool FastHttp { get; set; } = true;
+
+    /// <summary>
+    /// Share of root `torrent.announce` spans recorded (0..1; announces continuing a caller's trace follow the caller).
+    /// A busy tracker serves thousands of announces a second; the `tracker.*` metrics count every one.
+    /// </summary>
+    public double AnnounceSpanSampleRatio { get; set; } = 0.01;
+
     /// <summary>The effective peer timeout in seconds.</summary>
     public int EffectivePeerTimeout => PeerTimeout > 0 ? PeerTimeout : (2 * Interval) + 60;
 
@@ -65,6 +77,7 @@ public sealed class TrackerOptions
         Require(MaxPeers is >= 1 and <= 50_000_000, nameof(MaxPeers), "1..50000000");
         Require(MaxScrapeHashes is >= 1 and <= 1_000, nameof(MaxScrapeHashes), "1..1000");
         Require(UdpReceiveLoops is >= 0 and <= 64, nameof(UdpReceiveLoops), "0..64");
+        Require(AnnounceSpanSampleRatio is >= 0 and <= 1, nameof(AnnounceSpanSampleRatio), "0..1");
     }
 
     private static void Require(bool condition, string name, string range)

@@ -109,6 +109,7 @@ internal sealed class Swarm
                     LastSeen = now,
                 });
                 nextExpiry = Math.Min(nextExpiry, now + timeout);
+                slot = count - 1;
             }
 
             if (request.Event == TrackerEvent.Completed && !wasSeeder)
@@ -116,7 +117,7 @@ internal sealed class Swarm
                 downloaded++;
             }
 
-            var picked = Select(request.PeerId, address, request.IsSeeder, sameFamilyOnly, selected);
+            var picked = Select(slot, address, request.IsSeeder, sameFamilyOnly, selected);
             result = new SwarmAnnounceResult(AnnounceRefusal.None, Counts(), picked);
             return true;
         }
@@ -149,7 +150,7 @@ internal sealed class Swarm
 
     private SwarmCounts Counts() => new(seeders, count - seeders, downloaded);
 
-    private int Select(PeerId self, PeerAddress selfAddress, bool selfIsSeeder, bool sameFamilyOnly, Span<PeerEndpoint> selected)
+    private int Select(int selfSlot, PeerAddress selfAddress, bool selfIsSeeder, bool sameFamilyOnly, Span<PeerEndpoint> selected)
     {
         if (selected.IsEmpty || count == 0)
         {
@@ -168,7 +169,7 @@ internal sealed class Swarm
             }
 
             ref readonly var entry = ref peers[position];
-            if (entry.Id == self || entry.Port == 0 || (selfIsSeeder && entry.Seeder) ||
+            if (position == selfSlot || entry.Port == 0 || (selfIsSeeder && entry.Seeder) ||
                 (sameFamilyOnly && entry.Address.IsV4 != selfAddress.IsV4))
             {
                 continue;

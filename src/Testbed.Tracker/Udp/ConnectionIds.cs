@@ -5,7 +5,7 @@ using Testbed.Tracker.Swarms;
 namespace Testbed.Tracker.Udp;
 
 /// <summary>
-/// Stateless BEP 15 connection ids: the issue time (seconds) in the high half, a keyed SHA-256 tag
+/// Stateless BEP 15 connection ids: the issue time (seconds) in the high half, a keyed SipHash-2-4 tag
 /// over the client's address and that time in the low half. Nothing is stored per client, so a
 /// flood of connects costs no memory, and an id is only good from the address it was sent to and
 /// for <see cref="Lifetime"/> after it was sent.
@@ -43,15 +43,12 @@ public sealed class ConnectionIds
 
     private uint Tag(PeerAddress client, uint issued)
     {
-        // 16 secret + 16 address + 4 time = 36 bytes: one SHA-256 block, about 0.2 microseconds.
-        Span<byte> input = stackalloc byte[36];
-        secret.CopyTo(input);
-        input.Slice(16, 16).Clear();
-        client.WriteCompact(input.Slice(16, 16));
-        input[32 - 1] ^= client.IsV4 ? (byte)1 : (byte)0;
-        BinaryPrimitives.WriteUInt32BigEndian(input[32..], issued);
-        Span<byte> digest = stackalloc byte[32];
-        SHA256.HashData(input, digest);
-        return BinaryPrimitives.ReadUInt32BigEndian(digest);
+        // 16 address + 4 time under the 16-byte secret: about 30 nanoseconds, on every announce and scrape.
+        Span<byte> input = stackalloc byte[20];
+        input[..16].Clear();
+        client.WriteCompact(input[..16]);
+        input[16 - 1] ^= client.IsV4 ? (byte)1 : (byte)0;
+        BinaryPrimitives.WriteUInt32BigEndian(input[16..], issued);
+        return (uint)SipHash.Hash(secret, input);
     }
 }

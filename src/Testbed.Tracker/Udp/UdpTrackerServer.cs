@@ -60,7 +60,8 @@ public sealed partial class UdpTrackerServer : IHostedService, IAsyncDisposable
         socket = bound;
         handler.TrackerUrl = $"udp://{LocalEndPoint}/announce";
         LogListening(logger, LocalEndPoint!.ToString());
-        bound.ReceiveTimeout = 500;
+        // No receive timeout: on Unix a socket with one is non-blocking, and every wait for a datagram would go through
+        // the epoll thread and a thread-pool hop before this loop's thread woke. Disposing the socket wakes it on stop.
         running = Enumerable.Range(0, loops).Select(i =>
         {
             var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -143,10 +144,6 @@ public sealed partial class UdpTrackerServer : IHostedService, IAsyncDisposable
             catch (ObjectDisposedException)
             {
                 return;
-            }
-            catch (SocketException e) when (e.SocketErrorCode is SocketError.TimedOut or SocketError.WouldBlock)
-            {
-                continue; // the periodic wake-up that lets the loop notice shutdown
             }
             catch (SocketException e)
             {

@@ -49,7 +49,7 @@ internal static class ContractDecoder
 
             foreach (var property in root.EnumerateObject())
             {
-                if (property.Name != "actions")
+                if (!property.NameEquals("actions"))
                 {
                     throw new VmRejectedException($"unexpected field '{property.Name}' in the contract (only 'actions' is allowed)");
                 }

@@ -43,12 +43,10 @@ internal sealed class RecordAction(string name, string noun, Func<VmState, VmCol
         var collection = select(context.State);
         if (context.Mode == VmMode.Native)
         {
-            if (collection.ContainsKey(id))
+            if (!collection.TryAdd(id, new StateEntry(value, 0, owned ? context.Sender : "")))
             {
                 throw new VmRejectedException($"{noun} '{id}' already exists");
             }
-
-            collection.Set(id, new StateEntry(value, 0, owned ? context.Sender : ""));
         }
         else
         {

@@ -34,11 +34,25 @@ public sealed class VmDecodeContext
 
         foreach (var property in action.EnumerateObject())
         {
-            if (property.Name != "action" && Array.IndexOf(allowed, property.Name) < 0)
+            // NameEquals compares the raw UTF-8 name: no string per field on the hot path.
+            if (!property.NameEquals("action") && !IsAllowed(property, allowed))
             {
                 throw new VmRejectedException($"unexpected field '{property.Name}' (allowed: {string.Join(", ", allowed)})");
             }
         }
+    }
+
+    private static bool IsAllowed(JsonProperty property, string[] allowed)
+    {
+        foreach (var name in allowed)
+        {
+            if (property.NameEquals(name))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     /// <summary>Reads a required field of any type.</summary>

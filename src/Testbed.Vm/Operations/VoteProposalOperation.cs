@@ -37,12 +37,10 @@ internal sealed class VoteProposalAction(string id, VmObject proposal, string ba
         var state = context.State;
         if (context.Mode == VmMode.Native)
         {
-            if (state.Ballots.ContainsKey(ballot))
+            if (!state.Ballots.TryAdd(ballot, new StateEntry(VmObject.Empty, 0, context.Sender)))
             {
                 throw new VmRejectedException($"wallet {context.Sender} has already voted on proposal '{id}'");
             }
-
-            state.Ballots.Set(ballot, new StateEntry(VmObject.Empty, 0, context.Sender));
         }
 
         if (state.Proposals.TryGet(id, out var existing))

@@ -1,7 +1,6 @@
 using System.Buffers.Binary;
 using System.Runtime.InteropServices;
 using System.Security.Cryptography;
-using System.Text;
 
 namespace Testbed.Vm;
 
@@ -19,10 +18,17 @@ public sealed class VmCollection
     /// <summary>Largest number of buckets (beyond TargetBucketSize * MaxBuckets keys, buckets grow instead).</summary>
     public const int MaxBuckets = 4096;
 
+    private const int SummaryRecord = 4 + 4 + 32;
+
     private readonly VmState _state;
     private readonly Dictionary<string, StateEntry> _entries = new(StringComparer.Ordinal);
     private readonly byte[] _hash = new byte[32];
-    private Bucket[] _buckets = [new Bucket()];
+    private readonly List<int> _changed = [];
+    private LeafBucket[] _buckets = [new LeafBucket()];
+    private byte[] _summary = new byte[SummaryRecord];
+    private int[] _summaryAt = new int[1];
+    private int _summaryBytes;
+    private bool _layoutDirty = true;
     private bool _dirty = true;
 
     internal VmCollection(VmState state, string name, string? counterField)
@@ -53,13 +59,38 @@ public sealed class VmCollection
     /// <summary>Stores an entry under a key (journalled, so the enclosing transaction can be undone).</summary>
     public void Set(string key, StateEntry entry)
     {
+        ref var slot = ref Claim(key, entry, out var existed);
+        Store(ref slot, key, entry, existed);
+    }
+
+    /// <summary>Stores an entry under a key that is absent (journalled), with one dictionary look-up; false, changing nothing, when the key is present.</summary>
+    public bool TryAdd(string key, StateEntry entry)
+    {
+        ref var slot = ref Claim(key, entry, out var existed);
+        if (existed)
+        {
+            return false;
+        }
+
+        Store(ref slot, key, entry, existed: false);
+        return true;
+    }
+
+    /// <summary>Checks a write and finds (or adds) the key's slot.</summary>
+    private ref StateEntry Claim(string key, in StateEntry entry, out bool existed)
+    {
         ArgumentNullException.ThrowIfNull(entry.Value);
         ArgumentNullException.ThrowIfNull(entry.Owner);
         _state.CheckWritable();
-        ref var slot = ref CollectionsMarshal.GetValueRefOrAddDefault(_entries, key, out var existed);
+        return ref CollectionsMarshal.GetValueRefOrAddDefault(_entries, key, out existed);
+    }
+
+    /// <summary>Journals what the slot held, then stores the entry in it.</summary>
+    private void Store(ref StateEntry slot, string key, in StateEntry entry, bool existed)
+    {
         _state.Journal(new UndoRecord(this, key, existed, slot));
         slot = entry;
-        Touch(key, added: !existed);
+        Touch(key, entry, added: !existed);
     }
 
     /// <summary>Removes a key (journalled); false when it was absent.</summary>
@@ -80,7 +111,7 @@ public sealed class VmCollection
     {
         ref var slot = ref CollectionsMarshal.GetValueRefOrAddDefault(_entries, key, out var existed);
         slot = entry;
-        Touch(key, added: !existed);
+        Touch(key, entry, added: !existed);
     }
 
     internal void RemoveWithoutJournal(string key)
@@ -103,68 +134,67 @@ public sealed class VmCollection
         return buckets;
     }
 
-    /// <summary>SHA-256 over (bucket index u32, key count u32, bucket hash) of every non-empty bucket in index order.</summary>
-    internal ReadOnlySpan<byte> ComputeHash(RootScratch scratch)
+    /// <summary>SHA-256 over (bucket index u32, key count u32, bucket hash) of every non-empty bucket in index order; only changed buckets are rehashed.</summary>
+    internal ReadOnlySpan<byte> ComputeHash()
     {
         if (!_dirty)
         {
             return _hash;
         }
 
-        var summary = scratch.Summary;
-        summary.Clear();
-        for (var i = 0; i < _buckets.Length; i++)
+        if (_layoutDirty)
         {
-            var bucket = _buckets[i];
-            if (bucket.Keys.Count == 0)
+            // Some bucket became empty or non-empty (or all were replaced): lay the summary out again.
+            _summaryBytes = 0;
+            for (var i = 0; i < _buckets.Length; i++)
             {
-                continue;
+                _summaryAt[i] = _buckets[i].Count == 0 ? -1 : _summaryBytes;
+                _summaryBytes += _buckets[i].Count == 0 ? 0 : SummaryRecord;
+                WriteSummary(i);
             }
 
-            if (bucket.Dirty)
+            _layoutDirty = false;
+        }
+        else
+        {
+            // Same layout: only the records of the changed buckets are rewritten in place.
+            foreach (var i in _changed)
             {
-                HashBucket(bucket, scratch.Leaves);
+                WriteSummary(i);
             }
-
-            var span = summary.GetSpan(4 + 4 + 32);
-            BinaryPrimitives.WriteUInt32BigEndian(span, (uint)i);
-            BinaryPrimitives.WriteUInt32BigEndian(span[4..], (uint)bucket.Keys.Count);
-            bucket.Hash.CopyTo(span[8..]);
-            summary.Advance(4 + 4 + 32);
         }
 
-        SHA256.HashData(summary.WrittenSpan, _hash);
+        _changed.Clear();
+        SHA256.HashData(_summary.AsSpan(0, _summaryBytes), _hash);
+        _state.CountHashed(_summaryBytes);
         _dirty = false;
         return _hash;
     }
 
-    /// <summary>SHA-256 over every key of the bucket in ordinal order: u32 key length, key UTF-8, value SHA-256, counter i64, u32 owner length, owner UTF-8 (integers big-endian).</summary>
-    private void HashBucket(Bucket bucket, System.Buffers.ArrayBufferWriter<byte> leaves)
+    /// <summary>Rehashes bucket <paramref name="index"/> if it changed and writes its summary record (an empty bucket has none).</summary>
+    private void WriteSummary(int index)
     {
-        leaves.Clear();
-        foreach (var key in bucket.Keys)
+        var bucket = _buckets[index];
+        if (bucket.Count == 0)
         {
-            var entry = _entries[key];
-            var keyBytes = Encoding.UTF8.GetByteCount(key);
-            var ownerBytes = Encoding.UTF8.GetByteCount(entry.Owner);
-            var span = leaves.GetSpan(4 + keyBytes + 32 + 8 + 4 + ownerBytes);
-            BinaryPrimitives.WriteUInt32BigEndian(span, (uint)keyBytes);
-            Encoding.UTF8.GetBytes(key, span[4..]);
-            var at = 4 + keyBytes;
-            entry.Value.Hash.CopyTo(span[at..]);
-            at += 32;
-            BinaryPrimitives.WriteInt64BigEndian(span[at..], entry.Counter);
-            at += 8;
-            BinaryPrimitives.WriteUInt32BigEndian(span[at..], (uint)ownerBytes);
-            Encoding.UTF8.GetBytes(entry.Owner, span[(at + 4)..]);
-            leaves.Advance(at + 4 + ownerBytes);
+            return;
         }
 
-        SHA256.HashData(leaves.WrittenSpan, bucket.Hash);
-        bucket.Dirty = false;
+        if (bucket.Dirty)
+        {
+            var leaves = bucket.Leaves;
+            SHA256.HashData(leaves, bucket.Hash);
+            _state.CountHashed(leaves.Length);
+            bucket.Dirty = false;
+        }
+
+        var span = _summary.AsSpan(_summaryAt[index], SummaryRecord);
+        BinaryPrimitives.WriteUInt32BigEndian(span, (uint)index);
+        BinaryPrimitives.WriteUInt32BigEndian(span[4..], (uint)bucket.Count);
+        bucket.Hash.CopyTo(span[8..]);
     }
 
-    private void Touch(string key, bool added)
+    private void Touch(string key, in StateEntry entry, bool added)
     {
         _dirty = true;
         _state.MarkDirty();
@@ -174,15 +204,11 @@ public sealed class VmCollection
             return;
         }
 
-        var bucket = _buckets[BucketOf(key, _buckets.Length)];
-        if (added)
-        {
-            // Buckets stay sorted, so hashing one never sorts.
-            var at = bucket.Keys.BinarySearch(key, StringComparer.Ordinal);
-            bucket.Keys.Insert(~at, key);
-        }
-
-        bucket.Dirty = true;
+        var index = BucketOf(key, _buckets.Length);
+        var bucket = _buckets[index];
+        Changing(index, bucket);
+        bucket.Put(key, entry);
+        _layoutDirty |= bucket.Count == 1 && added;
     }
 
     private void Untouch(string key)
@@ -195,31 +221,46 @@ public sealed class VmCollection
             return;
         }
 
-        var bucket = _buckets[BucketOf(key, _buckets.Length)];
-        bucket.Keys.RemoveAt(bucket.Keys.BinarySearch(key, StringComparer.Ordinal));
-        bucket.Dirty = true;
+        var index = BucketOf(key, _buckets.Length);
+        var bucket = _buckets[index];
+        Changing(index, bucket);
+        bucket.Remove(key);
+        _layoutDirty |= bucket.Count == 0;
+    }
+
+    /// <summary>Notes a bucket about to change, once until the next hash, so the summary rewrites only its record.</summary>
+    private void Changing(int index, LeafBucket bucket)
+    {
+        if (!bucket.Dirty)
+        {
+            _changed.Add(index);
+        }
     }
 
     /// <summary>Spreads every key over the bucket count its key count calls for (amortised: it happens when the count doubles or halves).</summary>
     private void Rebucket()
     {
-        var buckets = new Bucket[BucketsFor(_entries.Count)];
+        var buckets = new LeafBucket[BucketsFor(_entries.Count)];
         for (var i = 0; i < buckets.Length; i++)
         {
-            buckets[i] = new Bucket();
+            buckets[i] = new LeafBucket();
         }
 
         foreach (var key in _entries.Keys)
         {
-            buckets[BucketOf(key, buckets.Length)].Keys.Add(key);
+            buckets[BucketOf(key, buckets.Length)].AddKey(key);
         }
 
         foreach (var bucket in buckets)
         {
-            bucket.Keys.Sort(StringComparer.Ordinal);
+            bucket.Fill(_entries);
         }
 
         _buckets = buckets;
+        _summary = new byte[buckets.Length * SummaryRecord];
+        _summaryAt = new int[buckets.Length];
+        _changed.Clear();
+        _layoutDirty = true;
     }
 
     /// <summary>FNV-1a (32-bit) over UTF-16 code units, masked to the bucket count: cheap, and the same on every platform (unlike string.GetHashCode).</summary>
@@ -233,21 +274,4 @@ public sealed class VmCollection
 
         return (int)(hash & (uint)(buckets - 1));
     }
-
-    private sealed class Bucket
-    {
-        public List<string> Keys { get; } = [];
-
-        public byte[] Hash { get; } = new byte[32];
-
-        public bool Dirty { get; set; } = true;
-    }
-}
-
-/// <summary>Buffers reused across root computations so the root costs no allocation in steady state.</summary>
-internal sealed class RootScratch
-{
-    public System.Buffers.ArrayBufferWriter<byte> Summary { get; } = new(VmCollection.MaxBuckets * 40);
-
-    public System.Buffers.ArrayBufferWriter<byte> Leaves { get; } = new(4096);
 }

@@ -30,7 +30,7 @@ public sealed class VmState
 
     private readonly SortedDictionary<string, VmCollection> _collections = new(StringComparer.Ordinal);
     private readonly List<UndoRecord> _journal = [];
-    private readonly RootScratch _scratch = new();
+    private readonly ArrayBufferWriter<byte> _buffer = new(1024);
     private StateRoot _root;
     private bool _dirty = true;
 
@@ -106,6 +106,11 @@ public sealed class VmState
 
     internal void MarkDirty() => _dirty = true;
 
+    /// <summary>Bytes fed to SHA-256 by state-root computations so far (bucket leaves, bucket summaries, the machine head, the root input): the hashing work the root definition asks of the writes made.</summary>
+    public long RootHashedBytes { get; private set; }
+
+    internal void CountHashed(int bytes) => RootHashedBytes += bytes;
+
     /// <summary>Undoes journalled writes back to <paramref name="mark"/>, newest first, and forgets them.</summary>
     internal void UndoTo(int mark)
     {
@@ -158,8 +163,8 @@ public sealed class VmState
             return _root;
         }
 
-        var buffer = _scratch.Summary;
-        buffer.Clear();
+        var buffer = _buffer;
+        buffer.ResetWrittenCount();
         buffer.Write(Domain);
         var span = buffer.GetSpan(4 + (Memory.Length * 8) + 24);
         BinaryPrimitives.WriteUInt32BigEndian(span, (uint)Memory.Length);
@@ -174,31 +179,29 @@ public sealed class VmState
         BinaryPrimitives.WriteInt64BigEndian(span[(at + 8)..], RegisterB);
         BinaryPrimitives.WriteInt64BigEndian(span[(at + 16)..], RegisterC);
         buffer.Advance(at + 24);
-        var head = SHA256.HashData(buffer.WrittenSpan);
+        Span<byte> head = stackalloc byte[32];
+        SHA256.HashData(buffer.WrittenSpan, head);
+        CountHashed(buffer.WrittenCount);
 
-        // Collection hashes reuse the scratch buffer, so collect them before assembling the root input.
-        var parts = new List<(string Name, int Count, byte[] Hash)>();
+        buffer.ResetWrittenCount();
+        buffer.Write(head);
         foreach (var collection in _collections.Values)
         {
-            if (collection.Count > 0)
+            if (collection.Count == 0)
             {
-                parts.Add((collection.Name, collection.Count, collection.ComputeHash(_scratch).ToArray()));
+                continue;
             }
+
+            var nameBytes = Encoding.UTF8.GetByteCount(collection.Name);
+            var part = buffer.GetSpan(4 + nameBytes + 4 + 32);
+            BinaryPrimitives.WriteUInt32BigEndian(part, (uint)nameBytes);
+            Encoding.UTF8.GetBytes(collection.Name, part[4..]);
+            BinaryPrimitives.WriteUInt32BigEndian(part[(4 + nameBytes)..], (uint)collection.Count);
+            collection.ComputeHash().CopyTo(part[(8 + nameBytes)..]);
+            buffer.Advance(4 + nameBytes + 4 + 32);
         }
 
-        buffer.Clear();
-        buffer.Write(head);
-        foreach (var (name, count, hash) in parts)
-        {
-            var nameBytes = Encoding.UTF8.GetBytes(name);
-            var part = buffer.GetSpan(4 + nameBytes.Length + 4 + 32);
-            BinaryPrimitives.WriteUInt32BigEndian(part, (uint)nameBytes.Length);
-            nameBytes.CopyTo(part[4..]);
-            BinaryPrimitives.WriteUInt32BigEndian(part[(4 + nameBytes.Length)..], (uint)count);
-            hash.CopyTo(part[(8 + nameBytes.Length)..]);
-            buffer.Advance(4 + nameBytes.Length + 4 + 32);
-        }
-
+        CountHashed(buffer.WrittenCount);
         _root = new StateRoot(SHA256.HashData(buffer.WrittenSpan));
         _dirty = false;
         return _root;

@@ -1,15 +1,7 @@
-using System.Net;
 using System.Net.Http.Json;
-using System.Text.Json;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
 using Testbed.Chaos.Api;
-using Testbed.Chaos.Scenarios;
+using Testbed.Chaos.Tests.Support;
 
 namespace Testbed.Chaos.Tests.Api;
 
@@ -87,42 +79,6 @@ public sealed class ChaosApiTests
 
     private static readonly string Secret = ControlCallers.NewSecret();
 
-    private static async Task<Service> StartAsync(string scenarios, string? controlApi)
-    {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        builder.WebHost.UseKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0));
-        var runs = Path.Combine(Path.GetTempPath(), "chaos-api-runs-" + Guid.NewGuid().ToString("n"));
-        builder.Configuration["Chaos:ScenariosFile"] = scenarios;
-        builder.Configuration["Chaos:RunsDirectory"] = runs;
-        // Starting a run is a control request: the service wants the run's secret, as under the AppHost.
-        builder.Configuration[ControlCallers.SecretSetting] = Secret;
-        if (controlApi is not null)
-        {
-            builder.Configuration["Chaos:ControlApiUrl"] = controlApi;
-        }
-
-        builder.AddChaos();
-        var app = builder.Build();
-        app.MapChaosApi();
-        await app.StartAsync();
-        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        var http = new HttpClient { BaseAddress = new Uri(address.TrimEnd('/') + "/") };
-        http.DefaultRequestHeaders.Add(ControlCallers.SecretHeader, Secret);
-        return new Service(app, http, runs);
-    }
-
-    private sealed record Service(WebApplication App, HttpClient Http, string RunsDirectory) : IAsyncDisposable
-    {
-        public async ValueTask DisposeAsync()
-        {
-            Http.Dispose();
-            await App.StopAsync();
-            await App.DisposeAsync();
-            if (Directory.Exists(RunsDirectory))
-            {
-                Directory.Delete(RunsDirectory, recursive: true);
-            }
-        }
-    }
+    private static Task<ChaosService> StartAsync(string scenarios, string? controlApi) =>
+        ChaosService.StartAsync(scenarios, Secret, controlApi, serviceDefaults: false);
 }

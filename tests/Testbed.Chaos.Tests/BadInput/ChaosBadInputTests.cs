@@ -1,73 +1,11 @@
-using System.Net;
 using System.Net.Http.Json;
-using System.Text;
-using System.Text.Json;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
 using Testbed.Chaos.Api;
-using Testbed.Chaos.Scenarios;
+using Testbed.Chaos.Tests.Support;
 using Testbed.TestSupport.BadInput;
 
 namespace Testbed.Chaos.Tests.BadInput;
-
-/// <summary>The chaos service exactly as its Program.cs builds it (service defaults included), on a loopback port.</summary>
-internal sealed class ChaosService : IAsyncDisposable
-{
-    private ChaosService(WebApplication app, HttpClient http, Uri address)
-    {
-        App = app;
-        Http = http;
-        Address = address;
-    }
-
-    public WebApplication App { get; }
-
-    /// <summary>A client that sends the run's secret (when there is one).</summary>
-    public HttpClient Http { get; }
-
-    public Uri Address { get; }
-
-    public static async Task<ChaosService> StartAsync(string scenarios, string? secret)
-    {
-        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = Environments.Development });
-        builder.Logging.ClearProviders();
-        builder.WebHost.UseKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0));
-        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
-        {
-            ["Chaos:ScenariosFile"] = scenarios,
-            // Port 9 (discard) refuses: a run that does start fails at once, touching nothing.
-            ["Chaos:ControlApiUrl"] = "http://127.0.0.1:9/",
-            [ControlCallers.SecretSetting] = secret,
-        });
-        builder.AddServiceDefaults();
-        builder.AddChaos();
-        var app = builder.Build();
-        app.MapDefaultEndpoints();
-        app.MapChaosApi();
-        await app.StartAsync();
-        var address = new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First().TrimEnd('/') + "/");
-        var http = new HttpClient { BaseAddress = address };
-        if (secret is not null)
-        {
-            http.DefaultRequestHeaders.Add(ControlCallers.SecretHeader, secret);
-        }
-
-        return new ChaosService(app, http, address);
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        Http.Dispose();
-        await App.StopAsync();
-        await App.DisposeAsync();
-    }
-}
 
 /// <summary>
 /// The chaos controller's API against web pages, callers without the run's secret and bad requests: refusals are 403
@@ -77,6 +15,10 @@ public sealed class ChaosApiBadInputTests
 {
     private static readonly string Scenarios = Path.Combine(AppContext.BaseDirectory, "scenarios.yaml");
     private static readonly string Secret = ControlCallers.NewSecret();
+
+    // Exactly as Program.cs builds it; port 9 (discard) refuses: a run that does start fails at once, touching nothing.
+    private static Task<ChaosService> StartAsync(string scenarios, string? secret) =>
+        ChaosService.StartAsync(scenarios, secret, controlApi: "http://127.0.0.1:9/", serviceDefaults: true);
 
     private static async Task<string> ProblemAsync(HttpResponseMessage response, int status, string context)
     {
@@ -99,7 +41,7 @@ public sealed class ChaosApiBadInputTests
     [Fact]
     public async Task A_web_page_cannot_start_a_run_or_heal_even_with_text_plain()
     {
-        await using var service = await ChaosService.StartAsync(Scenarios, Secret);
+        await using var service = await StartAsync(Scenarios, Secret);
         foreach (var path in new[] { "scenarios/baseline-convergence/run", "heal" })
         {
             using var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = new StringContent("{}", Encoding.UTF8, "text/plain") };
@@ -113,7 +55,7 @@ public sealed class ChaosApiBadInputTests
     [Fact]
     public async Task Control_requests_need_the_runs_secret_and_every_request_a_loopback_host()
     {
-        await using var service = await ChaosService.StartAsync(Scenarios, Secret);
+        await using var service = await StartAsync(Scenarios, Secret);
         using var bare = new HttpClient { BaseAddress = service.Address };
         Assert.Contains(ControlCallers.SecretHeader, await ProblemAsync(await bare.PostAsync("scenarios/baseline-convergence/run", null), 403, "no secret"), StringComparison.Ordinal);
         using var wrong = new HttpRequestMessage(HttpMethod.Post, "heal");
@@ -135,7 +77,7 @@ public sealed class ChaosApiBadInputTests
     [Fact]
     public async Task Without_a_configured_secret_runs_are_refused_saying_so()
     {
-        await using var service = await ChaosService.StartAsync(Scenarios, secret: null);
+        await using var service = await StartAsync(Scenarios, secret: null);
         var detail = await ProblemAsync(await service.Http.PostAsync("scenarios/baseline-convergence/run", null), 403, "no secret configured");
         Assert.Contains("no control secret is configured", detail, StringComparison.Ordinal);
         await AssertNoRunAsync(service);
@@ -144,7 +86,7 @@ public sealed class ChaosApiBadInputTests
     [Fact]
     public async Task Unknown_paths_methods_scenarios_and_runs_get_problems()
     {
-        await using var service = await ChaosService.StartAsync(Scenarios, Secret);
+        await using var service = await StartAsync(Scenarios, Secret);
         await ProblemAsync(await service.Http.GetAsync("no/such/path"), 404, "unknown path");
         await ProblemAsync(await service.Http.DeleteAsync("scenarios"), 405, "DELETE /scenarios");
         Assert.Contains("no run", await ProblemAsync(await service.Http.GetAsync("runs/nope"), 404, "unknown run"), StringComparison.Ordinal);
@@ -166,7 +108,7 @@ public sealed class ChaosApiBadInputTests
     [Fact]
     public async Task A_scenarios_file_that_is_a_device_or_has_a_tab_is_a_clean_500_naming_the_problem()
     {
-        await using (var device = await ChaosService.StartAsync("/dev/zero", Secret))
+        await using (var device = await StartAsync("/dev/zero", Secret))
         {
             var detail = await ProblemAsync(await device.Http.GetAsync("scenarios"), 500, "/dev/zero scenarios");
             Assert.Contains("device", detail, StringComparison.Ordinal);
@@ -179,7 +121,7 @@ public sealed class ChaosApiBadInputTests
             var lines = (await File.ReadAllLinesAsync(Scenarios)).Take(20).ToArray();
             lines[14] = "\t" + lines[14].TrimStart();
             await File.WriteAllLinesAsync(path, lines);
-            await using var tabbed = await ChaosService.StartAsync(path, Secret);
+            await using var tabbed = await StartAsync(path, Secret);
             Assert.Contains("line 15", await ProblemAsync(await tabbed.Http.GetAsync("scenarios"), 500, "tabbed scenarios"), StringComparison.Ordinal);
         }
         finally

@@ -1,23 +1,16 @@
-using System.Text;
-using Testbed.Chaos.Checking;
-using Testbed.Chaos.Scenarios;
+using static Testbed.Chaos.Tests.Checking.HistoryValues;
 
 namespace Testbed.Chaos.Tests.Checking;
 
 /// <summary>The history as a file: every kind of event survives a write and a read, the checks on the file equal the checks in memory, bad lines are named.</summary>
 public sealed class HistoryFileTests
 {
-    private static readonly DateTimeOffset T0 = new(2026, 11, 24, 4, 0, 0, TimeSpan.Zero);
-    private const string TipA = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
-    private const string TipB = "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb";
-    private const string Root = "1111111111111111111111111111111111111111111111111111111111111111";
-
     /// <summary>A small run with one event of every kind; dishonest: the mined block is lost on restart.</summary>
     internal static IReadOnlyList<HistoryEvent> Sample(bool honest)
     {
         var expectation = new Expectation(true, TimeSpan.FromSeconds(30), 1, null, null, null, null, ["peer-3"], InvalidRejected: null);
         PeerObservation Seen(double s, string peer, long height, string tip, string boot, int poll) =>
-            new(T0.AddSeconds(s), peer, true, true, height, tip, Root, 0, 0, 1, 0, Root, boot, height, poll, []);
+            new(T0.AddSeconds(s), peer, true, true, height, tip, Root1, 0, 0, 1, 0, Root1, boot, height, poll, []);
         return
         [
             new RunStarted(T0, "sample", ["peer-1", "peer-2"], [new PlannedStep(1, "mine", ["peer-1"]), new PlannedStep(2, "kill", ["peer-1"]), new PlannedStep(3, "expect", ["*"], expectation)]),
@@ -36,8 +29,8 @@ public sealed class HistoryFileTests
             new StepRecord(3, "expect", ["*"], T0.AddSeconds(3), T0.AddSeconds(3.2), true, "held"),
             new ReorgRecord(T0.AddSeconds(3), "peer-2", TipA, TipB, 0, 1),
             new BlockLogGap(T0.AddSeconds(3), "peer-2", "p2a", 1, 0, "none"),
-            new ConsistencyRecord(T0.AddSeconds(4), "peer-1", true, true, [], 1, TipB, Root, Root),
-            new ConsistencyRecord(T0.AddSeconds(4), "peer-2", true, true, [], 1, TipB, Root, Root),
+            new ConsistencyRecord(T0.AddSeconds(4), "peer-1", true, true, [], 1, TipB, Root1, Root1),
+            new ConsistencyRecord(T0.AddSeconds(4), "peer-2", true, true, [], 1, TipB, Root1, Root1),
             new RunEnded(T0.AddSeconds(5), null),
         ];
     }

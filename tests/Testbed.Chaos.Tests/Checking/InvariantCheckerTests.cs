@@ -1,5 +1,4 @@
-using Testbed.Chaos.Checking;
-using Testbed.Chaos.Scenarios;
+using static Testbed.Chaos.Tests.Checking.HistoryValues;
 
 namespace Testbed.Chaos.Tests.Checking;
 
@@ -9,14 +8,6 @@ namespace Testbed.Chaos.Tests.Checking;
 /// </summary>
 public sealed class InvariantCheckerTests
 {
-    private static readonly DateTimeOffset T0 = new(2026, 11, 24, 4, 0, 0, TimeSpan.Zero);
-    private const string TipA = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
-    private const string TipB = "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb";
-    private const string TipC = "cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc";
-    private const string Bad = "dddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddd";
-    private const string Root1 = "1111111111111111111111111111111111111111111111111111111111111111";
-    private const string Root2 = "2222222222222222222222222222222222222222222222222222222222222222";
-
     private static DateTimeOffset At(double seconds) => T0.AddMilliseconds(Math.Round(seconds * 1000));
 
     private static PeerObservation Seen(double seconds, string peer, long height, string tip, string root = Root1, bool live = true, bool answered = true,

@@ -1,6 +1,3 @@
-using System.Net;
-using System.Text.Json;
-using Microsoft.AspNetCore.Http;
 using Testbed.Chaos.Execution;
 using Testbed.Contracts;
 using Testbed.Contracts.Peers;

@@ -1,12 +1,3 @@
-using System.Net;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
-using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
-
 namespace Testbed.Chaos.Tests.Execution;
 
 /// <summary>A stand-in for a peer's HTTP API on a free loopback port: GET /status answers what the test gives.</summary>

@@ -1,8 +1,4 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
-using System.Text;
-using Testbed.Chaos.Proxy;
 using static Testbed.Chaos.Tests.Proxy.ProxyFixture;
 
 namespace Testbed.Chaos.Tests.Proxy;

@@ -1,8 +1,3 @@
-using System.Net;
-using System.Net.Sockets;
-using System.Text;
-using Testbed.Chaos.Proxy;
-
 namespace Testbed.Chaos.Tests.Proxy;
 
 /// <summary>Two nodes, "a" and "b", on a fresh loopback plan; b runs an echo or sink server behind the proxy.</summary>

@@ -1,10 +1,6 @@
-using System.Net;
-using System.Net.Sockets;
-using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging.Abstractions;
 using Testbed.Chaos.Hosting;
-using Testbed.Chaos.Proxy;
 using Testbed.Chaos.Tests.Execution;
 
 namespace Testbed.Chaos.Tests.Proxy;

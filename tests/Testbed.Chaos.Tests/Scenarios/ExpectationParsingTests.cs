@@ -1,5 +1,3 @@
-using Testbed.Chaos.Scenarios;
-
 namespace Testbed.Chaos.Tests.Scenarios;
 
 /// <summary>The <c>invalid_rejected</c> expectation and the scenarios that prove the checks: what the repository's file asks for.</summary>

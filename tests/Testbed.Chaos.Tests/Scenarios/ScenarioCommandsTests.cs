@@ -1,5 +1,4 @@
 using System.CommandLine;
-using Testbed.Chaos.Checking;
 using Testbed.Chaos.Cli;
 using Testbed.Chaos.Tests.Checking;
 

@@ -1,6 +1,3 @@
-using Testbed.Chaos.Proxy;
-using Testbed.Chaos.Scenarios;
-
 namespace Testbed.Chaos.Tests.Scenarios;
 
 /// <summary>scenarios.yaml parsing: the repository's file, every step kind, and every kind of error with its location.</summary>

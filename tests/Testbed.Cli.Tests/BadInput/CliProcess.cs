@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using Testbed.TestSupport.BadInput;
+using Testbed.Processes;
 using Xunit.Sdk;
 
 namespace Testbed.Cli.Tests.BadInput;
@@ -26,72 +26,50 @@ internal static class CliProcess
     /// <summary>Runs <c>testbed ARGS</c> with an optional working directory and standard input; kills it after <paramref name="timeout"/>.</summary>
     public static async Task<Outcome> RunAsync(string[] args, string? workingDirectory = null, TimeSpan? timeout = null, byte[]? stdin = null)
     {
-        var start = new ProcessStartInfo("dotnet")
+        var limit = timeout ?? TimeSpan.FromMinutes(2);
+        var options = new ChildProcessOptions
         {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            RedirectStandardInput = true,
-            UseShellExecute = false,
             WorkingDirectory = workingDirectory ?? Path.GetTempPath(),
+            Environment = new Dictionary<string, string?> { ["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1", ["TESTBED_DEBUG"] = null },
         };
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "testbed.dll"));
-        foreach (var arg in args)
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
-        start.Environment.Remove("TESTBED_DEBUG");
-        var watch = Stopwatch.StartNew();
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        if (stdin is not null)
-        {
-            try
-            {
-                await process.StandardInput.BaseStream.WriteAsync(stdin);
-            }
-            catch (IOException)
-            {
-                // The command stopped reading (it refused the input): that is allowed.
-            }
-        }
-
-        process.StandardInput.Close();
+        await using var process = ChildProcess.Start("dotnet", [Path.Combine(AppContext.BaseDirectory, "testbed.dll"), .. args], options);
+        await process.WriteInputAsync(stdin);
+        process.CloseInput();
         long? peak = null;
-        using var limit = new CancellationTokenSource(timeout ?? TimeSpan.FromMinutes(2));
+        using var deadline = new CancellationTokenSource(limit);
+        var exited = process.WaitForExitAsync(deadline.Token);
         try
         {
-            while (!process.HasExited)
+            while (!exited.IsCompleted)
             {
                 if (BadInputs.PeakResidentBytes(process.Id) is { } now)
                 {
                     peak = Math.Max(peak ?? 0, now);
                 }
 
-                await Task.Delay(5, limit.Token);
+                await Task.WhenAny(exited, Task.Delay(5));
             }
 
-            await process.WaitForExitAsync(limit.Token);
+            await exited;
         }
         catch (OperationCanceledException)
         {
-            process.Kill(entireProcessTree: true);
-            await process.WaitForExitAsync();
-            throw new XunitException($"testbed {string.Join(' ', args.Select(a => a.Length > 80 ? a[..80] + "..." : a))} did not finish within {(timeout ?? TimeSpan.FromMinutes(2)).TotalSeconds} s:\n{BadInputs.Visible(await stderr)}");
+            throw new XunitException($"{Describe(args)} did not finish within {limit.TotalSeconds} s:\n{BadInputs.Visible(process.StandardError)}");
         }
 
-        return new Outcome(process.ExitCode, await stdout, await stderr, peak, watch.Elapsed);
+        var result = process.Result();
+        return new Outcome(result.ExitCode, result.StandardOutput, result.StandardError, peak, result.Elapsed);
     }
 
     /// <summary>Runs and asserts exit code <paramref name="exitCode"/> with one error line mentioning every fragment.</summary>
     public static async Task<Outcome> FailsAsync(int exitCode, string[] args, params string[] mentions)
     {
         var outcome = await RunAsync(args);
-        AssertFails(outcome, exitCode, $"testbed {string.Join(' ', args.Select(a => a.Length > 80 ? a[..80] + "..." : a))}", mentions);
+        AssertFails(outcome, exitCode, Describe(args), mentions);
         return outcome;
     }
+
+    private static string Describe(string[] args) => $"testbed {string.Join(' ', args.Select(a => a.Length > 80 ? a[..80] + "..." : a))}";
 
     /// <summary>Asserts a failed run: the exit code, one error line mentioning every fragment, no stack trace anywhere.</summary>
     public static void AssertFails(Outcome outcome, int exitCode, string context, params string[] mentions)

@@ -1,6 +1,3 @@
-using System.Security.Cryptography;
-using Testbed.TestSupport.BadInput;
-
 namespace Testbed.Cli.Tests.BadInput;
 
 /// <summary>`testbed seed-import --blocks B --public-key K --secret S --difficulty N` against unusable inputs.</summary>

@@ -1,7 +1,5 @@
 using System.Text;
-using Testbed.TestSupport.BadInput;
 using Testbed.Torrent.Bencoding;
-using Testbed.Torrent.Metainfo;
 
 namespace Testbed.Cli.Tests.BadInput;
 

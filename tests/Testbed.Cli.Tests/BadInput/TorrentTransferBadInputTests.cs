@@ -1,8 +1,4 @@
-using System.Net;
 using System.Net.Sockets;
-using System.Security.Cryptography;
-using Testbed.TestSupport.BadInput;
-using Testbed.Torrent.Metainfo;
 
 namespace Testbed.Cli.Tests.BadInput;
 

@@ -1,6 +1,4 @@
-using System.Net;
 using System.Net.Sockets;
-using Testbed.TestSupport.BadInput;
 
 namespace Testbed.Cli.Tests.BadInput;
 

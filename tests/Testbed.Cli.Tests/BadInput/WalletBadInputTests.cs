@@ -1,5 +1,3 @@
-using Testbed.TestSupport.BadInput;
-
 namespace Testbed.Cli.Tests.BadInput;
 
 /// <summary>`testbed wallet new|show --dir D` against unusable directories and key files.</summary>

@@ -1,15 +1,3 @@
-using System.Buffers.Text;
-using System.Security.Cryptography;
-using System.Text.Json;
-using FsCheck.Xunit;
-using Microsoft.IdentityModel.JsonWebTokens;
-using Microsoft.IdentityModel.Tokens;
-using Testbed.Ledger.Blocks;
-using Testbed.Ledger.ProofOfWork;
-using Testbed.Ledger.Tests.Support;
-using Testbed.Ledger.Validation;
-using Testbed.Ledger.Wallets;
-
 namespace Testbed.Ledger.Tests.Blocks;
 
 public sealed class BlockFormatTests

@@ -1,10 +1,3 @@
-using Testbed.Ledger.Blocks;
-using Testbed.Ledger.Chain;
-using Testbed.Ledger.Jws;
-using Testbed.Ledger.Tests.Support;
-using Testbed.Ledger.Validation;
-using Testbed.Ledger.Wallets;
-
 namespace Testbed.Ledger.Tests.Chain;
 
 /// <summary>

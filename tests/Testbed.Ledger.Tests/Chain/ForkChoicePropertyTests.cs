@@ -1,8 +1,3 @@
-using FsCheck.Xunit;
-using Testbed.Ledger.Chain;
-using Testbed.Ledger.Tests.Support;
-using Testbed.Ledger.Wallets;
-
 namespace Testbed.Ledger.Tests.Chain;
 
 /// <summary>Whatever the branch lengths and arrival order, a peer ends on the branch with more work, with its state.</summary>

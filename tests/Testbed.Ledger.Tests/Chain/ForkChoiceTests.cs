@@ -1,7 +1,3 @@
-using Testbed.Ledger.Chain;
-using Testbed.Ledger.Tests.Support;
-using Testbed.Ledger.Wallets;
-
 namespace Testbed.Ledger.Tests.Chain;
 
 /// <summary>Most cumulative work wins; reorganisations roll the VM back and replay the new branch.</summary>

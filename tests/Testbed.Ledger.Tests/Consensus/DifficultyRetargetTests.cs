@@ -1,4 +1,3 @@
-using FsCheck.Xunit;
 using Testbed.Ledger.Consensus;
 
 namespace Testbed.Ledger.Tests.Consensus;

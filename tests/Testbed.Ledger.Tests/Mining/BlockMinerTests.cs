@@ -1,9 +1,5 @@
 using System.Diagnostics;
-using Testbed.Ledger.Blocks;
-using Testbed.Ledger.Chain;
 using Testbed.Ledger.Mining;
-using Testbed.Ledger.Tests.Support;
-using Testbed.Ledger.Wallets;
 
 namespace Testbed.Ledger.Tests.Mining;
 

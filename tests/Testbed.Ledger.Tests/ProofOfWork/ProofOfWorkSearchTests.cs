@@ -1,9 +1,6 @@
 using System.Buffers.Binary;
 using System.Diagnostics;
-using System.Security.Cryptography;
 using FsCheck;
-using FsCheck.Xunit;
-using Testbed.Ledger.ProofOfWork;
 
 namespace Testbed.Ledger.Tests.ProofOfWork;
 

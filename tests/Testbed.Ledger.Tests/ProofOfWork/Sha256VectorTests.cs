@@ -1,8 +1,4 @@
-using System.Security.Cryptography;
-using System.Text;
 using FsCheck;
-using FsCheck.Xunit;
-using Testbed.Ledger.ProofOfWork;
 
 namespace Testbed.Ledger.Tests.ProofOfWork;
 

@@ -1,8 +1,3 @@
-using System.Buffers.Text;
-using System.Security.Cryptography;
-using System.Text;
-using System.Text.Json;
-
 namespace Testbed.Ledger.Tests.SeedImport;
 
 /// <summary>Makes seed-format blocks (HS256 JWT, RSA PKCS#1 signature in hex, hex-zero proof of work) to tamper with.</summary>

@@ -1,7 +1,5 @@
-using System.Diagnostics;
-using System.Text.Json;
 using Testbed.Ledger.SeedImport;
-using Testbed.Ledger.Tests.Support;
+using Testbed.Processes;
 
 namespace Testbed.Ledger.Tests.SeedImport;
 
@@ -142,30 +140,8 @@ public sealed class SeedImportTests
             ]
             """);
         var out_ = Path.Combine(dir.Path, "chain");
-        var start = new ProcessStartInfo("/usr/bin/python3") { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var arg in new[] { Path.Combine(SeedForge.Fixture, "make_seed_chain.py"), out_, "--contracts", contracts, "--difficulty", "2" })
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        using (var python = Process.Start(start)!)
-        {
-            var stderr = python.StandardError.ReadToEndAsync();
-            using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
-            try
-            {
-                await python.WaitForExitAsync(timeout.Token);
-            }
-            finally
-            {
-                if (!python.HasExited)
-                {
-                    python.Kill(entireProcessTree: true);
-                }
-            }
-
-            Assert.True(python.ExitCode == 0, "make_seed_chain.py failed (needs python3-jwt and python3-rsa): " + await stderr);
-        }
+        var python = await ChildProcess.RunAsync("/usr/bin/python3", [Path.Combine(SeedForge.Fixture, "make_seed_chain.py"), out_, "--contracts", contracts, "--difficulty", "2"], TimeSpan.FromMinutes(2));
+        Assert.True(python.ExitCode == 0, "make_seed_chain.py failed (needs python3-jwt and python3-rsa): " + python.StandardError);
 
         var lines = File.ReadAllLines(Path.Combine(out_, "blocks.txt"));
         using var key = System.Security.Cryptography.RSA.Create();

@@ -1,7 +1,5 @@
-using System.Diagnostics;
-using Testbed.Ledger.Chain;
 using Testbed.Ledger.CrashWriter;
-using Testbed.Ledger.Tests.Support;
+using Testbed.Processes;
 using Xunit.Abstractions;
 
 namespace Testbed.Ledger.Tests.Storage;
@@ -52,72 +50,36 @@ public sealed class CrashTests(ITestOutputHelper output)
 
     private async Task<List<string>> RunAndKill(string writer, string directory, int run, Random random)
     {
-        var start = new ProcessStartInfo("dotnet")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        start.ArgumentList.Add(writer);
-        start.ArgumentList.Add(directory);
-        start.ArgumentList.Add(run.ToString(System.Globalization.CultureInfo.InvariantCulture));
         var acks = new List<string>();
         var ready = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var errors = new System.Text.StringBuilder();
-        using var process = new Process { StartInfo = start };
-        process.OutputDataReceived += (_, e) =>
+        var options = new ChildProcessOptions
         {
-            if (e.Data is null)
+            OnOutputLine = line =>
             {
-                return;
-            }
-
-            if (e.Data.StartsWith("READY", StringComparison.Ordinal))
-            {
-                ready.TrySetResult();
-            }
-            else if (e.Data.StartsWith("ACK ", StringComparison.Ordinal))
-            {
-                lock (acks)
+                if (line.StartsWith("READY", StringComparison.Ordinal))
                 {
-                    acks.Add(e.Data.Split(' ')[1]);
+                    ready.TrySetResult();
                 }
-            }
-        };
-        process.ErrorDataReceived += (_, e) =>
-        {
-            if (e.Data is not null)
-            {
-                lock (errors)
+                else if (line.StartsWith("ACK ", StringComparison.Ordinal))
                 {
-                    errors.AppendLine(e.Data);
+                    lock (acks)
+                    {
+                        acks.Add(line.Split(' ')[1]);
+                    }
                 }
-            }
+            },
         };
-        try
+        await using (var process = ChildProcess.Start("dotnet", [writer, directory, run.ToString(System.Globalization.CultureInfo.InvariantCulture)], options))
         {
-            process.Start();
-            process.BeginOutputReadLine();
-            process.BeginErrorReadLine();
-
             // Most kills land while blocks are being written; every fifth may land during start-up and opening.
             if (run % 5 != 4)
             {
-                await Task.WhenAny(ready.Task, process.WaitForExitAsync(), Task.Delay(TimeSpan.FromSeconds(60)));
-                Assert.True(ready.Task.IsCompleted, $"writer did not start: {errors}");
+                await Task.WhenAny(ready.Task, process.WaitForExitAsync(TimeSpan.FromSeconds(60)));
+                Assert.True(ready.Task.IsCompleted, $"writer did not start: {process.StandardError}");
             }
 
             await Task.Delay(random.Next(150, 1500));
-            Assert.False(process.HasExited, $"writer stopped by itself: {errors}");
-        }
-        finally
-        {
-            if (!process.HasExited)
-            {
-                process.Kill(entireProcessTree: true);
-            }
-
-            await process.WaitForExitAsync();
+            Assert.False(process.HasExited, $"writer stopped by itself: {process.StandardError}");
         }
 
         lock (acks)

@@ -1,11 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
-using Testbed.Ledger.Blocks;
-using Testbed.Ledger.Chain;
 using Testbed.Ledger.Consensus;
-using Testbed.Ledger.ProofOfWork;
-using Testbed.Ledger.Transactions;
-using Testbed.Ledger.Wallets;
 
 namespace Testbed.Ledger.Tests.Support;
 

@@ -1,8 +1,4 @@
-using FsCheck.Xunit;
 using Testbed.Ledger.Mempool;
-using Testbed.Ledger.Tests.Support;
-using Testbed.Ledger.Transactions;
-using Testbed.Ledger.Wallets;
 
 namespace Testbed.Ledger.Tests.Transactions;
 

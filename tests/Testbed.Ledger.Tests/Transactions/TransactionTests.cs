@@ -1,12 +1,3 @@
-using System.Buffers.Text;
-using System.Text;
-using FsCheck.Xunit;
-using Microsoft.IdentityModel.JsonWebTokens;
-using Microsoft.IdentityModel.Tokens;
-using Testbed.Ledger.Jws;
-using Testbed.Ledger.Transactions;
-using Testbed.Ledger.Wallets;
-
 namespace Testbed.Ledger.Tests.Transactions;
 
 public sealed class TransactionTests

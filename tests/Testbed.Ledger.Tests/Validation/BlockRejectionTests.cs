@@ -1,9 +1,3 @@
-using FsCheck.Xunit;
-using Testbed.Ledger.Blocks;
-using Testbed.Ledger.Chain;
-using Testbed.Ledger.Tests.Support;
-using Testbed.Ledger.Validation;
-
 namespace Testbed.Ledger.Tests.Validation;
 
 /// <summary>Every rejection reason, each reached by a block broken in exactly that way, and nothing changes on rejection.</summary>

@@ -1,15 +1,3 @@
-using System.Buffers.Text;
-using System.Security.Cryptography;
-using System.Text;
-using Microsoft.IdentityModel.JsonWebTokens;
-using Microsoft.IdentityModel.Tokens;
-using Testbed.Ledger.Blocks;
-using Testbed.Ledger.Jws;
-using Testbed.Ledger.Tests.Support;
-using Testbed.Ledger.Transactions;
-using Testbed.Ledger.Validation;
-using Testbed.Ledger.Wallets;
-
 namespace Testbed.Ledger.Tests.Validation;
 
 /// <summary>

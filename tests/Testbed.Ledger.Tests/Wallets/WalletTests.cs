@@ -1,7 +1,3 @@
-using System.Security.Cryptography;
-using Testbed.Ledger.Tests.Support;
-using Testbed.Ledger.Wallets;
-
 namespace Testbed.Ledger.Tests.Wallets;
 
 [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]

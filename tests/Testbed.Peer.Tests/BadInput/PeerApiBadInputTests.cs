@@ -1,12 +1,5 @@
-using System.Net;
-using System.Net.Http.Json;
-using System.Net.Sockets;
 using System.Text;
-using System.Text.Json;
-using Testbed.Contracts.Settings;
-using Testbed.Peer.Tests.Cluster;
 using Testbed.TestSupport.BadInput;
-using Xunit.Abstractions;
 
 namespace Testbed.Peer.Tests.BadInput;
 
@@ -33,7 +26,7 @@ public sealed class PeerApiFixture : IAsyncLifetime
             ["services__tracker__http__0"] = Tracker.BaseUrl.ToString().TrimEnd('/'),
             ["Testbed__PeerName"] = "peer-1",
             ["Testbed__DataDir"] = DataDir,
-            [PeerSettings.DifficultyBits.EnvironmentVariable] = PeerSettings.DifficultyBits.Format(4),
+            ["Testbed__DifficultyBits"] = "4",
             ["Testbed__Faults__Enabled"] = "true",
         });
         await Peer.WaitHealthyAsync(PeerNetwork.Patience);
@@ -374,13 +367,7 @@ public sealed class PeerStartupBadInputTests
                 ["Testbed__PeerName"] = "peer-open",
                 ["Testbed__DataDir"] = dataDir,
             });
-            var deadline = DateTime.UtcNow + PeerNetwork.Patience;
-            while (!peer.HasExited && DateTime.UtcNow < deadline)
-            {
-                await Task.Delay(100);
-            }
-
-            Assert.True(peer.HasExited, "the peer kept running on a world-writable data directory");
+            Assert.True(await peer.WaitForExitAsync(PeerNetwork.Patience), "the peer kept running on a world-writable data directory");
             Assert.Equal(2, peer.ExitCode);
             Assert.Contains("error: Testbed:DataDir", peer.Tail, StringComparison.Ordinal);
             Assert.Contains("writable by group or others (mode 777)", peer.Tail, StringComparison.Ordinal);

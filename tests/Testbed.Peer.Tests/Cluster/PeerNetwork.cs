@@ -1,9 +1,3 @@
-using System.Diagnostics;
-using System.Net.Http.Json;
-using System.Text.Json;
-using Testbed.Contracts.Settings;
-using Xunit.Abstractions;
-
 namespace Testbed.Peer.Tests.Cluster;
 
 /// <summary>A real tracker process and real peer processes on loopback, each peer with its own data directory; disposing kills them all.</summary>
@@ -47,7 +41,7 @@ public sealed class PeerNetwork : IAsyncDisposable
             ["services__tracker__http__0"] = Tracker.BaseUrl.ToString().TrimEnd('/'),
             ["Testbed__PeerName"] = name,
             ["Testbed__DataDir"] = Path.Combine(root, name),
-            [PeerSettings.DifficultyBits.EnvironmentVariable] = PeerSettings.DifficultyBits.Format(6),
+            ["Testbed__DifficultyBits"] = "6",
             ["Testbed__SegmentBlocks"] = "8",
             ["Testbed__AnnounceIntervalSeconds"] = "2",
             ["Testbed__Faults__Enabled"] = "true",

@@ -1,7 +1,5 @@
-using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 using System.Reflection;
+using Testbed.Processes;
 
 namespace Testbed.Peer.Tests.Cluster;
 
@@ -9,11 +7,9 @@ namespace Testbed.Peer.Tests.Cluster;
 public sealed class ServiceProcess : IAsyncDisposable
 {
     private const int TailLines = 60;
-    private readonly Process process;
-    private readonly Queue<string> tail = new();
-    private readonly Lock gate = new();
+    private readonly ChildProcess process;
 
-    private ServiceProcess(string name, Process process, Uri baseUrl)
+    private ServiceProcess(string name, ChildProcess process, Uri baseUrl)
     {
         Name = name;
         this.process = process;
@@ -50,16 +46,7 @@ public sealed class ServiceProcess : IAsyncDisposable
     public bool HasExited => process.HasExited;
 
     /// <summary>The last lines it printed.</summary>
-    public string Tail
-    {
-        get
-        {
-            lock (gate)
-            {
-                return string.Join('\n', tail);
-            }
-        }
-    }
+    public string Tail => process.Tail(TailLines);
 
     /// <summary>Starts `dotnet DLL` on a free loopback HTTP port.</summary>
     public static ServiceProcess Start(string name, string dll, IReadOnlyDictionary<string, string> environment)
@@ -71,36 +58,23 @@ public sealed class ServiceProcess : IAsyncDisposable
 
         var port = FreePort();
         var baseUrl = new Uri($"http://127.0.0.1:{port}/");
-        var start = new ProcessStartInfo("dotnet", [dll])
+        var variables = new Dictionary<string, string?>
         {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-            WorkingDirectory = Path.GetDirectoryName(dll)!,
+            ["ASPNETCORE_URLS"] = baseUrl.ToString().TrimEnd('/'),
+            ["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1",
+            ["Logging__LogLevel__Default"] = "Warning",
+            ["Logging__LogLevel__Testbed"] = "Information",
+            [ControlSecretVariable] = ControlSecret,
+            ["OTEL_EXPORTER_OTLP_ENDPOINT"] = null,
+            ["services__tracker__http__0"] = null,
         };
-        start.Environment["ASPNETCORE_URLS"] = baseUrl.ToString().TrimEnd('/');
-        start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
-        start.Environment["Logging__LogLevel__Default"] = "Warning";
-        start.Environment["Logging__LogLevel__Testbed"] = "Information";
-        start.Environment[ControlSecretVariable] = ControlSecret;
-        foreach (var name2 in new[] { "OTEL_EXPORTER_OTLP_ENDPOINT", "services__tracker__http__0" })
-        {
-            start.Environment.Remove(name2);
-        }
-
         foreach (var (key, value) in environment)
         {
-            start.Environment[key] = value;
+            variables[key] = value;
         }
 
-        var process = new Process { StartInfo = start, EnableRaisingEvents = true };
-        var service = new ServiceProcess(name, process, baseUrl);
-        process.OutputDataReceived += (_, e) => service.Append(e.Data);
-        process.ErrorDataReceived += (_, e) => service.Append(e.Data);
-        process.Start();
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        return service;
+        var options = new ChildProcessOptions { WorkingDirectory = Path.GetDirectoryName(dll)!, Environment = variables, KeptLines = TailLines };
+        return new ServiceProcess(name, ChildProcess.Start("dotnet", [dll], options), baseUrl);
     }
 
     /// <summary>Waits until GET /health answers Healthy.</summary>
@@ -136,27 +110,21 @@ public sealed class ServiceProcess : IAsyncDisposable
     }
 
     /// <summary>SIGKILL: the process gets no chance to clean up.</summary>
-    public void KillHard()
-    {
-        if (!process.HasExited)
-        {
-            process.Kill(entireProcessTree: true);
-            process.WaitForExit(10_000);
-        }
-    }
+    public void KillHard() => process.Kill();
 
     /// <summary>SIGSTOP: the process freezes with its sockets open (peers see silent connections, not closed ones).</summary>
-    public void Pause() => Signal("-STOP");
+    public void Pause() => Signal("STOP");
 
     /// <summary>SIGCONT: a paused process goes on, reading what arrived meanwhile.</summary>
-    public void Resume() => Signal("-CONT");
+    public void Resume() => Signal("CONT");
 
-    private void Signal(string signal)
-    {
-        using var kill = Process.Start("kill", [signal, process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
-        kill.WaitForExit();
-        Assert.Equal(0, kill.ExitCode);
-    }
+    private void Signal(string signal) => Assert.True(process.Signal(signal), $"kill -{signal} {process.Id} failed");
+
+    /// <summary>
+    /// Waits at most <paramref name="timeout"/> for the process to end by itself, and for its output to be read to the end
+    /// (polling <see cref="HasExited"/> is not enough: the last lines may still be on their way to <see cref="Tail"/>).
+    /// </summary>
+    public Task<bool> WaitForExitAsync(TimeSpan timeout) => process.WaitForExitAsync(timeout);
 
     /// <summary>SIGTERM, then waits for the process to stop by itself (a clean stop); true when it exited in time.</summary>
     public bool StopGracefully(TimeSpan timeout)
@@ -166,12 +134,8 @@ public sealed class ServiceProcess : IAsyncDisposable
             return true;
         }
 
-        using (var kill = Process.Start("kill", ["-TERM", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
-        {
-            kill.WaitForExit();
-        }
-
-        return process.WaitForExit(timeout);
+        process.Signal("TERM");
+        return process.WaitForExitAsync(timeout).GetAwaiter().GetResult();
     }
 
     /// <summary>The built dll of a project under src/ for this test run's configuration.</summary>
@@ -210,36 +174,10 @@ public sealed class ServiceProcess : IAsyncDisposable
         }
     }
 
-    private void Append(string? line)
-    {
-        if (line is null)
-        {
-            return;
-        }
-
-        lock (gate)
-        {
-            tail.Enqueue(line);
-            while (tail.Count > TailLines)
-            {
-                tail.Dequeue();
-            }
-        }
-    }
-
     /// <summary>Kills the process tree and waits for it.</summary>
-    public ValueTask DisposeAsync()
+    public async ValueTask DisposeAsync()
     {
-        try
-        {
-            KillHard();
-        }
-        catch (InvalidOperationException)
-        {
-        }
-
         Http.Dispose();
-        process.Dispose();
-        return ValueTask.CompletedTask;
+        await process.DisposeAsync();
     }
 }

@@ -1,14 +1,9 @@
 using System.Buffers.Binary;
 using System.Diagnostics;
-using System.Net;
 using System.Net.Sockets;
 using Testbed.TestSupport.BadInput;
-using Testbed.Torrent.Messages;
-using Testbed.Torrent.Metainfo;
 using Testbed.Torrent.PeerWire;
-using Testbed.Torrent.Sessions;
 using Testbed.Torrent.Storage;
-using Testbed.Torrent.Tests.Sessions;
 using Xunit.Abstractions;
 
 namespace Testbed.Torrent.Tests.BadInput;
@@ -57,8 +52,7 @@ public sealed class PeerWireBadInputTests(ITestOutputHelper output)
     private static async Task AssertHonestDownloadAsync(TestTorrents t, TorrentInfo info, TorrentClient seeder, string seedDir)
     {
         await using var leecher = TestTorrents.NewClient();
-        var get = leecher.Add(info, t.NewDirectory("get-" + Guid.NewGuid().ToString("n")[..6]));
-        await get.StartAsync();
+        var get = await leecher.AddStartedAsync(info, t.NewDirectory("get-" + Guid.NewGuid().ToString("n")[..6]));
         get.AddPeer(seeder.LocalEndPoint!);
         await get.WaitForCompletionAsync().WaitAsync(Generous);
         TestTorrents.AssertSameFiles(info, seedDir, get.Directory);
@@ -71,8 +65,7 @@ public sealed class PeerWireBadInputTests(ITestOutputHelper output)
         var seedDir = t.NewDirectory("seed");
         var torrent = await t.CreateSingleFileAsync(seedDir, "data.bin", 100_000, 16 * 1024);
         await using var seeder = new TorrentClient(new TorrentClientOptions { ListenEndPoint = new IPEndPoint(IPAddress.Loopback, 0), HandshakeTimeout = TimeSpan.FromSeconds(2) });
-        var seed = seeder.Add(torrent.Info, seedDir, new TorrentSessionOptions { ReadOnly = true });
-        await seed.StartAsync();
+        var seed = await seeder.AddStartedAsync(torrent.Info, seedDir, new TorrentSessionOptions { ReadOnly = true });
 
         var random = new Random(BadInputs.Seed);
         var valid = Handshake.Create(torrent.InfoHash.ToArray(), Handshake.NewPeerId()).ToBytes();
@@ -100,8 +93,7 @@ public sealed class PeerWireBadInputTests(ITestOutputHelper output)
         var seedDir = t.NewDirectory("seed");
         var torrent = await t.CreateSingleFileAsync(seedDir, "data.bin", 60_000, 16 * 1024);
         await using var seeder = new TorrentClient(new TorrentClientOptions { ListenEndPoint = new IPEndPoint(IPAddress.Loopback, 0), HandshakeTimeout = TimeSpan.FromSeconds(1), MaxPendingHandshakes = 16 });
-        var seed = seeder.Add(torrent.Info, seedDir, new TorrentSessionOptions { ReadOnly = true });
-        await seed.StartAsync();
+        var seed = await seeder.AddStartedAsync(torrent.Info, seedDir, new TorrentSessionOptions { ReadOnly = true });
 
         var silent = new List<Socket>();
         for (var i = 0; i < 40; i++)
@@ -131,8 +123,7 @@ public sealed class PeerWireBadInputTests(ITestOutputHelper output)
         var seedDir = t.NewDirectory("seed");
         var torrent = await t.CreateSingleFileAsync(seedDir, "data.bin", 50_000, 16 * 1024);
         await using var seeder = TestTorrents.NewClient();
-        var seed = seeder.Add(torrent.Info, seedDir, new TorrentSessionOptions { ReadOnly = true });
-        await seed.StartAsync();
+        var seed = await seeder.AddStartedAsync(torrent.Info, seedDir, new TorrentSessionOptions { ReadOnly = true });
         var before = Process.GetCurrentProcess().PrivateMemorySize64;
 
         await using var peer = await RawPeer.ConnectAsync(seeder.LocalEndPoint!, torrent.InfoHash);
@@ -154,8 +145,7 @@ public sealed class PeerWireBadInputTests(ITestOutputHelper output)
         var seedDir = t.NewDirectory("seed");
         var torrent = await t.CreateSingleFileAsync(seedDir, "data.bin", 80_000, 16 * 1024);
         await using var seeder = TestTorrents.NewClient();
-        var seed = seeder.Add(torrent.Info, seedDir, new TorrentSessionOptions { ReadOnly = true });
-        await seed.StartAsync();
+        var seed = await seeder.AddStartedAsync(torrent.Info, seedDir, new TorrentSessionOptions { ReadOnly = true });
 
         var random = new Random(BadInputs.Seed);
         for (var i = 0; i < 20; i++)

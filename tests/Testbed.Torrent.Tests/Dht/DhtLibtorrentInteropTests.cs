@@ -1,8 +1,6 @@
 using System.Globalization;
-using System.Net;
-using Testbed.TestSupport;
+using Testbed.Processes;
 using Testbed.Torrent.Dht;
-using Testbed.Torrent.Metainfo;
 using Testbed.Torrent.Tests.Interop;
 using Xunit.Abstractions;
 
@@ -75,10 +73,10 @@ public sealed class DhtLibtorrentInteropTests(ITestOutputHelper log)
             var ours = InfoHash.Compute("we announce this"u8);
             const int OurPort = 7002;
             string Text(int value) => value.ToString(CultureInfo.InvariantCulture);
-            using var lt = ExternalProcess.Start(
+            using var lt = ChildProcess.Start(
                 LibtorrentScripts.Python,
                 [script, "127.0.7.3", "127.0.7.1", Text(first.LocalEndPoint.Port), theirs.ToHex(), ours.ToHex(), Text(OurPort), "80", directory.FullName],
-                directory.FullName);
+                ChildProcessOptions.InDirectory(directory.FullName));
             using var cancel = new CancellationTokenSource(Bound);
             try
             {

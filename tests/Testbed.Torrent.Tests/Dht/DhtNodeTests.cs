@@ -1,9 +1,7 @@
 using System.Diagnostics;
-using System.Net;
 using Testbed.Torrent.Dht;
 using Testbed.Torrent.Dht.Krpc;
 using Testbed.Torrent.Dht.Storage;
-using Testbed.Torrent.Metainfo;
 
 namespace Testbed.Torrent.Tests.Dht;
 

@@ -1,10 +1,8 @@
-using System.Net;
 using System.Text;
 using FsCheck;
 using FsCheck.Xunit;
 using Testbed.Torrent.Dht;
 using Testbed.Torrent.Dht.Krpc;
-using Testbed.Torrent.Metainfo;
 
 namespace Testbed.Torrent.Tests.Dht;
 

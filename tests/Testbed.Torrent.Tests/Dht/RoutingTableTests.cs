@@ -1,4 +1,3 @@
-using System.Net;
 using Testbed.Torrent.Dht;
 using Testbed.Torrent.Dht.Routing;
 

@@ -1,8 +1,5 @@
-using System.Net;
 using System.Security.Cryptography;
 using Testbed.Torrent.Extensions;
-using Testbed.Torrent.Messages;
-using Testbed.Torrent.Metainfo;
 
 namespace Testbed.Torrent.Tests.Extensions;
 

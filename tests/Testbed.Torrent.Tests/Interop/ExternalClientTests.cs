@@ -1,8 +1,4 @@
-using Testbed.TestSupport;
-using System.Net;
-using Testbed.Torrent.Metainfo;
-using Testbed.Torrent.Sessions;
-using Testbed.Torrent.Tests.Sessions;
+using Testbed.Processes;
 using Xunit.Abstractions;
 
 namespace Testbed.Torrent.Tests.Interop;
@@ -24,10 +20,9 @@ public sealed class ExternalClientTests(ITestOutputHelper log)
         var script = await WriteScriptAsync(t, "download.py", LibtorrentScripts.Download);
 
         await using var seeder = TestTorrents.NewClient();
-        var seed = seeder.Add(torrent.Info, seedDir);
-        await seed.StartAsync();
+        var seed = await seeder.AddStartedAsync(torrent.Info, seedDir);
 
-        using var lt = ExternalProcess.Start(LibtorrentScripts.Python, [script, torrentFile, getDir, "127.0.0.1", seeder.LocalEndPoint!.Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "80"]);
+        using var lt = ChildProcess.Start(LibtorrentScripts.Python, [script, torrentFile, getDir, "127.0.0.1", seeder.LocalEndPoint!.Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "80"]);
         var exited = await lt.WaitForExitAsync(Bound);
         log.WriteLine(lt.Output);
         Assert.True(exited && lt.ExitCode == 0, $"libtorrent did not complete: {lt.Output}");
@@ -35,36 +30,23 @@ public sealed class ExternalClientTests(ITestOutputHelper log)
         Assert.True(seed.Progress.BytesUploaded >= torrent.Info.TotalLength);
     }
 
-    [Fact]
-    public async Task We_download_a_multi_file_torrent_from_a_libtorrent_seeder()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task We_download_a_multi_file_torrent_from_a_libtorrent_seeder_from_its_metainfo_or_only_a_magnet_link(bool magnetOnly)
     {
         using var t = new TestTorrents();
         var seedDir = t.NewDirectory("seed");
         var getDir = t.NewDirectory("get");
-        var torrent = await t.CreateMultiFileAsync(seedDir, "multi", Sizes, 16 * 1024);
+        var torrent = magnetOnly
+            ? await t.CreateMultiFileAsync(seedDir, "magnet", [100_000, 33_333], 16 * 1024)
+            : await t.CreateMultiFileAsync(seedDir, "multi", Sizes, 16 * 1024);
         var (seeder, port) = await StartLibtorrentSeederAsync(t, torrent, seedDir);
         using var lt = seeder;
 
         await using var leecher = TestTorrents.NewClient();
-        var get = leecher.Add(torrent.Info, getDir);
-        await get.StartAsync();
-        get.AddPeer(new IPEndPoint(IPAddress.Loopback, port));
-        await WaitCompleteAsync(get, () => lt.Output);
-        TestTorrents.AssertSameFiles(torrent.Info, seedDir, getDir);
-    }
-
-    [Fact]
-    public async Task We_fetch_metadata_and_data_from_libtorrent_with_only_a_magnet_link()
-    {
-        using var t = new TestTorrents();
-        var seedDir = t.NewDirectory("seed");
-        var getDir = t.NewDirectory("get");
-        var torrent = await t.CreateMultiFileAsync(seedDir, "magnet", [100_000, 33_333], 16 * 1024);
-        var (seeder, port) = await StartLibtorrentSeederAsync(t, torrent, seedDir);
-        using var lt = seeder;
-
-        await using var leecher = TestTorrents.NewClient();
-        var get = leecher.AddMagnet(torrent.InfoHash, getDir);
+        // With only the magnet link, the metadata comes from libtorrent too (BEP 9).
+        var get = magnetOnly ? leecher.AddMagnet(torrent.InfoHash, getDir) : leecher.Add(torrent.Info, getDir);
         await get.StartAsync();
         get.AddPeer(new IPEndPoint(IPAddress.Loopback, port));
         await WaitCompleteAsync(get, () => lt.Output);
@@ -77,24 +59,18 @@ public sealed class ExternalClientTests(ITestOutputHelper log)
         using var t = new TestTorrents();
         var seedDir = t.NewDirectory("seed");
         var getDir = t.NewDirectory("get");
-        await using var seeder = TestTorrents.NewClient();
-        var torrent = await t.CreateMultiFileAsync(seedDir, "multi", Sizes, 32 * 1024);
-        var seed = seeder.Add(torrent.Info, seedDir, new TorrentSessionOptions { UseTrackers = false });
-        await seed.StartAsync();
-        await using var realTracker = new MiniTracker([seeder.LocalEndPoint!]);
-
-        // The torrent names the tracker that lists our seeder.
-        var withTracker = await RetrackAsync(t, seedDir, torrent, realTracker.AnnounceUrl);
-        using var aria = ExternalProcess.Start("/usr/bin/aria2c",
+        await using var seeder = await TrackedSeeder.StartAsync(t, seedDir, Sizes);
+        var (seed, torrent) = (seeder.Session, seeder.Torrent);
+        using var aria = ChildProcess.Start("/usr/bin/aria2c",
         [
             "--dir=" + getDir, "--enable-dht=false", "--enable-dht6=false", "--bt-enable-lpd=false",
             "--enable-peer-exchange=false", "--seed-time=0", "--console-log-level=warn", "--summary-interval=0",
             "--bt-stop-timeout=80", "--file-allocation=none", "--listen-port=" + FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture),
-            "--bt-tracker-connect-timeout=10", "--bt-tracker-timeout=10", withTracker,
+            "--bt-tracker-connect-timeout=10", "--bt-tracker-timeout=10", seeder.TorrentFile,
         ]);
         var exited = await aria.WaitForExitAsync(Bound);
         log.WriteLine(aria.Output);
-        Assert.True(exited && aria.ExitCode == 0, $"aria2c did not complete (tracker announces {realTracker.Announces}, seeder: {seed.Progress} {seed.LastDisconnectReason}): {aria.Output}");
+        Assert.True(exited && aria.ExitCode == 0, $"aria2c did not complete (tracker announces {seeder.Tracker.Announces}, seeder: {seed.Progress} {seed.LastDisconnectReason}): {aria.Output}");
         TestTorrents.AssertSameFiles(torrent.Info, seedDir, getDir);
     }
 
@@ -105,19 +81,15 @@ public sealed class ExternalClientTests(ITestOutputHelper log)
         var seedDir = t.NewDirectory("seed");
         var getDir = t.NewDirectory("get");
         var home = t.NewDirectory("home");
-        await using var seeder = TestTorrents.NewClient();
-        var torrent = await t.CreateMultiFileAsync(seedDir, "multi", Sizes, 32 * 1024);
-        var seed = seeder.Add(torrent.Info, seedDir, new TorrentSessionOptions { UseTrackers = false });
-        await seed.StartAsync();
-        await using var tracker = new MiniTracker([seeder.LocalEndPoint!]);
-        var withTracker = await RetrackAsync(t, seedDir, torrent, tracker.AnnounceUrl);
+        await using var seeder = await TrackedSeeder.StartAsync(t, seedDir, Sizes);
+        var (seed, torrent, tracker) = (seeder.Session, seeder.Torrent, seeder.Tracker);
 
         // transmission-cli seeds forever once done, so the test watches the files and then stops it.
         // Transmission ignores 127.0.0.0/8 peers from trackers (martian addresses), so our seeder dials it instead.
         var port = FreePort();
-        using var transmission = ExternalProcess.Start("/usr/bin/transmission-cli",
-            ["-w", getDir, "-g", Path.Combine(home, "config"), "-p", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "-D", "-U", "-M", "-et", withTracker],
-            environment: new Dictionary<string, string> { ["HOME"] = home });
+        using var transmission = ChildProcess.Start("/usr/bin/transmission-cli",
+            ["-w", getDir, "-g", Path.Combine(home, "config"), "-p", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "-D", "-U", "-M", "-et", seeder.TorrentFile],
+            new ChildProcessOptions { Environment = new Dictionary<string, string?> { ["HOME"] = home } });
         await SwarmTests.WaitUntil(() => tracker.Announces > 0 || transmission.HasExited, Bound);
         seed.AddPeer(new IPEndPoint(IPAddress.Loopback, port));
         var deadline = DateTime.UtcNow + Bound;
@@ -159,17 +131,6 @@ public sealed class ExternalClientTests(ITestOutputHelper log)
     }
 
     /// <summary>Makes a .torrent of the same content announcing to <paramref name="announceUrl"/> (same info hash: trackers are outside the info dictionary).</summary>
-    private static async Task<string> RetrackAsync(TestTorrents t, string seedDir, TorrentMetainfo torrent, string announceUrl)
-    {
-        var again = await TorrentCreator.CreateFromPathAsync(Path.Combine(seedDir, torrent.Info.Name), new TorrentCreateOptions
-        {
-            PieceLength = torrent.Info.PieceLength,
-            TrackerTiers = TorrentCreateOptions.OneTierEach([announceUrl]),
-        });
-        Assert.Equal(torrent.InfoHash, again.InfoHash);
-        return await WriteTorrentAsync(t, again);
-    }
-
     internal static async Task WaitCompleteAsync(TorrentSession get, Func<string> otherOutput)
     {
         try
@@ -183,11 +144,11 @@ public sealed class ExternalClientTests(ITestOutputHelper log)
     }
 
     /// <summary>A libtorrent seeder of <paramref name="torrent"/> and the port it listens on; killed if it does not start.</summary>
-    internal static async Task<(ExternalProcess Seeder, int Port)> StartLibtorrentSeederAsync(TestTorrents t, TorrentMetainfo torrent, string seedDir)
+    internal static async Task<(ChildProcess Seeder, int Port)> StartLibtorrentSeederAsync(TestTorrents t, TorrentMetainfo torrent, string seedDir)
     {
         var torrentFile = await WriteTorrentAsync(t, torrent);
         var script = await WriteScriptAsync(t, "seed.py", LibtorrentScripts.Seed);
-        var lt = ExternalProcess.Start(LibtorrentScripts.Python, [script, torrentFile, seedDir]);
+        var lt = ChildProcess.Start(LibtorrentScripts.Python, [script, torrentFile, seedDir]);
         try
         {
             var first = await lt.FirstLine.WaitAsync(Bound);

@@ -1,10 +1,6 @@
 using System.Globalization;
-using System.Net;
-using Testbed.TestSupport;
-using Testbed.Torrent.Metainfo;
-using Testbed.Torrent.Sessions;
+using Testbed.Processes;
 using Testbed.Torrent.Tests.Metainfo;
-using Testbed.Torrent.Tests.Sessions;
 using Xunit.Abstractions;
 
 namespace Testbed.Torrent.Tests.Interop;
@@ -27,8 +23,7 @@ public sealed class LibtorrentV2TransferTests(ITestOutputHelper log)
         var (torrent, torrentFile, seedDir) = await MakeWithLibtorrentAsync(t, mode);
         Assert.Equal(version, torrent.Info.Version);
         await using var seeder = TestTorrents.NewClient();
-        var seed = seeder.Add(torrent, seedDir, new TorrentSessionOptions { ReadOnly = true, UseTrackers = false });
-        await seed.StartAsync();
+        var seed = await seeder.AddStartedAsync(torrent, seedDir, new TorrentSessionOptions { ReadOnly = true, UseTrackers = false });
         await LibtorrentDownloadsAsync(t, torrent, torrentFile, seeder, seed, seedDir);
     }
 
@@ -45,8 +40,7 @@ public sealed class LibtorrentV2TransferTests(ITestOutputHelper log)
 
         var getDir = t.NewDirectory("get");
         await using var leecher = TestTorrents.NewClient();
-        var get = leecher.Add(torrent, getDir, new TorrentSessionOptions { UseTrackers = false });
-        await get.StartAsync();
+        var get = await leecher.AddStartedAsync(torrent, getDir, new TorrentSessionOptions { UseTrackers = false });
         get.AddPeer(new IPEndPoint(IPAddress.Loopback, port));
         await ExternalClientTests.WaitCompleteAsync(get, () => lt.Output);
         TestTorrents.AssertSameFiles(torrent.Info, seedDir, getDir);
@@ -83,12 +77,11 @@ public sealed class LibtorrentV2TransferTests(ITestOutputHelper log)
         using var t = new TestTorrents();
         var (torrent, _, seedDir) = await MakeWithLibtorrentAsync(t, "v2");
         await using var seeder = TestTorrents.NewClient();
-        var seed = seeder.Add(torrent, seedDir, new TorrentSessionOptions { ReadOnly = true, UseTrackers = false });
-        await seed.StartAsync();
+        var seed = await seeder.AddStartedAsync(torrent, seedDir, new TorrentSessionOptions { ReadOnly = true, UseTrackers = false });
 
         var getDir = t.NewDirectory("get");
         var script = await ExternalClientTests.WriteScriptAsync(t, "magnet.py", LibtorrentScripts.Download);
-        using var lt = ExternalProcess.Start(LibtorrentScripts.Python, [script, MagnetLink.FromMetainfo(torrent).ToString(), getDir, "127.0.0.1", seeder.LocalEndPoint!.Port.ToString(CultureInfo.InvariantCulture), "80"]);
+        using var lt = ChildProcess.Start(LibtorrentScripts.Python, [script, MagnetLink.FromMetainfo(torrent).ToString(), getDir, "127.0.0.1", seeder.LocalEndPoint!.Port.ToString(CultureInfo.InvariantCulture), "80"]);
         var exited = await lt.WaitForExitAsync(Bound);
         log.WriteLine(lt.Output);
         Assert.True(exited && lt.ExitCode == 0, $"libtorrent did not complete: {lt.Output}; our seeder: {seed.Progress} {seed.LastDisconnectReason}");
@@ -107,8 +100,7 @@ public sealed class LibtorrentV2TransferTests(ITestOutputHelper log)
         var torrent = await t.CreateMultiFileAsync(seedDir, "ours", [100_000, PieceLength, 17, 0, 150_001], PieceLength, version: version);
         var torrentFile = await ExternalClientTests.WriteTorrentAsync(t, torrent);
         await using var seeder = TestTorrents.NewClient();
-        var seed = seeder.Add(torrent, seedDir, new TorrentSessionOptions { ReadOnly = true, UseTrackers = false });
-        await seed.StartAsync();
+        var seed = await seeder.AddStartedAsync(torrent, seedDir, new TorrentSessionOptions { ReadOnly = true, UseTrackers = false });
         await LibtorrentDownloadsAsync(t, torrent, torrentFile, seeder, seed, seedDir);
     }
 
@@ -116,7 +108,7 @@ public sealed class LibtorrentV2TransferTests(ITestOutputHelper log)
     {
         var getDir = t.NewDirectory("get");
         var script = await ExternalClientTests.WriteScriptAsync(t, "download.py", LibtorrentScripts.Download);
-        using var lt = ExternalProcess.Start(LibtorrentScripts.Python, [script, torrentFile, getDir, "127.0.0.1", seeder.LocalEndPoint!.Port.ToString(CultureInfo.InvariantCulture), "80"]);
+        using var lt = ChildProcess.Start(LibtorrentScripts.Python, [script, torrentFile, getDir, "127.0.0.1", seeder.LocalEndPoint!.Port.ToString(CultureInfo.InvariantCulture), "80"]);
         var exited = await lt.WaitForExitAsync(Bound);
         log.WriteLine(lt.Output);
         Assert.True(exited && lt.ExitCode == 0, $"libtorrent did not complete: {lt.Output}; our seeder: {seed.Progress} {seed.LastDisconnectReason} {seed.LastStorageError}");

@@ -1,7 +1,5 @@
 using System.Buffers;
 using System.Buffers.Binary;
-using Testbed.Torrent.Messages;
-using Testbed.Torrent.Metainfo;
 
 namespace Testbed.Torrent.Tests.Messages;
 

@@ -1,5 +1,4 @@
 using System.Buffers;
-using Testbed.Torrent.Messages;
 
 namespace Testbed.Torrent.Tests.Messages;
 

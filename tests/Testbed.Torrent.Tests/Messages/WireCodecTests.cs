@@ -2,7 +2,6 @@ using System.Buffers;
 using System.Buffers.Binary;
 using FsCheck;
 using FsCheck.Xunit;
-using Testbed.Torrent.Messages;
 
 namespace Testbed.Torrent.Tests.Messages;
 

@@ -1,7 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
 using FsCheck.Xunit;
-using Testbed.Torrent.Metainfo;
 
 namespace Testbed.Torrent.Tests.Metainfo;
 

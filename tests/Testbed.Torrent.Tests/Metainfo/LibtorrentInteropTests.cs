@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Security.Cryptography;
 using System.Text.Json;
-using Testbed.Torrent.Metainfo;
 
 namespace Testbed.Torrent.Tests.Metainfo;
 

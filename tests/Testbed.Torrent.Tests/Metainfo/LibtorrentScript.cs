@@ -1,5 +1,5 @@
-using System.Diagnostics;
 using System.Text.Json;
+using Testbed.Processes;
 
 namespace Testbed.Torrent.Tests.Metainfo;
 
@@ -34,29 +34,8 @@ internal static class LibtorrentScript
             throw new InvalidOperationException($"{Python} is missing (the interop tests need Debian's python3 and python3-libtorrent)");
         }
 
-        var start = new ProcessStartInfo(Python) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        start.ArgumentList.Add("-c");
-        start.ArgumentList.Add(script);
-        foreach (var argument in arguments)
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        using var process = Process.Start(start) ?? throw new InvalidOperationException("python3 did not start");
-        try
-        {
-            var output = process.StandardOutput.ReadToEndAsync();
-            var error = process.StandardError.ReadToEndAsync();
-            await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(120));
-            Assert.True(process.ExitCode == 0, $"python3 failed ({process.ExitCode}): {await error}");
-            return JsonDocument.Parse(await output);
-        }
-        finally
-        {
-            if (!process.HasExited)
-            {
-                process.Kill(entireProcessTree: true);
-            }
-        }
+        var run = await ChildProcess.RunAsync(Python, ["-c", script, .. arguments], TimeSpan.FromSeconds(120));
+        Assert.True(run.ExitCode == 0, $"python3 failed ({run.ExitCode}): {run.StandardError}");
+        return JsonDocument.Parse(run.StandardOutput);
     }
 }

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Text.Json;
-using Testbed.Torrent.Metainfo;
 
 namespace Testbed.Torrent.Tests.Metainfo;
 

@@ -1,5 +1,3 @@
-using Testbed.Torrent.Metainfo;
-
 namespace Testbed.Torrent.Tests.Metainfo;
 
 public sealed class MagnetLinkTests

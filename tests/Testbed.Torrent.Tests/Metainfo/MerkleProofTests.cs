@@ -1,5 +1,4 @@
 using System.Numerics;
-using Testbed.Torrent.Metainfo;
 
 namespace Testbed.Torrent.Tests.Metainfo;
 

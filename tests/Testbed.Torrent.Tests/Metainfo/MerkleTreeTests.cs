@@ -1,5 +1,4 @@
 using System.Security.Cryptography;
-using Testbed.Torrent.Metainfo;
 
 namespace Testbed.Torrent.Tests.Metainfo;
 

@@ -1,7 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
 using Testbed.Torrent.Bencoding;
-using Testbed.Torrent.Metainfo;
 
 namespace Testbed.Torrent.Tests.Metainfo;
 

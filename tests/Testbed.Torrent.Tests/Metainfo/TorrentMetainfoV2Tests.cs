@@ -1,7 +1,5 @@
 using System.Security.Cryptography;
 using Testbed.Torrent.Bencoding;
-using Testbed.Torrent.Metainfo;
-using Testbed.Torrent.Sessions;
 
 namespace Testbed.Torrent.Tests.Metainfo;
 

@@ -1,5 +1,4 @@
 using System.Buffers;
-using Testbed.Torrent.Messages;
 using Testbed.Torrent.PeerWire;
 using Testbed.Torrent.PiecePicking;
 using Testbed.Torrent.Storage;

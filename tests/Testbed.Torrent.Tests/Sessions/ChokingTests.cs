@@ -1,6 +1,3 @@
-using Testbed.Torrent.Messages;
-using Testbed.Torrent.Sessions;
-
 namespace Testbed.Torrent.Tests.Sessions;
 
 /// <summary>The choker: a limited number of upload slots plus a rotating optimistic unchoke.</summary>
@@ -13,8 +10,7 @@ public sealed class ChokingTests
         var seedDir = t.NewDirectory("seed");
         var torrent = await t.CreateSingleFileAsync(seedDir, "choke.bin", 50_000, 16 * 1024, seed: 5);
         await using var seeder = TestTorrents.NewClient();
-        var seed = seeder.Add(torrent.Info, seedDir, new TorrentSessionOptions { UploadSlots = 1, ChokeInterval = TimeSpan.FromMilliseconds(500), AllowedFastCount = 0 });
-        await seed.StartAsync();
+        var seed = await seeder.AddStartedAsync(torrent.Info, seedDir, new TorrentSessionOptions { UploadSlots = 1, ChokeInterval = TimeSpan.FromMilliseconds(500), AllowedFastCount = 0 });
 
         var peers = new List<RawPeer>();
         try

@@ -1,8 +1,6 @@
 using System.Buffers;
 using System.Buffers.Binary;
 using Testbed.Torrent.Extensions;
-using Testbed.Torrent.Messages;
-using Testbed.Torrent.Sessions;
 
 namespace Testbed.Torrent.Tests.Sessions;
 
@@ -20,8 +18,7 @@ public sealed class MisbehavingPeerTests
         using var listener = RawPeer.Listen();
 
         await using var leecher = TestTorrents.NewClient();
-        var get = leecher.Add(torrent.Info, t.NewDirectory("get"));
-        await get.StartAsync();
+        var get = await leecher.AddStartedAsync(torrent.Info, t.NewDirectory("get"));
         get.AddPeer((System.Net.IPEndPoint)listener.LocalEndPoint!);
 
         // The liar: claims every piece, unchokes, answers every request with garbage.
@@ -40,8 +37,7 @@ public sealed class MisbehavingPeerTests
 
         // An honest seeder on another address (127.0.0.2: the ban is per address) supplies the torrent.
         await using var seeder = new TorrentClient(new TorrentClientOptions { ListenEndPoint = new System.Net.IPEndPoint(System.Net.IPAddress.Parse("127.0.0.2"), 0) });
-        var seed = seeder.Add(torrent.Info, seedDir);
-        await seed.StartAsync();
+        var seed = await seeder.AddStartedAsync(torrent.Info, seedDir);
         get.AddPeer(seeder.LocalEndPoint!);
         await get.WaitForCompletionAsync().WaitAsync(Generous);
         TestTorrents.AssertSameFiles(torrent.Info, seedDir, get.Directory);
@@ -55,8 +51,7 @@ public sealed class MisbehavingPeerTests
         var seedDir = t.NewDirectory("seed");
         var torrent = await t.CreateSingleFileAsync(seedDir, "data.bin", 50_000, 16 * 1024);
         await using var seeder = TestTorrents.NewClient();
-        var seed = seeder.Add(torrent.Info, seedDir);
-        await seed.StartAsync();
+        var seed = await seeder.AddStartedAsync(torrent.Info, seedDir);
 
         await using var peer = await RawPeer.ConnectAsync(seeder.LocalEndPoint!, torrent.InfoHash);
         // A piece message announcing 1 MiB: the bound is 16 KiB + 9, so it is refused before the body arrives.
@@ -75,8 +70,7 @@ public sealed class MisbehavingPeerTests
         var seedDir = t.NewDirectory("seed");
         var torrent = await t.CreateSingleFileAsync(seedDir, "data.bin", 200_000, 64 * 1024);
         await using var seeder = TestTorrents.NewClient();
-        var seed = seeder.Add(torrent.Info, seedDir);
-        await seed.StartAsync();
+        var seed = await seeder.AddStartedAsync(torrent.Info, seedDir);
 
         await using var peer = await RawPeer.ConnectAsync(seeder.LocalEndPoint!, torrent.InfoHash);
         await peer.SendAsync(StateMessage.Interested);
@@ -91,8 +85,7 @@ public sealed class MisbehavingPeerTests
         var seedDir = t.NewDirectory("seed");
         var torrent = await t.CreateSingleFileAsync(seedDir, "data.bin", 4 << 20, 16 * 1024);
         await using var seeder = TestTorrents.NewClient();
-        var seed = seeder.Add(torrent.Info, seedDir, new TorrentSessionOptions { MaxQueuedUploads = 50 });
-        await seed.StartAsync();
+        var seed = await seeder.AddStartedAsync(torrent.Info, seedDir, new TorrentSessionOptions { MaxQueuedUploads = 50 });
 
         await using var flooder = await RawPeer.ConnectAsync(seeder.LocalEndPoint!, torrent.InfoHash);
         await flooder.SendAsync(StateMessage.Interested);
@@ -109,8 +102,7 @@ public sealed class MisbehavingPeerTests
         await SwarmTests.WaitUntil(() => seed.LastDisconnectReason?.Contains("flood", StringComparison.Ordinal) == true, Generous);
 
         await using var leecher = TestTorrents.NewClient();
-        var get = leecher.Add(torrent.Info, t.NewDirectory("get"));
-        await get.StartAsync();
+        var get = await leecher.AddStartedAsync(torrent.Info, t.NewDirectory("get"));
         get.AddPeer(seeder.LocalEndPoint!);
         try
         {
@@ -131,13 +123,11 @@ public sealed class MisbehavingPeerTests
         var seedDir = t.NewDirectory("seed");
         var torrent = await t.CreateSingleFileAsync(seedDir, "pex.bin", 100_000, 16 * 1024);
         await using var seeder = TestTorrents.NewClient();
-        var seed = seeder.Add(torrent.Info, seedDir);
-        await seed.StartAsync();
+        var seed = await seeder.AddStartedAsync(torrent.Info, seedDir);
         using var listener = RawPeer.Listen();
 
         await using var leecher = TestTorrents.NewClient();
-        var get = leecher.Add(torrent.Info, t.NewDirectory("get"));
-        await get.StartAsync();
+        var get = await leecher.AddStartedAsync(torrent.Info, t.NewDirectory("get"));
         get.AddPeer((System.Net.IPEndPoint)listener.LocalEndPoint!);
 
         // The only peer the leecher knows has nothing, but tells it (ut_pex) where the seeder is.
@@ -162,11 +152,9 @@ public sealed class MisbehavingPeerTests
         var torrent = await t.CreateSingleFileAsync(seedDir, "pex.bin", 100_000, 16 * 1024);
         var options = new TorrentSessionOptions { PexInterval = TimeSpan.FromSeconds(1) };
         await using var seeder = TestTorrents.NewClient();
-        var seed = seeder.Add(torrent.Info, seedDir, options);
-        await seed.StartAsync();
+        var seed = await seeder.AddStartedAsync(torrent.Info, seedDir, options);
         await using var middle = TestTorrents.NewClient();
-        var get = middle.Add(torrent.Info, t.NewDirectory("get"), options);
-        await get.StartAsync();
+        var get = await middle.AddStartedAsync(torrent.Info, t.NewDirectory("get"), options);
         get.AddPeer(seeder.LocalEndPoint!);
         await get.WaitForCompletionAsync().WaitAsync(Generous);
 

@@ -1,9 +1,6 @@
 using System.Buffers;
 using System.IO.Pipelines;
-using System.Net;
 using System.Net.Sockets;
-using Testbed.Torrent.Messages;
-using Testbed.Torrent.Metainfo;
 using Testbed.Torrent.PeerWire;
 
 namespace Testbed.Torrent.Tests.Sessions;

@@ -1,7 +1,3 @@
-using System.Net;
-using Testbed.Torrent.Messages;
-using Testbed.Torrent.Sessions;
-
 namespace Testbed.Torrent.Tests.Sessions;
 
 /// <summary>
@@ -21,8 +17,7 @@ public sealed class SourceLossTests
         using var listener = RawPeer.Listen();
         var source = (IPEndPoint)listener.LocalEndPoint!;
         await using var leecher = TestTorrents.NewClient();
-        var get = leecher.Add(torrent.Info, t.NewDirectory("get"), new TorrentSessionOptions { UseTrackers = false });
-        await get.StartAsync();
+        var get = await leecher.AddStartedAsync(torrent.Info, t.NewDirectory("get"), new TorrentSessionOptions { UseTrackers = false });
         get.AddPeer(source);
 
         // The source claims everything, is asked for a block, and is gone (a crashed process) before it answers.
@@ -50,8 +45,7 @@ public sealed class SourceLossTests
         using var listener = RawPeer.Listen();
         var source = (IPEndPoint)listener.LocalEndPoint!;
         await using var leecher = TestTorrents.NewClient();
-        var get = leecher.Add(torrent.Info, t.NewDirectory("get"), new TorrentSessionOptions { UseTrackers = false });
-        await get.StartAsync();
+        var get = await leecher.AddStartedAsync(torrent.Info, t.NewDirectory("get"), new TorrentSessionOptions { UseTrackers = false });
         get.AddPeer(source);
 
         var download = get.WaitForDownloadAsync();
@@ -84,16 +78,14 @@ public sealed class SourceLossTests
         }
 
         await using var leecher = TestTorrents.NewClient();
-        var get = leecher.Add(torrent.Info, t.NewDirectory("get"), new TorrentSessionOptions { UseTrackers = false });
-        await get.StartAsync();
+        var get = await leecher.AddStartedAsync(torrent.Info, t.NewDirectory("get"), new TorrentSessionOptions { UseTrackers = false });
         get.AddPeer(gone);
         var failure = await Assert.ThrowsAsync<TorrentSourcesLostException>(() => get.WaitForDownloadAsync().WaitAsync(Generous));
         Assert.Equal($"its only source {gone} refused the connection (nothing listens there)", failure.Reason);
 
         // The session is still usable: another source revives the wait, and the download completes from it.
         await using var seeder = TestTorrents.NewClient();
-        var seed = seeder.Add(torrent.Info, seedDir, new TorrentSessionOptions { UseTrackers = false });
-        await seed.StartAsync();
+        var seed = await seeder.AddStartedAsync(torrent.Info, seedDir, new TorrentSessionOptions { UseTrackers = false });
         get.AddPeer(seeder.LocalEndPoint!);
         await get.WaitForDownloadAsync().WaitAsync(Generous);
         TestTorrents.AssertSameFiles(torrent.Info, seedDir, get.Directory);
@@ -110,8 +102,7 @@ public sealed class SourceLossTests
         secondListener.Listen(4);
         var second = (IPEndPoint)secondListener.LocalEndPoint!;
         await using var leecher = TestTorrents.NewClient();
-        var get = leecher.Add(torrent.Info, t.NewDirectory("get"), new TorrentSessionOptions { UseTrackers = false });
-        await get.StartAsync();
+        var get = await leecher.AddStartedAsync(torrent.Info, t.NewDirectory("get"), new TorrentSessionOptions { UseTrackers = false });
         get.AddPeer((IPEndPoint)firstListener.LocalEndPoint!);
         get.AddPeer(second);
         var download = get.WaitForDownloadAsync();

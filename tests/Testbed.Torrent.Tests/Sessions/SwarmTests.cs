@@ -1,7 +1,3 @@
-using System.Net;
-using Testbed.Torrent.Metainfo;
-using Testbed.Torrent.Sessions;
-
 namespace Testbed.Torrent.Tests.Sessions;
 
 /// <summary>Our client against itself over loopback: download, seed, resume, magnet, peer exchange.</summary>
@@ -18,13 +14,11 @@ public sealed class SwarmTests
         var torrent = await t.CreateMultiFileAsync(seedDir, "multi", [100_000, 0, 300_001, 5, 65_536], 32 * 1024);
 
         await using var seeder = TestTorrents.NewClient();
-        var seed = seeder.Add(torrent.Info, seedDir);
-        await seed.StartAsync();
+        var seed = await seeder.AddStartedAsync(torrent.Info, seedDir);
         Assert.True(seed.IsComplete);
 
         await using var leecher = TestTorrents.NewClient();
-        var get = leecher.Add(torrent.Info, getDir);
-        await get.StartAsync();
+        var get = await leecher.AddStartedAsync(torrent.Info, getDir);
         Assert.False(get.IsComplete);
         get.AddPeer(seeder.LocalEndPoint!);
         await get.WaitForCompletionAsync().WaitAsync(Generous);
@@ -43,11 +37,9 @@ public sealed class SwarmTests
         var torrent = await t.CreateSingleFileAsync(seedDir, "block.jwt", 3000, 16 * 1024);
 
         await using var seeder = TestTorrents.NewClient();
-        var seed = seeder.Add(torrent.Info, seedDir);
-        await seed.StartAsync();
+        var seed = await seeder.AddStartedAsync(torrent.Info, seedDir);
         await using var leecher = TestTorrents.NewClient();
-        var get = leecher.Add(torrent.Info, getDir);
-        await get.StartAsync();
+        var get = await leecher.AddStartedAsync(torrent.Info, getDir);
         var clock = System.Diagnostics.Stopwatch.StartNew();
         get.AddPeer(seeder.LocalEndPoint!);
         await get.WaitForCompletionAsync().WaitAsync(Generous);
@@ -71,11 +63,9 @@ public sealed class SwarmTests
         await File.WriteAllBytesAsync(Path.Combine(getDir, "data.bin"), partial);
 
         await using var seeder = TestTorrents.NewClient();
-        var seed = seeder.Add(torrent.Info, seedDir);
-        await seed.StartAsync();
+        var seed = await seeder.AddStartedAsync(torrent.Info, seedDir);
         await using var leecher = TestTorrents.NewClient();
-        var get = leecher.Add(torrent.Info, getDir);
-        await get.StartAsync();
+        var get = await leecher.AddStartedAsync(torrent.Info, getDir);
         Assert.Equal(9, get.Progress.PiecesHave);
         get.AddPeer(seeder.LocalEndPoint!);
         await get.WaitForCompletionAsync().WaitAsync(Generous);
@@ -93,8 +83,7 @@ public sealed class SwarmTests
         var torrent = await t.CreateMultiFileAsync(seedDir, "magnet", [40_000, 70_000], 16 * 1024);
 
         await using var seeder = TestTorrents.NewClient();
-        var seed = seeder.Add(torrent.Info, seedDir);
-        await seed.StartAsync();
+        var seed = await seeder.AddStartedAsync(torrent.Info, seedDir);
         await using var leecher = TestTorrents.NewClient();
         var magnet = MagnetLink.Parse(MagnetLink.FromMetainfo(torrent).ToString());
         var get = leecher.AddMagnet(magnet.InfoHash, getDir);
@@ -123,11 +112,9 @@ public sealed class SwarmTests
 
         // A fetches from both seeders (rarest first, then endgame across them); B fetches from A only, while A is still downloading.
         await using var a = TestTorrents.NewClient();
-        var getA = a.Add(torrent.Info, t.NewDirectory("a"));
-        await getA.StartAsync();
+        var getA = await a.AddStartedAsync(torrent.Info, t.NewDirectory("a"));
         await using var b = TestTorrents.NewClient();
-        var getB = b.Add(torrent.Info, t.NewDirectory("b"), new TorrentSessionOptions { PexInterval = TimeSpan.FromHours(1) });
-        await getB.StartAsync();
+        var getB = await b.AddStartedAsync(torrent.Info, t.NewDirectory("b"), new TorrentSessionOptions { PexInterval = TimeSpan.FromHours(1) });
         getA.AddPeer(s1.LocalEndPoint!);
         getA.AddPeer(s2.LocalEndPoint!);
         getB.AddPeer(a.LocalEndPoint!);

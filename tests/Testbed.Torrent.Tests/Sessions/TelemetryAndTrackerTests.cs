@@ -1,7 +1,5 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
-using Testbed.Torrent.Metainfo;
-using Testbed.Torrent.Sessions;
 using Testbed.Torrent.Tests.Interop;
 
 namespace Testbed.Torrent.Tests.Sessions;
@@ -48,11 +46,9 @@ public sealed class TelemetryAndTrackerTests
         meters.Start();
 
         await using var seeder = TestTorrents.NewClient();
-        var seed = seeder.Add(torrent.Info, seedDir);
-        await seed.StartAsync();
+        var seed = await seeder.AddStartedAsync(torrent.Info, seedDir);
         await using var leecher = TestTorrents.NewClient();
-        var get = leecher.Add(torrent.Info, t.NewDirectory("get"), new TorrentSessionOptions { PeerName = "peer-7" });
-        await get.StartAsync();
+        var get = await leecher.AddStartedAsync(torrent.Info, t.NewDirectory("get"), new TorrentSessionOptions { PeerName = "peer-7" });
         get.AddPeer(seeder.LocalEndPoint!);
         await get.WaitForCompletionAsync().WaitAsync(Generous);
 
@@ -76,8 +72,7 @@ public sealed class TelemetryAndTrackerTests
         var seedDir = t.NewDirectory("seed");
         var plain = await t.CreateSingleFileAsync(seedDir, "tracked.bin", 80_000, 16 * 1024, seed: 12);
         await using var seeder = TestTorrents.NewClient();
-        var seed = seeder.Add(plain.Info, seedDir, new TorrentSessionOptions { UseTrackers = false });
-        await seed.StartAsync();
+        var seed = await seeder.AddStartedAsync(plain.Info, seedDir, new TorrentSessionOptions { UseTrackers = false });
         await using var tracker = new MiniTracker([seeder.LocalEndPoint!]);
         var tracked = await TorrentCreator.CreateFromPathAsync(Path.Combine(seedDir, "tracked.bin"), new TorrentCreateOptions
         {
@@ -86,8 +81,7 @@ public sealed class TelemetryAndTrackerTests
         });
 
         await using var leecher = TestTorrents.NewClient();
-        var get = leecher.Add(tracked, t.NewDirectory("get"));
-        await get.StartAsync();
+        var get = await leecher.AddStartedAsync(tracked, t.NewDirectory("get"));
         await get.WaitForCompletionAsync().WaitAsync(Generous);
         TestTorrents.AssertSameFiles(plain.Info, seedDir, get.Directory);
         Assert.True(tracker.Announces >= 1);

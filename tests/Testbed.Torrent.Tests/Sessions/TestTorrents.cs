@@ -1,7 +1,3 @@
-using System.Net;
-using Testbed.Torrent.Metainfo;
-using Testbed.Torrent.Sessions;
-
 namespace Testbed.Torrent.Tests.Sessions;
 
 /// <summary>Temporary directories with random content and torrents made from them, for swarm tests.</summary>

@@ -1,9 +1,6 @@
 using System.Buffers;
 using System.Numerics;
 using Testbed.Torrent.Extensions;
-using Testbed.Torrent.Messages;
-using Testbed.Torrent.Metainfo;
-using Testbed.Torrent.Sessions;
 using Testbed.Torrent.Storage;
 
 namespace Testbed.Torrent.Tests.Sessions;
@@ -25,13 +22,11 @@ public sealed class V2SessionTests
         var torrent = await t.CreateMultiFileAsync(seedDir, "bundle", [200_000, 64 * 1024, 5_000, 0, 130_001], 64 * 1024, version: version);
         Assert.Equal(version, torrent.Info.Version);
         await using var seeder = TestTorrents.NewClient();
-        var seed = seeder.Add(torrent, seedDir, new TorrentSessionOptions { ReadOnly = true });
-        await seed.StartAsync();
+        var seed = await seeder.AddStartedAsync(torrent, seedDir, new TorrentSessionOptions { ReadOnly = true });
         Assert.True(seed.IsComplete);
 
         await using var leecher = TestTorrents.NewClient();
-        var get = leecher.Add(torrent, t.NewDirectory("get"));
-        await get.StartAsync();
+        var get = await leecher.AddStartedAsync(torrent, t.NewDirectory("get"));
         get.AddPeer(seeder.LocalEndPoint!);
         await get.WaitForCompletionAsync().WaitAsync(Generous);
         TestTorrents.AssertSameFiles(torrent.Info, seedDir, get.Directory);
@@ -47,8 +42,7 @@ public sealed class V2SessionTests
         // Two files of several pieces (one of 600 pieces: two runs of hash requests with uncles), one of a single piece.
         var torrent = await t.CreateMultiFileAsync(seedDir, "bundle", [600 * Block + 3, 5 * Block, 1000], Block, version: TorrentVersion.V2);
         await using var seeder = TestTorrents.NewClient();
-        var seed = seeder.Add(torrent, seedDir, new TorrentSessionOptions { ReadOnly = true });
-        await seed.StartAsync();
+        var seed = await seeder.AddStartedAsync(torrent, seedDir, new TorrentSessionOptions { ReadOnly = true });
 
         var v2 = torrent.Info.InfoHashV2!.Value;
         await using var leecher = TestTorrents.NewClient();
@@ -139,8 +133,7 @@ public sealed class V2SessionTests
         using var listener = RawPeer.Listen();
 
         await using var leecher = TestTorrents.NewClient();
-        var get = leecher.Add(torrent, t.NewDirectory("get"));
-        await get.StartAsync();
+        var get = await leecher.AddStartedAsync(torrent, t.NewDirectory("get"));
         get.AddPeer((System.Net.IPEndPoint)listener.LocalEndPoint!);
 
         // The liar sends every block of whatever piece it is asked for correctly, except block 2 of each, with one bit flipped.
@@ -191,8 +184,7 @@ public sealed class V2SessionTests
         var torrent = await t.CreateSingleFileAsync(seedDir, "data.bin", 13 * pieceLength + 5, pieceLength, version: TorrentVersion.V2);
         var root = torrent.Info.FileTree.Single().PiecesRoot!.Value;
         await using var seeder = TestTorrents.NewClient();
-        var seed = seeder.Add(torrent, seedDir, new TorrentSessionOptions { ReadOnly = true });
-        await seed.StartAsync();
+        var seed = await seeder.AddStartedAsync(torrent, seedDir, new TorrentSessionOptions { ReadOnly = true });
 
         await using var peer = await RawPeer.ConnectAsync(seeder.LocalEndPoint!, torrent.InfoHash, v2: true);
         Assert.True(peer.Remote.SupportsV2);
@@ -232,8 +224,7 @@ public sealed class V2SessionTests
         const int pieceLength = 2 * Block;
         var torrent = await t.CreateSingleFileAsync(seedDir, "data.bin", 4 * pieceLength, pieceLength, version: TorrentVersion.V2);
         await using var seeder = TestTorrents.NewClient();
-        var seed = seeder.Add(torrent, seedDir, new TorrentSessionOptions { ReadOnly = true, AllowedFastCount = 0 });
-        await seed.StartAsync();
+        var seed = await seeder.AddStartedAsync(torrent, seedDir, new TorrentSessionOptions { ReadOnly = true, AllowedFastCount = 0 });
 
         // Corrupt piece 1 after the start-up check passed: the next read of it must fail the merkle check.
         await using (var file = new FileStream(Path.Combine(seedDir, "data.bin"), FileMode.Open, FileAccess.Write, FileShare.ReadWrite))
@@ -265,8 +256,7 @@ public sealed class V2SessionTests
         var v2 = torrent.Info.InfoHashV2!.Value.Truncated;
         Assert.NotEqual(torrent.InfoHash, v2);
         await using var seeder = TestTorrents.NewClient();
-        var seed = seeder.Add(torrent, seedDir, new TorrentSessionOptions { ReadOnly = true });
-        await seed.StartAsync();
+        var seed = await seeder.AddStartedAsync(torrent, seedDir, new TorrentSessionOptions { ReadOnly = true });
         Assert.Equal(v2, seed.InfoHashV2Truncated);
 
         foreach (var hash in new[] { torrent.InfoHash, v2 })
@@ -286,8 +276,7 @@ public sealed class V2SessionTests
         await using var tracker = new Interop.MiniTracker([]);
         var torrent = await t.CreateSingleFileAsync(seedDir, "data.bin", 40_000, Block, version: TorrentVersion.Hybrid);
         await using var seeder = TestTorrents.NewClient();
-        var seed = seeder.Add(torrent.Info, seedDir, new TorrentSessionOptions { ReadOnly = true }, [[tracker.AnnounceUrl]], torrent.PieceLayers);
-        await seed.StartAsync();
+        var seed = await seeder.AddStartedAsync(torrent.Info, seedDir, new TorrentSessionOptions { ReadOnly = true }, [[tracker.AnnounceUrl]], torrent.PieceLayers);
 
         string[] Announced() => [.. tracker.RequestLines.Select(InfoHashOf).Distinct()];
         await SwarmTests.WaitUntil(() => Announced().Length == 2, Generous);

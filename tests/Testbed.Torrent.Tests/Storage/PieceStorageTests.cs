@@ -1,6 +1,5 @@
 using System.Security.Cryptography;
 using Testbed.Torrent.Storage;
-using Testbed.Torrent.Tests.Sessions;
 
 namespace Testbed.Torrent.Tests.Storage;
 

@@ -1,6 +1,4 @@
-using System.Net;
 using Testbed.Torrent.Bencoding;
-using Testbed.Torrent.Metainfo;
 using Testbed.Torrent.Trackers;
 using static Testbed.Torrent.Tests.Trackers.TrackerTestData;
 

@@ -1,9 +1,7 @@
-using System.Collections.Concurrent;
 using System.Diagnostics;
-using System.Net;
 using System.Net.Sockets;
 using System.Text;
-using Testbed.Torrent.Metainfo;
+using Testbed.Processes;
 
 namespace Testbed.Torrent.Tests.Trackers;
 
@@ -17,11 +15,10 @@ namespace Testbed.Torrent.Tests.Trackers;
 internal sealed class OpenTrackerProcess : IAsyncDisposable
 {
     private static readonly InfoHash ReadinessProbe = InfoHash.Compute("opentracker-readiness-probe"u8);
-    private readonly Process process;
+    private readonly ChildProcess process;
     private readonly string directory;
-    private readonly ConcurrentQueue<string> output = new();
 
-    private OpenTrackerProcess(Process process, string directory, int httpPort, int udpPort)
+    private OpenTrackerProcess(ChildProcess process, string directory, int httpPort, int udpPort)
     {
         this.process = process;
         this.directory = directory;
@@ -55,24 +52,8 @@ internal sealed class OpenTrackerProcess : IAsyncDisposable
         {
             var httpPort = FreePort(SocketType.Stream, ProtocolType.Tcp);
             var udpPort = FreePort(SocketType.Dgram, ProtocolType.Udp);
-            var start = new ProcessStartInfo(executable)
-            {
-                WorkingDirectory = directory,
-                RedirectStandardOutput = true,
-                RedirectStandardError = true,
-                UseShellExecute = false,
-            };
-            foreach (var argument in new[] { "-i", "127.0.0.1", "-p", httpPort.ToString(System.Globalization.CultureInfo.InvariantCulture), "-P", udpPort.ToString(System.Globalization.CultureInfo.InvariantCulture), "-w", whitelistFile })
-            {
-                start.ArgumentList.Add(argument);
-            }
-
-            var process = Process.Start(start) ?? throw new InvalidOperationException("opentracker did not start");
-            var tracker = new OpenTrackerProcess(process, directory, httpPort, udpPort);
-            process.OutputDataReceived += (_, e) => tracker.Collect(e.Data);
-            process.ErrorDataReceived += (_, e) => tracker.Collect(e.Data);
-            process.BeginOutputReadLine();
-            process.BeginErrorReadLine();
+            string[] arguments = ["-i", "127.0.0.1", "-p", httpPort.ToString(System.Globalization.CultureInfo.InvariantCulture), "-P", udpPort.ToString(System.Globalization.CultureInfo.InvariantCulture), "-w", whitelistFile];
+            var tracker = new OpenTrackerProcess(ChildProcess.Start(executable, arguments, new ChildProcessOptions { WorkingDirectory = directory }), directory, httpPort, udpPort);
             var failure = await tracker.WaitUntilReadyAsync(httpPort);
             if (failure is null)
             {
@@ -82,7 +63,7 @@ internal sealed class OpenTrackerProcess : IAsyncDisposable
             await tracker.StopAsync(deleteDirectory: attempt >= 3);
             if (attempt >= 3)
             {
-                throw new InvalidOperationException($"opentracker was not ready after 3 attempts; the last: {failure}; its output: {string.Join('\n', tracker.output)}");
+                throw new InvalidOperationException($"opentracker was not ready after 3 attempts; the last: {failure}; its output: {tracker.process.Output}");
             }
         }
     }
@@ -111,14 +92,6 @@ internal sealed class OpenTrackerProcess : IAsyncDisposable
         return text.StartsWith("HTTP/1.1 200 ", StringComparison.Ordinal) || text.StartsWith("HTTP/1.0 200 ", StringComparison.Ordinal)
             ? text[(text.IndexOf("\r\n\r\n", StringComparison.Ordinal) + 4)..]
             : null;
-    }
-
-    private void Collect(string? line)
-    {
-        if (line is not null)
-        {
-            output.Enqueue(line);
-        }
     }
 
     /// <summary>Waits until opentracker serves an announce for the whitelisted probe torrent; null when it does, else why not.</summary>
@@ -158,25 +131,10 @@ internal sealed class OpenTrackerProcess : IAsyncDisposable
 
     private async Task StopAsync(bool deleteDirectory)
     {
-        try
+        await process.DisposeAsync();
+        if (deleteDirectory)
         {
-            if (!process.HasExited)
-            {
-                process.Kill(entireProcessTree: true);
-                await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(10));
-            }
-        }
-        catch (InvalidOperationException)
-        {
-            // Already gone.
-        }
-        finally
-        {
-            process.Dispose();
-            if (deleteDirectory)
-            {
-                Directory.Delete(directory, recursive: true);
-            }
+            Directory.Delete(directory, recursive: true);
         }
     }
 }

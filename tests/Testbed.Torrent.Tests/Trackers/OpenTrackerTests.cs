@@ -1,5 +1,3 @@
-using System.Net;
-using Testbed.Torrent.Metainfo;
 using Testbed.Torrent.Trackers;
 using static Testbed.Torrent.Tests.Trackers.TrackerTestData;
 

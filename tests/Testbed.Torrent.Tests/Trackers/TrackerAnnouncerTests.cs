@@ -1,7 +1,5 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
-using System.Net;
-using Testbed.Torrent.Metainfo;
 using Testbed.Torrent.Trackers;
 using static Testbed.Torrent.Tests.Trackers.TrackerTestData;
 
@@ -82,26 +80,7 @@ public sealed class TrackerAnnouncerTests
         var scripted = new ScriptedFactory();
         scripted.Behave("http://t/announce", _ => Ok(seconds: 1));
         using var announcer = new TrackerAnnouncer([["http://t/announce"]], FastOptions, scripted);
-        using var stop = new CancellationTokenSource();
-        var results = new ConcurrentQueue<TrackerAnnounceResult>();
-
-        var run = announcer.RunAsync(
-            e => Request(trackerEvent: e),
-            r =>
-            {
-                results.Enqueue(r);
-                if (results.Count == 3)
-                {
-                    stop.Cancel();
-                }
-
-                return ValueTask.CompletedTask;
-            },
-            null,
-            stop.Token);
-        await run.WaitAsync(TimeSpan.FromSeconds(60));
-
-        var calls = scripted.Requests("http://t/announce");
+        var calls = await RunUntilAsync(announcer, scripted, results => results == 3);
         Assert.Equal([TrackerEvent.Started, TrackerEvent.None, TrackerEvent.None, TrackerEvent.Stopped], calls.Select(c => c.Request.Event));
         for (var i = 1; i < 3; i++)
         {
@@ -116,34 +95,19 @@ public sealed class TrackerAnnouncerTests
         var scripted = new ScriptedFactory();
         scripted.Behave("http://t/announce", _ => Ok(seconds: 600, minSeconds: 1));
         using var announcer = new TrackerAnnouncer([["http://t/announce"]], FastOptions, scripted);
-        using var stop = new CancellationTokenSource();
-        var results = 0;
-
-        var run = announcer.RunAsync(
-            e => Request(trackerEvent: e),
-            _ =>
+        var calls = await RunUntilAsync(announcer, scripted, results =>
+        {
+            if (results == 1)
             {
-                var count = Interlocked.Increment(ref results);
-                if (count == 1)
-                {
-                    announcer.RequestAnnounce(); // wants more peers right away
-                }
-                else if (count == 2)
-                {
-                    announcer.RequestAnnounce(TrackerEvent.Completed);
-                }
-                else
-                {
-                    stop.Cancel();
-                }
+                announcer.RequestAnnounce(); // wants more peers right away
+            }
+            else if (results == 2)
+            {
+                announcer.RequestAnnounce(TrackerEvent.Completed);
+            }
 
-                return ValueTask.CompletedTask;
-            },
-            null,
-            stop.Token);
-        await run.WaitAsync(TimeSpan.FromSeconds(60));
-
-        var calls = scripted.Requests("http://t/announce");
+            return results > 2;
+        });
         Assert.Equal([TrackerEvent.Started, TrackerEvent.None, TrackerEvent.Completed, TrackerEvent.Stopped], calls.Select(c => c.Request.Event));
         Assert.True(calls[1].At - calls[0].At >= TimeSpan.FromMilliseconds(950), $"the extra announce came {(calls[1].At - calls[0].At).TotalMilliseconds} ms after the first, before min interval");
         Assert.True(calls[2].At - calls[1].At < TimeSpan.FromSeconds(30), "completed was held back");
@@ -185,6 +149,28 @@ public sealed class TrackerAnnouncerTests
         var span = Assert.Single(spans, s => s.OperationName == "torrent.announce" && (string?)s.GetTagItem("tracker.url") == tracker.AnnounceUri.ToString());
         Assert.Equal(AwkwardHash.ToHex(), span.GetTagItem("torrent.infohash"));
         Assert.Equal("started", span.GetTagItem("torrent.event"));
+    }
+
+    // Runs the announcer until stopAfter, given the number of results so far, says stop; then the calls the tracker saw.
+    private static async Task<List<(AnnounceRequest Request, TimeSpan At)>> RunUntilAsync(TrackerAnnouncer announcer, ScriptedFactory scripted, Func<int, bool> stopAfter)
+    {
+        using var stop = new CancellationTokenSource();
+        var results = 0;
+        var run = announcer.RunAsync(
+            e => Request(trackerEvent: e),
+            _ =>
+            {
+                if (stopAfter(Interlocked.Increment(ref results)))
+                {
+                    stop.Cancel();
+                }
+
+                return ValueTask.CompletedTask;
+            },
+            null,
+            stop.Token);
+        await run.WaitAsync(TimeSpan.FromSeconds(60));
+        return scripted.Requests("http://t/announce");
     }
 
     private sealed class ScriptedFactory : ITrackerClientFactory

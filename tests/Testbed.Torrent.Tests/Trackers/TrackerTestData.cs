@@ -1,5 +1,4 @@
 using System.Text;
-using Testbed.Torrent.Metainfo;
 using Testbed.Torrent.Trackers;
 
 namespace Testbed.Torrent.Tests.Trackers;

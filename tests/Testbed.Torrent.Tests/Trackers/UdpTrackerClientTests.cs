@@ -1,6 +1,4 @@
 using System.Buffers.Binary;
-using System.Net;
-using Testbed.Torrent.Metainfo;
 using Testbed.Torrent.Trackers;
 using static Testbed.Torrent.Tests.Trackers.TrackerTestData;
 

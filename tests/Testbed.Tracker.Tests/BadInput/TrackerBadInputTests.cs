@@ -1,17 +1,11 @@
-using System.Buffers.Binary;
-using System.Net;
-using System.Net.Sockets;
-using System.Text;
 using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
 using Testbed.TestSupport.BadInput;
 using Testbed.Tracker.Hosting;
-using Testbed.Tracker.Udp;
 using Xunit.Abstractions;
 using static Testbed.Tracker.Tests.Requests;
 

@@ -1,8 +1,4 @@
-using Testbed.TestSupport;
-using System.Net;
-using System.Net.Sockets;
-using Testbed.Tracker.Swarms;
-using Testbed.Torrent.Metainfo;
+using Testbed.Processes;
 
 namespace Testbed.Tracker.Tests.Interop;
 
@@ -40,7 +36,7 @@ public sealed class InteropTests : IDisposable
     {
         await using var tracker = await TrackerServer.StartAsync();
         var (torrent, hash) = await MakeTorrentAsync(tracker, transport);
-        using var client = ExternalProcess.Start(Python, [LtClient, "run", torrent, NewDirectory("lt")], directory);
+        using var client = ChildProcess.Start(Python, [LtClient, "run", torrent, NewDirectory("lt")], ChildProcessOptions.InDirectory(directory));
         await WaitForPeersAsync(tracker, hash, 1, client);
         await WaitUntilAsync(() => client.Lines.Any(l => l.StartsWith("tracker_reply", StringComparison.Ordinal)), client, "libtorrent never reported a tracker reply");
         // A timed-out first attempt on a loaded machine is retried by libtorrent, so problems before the reply are not failures.
@@ -60,7 +56,7 @@ public sealed class InteropTests : IDisposable
             arguments = ["--enable-dht=true", $"--dht-listen-port={FreeUdpPort()}", $"--dht-file-path={Path.Combine(directory, "dht.dat")}", .. arguments[1..]];
         }
 
-        using var client = ExternalProcess.Start("aria2c", arguments, directory);
+        using var client = ChildProcess.Start("aria2c", arguments, ChildProcessOptions.InDirectory(directory));
         await WaitForPeersAsync(tracker, hash, 1, client);
         Assert.Equal(1, tracker.Store.Scrape(hash).Leechers);
     }
@@ -71,10 +67,10 @@ public sealed class InteropTests : IDisposable
     {
         await using var tracker = await TrackerServer.StartAsync();
         var (torrent, hash) = await MakeTorrentAsync(tracker, transport);
-        using var client = ExternalProcess.Start(
+        using var client = ChildProcess.Start(
             "transmission-cli",
             ["-g", NewDirectory("transmission-config"), "-w", NewDirectory("transmission"), "-M", "-p", FreeTcpPort().ToString(System.Globalization.CultureInfo.InvariantCulture), torrent],
-            directory);
+            ChildProcessOptions.InDirectory(directory));
         await WaitForPeersAsync(tracker, hash, 1, client);
         Assert.Equal(1, tracker.Store.Scrape(hash).Leechers);
     }
@@ -84,11 +80,11 @@ public sealed class InteropTests : IDisposable
     {
         await using var tracker = await TrackerServer.StartAsync();
         var (torrent, hash) = await MakeTorrentAsync(tracker, "http");
-        using var seeder = ExternalProcess.Start(Python, [LtClient, "seed", torrent, SeedDirectory], directory);
+        using var seeder = ChildProcess.Start(Python, [LtClient, "seed", torrent, SeedDirectory], ChildProcessOptions.InDirectory(directory));
         await WaitUntilAsync(() => tracker.Store.Scrape(hash).Seeders == 1, seeder, "the libtorrent seeder never announced");
 
         var target = NewDirectory("aria2-leech");
-        using var leecher = ExternalProcess.Start("aria2c", Aria2Arguments(torrent, target), directory);
+        using var leecher = ChildProcess.Start("aria2c", Aria2Arguments(torrent, target), ChildProcessOptions.InDirectory(directory));
         Assert.True(await leecher.WaitForExitAsync(Patience), "aria2c did not finish: " + leecher.Output);
         Assert.True(leecher.ExitCode == 0, "aria2c failed: " + leecher.Output);
         Assert.Equal(await File.ReadAllBytesAsync(DataFile), await File.ReadAllBytesAsync(Path.Combine(target, "data.bin")));
@@ -99,11 +95,11 @@ public sealed class InteropTests : IDisposable
     {
         await using var tracker = await TrackerServer.StartAsync();
         var (torrent, hash) = await MakeTorrentAsync(tracker, "udp");
-        using var seeder = ExternalProcess.Start(Python, [LtClient, "seed", torrent, SeedDirectory], directory);
+        using var seeder = ChildProcess.Start(Python, [LtClient, "seed", torrent, SeedDirectory], ChildProcessOptions.InDirectory(directory));
         await WaitUntilAsync(() => tracker.Store.Scrape(hash).Seeders == 1, seeder, "the libtorrent seeder never announced");
 
         var target = NewDirectory("lt-leech");
-        using var leecher = ExternalProcess.Start(Python, [LtClient, "run", torrent, target], directory);
+        using var leecher = ChildProcess.Start(Python, [LtClient, "run", torrent, target], ChildProcessOptions.InDirectory(directory));
         Assert.True(await leecher.WaitForExitAsync(Patience), "libtorrent leecher did not finish: " + leecher.Output);
         Assert.True(leecher.ExitCode == 0, "libtorrent leecher failed: " + leecher.Output);
         Assert.Contains(leecher.Lines, l => l.StartsWith("tracker_reply", StringComparison.Ordinal) && l != "tracker_reply 0");
@@ -129,16 +125,16 @@ public sealed class InteropTests : IDisposable
         await File.WriteAllBytesAsync(DataFile, data);
         var url = transport == "http" ? tracker.AnnounceUrl.ToString() : tracker.UdpAnnounceUrl;
         var torrent = Path.Combine(directory, $"{transport}.torrent");
-        var output = await ExternalProcess.RunAsync(Python, [LtClient, "make", DataFile, torrent, url], directory);
-        return (torrent, InfoHash.ParseHex(output.Trim().Split('\n')[^1].Trim()));
+        var made = await ChildProcess.RunAsync(Python, [LtClient, "make", DataFile, torrent, url], TimeSpan.FromMinutes(2), ChildProcessOptions.InDirectory(directory));
+        return (torrent, InfoHash.ParseHex(made.EnsureSuccess().StandardOutput.Trim().Split('\n')[^1].Trim()));
     }
 
     private string NewDirectory(string name) => Directory.CreateDirectory(Path.Combine(directory, name)).FullName;
 
-    private static Task WaitForPeersAsync(TrackerServer tracker, InfoHash hash, int peers, ExternalProcess client) =>
+    private static Task WaitForPeersAsync(TrackerServer tracker, InfoHash hash, int peers, ChildProcess client) =>
         WaitUntilAsync(() => tracker.Store.Scrape(hash).Peers >= peers, client, $"the tracker never saw {peers} peer(s) on {hash}");
 
-    private static async Task WaitUntilAsync(Func<bool> condition, ExternalProcess client, string failure)
+    private static async Task WaitUntilAsync(Func<bool> condition, ChildProcess client, string failure)
     {
         var deadline = DateTime.UtcNow + Patience;
         while (!condition())
