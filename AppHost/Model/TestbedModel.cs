@@ -7,6 +7,7 @@ using Testbed.AppHost.Control;
 using Testbed.Chaos.Api;
 using Testbed.Chaos.Execution;
 using Testbed.Chaos.Proxy;
+using Testbed.Contracts.Settings;
 
 namespace Testbed.AppHost.Model;
 
@@ -110,19 +111,19 @@ public sealed class TestbedModel
             var lateJoiner = Settings.LateJoiners.Contains(name);
             var peer = Service<ServiceProjects.Peer>(name)
                 .WithReference(tracker)
-                .WithEnvironment("Testbed__PeerName", name)
-                .WithEnvironment("Testbed__DataRoot", _dataRoot)
-                .WithEnvironment("Testbed__Faults__Enabled", "true")
-                .WithEnvironment("Testbed__BindAddress", Plan.PrivateAddress(n).ToString())
-                .WithEnvironment("Testbed__AdvertiseAddress", (Settings.DirectLinks ? Plan.PrivateAddress(n) : Plan.PublicAddress(n)).ToString())
+                .WithEnvironment(PeerSettings.PeerName.EnvironmentVariable, name)
+                .WithEnvironment(PeerSettings.DataRoot.EnvironmentVariable, _dataRoot)
+                .WithEnvironment(PeerSettings.FaultsEnabled.EnvironmentVariable, "true")
+                .WithEnvironment(PeerSettings.BindAddress.EnvironmentVariable, Plan.PrivateAddress(n).ToString())
+                .WithEnvironment(PeerSettings.AdvertiseAddress.EnvironmentVariable, (Settings.DirectLinks ? Plan.PrivateAddress(n) : Plan.PublicAddress(n)).ToString())
                 // Short intervals: membership and catch-up on loopback should take seconds, not the defaults meant for real networks.
-                .WithEnvironment("Testbed__AnnounceIntervalSeconds", "2")
-                .WithEnvironment("Testbed__SegmentBlocks", (Settings.SegmentBlocks ?? TestbedSettings.DefaultSegmentBlocks).ToString(CultureInfo.InvariantCulture))
-                .WithEnvironment("Testbed__DownloadTimeoutSeconds", "10")
-                .WithEnvironment("Testbed__Dht__Port", DhtPort.ToString(CultureInfo.InvariantCulture));
+                .WithEnvironment(PeerSettings.AnnounceIntervalSeconds.EnvironmentVariable, PeerSettings.AnnounceIntervalSeconds.Format(2))
+                .WithEnvironment(PeerSettings.SegmentBlocks.EnvironmentVariable, PeerSettings.SegmentBlocks.Format(Settings.SegmentBlocks ?? TestbedSettings.DefaultSegmentBlocks))
+                .WithEnvironment(PeerSettings.DownloadTimeoutSeconds.EnvironmentVariable, PeerSettings.DownloadTimeoutSeconds.Format(10))
+                .WithEnvironment(PeerSettings.DhtPort.EnvironmentVariable, PeerSettings.DhtPort.Format(DhtPort));
             if (Settings.DhtBootstrap.GetValueOrDefault(name) is { } bootstrap)
             {
-                peer.WithEnvironment("Testbed__Dht__Bootstrap", string.Join(',', bootstrap.Select(DhtEndPoint)));
+                peer.WithEnvironment(PeerSettings.DhtBootstrap.EnvironmentVariable, string.Join(',', bootstrap.Select(DhtEndPoint)));
             }
 
             if (lateJoiner)
@@ -138,18 +139,18 @@ public sealed class TestbedModel
 
             if (Settings.DifficultyBits is { } bits)
             {
-                peer.WithEnvironment("Testbed__DifficultyBits", bits.ToString(CultureInfo.InvariantCulture));
+                peer.WithEnvironment(PeerSettings.DifficultyBits.EnvironmentVariable, PeerSettings.DifficultyBits.Format(bits));
             }
 
             if (Settings.MiningIntervalMs is { } interval)
             {
-                peer.WithEnvironment("Testbed__Mining__IntervalMs", interval.ToString(CultureInfo.InvariantCulture));
+                peer.WithEnvironment(PeerSettings.MiningIntervalMs.EnvironmentVariable, PeerSettings.MiningIntervalMs.Format(interval));
             }
 
             // Deliberate defects (--broken peer-N=MODE): only for the tests proving that each chaos check can fail.
             if (Settings.Broken.GetValueOrDefault(name) is { } modes)
             {
-                peer.WithEnvironment("Testbed__Broken", modes);
+                peer.WithEnvironment(PeerSettings.Broken.EnvironmentVariable, modes);
             }
 
             PeerCommands.Add(peer, this);
@@ -218,9 +219,9 @@ public sealed class TestbedModel
         var chaos = Service<ServiceProjects.Chaos>("chaos")
             .WithReference(tracker)
             .WaitFor(tracker)
-            .WithEnvironment("Chaos__LoopbackPlan", string.Create(CultureInfo.InvariantCulture, $"127.{Plan.A}.{Plan.B}"))
-            .WithEnvironment("Chaos__ScenariosFile", ScenariosFile)
-            .WithEnvironment(context => context.EnvironmentVariables["Chaos__ControlApiUrl"] =
+            .WithEnvironment(ChaosSettings.LoopbackPlan.EnvironmentVariable, string.Create(CultureInfo.InvariantCulture, $"127.{Plan.A}.{Plan.B}"))
+            .WithEnvironment(ChaosSettings.ScenariosFile.EnvironmentVariable, ScenariosFile)
+            .WithEnvironment(context => context.EnvironmentVariables[ChaosSettings.ControlApiUrl.EnvironmentVariable] =
                 Relay.Url?.ToString() ?? throw new InvalidOperationException("the control relay has not started"));
         foreach (var peer in peers)
         {

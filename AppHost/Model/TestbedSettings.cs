@@ -1,5 +1,6 @@
 using System.Globalization;
 using Microsoft.Extensions.Configuration;
+using Testbed.Contracts.Settings;
 
 namespace Testbed.AppHost.Model;
 
@@ -80,16 +81,15 @@ public sealed record TestbedSettings(int Peers, int? DifficultyBits, int? Mining
         }
 
         int? difficulty = null;
-        var difficultyText = configuration["difficulty"] ?? configuration["Testbed:DifficultyBits"];
+        var difficultyText = configuration["difficulty"] ?? configuration[PeerSettings.DifficultyBits.Key];
         if (difficultyText is not null)
         {
-            if (!int.TryParse(difficultyText, NumberStyles.None, CultureInfo.InvariantCulture, out var bits) || bits is < 1 or > 64)
+            if (!PeerSettings.DifficultyBits.TryParse(difficultyText, out var bits, out error, option: "--difficulty"))
             {
-                error = $"--difficulty must be a whole number of leading zero bits from 1 to 64, not '{difficultyText}'";
                 return false;
             }
 
-            difficulty = bits;
+            difficulty = (int)bits;
         }
 
         settings = new TestbedSettings(peers, difficulty);

@@ -3,6 +3,7 @@ using System.Globalization;
 using Testbed.AppHost.Headless;
 using Testbed.AppHost.Model;
 using Testbed.Bench.Measurement;
+using Testbed.Contracts.Settings;
 
 namespace Testbed.Bench.AppHost;
 
@@ -37,7 +38,7 @@ public static class BenchPropagationCommand
         var peers = new Option<int>("--peers") { Description = "Peer processes (2..32, default 8)", DefaultValueFactory = _ => 8 };
         var blocks = new Option<int>("--blocks") { Description = "Blocks measured per round (1..1000, default 24), mined one at a time round robin", DefaultValueFactory = _ => 24 };
         var transactions = new Option<int>("--transactions") { Description = "Transactions in every block (0..200, default 100), gossiped to every peer before it is mined", DefaultValueFactory = _ => 100 };
-        var difficulty = new Option<int>("--difficulty") { Description = "Difficulty bits (1..24, default 8: low, to leave the CPU to propagation)", DefaultValueFactory = _ => 8 };
+        var difficulty = new Option<int>("--difficulty") { Description = "Difficulty bits (1..64, default 8: low, to leave the CPU to propagation)", DefaultValueFactory = _ => 8 };
         var rounds = Interleaved.RoundsOption();
         var json = new Option<bool>("--json") { Description = "Print the same figures as one JSON object" };
         var command = new Command("propagation", "Nonce found on the miner to replayed on every other peer, p50/p99 per round against 10 ms / 40 ms, beside the fsync limit measured in the same run");
@@ -49,9 +50,11 @@ public static class BenchPropagationCommand
         command.SetAction(async (parse, ct) =>
         {
             var settings = new Settings(parse.GetValue(peers), parse.GetValue(blocks), parse.GetValue(transactions), parse.GetValue(rounds), parse.GetValue(difficulty));
-            var error = settings is { Peers: < 2 or > TestbedSettings.MaxPeers } or { Blocks: < 1 or > 1000 } or { Transactions: < 0 or > 200 } or { DifficultyBits: < 1 or > 24 }
-                ? $"error: --peers must be 2..{TestbedSettings.MaxPeers}, --blocks 1..1000, --transactions 0..200, --difficulty 1..24"
-                : Interleaved.CheckRounds(settings.Rounds);
+            var error = settings is { Peers: < 2 or > TestbedSettings.MaxPeers } or { Blocks: < 1 or > 1000 } or { Transactions: < 0 or > 200 }
+                ? $"error: --peers must be 2..{TestbedSettings.MaxPeers}, --blocks 1..1000, --transactions 0..200"
+                : !PeerSettings.DifficultyBits.Allows(settings.DifficultyBits)
+                    ? $"error: {PeerSettings.DifficultyBits.Refusal(settings.DifficultyBits.ToString(CultureInfo.InvariantCulture), "--difficulty")}"
+                    : Interleaved.CheckRounds(settings.Rounds);
             return await BenchFigures.RunAsync(error, parse.GetValue(json), () => RunAsync(settings, ct), Print, r => r.Met);
         });
         return command;

@@ -52,7 +52,7 @@ internal sealed class SyncChain
             }
 
             var mined = await miner.MineAsync(template, cancellationToken).ConfigureAwait(false) ?? throw new OperationCanceledException(cancellationToken);
-            var result = chain.AddBlock(mined.Block.Token);
+            var result = chain.AddMinedBlock(mined);
             if (result.Status != AddBlockStatus.Connected)
             {
                 throw new InvalidOperationException($"generated block refused: {result.Status} {result.Detail}");

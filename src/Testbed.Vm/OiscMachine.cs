@@ -1,6 +1,4 @@
 using System.Diagnostics;
-using System.Text.Encodings.Web;
-using System.Text.Json;
 
 namespace Testbed.Vm;
 
@@ -23,6 +21,7 @@ public sealed class OiscMachine
     private bool _txSnapshotTaken;
     private bool _inBlock;
     private MachineSnapshot? _blockSnapshot;
+    private long _blocksRun;
 
     /// <summary>Creates an empty machine with the built-in operations of <paramref name="mode"/>.</summary>
     public OiscMachine(VmMode mode, VmOptions? options = null)
@@ -50,6 +49,9 @@ public sealed class OiscMachine
 
     /// <summary>The live state (read it; change it only through blocks).</summary>
     public VmState State => _state;
+
+    /// <summary>Blocks this machine has run (applied, prepared or refused; one per `vm.replay` span); a redone block does not run.</summary>
+    public long BlocksRun => Interlocked.Read(ref _blocksRun);
 
     /// <summary>Operations by action name.</summary>
     public OperationRegistry Operations => _registry;
@@ -269,6 +271,41 @@ public sealed class OiscMachine
         }
     }
 
+    /// <summary>
+    /// Runs a block and undoes it at once (a miner's template), keeping the state it led to, so that <see cref="Redo"/>
+    /// applies it later without running it again. Throws <see cref="VmRejectedException"/> like <see cref="ApplyBlock"/>.
+    /// </summary>
+    public PreparedBlock Prepare(long height, IReadOnlyList<VmTransaction> transactions)
+    {
+        lock (_gate)
+        {
+            var effects = ApplyBlock(height, transactions);
+            var prepared = PreparedBlock.Capture(_state, effects);
+            Revert(effects);
+            return prepared;
+        }
+    }
+
+    /// <summary>
+    /// Applies a prepared block without running it; the state must be the one it was prepared on (otherwise
+    /// InvalidOperationException, nothing changed). Returns the block's undo data, as <see cref="ApplyBlock"/> would.
+    /// </summary>
+    public BlockEffects Redo(PreparedBlock prepared)
+    {
+        lock (_gate)
+        {
+            ArgumentNullException.ThrowIfNull(prepared);
+            var current = _state.ComputeRoot();
+            if (current != prepared.Effects.RootBefore)
+            {
+                throw new InvalidOperationException($"cannot redo block {prepared.Effects.Height}: the state root is {current}, but it was prepared on {prepared.Effects.RootBefore}");
+            }
+
+            prepared.Redo(_state);
+            return prepared.Effects;
+        }
+    }
+
     /// <summary>Binary snapshot of the whole state: "TBVS", version, memory, registers, then every collection and entry in ordinal order.</summary>
     public byte[] SaveState()
     {
@@ -347,61 +384,8 @@ public sealed class OiscMachine
     {
         lock (_gate)
         {
-            using var stream = new MemoryStream();
-            using (var writer = new Utf8JsonWriter(stream, new JsonWriterOptions { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
-            {
-                writer.WriteStartObject();
-                string[] seedOrder = [VmState.StudentsName, VmState.CoursesName, VmState.ProposalsName, VmState.NftsName];
-                foreach (var name in seedOrder)
-                {
-                    WriteCollection(writer, _state.GetOrCreate(name));
-                }
-
-                foreach (var collection in _state.Collections)
-                {
-                    if (collection.Count > 0 && Array.IndexOf(seedOrder, collection.Name) < 0)
-                    {
-                        WriteCollection(writer, collection);
-                    }
-                }
-
-                writer.WriteEndObject();
-            }
-
-            return System.Text.Encoding.UTF8.GetString(stream.ToArray());
+            return StateJsonExport.Write(_state);
         }
-    }
-
-    private static void WriteCollection(Utf8JsonWriter writer, VmCollection collection)
-    {
-        writer.WritePropertyName(collection.Name);
-        writer.WriteStartObject();
-        foreach (var (key, entry) in collection.Entries.OrderBy(e => e.Key, StringComparer.Ordinal))
-        {
-            writer.WritePropertyName(key);
-            writer.WriteStartObject();
-            using (var document = entry.Value.Parse())
-            {
-                foreach (var property in document.RootElement.EnumerateObject())
-                {
-                    property.WriteTo(writer);
-                }
-            }
-
-            if (collection.CounterField is { } counter)
-            {
-                writer.WriteNumber(counter, entry.Counter);
-            }
-
-            if (entry.Owner.Length > 0)
-            {
-                writer.WriteString("owner", entry.Owner);
-            }
-
-            writer.WriteEndObject();
-        }
-
-        writer.WriteEndObject();
     }
 
     /// <summary>Runs one transaction atomically within the block's remaining gas; returns the gas it used.</summary>
@@ -474,6 +458,7 @@ public sealed class OiscMachine
 
     private Activity? StartReplay(long height)
     {
+        Interlocked.Increment(ref _blocksRun);
         var activity = VmTelemetry.Source.StartActivity(VmTelemetry.ReplaySpan);
         if (activity is not null)
         {

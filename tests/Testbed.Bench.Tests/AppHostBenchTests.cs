@@ -113,6 +113,7 @@ public sealed partial class AppHostBenchTests
     [InlineData("one peer", "--peers must be 2..32", "propagation", "--peers", "1")]
     [InlineData("too many blocks", "--blocks 1..1000", "propagation", "--blocks", "1001")]
     [InlineData("too many transactions", "--transactions 0..200", "propagation", "--transactions", "201")]
+    [InlineData("too hard", "error: --difficulty (Testbed:DifficultyBits) must be a whole number from 1 to 64 (leading zero bits of a block hash), not '65'", "propagation", "--difficulty", "65")]
     [InlineData("too few rounds", "--rounds must be in 5..100", "propagation", "--rounds", "4")]
     [InlineData("no seeders", "--seeders 1..16", "sync", "--seeders", "0")]
     [InlineData("huge segments", "--segment-blocks 1..4096", "sync", "--segment-blocks", "5000")]

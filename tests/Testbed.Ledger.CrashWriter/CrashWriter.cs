@@ -55,15 +55,15 @@ public static class Program
                 .Select(i => SignedTransaction.Create(wallet, nonce + i, $$$"""[{"action":"vote_proposal","proposal":{"id":"P{{{nonce + i}}}","description":"crash test"}}]"""))
                 .ToList();
             var mined = await miner.MineNextAsync(main, txs, CancellationToken.None);
-            Acknowledge(main.AddBlock(mined!.Block.Token));
+            Acknowledge(main.AddMinedBlock(mined!));
             if (round % 4 == 3)
             {
                 // aux is still on the old tip: two blocks there outweigh main's one, so main reorganises (depth 1).
                 for (var i = 0; i < 2; i++)
                 {
                     var block = await rival.MineNextAsync(aux, [], CancellationToken.None);
-                    aux.AddBlock(block!.Block.Token);
-                    Acknowledge(main.AddBlock(block.Block.Token));
+                    aux.AddMinedBlock(block!);
+                    Acknowledge(main.AddBlock(block!.Block.Token));
                 }
             }
         }

@@ -1,4 +1,5 @@
 using Testbed.Chaos.Proxy;
+using Testbed.Contracts.Settings;
 
 namespace Testbed.Chaos.Hosting;
 
@@ -6,7 +7,7 @@ namespace Testbed.Chaos.Hosting;
 public sealed class ChaosOptions
 {
     /// <summary>The configuration section name.</summary>
-    public const string SectionName = "Chaos";
+    public const string SectionName = ChaosSettings.Section;
 
     /// <summary>The scenarios file; empty: scenarios.yaml in the first directory above the content root that has one.</summary>
     public string? ScenariosFile { get; set; }
@@ -41,7 +42,7 @@ public sealed class ChaosOptions
         var parts = LoopbackPlan.Split('.');
         if (parts.Length != 3 || parts[0] != "127" || !byte.TryParse(parts[1], out var a) || !byte.TryParse(parts[2], out var b) || b == 255)
         {
-            throw new ArgumentException($"Chaos:LoopbackPlan must look like 127.A.B (B below 255), not '{LoopbackPlan}'");
+            throw new ArgumentException($"{ChaosSettings.LoopbackPlan.Key} must look like 127.A.B (B below 255), not '{LoopbackPlan}'");
         }
 
         return new LoopbackPlan(a, b);

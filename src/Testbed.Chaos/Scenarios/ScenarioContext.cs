@@ -1,4 +1,5 @@
 using System.Globalization;
+using Testbed.Contracts.Settings;
 using YamlDotNet.RepresentationModel;
 
 namespace Testbed.Chaos.Scenarios;
@@ -84,6 +85,24 @@ internal sealed record ScenarioContext(List<ScenarioError> Errors, string? Scena
     }
 
     public int? Int(YamlMappingNode map, string field, int min, int max, bool required) => (int?)Long(map, field, min, max, required);
+
+    /// <summary>A field that sets a peer setting: checked with that setting's range and refused with its message.</summary>
+    public long? Setting(YamlMappingNode map, string field, IntegerSetting setting)
+    {
+        var text = Text(map, field, required: false);
+        if (text is null)
+        {
+            return null;
+        }
+
+        if (!setting.TryParse(text, out var value, out var error, option: field))
+        {
+            Error(Get(map, field)!, field, error);
+            return null;
+        }
+
+        return value;
+    }
 
     public double? Double(YamlMappingNode map, string field, double min, double max)
     {

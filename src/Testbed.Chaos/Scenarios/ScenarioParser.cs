@@ -1,4 +1,5 @@
 using System.Collections.ObjectModel;
+using Testbed.Contracts.Settings;
 using Testbed.IO;
 using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
@@ -123,7 +124,7 @@ public static class ScenarioParser
 
         context.CheckFields(map, ScenarioFields);
         var peers = context.Int(map, "peers", 1, MaxPeers, required: true) ?? 1;
-        var difficulty = context.Int(map, "difficulty_bits", 1, 32, required: false) ?? 8;
+        var difficulty = (int)(context.Setting(map, "difficulty_bits", PeerSettings.DifficultyBits) ?? 8);
         var timeout = context.Duration(map, "timeout", required: false) ?? TimeSpan.FromMinutes(3);
         var description = context.Text(map, "description", required: false) ?? "";
         var miningInterval = context.Duration(map, "mining_interval", required: false) ?? TimeSpan.FromMilliseconds(500);

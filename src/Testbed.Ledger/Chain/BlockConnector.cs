@@ -11,20 +11,7 @@ internal sealed class BlockConnector(ChainState state)
     /// <summary>Applies a block on the current tip state: nonce rules, VM replay, state root. Atomic: throws with nothing changed.</summary>
     public BlockEffects Connect(Block block)
     {
-        var pending = new Dictionary<string, long>(StringComparer.Ordinal);
-        for (var i = 0; i < block.Transactions.Count; i++)
-        {
-            var tx = block.Transactions[i];
-            var expected = pending.TryGetValue(tx.Sender, out var p) ? p : state.NextNonces.GetValueOrDefault(tx.Sender);
-            if (tx.Nonce != expected)
-            {
-                var kind = tx.Nonce < expected ? TransactionRejectionReason.ReplayedNonce : TransactionRejectionReason.NonceGap;
-                throw new BlockRejectedException(BlockRejectionReason.InvalidTransaction, $"transaction {i}: {kind}: nonce {tx.Nonce} of {tx.Sender}, expected {expected}");
-            }
-
-            pending[tx.Sender] = expected + 1;
-        }
-
+        var pending = NextNonces(block);
         BlockEffects effects;
         try
         {
@@ -42,12 +29,48 @@ internal sealed class BlockConnector(ChainState state)
             throw new BlockRejectedException(BlockRejectionReason.StateRootMismatch, $"replay gives state root {root}, block says {block.Header.StateRoot}");
         }
 
+        Advance(pending);
+        return effects;
+    }
+
+    /// <summary>
+    /// Applies a block built on the current tip state from a template whose VM run is kept (<see cref="TemplateOrigin"/>):
+    /// the state it computed is written back, the VM does not run again. Throws with nothing changed.
+    /// </summary>
+    public BlockEffects Reconnect(Block block, PreparedBlock postState)
+    {
+        var pending = NextNonces(block);
+        var effects = state.Vm.Redo(postState);
+        Advance(pending);
+        return effects;
+    }
+
+    // The senders' next nonces after the block, checked against the tip's: each sender's nonces consecutive from the expected one.
+    private Dictionary<string, long> NextNonces(Block block)
+    {
+        var pending = new Dictionary<string, long>(StringComparer.Ordinal);
+        for (var i = 0; i < block.Transactions.Count; i++)
+        {
+            var tx = block.Transactions[i];
+            var expected = pending.TryGetValue(tx.Sender, out var p) ? p : state.NextNonces.GetValueOrDefault(tx.Sender);
+            if (tx.Nonce != expected)
+            {
+                var kind = tx.Nonce < expected ? TransactionRejectionReason.ReplayedNonce : TransactionRejectionReason.NonceGap;
+                throw new BlockRejectedException(BlockRejectionReason.InvalidTransaction, $"transaction {i}: {kind}: nonce {tx.Nonce} of {tx.Sender}, expected {expected}");
+            }
+
+            pending[tx.Sender] = expected + 1;
+        }
+
+        return pending;
+    }
+
+    private void Advance(Dictionary<string, long> pending)
+    {
         foreach (var (sender, next) in pending)
         {
             state.NextNonces[sender] = next;
         }
-
-        return effects;
     }
 
     /// <summary>Undoes a block the tip state had applied, with the undo data its <see cref="Connect"/> returned.</summary>

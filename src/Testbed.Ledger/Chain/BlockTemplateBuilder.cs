@@ -39,14 +39,13 @@ internal sealed class BlockTemplateBuilder(ChainState state, ChainOptions option
             budget -= tx.Token.Length + 3;
         }
 
-        Hash256 root;
+        PreparedBlock postState;
         while (true)
         {
             try
             {
-                var effects = state.Vm.ApplyBlock(height, selected.Select(t => t.ToVm()).ToList());
-                root = state.LiveStateRoot;
-                state.Vm.Revert(effects);
+                // Run once and kept: a block mined on this template is connected with this state (Blockchain.AddMinedBlock).
+                postState = state.Vm.Prepare(height, selected.Select(t => t.ToVm()).ToList());
                 break;
             }
             catch (VmRejectedException e)
@@ -70,9 +69,9 @@ internal sealed class BlockTemplateBuilder(ChainState state, ChainOptions option
             Math.Max(options.NowMs(), parent.Header.TimestampMs),
             state.ExpectedDifficulty(parent),
             TransactionsRoot.Compute(selected.Select(t => t.Token)),
-            root,
+            ChainState.ToHash(postState.Effects.RootAfter),
             miner,
             0);
-        return new BlockTemplate(header, selected);
+        return new BlockTemplate(header, selected) { Origin = new TemplateOrigin(state, header, selected.ToArray(), postState) };
     }
 }

@@ -39,7 +39,11 @@ public sealed record AddBlockResult(AddBlockStatus Status, Hash256? Hash, long H
 }
 
 /// <summary>A block ready to mine: header with nonce 0 and the transactions it commits to.</summary>
-public sealed record BlockTemplate(BlockHeader Header, IReadOnlyList<SignedTransaction> Transactions);
+public sealed record BlockTemplate(BlockHeader Header, IReadOnlyList<SignedTransaction> Transactions)
+{
+    /// <summary>Set by the chain that built the template (<see cref="Blockchain.CreateTemplate"/>): its parent and the state it leads to.</summary>
+    internal TemplateOrigin? Origin { get; init; }
+}
 
 /// <summary>Per-peer settings of a chain instance.</summary>
 public sealed class ChainOptions

@@ -5,8 +5,6 @@ using Testbed.Ledger.Wallets;
 
 namespace Testbed.Ledger.Mining;
 
-/// <summary>A block the miner found and signed, with the attempts it took.</summary>
-public sealed record MinedBlock(Block Block, long Attempts);
 
 /// <summary>
 /// Mines templates on several cores with <see cref="ProofOfWorkSearch"/> (the nonce is the header's last 8 bytes, so
@@ -48,12 +46,13 @@ public sealed class BlockMiner(Wallet wallet, int threads, string peerName = "")
         activity?.SetTag(LedgerTelemetry.Attempts, found.Attempts);
         activity?.SetTag(LedgerTelemetry.Result, "found");
         var block = Block.Sign(header, template.Transactions, wallet, peerName);
-        return new MinedBlock(block, found.Attempts);
+        return new MinedBlock(block, found.Attempts, template);
     }
 
     /// <summary>
     /// Mines the next block on the chain's best tip with the mempool's transactions; stops as soon as the tip changes
-    /// (another block won) or the token is cancelled, returning null. The caller adds the mined block to the chain.
+    /// (another block won) or the token is cancelled, returning null. The caller adds the mined block to the chain
+    /// (<see cref="Blockchain.AddMinedBlock"/>).
     /// </summary>
     public async Task<MinedBlock?> MineNextAsync(Blockchain chain, IEnumerable<Transactions.SignedTransaction> candidates, CancellationToken cancellationToken)
     {

@@ -23,7 +23,7 @@ namespace Testbed.Peer.Hosting;
 /// </summary>
 public sealed class PeerNode(IOptions<PeerOptions> options, IConfiguration configuration, FaultState faults, ILogger<PeerNode> logger) : IHostedService, ISwarmHandler, IAsyncDisposable
 {
-    private readonly PeerOptions settings = options.Value;
+    private readonly PeerOptions settings = PeerOptions.Read(options, configuration);
     private readonly CancellationTokenSource stopping = new();
     private readonly BlockTimings timings = new();
     private Task? syncLoop;

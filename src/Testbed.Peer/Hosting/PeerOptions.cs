@@ -1,3 +1,5 @@
+using Microsoft.Extensions.Options;
+using Testbed.Contracts.Settings;
 using Testbed.Ledger.Consensus;
 
 namespace Testbed.Peer.Hosting;
@@ -6,7 +8,7 @@ namespace Testbed.Peer.Hosting;
 public sealed class PeerOptions
 {
     /// <summary>The configuration section name.</summary>
-    public const string SectionName = "Testbed";
+    public const string SectionName = PeerSettings.Section;
 
     /// <summary>The peer's data directory (wallet, chain store, torrent scratch space).</summary>
     public string DataDir { get; set; } = "";
@@ -83,40 +85,44 @@ public sealed class PeerOptions
         MaxDifficultyBits = DifficultyBits,
     };
 
-    /// <summary>Throws an <see cref="ArgumentException"/> naming the first unusable setting.</summary>
+    /// <summary>
+    /// The bound settings, once the whole-number settings' text is checked (the configuration binder's own refusal of
+    /// "abc" names neither the setting's range nor, for some types, the setting); throws an <see cref="ArgumentException"/>.
+    /// </summary>
+    public static PeerOptions Read(IOptions<PeerOptions> options, IConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(configuration);
+        foreach (var setting in PeerSettings.Integers)
+        {
+            if (configuration[setting.Key] is { } text && !setting.TryParse(text, out _, out var error))
+            {
+                throw new ArgumentException(error);
+            }
+        }
+
+        return options.Value;
+    }
+
+    /// <summary>Throws an <see cref="ArgumentException"/> naming the first unusable setting and its allowed range.</summary>
     public void Validate()
     {
         if (string.IsNullOrWhiteSpace(DataDir))
         {
-            throw new ArgumentException("Testbed:DataDir must name the peer's data directory");
+            throw new ArgumentException($"{PeerSettings.DataDir.Key} must name the peer's data directory");
         }
 
-        if (DifficultyBits is < 1 or > 64)
-        {
-            throw new ArgumentException("Testbed:DifficultyBits must be 1..64");
-        }
-
-        if (SwarmPort is < 0 or > 65535 || TorrentPort is < 0 or > 65535)
-        {
-            throw new ArgumentException("Testbed:SwarmPort and Testbed:TorrentPort must be 0..65535");
-        }
-
-        if (SegmentBlocks is < 1 or > 4096)
-        {
-            throw new ArgumentException("Testbed:SegmentBlocks must be 1..4096");
-        }
-
-        if (Dht.Port is < 0 or > 65535)
-        {
-            throw new ArgumentException("Testbed:Dht:Port must be 0..65535");
-        }
-
+        PeerSettings.DifficultyBits.Check(DifficultyBits);
+        PeerSettings.SwarmPort.Check(SwarmPort);
+        PeerSettings.TorrentPort.Check(TorrentPort);
+        PeerSettings.SegmentBlocks.Check(SegmentBlocks);
+        PeerSettings.AnnounceIntervalSeconds.Check(AnnounceIntervalSeconds);
+        PeerSettings.DownloadTimeoutSeconds.Check(DownloadTimeoutSeconds);
+        PeerSettings.DhtPort.Check(Dht.Port);
         Dht.BootstrapEndPoints();
         Testbed.Peer.Faults.BrokenModes.Parse(Broken);
-        if (Mining.Threads is < 1 or > 64)
-        {
-            throw new ArgumentException("Testbed:Mining:Threads must be 1..64");
-        }
+        PeerSettings.MiningThreads.Check(Mining.Threads);
+        PeerSettings.MiningIntervalMs.Check(Mining.IntervalMs);
     }
 }
 

@@ -222,7 +222,7 @@ public sealed class MiningService : IDisposable
             // Described as a torrent once: seeded while the chain stores the block, announced once it is stored.
             var torrent = BlockTorrent.Of(block.Token, block.Hash);
             var seeding = faults.Withhold ? Task.CompletedTask : propagator.SeedAsync(torrent, CancellationToken.None);
-            var result = chain.AddBlock(block.Token);
+            var result = chain.AddMinedBlock(mined);
             BlockLog?.Add(block.Hash, block.Height, "mined", result);
             await seeding.ConfigureAwait(false);
             activity?.SetTag(PeerTelemetry.BlockHash, block.Hash.ToString());

@@ -12,6 +12,8 @@ public sealed class SwarmPeer
 {
     private readonly Lock gate = new();
     private IReadOnlyDictionary<string, byte> remoteIds = new Dictionary<string, byte>();
+    private long claimedHeight;
+    private BigInteger claimedWork;
 
     internal SwarmPeer(PeerConnection connection, bool dialedByUs)
     {
@@ -46,11 +48,29 @@ public sealed class SwarmPeer
     /// <summary>The remote's HTTP API base URL, when it told us.</summary>
     public string? HttpUrl { get; private set; }
 
-    /// <summary>The height the remote last claimed (a hint for catch-up, never trusted).</summary>
-    public long ClaimedHeight { get; set; }
+    /// <summary>The height of the remote's tip with the most work it claimed (a hint for catch-up, never trusted).</summary>
+    public long ClaimedHeight
+    {
+        get
+        {
+            lock (gate)
+            {
+                return claimedHeight;
+            }
+        }
+    }
 
-    /// <summary>The cumulative work the remote last claimed (a hint for catch-up, never trusted).</summary>
-    public BigInteger ClaimedWork { get; set; }
+    /// <summary>The most cumulative work the remote claimed (a hint for catch-up, never trusted).</summary>
+    public BigInteger ClaimedWork
+    {
+        get
+        {
+            lock (gate)
+            {
+                return claimedWork;
+            }
+        }
+    }
 
     /// <summary>True once the remote's extension handshake arrived.</summary>
     public bool Ready { get; private set; }
@@ -89,9 +109,24 @@ public sealed class SwarmPeer
         DhtEndPoint = SwarmMessages.Bytes(dict, "tb_dht", 6) is { Length: 6 } dht && SwarmMessages.CompactEndPoint(dht) is { } endPoint && IPAddress.IsLoopback(endPoint.Address)
             ? endPoint
             : null;
-        ClaimedHeight = SwarmMessages.Integer(dict, "tb_height") ?? 0;
-        ClaimedWork = SwarmMessages.WorkFromHex(SwarmMessages.Text(dict, "tb_work", 80)) ?? BigInteger.Zero;
+        RecordClaim(SwarmMessages.Integer(dict, "tb_height") ?? 0, SwarmMessages.WorkFromHex(SwarmMessages.Text(dict, "tb_work", 80)) ?? BigInteger.Zero);
         Ready = true;
+    }
+
+    /// <summary>
+    /// Records a tip the remote claims (handshake, announcement, tip report): the one writer of <see cref="ClaimedWork"/>
+    /// and <see cref="ClaimedHeight"/>, which only rise, since a chain's best work never falls.
+    /// </summary>
+    public void RecordClaim(long height, BigInteger work)
+    {
+        lock (gate)
+        {
+            if (work >= claimedWork)
+            {
+                claimedWork = work;
+                claimedHeight = height;
+            }
+        }
     }
 
     /// <summary>Sends a message if the remote supports its extension; false when it does not or the connection is closing.</summary>

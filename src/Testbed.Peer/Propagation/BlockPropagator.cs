@@ -86,10 +86,9 @@ public sealed class BlockPropagator(
     public void OnAnnounce(SwarmPeer peer, BlockAnnouncement message)
     {
         var hash = message.Hash;
-        if (message is { TipHeight: { } tn, TipWork: { } tw } && tw > peer.ClaimedWork)
+        if (message is { TipHeight: { } tn, TipWork: { } tw })
         {
-            peer.ClaimedHeight = tn;
-            peer.ClaimedWork = tw;
+            peer.RecordClaim(tn, tw);
         }
 
         holders.GetOrAdd(hash, _ => new(StringComparer.Ordinal))[peer.PeerId] = peer;

@@ -361,8 +361,7 @@ public sealed class ChainSync(
             case TipReport tip:
                 // No immediate catch-up: the block behind this hint is normally already on its way as an announcement;
                 // the periodic check catches up if it never arrives.
-                peer.ClaimedHeight = tip.Height;
-                peer.ClaimedWork = tip.Work;
+                peer.RecordClaim(tip.Height, tip.Work);
                 break;
             case SegmentRequest request:
                 work.Run(stop => OfferAsync(peer, request.Segment, stop));
