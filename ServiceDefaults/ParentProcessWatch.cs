@@ -34,7 +34,7 @@ internal sealed partial class ParentProcessWatch(IHostApplicationLifetime lifeti
 
     private static readonly TaskCompletionSource<int> ParentGone = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    private static int watching;
+    private static int _watching;
 
     /// <summary>
     /// Starts watching the AppHost named by <see cref="ParentPidVariable"/> for the rest of this process's life (the first
@@ -43,7 +43,7 @@ internal sealed partial class ParentProcessWatch(IHostApplicationLifetime lifeti
     public static void Start(IConfiguration configuration)
     {
         if (!int.TryParse(configuration[ParentPidVariable], NumberStyles.None, CultureInfo.InvariantCulture, out var parentPid) || parentPid <= 1 ||
-            Interlocked.Exchange(ref watching, 1) == 1)
+            Interlocked.Exchange(ref _watching, 1) == 1)
         {
             return;
         }

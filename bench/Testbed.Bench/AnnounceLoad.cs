@@ -230,12 +230,12 @@ internal sealed class AnnounceCounters
 /// <summary>The announces every client sends: the same torrents, peers and parameters for both trackers.</summary>
 internal sealed class AnnounceWorkload
 {
-    private readonly string[] escapedHashes;
-    private readonly int peersPerTorrent;
+    private readonly string[] _escapedHashes;
+    private readonly int _peersPerTorrent;
 
     public AnnounceWorkload(int torrents, int peersPerTorrent)
     {
-        this.peersPerTorrent = peersPerTorrent;
+        _peersPerTorrent = peersPerTorrent;
         var random = new Random(20_260_101);
         InfoHashes = Enumerable.Range(0, torrents).Select(_ =>
         {
@@ -243,7 +243,7 @@ internal sealed class AnnounceWorkload
             random.NextBytes(hash);
             return hash;
         }).ToArray();
-        escapedHashes = InfoHashes.Select(h => string.Concat(h.Select(b => "%" + b.ToString("X2", CultureInfo.InvariantCulture)))).ToArray();
+        _escapedHashes = InfoHashes.Select(h => string.Concat(h.Select(b => "%" + b.ToString("X2", CultureInfo.InvariantCulture)))).ToArray();
     }
 
     public byte[][] InfoHashes { get; }
@@ -252,7 +252,7 @@ internal sealed class AnnounceWorkload
     {
         var connectionHeader = close ? "Connection: close\r\n" : "";
         var (torrent, peer) = Pick(sequence);
-        var text = $"GET /announce?info_hash={escapedHashes[torrent]}&peer_id=-BT0001-{torrent:D4}{peer:D8}&port={10_000 + peer}&uploaded=0&downloaded=0&left={Left(peer)}&numwant=50&compact=1&no_peer_id=1 HTTP/1.1\r\nHost: {host}\r\n{connectionHeader}\r\n";
+        var text = $"GET /announce?info_hash={_escapedHashes[torrent]}&peer_id=-BT0001-{torrent:D4}{peer:D8}&port={10_000 + peer}&uploaded=0&downloaded=0&left={Left(peer)}&numwant=50&compact=1&no_peer_id=1 HTTP/1.1\r\nHost: {host}\r\n{connectionHeader}\r\n";
         return Encoding.ASCII.GetBytes(text, destination);
     }
 
@@ -275,7 +275,7 @@ internal sealed class AnnounceWorkload
     private (int Torrent, int Peer) Pick(int sequence)
     {
         var n = (uint)sequence;
-        return ((int)(n % (uint)InfoHashes.Length), (int)(n / (uint)InfoHashes.Length % (uint)peersPerTorrent));
+        return ((int)(n % (uint)InfoHashes.Length), (int)(n / (uint)InfoHashes.Length % (uint)_peersPerTorrent));
     }
 
     private static long Left(int peer) => peer % 5 == 0 ? 0 : 65_536;

@@ -10,14 +10,14 @@ namespace Testbed.Bytes;
 [InlineArray(20)]
 internal struct Bytes20
 {
-    private byte first;
+    private byte _first;
 }
 
 /// <summary>32 bytes held inline: SHA-256 digests and roots.</summary>
 [InlineArray(32)]
 internal struct Bytes32
 {
-    private byte first;
+    private byte _first;
 }
 
 /// <summary>Which hex spellings a type reads; every type writes lowercase.</summary>
@@ -54,7 +54,7 @@ internal interface IFixedBytes<TSelf, TBuffer>
 internal readonly struct FixedBytes<TBuffer> : IEquatable<FixedBytes<TBuffer>>, IComparable<FixedBytes<TBuffer>>
     where TBuffer : unmanaged
 {
-    private readonly TBuffer buffer;
+    private readonly TBuffer _buffer;
 
     /// <summary>Holds exactly <see cref="Length"/> bytes; <paramref name="what"/> ("a node id") names the value when they are not.</summary>
     public FixedBytes(ReadOnlySpan<byte> bytes, string what)
@@ -64,17 +64,17 @@ internal readonly struct FixedBytes<TBuffer> : IEquatable<FixedBytes<TBuffer>>, 
             throw new ArgumentException($"{what} is {Length} bytes, got {bytes.Length}", nameof(bytes));
         }
 
-        buffer = MemoryMarshal.Read<TBuffer>(bytes);
+        _buffer = MemoryMarshal.Read<TBuffer>(bytes);
     }
 
-    private FixedBytes(TBuffer buffer) => this.buffer = buffer;
+    private FixedBytes(TBuffer buffer) => _buffer = buffer;
 
     /// <summary>Length in bytes.</summary>
     public static int Length => Unsafe.SizeOf<TBuffer>();
 
     /// <summary>The bytes, in place.</summary>
     [UnscopedRef]
-    public ReadOnlySpan<byte> Span => MemoryMarshal.AsBytes(new ReadOnlySpan<TBuffer>(in buffer));
+    public ReadOnlySpan<byte> Span => MemoryMarshal.AsBytes(new ReadOnlySpan<TBuffer>(in _buffer));
 
     /// <summary>Whether every byte is zero.</summary>
     public bool IsZero => !Span.ContainsAnyExcept((byte)0);

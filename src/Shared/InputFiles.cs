@@ -181,10 +181,10 @@ internal static class InputFiles
     private sealed class BoundedBuffer(long limit)
     {
         private const int ChunkSize = 1024 * 1024;
-        private readonly List<byte[]> full = [];
-        private byte[] current = [];
-        private int used;
-        private long total;
+        private readonly List<byte[]> _full = [];
+        private byte[] _current = [];
+        private int _used;
+        private long _total;
 
         /// <summary>Room for the next read; never more than one byte past the limit in all.</summary>
         public Span<byte> Space() => SpaceMemory().Span;
@@ -192,39 +192,39 @@ internal static class InputFiles
         /// <summary>Room for the next read, as memory.</summary>
         public Memory<byte> SpaceMemory()
         {
-            if (used == current.Length)
+            if (_used == _current.Length)
             {
-                if (current.Length > 0)
+                if (_current.Length > 0)
                 {
-                    full.Add(current);
+                    _full.Add(_current);
                 }
 
-                current = new byte[(int)Math.Min(ChunkSize, Math.Max(1, limit + 1 - total))];
-                used = 0;
+                _current = new byte[(int)Math.Min(ChunkSize, Math.Max(1, limit + 1 - _total))];
+                _used = 0;
             }
 
-            return current.AsMemory(used);
+            return _current.AsMemory(_used);
         }
 
         /// <summary>Counts <paramref name="read"/> bytes; false once the total is past the limit.</summary>
         public bool Advance(int read)
         {
-            used += read;
-            total += read;
-            return total <= limit;
+            _used += read;
+            _total += read;
+            return _total <= limit;
         }
 
         public byte[] ToArray()
         {
-            var result = new byte[total];
+            var result = new byte[_total];
             var offset = 0;
-            foreach (var chunk in full)
+            foreach (var chunk in _full)
             {
                 chunk.CopyTo(result, offset);
                 offset += chunk.Length;
             }
 
-            current.AsSpan(0, used).CopyTo(result.AsSpan(offset));
+            _current.AsSpan(0, _used).CopyTo(result.AsSpan(offset));
             return result;
         }
     }
@@ -235,13 +235,13 @@ internal static class InputFiles
         private const int AtFdCwd = -100;
         private const uint StatxType = 0x1;
         private const int ENOENT = 2, ENOTDIR = 20;
-        private static bool unavailable;
+        private static bool _unavailable;
 
         public static bool TryGetMode(string path, out int mode, out bool missing)
         {
             mode = 0;
             missing = false;
-            if (unavailable)
+            if (_unavailable)
             {
                 return false;
             }
@@ -264,7 +264,7 @@ internal static class InputFiles
             }
             catch (Exception e) when (e is EntryPointNotFoundException or DllNotFoundException)
             {
-                unavailable = true;
+                _unavailable = true;
                 return false;
             }
 

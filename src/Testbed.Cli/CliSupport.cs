@@ -257,14 +257,14 @@ internal static class CliOptions
 /// </summary>
 internal sealed class PendingOutput : IAsyncDisposable
 {
-    private readonly FileStream stream;
-    private bool committed;
+    private readonly FileStream _stream;
+    private bool _committed;
 
     private PendingOutput(string target, string temporary, FileStream stream)
     {
         Target = target;
         Temporary = temporary;
-        this.stream = stream;
+        _stream = stream;
     }
 
     /// <summary>Where the output goes.</summary>
@@ -307,18 +307,18 @@ internal sealed class PendingOutput : IAsyncDisposable
     /// <summary>Writes the content and moves it into place.</summary>
     public async Task CommitAsync(ReadOnlyMemory<byte> content, CancellationToken cancellationToken)
     {
-        await stream.WriteAsync(content, cancellationToken).ConfigureAwait(false);
-        await stream.FlushAsync(cancellationToken).ConfigureAwait(false);
-        await stream.DisposeAsync().ConfigureAwait(false);
+        await _stream.WriteAsync(content, cancellationToken).ConfigureAwait(false);
+        await _stream.FlushAsync(cancellationToken).ConfigureAwait(false);
+        await _stream.DisposeAsync().ConfigureAwait(false);
         File.Move(Temporary, Target, overwrite: true);
-        committed = true;
+        _committed = true;
     }
 
     /// <summary>Drops the temporary file unless it was committed.</summary>
     public async ValueTask DisposeAsync()
     {
-        await stream.DisposeAsync().ConfigureAwait(false);
-        if (!committed)
+        await _stream.DisposeAsync().ConfigureAwait(false);
+        if (!_committed)
         {
             try
             {

@@ -8,18 +8,18 @@ namespace Testbed.Ledger;
 public readonly record struct Hash256 : IFixedBytes<Hash256, Bytes32>
 {
     public const int Size = 32;
-    private readonly FixedBytes<Bytes32> value;
+    private readonly FixedBytes<Bytes32> _value;
 
-    public Hash256(ReadOnlySpan<byte> value) => this.value = new(value, "a hash");
+    public Hash256(ReadOnlySpan<byte> value) => _value = new(value, "a hash");
 
-    private Hash256(FixedBytes<Bytes32> value) => this.value = value;
+    private Hash256(FixedBytes<Bytes32> value) => _value = value;
 
     public static Hash256 Zero => default;
 
     [UnscopedRef]
-    public ReadOnlySpan<byte> Span => value.Span;
+    public ReadOnlySpan<byte> Span => _value.Span;
 
-    public bool IsZero => value.IsZero;
+    public bool IsZero => _value.IsZero;
 
     public static Hash256 Of(ReadOnlySpan<byte> data) => FixedBytes<Bytes32>.Digest<Hash256>(data, SHA256.HashData);
 
@@ -28,9 +28,9 @@ public readonly record struct Hash256 : IFixedBytes<Hash256, Bytes32>
 
     public static Hash256 Parse(string hex) => FixedBytes<Bytes32>.ParseHex<Hash256>(hex, HexCase.LowerOnly, "a hash");
 
-    public byte[] ToArray() => value.ToArray();
+    public byte[] ToArray() => _value.ToArray();
 
-    public override string ToString() => value.ToHex();
+    public override string ToString() => _value.ToHex();
 
     static Hash256 IFixedBytes<Hash256, Bytes32>.Wrap(FixedBytes<Bytes32> value) => new(value);
 }

@@ -19,38 +19,38 @@ public sealed class PeerMetrics : IDisposable
     /// <summary>Swarm peers with a finished handshake.</summary>
     public const string ConnectedPeers = "testbed.peers.connected";
 
-    private readonly Meter meter = new(PeerTelemetry.SourceName);
+    private readonly Meter _meter = new(PeerTelemetry.SourceName);
 
     /// <summary>Creates the instruments over the given readings; each is called on every collection.</summary>
     public PeerMetrics(Func<long> attempts, Func<long> height, Func<int> connectedPeers)
     {
         var rate = new RateSampler(attempts);
-        meter.CreateObservableGauge(HashRate, rate.Read, "H/s", "Proof-of-work attempts per second since the previous reading");
-        meter.CreateObservableGauge(ChainHeight, height, "{block}", "Height of the best tip");
-        meter.CreateObservableGauge(ConnectedPeers, connectedPeers, "{peer}", "Swarm peers connected");
+        _meter.CreateObservableGauge(HashRate, rate.Read, "H/s", "Proof-of-work attempts per second since the previous reading");
+        _meter.CreateObservableGauge(ChainHeight, height, "{block}", "Height of the best tip");
+        _meter.CreateObservableGauge(ConnectedPeers, connectedPeers, "{peer}", "Swarm peers connected");
     }
 
     /// <inheritdoc />
-    public void Dispose() => meter.Dispose();
+    public void Dispose() => _meter.Dispose();
 }
 
 /// <summary>Turns a growing count into a rate: the increase since the previous reading over the wall time between them.</summary>
 public sealed class RateSampler(Func<long> count, Func<long>? timestamp = null)
 {
-    private readonly Func<long> now = timestamp ?? Stopwatch.GetTimestamp;
-    private readonly Lock gate = new();
-    private long lastCount = count();
-    private long lastTime = (timestamp ?? Stopwatch.GetTimestamp)();
+    private readonly Func<long> _now = timestamp ?? Stopwatch.GetTimestamp;
+    private readonly Lock _gate = new();
+    private long _lastCount = count();
+    private long _lastTime = (timestamp ?? Stopwatch.GetTimestamp)();
 
     /// <summary>Per second since the previous reading (or since creation); 0 when no time has passed.</summary>
     public double Read()
     {
-        lock (gate)
+        lock (_gate)
         {
-            var (c, t) = (count(), now());
-            var seconds = (t - lastTime) / (double)Stopwatch.Frequency;
-            var rate = seconds > 0 ? (c - lastCount) / seconds : 0;
-            (lastCount, lastTime) = (c, t);
+            var (c, t) = (count(), _now());
+            var seconds = (t - _lastTime) / (double)Stopwatch.Frequency;
+            var rate = seconds > 0 ? (c - _lastCount) / seconds : 0;
+            (_lastCount, _lastTime) = (c, t);
             return rate;
         }
     }

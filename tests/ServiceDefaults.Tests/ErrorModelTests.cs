@@ -6,41 +6,41 @@ namespace ServiceDefaults.Tests;
 [Collection(SharedListenerCollection.Name)]
 public sealed class ErrorModelTests : IAsyncLifetime
 {
-    private readonly int port = TestOtlpListener.FreeTcpPort();
-    private WebApplication app = null!;
-    private HttpClient client = null!;
+    private readonly int _port = TestOtlpListener.FreeTcpPort();
+    private WebApplication _app = null!;
+    private HttpClient _client = null!;
 
     public async Task InitializeAsync()
     {
         // Development on purpose: the developer exception page must never be what answers.
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = Environments.Development });
-        builder.WebHost.UseUrls($"http://127.0.0.1:{port}");
+        builder.WebHost.UseUrls($"http://127.0.0.1:{_port}");
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>());
         builder.AddServiceDefaults();
-        app = builder.Build();
-        app.MapDefaultEndpoints();
-        app.MapGet("/boom", (HttpContext _) => throw new InvalidOperationException("secret internals at /src/Secret.cs"));
-        app.MapPost("/json", async (HttpContext http) =>
+        _app = builder.Build();
+        _app.MapDefaultEndpoints();
+        _app.MapGet("/boom", (HttpContext _) => throw new InvalidOperationException("secret internals at /src/Secret.cs"));
+        _app.MapPost("/json", async (HttpContext http) =>
         {
             using var document = await RequestBodies.ReadJsonAsync(http, 64 * 1024, maxDepth: 8);
             var text = document.RootElement.TryGetProperty("text", out var value) ? RequestBodies.GetString(value, "text") : "";
             return Results.Json(new { length = text.Length });
         }).WithRequestBodyLimit(1024);
-        app.MapPost("/typed", (Payload payload) => Results.Json(payload));
-        await app.StartAsync();
-        client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
+        _app.MapPost("/typed", (Payload payload) => Results.Json(payload));
+        await _app.StartAsync();
+        _client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{_port}") };
     }
 
     public async Task DisposeAsync()
     {
-        client.Dispose();
-        await app.DisposeAsync();
+        _client.Dispose();
+        await _app.DisposeAsync();
     }
 
     [Fact]
     public async Task An_unhandled_exception_is_a_plain_500_problem_even_in_development()
     {
-        using var response = await client.GetAsync("/boom");
+        using var response = await _client.GetAsync("/boom");
         var body = await response.Content.ReadAsStringAsync();
         Assert.Equal(HttpStatusCode.InternalServerError, response.StatusCode);
         Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
@@ -51,7 +51,7 @@ public sealed class ErrorModelTests : IAsyncLifetime
         Assert.DoesNotContain("InvalidOperationException", body, StringComparison.Ordinal);
         Assert.DoesNotContain("/src/", body, StringComparison.Ordinal);
         Assert.DoesNotContain("secret internals", body, StringComparison.Ordinal);
-        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/alive")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await _client.GetAsync("/alive")).StatusCode);
     }
 
     [Theory]
@@ -59,7 +59,7 @@ public sealed class ErrorModelTests : IAsyncLifetime
     [InlineData("DELETE", "/json", 405)]
     public async Task Bare_error_statuses_get_a_problem_body(string method, string path, int status)
     {
-        using var response = await client.SendAsync(new HttpRequestMessage(new HttpMethod(method), path));
+        using var response = await _client.SendAsync(new HttpRequestMessage(new HttpMethod(method), path));
         Assert.Equal(status, (int)response.StatusCode);
         using var problem = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
         Assert.Equal(status, problem.RootElement.GetProperty("status").GetInt32());
@@ -73,13 +73,13 @@ public sealed class ErrorModelTests : IAsyncLifetime
         HttpResponseMessage response;
         try
         {
-            response = await client.SendAsync(OversizedJsonRequest(chunked));
+            response = await _client.SendAsync(OversizedJsonRequest(chunked));
         }
         catch (HttpRequestException e) when (chunked && e.InnerException is IOException)
         {
             // The server stops reading a chunked body at the limit, answers and closes; a client still sending its last
             // chunk may see the connection reset before it reads the answer. That is a refusal too; the service stays healthy.
-            Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/health")).StatusCode);
+            Assert.Equal(HttpStatusCode.OK, (await _client.GetAsync("/health")).StatusCode);
             return;
         }
 
@@ -98,13 +98,13 @@ public sealed class ErrorModelTests : IAsyncLifetime
         // With a Content-Length only: a chunked body is cut while the client is still sending it, which is HTTP, not a bug.
         for (var i = 0; i < 50; i++)
         {
-            using (var response = await client.SendAsync(OversizedJsonRequest(chunked: false)))
+            using (var response = await _client.SendAsync(OversizedJsonRequest(chunked: false)))
             {
                 Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
                 Assert.True(response.Headers.ConnectionClose, $"answer {i} to an unread body does not say Connection: close");
             }
 
-            using var next = await client.PostAsync("/json", new StringContent("""{"text":"x"}""", Encoding.UTF8, "application/json"));
+            using var next = await _client.PostAsync("/json", new StringContent("""{"text":"x"}""", Encoding.UTF8, "application/json"));
             Assert.Equal(HttpStatusCode.OK, next.StatusCode);
             Assert.NotEqual(true, next.Headers.ConnectionClose);
         }
@@ -135,7 +135,7 @@ public sealed class ErrorModelTests : IAsyncLifetime
     {
         using var content = new ByteArrayContent(body);
         content.Headers.ContentType = new("application/json");
-        using var response = await client.PostAsync("/json", content);
+        using var response = await _client.PostAsync("/json", content);
         Assert.Contains(named, await ProblemAsync(response, 400), StringComparison.Ordinal);
     }
 
@@ -146,19 +146,19 @@ public sealed class ErrorModelTests : IAsyncLifetime
     [InlineData("""{"text":12}""", "'text' must be a JSON string")]
     public async Task Bad_json_is_400_naming_the_problem(string json, string named)
     {
-        using var response = await client.PostAsync("/json", new StringContent(json, Encoding.UTF8, "application/json"));
+        using var response = await _client.PostAsync("/json", new StringContent(json, Encoding.UTF8, "application/json"));
         Assert.Contains(named, await ProblemAsync(response, 400), StringComparison.Ordinal);
     }
 
     [Fact]
     public async Task A_non_json_content_type_is_415_and_an_empty_body_400()
     {
-        using (var response = await client.PostAsync("/json", new StringContent("""{"text":"x"}""", Encoding.UTF8, "text/plain")))
+        using (var response = await _client.PostAsync("/json", new StringContent("""{"text":"x"}""", Encoding.UTF8, "text/plain")))
         {
             Assert.Contains("application/json", await ProblemAsync(response, 415), StringComparison.Ordinal);
         }
 
-        using (var response = await client.PostAsync("/json", null))
+        using (var response = await _client.PostAsync("/json", null))
         {
             Assert.Contains("no body", await ProblemAsync(response, 400), StringComparison.Ordinal);
         }
@@ -167,7 +167,7 @@ public sealed class ErrorModelTests : IAsyncLifetime
     [Fact]
     public async Task Framework_binding_errors_are_400_naming_the_parameter_in_development_too()
     {
-        using var response = await client.PostAsync("/typed", new StringContent("{\"count\": \"x\"", Encoding.UTF8, "application/json"));
+        using var response = await _client.PostAsync("/typed", new StringContent("{\"count\": \"x\"", Encoding.UTF8, "application/json"));
         var detail = await ProblemAsync(response, 400);
         Assert.Contains("payload", detail, StringComparison.OrdinalIgnoreCase);
     }
@@ -179,11 +179,11 @@ public sealed class ErrorModelTests : IAsyncLifetime
         {
             using var content = new ByteArrayContent([.. "{\"text\":\""u8, (byte)(0x80 + i), .. "\"}"u8]);
             content.Headers.ContentType = new("application/json");
-            using var response = await client.PostAsync("/json", content);
+            using var response = await _client.PostAsync("/json", content);
             Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         }
 
-        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/health")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await _client.GetAsync("/health")).StatusCode);
     }
 
     private static async Task<string> ProblemAsync(HttpResponseMessage response, int status)

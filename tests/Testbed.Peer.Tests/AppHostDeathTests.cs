@@ -13,22 +13,22 @@ public sealed class AppHostDeathTests(ITestOutputHelper output) : IAsyncLifetime
     /// <summary>The watch polls every 0.25 s and allows a graceful stop 1 s; the rest is margin for a loaded machine.</summary>
     private static readonly TimeSpan Bound = TimeSpan.FromSeconds(4);
 
-    private readonly TcpListener silentDashboard = new(IPAddress.Loopback, 0);
-    private readonly List<Socket> held = [];
-    private readonly string dataRoot = Directory.CreateTempSubdirectory("testbed-apphost-death-").FullName;
+    private readonly TcpListener _silentDashboard = new(IPAddress.Loopback, 0);
+    private readonly List<Socket> _held = [];
+    private readonly string _dataRoot = Directory.CreateTempSubdirectory("testbed-apphost-death-").FullName;
 
     public Task InitializeAsync()
     {
-        silentDashboard.Start();
+        _silentDashboard.Start();
         _ = HoldConnectionsAsync();
         return Task.CompletedTask;
     }
 
     public Task DisposeAsync()
     {
-        silentDashboard.Stop();
-        held.ForEach(s => s.Dispose());
-        Directory.Delete(dataRoot, recursive: true);
+        _silentDashboard.Stop();
+        _held.ForEach(s => s.Dispose());
+        Directory.Delete(_dataRoot, recursive: true);
         return Task.CompletedTask;
     }
 
@@ -41,11 +41,11 @@ public sealed class AppHostDeathTests(ITestOutputHelper output) : IAsyncLifetime
         await using var peer = ServiceProcess.Start("peer-1", ServiceProcess.ProjectDll("Testbed.Peer"), new Dictionary<string, string>
         {
             ["TESTBED_PARENT_PID"] = appHost.Id.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            ["OTEL_EXPORTER_OTLP_ENDPOINT"] = $"http://127.0.0.1:{((IPEndPoint)silentDashboard.LocalEndpoint).Port}",
+            ["OTEL_EXPORTER_OTLP_ENDPOINT"] = $"http://127.0.0.1:{((IPEndPoint)_silentDashboard.LocalEndpoint).Port}",
             ["OTEL_BSP_SCHEDULE_DELAY"] = "200",
             ["OTEL_BLRP_SCHEDULE_DELAY"] = "200",
             ["Testbed__PeerName"] = "peer-1",
-            ["Testbed__DataDir"] = Path.Combine(dataRoot, running ? "running" : "starting"),
+            ["Testbed__DataDir"] = Path.Combine(_dataRoot, running ? "running" : "starting"),
             ["Testbed__DifficultyBits"] = "4",
         });
         if (running)
@@ -68,7 +68,7 @@ public sealed class AppHostDeathTests(ITestOutputHelper output) : IAsyncLifetime
         {
             while (true)
             {
-                held.Add(await silentDashboard.AcceptSocketAsync());
+                _held.Add(await _silentDashboard.AcceptSocketAsync());
             }
         }
         catch (Exception e) when (e is ObjectDisposedException or SocketException)

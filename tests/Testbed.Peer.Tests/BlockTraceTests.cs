@@ -23,24 +23,24 @@ public sealed class BlockTraceTests : IDisposable
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);
     private static readonly string[] Verifications = ["block.verify.signature", "block.verify.pow", "block.verify.transactions"];
 
-    private readonly ITestOutputHelper output;
-    private readonly string run = Guid.NewGuid().ToString("n")[..8];
-    private readonly string root;
-    private readonly ConcurrentQueue<Activity> ended = new();
-    private readonly ActivityListener listener;
-    private readonly List<PeerNode> nodes = [];
+    private readonly ITestOutputHelper _output;
+    private readonly string _run = Guid.NewGuid().ToString("n")[..8];
+    private readonly string _root;
+    private readonly ConcurrentQueue<Activity> _ended = new();
+    private readonly ActivityListener _listener;
+    private readonly List<PeerNode> _nodes = [];
 
     public BlockTraceTests(ITestOutputHelper output)
     {
-        this.output = output;
-        root = Path.Combine(Path.GetTempPath(), "testbed-peer-tests", "traces-" + run);
-        listener = new ActivityListener
+        _output = output;
+        _root = Path.Combine(Path.GetTempPath(), "testbed-peer-tests", "traces-" + _run);
+        _listener = new ActivityListener
         {
             ShouldListenTo = source => source.Name.StartsWith("Testbed.", StringComparison.Ordinal),
             Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
-            ActivityStopped = ended.Enqueue,
+            ActivityStopped = _ended.Enqueue,
         };
-        ActivitySource.AddActivityListener(listener);
+        ActivitySource.AddActivityListener(_listener);
     }
 
     [Fact]
@@ -104,9 +104,9 @@ public sealed class BlockTraceTests : IDisposable
         Assert.All(Spans(receiver, "vm.replay", null), r => Assert.Equal(Tag(r, "block.height"), Tag(Assert.Single(syncs, s => s.SpanId == r.ParentSpanId), "block.height")));
 
         // Asked again (its tip is in segment 0): the segment comes again, and its blocks, the same as ours, are not verified again.
-        var reported = ended.Count;
+        var reported = _ended.Count;
         await receiver.Sync.CatchUpAsync(CancellationToken.None);
-        Report(receiver, ended.Skip(reported));
+        Report(receiver, _ended.Skip(reported));
         Assert.Equal(6, Spans(receiver, null, null).Count(s => Verifications.Contains(s.OperationName)));
         Assert.Equal(2, Spans(receiver, "block.sync", null).Count());
         var again = Assert.Single(Spans(receiver, "chain.segment.apply", null), s => s.SpanId != apply.SpanId);
@@ -116,15 +116,15 @@ public sealed class BlockTraceTests : IDisposable
 
     public void Dispose()
     {
-        listener.Dispose();
-        foreach (var node in nodes)
+        _listener.Dispose();
+        foreach (var node in _nodes)
         {
             node.DisposeAsync().AsTask().GetAwaiter().GetResult();
         }
 
         try
         {
-            Directory.Delete(root, recursive: true);
+            Directory.Delete(_root, recursive: true);
         }
         catch (IOException)
         {
@@ -133,13 +133,13 @@ public sealed class BlockTraceTests : IDisposable
 
     private async Task<PeerNode> StartAsync(string role)
     {
-        var name = $"{role}-{run}";
+        var name = $"{role}-{_run}";
         var node = new PeerNode(
             Options.Create(new PeerOptions
             {
                 PeerName = name,
-                DataDir = Path.Combine(root, name),
-                ScratchDir = Path.Combine(root, name + "-torrents"),
+                DataDir = Path.Combine(_root, name),
+                ScratchDir = Path.Combine(_root, name + "-torrents"),
                 DifficultyBits = 6,
                 SegmentBlocks = 8,
                 DownloadTimeoutSeconds = 10,
@@ -147,7 +147,7 @@ public sealed class BlockTraceTests : IDisposable
             new ConfigurationBuilder().Build(),
             new FaultState(),
             NullLogger<PeerNode>.Instance);
-        nodes.Add(node);
+        _nodes.Add(node);
         await node.StartAsync(CancellationToken.None);
         return node;
     }
@@ -167,7 +167,7 @@ public sealed class BlockTraceTests : IDisposable
     }
 
     /// <summary>The ended spans of <paramref name="node"/> (by testbed.peer), by name and block.hash when given.</summary>
-    private IEnumerable<Activity> Spans(PeerNode node, string? name, Hash256? hash) => ended.Where(a =>
+    private IEnumerable<Activity> Spans(PeerNode node, string? name, Hash256? hash) => _ended.Where(a =>
         Tag(a, "testbed.peer") == node.Name && (name is null || a.OperationName == name) && (hash is null || Tag(a, "block.hash") == hash.Value.ToString()));
 
     private static string? Tag(Activity activity, string key) => activity.GetTagItem(key)?.ToString();
@@ -176,9 +176,9 @@ public sealed class BlockTraceTests : IDisposable
 
     private void Report(PeerNode node, IEnumerable<Activity>? spans = null)
     {
-        foreach (var span in (spans ?? ended).Where(s => Tag(s, "testbed.peer") == node.Name).OrderBy(s => s.StartTimeUtc))
+        foreach (var span in (spans ?? _ended).Where(s => Tag(s, "testbed.peer") == node.Name).OrderBy(s => s.StartTimeUtc))
         {
-            output.WriteLine($"{span.TraceId} {span.SpanId} <- {span.ParentSpanId} {span.OperationName} hash={Tag(span, "block.hash")?[..8]} height={Tag(span, "block.height")} result={Result(span)}");
+            _output.WriteLine($"{span.TraceId} {span.SpanId} <- {span.ParentSpanId} {span.OperationName} hash={Tag(span, "block.hash")?[..8]} height={Tag(span, "block.height")} result={Result(span)}");
         }
     }
 

@@ -5,10 +5,10 @@ namespace Testbed.Tracker.Tests;
 
 public class SwarmStoreTests
 {
-    private readonly ManualTimeProvider clock = new();
+    private readonly ManualTimeProvider _clock = new();
 
     private SwarmStore NewStore(int maxTorrents = 1000, int maxPerTorrent = 1000, int maxPeers = 100_000, int timeoutSeconds = 300) =>
-        new(new SwarmLimits(maxTorrents, maxPerTorrent, maxPeers, TimeSpan.FromSeconds(timeoutSeconds)), clock);
+        new(new SwarmLimits(maxTorrents, maxPerTorrent, maxPeers, TimeSpan.FromSeconds(timeoutSeconds)), _clock);
 
     private static SwarmAnnounceResult Apply(SwarmStore store, AnnounceRequest request, byte address = 1, int want = 50)
     {
@@ -106,24 +106,24 @@ public class SwarmStoreTests
         var store = NewStore(timeoutSeconds: 120);
         var hash = Hash(1);
         Apply(store, Announce(hash, Peer(1), left: 0), 1);
-        clock.Advance(TimeSpan.FromSeconds(60));
+        _clock.Advance(TimeSpan.FromSeconds(60));
         Apply(store, Announce(hash, Peer(2)), 2);
         Assert.Equal(new SwarmCounts(1, 1, 0), store.Scrape(hash));
 
-        clock.Advance(TimeSpan.FromSeconds(61));
+        _clock.Advance(TimeSpan.FromSeconds(61));
         // Peer 1 is 121 s silent, peer 2 61 s: only peer 1 is gone, and it is not handed out.
         Assert.Equal(new SwarmCounts(0, 1, 0), store.Scrape(hash));
         var selected = new PeerEndpoint[10];
         Assert.Equal(0, store.Announce(Announce(hash, Peer(2)), V4(2), selected).Selected);
         Assert.Equal(1, store.PeerCount);
 
-        clock.Advance(TimeSpan.FromSeconds(121));
+        _clock.Advance(TimeSpan.FromSeconds(121));
         Assert.Equal(0, store.Scrape(hash).Peers);
         Assert.Equal(0, store.PeerCount);
         Assert.Equal(1, store.TorrentCount);
 
         // Empty for a whole timeout: the sweeper forgets the torrent.
-        clock.Advance(TimeSpan.FromSeconds(121));
+        _clock.Advance(TimeSpan.FromSeconds(121));
         Assert.Equal(1, store.Sweep());
         Assert.Equal(0, store.TorrentCount);
 
@@ -145,12 +145,12 @@ public class SwarmStoreTests
         }
 
         Assert.Equal(1000, store.PeerCount);
-        clock.Advance(TimeSpan.FromSeconds(29));
+        _clock.Advance(TimeSpan.FromSeconds(29));
         Assert.Equal(0, store.Sweep());
         Assert.Equal(1000, store.PeerCount);
 
         // Last announce 31 s ago: every peer expired, and every swarm has been idle a whole timeout.
-        clock.Advance(TimeSpan.FromSeconds(2));
+        _clock.Advance(TimeSpan.FromSeconds(2));
         Assert.Equal(50, store.Sweep());
         Assert.Equal(0, store.PeerCount);
         Assert.Equal(0, store.TorrentCount);

@@ -9,11 +9,11 @@ namespace Testbed.Tracker.Tests;
 /// <summary>The real tracker (Kestrel + UDP socket) on loopback with ports picked by the OS.</summary>
 internal sealed class TrackerServer : IAsyncDisposable
 {
-    private readonly WebApplication app;
+    private readonly WebApplication _app;
 
     private TrackerServer(WebApplication app, Uri http, IPEndPoint udp)
     {
-        this.app = app;
+        _app = app;
         Http = http;
         Udp = udp;
     }
@@ -26,7 +26,7 @@ internal sealed class TrackerServer : IAsyncDisposable
 
     public string UdpAnnounceUrl => $"udp://{Udp}/announce";
 
-    public SwarmStore Store => app.Services.GetRequiredService<SwarmStore>();
+    public SwarmStore Store => _app.Services.GetRequiredService<SwarmStore>();
 
     public static async Task<TrackerServer> StartAsync(IDictionary<string, string?>? settings = null)
     {
@@ -57,7 +57,7 @@ internal sealed class TrackerServer : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-        await app.StopAsync(timeout.Token);
-        await app.DisposeAsync();
+        await _app.StopAsync(timeout.Token);
+        await _app.DisposeAsync();
     }
 }

@@ -5,17 +5,17 @@ namespace Testbed.Tracker.Tests;
 
 public class UdpPacketHandlerTests
 {
-    private readonly ManualTimeProvider clock = new();
-    private readonly SwarmStore store;
-    private readonly UdpPacketHandler handler;
-    private readonly byte[] response = new byte[UdpPacketHandler.MaxResponseSize];
-    private readonly PeerEndpoint[] scratch = new PeerEndpoint[200];
+    private readonly ManualTimeProvider _clock = new();
+    private readonly SwarmStore _store;
+    private readonly UdpPacketHandler _handler;
+    private readonly byte[] _response = new byte[UdpPacketHandler.MaxResponseSize];
+    private readonly PeerEndpoint[] _scratch = new PeerEndpoint[200];
 
     public UdpPacketHandlerTests()
     {
-        store = new SwarmStore(SwarmLimits.Default, clock);
-        var service = new AnnounceService(store, AnnouncePolicy.Default with { Interval = 900 }, NullLogger<AnnounceService>.Instance);
-        handler = new UdpPacketHandler(service, new ConnectionIds(clock));
+        _store = new SwarmStore(SwarmLimits.Default, _clock);
+        var service = new AnnounceService(_store, AnnouncePolicy.Default with { Interval = 900 }, NullLogger<AnnounceService>.Instance);
+        _handler = new UdpPacketHandler(service, new ConnectionIds(_clock));
     }
 
     internal static byte[] ConnectPacket(int transactionId)
@@ -60,8 +60,8 @@ public class UdpPacketHandlerTests
 
     private ReadOnlySpan<byte> Send(byte[] packet, PeerAddress from)
     {
-        var length = handler.Handle(packet, from, response, scratch);
-        return response.AsSpan(0, length);
+        var length = _handler.Handle(packet, from, _response, _scratch);
+        return _response.AsSpan(0, length);
     }
 
     private ulong Connect(PeerAddress from)
@@ -109,7 +109,7 @@ public class UdpPacketHandlerTests
         Assert.Equal(0, BinaryPrimitives.ReadInt32BigEndian(scrape[20..]));
 
         Send(AnnouncePacket(leecherId, 5, hash, Peer(2), 7002, left: 0, eventCode: 3), leecher);
-        Assert.Equal(new SwarmCounts(1, 0, 1), store.Scrape(hash));
+        Assert.Equal(new SwarmCounts(1, 0, 1), _store.Scrape(hash));
     }
 
     [Fact]
@@ -120,10 +120,10 @@ public class UdpPacketHandlerTests
         Assert.Contains("connection id", ErrorText(Send(AnnouncePacket(id, 9, Hash(1), Peer(1), 1, 0), V4(2))), StringComparison.Ordinal);
         Assert.Contains("connection id", ErrorText(Send(AnnouncePacket(id ^ 1, 9, Hash(1), Peer(1), 1, 0), client)), StringComparison.Ordinal);
 
-        clock.Advance(TimeSpan.FromSeconds(119));
+        _clock.Advance(TimeSpan.FromSeconds(119));
         Assert.Equal(1, BinaryPrimitives.ReadInt32BigEndian(Send(AnnouncePacket(id, 9, Hash(1), Peer(1), 1, 0), client)));
 
-        clock.Advance(TimeSpan.FromSeconds(2));
+        _clock.Advance(TimeSpan.FromSeconds(2));
         Assert.Contains("expired", ErrorText(Send(AnnouncePacket(id, 9, Hash(1), Peer(1), 1, 0), client)), StringComparison.Ordinal);
         Assert.Contains("expired", ErrorText(Send(ScrapePacket(id, 9, Hash(1)), client)), StringComparison.Ordinal);
     }
@@ -157,7 +157,7 @@ public class UdpPacketHandlerTests
         var hash = Hash(1);
         for (var i = 0; i < 400; i++)
         {
-            store.Announce(Announce(hash, Peer(i), port: (ushort)(2000 + i)), V4((byte)(i % 250)), new PeerEndpoint[1]);
+            _store.Announce(Announce(hash, Peer(i), port: (ushort)(2000 + i)), V4((byte)(i % 250)), new PeerEndpoint[1]);
         }
 
         var v4 = V4(1);
@@ -168,7 +168,7 @@ public class UdpPacketHandlerTests
         for (var i = 0; i < 100; i++)
         {
             var address = PeerAddress.FromV6([0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, (byte)i]);
-            store.Announce(Announce(hash, Peer(5000 + i), port: 3000), address, new PeerEndpoint[1]);
+            _store.Announce(Announce(hash, Peer(5000 + i), port: 3000), address, new PeerEndpoint[1]);
         }
 
         var reply6 = Send(AnnouncePacket(Connect(v6), 1, hash, Peer(9998), 1, 5, numWant: 500), v6);
@@ -184,17 +184,17 @@ public class UdpPacketHandlerTests
         var hash = Hash(1);
         Send(AnnouncePacket(Connect(client), 1, hash, Peer(1), 4000, 5, ip: 0x01020304), client);
         var selected = new PeerEndpoint[5];
-        store.Announce(Announce(hash, Peer(2)), V4(2), selected);
+        _store.Announce(Announce(hash, Peer(2)), V4(2), selected);
         Assert.Equal(client, selected[0].Address);
 
-        var trusting = new SwarmStore(SwarmLimits.Default, clock);
+        var trusting = new SwarmStore(SwarmLimits.Default, _clock);
         var trustingHandler = new UdpPacketHandler(
             new AnnounceService(trusting, AnnouncePolicy.Default with { AllowClientIp = true }, NullLogger<AnnounceService>.Instance),
-            new ConnectionIds(clock));
+            new ConnectionIds(_clock));
         var reply = new byte[UdpPacketHandler.MaxResponseSize];
-        trustingHandler.Handle(ConnectPacket(1), client, reply, scratch);
+        trustingHandler.Handle(ConnectPacket(1), client, reply, _scratch);
         var id = BinaryPrimitives.ReadUInt64BigEndian(reply.AsSpan(8));
-        trustingHandler.Handle(AnnouncePacket(id, 1, hash, Peer(1), 4000, 5, ip: 0x01020304), client, reply, scratch);
+        trustingHandler.Handle(AnnouncePacket(id, 1, hash, Peer(1), 4000, 5, ip: 0x01020304), client, reply, _scratch);
         trusting.Announce(Announce(hash, Peer(2)), V4(2), selected);
         Assert.Equal(PeerAddress.FromV4([1, 2, 3, 4]), selected[0].Address);
     }
@@ -216,7 +216,7 @@ public class UdpPacketHandlerTests
                 BinaryPrimitives.WriteInt32BigEndian(packet.AsSpan(8), 1 + (i % 2));
             }
 
-            var length = handler.Handle(packet, client, response, scratch);
+            var length = _handler.Handle(packet, client, _response, _scratch);
             Assert.InRange(length, 0, UdpPacketHandler.MaxResponseSize);
         }
     }

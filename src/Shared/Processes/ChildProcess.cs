@@ -139,7 +139,8 @@ internal sealed class ChildProcess : IDisposable, IAsyncDisposable
         ReadOnlyMemory<byte> input = default,
         CancellationToken cancellationToken = default)
     {
-        await using var child = Start(fileName, arguments, options);
+        var child = Start(fileName, arguments, options);
+        await using var disposal = child.ConfigureAwait(false);
         await child.WriteInputAsync(input, cancellationToken).ConfigureAwait(false);
         child.CloseInput();
         if (!await child.WaitForExitAsync(timeout, cancellationToken).ConfigureAwait(false))

@@ -47,8 +47,11 @@ public sealed class ChaosApiClient(HttpClient http)
     {
         using var response = await http.GetAsync(new Uri($"runs/{Uri.EscapeDataString(runId)}/history", UriKind.Relative), HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
         await EnsureSuccessAsync(response, $"history of run {runId}", cancellationToken).ConfigureAwait(false);
-        await using var file = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.None);
-        await response.Content.CopyToAsync(file, cancellationToken).ConfigureAwait(false);
+        var file = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.None);
+        await using (file.ConfigureAwait(false))
+        {
+            await response.Content.CopyToAsync(file, cancellationToken).ConfigureAwait(false);
+        }
     }
 
     /// <summary>Lifts every partition and link fault of the proxy.</summary>

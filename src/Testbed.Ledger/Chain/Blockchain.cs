@@ -19,27 +19,27 @@ namespace Testbed.Ledger.Chain;
 /// </remarks>
 public sealed class Blockchain : IDisposable
 {
-    private readonly ChainState state;
-    private readonly ChainStore store;
-    private readonly ChainOptions options;
-    private readonly BlockVerifier blocks;
-    private readonly Reorganizer reorganizer;
-    private readonly ForkChoice forkChoice;
-    private readonly BlockTemplateBuilder templates;
-    private readonly ChainLoader loader;
+    private readonly ChainState _state;
+    private readonly ChainStore _store;
+    private readonly ChainOptions _options;
+    private readonly BlockVerifier _blocks;
+    private readonly Reorganizer _reorganizer;
+    private readonly ForkChoice _forkChoice;
+    private readonly BlockTemplateBuilder _templates;
+    private readonly ChainLoader _loader;
 
     private Blockchain(ChainStore store, NetworkConfig network, ChainOptions options)
     {
-        this.store = store;
+        _store = store;
         Network = network;
-        this.options = options;
-        state = new ChainState(network, options.Vm);
-        blocks = new BlockVerifier(store, network, options);
-        var connector = new BlockConnector(state);
-        reorganizer = new Reorganizer(state, store, options, blocks, connector);
-        forkChoice = new ForkChoice(state, store, options, connector, reorganizer);
-        templates = new BlockTemplateBuilder(state, options);
-        loader = new ChainLoader(state, store, options, blocks, connector);
+        _options = options;
+        _state = new ChainState(network, options.Vm);
+        _blocks = new BlockVerifier(store, network, options);
+        var connector = new BlockConnector(_state);
+        _reorganizer = new Reorganizer(_state, store, options, _blocks, connector);
+        _forkChoice = new ForkChoice(_state, store, options, connector, _reorganizer);
+        _templates = new BlockTemplateBuilder(_state, options);
+        _loader = new ChainLoader(_state, store, options, _blocks, connector);
     }
 
     /// <summary>Raised (outside the chain's lock) after the best tip changed; a miner working on the old tip should stop.</summary>
@@ -50,15 +50,15 @@ public sealed class Blockchain : IDisposable
 
     public NetworkConfig Network { get; }
 
-    public Hash256 GenesisHash => state.GenesisEntry.Hash;
+    public Hash256 GenesisHash => _state.GenesisEntry.Hash;
 
     public ChainTip Tip
     {
         get
         {
-            lock (state.Gate)
+            lock (_state.Gate)
             {
-                return ToTip(state.Tip);
+                return ToTip(_state.Tip);
             }
         }
     }
@@ -68,22 +68,22 @@ public sealed class Blockchain : IDisposable
     {
         get
         {
-            lock (state.Gate)
+            lock (_state.Gate)
             {
-                return (ToTip(state.Tip), state.LiveStateRoot);
+                return (ToTip(_state.Tip), _state.LiveStateRoot);
             }
         }
     }
 
     /// <summary>The deliberate defects this chain runs with (<see cref="ChainDefects.None"/> in every real use).</summary>
-    public ChainDefects Defects => options.Defects;
+    public ChainDefects Defects => _options.Defects;
 
     /// <summary>Every block of the index but genesis (all branches, invalid ones too), by height.</summary>
     public IReadOnlyList<IndexedBlock> IndexedBlocks()
     {
-        lock (state.Gate)
+        lock (_state.Gate)
         {
-            return [.. state.Index.Values.Where(e => e != state.GenesisEntry).OrderBy(e => e.Height).Select(e => new IndexedBlock(e.Hash, e.Height, e.OnMain))];
+            return [.. _state.Index.Values.Where(e => e != _state.GenesisEntry).OrderBy(e => e.Height).Select(e => new IndexedBlock(e.Hash, e.Height, e.OnMain))];
         }
     }
 
@@ -95,7 +95,7 @@ public sealed class Blockchain : IDisposable
         try
         {
             var chain = new Blockchain(store, network, options ?? new ChainOptions());
-            chain.loader.Load();
+            chain._loader.Load();
             return chain;
         }
         catch
@@ -112,14 +112,14 @@ public sealed class Blockchain : IDisposable
         Block block;
         try
         {
-            block = blocks.Verify(token);
+            block = _blocks.Verify(token);
         }
         catch (BlockRejectedException e)
         {
             return new AddBlockResult(AddBlockStatus.Rejected, null, -1, e.Reason, e.Detail);
         }
 
-        return Change(() => forkChoice.Add(block))!;
+        return Change(() => _forkChoice.Add(block))!;
     }
 
     /// <summary>
@@ -132,7 +132,7 @@ public sealed class Blockchain : IDisposable
     public AddBlockResult AddMinedBlock(MinedBlock mined)
     {
         ArgumentNullException.ThrowIfNull(mined);
-        if (mined.Template.Origin is { } origin && Change(() => forkChoice.TryConnectMined(mined.Block, origin)) is { } result)
+        if (mined.Template.Origin is { } origin && Change(() => _forkChoice.TryConnectMined(mined.Block, origin)) is { } result)
         {
             return result;
         }
@@ -146,16 +146,16 @@ public sealed class Blockchain : IDisposable
         AddBlockResult? result;
         ChainTip? changed = null;
         List<SignedTransaction> disconnected;
-        lock (state.Gate)
+        lock (_state.Gate)
         {
-            var before = state.Tip;
+            var before = _state.Tip;
             result = change();
-            if (state.Tip != before)
+            if (_state.Tip != before)
             {
-                changed = ToTip(state.Tip);
+                changed = ToTip(_state.Tip);
             }
 
-            disconnected = reorganizer.TakeDisconnected();
+            disconnected = _reorganizer.TakeDisconnected();
         }
 
         if (disconnected.Count > 0)
@@ -174,18 +174,18 @@ public sealed class Blockchain : IDisposable
     /// <summary>The next nonce the chain expects from a sender (0 for a sender it has never seen).</summary>
     public long NextNonce(string sender)
     {
-        lock (state.Gate)
+        lock (_state.Gate)
         {
-            return state.NextNonces.GetValueOrDefault(sender);
+            return _state.NextNonces.GetValueOrDefault(sender);
         }
     }
 
     /// <summary>Mempool admission against the best tip: nonce not already used, VM dry run accepts it.</summary>
     public void CheckTransaction(SignedTransaction transaction)
     {
-        lock (state.Gate)
+        lock (_state.Gate)
         {
-            var expected = state.NextNonces.GetValueOrDefault(transaction.Sender);
+            var expected = _state.NextNonces.GetValueOrDefault(transaction.Sender);
             if (transaction.Nonce < expected)
             {
                 throw new TransactionRejectedException(TransactionRejectionReason.ReplayedNonce, $"nonce {transaction.Nonce} of {transaction.Sender} is already used (next is {expected})");
@@ -193,7 +193,7 @@ public sealed class Blockchain : IDisposable
 
             try
             {
-                state.Vm.Validate(transaction.ToVm());
+                _state.Vm.Validate(transaction.ToVm());
             }
             catch (VmRejectedException e)
             {
@@ -208,53 +208,53 @@ public sealed class Blockchain : IDisposable
     /// </summary>
     public BlockTemplate CreateTemplate(IEnumerable<SignedTransaction> candidates, Hash256 miner)
     {
-        lock (state.Gate)
+        lock (_state.Gate)
         {
-            return templates.Create(candidates, miner);
+            return _templates.Create(candidates, miner);
         }
     }
 
     /// <summary>The difficulty a block on top of the given block must carry.</summary>
     public uint NextDifficulty(Hash256 parent)
     {
-        lock (state.Gate)
+        lock (_state.Gate)
         {
-            return state.ExpectedDifficulty(state.Index.TryGetValue(parent, out var e) ? e : throw new KeyNotFoundException($"unknown block {parent}"));
+            return _state.ExpectedDifficulty(_state.Index.TryGetValue(parent, out var e) ? e : throw new KeyNotFoundException($"unknown block {parent}"));
         }
     }
 
     public bool Contains(Hash256 hash)
     {
-        lock (state.Gate)
+        lock (_state.Gate)
         {
-            return state.Index.ContainsKey(hash);
+            return _state.Index.ContainsKey(hash);
         }
     }
 
     /// <summary>The stored JWS of a block (null for genesis, which has none, or an unknown hash).</summary>
     public string? GetBlockToken(Hash256 hash)
     {
-        lock (state.Gate)
+        lock (_state.Gate)
         {
-            return hash == state.GenesisEntry.Hash ? null : store.ReadBody(hash);
+            return hash == _state.GenesisEntry.Hash ? null : _store.ReadBody(hash);
         }
     }
 
     public BlockHeader? GetHeader(Hash256 hash)
     {
-        lock (state.Gate)
+        lock (_state.Gate)
         {
-            return state.Index.TryGetValue(hash, out var e) ? e.Header : null;
+            return _state.Index.TryGetValue(hash, out var e) ? e.Header : null;
         }
     }
 
     /// <summary>Hashes of the best chain from a height (inclusive), at most count of them.</summary>
     public IReadOnlyList<Hash256> MainChain(long fromHeight, int count)
     {
-        lock (state.Gate)
+        lock (_state.Gate)
         {
             var result = new List<Hash256>();
-            for (var e = state.Tip; e is not null && e.Height >= fromHeight; e = e.Parent)
+            for (var e = _state.Tip; e is not null && e.Height >= fromHeight; e = e.Parent)
             {
                 result.Add(e.Hash);
             }
@@ -267,9 +267,9 @@ public sealed class Blockchain : IDisposable
     /// <summary>The VM state at the best tip as the seed's JSON shape.</summary>
     public string ExportStateJson()
     {
-        lock (state.Gate)
+        lock (_state.Gate)
         {
-            return state.Vm.ExportStateJson();
+            return _state.Vm.ExportStateJson();
         }
     }
 
@@ -280,9 +280,9 @@ public sealed class Blockchain : IDisposable
     /// </summary>
     public IReadOnlyList<string> CheckConsistency(bool deep)
     {
-        lock (state.Gate)
+        lock (_state.Gate)
         {
-            return loader.CheckConsistency(deep);
+            return _loader.CheckConsistency(deep);
         }
     }
 
@@ -291,14 +291,14 @@ public sealed class Blockchain : IDisposable
     {
         get
         {
-            lock (state.Gate)
+            lock (_state.Gate)
             {
-                return state.Vm.BlocksRun;
+                return _state.Vm.BlocksRun;
             }
         }
     }
 
-    public void Dispose() => store.Dispose();
+    public void Dispose() => _store.Dispose();
 
     private static ChainTip ToTip(ChainEntry e) =>
         new(e.Hash, e.Height, e.Work, e.Header.StateRoot, e.Header.TimestampMs, e.Header.DifficultyBits);

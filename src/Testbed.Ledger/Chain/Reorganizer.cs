@@ -14,13 +14,13 @@ namespace Testbed.Ledger.Chain;
 internal sealed class Reorganizer(ChainState state, ChainStore store, ChainOptions options, BlockVerifier blocks, BlockConnector connector)
 {
     // Filled under the lock by a reorganisation, taken (under the same lock) by the chain to raise TransactionsDisconnected outside it.
-    private readonly List<SignedTransaction> pendingDisconnected = [];
+    private readonly List<SignedTransaction> _pendingDisconnected = [];
 
     /// <summary>The transactions of the blocks reorganisations took off the best chain since the last call, oldest block first.</summary>
     public List<SignedTransaction> TakeDisconnected()
     {
-        List<SignedTransaction> disconnected = [.. pendingDisconnected];
-        pendingDisconnected.Clear();
+        List<SignedTransaction> disconnected = [.. _pendingDisconnected];
+        _pendingDisconnected.Clear();
         return disconnected;
     }
 
@@ -121,7 +121,7 @@ internal sealed class Reorganizer(ChainState state, ChainStore store, ChainOptio
 
         for (var i = oldBlocks.Count - 1; i >= 0; i--)
         {
-            pendingDisconnected.AddRange(oldBlocks[i].Transactions);
+            _pendingDisconnected.AddRange(oldBlocks[i].Transactions);
         }
 
         activity?.SetTag(LedgerTelemetry.Result, "ok");

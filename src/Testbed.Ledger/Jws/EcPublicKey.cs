@@ -7,21 +7,21 @@ namespace Testbed.Ledger.Jws;
 /// <summary>A P-256 public key as carried in a JWS header's <c>jwk</c> member; its address is SHA-256 of the uncompressed point.</summary>
 public sealed class EcPublicKey
 {
-    private readonly byte[] x;
-    private readonly byte[] y;
-    private ECDsa? verifier;
+    private readonly byte[] _x;
+    private readonly byte[] _y;
+    private ECDsa? _verifier;
 
     // Importing a public key (with its on-curve check) costs more than verifying with it, and a network has few
     // miners and senders: each thread keeps the keys it imported, by address, up to a bound.
     private const int MaxCachedKeys = 512;
     [ThreadStatic]
-    private static Dictionary<Hash256, ECDsa>? importedKeys;
+    private static Dictionary<Hash256, ECDsa>? _importedKeys;
 
     private EcPublicKey(byte[] x, byte[] y, ECDsa? verifier = null)
     {
-        this.x = x;
-        this.y = y;
-        this.verifier = verifier;
+        _x = x;
+        _y = y;
+        _verifier = verifier;
         Address = AddressOf(x, y);
     }
 
@@ -71,8 +71,8 @@ public sealed class EcPublicKey
         }
 
         var address = AddressOf(x, y);
-        importedKeys ??= [];
-        if (importedKeys.TryGetValue(address, out var known))
+        _importedKeys ??= [];
+        if (_importedKeys.TryGetValue(address, out var known))
         {
             key = new EcPublicKey(x, y, known);
             error = "";
@@ -92,13 +92,13 @@ public sealed class EcPublicKey
             return false;
         }
 
-        if (importedKeys.Count >= MaxCachedKeys)
+        if (_importedKeys.Count >= MaxCachedKeys)
         {
             // Dropped keys are not disposed: another EcPublicKey on this thread may still verify with them.
-            importedKeys.Clear();
+            _importedKeys.Clear();
         }
 
-        importedKeys[address] = ecdsa;
+        _importedKeys[address] = ecdsa;
         key = new EcPublicKey(x, y, ecdsa);
         error = "";
         return true;
@@ -133,8 +133,8 @@ public sealed class EcPublicKey
     {
         ["kty"] = "EC",
         ["crv"] = "P-256",
-        ["x"] = Base64Url.EncodeToString(x),
-        ["y"] = Base64Url.EncodeToString(y),
+        ["x"] = Base64Url.EncodeToString(_x),
+        ["y"] = Base64Url.EncodeToString(_y),
     };
 
     /// <summary>Checks an ES256 (IEEE P1363 r||s) signature over the given bytes.</summary>
@@ -145,7 +145,7 @@ public sealed class EcPublicKey
             return false;
         }
 
-        verifier ??= ECDsa.Create(new ECParameters { Curve = ECCurve.NamedCurves.nistP256, Q = new ECPoint { X = x, Y = y } });
-        return verifier.VerifyData(data, signature, HashAlgorithmName.SHA256, DSASignatureFormat.IeeeP1363FixedFieldConcatenation);
+        _verifier ??= ECDsa.Create(new ECParameters { Curve = ECCurve.NamedCurves.nistP256, Q = new ECPoint { X = _x, Y = _y } });
+        return _verifier.VerifyData(data, signature, HashAlgorithmName.SHA256, DSASignatureFormat.IeeeP1363FixedFieldConcatenation);
     }
 }

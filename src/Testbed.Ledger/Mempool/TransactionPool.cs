@@ -12,19 +12,19 @@ public sealed record MempoolAddResult(bool Accepted, Hash256? Id, TransactionRej
 /// </summary>
 public sealed class TransactionPool
 {
-    private readonly Lock gate = new();
-    private readonly Blockchain chain;
-    private readonly int capacity;
-    private readonly Dictionary<Hash256, (SignedTransaction Tx, long Sequence)> byId = [];
-    private readonly Dictionary<(string Sender, long Nonce), Hash256> bySenderNonce = [];
-    private long sequence;
+    private readonly Lock _gate = new();
+    private readonly Blockchain _chain;
+    private readonly int _capacity;
+    private readonly Dictionary<Hash256, (SignedTransaction Tx, long Sequence)> _byId = [];
+    private readonly Dictionary<(string Sender, long Nonce), Hash256> _bySenderNonce = [];
+    private long _sequence;
 
     /// <summary>A pool over the chain's best tip; it follows the chain: stale transactions leave when the tip changes,
     /// and transactions of blocks a reorganisation disconnected come back when still valid.</summary>
     public TransactionPool(Blockchain chain, int capacity = 10_000)
     {
-        this.chain = chain;
-        this.capacity = capacity;
+        _chain = chain;
+        _capacity = capacity;
         chain.TransactionsDisconnected += transactions =>
         {
             foreach (var tx in transactions)
@@ -39,9 +39,9 @@ public sealed class TransactionPool
     {
         get
         {
-            lock (gate)
+            lock (_gate)
             {
-                return byId.Count;
+                return _byId.Count;
             }
         }
     }
@@ -63,41 +63,41 @@ public sealed class TransactionPool
 
     public MempoolAddResult Add(SignedTransaction tx)
     {
-        lock (gate)
+        lock (_gate)
         {
-            if (byId.ContainsKey(tx.Id))
+            if (_byId.ContainsKey(tx.Id))
             {
                 return new MempoolAddResult(false, tx.Id, TransactionRejectionReason.Duplicate, "transaction is already pending");
             }
 
-            if (bySenderNonce.ContainsKey((tx.Sender, tx.Nonce)))
+            if (_bySenderNonce.ContainsKey((tx.Sender, tx.Nonce)))
             {
                 return new MempoolAddResult(false, tx.Id, TransactionRejectionReason.Duplicate, $"another transaction of {tx.Sender} with nonce {tx.Nonce} is pending");
             }
 
-            if (byId.Count >= capacity)
+            if (_byId.Count >= _capacity)
             {
-                return new MempoolAddResult(false, tx.Id, TransactionRejectionReason.MempoolFull, $"the mempool holds {capacity} transactions");
+                return new MempoolAddResult(false, tx.Id, TransactionRejectionReason.MempoolFull, $"the mempool holds {_capacity} transactions");
             }
         }
 
         try
         {
-            chain.CheckTransaction(tx);
+            _chain.CheckTransaction(tx);
         }
         catch (TransactionRejectedException e)
         {
             return new MempoolAddResult(false, tx.Id, e.Reason, e.Detail);
         }
 
-        lock (gate)
+        lock (_gate)
         {
-            if (!bySenderNonce.TryAdd((tx.Sender, tx.Nonce), tx.Id))
+            if (!_bySenderNonce.TryAdd((tx.Sender, tx.Nonce), tx.Id))
             {
                 return new MempoolAddResult(false, tx.Id, TransactionRejectionReason.Duplicate, $"another transaction of {tx.Sender} with nonce {tx.Nonce} is pending");
             }
 
-            byId[tx.Id] = (tx, sequence++);
+            _byId[tx.Id] = (tx, _sequence++);
             return new MempoolAddResult(true, tx.Id);
         }
     }
@@ -105,10 +105,10 @@ public sealed class TransactionPool
     /// <summary>Pending transactions in block order: by arrival, but a sender's transactions always in nonce order.</summary>
     public IReadOnlyList<SignedTransaction> Ordered()
     {
-        lock (gate)
+        lock (_gate)
         {
             // Each sender's slots (arrival positions) are refilled with its transactions sorted by nonce.
-            var byArrival = byId.Values.OrderBy(v => v.Sequence).Select(v => v.Tx).ToList();
+            var byArrival = _byId.Values.OrderBy(v => v.Sequence).Select(v => v.Tx).ToList();
             var queues = byArrival.GroupBy(t => t.Sender, StringComparer.Ordinal)
                 .ToDictionary(g => g.Key, g => new Queue<SignedTransaction>(g.OrderBy(t => t.Nonce)), StringComparer.Ordinal);
             return byArrival.Select(t => queues[t.Sender].Dequeue()).ToList();
@@ -117,22 +117,22 @@ public sealed class TransactionPool
 
     public bool Contains(Hash256 id)
     {
-        lock (gate)
+        lock (_gate)
         {
-            return byId.ContainsKey(id);
+            return _byId.ContainsKey(id);
         }
     }
 
     /// <summary>Drops what the best chain has made stale (nonce already used); call after the tip changed.</summary>
     public int Prune()
     {
-        lock (gate)
+        lock (_gate)
         {
-            var stale = byId.Values.Where(v => v.Tx.Nonce < chain.NextNonce(v.Tx.Sender)).Select(v => v.Tx).ToList();
+            var stale = _byId.Values.Where(v => v.Tx.Nonce < _chain.NextNonce(v.Tx.Sender)).Select(v => v.Tx).ToList();
             foreach (var tx in stale)
             {
-                byId.Remove(tx.Id);
-                bySenderNonce.Remove((tx.Sender, tx.Nonce));
+                _byId.Remove(tx.Id);
+                _bySenderNonce.Remove((tx.Sender, tx.Nonce));
             }
 
             return stale.Count;

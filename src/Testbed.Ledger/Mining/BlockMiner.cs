@@ -13,12 +13,12 @@ namespace Testbed.Ledger.Mining;
 /// </summary>
 public sealed class BlockMiner(Wallet wallet, int threads, string peerName = "")
 {
-    private long attempts;
+    private long _attempts;
 
     public int Threads { get; } = threads >= 1 ? threads : throw new ArgumentOutOfRangeException(nameof(threads));
 
     /// <summary>Nonces tried by every search so far, cancelled ones included (the basis of a hash-rate reading).</summary>
-    public long Attempts => Interlocked.Read(ref attempts);
+    public long Attempts => Interlocked.Read(ref _attempts);
 
     /// <summary>Mines one template; null when cancelled before a nonce was found.</summary>
     public async Task<MinedBlock?> MineAsync(BlockTemplate template, CancellationToken cancellationToken)
@@ -34,7 +34,7 @@ public sealed class BlockMiner(Wallet wallet, int threads, string peerName = "")
             CancellationToken.None,
             TaskCreationOptions.LongRunning,
             TaskScheduler.Default).ConfigureAwait(false);
-        Interlocked.Add(ref attempts, outcome.Attempts);
+        Interlocked.Add(ref _attempts, outcome.Attempts);
         if (outcome.Found is not { } found)
         {
             activity?.SetTag(LedgerTelemetry.Result, "cancelled");

@@ -15,23 +15,23 @@ internal sealed class NonceKernel<TLanes, TVec> : INonceBatcher
     where TLanes : struct, ISha256Lanes<TVec>
     where TVec : struct
 {
-    private readonly PreparedHeader header;
-    private readonly FinalBlockSchedule schedule;
-    private readonly TVec[] w0 = new TVec[64];
-    private readonly TVec[] w1 = new TVec[64];
-    private readonly TVec[] kw0 = new TVec[64];
-    private readonly TVec[] kw1 = new TVec[64];
-    private readonly TVec[] constants = new TVec[64];
-    private readonly TVec[] roundConstants = new TVec[64];
-    private readonly TVec[] start = new TVec[8];
-    private readonly TVec[] final0 = new TVec[8];
-    private readonly TVec[] final1 = new TVec[8];
-    private readonly TVec laneOffsets;
-    private readonly TVec secondBatchOffset;
-    private readonly TVec firstHashWord;
-    private ulong epoch;
-    private bool hasEpoch;
-    private uint varyingWordBase;
+    private readonly PreparedHeader _header;
+    private readonly FinalBlockSchedule _schedule;
+    private readonly TVec[] _w0 = new TVec[64];
+    private readonly TVec[] _w1 = new TVec[64];
+    private readonly TVec[] _kw0 = new TVec[64];
+    private readonly TVec[] _kw1 = new TVec[64];
+    private readonly TVec[] _constants = new TVec[64];
+    private readonly TVec[] _roundConstants = new TVec[64];
+    private readonly TVec[] _start = new TVec[8];
+    private readonly TVec[] _final0 = new TVec[8];
+    private readonly TVec[] _final1 = new TVec[8];
+    private readonly TVec _laneOffsets;
+    private readonly TVec _secondBatchOffset;
+    private readonly TVec _firstHashWord;
+    private ulong _epoch;
+    private bool _hasEpoch;
+    private uint _varyingWordBase;
 
     public NonceKernel(PreparedHeader header)
     {
@@ -45,20 +45,20 @@ internal sealed class NonceKernel<TLanes, TVec> : INonceBatcher
             throw new PlatformNotSupportedException($"{typeof(TLanes).Name} needs an instruction set this CPU lacks.");
         }
 
-        this.header = header;
-        schedule = new FinalBlockSchedule(header.VaryingWord);
+        _header = header;
+        _schedule = new FinalBlockSchedule(header.VaryingWord);
         Span<uint> offsets = stackalloc uint[TLanes.Count];
         for (var lane = 0; lane < offsets.Length; lane++)
         {
             offsets[lane] = (uint)lane << header.NonceShift;
         }
 
-        laneOffsets = TLanes.Load(offsets);
-        secondBatchOffset = TLanes.Broadcast((uint)TLanes.Count << header.NonceShift);
-        firstHashWord = TLanes.Broadcast(header.Midstate[0]);
+        _laneOffsets = TLanes.Load(offsets);
+        _secondBatchOffset = TLanes.Broadcast((uint)TLanes.Count << header.NonceShift);
+        _firstHashWord = TLanes.Broadcast(header.Midstate[0]);
         for (var t = 0; t < 64; t++)
         {
-            roundConstants[t] = TLanes.Broadcast(Sha256Scalar.RoundConstants[t]);
+            _roundConstants[t] = TLanes.Broadcast(Sha256Scalar.RoundConstants[t]);
         }
     }
 
@@ -67,8 +67,8 @@ internal sealed class NonceKernel<TLanes, TVec> : INonceBatcher
     public uint Candidates(ulong first, uint zeroBits)
     {
         Run(first);
-        return TLanes.ZeroLanes(TLanes.Add(final0[0], firstHashWord), zeroBits)
-            | (TLanes.ZeroLanes(TLanes.Add(final1[0], firstHashWord), zeroBits) << TLanes.Count);
+        return TLanes.ZeroLanes(TLanes.Add(_final0[0], _firstHashWord), zeroBits)
+            | (TLanes.ZeroLanes(TLanes.Add(_final1[0], _firstHashWord), zeroBits) << TLanes.Count);
     }
 
     public void Hashes(ulong first, Span<uint> words)
@@ -77,10 +77,10 @@ internal sealed class NonceKernel<TLanes, TVec> : INonceBatcher
         Span<uint> lanes = stackalloc uint[TLanes.Count];
         for (var batch = 0; batch < 2; batch++)
         {
-            var final = batch == 0 ? final0 : final1;
+            var final = batch == 0 ? _final0 : _final1;
             for (var i = 0; i < 8; i++)
             {
-                TLanes.Store(TLanes.Add(final[i], TLanes.Broadcast(header.Midstate[i])), lanes);
+                TLanes.Store(TLanes.Add(final[i], TLanes.Broadcast(_header.Midstate[i])), lanes);
                 for (var lane = 0; lane < lanes.Length; lane++)
                 {
                     words[(8 * ((batch * TLanes.Count) + lane)) + i] = lanes[lane];
@@ -96,26 +96,26 @@ internal sealed class NonceKernel<TLanes, TVec> : INonceBatcher
             throw new ArgumentException("A batch starts at a multiple of the lane count.", nameof(first));
         }
 
-        var lowBits = header.LowBits;
+        var lowBits = _header.LowBits;
         var nonceEpoch = first >> lowBits;
-        if (!hasEpoch || nonceEpoch != epoch)
+        if (!_hasEpoch || nonceEpoch != _epoch)
         {
             PrepareEpoch(nonceEpoch);
         }
 
         // An epoch holds at least 256 nonces and batches are aligned, so no lane carries out of the varying word.
         var low = (uint)(first & ((1UL << lowBits) - 1));
-        var varying = TLanes.Add(TLanes.Broadcast(varyingWordBase | (low << header.NonceShift)), laneOffsets);
-        Compress(varying, TLanes.Add(varying, secondBatchOffset));
+        var varying = TLanes.Add(TLanes.Broadcast(_varyingWordBase | (low << _header.NonceShift)), _laneOffsets);
+        Compress(varying, TLanes.Add(varying, _secondBatchOffset));
     }
 
     /// <summary>Precomputes everything that is the same for every nonce of the epoch.</summary>
     private void PrepareEpoch(ulong nonceEpoch)
     {
-        var k = schedule.VaryingWord;
+        var k = _schedule.VaryingWord;
         Span<byte> block = stackalloc byte[Sha256Scalar.BlockSize];
-        header.Tail.CopyTo(block);
-        BinaryPrimitives.WriteUInt64BigEndian(block[header.NonceOffset..], nonceEpoch << header.LowBits);
+        _header.Tail.CopyTo(block);
+        BinaryPrimitives.WriteUInt64BigEndian(block[_header.NonceOffset..], nonceEpoch << _header.LowBits);
         Span<uint> words = stackalloc uint[64];
         for (var t = 0; t < 16; t++)
         {
@@ -134,7 +134,7 @@ internal sealed class NonceKernel<TLanes, TVec> : INonceBatcher
             }
             else
             {
-                constants[t] = TLanes.Broadcast(sum);
+                _constants[t] = TLanes.Broadcast(sum);
             }
         }
 
@@ -142,13 +142,13 @@ internal sealed class NonceKernel<TLanes, TVec> : INonceBatcher
         {
             if (Fixed(t))
             {
-                kw0[t] = kw1[t] = TLanes.Broadcast(Sha256Scalar.RoundConstants[t] + words[t]);
+                _kw0[t] = _kw1[t] = TLanes.Broadcast(Sha256Scalar.RoundConstants[t] + words[t]);
             }
         }
 
         // The rounds before the varying word are identical for every lane.
         Span<uint> s = stackalloc uint[8];
-        header.Midstate.CopyTo(s);
+        _header.Midstate.CopyTo(s);
         for (var t = 0; t < k; t++)
         {
             var t1 = s[7] + Sha256Scalar.BigSigma1(s[4]) + Sha256Scalar.Choose(s[4], s[5], s[6]) + Sha256Scalar.RoundConstants[t] + words[t];
@@ -165,31 +165,31 @@ internal sealed class NonceKernel<TLanes, TVec> : INonceBatcher
 
         for (var i = 0; i < 8; i++)
         {
-            start[i] = TLanes.Broadcast(s[i]);
+            _start[i] = TLanes.Broadcast(s[i]);
         }
 
-        varyingWordBase = words[k];
-        epoch = nonceEpoch;
-        hasEpoch = true;
+        _varyingWordBase = words[k];
+        _epoch = nonceEpoch;
+        _hasEpoch = true;
 
-        bool Fixed(int t) => !schedule.IsVarying(t);
+        bool Fixed(int t) => !_schedule.IsVarying(t);
     }
 
     /// <summary>For both batches: the nonce-dependent schedule words, then rounds k..63 from the precomputed state.</summary>
     private void Compress(TVec varying0, TVec varying1)
     {
-        ref var w0Ref = ref MemoryMarshal.GetArrayDataReference(w0);
-        ref var w1Ref = ref MemoryMarshal.GetArrayDataReference(w1);
-        ref var kw0Ref = ref MemoryMarshal.GetArrayDataReference(kw0);
-        ref var kw1Ref = ref MemoryMarshal.GetArrayDataReference(kw1);
-        ref var cRef = ref MemoryMarshal.GetArrayDataReference(constants);
-        ref var kRef = ref MemoryMarshal.GetArrayDataReference(roundConstants);
-        var k = schedule.VaryingWord;
+        ref var w0Ref = ref MemoryMarshal.GetArrayDataReference(_w0);
+        ref var w1Ref = ref MemoryMarshal.GetArrayDataReference(_w1);
+        ref var kw0Ref = ref MemoryMarshal.GetArrayDataReference(_kw0);
+        ref var kw1Ref = ref MemoryMarshal.GetArrayDataReference(_kw1);
+        ref var cRef = ref MemoryMarshal.GetArrayDataReference(_constants);
+        ref var kRef = ref MemoryMarshal.GetArrayDataReference(_roundConstants);
+        var k = _schedule.VaryingWord;
         Unsafe.Add(ref w0Ref, k) = varying0;
         Unsafe.Add(ref w1Ref, k) = varying1;
         Unsafe.Add(ref kw0Ref, k) = TLanes.Add(varying0, Unsafe.Add(ref kRef, k));
         Unsafe.Add(ref kw1Ref, k) = TLanes.Add(varying1, Unsafe.Add(ref kRef, k));
-        foreach (var entry in schedule.Plan)
+        foreach (var entry in _schedule.Plan)
         {
             var t = entry & 0xFF;
             var flags = entry >> 8;
@@ -226,14 +226,14 @@ internal sealed class NonceKernel<TLanes, TVec> : INonceBatcher
             Unsafe.Add(ref kw1Ref, t) = TLanes.Add(v1, kt);
         }
 
-        var a0 = start[0];
-        var b0 = start[1];
-        var c0 = start[2];
-        var d0 = start[3];
-        var e0 = start[4];
-        var f0 = start[5];
-        var g0 = start[6];
-        var h0 = start[7];
+        var a0 = _start[0];
+        var b0 = _start[1];
+        var c0 = _start[2];
+        var d0 = _start[3];
+        var e0 = _start[4];
+        var f0 = _start[5];
+        var g0 = _start[6];
+        var h0 = _start[7];
         var a1 = a0;
         var b1 = b0;
         var c1 = c0;
@@ -267,21 +267,21 @@ internal sealed class NonceKernel<TLanes, TVec> : INonceBatcher
             a1 = TLanes.Add(t11, t21);
         }
 
-        final0[0] = a0;
-        final0[1] = b0;
-        final0[2] = c0;
-        final0[3] = d0;
-        final0[4] = e0;
-        final0[5] = f0;
-        final0[6] = g0;
-        final0[7] = h0;
-        final1[0] = a1;
-        final1[1] = b1;
-        final1[2] = c1;
-        final1[3] = d1;
-        final1[4] = e1;
-        final1[5] = f1;
-        final1[6] = g1;
-        final1[7] = h1;
+        _final0[0] = a0;
+        _final0[1] = b0;
+        _final0[2] = c0;
+        _final0[3] = d0;
+        _final0[4] = e0;
+        _final0[5] = f0;
+        _final0[6] = g0;
+        _final0[7] = h0;
+        _final1[0] = a1;
+        _final1[1] = b1;
+        _final1[2] = c1;
+        _final1[3] = d1;
+        _final1[4] = e1;
+        _final1[5] = f1;
+        _final1[6] = g1;
+        _final1[7] = h1;
     }
 }

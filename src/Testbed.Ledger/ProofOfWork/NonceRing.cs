@@ -6,42 +6,42 @@ namespace Testbed.Ledger.ProofOfWork;
 /// </summary>
 internal readonly struct NonceRing
 {
-    private readonly ulong start;
-    private readonly int chunkBits;
-    private readonly ulong chunks;
+    private readonly ulong _start;
+    private readonly int _chunkBits;
+    private readonly ulong _chunks;
 
     public NonceRing(ulong start, int chunkBits)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(chunkBits, 1);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(chunkBits, 32);
-        this.start = start;
-        this.chunkBits = chunkBits;
-        chunks = 1UL << (64 - chunkBits);
+        _start = start;
+        _chunkBits = chunkBits;
+        _chunks = 1UL << (64 - chunkBits);
     }
 
     /// <summary>Nonces per step (a power of two).</summary>
-    public ulong ChunkSize => 1UL << chunkBits;
+    public ulong ChunkSize => 1UL << _chunkBits;
 
     /// <summary>The nonces of step <paramref name="step"/>: <paramref name="count"/> consecutive ones from <paramref name="first"/>; false once the ring is exhausted.</summary>
     public bool TryGet(ulong step, out ulong first, out ulong count)
     {
         first = 0;
         count = 0;
-        if (step > chunks)
+        if (step > _chunks)
         {
             return false;
         }
 
-        var startChunk = start >> chunkBits;
-        var chunk = (startChunk + step) & (chunks - 1);
-        var chunkFirst = chunk << chunkBits;
-        var before = start - (startChunk << chunkBits);
+        var startChunk = _start >> _chunkBits;
+        var chunk = (startChunk + step) & (_chunks - 1);
+        var chunkFirst = chunk << _chunkBits;
+        var before = _start - (startChunk << _chunkBits);
         if (step == 0)
         {
-            first = start;
+            first = _start;
             count = ChunkSize - before;
         }
-        else if (step == chunks)
+        else if (step == _chunks)
         {
             first = chunkFirst;
             count = before;

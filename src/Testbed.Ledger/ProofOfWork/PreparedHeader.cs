@@ -8,23 +8,23 @@ namespace Testbed.Ledger.ProofOfWork;
 /// </summary>
 internal sealed class PreparedHeader
 {
-    private readonly byte[] tail;
-    private readonly uint[] midstate = new uint[8];
+    private readonly byte[] _tail;
+    private readonly uint[] _midstate = new uint[8];
 
     public PreparedHeader(ReadOnlySpan<byte> header)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(header.Length, ProofOfWorkSearch.NonceSize, nameof(header));
         Length = header.Length;
         var tailStart = (header.Length - ProofOfWorkSearch.NonceSize) / Sha256Scalar.BlockSize * Sha256Scalar.BlockSize;
-        Sha256Scalar.InitialState.CopyTo(midstate);
+        Sha256Scalar.InitialState.CopyTo(_midstate);
         for (var offset = 0; offset < tailStart; offset += Sha256Scalar.BlockSize)
         {
-            Sha256Scalar.Compress(midstate, header.Slice(offset, Sha256Scalar.BlockSize));
+            Sha256Scalar.Compress(_midstate, header.Slice(offset, Sha256Scalar.BlockSize));
         }
 
         Span<byte> padded = stackalloc byte[2 * Sha256Scalar.BlockSize];
         var tailLength = Sha256Scalar.PadTail(header[tailStart..], (ulong)header.Length, padded);
-        tail = padded[..tailLength].ToArray();
+        _tail = padded[..tailLength].ToArray();
         NonceOffset = header.Length - ProofOfWorkSearch.NonceSize - tailStart;
         StartNonce = BinaryPrimitives.ReadUInt64BigEndian(header[^ProofOfWorkSearch.NonceSize..]);
 
@@ -42,7 +42,7 @@ internal sealed class PreparedHeader
     public ulong StartNonce { get; }
 
     /// <summary>Whether the nonce and all padding fit in one final block (header length mod 64 in 8..55), so an attempt is one compression.</summary>
-    public bool SingleFinalBlock => tail.Length == Sha256Scalar.BlockSize;
+    public bool SingleFinalBlock => _tail.Length == Sha256Scalar.BlockSize;
 
     /// <summary>Offset of the nonce's first byte inside the tail.</summary>
     public int NonceOffset { get; }
@@ -56,19 +56,19 @@ internal sealed class PreparedHeader
     /// <summary>Left shift that places the low nonce bits inside <see cref="VaryingWord"/>.</summary>
     public int NonceShift { get; }
 
-    public ReadOnlySpan<uint> Midstate => midstate;
+    public ReadOnlySpan<uint> Midstate => _midstate;
 
-    public ReadOnlySpan<byte> Tail => tail;
+    public ReadOnlySpan<byte> Tail => _tail;
 
     /// <summary>Exact SHA-256 of the header carrying <paramref name="nonce"/>, from the midstate (one or two compressions).</summary>
     public void Hash(ulong nonce, Span<byte> hash)
     {
         Span<byte> block = stackalloc byte[2 * Sha256Scalar.BlockSize];
-        tail.CopyTo(block);
+        _tail.CopyTo(block);
         BinaryPrimitives.WriteUInt64BigEndian(block[NonceOffset..], nonce);
         Span<uint> state = stackalloc uint[8];
-        midstate.CopyTo(state);
-        for (var offset = 0; offset < tail.Length; offset += Sha256Scalar.BlockSize)
+        _midstate.CopyTo(state);
+        for (var offset = 0; offset < _tail.Length; offset += Sha256Scalar.BlockSize)
         {
             Sha256Scalar.Compress(state, block.Slice(offset, Sha256Scalar.BlockSize));
         }

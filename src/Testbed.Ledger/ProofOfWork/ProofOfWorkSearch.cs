@@ -121,19 +121,19 @@ public static class ProofOfWorkSearch
     /// <summary>State shared by the threads of one search.</summary>
     private sealed class SharedSearch(PreparedHeader header, int difficultyBits, Sha256Kernel kernel, CancellationToken cancellationToken)
     {
-        private readonly NonceRing ring = new(header.StartNonce, BitOperations.Log2((uint)Sha256Kernels.Lanes(kernel)) + BatchesPerStepBits);
-        private readonly uint zeroBits = Math.Min(difficultyBits, 32) == 0 ? 0u : uint.MaxValue << (32 - Math.Min(difficultyBits, 32));
-        private long nextStep;
-        private long attempts;
-        private volatile bool done;
-        private NonceFound? found;
-        private ExceptionDispatchInfo? failure;
+        private readonly NonceRing _ring = new(header.StartNonce, BitOperations.Log2((uint)Sha256Kernels.Lanes(kernel)) + BatchesPerStepBits);
+        private readonly uint _zeroBits = Math.Min(difficultyBits, 32) == 0 ? 0u : uint.MaxValue << (32 - Math.Min(difficultyBits, 32));
+        private long _nextStep;
+        private long _attempts;
+        private volatile bool _done;
+        private NonceFound? _found;
+        private ExceptionDispatchInfo? _failure;
 
-        public NonceFound? Found => Volatile.Read(ref found);
+        public NonceFound? Found => Volatile.Read(ref _found);
 
-        public long Attempts => Interlocked.Read(ref attempts);
+        public long Attempts => Interlocked.Read(ref _attempts);
 
-        public ExceptionDispatchInfo? Failure => failure;
+        public ExceptionDispatchInfo? Failure => _failure;
 
         public void Work()
         {
@@ -143,9 +143,9 @@ public static class ProofOfWorkSearch
                 var batcher = header.SingleFinalBlock ? Sha256Kernels.CreateBatcher(kernel, header) : null;
                 var lanes = (ulong)(batcher?.Lanes ?? 1);
                 Span<byte> hash = stackalloc byte[Sha256Scalar.HashSize];
-                while (!done && !cancellationToken.IsCancellationRequested)
+                while (!_done && !cancellationToken.IsCancellationRequested)
                 {
-                    if (!ring.TryGet((ulong)(Interlocked.Increment(ref nextStep) - 1), out var nonce, out var count))
+                    if (!_ring.TryGet((ulong)(Interlocked.Increment(ref _nextStep) - 1), out var nonce, out var count))
                     {
                         return;
                     }
@@ -154,7 +154,7 @@ public static class ProofOfWorkSearch
                     {
                         if (batcher is not null && count >= lanes && nonce % lanes == 0)
                         {
-                            var candidates = batcher.Candidates(nonce, zeroBits);
+                            var candidates = batcher.Candidates(nonce, _zeroBits);
                             while (candidates != 0)
                             {
                                 var lane = BitOperations.TrailingZeroCount(candidates);
@@ -191,19 +191,19 @@ public static class ProofOfWorkSearch
             }
             catch (Exception exception)
             {
-                failure = ExceptionDispatchInfo.Capture(exception);
-                done = true;
+                _failure = ExceptionDispatchInfo.Capture(exception);
+                _done = true;
             }
             finally
             {
-                Interlocked.Add(ref attempts, local);
+                Interlocked.Add(ref _attempts, local);
             }
         }
 
         private void Report(ulong nonce, ReadOnlySpan<byte> hash)
         {
-            Interlocked.CompareExchange(ref found, new NonceFound(nonce, hash.ToArray(), 0), null);
-            done = true;
+            Interlocked.CompareExchange(ref _found, new NonceFound(nonce, hash.ToArray(), 0), null);
+            _done = true;
         }
     }
 }

@@ -38,14 +38,14 @@ public sealed class StoreCommit
 public sealed class ChainStore : IDisposable
 {
     private const string TempSuffix = ".tmp";
-    private readonly SqliteConnection connection;
-    private readonly string blocksDirectory;
+    private readonly SqliteConnection _connection;
+    private readonly string _blocksDirectory;
 
     private ChainStore(string directory, SqliteConnection connection)
     {
         Directory = directory;
-        this.connection = connection;
-        blocksDirectory = Path.Combine(directory, "blocks");
+        _connection = connection;
+        _blocksDirectory = Path.Combine(directory, "blocks");
     }
 
     public string Directory { get; }
@@ -112,14 +112,14 @@ public sealed class ChainStore : IDisposable
 
     public void DeleteBody(Hash256 hash) => File.Delete(BodyPath(hash));
 
-    public string BodyPath(Hash256 hash) => Path.Combine(blocksDirectory, hash + ".jws");
+    public string BodyPath(Hash256 hash) => Path.Combine(_blocksDirectory, hash + ".jws");
 
     public void Commit(StoreCommit commit)
     {
-        using var transaction = connection.BeginTransaction();
+        using var transaction = _connection.BeginTransaction();
         foreach (var row in commit.Upserts)
         {
-            using var command = connection.CreateCommand();
+            using var command = _connection.CreateCommand();
             command.Transaction = transaction;
             command.CommandText = """
                 INSERT INTO blocks(hash, height, prev_hash, header, work, status, main, effects)
@@ -139,7 +139,7 @@ public sealed class ChainStore : IDisposable
 
         foreach (var hash in commit.Deletes)
         {
-            using var command = connection.CreateCommand();
+            using var command = _connection.CreateCommand();
             command.Transaction = transaction;
             command.CommandText = "DELETE FROM blocks WHERE hash = $hash";
             command.Parameters.AddWithValue("$hash", hash.ToString());
@@ -158,14 +158,14 @@ public sealed class ChainStore : IDisposable
 
     public void SetMeta(string key, byte[] value)
     {
-        using var transaction = connection.BeginTransaction();
+        using var transaction = _connection.BeginTransaction();
         SetMeta(transaction, key, value);
         transaction.Commit();
     }
 
     public byte[]? GetMeta(string key)
     {
-        using var command = connection.CreateCommand();
+        using var command = _connection.CreateCommand();
         command.CommandText = "SELECT value FROM meta WHERE key = $key";
         command.Parameters.AddWithValue("$key", key);
         return command.ExecuteScalar() as byte[];
@@ -187,7 +187,7 @@ public sealed class ChainStore : IDisposable
     public List<StoredBlock> LoadBlocks()
     {
         var rows = new List<StoredBlock>();
-        using var command = connection.CreateCommand();
+        using var command = _connection.CreateCommand();
         command.CommandText = "SELECT hash, header, work, status, main, effects FROM blocks ORDER BY height";
         using var reader = command.ExecuteReader();
         while (reader.Read())
@@ -214,14 +214,14 @@ public sealed class ChainStore : IDisposable
     /// <summary>SQLite's own integrity check: "ok" when the database file is sound.</summary>
     public string IntegrityCheck()
     {
-        using var command = connection.CreateCommand();
+        using var command = _connection.CreateCommand();
         command.CommandText = "PRAGMA integrity_check";
         return command.ExecuteScalar() as string ?? "no answer";
     }
 
     public void Dispose()
     {
-        connection.Dispose();
+        _connection.Dispose();
     }
 
     /// <summary>
@@ -231,7 +231,7 @@ public sealed class ChainStore : IDisposable
     private void RemoveLeftovers()
     {
         var indexed = new HashSet<string>(StringComparer.Ordinal);
-        using (var command = connection.CreateCommand())
+        using (var command = _connection.CreateCommand())
         {
             command.CommandText = "SELECT hash FROM blocks";
             using var reader = command.ExecuteReader();
@@ -241,7 +241,7 @@ public sealed class ChainStore : IDisposable
             }
         }
 
-        foreach (var file in System.IO.Directory.EnumerateFiles(blocksDirectory))
+        foreach (var file in System.IO.Directory.EnumerateFiles(_blocksDirectory))
         {
             var name = Path.GetFileName(file);
             if (name.EndsWith(TempSuffix, StringComparison.Ordinal) ||
@@ -254,14 +254,14 @@ public sealed class ChainStore : IDisposable
 
     private void Execute(string sql)
     {
-        using var command = connection.CreateCommand();
+        using var command = _connection.CreateCommand();
         command.CommandText = sql;
         command.ExecuteNonQuery();
     }
 
     private void SetMeta(SqliteTransaction transaction, string key, byte[] value)
     {
-        using var command = connection.CreateCommand();
+        using var command = _connection.CreateCommand();
         command.Transaction = transaction;
         command.CommandText = "INSERT INTO meta(key, value) VALUES ($key, $value) ON CONFLICT(key) DO UPDATE SET value = excluded.value";
         command.Parameters.AddWithValue("$key", key);

@@ -18,11 +18,11 @@ public sealed class Wallet : IDisposable
 
     private const UnixFileMode OwnerOnly = UnixFileMode.UserRead | UnixFileMode.UserWrite;
     private const UnixFileMode OthersWrite = UnixFileMode.GroupWrite | UnixFileMode.OtherWrite;
-    private readonly ECDsa key;
+    private readonly ECDsa _key;
 
     private Wallet(ECDsa key, string? path)
     {
-        this.key = key;
+        _key = key;
         Path = path;
         PublicKey = EcPublicKey.FromParameters(key.ExportParameters(false));
         SecurityKey = new ECDsaSecurityKey(key) { KeyId = Address };
@@ -37,7 +37,7 @@ public sealed class Wallet : IDisposable
 
     public string? Path { get; }
 
-    public string PublicKeyPem => key.ExportSubjectPublicKeyInfoPem();
+    public string PublicKeyPem => _key.ExportSubjectPublicKeyInfoPem();
 
     /// <summary>A fresh key that lives in memory only (tests, throwaway miners).</summary>
     public static Wallet CreateEphemeral() => new(ECDsa.Create(ECCurve.NamedCurves.nistP256), null);
@@ -192,5 +192,5 @@ public sealed class Wallet : IDisposable
     /// <summary>Loads the data directory's wallet, creating it on first start.</summary>
     public static Wallet LoadOrCreate(string directory) => Exists(directory) ? Load(directory) : CreateNew(directory);
 
-    public void Dispose() => key.Dispose();
+    public void Dispose() => _key.Dispose();
 }

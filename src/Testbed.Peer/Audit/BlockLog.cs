@@ -14,9 +14,9 @@ public sealed class BlockLog
     /// <summary>Most entries kept.</summary>
     public const int Capacity = 100_000;
 
-    private readonly Lock gate = new();
-    private readonly Queue<BlockLogEntry> entries = new();
-    private long lastSeq;
+    private readonly Lock _gate = new();
+    private readonly Queue<BlockLogEntry> _entries = new();
+    private long _lastSeq;
 
     /// <summary>This process's id: a reader that sees it change knows the peer restarted, and starts reading from 1.</summary>
     public string Boot { get; } = Guid.NewGuid().ToString("n")[..16];
@@ -25,7 +25,7 @@ public sealed class BlockLog
     public long StartedAtMs { get; } = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
 
     /// <summary>The last sequence number written (0: none yet).</summary>
-    public long LastSeq => Interlocked.Read(ref lastSeq);
+    public long LastSeq => Interlocked.Read(ref _lastSeq);
 
     /// <summary>Records every block the chain holds right after it was opened, before the peer talks to anyone.</summary>
     public void Loaded(IEnumerable<IndexedBlock> blocks)
@@ -54,23 +54,23 @@ public sealed class BlockLog
     /// <summary>Entries after <paramref name="seq"/>, at most <paramref name="max"/>, and the oldest sequence number still kept.</summary>
     public (IReadOnlyList<BlockLogEntry> Entries, long FirstSeq) After(long seq, int max)
     {
-        lock (gate)
+        lock (_gate)
         {
-            var first = entries.Count > 0 ? entries.Peek().Seq : lastSeq + 1;
-            return ([.. entries.SkipWhile(e => e.Seq <= seq).Take(max)], first);
+            var first = _entries.Count > 0 ? _entries.Peek().Seq : _lastSeq + 1;
+            return ([.. _entries.SkipWhile(e => e.Seq <= seq).Take(max)], first);
         }
     }
 
     private void Append(string hash, long height, string via, string status, bool accepted, string? reason, string? from)
     {
-        lock (gate)
+        lock (_gate)
         {
-            var entry = new BlockLogEntry(lastSeq + 1, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), hash, height, via, status, accepted, reason, from);
-            entries.Enqueue(entry);
-            Interlocked.Exchange(ref lastSeq, entry.Seq);
-            while (entries.Count > Capacity)
+            var entry = new BlockLogEntry(_lastSeq + 1, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), hash, height, via, status, accepted, reason, from);
+            _entries.Enqueue(entry);
+            Interlocked.Exchange(ref _lastSeq, entry.Seq);
+            while (_entries.Count > Capacity)
             {
-                entries.Dequeue();
+                _entries.Dequeue();
             }
         }
     }

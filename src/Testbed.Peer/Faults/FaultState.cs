@@ -9,8 +9,8 @@ public sealed class FaultState
     /// <summary>Names accepted by `POST /faults/{name}`.</summary>
     public static readonly IReadOnlyList<string> Names = ["corrupt-pieces", "wrong-key", "low-work", "withhold", "clock-skew", "drop-announcements"];
 
-    private readonly Lock gate = new();
-    private readonly Dictionary<string, FaultSettings> active = new(StringComparer.Ordinal);
+    private readonly Lock _gate = new();
+    private readonly Dictionary<string, FaultSettings> _active = new(StringComparer.Ordinal);
 
     /// <summary>Raised after a fault was cleared (withhold releases its blocks, corrupt-pieces restores the files).</summary>
     public event Action<string>? Cleared;
@@ -38,9 +38,9 @@ public sealed class FaultState
     {
         get
         {
-            lock (gate)
+            lock (_gate)
             {
-                return new Dictionary<string, FaultSettings>(active, StringComparer.Ordinal);
+                return new Dictionary<string, FaultSettings>(_active, StringComparer.Ordinal);
             }
         }
     }
@@ -63,9 +63,9 @@ public sealed class FaultState
             throw new ArgumentException($"skewMs {settings.SkewMs} is out of range");
         }
 
-        lock (gate)
+        lock (_gate)
         {
-            active[name] = settings;
+            _active[name] = settings;
         }
 
         if (name == "clock-skew")
@@ -78,9 +78,9 @@ public sealed class FaultState
     public bool Clear(string name)
     {
         bool removed;
-        lock (gate)
+        lock (_gate)
         {
-            removed = active.Remove(name);
+            removed = _active.Remove(name);
         }
 
         if (name == "clock-skew")
@@ -99,9 +99,9 @@ public sealed class FaultState
     /// <summary>Whether a fault is on.</summary>
     public bool IsActive(string name)
     {
-        lock (gate)
+        lock (_gate)
         {
-            return active.ContainsKey(name);
+            return _active.ContainsKey(name);
         }
     }
 
@@ -132,9 +132,9 @@ public sealed class FaultState
 
     private FaultSettings? Get(string name)
     {
-        lock (gate)
+        lock (_gate)
         {
-            return active.GetValueOrDefault(name);
+            return _active.GetValueOrDefault(name);
         }
     }
 }
@@ -142,13 +142,13 @@ public sealed class FaultState
 /// <summary>The system clock plus an adjustable offset (the clock-skew fault).</summary>
 public sealed class SkewedClock : TimeProvider
 {
-    private long offsetMs;
+    private long _offsetMs;
 
     /// <summary>Milliseconds added to the system clock.</summary>
     public long OffsetMs
     {
-        get => Interlocked.Read(ref offsetMs);
-        set => Interlocked.Exchange(ref offsetMs, value);
+        get => Interlocked.Read(ref _offsetMs);
+        set => Interlocked.Exchange(ref _offsetMs, value);
     }
 
     /// <inheritdoc />

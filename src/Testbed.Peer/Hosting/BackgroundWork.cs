@@ -13,18 +13,18 @@ public sealed class BackgroundWork(string owner, ILogger logger) : IAsyncDisposa
     /// <summary>How long a stop waits for cancelled work to end (a chain write in progress is not cancellable).</summary>
     public static readonly TimeSpan StopPatience = TimeSpan.FromSeconds(10);
 
-    private readonly CancellationTokenSource stopping = new();
-    private readonly ConcurrentDictionary<Task, byte> running = new();
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly ConcurrentDictionary<Task, byte> _running = new();
 
     /// <summary>Runs <paramref name="work"/> on the thread pool with the stop token; ignored once stopping.</summary>
     public void Run(Func<CancellationToken, Task> work)
     {
-        if (stopping.IsCancellationRequested)
+        if (_stopping.IsCancellationRequested)
         {
             return;
         }
 
-        var token = stopping.Token;
+        var token = _stopping.Token;
         var task = Task.Run(async () =>
         {
             try
@@ -39,24 +39,24 @@ public sealed class BackgroundWork(string owner, ILogger logger) : IAsyncDisposa
                 logger.LogWarning(e, "{Owner}: background work failed", owner);
             }
         }, CancellationToken.None);
-        running.TryAdd(task, 0);
+        _running.TryAdd(task, 0);
         // Registered after the add, so a task that already ended is removed too.
-        task.ContinueWith(done => running.TryRemove(done, out _), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        task.ContinueWith(done => _running.TryRemove(done, out _), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
     }
 
     /// <summary>Cancels the work and waits for it (at most <see cref="StopPatience"/>).</summary>
     public async ValueTask DisposeAsync()
     {
-        await stopping.CancelAsync().ConfigureAwait(false);
+        await _stopping.CancelAsync().ConfigureAwait(false);
         try
         {
-            await Task.WhenAll(running.Keys).WaitAsync(StopPatience).ConfigureAwait(false);
+            await Task.WhenAll(_running.Keys).WaitAsync(StopPatience).ConfigureAwait(false);
         }
         catch (TimeoutException)
         {
-            logger.LogWarning("{Owner}: {Count} background tasks still running after {Seconds} s", owner, running.Count, StopPatience.TotalSeconds);
+            logger.LogWarning("{Owner}: {Count} background tasks still running after {Seconds} s", owner, _running.Count, StopPatience.TotalSeconds);
         }
 
-        stopping.Dispose();
+        _stopping.Dispose();
     }
 }

@@ -23,18 +23,18 @@ namespace Testbed.Peer.Hosting;
 /// </summary>
 public sealed class PeerNode(IOptions<PeerOptions> options, IConfiguration configuration, FaultState faults, ILogger<PeerNode> logger) : IHostedService, ISwarmHandler, IAsyncDisposable
 {
-    private readonly PeerOptions settings = PeerOptions.Read(options, configuration);
-    private readonly CancellationTokenSource stopping = new();
-    private readonly BlockTimings timings = new();
-    private Task? syncLoop;
-    private PeerMetrics? metrics;
-    private bool started;
+    private readonly PeerOptions _settings = PeerOptions.Read(options, configuration);
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly BlockTimings _timings = new();
+    private Task? _syncLoop;
+    private PeerMetrics? _metrics;
+    private bool _started;
 
     /// <summary>The peer's name.</summary>
     public string Name { get; private set; } = "";
 
     /// <summary>The settings in effect.</summary>
-    public PeerOptions Settings => settings;
+    public PeerOptions Settings => _settings;
 
     /// <summary>The peer's wallet.</summary>
     public Wallet Wallet { get; private set; } = null!;
@@ -70,7 +70,7 @@ public sealed class PeerNode(IOptions<PeerOptions> options, IConfiguration confi
     public IReadOnlyList<string> Broken { get; private set; } = [];
 
     /// <summary>Timing reports of recent blocks.</summary>
-    public BlockTimings Timings => timings;
+    public BlockTimings Timings => _timings;
 
     /// <summary>Membership through the tracker, if one is configured.</summary>
     public TrackerMembership? Membership { get; private set; }
@@ -81,40 +81,40 @@ public sealed class PeerNode(IOptions<PeerOptions> options, IConfiguration confi
     /// <summary>The BitTorrent client for block and segment torrents.</summary>
     public TorrentClient Torrents { get; private set; } = null!;
 
-    private TorrentCache blockTorrents = null!;
-    private TorrentCache segmentTorrents = null!;
-    private readonly DateTimeOffset startedAt = DateTimeOffset.UtcNow;
+    private TorrentCache _blockTorrents = null!;
+    private TorrentCache _segmentTorrents = null!;
+    private readonly DateTimeOffset _startedAt = DateTimeOffset.UtcNow;
 
     /// <summary>
     /// True once the peer can serve: chain open, listening, membership known (the tracker answered, or a peer was found
     /// through the DHT), first catch-up pass done (or 30 s passed).
     /// </summary>
     public bool IsReady =>
-        started &&
+        _started &&
         (Membership is null || Membership.SuccessfulAnnounces > 0 || Swarm.Peers.Count > 0) &&
-        (Sync.Passes > 0 || DateTimeOffset.UtcNow - startedAt > TimeSpan.FromSeconds(30));
+        (Sync.Passes > 0 || DateTimeOffset.UtcNow - _startedAt > TimeSpan.FromSeconds(30));
 
     /// <inheritdoc />
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         Name = ResolveName();
-        if (string.IsNullOrWhiteSpace(settings.DataDir))
+        if (string.IsNullOrWhiteSpace(_settings.DataDir))
         {
-            var root = string.IsNullOrWhiteSpace(settings.DataRoot) ? Path.Combine(Path.GetTempPath(), "testbed-peers") : settings.DataRoot;
-            settings.DataDir = Path.Combine(root, Name);
+            var root = string.IsNullOrWhiteSpace(_settings.DataRoot) ? Path.Combine(Path.GetTempPath(), "testbed-peers") : _settings.DataRoot;
+            _settings.DataDir = Path.Combine(root, Name);
         }
 
-        settings.Validate();
-        Broken = BrokenModes.Parse(settings.Broken);
+        _settings.Validate();
+        Broken = BrokenModes.Parse(_settings.Broken);
         if (Broken.Count > 0)
         {
             logger.LogWarning("peer {Name} runs BROKEN on purpose ({Modes}): for proving the chaos checks only", Name, string.Join(", ", Broken));
         }
 
-        var addresses = PeerAddresses.Resolve(settings, Name);
-        PrepareDataDirectory(settings.DataDir);
-        Wallet = Wallet.LoadOrCreate(settings.DataDir);
-        Chain = Blockchain.Open(Path.Combine(settings.DataDir, "chain"), settings.ToNetworkConfig(), new ChainOptions
+        var addresses = PeerAddresses.Resolve(_settings, Name);
+        PrepareDataDirectory(_settings.DataDir);
+        Wallet = Wallet.LoadOrCreate(_settings.DataDir);
+        Chain = Blockchain.Open(Path.Combine(_settings.DataDir, "chain"), _settings.ToNetworkConfig(), new ChainOptions
         {
             PeerName = Name,
             Vm = new VmOptions { PeerName = Name },
@@ -132,19 +132,19 @@ public sealed class PeerNode(IOptions<PeerOptions> options, IConfiguration confi
             Directory.Delete(scratch, recursive: true);
         }
 
-        this.scratch = scratch;
+        _scratch = scratch;
 
-        Torrents = new TorrentClient(new TorrentClientOptions { ListenEndPoint = new IPEndPoint(addresses.Bind, settings.TorrentPort), OutgoingAddress = addresses.Bind });
+        Torrents = new TorrentClient(new TorrentClientOptions { ListenEndPoint = new IPEndPoint(addresses.Bind, _settings.TorrentPort), OutgoingAddress = addresses.Bind });
         Torrents.Start();
-        blockTorrents = new TorrentCache(Torrents, Path.Combine(scratch, "blocks"), Name, faults, capacity: 32);
-        segmentTorrents = new TorrentCache(Torrents, Path.Combine(scratch, "segments"), Name, faults, capacity: 16);
+        _blockTorrents = new TorrentCache(Torrents, Path.Combine(scratch, "blocks"), Name, faults, capacity: 32);
+        _segmentTorrents = new TorrentCache(Torrents, Path.Combine(scratch, "segments"), Name, faults, capacity: 16);
         Swarm = new NetworkSwarm(Chain.GenesisHash, Torrents.PeerId, this, logger);
-        Swarm.Listen(addresses.Bind, settings.SwarmPort, addresses.Advertise);
-        var timeout = TimeSpan.FromSeconds(settings.DownloadTimeoutSeconds);
-        Propagator = new BlockPropagator(Chain, Swarm, blockTorrents, faults, timings, BlockLog, Name, timeout, logger);
+        Swarm.Listen(addresses.Bind, _settings.SwarmPort, addresses.Advertise);
+        var timeout = TimeSpan.FromSeconds(_settings.DownloadTimeoutSeconds);
+        Propagator = new BlockPropagator(Chain, Swarm, _blockTorrents, faults, _timings, BlockLog, Name, timeout, logger);
         Gossip = new TransactionGossip(Mempool, Swarm);
-        Sync = new ChainSync(Chain, Swarm, segmentTorrents, timings, BlockLog, settings.SegmentBlocks, timeout, Name, () => faults.Withhold, logger);
-        Miner = new MiningService(Chain, Mempool, Wallet, Propagator, timings, faults, Name, settings.Mining.Threads, TimeSpan.FromMilliseconds(settings.Mining.IntervalMs), logger)
+        Sync = new ChainSync(Chain, Swarm, _segmentTorrents, _timings, BlockLog, _settings.SegmentBlocks, timeout, Name, () => faults.Withhold, logger);
+        Miner = new MiningService(Chain, Mempool, Wallet, Propagator, _timings, faults, Name, _settings.Mining.Threads, TimeSpan.FromMilliseconds(_settings.Mining.IntervalMs), logger)
         {
             BlockLog = BlockLog,
             DropMinedBlocks = Broken.Contains(BrokenModes.StopMiningSilently),
@@ -152,7 +152,7 @@ public sealed class PeerNode(IOptions<PeerOptions> options, IConfiguration confi
         Swarm.On<BlockAnnouncement>(Propagator.OnAnnounce);
         Swarm.On<TransactionMessage>(Gossip.OnTransaction);
         Swarm.On<SyncMessage>(Sync.OnMessage);
-        metrics = new PeerMetrics(() => Miner.Attempts, () => Chain.Tip.Height, () => Swarm.Peers.Count);
+        _metrics = new PeerMetrics(() => Miner.Attempts, () => Chain.Tip.Height, () => Swarm.Peers.Count);
         Propagator.OrphanSeen += _ => Sync.Trigger();
         Propagator.SourcesLost += Sync.Trigger;
         Chain.TipChanged += tip =>
@@ -165,36 +165,36 @@ public sealed class PeerNode(IOptions<PeerOptions> options, IConfiguration confi
         {
             if (name == "corrupt-pieces")
             {
-                blockTorrents.RestoreAll(info => Testbed.Ledger.Hash256.TryParse(info.Name.Replace(".jws", "", StringComparison.Ordinal), out var h) && Chain.GetBlockToken(h) is { } token ? System.Text.Encoding.ASCII.GetBytes(token) : null);
+                _blockTorrents.RestoreAll(info => Testbed.Ledger.Hash256.TryParse(info.Name.Replace(".jws", "", StringComparison.Ordinal), out var h) && Chain.GetBlockToken(h) is { } token ? System.Text.Encoding.ASCII.GetBytes(token) : null);
             }
         };
 
         var tracker = ResolveTracker();
-        var announceInterval = TimeSpan.FromSeconds(settings.AnnounceIntervalSeconds);
+        var announceInterval = TimeSpan.FromSeconds(_settings.AnnounceIntervalSeconds);
         if (tracker is not null)
         {
             Membership = new TrackerMembership(Swarm, tracker, announceInterval, addresses.Advertise, logger);
         }
-        else if (!settings.Dht.Enabled)
+        else if (!_settings.Dht.Enabled)
         {
             logger.LogWarning("no tracker configured (Testbed:TrackerUrl or services:tracker:http:0) and no DHT: running alone");
         }
 
-        if (settings.Dht.Enabled)
+        if (_settings.Dht.Enabled)
         {
             // On the advertised address: announce_peer records the sender's address, which others must dial through the proxy.
             Dht = await DhtDiscovery.StartAsync(
-                new IPEndPoint(addresses.Advertise ?? addresses.Bind, settings.Dht.Port), settings.Dht.BootstrapEndPoints(), Path.Combine(settings.DataDir, "dht.state"),
+                new IPEndPoint(addresses.Advertise ?? addresses.Bind, _settings.Dht.Port), _settings.Dht.BootstrapEndPoints(), Path.Combine(_settings.DataDir, "dht.state"),
                 Name, Swarm, Torrents.LocalEndPoint!.Port, announceInterval, logger, cancellationToken).ConfigureAwait(false);
-            blockTorrents.Seeding += Dht.AnnounceBlock;
+            _blockTorrents.Seeding += Dht.AnnounceBlock;
         }
 
         Swarm.StartRedialling(TimeSpan.FromSeconds(1));
 
-        syncLoop = Task.Run(() => Sync.RunAsync(stopping.Token), CancellationToken.None);
+        _syncLoop = Task.Run(() => Sync.RunAsync(_stopping.Token), CancellationToken.None);
         Sync.Trigger();
-        started = true;
-        if (settings.Mining.Enabled)
+        _started = true;
+        if (_settings.Mining.Enabled)
         {
             Miner.Start();
         }
@@ -239,17 +239,17 @@ public sealed class PeerNode(IOptions<PeerOptions> options, IConfiguration confi
     /// <inheritdoc />
     public async Task StopAsync(CancellationToken cancellationToken)
     {
-        if (!started)
+        if (!_started)
         {
             return;
         }
 
-        metrics?.Dispose();
+        _metrics?.Dispose();
         await Miner.StopAsync().ConfigureAwait(false);
-        await stopping.CancelAsync().ConfigureAwait(false);
-        if (syncLoop is not null)
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        if (_syncLoop is not null)
         {
-            await syncLoop.ConfigureAwait(false);
+            await _syncLoop.ConfigureAwait(false);
         }
 
         // Receives and offers end before the swarm, the torrents and the chain they use are disposed.
@@ -267,21 +267,21 @@ public sealed class PeerNode(IOptions<PeerOptions> options, IConfiguration confi
         }
 
         await Swarm.DisposeAsync().ConfigureAwait(false);
-        await blockTorrents.DisposeAsync().ConfigureAwait(false);
-        await segmentTorrents.DisposeAsync().ConfigureAwait(false);
+        await _blockTorrents.DisposeAsync().ConfigureAwait(false);
+        await _segmentTorrents.DisposeAsync().ConfigureAwait(false);
         await Torrents.DisposeAsync().ConfigureAwait(false);
         Miner.Dispose();
         Chain.Dispose();
-        TryDelete(scratch);
+        TryDelete(_scratch);
         Wallet.Dispose();
-        started = false;
+        _started = false;
     }
 
     /// <inheritdoc />
     public async ValueTask DisposeAsync()
     {
         await StopAsync(CancellationToken.None).ConfigureAwait(false);
-        stopping.Dispose();
+        _stopping.Dispose();
     }
 
     /// <inheritdoc />
@@ -313,19 +313,19 @@ public sealed class PeerNode(IOptions<PeerOptions> options, IConfiguration confi
         }
     }
 
-    private string scratch = "";
+    private string _scratch = "";
 
     private string ScratchDirectory()
     {
-        if (!string.IsNullOrWhiteSpace(settings.ScratchDir))
+        if (!string.IsNullOrWhiteSpace(_settings.ScratchDir))
         {
-            return settings.ScratchDir;
+            return _settings.ScratchDir;
         }
 
         const string shm = "/dev/shm";
         if (!Directory.Exists(shm))
         {
-            return Path.Combine(settings.DataDir, "torrents");
+            return Path.Combine(_settings.DataDir, "torrents");
         }
 
         // Folders of peers that died without cleaning up (SIGKILL) are removed by the next peer that starts.
@@ -378,9 +378,9 @@ public sealed class PeerNode(IOptions<PeerOptions> options, IConfiguration confi
 
     private string ResolveName()
     {
-        if (!string.IsNullOrWhiteSpace(settings.PeerName))
+        if (!string.IsNullOrWhiteSpace(_settings.PeerName))
         {
-            return settings.PeerName;
+            return _settings.PeerName;
         }
 
         // Aspire-style replicas carry their instance id in the resource attributes.
@@ -399,7 +399,7 @@ public sealed class PeerNode(IOptions<PeerOptions> options, IConfiguration confi
 
     private Uri? ResolveTracker()
     {
-        var url = settings.TrackerUrl;
+        var url = _settings.TrackerUrl;
         if (string.IsNullOrWhiteSpace(url))
         {
             url = configuration["services:tracker:http:0"];

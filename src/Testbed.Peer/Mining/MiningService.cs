@@ -22,39 +22,39 @@ namespace Testbed.Peer.Mining;
 /// </summary>
 public sealed class MiningService : IDisposable
 {
-    private readonly Blockchain chain;
-    private readonly TransactionPool mempool;
-    private readonly Wallet wallet;
-    private readonly BlockMiner miner;
-    private readonly BlockPropagator propagator;
-    private readonly BlockTimings timings;
-    private readonly FaultState faults;
-    private readonly string peerName;
-    private readonly TimeSpan interval;
-    private readonly ILogger logger;
-    private readonly SemaphoreSlim search = new(1, 1);
-    private readonly Lock gate = new();
-    private readonly List<(string Token, Hash256 Hash, long Height)> withheld = [];
-    private readonly Wallet wrongKey = Wallet.CreateEphemeral();
-    private CancellationTokenSource? continuous;
-    private Task? loop;
-    private long blocksMined;
-    private long faultyMined;
-    private int onDemand;
+    private readonly Blockchain _chain;
+    private readonly TransactionPool _mempool;
+    private readonly Wallet _wallet;
+    private readonly BlockMiner _miner;
+    private readonly BlockPropagator _propagator;
+    private readonly BlockTimings _timings;
+    private readonly FaultState _faults;
+    private readonly string _peerName;
+    private readonly TimeSpan _interval;
+    private readonly ILogger _logger;
+    private readonly SemaphoreSlim _search = new(1, 1);
+    private readonly Lock _gate = new();
+    private readonly List<(string Token, Hash256 Hash, long Height)> _withheld = [];
+    private readonly Wallet _wrongKey = Wallet.CreateEphemeral();
+    private CancellationTokenSource? _continuous;
+    private Task? _loop;
+    private long _blocksMined;
+    private long _faultyMined;
+    private int _onDemand;
 
     /// <summary>Creates the miner.</summary>
     public MiningService(Blockchain chain, TransactionPool mempool, Wallet wallet, BlockPropagator propagator, BlockTimings timings, FaultState faults, string peerName, int threads, TimeSpan interval, ILogger logger)
     {
-        this.chain = chain;
-        this.mempool = mempool;
-        this.wallet = wallet;
-        this.propagator = propagator;
-        this.timings = timings;
-        this.faults = faults;
-        this.peerName = peerName;
-        this.interval = interval;
-        this.logger = logger;
-        miner = new BlockMiner(wallet, threads, peerName);
+        _chain = chain;
+        _mempool = mempool;
+        _wallet = wallet;
+        _propagator = propagator;
+        _timings = timings;
+        _faults = faults;
+        _peerName = peerName;
+        _interval = interval;
+        _logger = logger;
+        _miner = new BlockMiner(wallet, threads, peerName);
         faults.Cleared += name =>
         {
             if (name == "withhold")
@@ -74,17 +74,17 @@ public sealed class MiningService : IDisposable
     public bool DropMinedBlocks { get; init; }
 
     /// <summary>Proof-of-work attempts made so far (every search, cancelled ones included).</summary>
-    public long Attempts => miner.Attempts;
+    public long Attempts => _miner.Attempts;
 
     /// <summary>The miner's state.</summary>
     public MiningStatus Status
     {
         get
         {
-            lock (gate)
+            lock (_gate)
             {
-                var state = continuous is not null ? "continuous" : Volatile.Read(ref onDemand) > 0 ? "on-demand" : "idle";
-                return new MiningStatus(state, Interlocked.Read(ref blocksMined), Interlocked.Read(ref faultyMined), withheld.Count, miner.Threads);
+                var state = _continuous is not null ? "continuous" : Volatile.Read(ref _onDemand) > 0 ? "on-demand" : "idle";
+                return new MiningStatus(state, Interlocked.Read(ref _blocksMined), Interlocked.Read(ref _faultyMined), _withheld.Count, _miner.Threads);
             }
         }
     }
@@ -92,16 +92,16 @@ public sealed class MiningService : IDisposable
     /// <summary>Starts continuous mining (no-op when already running).</summary>
     public void Start()
     {
-        lock (gate)
+        lock (_gate)
         {
-            if (continuous is not null)
+            if (_continuous is not null)
             {
                 return;
             }
 
             var cts = new CancellationTokenSource();
-            continuous = cts;
-            loop = Task.Run(() => LoopAsync(cts.Token));
+            _continuous = cts;
+            _loop = Task.Run(() => LoopAsync(cts.Token));
         }
     }
 
@@ -110,12 +110,12 @@ public sealed class MiningService : IDisposable
     {
         CancellationTokenSource? cts;
         Task? running;
-        lock (gate)
+        lock (_gate)
         {
-            cts = continuous;
-            running = loop;
-            continuous = null;
-            loop = null;
+            cts = _continuous;
+            running = _loop;
+            _continuous = null;
+            _loop = null;
         }
 
         if (cts is null)
@@ -135,7 +135,7 @@ public sealed class MiningService : IDisposable
     /// <summary>Mines exactly <paramref name="count"/> blocks (each on the tip of the moment) and returns them.</summary>
     public async Task<IReadOnlyList<MinedBlockReport>> MineAsync(int count, CancellationToken cancellationToken)
     {
-        Interlocked.Increment(ref onDemand);
+        Interlocked.Increment(ref _onDemand);
         try
         {
             var mined = new List<MinedBlockReport>();
@@ -151,7 +151,7 @@ public sealed class MiningService : IDisposable
         }
         finally
         {
-            Interlocked.Decrement(ref onDemand);
+            Interlocked.Decrement(ref _onDemand);
         }
     }
 
@@ -162,9 +162,9 @@ public sealed class MiningService : IDisposable
             try
             {
                 await MineOneAsync(cancellationToken).ConfigureAwait(false);
-                if (interval > TimeSpan.Zero)
+                if (_interval > TimeSpan.Zero)
                 {
-                    await Task.Delay(interval, cancellationToken).ConfigureAwait(false);
+                    await Task.Delay(_interval, cancellationToken).ConfigureAwait(false);
                 }
             }
             catch (OperationCanceledException)
@@ -173,7 +173,7 @@ public sealed class MiningService : IDisposable
             }
             catch (Exception e) when (e is IOException or InvalidDataException or InvalidOperationException)
             {
-                logger.LogWarning(e, "mining failed");
+                _logger.LogWarning(e, "mining failed");
                 await Task.Delay(500, CancellationToken.None).ConfigureAwait(false);
             }
         }
@@ -182,7 +182,7 @@ public sealed class MiningService : IDisposable
     /// <summary>One search; null when another block won the race (the caller tries again on the new tip).</summary>
     private async Task<MinedBlockReport?> MineOneAsync(CancellationToken cancellationToken)
     {
-        await search.WaitAsync(cancellationToken).ConfigureAwait(false);
+        await _search.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
             // Each block is the root of its own trace (receivers continue it), linked to whatever asked for it (POST /mining),
@@ -193,13 +193,13 @@ public sealed class MiningService : IDisposable
             using var activity = PeerTelemetry.Source.StartActivity(
                 "block.produce", ActivityKind.Internal, parentContext: default,
                 links: requester is { } context ? [new ActivityLink(context)] : null);
-            activity?.SetTag(PeerTelemetry.Peer, peerName);
-            if (faults.WrongKey || faults.LowWork)
+            activity?.SetTag(PeerTelemetry.Peer, _peerName);
+            if (_faults.WrongKey || _faults.LowWork)
             {
                 return await MineFaultyAsync(activity, cancellationToken).ConfigureAwait(false);
             }
 
-            var mined = await miner.MineNextAsync(chain, mempool.Ordered(), cancellationToken).ConfigureAwait(false);
+            var mined = await _miner.MineNextAsync(_chain, _mempool.Ordered(), cancellationToken).ConfigureAwait(false);
             // Propagation is timed from here (nonce found, block signed): the miner's own store and seeding are part of it.
             var foundAtMs = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
             cancellationToken.ThrowIfCancellationRequested();
@@ -215,14 +215,14 @@ public sealed class MiningService : IDisposable
                 // The defect: the caller hears of a block nobody will ever see.
                 activity?.SetTag(PeerTelemetry.BlockHash, block.Hash.ToString());
                 activity?.SetTag(PeerTelemetry.Result, "dropped_broken");
-                Interlocked.Increment(ref blocksMined);
+                Interlocked.Increment(ref _blocksMined);
                 return new MinedBlockReport(block.Hash.ToString(), block.Height, Faulty: false, Withheld: false);
             }
 
             // Described as a torrent once: seeded while the chain stores the block, announced once it is stored.
             var torrent = BlockTorrent.Of(block.Token, block.Hash);
-            var seeding = faults.Withhold ? Task.CompletedTask : propagator.SeedAsync(torrent, CancellationToken.None);
-            var result = chain.AddMinedBlock(mined);
+            var seeding = _faults.Withhold ? Task.CompletedTask : _propagator.SeedAsync(torrent, CancellationToken.None);
+            var result = _chain.AddMinedBlock(mined);
             BlockLog?.Add(block.Hash, block.Height, "mined", result);
             await seeding.ConfigureAwait(false);
             activity?.SetTag(PeerTelemetry.BlockHash, block.Hash.ToString());
@@ -230,37 +230,37 @@ public sealed class MiningService : IDisposable
             activity?.SetTag(PeerTelemetry.Result, result.Status.ToString());
             if (result.Status != AddBlockStatus.Connected)
             {
-                logger.LogInformation("mined block {Hash} was not connected: {Status} {Detail}", block.Hash, result.Status, result.Detail);
+                _logger.LogInformation("mined block {Hash} was not connected: {Status} {Detail}", block.Hash, result.Status, result.Detail);
                 return null;
             }
 
-            Interlocked.Increment(ref blocksMined);
-            timings.Mined(block.Hash, block.Height, foundAtMs, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), activity?.TraceId.ToString());
-            if (faults.Withhold)
+            Interlocked.Increment(ref _blocksMined);
+            _timings.Mined(block.Hash, block.Height, foundAtMs, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), activity?.TraceId.ToString());
+            if (_faults.Withhold)
             {
-                lock (gate)
+                lock (_gate)
                 {
-                    withheld.Add((block.Token, block.Hash, block.Height));
+                    _withheld.Add((block.Token, block.Hash, block.Height));
                 }
 
                 return new MinedBlockReport(block.Hash.ToString(), block.Height, Faulty: false, Withheld: true);
             }
 
-            await propagator.PublishAsync(torrent, block.Height, CancellationToken.None).ConfigureAwait(false);
+            await _propagator.PublishAsync(torrent, block.Height, CancellationToken.None).ConfigureAwait(false);
             return new MinedBlockReport(block.Hash.ToString(), block.Height, Faulty: false, Withheld: false);
         }
         finally
         {
-            search.Release();
+            _search.Release();
         }
     }
 
     /// <summary>The wrong-key and low-work faults: a block every honest peer must refuse, announced but never added here.</summary>
     private async Task<MinedBlockReport> MineFaultyAsync(Activity? activity, CancellationToken cancellationToken)
     {
-        var template = chain.CreateTemplate(mempool.Ordered(), wallet.PublicKey.Address);
+        var template = _chain.CreateTemplate(_mempool.Ordered(), _wallet.PublicKey.Address);
         BlockHeader header;
-        if (faults.LowWork)
+        if (_faults.LowWork)
         {
             // A nonce whose hash falls short of the difficulty: the block claims work it does not have.
             var bits = (int)template.Header.DifficultyBits;
@@ -273,49 +273,49 @@ public sealed class MiningService : IDisposable
         }
         else
         {
-            var mined = await miner.MineAsync(template, cancellationToken).ConfigureAwait(false) ?? throw new OperationCanceledException(cancellationToken);
+            var mined = await _miner.MineAsync(template, cancellationToken).ConfigureAwait(false) ?? throw new OperationCanceledException(cancellationToken);
             header = mined.Block.Header;
         }
 
         string token;
-        if (faults.WrongKey)
+        if (_faults.WrongKey)
         {
             // Signed by another key while the payload names us as the miner: kid and miner disagree.
-            token = JwsSigner.Sign(Block.PayloadJson(header, template.Transactions), wrongKey);
+            token = JwsSigner.Sign(Block.PayloadJson(header, template.Transactions), _wrongKey);
         }
         else
         {
-            token = Block.Sign(header, template.Transactions, wallet, peerName).Token;
+            token = Block.Sign(header, template.Transactions, _wallet, _peerName).Token;
         }
 
         var hash = header.ComputeHash();
-        Interlocked.Increment(ref faultyMined);
+        Interlocked.Increment(ref _faultyMined);
         activity?.SetTag(PeerTelemetry.BlockHash, hash.ToString());
-        activity?.SetTag(PeerTelemetry.Result, faults.WrongKey ? "fault_wrong_key" : "fault_low_work");
-        await propagator.PublishAsync(token, hash, (long)header.Height, CancellationToken.None).ConfigureAwait(false);
+        activity?.SetTag(PeerTelemetry.Result, _faults.WrongKey ? "fault_wrong_key" : "fault_low_work");
+        await _propagator.PublishAsync(token, hash, (long)header.Height, CancellationToken.None).ConfigureAwait(false);
         return new MinedBlockReport(hash.ToString(), (long)header.Height, Faulty: true, Withheld: false);
     }
 
     private async Task ReleaseWithheldAsync()
     {
         List<(string Token, Hash256 Hash, long Height)> release;
-        lock (gate)
+        lock (_gate)
         {
-            release = [.. withheld];
-            withheld.Clear();
+            release = [.. _withheld];
+            _withheld.Clear();
         }
 
         foreach (var (token, hash, height) in release)
         {
-            await propagator.PublishAsync(token, hash, height, CancellationToken.None).ConfigureAwait(false);
+            await _propagator.PublishAsync(token, hash, height, CancellationToken.None).ConfigureAwait(false);
         }
     }
 
     /// <inheritdoc />
     public void Dispose()
     {
-        search.Dispose();
-        wrongKey.Dispose();
-        continuous?.Dispose();
+        _search.Dispose();
+        _wrongKey.Dispose();
+        _continuous?.Dispose();
     }
 }

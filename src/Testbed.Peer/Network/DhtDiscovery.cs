@@ -16,41 +16,41 @@ public sealed class DhtDiscovery : IAsyncDisposable
     /// <summary>Block announcements waiting for the DHT; older ones are dropped first (a block is announced once, best effort).</summary>
     private const int MaxPendingBlocks = 64;
 
-    private readonly DhtNode node;
-    private readonly NetworkSwarm swarm;
-    private readonly IReadOnlyList<IPEndPoint> bootstrap;
-    private readonly int torrentPort;
-    private readonly TimeSpan interval;
-    private readonly ILogger logger;
-    private readonly ConcurrentDictionary<IPEndPoint, byte> learned = new();
-    private readonly Channel<InfoHash> blocks = Channel.CreateBounded<InfoHash>(new BoundedChannelOptions(MaxPendingBlocks) { FullMode = BoundedChannelFullMode.DropOldest });
-    private readonly CancellationTokenSource stopping = new();
-    private readonly Task[] loops;
-    private int lookups;
-    private int peersFound;
+    private readonly DhtNode _node;
+    private readonly NetworkSwarm _swarm;
+    private readonly IReadOnlyList<IPEndPoint> _bootstrap;
+    private readonly int _torrentPort;
+    private readonly TimeSpan _interval;
+    private readonly ILogger _logger;
+    private readonly ConcurrentDictionary<IPEndPoint, byte> _learned = new();
+    private readonly Channel<InfoHash> _blocks = Channel.CreateBounded<InfoHash>(new BoundedChannelOptions(MaxPendingBlocks) { FullMode = BoundedChannelFullMode.DropOldest });
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly Task[] _loops;
+    private int _lookups;
+    private int _peersFound;
 
     private DhtDiscovery(DhtNode node, NetworkSwarm swarm, IReadOnlyList<IPEndPoint> bootstrap, int torrentPort, TimeSpan interval, ILogger logger)
     {
-        this.node = node;
-        this.swarm = swarm;
-        this.bootstrap = bootstrap;
-        this.torrentPort = torrentPort;
-        this.interval = interval;
-        this.logger = logger;
-        loops = [Task.Run(() => DiscoverAsync(stopping.Token)), Task.Run(() => AnnounceBlocksAsync(stopping.Token))];
+        _node = node;
+        _swarm = swarm;
+        _bootstrap = bootstrap;
+        _torrentPort = torrentPort;
+        _interval = interval;
+        _logger = logger;
+        _loops = [Task.Run(() => DiscoverAsync(_stopping.Token)), Task.Run(() => AnnounceBlocksAsync(_stopping.Token))];
     }
 
     /// <summary>Where the node listens (the peer's advertised address, so the members it announces are dialled as advertised).</summary>
-    public IPEndPoint LocalEndPoint => node.LocalEndPoint;
+    public IPEndPoint LocalEndPoint => _node.LocalEndPoint;
 
     /// <summary>Nodes in the routing table.</summary>
-    public int RoutingTableCount => node.RoutingTableCount;
+    public int RoutingTableCount => _node.RoutingTableCount;
 
     /// <summary>Network lookups done so far.</summary>
-    public int Lookups => Volatile.Read(ref lookups);
+    public int Lookups => Volatile.Read(ref _lookups);
 
     /// <summary>Network members the last lookup found.</summary>
-    public int PeersFound => Volatile.Read(ref peersFound);
+    public int PeersFound => Volatile.Read(ref _peersFound);
 
     /// <summary>
     /// Starts the node on <paramref name="listen"/> (state kept in <paramref name="statePath"/> across restarts) and the
@@ -68,14 +68,14 @@ public sealed class DhtDiscovery : IAsyncDisposable
     /// <summary>A DHT node a swarm peer told us of; joined at the next round.</summary>
     public void Learn(IPEndPoint endPoint)
     {
-        if (!endPoint.Equals(node.LocalEndPoint))
+        if (!endPoint.Equals(_node.LocalEndPoint))
         {
-            learned.TryAdd(endPoint, 0);
+            _learned.TryAdd(endPoint, 0);
         }
     }
 
     /// <summary>Announces a block torrent we seed (its info hash, our torrent port), in the background.</summary>
-    public void AnnounceBlock(InfoHash infoHash) => blocks.Writer.TryWrite(infoHash);
+    public void AnnounceBlock(InfoHash infoHash) => _blocks.Writer.TryWrite(infoHash);
 
     private async Task DiscoverAsync(CancellationToken cancellationToken)
     {
@@ -89,11 +89,11 @@ public sealed class DhtDiscovery : IAsyncDisposable
                 }
                 catch (Exception e) when (e is not OperationCanceledException)
                 {
-                    logger.LogWarning("DHT round failed: {Error}", e.Message);
+                    _logger.LogWarning("DHT round failed: {Error}", e.Message);
                 }
 
                 // Until the node has found members it asks again soon; then at the swarm's announce interval.
-                await Task.Delay(PeersFound == 0 ? TimeSpan.FromSeconds(1) : interval, cancellationToken).ConfigureAwait(false);
+                await Task.Delay(PeersFound == 0 ? TimeSpan.FromSeconds(1) : _interval, cancellationToken).ConfigureAwait(false);
             }
         }
         catch (OperationCanceledException)
@@ -103,48 +103,48 @@ public sealed class DhtDiscovery : IAsyncDisposable
 
     private async Task RoundAsync(CancellationToken cancellationToken)
     {
-        var starts = bootstrap.Concat(learned.Keys).Distinct().ToList();
-        if (node.RoutingTableCount == 0 || !learned.IsEmpty)
+        var starts = _bootstrap.Concat(_learned.Keys).Distinct().ToList();
+        if (_node.RoutingTableCount == 0 || !_learned.IsEmpty)
         {
             // Only what this round takes: a node learned meanwhile is joined at the next round.
             foreach (var endPoint in starts)
             {
-                learned.TryRemove(endPoint, out _);
+                _learned.TryRemove(endPoint, out _);
             }
 
-            await node.BootstrapAsync(starts, cancellationToken).ConfigureAwait(false);
+            await _node.BootstrapAsync(starts, cancellationToken).ConfigureAwait(false);
         }
 
-        if (node.RoutingTableCount == 0)
+        if (_node.RoutingTableCount == 0)
         {
             return;
         }
 
-        var members = await node.GetPeersAsync(swarm.InfoHash, cancellationToken).ConfigureAwait(false);
-        Interlocked.Increment(ref lookups);
-        Volatile.Write(ref peersFound, members.Count);
-        swarm.DialFound(MemberSource.Dht, members);
-        await node.AnnounceAsync(swarm.InfoHash, swarm.LocalEndPoint!.Port, cancellationToken).ConfigureAwait(false);
+        var members = await _node.GetPeersAsync(_swarm.InfoHash, cancellationToken).ConfigureAwait(false);
+        Interlocked.Increment(ref _lookups);
+        Volatile.Write(ref _peersFound, members.Count);
+        _swarm.DialFound(MemberSource.Dht, members);
+        await _node.AnnounceAsync(_swarm.InfoHash, _swarm.LocalEndPoint!.Port, cancellationToken).ConfigureAwait(false);
     }
 
     private async Task AnnounceBlocksAsync(CancellationToken cancellationToken)
     {
         try
         {
-            await foreach (var infoHash in blocks.Reader.ReadAllAsync(cancellationToken).ConfigureAwait(false))
+            await foreach (var infoHash in _blocks.Reader.ReadAllAsync(cancellationToken).ConfigureAwait(false))
             {
-                if (node.RoutingTableCount == 0)
+                if (_node.RoutingTableCount == 0)
                 {
                     continue;
                 }
 
                 try
                 {
-                    await node.AnnounceAsync(infoHash, torrentPort, cancellationToken).ConfigureAwait(false);
+                    await _node.AnnounceAsync(infoHash, _torrentPort, cancellationToken).ConfigureAwait(false);
                 }
                 catch (Exception e) when (e is not OperationCanceledException)
                 {
-                    logger.LogDebug("DHT announce of block torrent {InfoHash} failed: {Error}", infoHash, e.Message);
+                    _logger.LogDebug("DHT announce of block torrent {InfoHash} failed: {Error}", infoHash, e.Message);
                 }
             }
         }
@@ -156,9 +156,9 @@ public sealed class DhtDiscovery : IAsyncDisposable
     /// <inheritdoc />
     public async ValueTask DisposeAsync()
     {
-        await stopping.CancelAsync().ConfigureAwait(false);
-        await Task.WhenAll(loops).ConfigureAwait(false);
-        await node.DisposeAsync().ConfigureAwait(false);
-        stopping.Dispose();
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        await Task.WhenAll(_loops).ConfigureAwait(false);
+        await _node.DisposeAsync().ConfigureAwait(false);
+        _stopping.Dispose();
     }
 }

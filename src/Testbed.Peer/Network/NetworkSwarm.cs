@@ -41,26 +41,26 @@ public enum MemberSource
 /// </summary>
 public sealed class NetworkSwarm : IAsyncDisposable
 {
-    private readonly ConcurrentDictionary<string, SwarmPeer> peers = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<IPEndPoint, byte> dialing = new();
-    private readonly ConcurrentDictionary<string, string> bannedIds = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<IPEndPoint, byte> bannedEndPoints = new();
-    private readonly CancellationTokenSource stopping = new();
-    private readonly List<Task> background = [];
-    private readonly ConcurrentDictionary<MemberSource, IReadOnlyList<IPEndPoint>> members = new();
-    private readonly ConcurrentDictionary<Type, Action<SwarmPeer, SwarmMessage>> handlers = new();
-    private readonly ISwarmHandler handler;
-    private readonly ILogger logger;
-    private readonly WireLimits limits = new(0, SwarmMessages.MaxMessageBytes);
-    private Socket? listener;
+    private readonly ConcurrentDictionary<string, SwarmPeer> _peers = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<IPEndPoint, byte> _dialing = new();
+    private readonly ConcurrentDictionary<string, string> _bannedIds = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<IPEndPoint, byte> _bannedEndPoints = new();
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly List<Task> _background = [];
+    private readonly ConcurrentDictionary<MemberSource, IReadOnlyList<IPEndPoint>> _members = new();
+    private readonly ConcurrentDictionary<Type, Action<SwarmPeer, SwarmMessage>> _handlers = new();
+    private readonly ISwarmHandler _handler;
+    private readonly ILogger _logger;
+    private readonly WireLimits _limits = new(0, SwarmMessages.MaxMessageBytes);
+    private Socket? _listener;
 
     /// <summary>Creates the swarm for a network (its genesis hash) with our peer id.</summary>
     public NetworkSwarm(Hash256 genesis, byte[] peerId, ISwarmHandler handler, ILogger logger)
     {
         InfoHash = NetworkInfoHash(genesis);
         PeerId = peerId;
-        this.handler = handler;
-        this.logger = logger;
+        _handler = handler;
+        _logger = logger;
     }
 
     /// <summary>The network's info hash: SHA-1 of "testbed-network:" and the genesis hash.</summary>
@@ -76,10 +76,10 @@ public sealed class NetworkSwarm : IAsyncDisposable
     public IPEndPoint? AdvertisedEndPoint { get; private set; }
 
     /// <summary>Connected peers that finished their handshake.</summary>
-    public IReadOnlyList<SwarmPeer> Peers => [.. peers.Values.Where(p => p.Ready)];
+    public IReadOnlyList<SwarmPeer> Peers => [.. _peers.Values.Where(p => p.Ready)];
 
     /// <summary>Banned peers: peer id to reason.</summary>
-    public IReadOnlyDictionary<string, string> Banned => bannedIds;
+    public IReadOnlyDictionary<string, string> Banned => _bannedIds;
 
     /// <summary>The network's info hash for a genesis block.</summary>
     public static InfoHash NetworkInfoHash(Hash256 genesis) =>
@@ -94,16 +94,16 @@ public sealed class NetworkSwarm : IAsyncDisposable
         var socket = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
         socket.Bind(new IPEndPoint(address, port));
         socket.Listen(128);
-        listener = socket;
+        _listener = socket;
         LocalEndPoint = (IPEndPoint)socket.LocalEndPoint!;
         AdvertisedEndPoint = advertise is null ? null : new IPEndPoint(advertise, LocalEndPoint.Port);
-        background.Add(Task.Run(() => AcceptLoopAsync(socket, stopping.Token)));
+        _background.Add(Task.Run(() => AcceptLoopAsync(socket, _stopping.Token)));
     }
 
     /// <summary>Dials the network members <paramref name="source"/> found; they are redialled until it reports others (<see cref="StartRedialling"/>).</summary>
     public void DialFound(MemberSource source, IReadOnlyList<IPEndPoint> found)
     {
-        members[source] = found;
+        _members[source] = found;
         DialAll(found);
     }
 
@@ -114,14 +114,14 @@ public sealed class NetworkSwarm : IAsyncDisposable
     /// </summary>
     public void StartRedialling(TimeSpan period)
     {
-        background.Add(Task.Run(async () =>
+        _background.Add(Task.Run(async () =>
         {
             using var timer = new PeriodicTimer(period);
             try
             {
-                while (await timer.WaitForNextTickAsync(stopping.Token).ConfigureAwait(false))
+                while (await timer.WaitForNextTickAsync(_stopping.Token).ConfigureAwait(false))
                 {
-                    DialAll(members.Values.SelectMany(found => found));
+                    DialAll(_members.Values.SelectMany(found => found));
                 }
             }
             catch (OperationCanceledException)
@@ -145,8 +145,8 @@ public sealed class NetworkSwarm : IAsyncDisposable
     /// <summary>Dials a peer unless it is us, banned, already connected or being dialled.</summary>
     public void Dial(IPEndPoint endPoint)
     {
-        if (stopping.IsCancellationRequested || endPoint.Equals(LocalEndPoint) || IsOwnAdvertisedAddress(endPoint) || bannedEndPoints.ContainsKey(endPoint) ||
-            peers.Values.Any(p => endPoint.Equals(p.SwarmEndPoint)) || !dialing.TryAdd(endPoint, 0))
+        if (_stopping.IsCancellationRequested || endPoint.Equals(LocalEndPoint) || IsOwnAdvertisedAddress(endPoint) || _bannedEndPoints.ContainsKey(endPoint) ||
+            _peers.Values.Any(p => endPoint.Equals(p.SwarmEndPoint)) || !_dialing.TryAdd(endPoint, 0))
         {
             return;
         }
@@ -156,7 +156,7 @@ public sealed class NetworkSwarm : IAsyncDisposable
             var socket = new Socket(endPoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
             try
             {
-                using var cts = CancellationTokenSource.CreateLinkedTokenSource(stopping.Token);
+                using var cts = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token);
                 cts.CancelAfter(TimeSpan.FromSeconds(10));
                 socket.NoDelay = true;
                 socket.Bind(new IPEndPoint(LocalEndPoint!.Address, 0));
@@ -172,12 +172,12 @@ public sealed class NetworkSwarm : IAsyncDisposable
             }
             catch (Exception e) when (e is SocketException or OperationCanceledException or PeerProtocolException or IOException or ObjectDisposedException or ArgumentException)
             {
-                logger.LogDebug("dialling {EndPoint} failed: {Error}", endPoint, e.Message);
+                _logger.LogDebug("dialling {EndPoint} failed: {Error}", endPoint, e.Message);
                 socket.Dispose();
             }
             finally
             {
-                dialing.TryRemove(endPoint, out _);
+                _dialing.TryRemove(endPoint, out _);
             }
         });
     }
@@ -188,7 +188,7 @@ public sealed class NetworkSwarm : IAsyncDisposable
     /// </summary>
     public void On<T>(Action<SwarmPeer, T> handle)
         where T : SwarmMessage =>
-        handlers[typeof(T)] = (peer, message) => handle(peer, (T)message);
+        _handlers[typeof(T)] = (peer, message) => handle(peer, (T)message);
 
     /// <summary>Sends a message to every ready peer except those listed; returns the peers it went to.</summary>
     public IReadOnlyList<SwarmPeer> Broadcast(SwarmMessage message, IReadOnlySet<string>? except = null)
@@ -214,21 +214,21 @@ public sealed class NetworkSwarm : IAsyncDisposable
     /// <summary>Bans a peer: closes its connection and refuses it from now on.</summary>
     public void Ban(SwarmPeer peer, string reason)
     {
-        if (bannedIds.TryAdd(peer.PeerId, $"{peer.Name}: {reason}"))
+        if (_bannedIds.TryAdd(peer.PeerId, $"{peer.Name}: {reason}"))
         {
-            logger.LogWarning("banned peer {Peer}: {Reason}", peer, reason);
+            _logger.LogWarning("banned peer {Peer}: {Reason}", peer, reason);
         }
 
         if (peer.SwarmEndPoint is { } ep)
         {
-            bannedEndPoints.TryAdd(ep, 0);
+            _bannedEndPoints.TryAdd(ep, 0);
         }
 
         peer.Close();
     }
 
     /// <summary>Whether a peer id is banned.</summary>
-    public bool IsBanned(string peerId) => bannedIds.ContainsKey(peerId);
+    public bool IsBanned(string peerId) => _bannedIds.ContainsKey(peerId);
 
     private async Task AcceptLoopAsync(Socket socket, CancellationToken cancellationToken)
     {
@@ -277,7 +277,7 @@ public sealed class NetworkSwarm : IAsyncDisposable
     {
         var peer = new SwarmPeer(connection, dialedByUs);
         var self = connection.Remote.PeerId.AsSpan().SequenceEqual(PeerId);
-        if (self || bannedIds.ContainsKey(peer.PeerId) || stopping.IsCancellationRequested || !connection.ExtensionsEnabled)
+        if (self || _bannedIds.ContainsKey(peer.PeerId) || _stopping.IsCancellationRequested || !connection.ExtensionsEnabled)
         {
             _ = connection.DisposeAsync().AsTask();
             return;
@@ -285,7 +285,7 @@ public sealed class NetworkSwarm : IAsyncDisposable
 
         // Two peers may dial each other at once; both keep the connection dialled by the lower peer id.
         var keepNew = true;
-        peers.AddOrUpdate(peer.PeerId, peer, (_, existing) =>
+        _peers.AddOrUpdate(peer.PeerId, peer, (_, existing) =>
         {
             var preferred = string.CompareOrdinal(DialerId(existing), DialerId(peer)) <= 0 ? existing : peer;
             keepNew = preferred == peer;
@@ -312,7 +312,7 @@ public sealed class NetworkSwarm : IAsyncDisposable
         handshake.Add("m", m);
         handshake.Add("p", (long)LocalEndPoint!.Port);
         handshake.Add("v", "Testbed.Peer 0.1");
-        handler.AddHandshakeFields(handshake);
+        _handler.AddHandshakeFields(handshake);
         connection.Send(new ExtendedMessage(0, handshake.Encode()));
         _ = Task.Run(() => RunAsync(peer));
     }
@@ -326,7 +326,7 @@ public sealed class NetworkSwarm : IAsyncDisposable
         {
             try
             {
-                await connection.RunWriterAsync(static (_, _) => false, stopping.Token).ConfigureAwait(false);
+                await connection.RunWriterAsync(static (_, _) => false, _stopping.Token).ConfigureAwait(false);
             }
             catch (Exception e) when (e is OperationCanceledException or IOException or ObjectDisposedException or InvalidOperationException or SocketException)
             {
@@ -346,7 +346,7 @@ public sealed class NetworkSwarm : IAsyncDisposable
                 var messages = new List<ExtendedMessage>();
                 try
                 {
-                    while (WireCodec.TryRead(ref buffer, limits, out var message))
+                    while (WireCodec.TryRead(ref buffer, _limits, out var message))
                     {
                         if (message is ExtendedMessage extended)
                         {
@@ -372,7 +372,7 @@ public sealed class NetworkSwarm : IAsyncDisposable
         }
         catch (Exception e) when (e is PeerProtocolException or BencodeException)
         {
-            logger.LogInformation("swarm peer {Peer} dropped: {Reason}", peer, e.Message);
+            _logger.LogInformation("swarm peer {Peer} dropped: {Reason}", peer, e.Message);
         }
         catch (Exception e) when (e is OperationCanceledException or IOException or ObjectDisposedException or InvalidOperationException or SocketException)
         {
@@ -381,7 +381,7 @@ public sealed class NetworkSwarm : IAsyncDisposable
         {
             connection.Close();
             await writer.ConfigureAwait(false);
-            peers.TryRemove(new KeyValuePair<string, SwarmPeer>(peer.PeerId, peer));
+            _peers.TryRemove(new KeyValuePair<string, SwarmPeer>(peer.PeerId, peer));
             await connection.DisposeAsync().ConfigureAwait(false);
         }
     }
@@ -392,13 +392,13 @@ public sealed class NetworkSwarm : IAsyncDisposable
         if (message.ExtendedId == 0)
         {
             peer.ApplyHandshake(dict);
-            if (peer.SwarmEndPoint is { } ep && bannedEndPoints.ContainsKey(ep))
+            if (peer.SwarmEndPoint is { } ep && _bannedEndPoints.ContainsKey(ep))
             {
                 peer.Close();
                 return;
             }
 
-            handler.OnPeerReady(peer);
+            _handler.OnPeerReady(peer);
             return;
         }
 
@@ -422,7 +422,7 @@ public sealed class NetworkSwarm : IAsyncDisposable
             }
             else
             {
-                logger.LogDebug("dropped {Extension} from {Peer}: {Error}", name, peer, e.Message);
+                _logger.LogDebug("dropped {Extension} from {Peer}: {Error}", name, peer, e.Message);
             }
 
             return;
@@ -439,7 +439,7 @@ public sealed class NetworkSwarm : IAsyncDisposable
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
-            logger.LogWarning(e, "handling {Message} from {Peer} failed", typed.GetType().Name, peer);
+            _logger.LogWarning(e, "handling {Message} from {Peer} failed", typed.GetType().Name, peer);
         }
     }
 
@@ -447,7 +447,7 @@ public sealed class NetworkSwarm : IAsyncDisposable
     {
         for (; type is not null && type != typeof(object); type = type.BaseType)
         {
-            if (handlers.TryGetValue(type, out var handle))
+            if (_handlers.TryGetValue(type, out var handle))
             {
                 return handle;
             }
@@ -460,21 +460,21 @@ public sealed class NetworkSwarm : IAsyncDisposable
     /// <summary>Closes every connection and the listener; the tracker gets a `stopped` announce.</summary>
     public async ValueTask DisposeAsync()
     {
-        await stopping.CancelAsync().ConfigureAwait(false);
-        listener?.Dispose();
-        foreach (var peer in peers.Values)
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        _listener?.Dispose();
+        foreach (var peer in _peers.Values)
         {
             peer.Close();
         }
 
         try
         {
-            await Task.WhenAll(background).WaitAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false);
+            await Task.WhenAll(_background).WaitAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false);
         }
         catch (TimeoutException)
         {
         }
 
-        stopping.Dispose();
+        _stopping.Dispose();
     }
 }

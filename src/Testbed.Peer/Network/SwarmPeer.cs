@@ -10,10 +10,10 @@ namespace Testbed.Peer.Network;
 /// <summary>One connection of the network swarm: the remote's identity and ports from its extension handshake, and a way to send it extension messages.</summary>
 public sealed class SwarmPeer
 {
-    private readonly Lock gate = new();
-    private IReadOnlyDictionary<string, byte> remoteIds = new Dictionary<string, byte>();
-    private long claimedHeight;
-    private BigInteger claimedWork;
+    private readonly Lock _gate = new();
+    private IReadOnlyDictionary<string, byte> _remoteIds = new Dictionary<string, byte>();
+    private long _claimedHeight;
+    private BigInteger _claimedWork;
 
     internal SwarmPeer(PeerConnection connection, bool dialedByUs)
     {
@@ -53,9 +53,9 @@ public sealed class SwarmPeer
     {
         get
         {
-            lock (gate)
+            lock (_gate)
             {
-                return claimedHeight;
+                return _claimedHeight;
             }
         }
     }
@@ -65,9 +65,9 @@ public sealed class SwarmPeer
     {
         get
         {
-            lock (gate)
+            lock (_gate)
             {
-                return claimedWork;
+                return _claimedWork;
             }
         }
     }
@@ -89,9 +89,9 @@ public sealed class SwarmPeer
             }
         }
 
-        lock (gate)
+        lock (_gate)
         {
-            remoteIds = ids;
+            _remoteIds = ids;
         }
 
         Name = SwarmMessages.Text(dict, "tb_name", 128) ?? "?";
@@ -119,12 +119,12 @@ public sealed class SwarmPeer
     /// </summary>
     public void RecordClaim(long height, BigInteger work)
     {
-        lock (gate)
+        lock (_gate)
         {
-            if (work >= claimedWork)
+            if (work >= _claimedWork)
             {
-                claimedWork = work;
-                claimedHeight = height;
+                _claimedWork = work;
+                _claimedHeight = height;
             }
         }
     }
@@ -136,9 +136,9 @@ public sealed class SwarmPeer
     internal bool Send(string extension, BencodeDictionary payload)
     {
         byte id;
-        lock (gate)
+        lock (_gate)
         {
-            if (!remoteIds.TryGetValue(extension, out id))
+            if (!_remoteIds.TryGetValue(extension, out id))
             {
                 return false;
             }

@@ -11,9 +11,9 @@ namespace Testbed.Peer.Network;
 /// </summary>
 public sealed class TrackerMembership : IAsyncDisposable
 {
-    private readonly CancellationTokenSource stopping = new();
-    private readonly Task loop;
-    private int successfulAnnounces;
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly Task _loop;
+    private int _successfulAnnounces;
 
     /// <summary>
     /// Starts announcing <paramref name="swarm"/>'s info hash and port to <paramref name="tracker"/>. With an
@@ -30,7 +30,7 @@ public sealed class TrackerMembership : IAsyncDisposable
             HttpTimeout = TimeSpan.FromSeconds(10),
             RetryAttempts = 1,
         });
-        loop = Task.Run(async () =>
+        _loop = Task.Run(async () =>
         {
             using (announcer)
             {
@@ -40,7 +40,7 @@ public sealed class TrackerMembership : IAsyncDisposable
                         e => new AnnounceRequest(swarm.InfoHash, swarm.PeerId, swarm.LocalEndPoint!.Port) { Event = e, Left = 1, NumWant = 200, Address = advertise },
                         r =>
                         {
-                            Interlocked.Increment(ref successfulAnnounces);
+                            Interlocked.Increment(ref _successfulAnnounces);
                             LastError = null;
                             logger.LogDebug("tracker returned {Count} peers", r.Response.Peers.Count);
                             swarm.DialFound(MemberSource.Tracker, [.. r.Response.Peers.Select(p => p.EndPoint)]);
@@ -51,7 +51,7 @@ public sealed class TrackerMembership : IAsyncDisposable
                             LastError = error.Message;
                             logger.LogWarning("tracker announce failed: {Error}", error.Message);
                         },
-                        stopping.Token).ConfigureAwait(false);
+                        _stopping.Token).ConfigureAwait(false);
                 }
                 catch (OperationCanceledException)
                 {
@@ -64,7 +64,7 @@ public sealed class TrackerMembership : IAsyncDisposable
     public Uri Tracker { get; }
 
     /// <summary>Successful announces so far.</summary>
-    public int SuccessfulAnnounces => Volatile.Read(ref successfulAnnounces);
+    public int SuccessfulAnnounces => Volatile.Read(ref _successfulAnnounces);
 
     /// <summary>The last announce's error, or null once one succeeds again.</summary>
     public string? LastError { get; private set; }
@@ -72,16 +72,16 @@ public sealed class TrackerMembership : IAsyncDisposable
     /// <summary>Stops announcing; the announcer sends its <c>stopped</c> event on the way out (waited for at most 5 s).</summary>
     public async ValueTask DisposeAsync()
     {
-        await stopping.CancelAsync().ConfigureAwait(false);
+        await _stopping.CancelAsync().ConfigureAwait(false);
         try
         {
             // The stopped announce is a courtesy: a tracker that does not answer does not hold up the peer's stop.
-            await loop.WaitAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false);
+            await _loop.WaitAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false);
         }
         catch (TimeoutException)
         {
         }
 
-        stopping.Dispose();
+        _stopping.Dispose();
     }
 }

@@ -33,12 +33,12 @@ public sealed class BlockPropagator(
     TimeSpan downloadTimeout,
     ILogger logger)
 {
-    private readonly ConcurrentDictionary<Hash256, ConcurrentDictionary<string, SwarmPeer>> holders = new();
-    private readonly ConcurrentDictionary<Hash256, byte> inFlight = new();
-    private readonly ConcurrentDictionary<Hash256, Orphan> orphans = new();
-    private readonly BackgroundWork work = new("block propagation", logger);
-    private int retrying;
-    private long rejected;
+    private readonly ConcurrentDictionary<Hash256, ConcurrentDictionary<string, SwarmPeer>> _holders = new();
+    private readonly ConcurrentDictionary<Hash256, byte> _inFlight = new();
+    private readonly ConcurrentDictionary<Hash256, Orphan> _orphans = new();
+    private readonly BackgroundWork _work = new("block propagation", logger);
+    private int _retrying;
+    private long _rejected;
 
     /// <summary>Most blocks kept while their parent is missing (beyond that, catch-up fetches them again).</summary>
     public const int MaxOrphans = 512;
@@ -56,7 +56,7 @@ public sealed class BlockPropagator(
     public const int MaxDownloadAttempts = 8;
 
     /// <summary>Blocks refused after download.</summary>
-    public long Rejected => Interlocked.Read(ref rejected);
+    public long Rejected => Interlocked.Read(ref _rejected);
 
     /// <summary>Starts seeding a block (a miner does this while its own chain stores the block, to announce sooner).</summary>
     public async Task SeedAsync(BlockTorrent torrent, CancellationToken cancellationToken) =>
@@ -77,7 +77,7 @@ public sealed class BlockPropagator(
         activity?.SetTag(PeerTelemetry.BlockHash, hash.ToString());
         var tip = chain.Tip;
         var announcement = new BlockAnnouncement(hash, height, info.InfoHash, info.RawBytes.ToArray(), Activity.Current?.Id, tip.Height, tip.CumulativeWork);
-        var known = holders.TryGetValue(hash, out var h) ? h.Keys.ToHashSet(StringComparer.Ordinal) : null;
+        var known = _holders.TryGetValue(hash, out var h) ? h.Keys.ToHashSet(StringComparer.Ordinal) : null;
         var sent = swarm.Broadcast(announcement, known);
         activity?.SetTag(PeerTelemetry.NetPeer, string.Join(',', sent.Select(p => p.Name)));
     }
@@ -91,7 +91,7 @@ public sealed class BlockPropagator(
             peer.RecordClaim(tn, tw);
         }
 
-        holders.GetOrAdd(hash, _ => new(StringComparer.Ordinal))[peer.PeerId] = peer;
+        _holders.GetOrAdd(hash, _ => new(StringComparer.Ordinal))[peer.PeerId] = peer;
         TrimHolders();
         if (faults.ShouldDropAnnouncement() || chain.Contains(hash))
         {
@@ -120,10 +120,10 @@ public sealed class BlockPropagator(
             return;
         }
 
-        if (!inFlight.TryAdd(hash, 0))
+        if (!_inFlight.TryAdd(hash, 0))
         {
             // Already fetching it: the announcer becomes another source of the same swarm.
-            work.Run(async stop =>
+            _work.Run(async stop =>
             {
                 try
                 {
@@ -137,7 +137,7 @@ public sealed class BlockPropagator(
             return;
         }
 
-        work.Run(stop => ReceiveAsync(peer, source, hash, message.Height, info, message.TraceParent, stop));
+        _work.Run(stop => ReceiveAsync(peer, source, hash, message.Height, info, message.TraceParent, stop));
     }
 
     private async Task ReceiveAsync(SwarmPeer peer, IPEndPoint source, Hash256 hash, long height, TorrentInfo info, string? traceparent, CancellationToken cancellationToken)
@@ -216,7 +216,7 @@ public sealed class BlockPropagator(
 
                     break;
                 case AddBlockStatus.Rejected:
-                    Interlocked.Increment(ref rejected);
+                    Interlocked.Increment(ref _rejected);
                     activity?.SetStatus(ActivityStatusCode.Error, $"{result.Reason}: {result.Detail}");
                     await blocks.DropAsync(info.InfoHash).ConfigureAwait(false);
                     swarm.Ban(peer, $"sent invalid block {hash}: {result.Reason}: {result.Detail}");
@@ -230,13 +230,13 @@ public sealed class BlockPropagator(
         }
         finally
         {
-            inFlight.TryRemove(hash, out _);
+            _inFlight.TryRemove(hash, out _);
         }
     }
 
     /// <summary>Torrent endpoints of the connected, unbanned peers that announced the block.</summary>
     private IEnumerable<IPEndPoint> HolderSources(Hash256 hash) =>
-        holders.TryGetValue(hash, out var known)
+        _holders.TryGetValue(hash, out var known)
             ? known.Values.Where(p => !swarm.IsBanned(p.PeerId) && !p.Connection.Closed.IsCancellationRequested).Select(p => p.TorrentEndPoint).OfType<IPEndPoint>()
             : [];
 
@@ -259,16 +259,16 @@ public sealed class BlockPropagator(
     /// <summary>Keeps a block whose parent is unknown; returns that parent (null when the block could not be kept).</summary>
     private Hash256? KeepOrphan(string token, Hash256 hash, long height, ActivityContext context)
     {
-        if (orphans.Count >= MaxOrphans)
+        if (_orphans.Count >= MaxOrphans)
         {
             // Parents that never came: start over rather than keep stale blocks.
-            orphans.Clear();
+            _orphans.Clear();
         }
 
         try
         {
             var block = Ledger.Blocks.Block.Verify(token, chain.Network.MaxBlockBytes, chain.Network.MaxTransactionsPerBlock, peerName);
-            orphans.TryAdd(hash, new Orphan(token, block.Header.PreviousHash, height, context));
+            _orphans.TryAdd(hash, new Orphan(token, block.Header.PreviousHash, height, context));
             return block.Header.PreviousHash;
         }
         catch (Ledger.Validation.BlockRejectedException)
@@ -278,17 +278,17 @@ public sealed class BlockPropagator(
     }
 
     /// <summary>Cancels the receives and orphan retries in progress and waits for them.</summary>
-    public ValueTask StopAsync() => work.DisposeAsync();
+    public ValueTask StopAsync() => _work.DisposeAsync();
 
     /// <summary>After the chain changed: connects kept blocks whose parent is now known, and announces them on.</summary>
     public void RetryOrphans()
     {
-        if (orphans.IsEmpty || Interlocked.Exchange(ref retrying, 1) == 1)
+        if (_orphans.IsEmpty || Interlocked.Exchange(ref _retrying, 1) == 1)
         {
             return;
         }
 
-        work.Run(async stop =>
+        _work.Run(async stop =>
         {
             // The caller's span (usually the receive of the parent, whose block connect raised the tip change) flows into
             // this task: each orphan is connected under the context of its own receive instead, so that its verification,
@@ -300,9 +300,9 @@ public sealed class BlockPropagator(
                 do
                 {
                     progressed = false;
-                    foreach (var (hash, orphan) in orphans.ToArray())
+                    foreach (var (hash, orphan) in _orphans.ToArray())
                     {
-                        if (!chain.Contains(orphan.Parent) || !orphans.TryRemove(hash, out _))
+                        if (!chain.Contains(orphan.Parent) || !_orphans.TryRemove(hash, out _))
                         {
                             continue;
                         }
@@ -320,11 +320,11 @@ public sealed class BlockPropagator(
             }
             finally
             {
-                Volatile.Write(ref retrying, 0);
+                Volatile.Write(ref _retrying, 0);
             }
 
             // An orphan kept while this pass was ending would wait for the next tip change.
-            if (orphans.Values.Any(o => chain.Contains(o.Parent)))
+            if (_orphans.Values.Any(o => chain.Contains(o.Parent)))
             {
                 RetryOrphans();
             }
@@ -361,14 +361,14 @@ public sealed class BlockPropagator(
 
     private void TrimHolders()
     {
-        if (holders.Count <= 4096)
+        if (_holders.Count <= 4096)
         {
             return;
         }
 
-        foreach (var key in holders.Keys.Take(holders.Count - 2048).ToList())
+        foreach (var key in _holders.Keys.Take(_holders.Count - 2048).ToList())
         {
-            holders.TryRemove(key, out _);
+            _holders.TryRemove(key, out _);
         }
     }
 }

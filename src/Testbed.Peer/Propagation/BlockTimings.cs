@@ -6,9 +6,9 @@ namespace Testbed.Peer.Propagation;
 public sealed class BlockTimings
 {
     private const int Capacity = 20_000;
-    private readonly Lock gate = new();
-    private readonly Dictionary<Hash256, BlockTiming> byHash = [];
-    private readonly Queue<Hash256> order = new();
+    private readonly Lock _gate = new();
+    private readonly Dictionary<Hash256, BlockTiming> _byHash = [];
+    private readonly Queue<Hash256> _order = new();
 
     /// <summary>Records a block this peer mined: its nonce found (and the block signed) at <paramref name="foundAtMs"/>, stored here at <paramref name="storedAtMs"/>.</summary>
     public void Mined(Hash256 hash, long height, long foundAtMs, long storedAtMs, string? traceId = null) =>
@@ -21,26 +21,26 @@ public sealed class BlockTimings
     /// <summary>Timings recorded since a unix ms time.</summary>
     public IReadOnlyList<BlockTiming> Since(long sinceMs)
     {
-        lock (gate)
+        lock (_gate)
         {
-            return [.. byHash.Values.Where(t => t.AcceptedAtMs >= sinceMs).OrderBy(t => t.AcceptedAtMs)];
+            return [.. _byHash.Values.Where(t => t.AcceptedAtMs >= sinceMs).OrderBy(t => t.AcceptedAtMs)];
         }
     }
 
     private void Record(BlockTiming timing)
     {
         var hash = Hash256.Parse(timing.Hash);
-        lock (gate)
+        lock (_gate)
         {
-            if (!byHash.TryAdd(hash, timing))
+            if (!_byHash.TryAdd(hash, timing))
             {
                 return;
             }
 
-            order.Enqueue(hash);
-            while (order.Count > Capacity)
+            _order.Enqueue(hash);
+            while (_order.Count > Capacity)
             {
-                byHash.Remove(order.Dequeue());
+                _byHash.Remove(_order.Dequeue());
             }
         }
     }

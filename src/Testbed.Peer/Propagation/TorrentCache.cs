@@ -16,23 +16,23 @@ public sealed class TorrentCache : IAsyncDisposable
     /// <summary>Piece length of every block and segment torrent.</summary>
     public const int PieceLength = 16 * 1024;
 
-    private readonly TorrentClient client;
-    private readonly string directory;
-    private readonly string peerName;
-    private readonly FaultState faults;
-    private readonly int capacity;
-    private readonly Lock gate = new();
-    private readonly LinkedList<InfoHash> order = new();
-    private readonly Dictionary<InfoHash, TorrentSession> sessions = [];
+    private readonly TorrentClient _client;
+    private readonly string _directory;
+    private readonly string _peerName;
+    private readonly FaultState _faults;
+    private readonly int _capacity;
+    private readonly Lock _gate = new();
+    private readonly LinkedList<InfoHash> _order = new();
+    private readonly Dictionary<InfoHash, TorrentSession> _sessions = [];
 
     /// <summary>Creates a cache of at most <paramref name="capacity"/> sessions under <paramref name="directory"/>.</summary>
     public TorrentCache(TorrentClient client, string directory, string peerName, FaultState faults, int capacity)
     {
-        this.client = client;
-        this.directory = directory;
-        this.peerName = peerName;
-        this.faults = faults;
-        this.capacity = capacity;
+        _client = client;
+        _directory = directory;
+        _peerName = peerName;
+        _faults = faults;
+        _capacity = capacity;
         Directory.CreateDirectory(directory);
     }
 
@@ -42,7 +42,7 @@ public sealed class TorrentCache : IAsyncDisposable
 
     private TorrentSessionOptions SessionOptions => new()
     {
-        PeerName = peerName,
+        PeerName = _peerName,
         UseTrackers = false,
         UploadSlots = 32,
         MaxPeers = 64,
@@ -58,9 +58,9 @@ public sealed class TorrentCache : IAsyncDisposable
     public async Task<TorrentSession> SeedAsync(TorrentInfo info, ReadOnlyMemory<byte> content, CancellationToken cancellationToken)
     {
         TorrentSession? session;
-        lock (gate)
+        lock (_gate)
         {
-            session = sessions.GetValueOrDefault(info.InfoHash);
+            session = _sessions.GetValueOrDefault(info.InfoHash);
         }
 
         if (session is not null)
@@ -68,11 +68,11 @@ public sealed class TorrentCache : IAsyncDisposable
             return session;
         }
 
-        var path = Path.Combine(directory, info.Name);
+        var path = Path.Combine(_directory, info.Name);
         await File.WriteAllBytesAsync(path, content, cancellationToken).ConfigureAwait(false);
         session = Register(info);
         await session.StartAsync(cancellationToken).ConfigureAwait(false);
-        faults.CorruptServedPieces(path, info);
+        _faults.CorruptServedPieces(path, info);
         Seeding?.Invoke(info.InfoHash);
         return session;
     }
@@ -87,9 +87,9 @@ public sealed class TorrentCache : IAsyncDisposable
     {
         TorrentSession session;
         bool created;
-        lock (gate)
+        lock (_gate)
         {
-            created = !sessions.TryGetValue(info.InfoHash, out var existing);
+            created = !_sessions.TryGetValue(info.InfoHash, out var existing);
             session = existing ?? RegisterLocked(info);
         }
 
@@ -119,9 +119,9 @@ public sealed class TorrentCache : IAsyncDisposable
             throw new TimeoutException($"torrent {info.InfoHash} ({info.Name}) did not complete in {timeout.TotalSeconds:0.#} s" + (reason is null ? "" : $"; last peer problem: {reason}"));
         }
 
-        var path = Path.Combine(directory, info.Name);
+        var path = Path.Combine(_directory, info.Name);
         var bytes = await File.ReadAllBytesAsync(path, cancellationToken).ConfigureAwait(false);
-        faults.CorruptServedPieces(path, info);
+        _faults.CorruptServedPieces(path, info);
         Seeding?.Invoke(info.InfoHash);
         return bytes;
     }
@@ -129,9 +129,9 @@ public sealed class TorrentCache : IAsyncDisposable
     /// <summary>Hash failures seen by a download session (addresses banned by it).</summary>
     public bool HadCorruptPieces(InfoHash infoHash)
     {
-        lock (gate)
+        lock (_gate)
         {
-            return sessions.TryGetValue(infoHash, out var s) && s.BannedAddresses.Count > 0;
+            return _sessions.TryGetValue(infoHash, out var s) && s.BannedAddresses.Count > 0;
         }
     }
 
@@ -139,11 +139,11 @@ public sealed class TorrentCache : IAsyncDisposable
     public async Task DropAsync(InfoHash infoHash)
     {
         TorrentSession? session;
-        lock (gate)
+        lock (_gate)
         {
-            if (sessions.Remove(infoHash, out session))
+            if (_sessions.Remove(infoHash, out session))
             {
-                order.Remove(infoHash);
+                _order.Remove(infoHash);
             }
         }
 
@@ -157,16 +157,16 @@ public sealed class TorrentCache : IAsyncDisposable
     public void RestoreAll(Func<TorrentInfo, byte[]?> content)
     {
         List<TorrentSession> all;
-        lock (gate)
+        lock (_gate)
         {
-            all = [.. sessions.Values];
+            all = [.. _sessions.Values];
         }
 
         foreach (var session in all)
         {
             if (session.Info is { } info && session.IsComplete && content(info) is { } bytes)
             {
-                using var stream = new FileStream(Path.Combine(directory, info.Name), FileMode.Open, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete);
+                using var stream = new FileStream(Path.Combine(_directory, info.Name), FileMode.Open, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete);
                 stream.Write(bytes);
             }
         }
@@ -177,31 +177,31 @@ public sealed class TorrentCache : IAsyncDisposable
     {
         get
         {
-            lock (gate)
+            lock (_gate)
             {
-                return [.. sessions.Values.Select(s => s.Info).OfType<TorrentInfo>()];
+                return [.. _sessions.Values.Select(s => s.Info).OfType<TorrentInfo>()];
             }
         }
     }
 
     private TorrentSession Register(TorrentInfo info)
     {
-        lock (gate)
+        lock (_gate)
         {
-            return sessions.TryGetValue(info.InfoHash, out var existing) ? existing : RegisterLocked(info);
+            return _sessions.TryGetValue(info.InfoHash, out var existing) ? existing : RegisterLocked(info);
         }
     }
 
     private TorrentSession RegisterLocked(TorrentInfo info)
     {
-        var session = client.Add(info, directory, SessionOptions);
-        sessions[info.InfoHash] = session;
-        order.AddLast(info.InfoHash);
-        while (order.Count > capacity)
+        var session = _client.Add(info, _directory, SessionOptions);
+        _sessions[info.InfoHash] = session;
+        _order.AddLast(info.InfoHash);
+        while (_order.Count > _capacity)
         {
-            var oldest = order.First!.Value;
-            order.RemoveFirst();
-            if (sessions.Remove(oldest, out var old))
+            var oldest = _order.First!.Value;
+            _order.RemoveFirst();
+            if (_sessions.Remove(oldest, out var old))
             {
                 _ = StopAsync(old);
             }
@@ -222,7 +222,7 @@ public sealed class TorrentCache : IAsyncDisposable
             {
                 try
                 {
-                    File.Delete(Path.Combine(directory, info.Name));
+                    File.Delete(Path.Combine(_directory, info.Name));
                 }
                 catch (IOException)
                 {
@@ -235,11 +235,11 @@ public sealed class TorrentCache : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         List<TorrentSession> all;
-        lock (gate)
+        lock (_gate)
         {
-            all = [.. sessions.Values];
-            sessions.Clear();
-            order.Clear();
+            all = [.. _sessions.Values];
+            _sessions.Clear();
+            _order.Clear();
         }
 
         foreach (var session in all)

@@ -34,30 +34,30 @@ public sealed class ChainSync(
     Func<bool> hideChain,
     ILogger logger)
 {
-    private readonly ConcurrentDictionary<long, ConcurrentDictionary<string, SegmentOffer?>> answers = new();
-    private readonly SemaphoreSlim wake = new(0, 1);
-    private readonly BackgroundWork work = new("catch-up", logger);
-    private long segmentsDownloaded;
-    private long applyTicks;
-    private bool behindAtLastCheck;
-    private long blocksSynced;
+    private readonly ConcurrentDictionary<long, ConcurrentDictionary<string, SegmentOffer?>> _answers = new();
+    private readonly SemaphoreSlim _wake = new(0, 1);
+    private readonly BackgroundWork _work = new("catch-up", logger);
+    private long _segmentsDownloaded;
+    private long _applyTicks;
+    private bool _behindAtLastCheck;
+    private long _blocksSynced;
 
     /// <summary>Chain-segment torrents downloaded so far.</summary>
-    public long SegmentsDownloaded => Interlocked.Read(ref segmentsDownloaded);
+    public long SegmentsDownloaded => Interlocked.Read(ref _segmentsDownloaded);
 
     /// <summary>Blocks added through catch-up.</summary>
-    public long BlocksSynced => Interlocked.Read(ref blocksSynced);
+    public long BlocksSynced => Interlocked.Read(ref _blocksSynced);
 
     /// <summary>Time spent verifying, replaying and storing caught-up blocks.</summary>
-    public TimeSpan ApplyTime => TimeSpan.FromTicks(Interlocked.Read(ref applyTicks));
+    public TimeSpan ApplyTime => TimeSpan.FromTicks(Interlocked.Read(ref _applyTicks));
 
     /// <summary>True while a catch-up runs.</summary>
     public bool Running { get; private set; }
 
     /// <summary>Completed catch-up passes (a pass with nobody ahead counts too).</summary>
-    public int Passes => Volatile.Read(ref passes);
+    public int Passes => Volatile.Read(ref _passes);
 
-    private int passes;
+    private int _passes;
 
     /// <summary>The last catch-up problem.</summary>
     public string? LastError { get; private set; }
@@ -67,9 +67,9 @@ public sealed class ChainSync(
     {
         try
         {
-            if (wake.CurrentCount == 0)
+            if (_wake.CurrentCount == 0)
             {
-                wake.Release();
+                _wake.Release();
             }
         }
         catch (SemaphoreFullException)
@@ -84,20 +84,20 @@ public sealed class ChainSync(
         {
             try
             {
-                var triggered = await wake.WaitAsync(TimeSpan.FromSeconds(2), cancellationToken).ConfigureAwait(false);
+                var triggered = await _wake.WaitAsync(TimeSpan.FromSeconds(2), cancellationToken).ConfigureAwait(false);
                 var tip = chain.Tip;
                 var ahead = swarm.Peers.Any(p => p.ClaimedWork > tip.CumulativeWork);
                 // Unless asked (an orphan, a new peer), a claim must outlive one check: the block behind a fresh claim
                 // is normally already arriving as an announcement.
-                var act = ahead && (triggered || behindAtLastCheck);
-                behindAtLastCheck = ahead && !act;
+                var act = ahead && (triggered || _behindAtLastCheck);
+                _behindAtLastCheck = ahead && !act;
                 if (act)
                 {
                     Running = true;
                     await CatchUpAsync(cancellationToken).ConfigureAwait(false);
                 }
 
-                Interlocked.Increment(ref passes);
+                Interlocked.Increment(ref _passes);
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {
@@ -241,7 +241,7 @@ public sealed class ChainSync(
                 continue;
             }
 
-            Interlocked.Increment(ref segmentsDownloaded);
+            Interlocked.Increment(ref _segmentsDownloaded);
             var tokens = Encoding.ASCII.GetString(bytes).Split('\n', StringSplitOptions.RemoveEmptyEntries);
             if (tokens.Length != offer.To - offer.From + 1)
             {
@@ -300,7 +300,7 @@ public sealed class ChainSync(
             block?.SetTag(PeerTelemetry.Peer, peerName);
             var started = Stopwatch.GetTimestamp();
             var result = chain.AddBlock(token);
-            Interlocked.Add(ref applyTicks, Stopwatch.GetElapsedTime(started).Ticks);
+            Interlocked.Add(ref _applyTicks, Stopwatch.GetElapsedTime(started).Ticks);
             if (result.Hash is { } hash)
             {
                 block?.SetTag(PeerTelemetry.BlockHeight, result.Height);
@@ -314,7 +314,7 @@ public sealed class ChainSync(
             {
                 case AddBlockStatus.Connected or AddBlockStatus.Reorganized or AddBlockStatus.SideBranch:
                     applied++;
-                    Interlocked.Increment(ref blocksSynced);
+                    Interlocked.Increment(ref _blocksSynced);
                     timings.Accepted(result.Hash!.Value, result.Height, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), "sync");
                     break;
                 case AddBlockStatus.Duplicate:
@@ -340,7 +340,7 @@ public sealed class ChainSync(
 
     private async Task<List<(SwarmPeer Peer, SegmentOffer Offer)>> RequestOffersAsync(long k, CancellationToken cancellationToken)
     {
-        var replies = answers.GetOrAdd(k, _ => new(StringComparer.Ordinal));
+        var replies = _answers.GetOrAdd(k, _ => new(StringComparer.Ordinal));
         replies.Clear();
         var asked = swarm.Broadcast(new SegmentRequest(k));
         var deadline = Stopwatch.StartNew();
@@ -349,7 +349,7 @@ public sealed class ChainSync(
             await Task.Delay(10, cancellationToken).ConfigureAwait(false);
         }
 
-        answers.TryRemove(k, out _);
+        _answers.TryRemove(k, out _);
         return [.. asked.Where(p => replies.TryGetValue(p.PeerId, out var o) && o is not null).Select(p => (p, replies[p.PeerId]!))];
     }
 
@@ -364,7 +364,7 @@ public sealed class ChainSync(
                 peer.RecordClaim(tip.Height, tip.Work);
                 break;
             case SegmentRequest request:
-                work.Run(stop => OfferAsync(peer, request.Segment, stop));
+                _work.Run(stop => OfferAsync(peer, request.Segment, stop));
                 break;
             case SegmentOfferMessage offer:
                 OnOffer(peer, offer.Segment, offer);
@@ -376,32 +376,32 @@ public sealed class ChainSync(
     }
 
     /// <summary>Cancels the segment offers and tip reports in progress and waits for them.</summary>
-    public ValueTask StopAsync() => work.DisposeAsync();
+    public ValueTask StopAsync() => _work.DisposeAsync();
 
     /// <summary>Tells every peer our new tip (a hint for their catch-up), at most every 50 ms: catch-up moves the tip thousands of times a second.</summary>
     public void BroadcastTip(ChainTip tip)
     {
         // The withhold fault keeps the chain to itself: no hints that would make others come and fetch it.
-        if (hideChain() || Interlocked.Exchange(ref tipPending, 1) == 1)
+        if (hideChain() || Interlocked.Exchange(ref _tipPending, 1) == 1)
         {
             return;
         }
 
-        work.Run(async stop =>
+        _work.Run(async stop =>
         {
             await Task.Delay(50, stop).ConfigureAwait(false);
-            Volatile.Write(ref tipPending, 0);
+            Volatile.Write(ref _tipPending, 0);
             var latest = chain.Tip;
             swarm.Broadcast(new TipReport(latest.Height, latest.CumulativeWork));
         });
     }
 
-    private int tipPending;
+    private int _tipPending;
 
     /// <summary>Records a peer's answer to our request for segment <paramref name="seg"/>: its offer, or none.</summary>
     private void OnOffer(SwarmPeer peer, long seg, SegmentOfferMessage? message)
     {
-        if (!answers.TryGetValue(seg, out var replies))
+        if (!_answers.TryGetValue(seg, out var replies))
         {
             return;
         }

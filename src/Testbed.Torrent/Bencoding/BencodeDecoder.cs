@@ -43,9 +43,9 @@ public static class BencodeDecoder
 
     private sealed class Reader
     {
-        private readonly ReadOnlyMemory<byte> input;
-        private readonly BencodeLimits limits;
-        private int elements;
+        private readonly ReadOnlyMemory<byte> _input;
+        private readonly BencodeLimits _limits;
+        private int _elements;
 
         public Reader(ReadOnlyMemory<byte> input, BencodeLimits limits)
         {
@@ -54,23 +54,23 @@ public static class BencodeDecoder
                 throw new BencodeException($"input of {input.Length} bytes exceeds the limit of {limits.MaxTotalSize}", 0);
             }
 
-            this.input = input;
-            this.limits = limits;
+            _input = input;
+            _limits = limits;
         }
 
         public int Position { get; private set; }
 
         public BencodeValue ReadValue(int depth)
         {
-            var span = input.Span;
+            var span = _input.Span;
             if (Position >= span.Length)
             {
                 throw new BencodeException("unexpected end of input, expected a value", Position);
             }
 
-            if (++elements > limits.MaxElements)
+            if (++_elements > _limits.MaxElements)
             {
-                throw new BencodeException($"more than {limits.MaxElements} elements", Position);
+                throw new BencodeException($"more than {_limits.MaxElements} elements", Position);
             }
 
             var start = Position;
@@ -83,13 +83,13 @@ public static class BencodeDecoder
                 var other => throw new BencodeException($"unexpected byte 0x{other:x2} where a value should start", Position),
             };
             value.SourceOffset = start;
-            value.Raw = input[start..Position];
+            value.Raw = _input[start..Position];
             return value;
         }
 
         private BencodeInteger ReadInteger()
         {
-            var span = input.Span;
+            var span = _input.Span;
             var start = Position;
             Position++; // 'i'
             var negative = false;
@@ -154,15 +154,15 @@ public static class BencodeDecoder
 
         private BencodeString ReadString()
         {
-            var span = input.Span;
+            var span = _input.Span;
             var start = Position;
             long length = 0;
             while (Position < span.Length && span[Position] is >= (byte)'0' and <= (byte)'9')
             {
                 length = (length * 10) + (span[Position] - '0');
-                if (length > limits.MaxStringLength)
+                if (length > _limits.MaxStringLength)
                 {
-                    throw new BencodeException($"string length exceeds the limit of {limits.MaxStringLength} bytes", start);
+                    throw new BencodeException($"string length exceeds the limit of {_limits.MaxStringLength} bytes", start);
                 }
 
                 Position++;
@@ -189,7 +189,7 @@ public static class BencodeDecoder
                 throw new BencodeException($"string of {length} bytes runs past the end of input ({span.Length - Position} left)", start);
             }
 
-            var bytes = input.Slice(Position, (int)length);
+            var bytes = _input.Slice(Position, (int)length);
             Position += (int)length;
             return new BencodeString(bytes);
         }
@@ -201,12 +201,12 @@ public static class BencodeDecoder
             var list = new BencodeList();
             while (true)
             {
-                if (Position >= input.Length)
+                if (Position >= _input.Length)
                 {
                     throw new BencodeException("unexpected end of input inside a list", Position);
                 }
 
-                if (input.Span[Position] == (byte)'e')
+                if (_input.Span[Position] == (byte)'e')
                 {
                     Position++;
                     return list;
@@ -224,12 +224,12 @@ public static class BencodeDecoder
             BencodeString? previous = null;
             while (true)
             {
-                if (Position >= input.Length)
+                if (Position >= _input.Length)
                 {
                     throw new BencodeException("unexpected end of input inside a dictionary", Position);
                 }
 
-                var next = input.Span[Position];
+                var next = _input.Span[Position];
                 if (next == (byte)'e')
                 {
                     Position++;
@@ -257,7 +257,7 @@ public static class BencodeDecoder
                     }
                 }
 
-                if (Position >= input.Length)
+                if (Position >= _input.Length)
                 {
                     throw new BencodeException($"unexpected end of input, dictionary key '{key}' has no value", Position);
                 }
@@ -269,9 +269,9 @@ public static class BencodeDecoder
 
         private void CheckDepth(int depth)
         {
-            if (depth > limits.MaxDepth)
+            if (depth > _limits.MaxDepth)
             {
-                throw new BencodeException($"nesting deeper than {limits.MaxDepth}", Position);
+                throw new BencodeException($"nesting deeper than {_limits.MaxDepth}", Position);
             }
         }
     }

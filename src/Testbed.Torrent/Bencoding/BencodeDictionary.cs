@@ -6,24 +6,24 @@ namespace Testbed.Torrent.Bencoding;
 /// <summary>A bencoded dictionary (`d...e`) whose keys are byte strings kept in raw byte order.</summary>
 public sealed class BencodeDictionary : BencodeValue, IEnumerable<KeyValuePair<BencodeString, BencodeValue>>
 {
-    private readonly SortedDictionary<BencodeString, BencodeValue> entries = new(Comparer<BencodeString>.Default);
+    private readonly SortedDictionary<BencodeString, BencodeValue> _entries = new(Comparer<BencodeString>.Default);
 
     /// <summary>Number of entries.</summary>
-    public int Count => entries.Count;
+    public int Count => _entries.Count;
 
     /// <summary>Keys in canonical (raw byte) order.</summary>
-    public IEnumerable<BencodeString> Keys => entries.Keys;
+    public IEnumerable<BencodeString> Keys => _entries.Keys;
 
     /// <summary>Gets or sets the value of a UTF-8 key; getting a missing key throws <see cref="KeyNotFoundException"/>.</summary>
     public BencodeValue this[string key]
     {
-        get => entries.TryGetValue(new BencodeString(key), out var value)
+        get => _entries.TryGetValue(new BencodeString(key), out var value)
             ? value
             : throw new KeyNotFoundException($"bencode dictionary has no key '{key}'");
         set
         {
             ArgumentNullException.ThrowIfNull(value);
-            entries[new BencodeString(key)] = value;
+            _entries[new BencodeString(key)] = value;
         }
     }
 
@@ -35,22 +35,22 @@ public sealed class BencodeDictionary : BencodeValue, IEnumerable<KeyValuePair<B
     {
         ArgumentNullException.ThrowIfNull(key);
         ArgumentNullException.ThrowIfNull(value);
-        if (!entries.TryAdd(key, value))
+        if (!_entries.TryAdd(key, value))
         {
             throw new ArgumentException($"duplicate bencode dictionary key '{key}'", nameof(key));
         }
     }
 
     /// <summary>Whether the key is present.</summary>
-    public bool ContainsKey(string key) => entries.ContainsKey(new BencodeString(key));
+    public bool ContainsKey(string key) => _entries.ContainsKey(new BencodeString(key));
 
     /// <summary>Removes a key if present.</summary>
-    public bool Remove(string key) => entries.Remove(new BencodeString(key));
+    public bool Remove(string key) => _entries.Remove(new BencodeString(key));
 
     /// <summary>Looks a key up.</summary>
     public bool TryGetValue(string key, out BencodeValue value)
     {
-        if (entries.TryGetValue(new BencodeString(key), out var found))
+        if (_entries.TryGetValue(new BencodeString(key), out var found))
         {
             value = found;
             return true;
@@ -86,11 +86,11 @@ public sealed class BencodeDictionary : BencodeValue, IEnumerable<KeyValuePair<B
     public long? GetInteger(string key) => Get<BencodeInteger>(key)?.Value;
 
     /// <inheritdoc />
-    public IEnumerator<KeyValuePair<BencodeString, BencodeValue>> GetEnumerator() => entries.GetEnumerator();
+    public IEnumerator<KeyValuePair<BencodeString, BencodeValue>> GetEnumerator() => _entries.GetEnumerator();
 
     IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
 
-    internal void AddDecoded(BencodeString key, BencodeValue value) => entries.Add(key, value);
+    internal void AddDecoded(BencodeString key, BencodeValue value) => _entries.Add(key, value);
 
     private static string KindName(Type type) =>
         type == typeof(BencodeInteger) ? "an integer"
@@ -103,7 +103,7 @@ public sealed class BencodeDictionary : BencodeValue, IEnumerable<KeyValuePair<B
     public override string ToString()
     {
         var text = new StringBuilder("{");
-        foreach (var (key, value) in entries)
+        foreach (var (key, value) in _entries)
         {
             text.Append(key.Text).Append(": ").Append(value is BencodeString s && s.Length > 64 ? $"<{s.Length} bytes>" : value.ToString()).Append("; ");
         }

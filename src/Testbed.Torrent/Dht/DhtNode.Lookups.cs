@@ -26,7 +26,7 @@ public sealed partial class DhtNode
     {
         using var activity = StartLookupActivity(infoHash, "get_peers");
         var result = await LookupAsync(NodeId.From(infoHash), infoHash, cancellationToken).ConfigureAwait(false);
-        var found = result.Peers.Union(peers.Get(infoHash, options.MaxLookupPeers)).Take(options.MaxLookupPeers).ToList();
+        var found = result.Peers.Union(_peers.Get(infoHash, _options.MaxLookupPeers)).Take(_options.MaxLookupPeers).ToList();
         EndLookupActivity(activity, result, found.Count);
         return found;
     }
@@ -42,7 +42,7 @@ public sealed partial class DhtNode
         ArgumentOutOfRangeException.ThrowIfGreaterThan(port, IPEndPoint.MaxPort);
         using var activity = StartLookupActivity(infoHash, "announce");
         var result = await LookupAsync(NodeId.From(infoHash), infoHash, cancellationToken).ConfigureAwait(false);
-        var targets = result.Closest.Where(n => result.Tokens.ContainsKey(n.Id)).Take(options.BucketSize).ToList();
+        var targets = result.Closest.Where(n => result.Tokens.ContainsKey(n.Id)).Take(_options.BucketSize).ToList();
         var answers = await Task.WhenAll(targets.Select(n => QueryAsync(
             n.EndPoint,
             n.Id,
@@ -59,7 +59,7 @@ public sealed partial class DhtNode
         var activity = TorrentTelemetry.ActivitySource.StartActivity("dht.lookup");
         if (activity is not null)
         {
-            if (options.PeerName is { } peer)
+            if (_options.PeerName is { } peer)
             {
                 activity.SetTag("testbed.peer", peer);
             }
@@ -85,7 +85,7 @@ public sealed partial class DhtNode
     private async Task<LookupResult> LookupAsync(NodeId target, InfoHash? infoHash, CancellationToken cancellationToken)
     {
         var candidates = new Dictionary<NodeId, Candidate>();
-        foreach (var node in RoutingTable.Closest(target, options.BucketSize * 2))
+        foreach (var node in RoutingTable.Closest(target, _options.BucketSize * 2))
         {
             candidates[node.Id] = new Candidate(new NodeInfo(node.Id, node.EndPoint));
         }
@@ -95,10 +95,10 @@ public sealed partial class DhtNode
         while (true)
         {
             var shortlist = candidates.Values.Where(c => c.Status != CandidateStatus.Failed)
-                .OrderBy(c => c.Node.Id.Xor(target)).Take(options.BucketSize).ToList();
+                .OrderBy(c => c.Node.Id.Xor(target)).Take(_options.BucketSize).ToList();
             foreach (var next in shortlist.Where(c => c.Status == CandidateStatus.New))
             {
-                if (inFlight.Count >= options.Alpha || result.Queried >= options.MaxLookupQueries)
+                if (inFlight.Count >= _options.Alpha || result.Queried >= _options.MaxLookupQueries)
                 {
                     break;
                 }
@@ -135,7 +135,7 @@ public sealed partial class DhtNode
 
             foreach (var peer in response.Values ?? [])
             {
-                if (result.Peers.Count < options.MaxLookupPeers)
+                if (result.Peers.Count < _options.MaxLookupPeers)
                 {
                     result.Peers.Add(peer);
                 }
@@ -151,7 +151,7 @@ public sealed partial class DhtNode
         }
 
         result.Closest = [.. candidates.Values.Where(c => c.Status == CandidateStatus.Answered)
-            .OrderBy(c => c.Node.Id.Xor(target)).Take(options.BucketSize).Select(c => c.Node)];
+            .OrderBy(c => c.Node.Id.Xor(target)).Take(_options.BucketSize).Select(c => c.Node)];
         return result;
     }
 

@@ -35,19 +35,19 @@ public sealed partial class DhtNode
                 response = new KrpcResponse(query.TransactionId, Id, Nodes: ClosestInfos(find.Target));
                 break;
             case GetPeersQuery get:
-                var values = peers.Get(get.InfoHash, MaxValuesPerReply);
+                var values = _peers.Get(get.InfoHash, MaxValuesPerReply);
                 response = values.Count > 0
-                    ? new KrpcResponse(query.TransactionId, Id, Values: values, Token: tokens.Create(source.Address))
-                    : new KrpcResponse(query.TransactionId, Id, Nodes: ClosestInfos(NodeId.From(get.InfoHash)), Token: tokens.Create(source.Address));
+                    ? new KrpcResponse(query.TransactionId, Id, Values: values, Token: _tokens.Create(source.Address))
+                    : new KrpcResponse(query.TransactionId, Id, Nodes: ClosestInfos(NodeId.From(get.InfoHash)), Token: _tokens.Create(source.Address));
                 break;
             case AnnouncePeerQuery announce:
-                if (!tokens.IsValid(announce.Token, source.Address))
+                if (!_tokens.IsValid(announce.Token, source.Address))
                 {
                     await SendErrorAsync(source, query.TransactionId, KrpcErrorCode.Protocol, "bad token").ConfigureAwait(false);
                     return;
                 }
 
-                if (peers.Add(announce.InfoHash, new IPEndPoint(source.Address, announce.ImpliedPort ? source.Port : announce.Port)))
+                if (_peers.Add(announce.InfoHash, new IPEndPoint(source.Address, announce.ImpliedPort ? source.Port : announce.Port)))
                 {
                     Statistics.Stored();
                 }
@@ -58,14 +58,14 @@ public sealed partial class DhtNode
                 return;
         }
 
-        var datagram = verified.ContainsKey(source) ? KrpcCodec.Encode(response) : Bounded(response, querySize);
+        var datagram = _verified.ContainsKey(source) ? KrpcCodec.Encode(response) : Bounded(response, querySize);
         if (datagram is null)
         {
             Statistics.Refused();
             return;
         }
 
-        await socket.SendToAsync(datagram, SocketFlags.None, source).ConfigureAwait(false);
+        await _socket.SendToAsync(datagram, SocketFlags.None, source).ConfigureAwait(false);
         Statistics.Answered();
     }
 
@@ -75,7 +75,7 @@ public sealed partial class DhtNode
     /// </summary>
     private byte[]? Bounded(KrpcResponse response, int querySize)
     {
-        var limit = (int)(querySize * options.AmplificationFactor);
+        var limit = (int)(querySize * _options.AmplificationFactor);
         var datagram = KrpcCodec.Encode(response);
         if (datagram.Length <= limit)
         {
@@ -115,12 +115,12 @@ public sealed partial class DhtNode
     }
 
     private List<NodeInfo> ClosestInfos(NodeId target) =>
-        [.. RoutingTable.Closest(target, options.BucketSize).Select(n => new NodeInfo(n.Id, n.EndPoint))];
+        [.. RoutingTable.Closest(target, _options.BucketSize).Select(n => new NodeInfo(n.Id, n.EndPoint))];
 
     private async Task SendErrorAsync(IPEndPoint to, byte[] transactionId, int code, string message)
     {
         // Errors are small (a code, a short text, the echoed transaction id of at most 16 bytes): never an amplifier.
-        await socket.SendToAsync(KrpcCodec.Encode(new KrpcError(transactionId, code, message)), SocketFlags.None, to).ConfigureAwait(false);
+        await _socket.SendToAsync(KrpcCodec.Encode(new KrpcError(transactionId, code, message)), SocketFlags.None, to).ConfigureAwait(false);
         Statistics.ErrorSent();
     }
 
@@ -130,14 +130,14 @@ public sealed partial class DhtNode
     /// </summary>
     private void CheckInBackground(NodeId id, IPEndPoint endPoint)
     {
-        if (endPoint.Equals(LocalEndPoint) || !verifying.TryAdd(endPoint, 0))
+        if (endPoint.Equals(LocalEndPoint) || !_verifying.TryAdd(endPoint, 0))
         {
             return;
         }
 
-        if (!verificationSlots.Wait(0))
+        if (!_verificationSlots.Wait(0))
         {
-            verifying.TryRemove(endPoint, out _);
+            _verifying.TryRemove(endPoint, out _);
             return; // Busy verifying others: this querier gets another chance with its next query.
         }
 
@@ -145,15 +145,15 @@ public sealed partial class DhtNode
         {
             try
             {
-                await QueryAsync(endPoint, id, tid => new PingQuery(tid, Id), stopping.Token).ConfigureAwait(false);
+                await QueryAsync(endPoint, id, tid => new PingQuery(tid, Id), _stopping.Token).ConfigureAwait(false);
             }
             catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException or SocketException)
             {
             }
             finally
             {
-                verifying.TryRemove(endPoint, out _);
-                verificationSlots.Release();
+                _verifying.TryRemove(endPoint, out _);
+                _verificationSlots.Release();
             }
         });
     }

@@ -21,35 +21,35 @@ public sealed partial class DhtNode : IAsyncDisposable
     private const int MaxVerifiedEndPoints = 10_000;
     private const int MaxConcurrentVerifications = 16;
 
-    private readonly DhtNodeOptions options;
-    private readonly Socket socket;
-    private readonly TimeProvider time;
-    private readonly TokenManager tokens;
-    private readonly PeerStore peers;
-    private readonly QueryRateLimiter limiter;
-    private readonly CancellationTokenSource stopping = new();
-    private readonly ConcurrentDictionary<ushort, PendingQuery> pending = new();
-    private readonly ConcurrentDictionary<IPEndPoint, byte> verified = new();
-    private readonly ConcurrentDictionary<IPEndPoint, byte> verifying = new();
-    private readonly SemaphoreSlim verificationSlots = new(MaxConcurrentVerifications, MaxConcurrentVerifications);
-    private readonly SemaphoreSlim saveGate = new(1, 1);
-    private Task receiveLoop = Task.CompletedTask;
-    private Task maintenanceLoop = Task.CompletedTask;
-    private int nextTransaction = RandomNumberGenerator.GetInt32(ushort.MaxValue + 1);
-    private int disposed;
-    private bool started;
+    private readonly DhtNodeOptions _options;
+    private readonly Socket _socket;
+    private readonly TimeProvider _time;
+    private readonly TokenManager _tokens;
+    private readonly PeerStore _peers;
+    private readonly QueryRateLimiter _limiter;
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly ConcurrentDictionary<ushort, PendingQuery> _pending = new();
+    private readonly ConcurrentDictionary<IPEndPoint, byte> _verified = new();
+    private readonly ConcurrentDictionary<IPEndPoint, byte> _verifying = new();
+    private readonly SemaphoreSlim _verificationSlots = new(MaxConcurrentVerifications, MaxConcurrentVerifications);
+    private readonly SemaphoreSlim _saveGate = new(1, 1);
+    private Task _receiveLoop = Task.CompletedTask;
+    private Task _maintenanceLoop = Task.CompletedTask;
+    private int _nextTransaction = RandomNumberGenerator.GetInt32(ushort.MaxValue + 1);
+    private int _disposed;
+    private bool _started;
 
     private DhtNode(DhtNodeOptions options, Socket socket, NodeId id)
     {
-        this.options = options;
-        this.socket = socket;
-        time = options.TimeProvider;
+        _options = options;
+        _socket = socket;
+        _time = options.TimeProvider;
         Id = id;
         LocalEndPoint = (IPEndPoint)socket.LocalEndPoint!;
-        RoutingTable = new RoutingTable(id, time, options.BucketSize);
-        tokens = new TokenManager(time, options.TokenRotation);
-        peers = new PeerStore(time, options.MaxInfoHashes, options.MaxPeersPerInfoHash, options.PeerLifetime);
-        limiter = new QueryRateLimiter(options.PerAddressQueryRate, options.PerAddressQueryBurst, options.GlobalQueryRate, options.GlobalQueryBurst, time);
+        RoutingTable = new RoutingTable(id, _time, options.BucketSize);
+        _tokens = new TokenManager(_time, options.TokenRotation);
+        _peers = new PeerStore(_time, options.MaxInfoHashes, options.MaxPeersPerInfoHash, options.PeerLifetime);
+        _limiter = new QueryRateLimiter(options.PerAddressQueryRate, options.PerAddressQueryBurst, options.GlobalQueryRate, options.GlobalQueryBurst, _time);
     }
 
     /// <summary>Our node id.</summary>
@@ -68,7 +68,7 @@ public sealed partial class DhtNode : IAsyncDisposable
     public DhtStatistics Statistics { get; } = new();
 
     /// <summary>Info hashes with peers announced to this node.</summary>
-    public int StoredInfoHashCount => peers.InfoHashCount;
+    public int StoredInfoHashCount => _peers.InfoHashCount;
 
     /// <summary>
     /// Binds the socket, loads the state file (a torn or foreign one is logged and ignored), pings the saved nodes and
@@ -98,8 +98,8 @@ public sealed partial class DhtNode : IAsyncDisposable
         }
 
         var node = new DhtNode(options, socket, options.NodeId ?? state?.Id ?? NodeId.Random());
-        node.receiveLoop = Task.Run(node.ReceiveLoopAsync, CancellationToken.None);
-        node.maintenanceLoop = Task.Run(node.MaintenanceLoopAsync, CancellationToken.None);
+        node._receiveLoop = Task.Run(node.ReceiveLoopAsync, CancellationToken.None);
+        node._maintenanceLoop = Task.Run(node.MaintenanceLoopAsync, CancellationToken.None);
         try
         {
             if (state is { Nodes.Count: > 0 })
@@ -119,7 +119,7 @@ public sealed partial class DhtNode : IAsyncDisposable
             throw;
         }
 
-        node.started = true;
+        node._started = true;
         return node;
     }
 
@@ -145,12 +145,12 @@ public sealed partial class DhtNode : IAsyncDisposable
     /// </summary>
     public async Task SaveStateAsync(CancellationToken cancellationToken = default)
     {
-        if (options.StatePath is not { } path)
+        if (_options.StatePath is not { } path)
         {
             return;
         }
 
-        await saveGate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        await _saveGate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
             var good = RoutingTable.Snapshot().Where(s => s.State == NodeState.Good).Select(s => new NodeInfo(s.Node.Id, s.Node.EndPoint)).ToList();
@@ -164,52 +164,52 @@ public sealed partial class DhtNode : IAsyncDisposable
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            options.Log?.Invoke($"dht: could not save the state file {path}: {e.Message}");
+            _options.Log?.Invoke($"dht: could not save the state file {path}: {e.Message}");
         }
         finally
         {
-            saveGate.Release();
+            _saveGate.Release();
         }
     }
 
     /// <inheritdoc />
     public async ValueTask DisposeAsync()
     {
-        if (Interlocked.Exchange(ref disposed, 1) != 0)
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
         {
             return;
         }
 
-        await stopping.CancelAsync().ConfigureAwait(false);
+        await _stopping.CancelAsync().ConfigureAwait(false);
         try
         {
-            await maintenanceLoop.ConfigureAwait(false);
+            await _maintenanceLoop.ConfigureAwait(false);
         }
         catch (OperationCanceledException)
         {
         }
 
-        if (started)
+        if (_started)
         {
             // A start that failed or was cancelled has learned nothing worth writing over the file.
             await SaveStateAsync(CancellationToken.None).ConfigureAwait(false);
         }
 
-        socket.Dispose();
+        _socket.Dispose();
         try
         {
-            await receiveLoop.ConfigureAwait(false);
+            await _receiveLoop.ConfigureAwait(false);
         }
         catch (OperationCanceledException)
         {
         }
 
-        foreach (var query in pending.Values)
+        foreach (var query in _pending.Values)
         {
             query.Reply.TrySetResult(null);
         }
 
-        stopping.Dispose();
+        _stopping.Dispose();
     }
 
     private async Task PingAllAsync(IEnumerable<IPEndPoint> endPoints, CancellationToken cancellationToken)
@@ -237,15 +237,15 @@ public sealed partial class DhtNode : IAsyncDisposable
     /// </summary>
     private async Task<KrpcResponse?> QueryAsync(IPEndPoint to, NodeId? expected, Func<byte[], KrpcQuery> build, CancellationToken cancellationToken)
     {
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, stopping.Token);
-        for (var attempt = 0; attempt < options.QueryAttempts; attempt++)
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _stopping.Token);
+        for (var attempt = 0; attempt < _options.QueryAttempts; attempt++)
         {
             var (key, query) = Register(to);
             try
             {
                 var datagram = KrpcCodec.Encode(build(TransactionBytes(key)));
-                await socket.SendToAsync(datagram, SocketFlags.None, to, linked.Token).ConfigureAwait(false);
-                using var timeout = new CancellationTokenSource(options.QueryTimeout, time);
+                await _socket.SendToAsync(datagram, SocketFlags.None, to, linked.Token).ConfigureAwait(false);
+                using var timeout = new CancellationTokenSource(_options.QueryTimeout, _time);
                 using var both = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, linked.Token);
                 KrpcMessage? reply;
                 try
@@ -284,7 +284,7 @@ public sealed partial class DhtNode : IAsyncDisposable
             }
             finally
             {
-                pending.TryRemove(key, out _);
+                _pending.TryRemove(key, out _);
             }
         }
 
@@ -301,9 +301,9 @@ public sealed partial class DhtNode : IAsyncDisposable
     {
         while (true)
         {
-            var key = (ushort)Interlocked.Increment(ref nextTransaction);
+            var key = (ushort)Interlocked.Increment(ref _nextTransaction);
             var query = new PendingQuery(to);
-            if (pending.TryAdd(key, query))
+            if (_pending.TryAdd(key, query))
             {
                 return (key, query);
             }
@@ -319,25 +319,25 @@ public sealed partial class DhtNode : IAsyncDisposable
 
     private void Verified(IPEndPoint endPoint)
     {
-        if (verified.Count >= MaxVerifiedEndPoints)
+        if (_verified.Count >= MaxVerifiedEndPoints)
         {
             // Bounded: forgetting is safe (an address is verified again when it next answers), growing is not.
-            verified.Clear();
+            _verified.Clear();
         }
 
-        verified[endPoint] = 0;
+        _verified[endPoint] = 0;
     }
 
     private async Task ReceiveLoopAsync()
     {
         var buffer = new byte[ReceiveBufferSize];
         EndPoint any = new IPEndPoint(IPAddress.Any, 0);
-        while (!stopping.IsCancellationRequested)
+        while (!_stopping.IsCancellationRequested)
         {
             SocketReceiveFromResult received;
             try
             {
-                received = await socket.ReceiveFromAsync(buffer, SocketFlags.None, any, stopping.Token).ConfigureAwait(false);
+                received = await _socket.ReceiveFromAsync(buffer, SocketFlags.None, any, _stopping.Token).ConfigureAwait(false);
             }
             catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException)
             {
@@ -372,7 +372,7 @@ public sealed partial class DhtNode : IAsyncDisposable
             {
                 Statistics.Refused(); // Garbage gets no reply at all: an answer would tell a scanner there is something here.
             }
-            else if (!limiter.TryAcquire(source.Address))
+            else if (!_limiter.TryAcquire(source.Address))
             {
                 Statistics.Dropped(); // A bad query counts against the sender's rate like any other.
             }
@@ -387,7 +387,7 @@ public sealed partial class DhtNode : IAsyncDisposable
         switch (message)
         {
             case KrpcQuery query:
-                if (!limiter.TryAcquire(source.Address))
+                if (!_limiter.TryAcquire(source.Address))
                 {
                     Statistics.Dropped();
                     return;
@@ -398,7 +398,7 @@ public sealed partial class DhtNode : IAsyncDisposable
             default:
                 // A reply: it must match a query we sent, to that very endpoint; anything else is unsolicited.
                 if (message.TransactionId.Length == 2
-                    && pending.TryGetValue(BinaryPrimitives.ReadUInt16BigEndian(message.TransactionId), out var waiting)
+                    && _pending.TryGetValue(BinaryPrimitives.ReadUInt16BigEndian(message.TransactionId), out var waiting)
                     && waiting.To.Equals(source))
                 {
                     waiting.Reply.TrySetResult(message);
@@ -414,16 +414,16 @@ public sealed partial class DhtNode : IAsyncDisposable
 
     private async Task MaintenanceLoopAsync()
     {
-        using var timer = new PeriodicTimer(options.MaintenanceInterval, time);
-        while (await timer.WaitForNextTickAsync(stopping.Token).ConfigureAwait(false))
+        using var timer = new PeriodicTimer(_options.MaintenanceInterval, _time);
+        while (await timer.WaitForNextTickAsync(_stopping.Token).ConfigureAwait(false))
         {
             try
             {
-                await MaintainAsync(stopping.Token).ConfigureAwait(false);
+                await MaintainAsync(_stopping.Token).ConfigureAwait(false);
             }
             catch (Exception e) when (e is SocketException or IOException)
             {
-                options.Log?.Invoke($"dht: maintenance failed: {e.Message}");
+                _options.Log?.Invoke($"dht: maintenance failed: {e.Message}");
             }
         }
     }
@@ -433,7 +433,7 @@ public sealed partial class DhtNode : IAsyncDisposable
     {
         var questionable = RoutingTable.Snapshot().Where(s => s.State == NodeState.Questionable).Select(s => s.Node).ToList();
         await Task.WhenAll(questionable.Select(n => QueryAsync(n.EndPoint, n.Id, tid => new PingQuery(tid, Id), cancellationToken))).ConfigureAwait(false);
-        foreach (var prefix in RoutingTable.StaleBuckets(options.BucketRefresh))
+        foreach (var prefix in RoutingTable.StaleBuckets(_options.BucketRefresh))
         {
             await FindNodeAsync(Id.RandomWithPrefix(prefix), cancellationToken).ConfigureAwait(false);
         }

@@ -13,12 +13,12 @@ public readonly record struct NodeId : IComparable<NodeId>, IFixedBytes<NodeId, 
     /// <summary>Number of bits.</summary>
     public const int Bits = 160;
 
-    private readonly FixedBytes<Bytes20> value;
+    private readonly FixedBytes<Bytes20> _value;
 
-    private NodeId(FixedBytes<Bytes20> value) => this.value = value;
+    private NodeId(FixedBytes<Bytes20> value) => _value = value;
 
     /// <summary>Wraps exactly 20 bytes.</summary>
-    public NodeId(ReadOnlySpan<byte> bytes) => value = new(bytes, "a node id");
+    public NodeId(ReadOnlySpan<byte> bytes) => _value = new(bytes, "a node id");
 
     /// <summary>A uniformly random id from a cryptographic source.</summary>
     public static NodeId Random()
@@ -37,13 +37,13 @@ public readonly record struct NodeId : IComparable<NodeId>, IFixedBytes<NodeId, 
     }
 
     /// <summary>The XOR distance to <paramref name="other"/>, itself a 160-bit value that orders by closeness.</summary>
-    public NodeId Xor(NodeId other) => new(value.Xor(other.value));
+    public NodeId Xor(NodeId other) => new(_value.Xor(other._value));
 
     /// <summary>How many leading bits this id shares with <paramref name="other"/> (160 when equal).</summary>
-    public int CommonPrefixLength(NodeId other) => value.Xor(other.value).LeadingZeroBits();
+    public int CommonPrefixLength(NodeId other) => _value.Xor(other._value).LeadingZeroBits();
 
     /// <summary>Bit <paramref name="index"/> counted from the most significant (0) to the least (159).</summary>
-    public bool GetBit(int index) => value.GetBit(index);
+    public bool GetBit(int index) => _value.GetBit(index);
 
     /// <summary>
     /// A random id that shares exactly the first <paramref name="prefixLength"/> bits with this one and differs in the
@@ -69,20 +69,20 @@ public readonly record struct NodeId : IComparable<NodeId>, IFixedBytes<NodeId, 
     }
 
     /// <summary>Writes the 20 bytes into <paramref name="destination"/>.</summary>
-    public void CopyTo(Span<byte> destination) => value.CopyTo(destination);
+    public void CopyTo(Span<byte> destination) => _value.CopyTo(destination);
 
     /// <summary>The 20 bytes as a new array.</summary>
-    public byte[] ToArray() => value.ToArray();
+    public byte[] ToArray() => _value.ToArray();
 
     /// <summary>Parses 40 hex digits (either case).</summary>
     public static NodeId ParseHex(string hex) =>
         FixedBytes<Bytes20>.ParseHex<NodeId>(hex ?? throw new ArgumentNullException(nameof(hex)), HexCase.Either, "a node id");
 
     /// <summary>Orders as a 160-bit unsigned number, so distances (see <see cref="Xor"/>) order by closeness.</summary>
-    public int CompareTo(NodeId other) => value.CompareTo(other.value);
+    public int CompareTo(NodeId other) => _value.CompareTo(other._value);
 
     /// <summary>40 lowercase hex digits.</summary>
-    public override string ToString() => value.ToHex();
+    public override string ToString() => _value.ToHex();
 
     static NodeId IFixedBytes<NodeId, Bytes20>.Wrap(FixedBytes<Bytes20> value) => new(value);
 

@@ -9,45 +9,45 @@ namespace Testbed.Torrent.Extensions;
 /// </summary>
 public sealed class MetadataAssembler
 {
-    private readonly InfoHash infoHash;
-    private readonly InfoHashV2? infoHashV2;
-    private byte[]? buffer;
-    private bool[] received = [];
-    private long[] requestedAt = [];
+    private readonly InfoHash _infoHash;
+    private readonly InfoHashV2? _infoHashV2;
+    private byte[]? _buffer;
+    private bool[] _received = [];
+    private long[] _requestedAt = [];
 
     /// <summary>Creates an assembler for the torrent named by <paramref name="infoHash"/>.</summary>
-    public MetadataAssembler(InfoHash infoHash) => this.infoHash = infoHash;
+    public MetadataAssembler(InfoHash infoHash) => _infoHash = infoHash;
 
     /// <summary>Creates an assembler that also accepts metadata whose SHA-256 is <paramref name="infoHashV2"/> (BEP 52).</summary>
     public MetadataAssembler(InfoHash infoHash, InfoHashV2? infoHashV2)
     {
-        this.infoHash = infoHash;
-        this.infoHashV2 = infoHashV2;
+        _infoHash = infoHash;
+        _infoHashV2 = infoHashV2;
     }
 
     /// <summary>The size being assembled, once a peer told us.</summary>
-    public int? Size => buffer?.Length;
+    public int? Size => _buffer?.Length;
 
     /// <summary>Sets the size from a peer's handshake (first one wins; a wrong size simply fails the hash later).</summary>
     public void Offer(int size)
     {
-        if (buffer is null && size is > 0 and <= ExtensionHandshake.MaxMetadataSize)
+        if (_buffer is null && size is > 0 and <= ExtensionHandshake.MaxMetadataSize)
         {
-            buffer = new byte[size];
+            _buffer = new byte[size];
             var pieces = (size + MetadataMessage.PieceSize - 1) / MetadataMessage.PieceSize;
-            received = new bool[pieces];
-            requestedAt = new long[pieces];
+            _received = new bool[pieces];
+            _requestedAt = new long[pieces];
         }
     }
 
     /// <summary>The next piece to request (not received, not asked for within the last few seconds), or null.</summary>
     public int? NextRequest(long now)
     {
-        for (var i = 0; i < received.Length; i++)
+        for (var i = 0; i < _received.Length; i++)
         {
-            if (!received[i] && now - requestedAt[i] > 5000)
+            if (!_received[i] && now - _requestedAt[i] > 5000)
             {
-                requestedAt[i] = now;
+                _requestedAt[i] = now;
                 return i;
             }
         }
@@ -58,33 +58,33 @@ public sealed class MetadataAssembler
     /// <summary>Stores a data piece. Returns the verified info dictionary bytes when the last piece makes it whole.</summary>
     public byte[]? Accept(MetadataMessage message)
     {
-        if (buffer is null || message.Data is null || message.TotalSize != buffer.Length || message.Piece >= received.Length)
+        if (_buffer is null || message.Data is null || message.TotalSize != _buffer.Length || message.Piece >= _received.Length)
         {
             return null;
         }
 
         var offset = message.Piece * MetadataMessage.PieceSize;
-        var expected = Math.Min(MetadataMessage.PieceSize, buffer.Length - offset);
+        var expected = Math.Min(MetadataMessage.PieceSize, _buffer.Length - offset);
         if (message.Data.Length != expected)
         {
             return null;
         }
 
-        message.Data.CopyTo(buffer, offset);
-        received[message.Piece] = true;
-        if (received.Any(r => !r))
+        message.Data.CopyTo(_buffer, offset);
+        _received[message.Piece] = true;
+        if (_received.Any(r => !r))
         {
             return null;
         }
 
-        if (new InfoHash(SHA1.HashData(buffer)) == infoHash || (infoHashV2 is { } v2 && Metainfo.InfoHashV2.Compute(buffer) == v2))
+        if (new InfoHash(SHA1.HashData(_buffer)) == _infoHash || (_infoHashV2 is { } v2 && Metainfo.InfoHashV2.Compute(_buffer) == v2))
         {
-            return buffer;
+            return _buffer;
         }
 
         // Someone sent a wrong piece: start over rather than keep bytes we cannot attribute.
-        Array.Clear(received);
-        Array.Clear(requestedAt);
+        Array.Clear(_received);
+        Array.Clear(_requestedAt);
         return null;
     }
 }

@@ -11,27 +11,27 @@ public readonly record struct InfoHash : IComparable<InfoHash>, IFixedBytes<Info
 
     private const string Base32Alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
 
-    private readonly FixedBytes<Bytes20> value;
+    private readonly FixedBytes<Bytes20> _value;
 
     /// <summary>Wraps exactly 20 bytes.</summary>
-    public InfoHash(ReadOnlySpan<byte> bytes) => value = new(bytes, "an info hash");
+    public InfoHash(ReadOnlySpan<byte> bytes) => _value = new(bytes, "an info hash");
 
-    private InfoHash(FixedBytes<Bytes20> value) => this.value = value;
+    private InfoHash(FixedBytes<Bytes20> value) => _value = value;
 
     /// <summary>SHA-1 of the given bencoded info dictionary bytes.</summary>
     public static InfoHash Compute(ReadOnlySpan<byte> bencodedInfo) => FixedBytes<Bytes20>.Digest<InfoHash>(bencodedInfo, SHA1.HashData);
 
     /// <summary>Writes the 20 bytes into <paramref name="destination"/>.</summary>
-    public void CopyTo(Span<byte> destination) => value.CopyTo(destination);
+    public void CopyTo(Span<byte> destination) => _value.CopyTo(destination);
 
     /// <summary>The 20 bytes as a new array.</summary>
-    public byte[] ToArray() => value.ToArray();
+    public byte[] ToArray() => _value.ToArray();
 
     /// <summary>40 lowercase hex digits.</summary>
-    public string ToHex() => value.ToHex();
+    public string ToHex() => _value.ToHex();
 
     /// <summary>Percent-encoded bytes for a tracker query string.</summary>
-    public string ToUrlEncoded() => PercentEncoding.Encode(value.Span);
+    public string ToUrlEncoded() => PercentEncoding.Encode(_value.Span);
 
     /// <summary>32 base32 characters (RFC 4648, uppercase, no padding), the older magnet-link form.</summary>
     public string ToBase32()
@@ -94,10 +94,10 @@ public readonly record struct InfoHash : IComparable<InfoHash>, IFixedBytes<Info
     }
 
     /// <summary>Orders as one big-endian unsigned number.</summary>
-    public int CompareTo(InfoHash other) => value.CompareTo(other.value);
+    public int CompareTo(InfoHash other) => _value.CompareTo(other._value);
 
     /// <summary>40 lowercase hex digits.</summary>
-    public override string ToString() => value.ToHex();
+    public override string ToString() => _value.ToHex();
 
     static InfoHash IFixedBytes<InfoHash, Bytes20>.Wrap(FixedBytes<Bytes20> value) => new(value);
 }

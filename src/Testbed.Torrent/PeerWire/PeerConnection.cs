@@ -16,26 +16,26 @@ public delegate bool BlockSource(BlockRequest block, Span<byte> destination);
 /// </summary>
 public sealed class PeerConnection : IAsyncDisposable
 {
-    private readonly Socket socket;
-    private readonly NetworkStream stream;
-    private readonly Channel<object> outbox = Channel.CreateUnbounded<object>(new UnboundedChannelOptions { SingleReader = true });
-    private readonly HashSet<BlockRequest> queuedUploads = [];
-    private readonly Lock uploadGate = new();
-    private readonly CancellationTokenSource closed = new();
+    private readonly Socket _socket;
+    private readonly NetworkStream _stream;
+    private readonly Channel<object> _outbox = Channel.CreateUnbounded<object>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly HashSet<BlockRequest> _queuedUploads = [];
+    private readonly Lock _uploadGate = new();
+    private readonly CancellationTokenSource _closed = new();
 
     // Taken once: other threads check Closed after the connection is disposed, and a disposed source's Token throws.
-    private readonly CancellationToken closedToken;
-    private int disposed;
+    private readonly CancellationToken _closedToken;
+    private int _disposed;
 
     /// <summary>Wraps a connected socket whose handshake has been exchanged.</summary>
     public PeerConnection(Socket socket, Handshake remote, bool weSupportFast = true)
     {
-        this.socket = socket;
-        closedToken = closed.Token;
+        _socket = socket;
+        _closedToken = _closed.Token;
         socket.NoDelay = true;
-        stream = new NetworkStream(socket, ownsSocket: true);
-        Reader = PipeReader.Create(stream, new StreamPipeReaderOptions(bufferSize: 256 * 1024, minimumReadSize: 64 * 1024, leaveOpen: true));
-        Writer = PipeWriter.Create(stream, new StreamPipeWriterOptions(minimumBufferSize: 64 * 1024, leaveOpen: true));
+        _stream = new NetworkStream(socket, ownsSocket: true);
+        Reader = PipeReader.Create(_stream, new StreamPipeReaderOptions(bufferSize: 256 * 1024, minimumReadSize: 64 * 1024, leaveOpen: true));
+        Writer = PipeWriter.Create(_stream, new StreamPipeWriterOptions(minimumBufferSize: 64 * 1024, leaveOpen: true));
         Remote = remote;
         RemoteEndPoint = (IPEndPoint)socket.RemoteEndPoint!;
         FastEnabled = weSupportFast && remote.SupportsFast;
@@ -63,12 +63,12 @@ public sealed class PeerConnection : IAsyncDisposable
     private PipeWriter Writer { get; }
 
     /// <summary>Cancelled once the connection is closing; safe to read after it is disposed.</summary>
-    public CancellationToken Closed => closedToken;
+    public CancellationToken Closed => _closedToken;
 
     /// <summary>Payload bytes sent to the peer.</summary>
-    public long BytesUp => Interlocked.Read(ref bytesUp);
+    public long BytesUp => Interlocked.Read(ref _bytesUp);
 
-    private long bytesUp;
+    private long _bytesUp;
 
     /// <summary>Tick count of the last byte received.</summary>
     public long LastReceived { get; set; }
@@ -81,9 +81,9 @@ public sealed class PeerConnection : IAsyncDisposable
     {
         get
         {
-            lock (uploadGate)
+            lock (_uploadGate)
             {
-                return queuedUploads.Count;
+                return _queuedUploads.Count;
             }
         }
     }
@@ -92,39 +92,39 @@ public sealed class PeerConnection : IAsyncDisposable
     public Action<int>? Uploaded { get; set; }
 
     /// <summary>Queues a message; never blocks.</summary>
-    public void Send(PeerMessage message) => outbox.Writer.TryWrite(message);
+    public void Send(PeerMessage message) => _outbox.Writer.TryWrite(message);
 
     /// <summary>Queues an upload of a block the peer requested; false if it is already queued.</summary>
     public bool QueueUpload(BlockRequest block)
     {
-        lock (uploadGate)
+        lock (_uploadGate)
         {
-            if (!queuedUploads.Add(block))
+            if (!_queuedUploads.Add(block))
             {
                 return false;
             }
         }
 
-        outbox.Writer.TryWrite(block);
+        _outbox.Writer.TryWrite(block);
         return true;
     }
 
     /// <summary>Drops a queued upload (cancel, or we choked the peer); true if it was still queued.</summary>
     public bool CancelUpload(BlockRequest block)
     {
-        lock (uploadGate)
+        lock (_uploadGate)
         {
-            return queuedUploads.Remove(block);
+            return _queuedUploads.Remove(block);
         }
     }
 
     /// <summary>Drops every queued upload and returns them (we choked the peer).</summary>
     public List<BlockRequest> ClearUploads()
     {
-        lock (uploadGate)
+        lock (_uploadGate)
         {
-            var all = queuedUploads.ToList();
-            queuedUploads.Clear();
+            var all = _queuedUploads.ToList();
+            _queuedUploads.Clear();
             return all;
         }
     }
@@ -132,9 +132,9 @@ public sealed class PeerConnection : IAsyncDisposable
     /// <summary>Drains the outgoing queue into the socket until the connection closes; uploads read from <paramref name="source"/>.</summary>
     public async Task RunWriterAsync(BlockSource source, CancellationToken cancellationToken)
     {
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, closed.Token);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _closed.Token);
         var token = linked.Token;
-        var reader = outbox.Reader;
+        var reader = _outbox.Reader;
         while (await reader.WaitToReadAsync(token).ConfigureAwait(false))
         {
             while (reader.TryRead(out var item))
@@ -153,7 +153,7 @@ public sealed class PeerConnection : IAsyncDisposable
 
                     WireCodec.WritePieceHeader(span, block.Piece, block.Begin, block.Length);
                     Writer.Advance(13 + block.Length);
-                    Interlocked.Add(ref bytesUp, block.Length);
+                    Interlocked.Add(ref _bytesUp, block.Length);
                     Uploaded?.Invoke(block.Length);
                 }
 
@@ -174,19 +174,19 @@ public sealed class PeerConnection : IAsyncDisposable
 
     private bool TakeUpload(BlockRequest block)
     {
-        lock (uploadGate)
+        lock (_uploadGate)
         {
-            return queuedUploads.Remove(block);
+            return _queuedUploads.Remove(block);
         }
     }
 
     /// <summary>Starts closing: the writer stops and the socket shuts down.</summary>
     public void Close()
     {
-        outbox.Writer.TryComplete();
+        _outbox.Writer.TryComplete();
         try
         {
-            closed.Cancel();
+            _closed.Cancel();
         }
         catch (ObjectDisposedException)
         {
@@ -194,7 +194,7 @@ public sealed class PeerConnection : IAsyncDisposable
 
         try
         {
-            socket.Shutdown(SocketShutdown.Both);
+            _socket.Shutdown(SocketShutdown.Both);
         }
         catch (SocketException)
         {
@@ -207,7 +207,7 @@ public sealed class PeerConnection : IAsyncDisposable
     /// <summary>Closes and releases the socket.</summary>
     public async ValueTask DisposeAsync()
     {
-        if (Interlocked.Exchange(ref disposed, 1) == 1)
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
         {
             return;
         }
@@ -223,7 +223,7 @@ public sealed class PeerConnection : IAsyncDisposable
         {
         }
 
-        await stream.DisposeAsync().ConfigureAwait(false);
-        closed.Dispose();
+        await _stream.DisposeAsync().ConfigureAwait(false);
+        _closed.Dispose();
     }
 }

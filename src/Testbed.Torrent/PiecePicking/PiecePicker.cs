@@ -15,39 +15,39 @@ public sealed class PiecePicker
     /// <summary>Most peers that may hold a request for the same block in endgame.</summary>
     public const int MaxEndgameRequesters = 2;
 
-    private readonly TorrentLayout layout;
-    private readonly Bitfield have;
-    private readonly int[] availability;
-    private readonly Dictionary<int, PieceDownload> active = [];
-    private readonly HashSet<int> retryExclusive = [];
-    private readonly HashSet<int> verifying = [];
-    private readonly Random random = new();
+    private readonly TorrentLayout _layout;
+    private readonly Bitfield _have;
+    private readonly int[] _availability;
+    private readonly Dictionary<int, PieceDownload> _active = [];
+    private readonly HashSet<int> _retryExclusive = [];
+    private readonly HashSet<int> _verifying = [];
+    private readonly Random _random = new();
 
     /// <summary>Creates a picker for a layout, given the pieces already verified.</summary>
     public PiecePicker(TorrentLayout layout, Bitfield have)
     {
-        this.layout = layout;
-        this.have = have;
-        availability = new int[layout.PieceCount];
+        _layout = layout;
+        _have = have;
+        _availability = new int[layout.PieceCount];
     }
 
     /// <summary>Pieces we have (verified).</summary>
-    public Bitfield Have => have;
+    public Bitfield Have => _have;
 
     /// <summary>Pieces being assembled right now.</summary>
-    public int ActiveCount => active.Count;
+    public int ActiveCount => _active.Count;
 
     /// <summary>Copies of each piece among connected peers.</summary>
-    public int AvailabilityOf(int piece) => availability[piece];
+    public int AvailabilityOf(int piece) => _availability[piece];
 
     /// <summary>Adds a peer's bitfield to the availability counts.</summary>
     public void AddAvailability(Bitfield peerHas)
     {
-        for (var i = 0; i < availability.Length; i++)
+        for (var i = 0; i < _availability.Length; i++)
         {
             if (peerHas[i])
             {
-                availability[i]++;
+                _availability[i]++;
             }
         }
     }
@@ -55,29 +55,29 @@ public sealed class PiecePicker
     /// <summary>Removes a departing peer's bitfield from the availability counts.</summary>
     public void RemoveAvailability(Bitfield peerHas)
     {
-        for (var i = 0; i < availability.Length; i++)
+        for (var i = 0; i < _availability.Length; i++)
         {
-            if (peerHas[i] && availability[i] > 0)
+            if (peerHas[i] && _availability[i] > 0)
             {
-                availability[i]--;
+                _availability[i]--;
             }
         }
     }
 
     /// <summary>Counts one more copy of a piece (a have message).</summary>
-    public void AddAvailability(int piece) => availability[piece]++;
+    public void AddAvailability(int piece) => _availability[piece]++;
 
     /// <summary>True when the peer has a piece we lack.</summary>
     public bool IsInteresting(Bitfield peerHas)
     {
-        if (have.IsComplete)
+        if (_have.IsComplete)
         {
             return false;
         }
 
-        for (var i = 0; i < have.Length; i++)
+        for (var i = 0; i < _have.Length; i++)
         {
-            if (peerHas[i] && !have[i])
+            if (peerHas[i] && !_have[i])
             {
                 return true;
             }
@@ -96,7 +96,7 @@ public sealed class PiecePicker
         bool Allowed(int piece) => peerHas[piece] && (onlyPieces is null || onlyPieces.Contains(piece));
 
         // 1. Finish what is started: fewer partial pieces in memory, pieces verified and shared sooner.
-        foreach (var download in active.Values)
+        foreach (var download in _active.Values)
         {
             if (picked >= max)
             {
@@ -120,16 +120,16 @@ public sealed class PiecePicker
                 break;
             }
 
-            var exclusive = retryExclusive.Remove(piece) ? peer : null;
-            var download = new PieceDownload(piece, layout.LengthOf(piece), layout.BlockCountOf(piece), exclusive);
-            active.Add(piece, download);
+            var exclusive = _retryExclusive.Remove(piece) ? peer : null;
+            var download = new PieceDownload(piece, _layout.LengthOf(piece), _layout.BlockCountOf(piece), exclusive);
+            _active.Add(piece, download);
             picked += TakeFree(download, peer, max - picked, into);
         }
 
         // 3. Endgame: everything is requested, so ask a second peer for blocks still outstanding elsewhere.
         if (picked < max && IsEndgame())
         {
-            foreach (var download in active.Values)
+            foreach (var download in _active.Values)
             {
                 if (!Allowed(download.Piece) || download.ExclusivePeer is not null)
                 {
@@ -156,12 +156,12 @@ public sealed class PiecePicker
     /// <summary>True when no block is left that nobody has requested: the endgame.</summary>
     public bool IsEndgame()
     {
-        if (have.Count + active.Count + verifying.Count < have.Length)
+        if (_have.Count + _active.Count + _verifying.Count < _have.Length)
         {
             return false;
         }
 
-        foreach (var download in active.Values)
+        foreach (var download in _active.Values)
         {
             foreach (var state in download.States)
             {
@@ -203,28 +203,28 @@ public sealed class PiecePicker
         var best = -1;
         var bestAvailability = int.MaxValue;
         var ties = 0;
-        var start = random.Next(availability.Length);
-        for (var k = 0; k < availability.Length; k++)
+        var start = _random.Next(_availability.Length);
+        for (var k = 0; k < _availability.Length; k++)
         {
             var i = start + k;
-            if (i >= availability.Length)
+            if (i >= _availability.Length)
             {
-                i -= availability.Length;
+                i -= _availability.Length;
             }
 
-            if (!peerHas[i] || have[i] || active.ContainsKey(i) || verifying.Contains(i) || (onlyPieces is not null && !onlyPieces.Contains(i)))
+            if (!peerHas[i] || _have[i] || _active.ContainsKey(i) || _verifying.Contains(i) || (onlyPieces is not null && !onlyPieces.Contains(i)))
             {
                 continue;
             }
 
-            var a = availability[i];
+            var a = _availability[i];
             if (a < bestAvailability)
             {
                 best = i;
                 bestAvailability = a;
                 ties = 1;
             }
-            else if (a == bestAvailability && random.Next(++ties) == 0)
+            else if (a == bestAvailability && _random.Next(++ties) == 0)
             {
                 best = i;
             }
@@ -241,7 +241,7 @@ public sealed class PiecePicker
     public BlockOutcome Receive(object peer, int piece, int begin, ReadOnlySequence<byte> data, List<object> cancelFor, out PieceDownload? completed)
     {
         completed = null;
-        if (!active.TryGetValue(piece, out var download) || begin % BlockRequest.StandardLength != 0)
+        if (!_active.TryGetValue(piece, out var download) || begin % BlockRequest.StandardLength != 0)
         {
             return BlockOutcome.Unexpected;
         }
@@ -280,8 +280,8 @@ public sealed class PiecePicker
         download.Requesters[block] = null;
         if (download.IsComplete)
         {
-            active.Remove(piece);
-            verifying.Add(piece);
+            _active.Remove(piece);
+            _verifying.Add(piece);
             completed = download;
         }
 
@@ -291,24 +291,24 @@ public sealed class PiecePicker
     /// <summary>Records a verified piece.</summary>
     public void Verified(PieceDownload download)
     {
-        verifying.Remove(download.Piece);
-        have.Set(download.Piece);
+        _verifying.Remove(download.Piece);
+        _have.Set(download.Piece);
     }
 
     /// <summary>Puts a piece that failed its hash back to be fetched again, from a single peer if several sent it.</summary>
     public void Failed(PieceDownload download)
     {
-        verifying.Remove(download.Piece);
+        _verifying.Remove(download.Piece);
         if (download.Contributors.Count > 1)
         {
-            retryExclusive.Add(download.Piece);
+            _retryExclusive.Add(download.Piece);
         }
     }
 
     /// <summary>Forgets one outstanding request of a peer (rejected, cancelled, timed out).</summary>
     public void Release(object peer, BlockRequest request)
     {
-        if (!active.TryGetValue(request.Piece, out var download) || request.Begin % BlockRequest.StandardLength != 0)
+        if (!_active.TryGetValue(request.Piece, out var download) || request.Begin % BlockRequest.StandardLength != 0)
         {
             return;
         }
@@ -330,8 +330,8 @@ public sealed class PiecePicker
         if (download.ExclusivePeer == peer && !HasRequests(download))
         {
             // The exclusive peer stopped serving the piece: start it over with the next single peer.
-            active.Remove(download.Piece);
-            retryExclusive.Add(download.Piece);
+            _active.Remove(download.Piece);
+            _retryExclusive.Add(download.Piece);
             download.ReleaseBuffer();
         }
     }

@@ -11,9 +11,9 @@ namespace Testbed.Torrent.Sessions;
 /// </summary>
 internal sealed class Choker(TorrentSessionOptions options)
 {
-    private SessionPeer? optimistic;
-    private int chokeRound;
-    private long nextChoke;
+    private SessionPeer? _optimistic;
+    private int _chokeRound;
+    private long _nextChoke;
 
     /// <summary>A peer became interested: unchoked at once while a regular slot is free (not waiting for the next round).</summary>
     public void OnInterested(SessionPeer conn, List<SessionPeer> peers)
@@ -27,9 +27,9 @@ internal sealed class Choker(TorrentSessionOptions options)
     /// <summary>A peer left: it no longer holds the optimistic slot.</summary>
     public void Forget(SessionPeer conn)
     {
-        if (optimistic == conn)
+        if (_optimistic == conn)
         {
-            optimistic = null;
+            _optimistic = null;
         }
     }
 
@@ -51,9 +51,9 @@ internal sealed class Choker(TorrentSessionOptions options)
     /// <summary>Runs a choke round when one is due (every <see cref="TorrentSessionOptions.ChokeInterval"/>).</summary>
     public void Tick(long now, List<SessionPeer> peers, bool seeding)
     {
-        if (now >= nextChoke)
+        if (now >= _nextChoke)
         {
-            nextChoke = now + (long)options.ChokeInterval.TotalMilliseconds;
+            _nextChoke = now + (long)options.ChokeInterval.TotalMilliseconds;
             Run(peers, seeding);
         }
     }
@@ -71,14 +71,14 @@ internal sealed class Choker(TorrentSessionOptions options)
             .ToList();
         var regular = ranked.Take(options.UploadSlots).ToHashSet();
         var rest = ranked.Skip(options.UploadSlots).ToList();
-        if (chokeRound++ % 3 == 0 || optimistic is null || !peers.Contains(optimistic) || regular.Contains(optimistic))
+        if (_chokeRound++ % 3 == 0 || _optimistic is null || !peers.Contains(_optimistic) || regular.Contains(_optimistic))
         {
-            optimistic = rest.Count > 0 ? rest[Random.Shared.Next(rest.Count)] : null;
+            _optimistic = rest.Count > 0 ? rest[Random.Shared.Next(rest.Count)] : null;
         }
 
         foreach (var conn in peers)
         {
-            var unchoke = regular.Contains(conn) || conn == optimistic;
+            var unchoke = regular.Contains(conn) || conn == _optimistic;
             if (unchoke && conn.AmChoking)
             {
                 Unchoke(conn);
@@ -95,7 +95,7 @@ internal sealed class Choker(TorrentSessionOptions options)
         var count = 0;
         foreach (var conn in peers)
         {
-            if (!conn.AmChoking && conn != optimistic)
+            if (!conn.AmChoking && conn != _optimistic)
             {
                 count++;
             }

@@ -14,7 +14,7 @@ internal sealed class MetadataExchange(MetadataAssembler? assembler, InfoHash? i
     /// <summary>How long a hash request may stay unanswered before another peer is asked.</summary>
     private const long HashRequestRetryMs = 5000;
 
-    private PieceLayerFetch? layerFetch;
+    private PieceLayerFetch? _layerFetch;
 
     /// <summary>True once the info dictionary is assembled (then parsed, its piece layers fetched): nothing more is asked.</summary>
     public bool Assembled { get; private set; }
@@ -90,7 +90,7 @@ internal sealed class MetadataExchange(MetadataAssembler? assembler, InfoHash? i
     /// <summary>Starts fetching the piece layers missing from <paramref name="known"/>, asking every v2 peer.</summary>
     public void StartPieceLayers(TorrentInfo info, IReadOnlyDictionary<PiecesRoot, ReadOnlyMemory<byte>> known, List<SessionPeer> peers)
     {
-        layerFetch = new PieceLayerFetch(info, known);
+        _layerFetch = new PieceLayerFetch(info, known);
         foreach (var conn in peers)
         {
             RequestPieceLayers(conn);
@@ -100,7 +100,7 @@ internal sealed class MetadataExchange(MetadataAssembler? assembler, InfoHash? i
     /// <summary>Asks <paramref name="conn"/> for the next piece-layer run nobody is waiting on, if it speaks v2.</summary>
     public void RequestPieceLayers(SessionPeer conn, SessionPeer? except = null)
     {
-        if (layerFetch is not { } fetch || !InV2Swarm(conn) || conn == except)
+        if (_layerFetch is not { } fetch || !InV2Swarm(conn) || conn == except)
         {
             return;
         }
@@ -126,7 +126,7 @@ internal sealed class MetadataExchange(MetadataAssembler? assembler, InfoHash? i
     /// <summary>The peer rejected a run we asked of it: someone else is asked.</summary>
     public void OnHashReject(SessionPeer conn, HashRange range, List<SessionPeer> peers)
     {
-        if (layerFetch?.Runs.FirstOrDefault(r => r.Range == range && r.AskedOf == conn) is { } run)
+        if (_layerFetch?.Runs.FirstOrDefault(r => r.Range == range && r.AskedOf == conn) is { } run)
         {
             run.AskedOf = null;
             foreach (var other in peers)
@@ -143,7 +143,7 @@ internal sealed class MetadataExchange(MetadataAssembler? assembler, InfoHash? i
     public FetchedPieceLayers? OnHashes(SessionPeer conn, HashesMessage message, out string? badProof)
     {
         badProof = null;
-        if (layerFetch is not { } fetch || fetch.Runs.FirstOrDefault(r => r.Range == message.Range && !r.Done) is not { } run)
+        if (_layerFetch is not { } fetch || fetch.Runs.FirstOrDefault(r => r.Range == message.Range && !r.Done) is not { } run)
         {
             // Hashes we did not ask for (or asked again elsewhere and already have): the decoder bounded them; ignore.
             return null;
@@ -167,7 +167,7 @@ internal sealed class MetadataExchange(MetadataAssembler? assembler, InfoHash? i
             return null;
         }
 
-        layerFetch = null;
+        _layerFetch = null;
         return new FetchedPieceLayers(fetch.Info, fetch.Layers.ToDictionary(kv => kv.Key, kv => (ReadOnlyMemory<byte>)kv.Value));
     }
 

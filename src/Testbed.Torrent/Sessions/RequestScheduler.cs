@@ -13,8 +13,8 @@ internal sealed class RequestScheduler(TorrentSessionOptions options)
     /// <summary>Unrequested blocks a peer may send (cancel races) before it counts as misbehaving.</summary>
     private const int MaxUnexpectedBlocks = 64;
 
-    private readonly List<BlockRequest> scratch = [];
-    private readonly List<object> cancelScratch = [];
+    private readonly List<BlockRequest> _scratch = [];
+    private readonly List<object> _cancelScratch = [];
 
     /// <summary>Tops up the requests in flight to <paramref name="conn"/> to its pipeline depth, if it has what we want and lets us ask.</summary>
     public void Fill(PiecePicker? picker, SessionPeer conn)
@@ -46,9 +46,9 @@ internal sealed class RequestScheduler(TorrentSessionOptions options)
             conn.LastBlockReceived = Environment.TickCount64;
         }
 
-        scratch.Clear();
-        picker.Pick(conn, conn.PeerHas, want, scratch, only);
-        foreach (var request in scratch)
+        _scratch.Clear();
+        picker.Pick(conn, conn.PeerHas, want, _scratch, only);
+        foreach (var request in _scratch)
         {
             conn.Outstanding.Add(request);
             conn.Send(new BlockMessage(MessageId.Request, request));
@@ -107,11 +107,11 @@ internal sealed class RequestScheduler(TorrentSessionOptions options)
     /// <summary>Hands an answered block to the picker, cancels the same block at endgame peers; the piece when it is complete.</summary>
     public PieceDownload? Receive(PiecePicker picker, SessionPeer conn, PieceMessage message, BlockRequest block)
     {
-        cancelScratch.Clear();
-        var outcome = picker.Receive(conn, message.Piece, message.Begin, message.Data, cancelScratch, out var done);
+        _cancelScratch.Clear();
+        var outcome = picker.Receive(conn, message.Piece, message.Begin, message.Data, _cancelScratch, out var done);
         if (outcome == BlockOutcome.Accepted)
         {
-            foreach (SessionPeer other in cancelScratch)
+            foreach (SessionPeer other in _cancelScratch)
             {
                 if (other.Outstanding.Remove(block))
                 {

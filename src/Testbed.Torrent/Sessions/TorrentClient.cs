@@ -13,11 +13,11 @@ namespace Testbed.Torrent.Sessions;
 /// </summary>
 public sealed class TorrentClient : IAsyncDisposable
 {
-    private readonly ConcurrentDictionary<InfoHash, TorrentSession> sessions = new();
-    private readonly CancellationTokenSource stopping = new();
-    private readonly SemaphoreSlim pendingHandshakes;
-    private Socket? listener;
-    private Task? acceptLoop;
+    private readonly ConcurrentDictionary<InfoHash, TorrentSession> _sessions = new();
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly SemaphoreSlim _pendingHandshakes;
+    private Socket? _listener;
+    private Task? _acceptLoop;
 
     /// <summary>Creates a client; call <see cref="Start"/> to listen.</summary>
     public TorrentClient(TorrentClientOptions? options = null)
@@ -29,7 +29,7 @@ public sealed class TorrentClient : IAsyncDisposable
             throw new ArgumentException("a peer id is 20 bytes", nameof(options));
         }
 
-        pendingHandshakes = new SemaphoreSlim(Options.MaxPendingHandshakes);
+        _pendingHandshakes = new SemaphoreSlim(Options.MaxPendingHandshakes);
     }
 
     /// <summary>The client's settings.</summary>
@@ -42,12 +42,12 @@ public sealed class TorrentClient : IAsyncDisposable
     public IPEndPoint? LocalEndPoint { get; private set; }
 
     /// <summary>The sessions currently added.</summary>
-    public IReadOnlyCollection<TorrentSession> Sessions => [.. sessions.Values];
+    public IReadOnlyCollection<TorrentSession> Sessions => [.. _sessions.Values];
 
     /// <summary>Binds the listening socket (if any) and starts accepting peers.</summary>
     public void Start()
     {
-        if (Options.ListenEndPoint is null || listener is not null)
+        if (Options.ListenEndPoint is null || _listener is not null)
         {
             return;
         }
@@ -57,9 +57,9 @@ public sealed class TorrentClient : IAsyncDisposable
         Tune(socket);
         socket.Bind(Options.ListenEndPoint);
         socket.Listen(128);
-        listener = socket;
+        _listener = socket;
         LocalEndPoint = (IPEndPoint)socket.LocalEndPoint!;
-        acceptLoop = Task.Run(() => AcceptLoopAsync(socket, stopping.Token));
+        _acceptLoop = Task.Run(() => AcceptLoopAsync(socket, _stopping.Token));
     }
 
     /// <summary>Adds a torrent whose metadata we have (to seed it, download it, or both).</summary>
@@ -104,25 +104,25 @@ public sealed class TorrentClient : IAsyncDisposable
 
     private void Register(TorrentSession session)
     {
-        if (!sessions.TryAdd(session.InfoHash, session))
+        if (!_sessions.TryAdd(session.InfoHash, session))
         {
             throw new InvalidOperationException($"torrent {session.InfoHash} is already added");
         }
 
         // A hybrid is in two swarms: a handshake naming its truncated v2 hash reaches the same session (BEP 52).
-        if (session.InfoHashV2Truncated is { } v2 && v2 != session.InfoHash && !sessions.TryAdd(v2, session))
+        if (session.InfoHashV2Truncated is { } v2 && v2 != session.InfoHash && !_sessions.TryAdd(v2, session))
         {
-            sessions.TryRemove(new KeyValuePair<InfoHash, TorrentSession>(session.InfoHash, session));
+            _sessions.TryRemove(new KeyValuePair<InfoHash, TorrentSession>(session.InfoHash, session));
             throw new InvalidOperationException($"torrent {v2} is already added");
         }
     }
 
     internal void Unregister(TorrentSession session)
     {
-        sessions.TryRemove(new KeyValuePair<InfoHash, TorrentSession>(session.InfoHash, session));
+        _sessions.TryRemove(new KeyValuePair<InfoHash, TorrentSession>(session.InfoHash, session));
         if (session.InfoHashV2Truncated is { } v2)
         {
-            sessions.TryRemove(new KeyValuePair<InfoHash, TorrentSession>(v2, session));
+            _sessions.TryRemove(new KeyValuePair<InfoHash, TorrentSession>(v2, session));
         }
     }
 
@@ -138,7 +138,7 @@ public sealed class TorrentClient : IAsyncDisposable
     /// <summary>Dials a peer and exchanges handshakes; the connection is returned ready for messages.</summary>
     internal async Task<PeerConnection> ConnectAsync(IPEndPoint endPoint, TorrentSession session, TimeSpan timeout, CancellationToken cancellationToken)
     {
-        using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, stopping.Token);
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _stopping.Token);
         cts.CancelAfter(timeout);
         var socket = new Socket(endPoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
         try
@@ -191,7 +191,7 @@ public sealed class TorrentClient : IAsyncDisposable
                 continue;
             }
 
-            if (!pendingHandshakes.Wait(0))
+            if (!_pendingHandshakes.Wait(0))
             {
                 accepted.Dispose();
                 continue;
@@ -205,7 +205,7 @@ public sealed class TorrentClient : IAsyncDisposable
                 }
                 finally
                 {
-                    pendingHandshakes.Release();
+                    _pendingHandshakes.Release();
                 }
             }, CancellationToken.None);
         }
@@ -220,7 +220,7 @@ public sealed class TorrentClient : IAsyncDisposable
             Tune(socket);
             var bytes = await Handshake.ReceiveBytesAsync(socket, cts.Token).ConfigureAwait(false);
             var remote = Handshake.Parse(bytes);
-            if (!sessions.TryGetValue(new InfoHash(remote.InfoHash), out var session) || !session.AcceptsPeers)
+            if (!_sessions.TryGetValue(new InfoHash(remote.InfoHash), out var session) || !session.AcceptsPeers)
             {
                 socket.Dispose();
                 return;
@@ -239,19 +239,19 @@ public sealed class TorrentClient : IAsyncDisposable
     /// <summary>Stops every session and the listener.</summary>
     public async ValueTask DisposeAsync()
     {
-        await stopping.CancelAsync().ConfigureAwait(false);
-        listener?.Dispose();
-        if (acceptLoop is not null)
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        _listener?.Dispose();
+        if (_acceptLoop is not null)
         {
-            await acceptLoop.ConfigureAwait(false);
+            await _acceptLoop.ConfigureAwait(false);
         }
 
-        foreach (var session in sessions.Values)
+        foreach (var session in _sessions.Values)
         {
             await session.DisposeAsync().ConfigureAwait(false);
         }
 
-        stopping.Dispose();
-        pendingHandshakes.Dispose();
+        _stopping.Dispose();
+        _pendingHandshakes.Dispose();
     }
 }

@@ -12,7 +12,7 @@ public sealed partial class TorrentSession
     private const int MaxHashRequestsPerSecond = 64;
 
     // Each file's tree above its piece layer, built once on the first request for it (a request then costs only its answer).
-    private readonly Dictionary<PiecesRoot, IReadOnlyList<byte[]>> pieceTrees = [];
+    private readonly Dictionary<PiecesRoot, IReadOnlyList<byte[]>> _pieceTrees = [];
 
     /// <summary>Hash requests answered with hashes (for tests and diagnostics).</summary>
     public int HashRequestsAnswered { get; private set; }
@@ -24,7 +24,7 @@ public sealed partial class TorrentSession
     {
         if (message.Id == MessageId.HashReject)
         {
-            metadataExchange.OnHashReject(conn, message.Range, peers);
+            _metadataExchange.OnHashReject(conn, message.Range, _peers);
             return;
         }
 
@@ -55,7 +55,7 @@ public sealed partial class TorrentSession
 
     private void OnHashesLocked(SessionPeer conn, HashesMessage message)
     {
-        var fetched = metadataExchange.OnHashes(conn, message, out var badProof);
+        var fetched = _metadataExchange.OnHashes(conn, message, out var badProof);
         if (badProof is not null)
         {
             BanLocked(conn, badProof);
@@ -64,12 +64,12 @@ public sealed partial class TorrentSession
         if (fetched is not null)
         {
             // Every run proved up to its root: the magnet's storage is set up with the layers (off the lock).
-            pieceLayers = fetched.Layers;
+            _pieceLayers = fetched.Layers;
             _ = Task.Run(async () =>
             {
                 try
                 {
-                    await SetUpStorageAsync(fetched.Info, stopping.Token).ConfigureAwait(false);
+                    await SetUpStorageAsync(fetched.Info, _stopping.Token).ConfigureAwait(false);
                 }
                 catch (OperationCanceledException)
                 {
@@ -85,7 +85,7 @@ public sealed partial class TorrentSession
     private byte[]? AnswerHashRequestLocked(HashRange range)
     {
         var info = Info;
-        if (info is null || info.Version == TorrentVersion.V1 || !pieceLayers.TryGetValue(range.PiecesRoot, out var layer))
+        if (info is null || info.Version == TorrentVersion.V1 || !_pieceLayers.TryGetValue(range.PiecesRoot, out var layer))
         {
             return null;
         }
@@ -99,10 +99,10 @@ public sealed partial class TorrentSession
 
         var pieces = layer.Length / MerkleTree.HashSize;
         var width = (long)BitOperations.RoundUpToPowerOf2((ulong)pieces);
-        if (!pieceTrees.TryGetValue(range.PiecesRoot, out var tree))
+        if (!_pieceTrees.TryGetValue(range.PiecesRoot, out var tree))
         {
             tree = MerkleTree.Layers(layer.Span, pieceHeight, width);
-            pieceTrees[range.PiecesRoot] = tree;
+            _pieceTrees[range.PiecesRoot] = tree;
         }
 
         return MerkleTree.Proof(tree, pieceHeight, width, range.Index, range.Length, range.ProofLayers);

@@ -14,7 +14,7 @@ public sealed partial class TorrentSession
     /// <summary>An endpoint that failed is not dialled again for this long.</summary>
     private const long RedialDelayMs = 30_000;
 
-    private readonly HashSet<IPEndPoint> explicitPeers = [];
+    private readonly HashSet<IPEndPoint> _explicitPeers = [];
 
     private async Task MaintainAsync(CancellationToken cancellationToken)
     {
@@ -27,7 +27,7 @@ public sealed partial class TorrentSession
                 var now = Environment.TickCount64;
                 var seconds = Math.Max(0.001, (now - last) / 1000.0);
                 last = now;
-                lock (gate)
+                lock (_gate)
                 {
                     TickLocked(now, seconds);
                 }
@@ -40,10 +40,10 @@ public sealed partial class TorrentSession
 
     private void TickLocked(long now, double seconds)
     {
-        foreach (var conn in peers.ToList())
+        foreach (var conn in _peers.ToList())
         {
             // A piece-layer run unanswered for a while goes to whoever is free.
-            metadataExchange.RequestPieceLayers(conn);
+            _metadataExchange.RequestPieceLayers(conn);
 
             if (now - conn.Connection.LastReceived > (long)Options.PeerTimeout.TotalMilliseconds)
             {
@@ -53,11 +53,11 @@ public sealed partial class TorrentSession
                 continue;
             }
 
-            if (scheduler.TimedOut(conn, now))
+            if (_scheduler.TimedOut(conn, now))
             {
                 LastDisconnectReason = $"peer {conn.RemoteEndPoint} left {conn.Outstanding.Count} requests unanswered";
                 conn.DropReason = $"left {conn.Outstanding.Count} requests unanswered for {Options.RequestTimeout.TotalSeconds:0} s";
-                RequestScheduler.ReleaseOutstanding(picker, conn);
+                RequestScheduler.ReleaseOutstanding(_picker, conn);
                 conn.Close();
                 continue;
             }
@@ -68,9 +68,9 @@ public sealed partial class TorrentSession
             }
 
             conn.SampleRates(seconds);
-            scheduler.AdaptPipeline(conn);
-            scheduler.Fill(picker, conn);
-            metadataExchange.Request(conn, Info);
+            _scheduler.AdaptPipeline(conn);
+            _scheduler.Fill(_picker, conn);
+            _metadataExchange.Request(conn, Info);
             if (now >= conn.NextPex)
             {
                 SendPexLocked(conn);
@@ -78,7 +78,7 @@ public sealed partial class TorrentSession
             }
         }
 
-        choker.Tick(now, peers, seeding: picker?.Have.IsComplete ?? false);
+        _choker.Tick(now, _peers, seeding: _picker?.Have.IsComplete ?? false);
         ConnectCandidatesLocked();
     }
 
@@ -89,7 +89,7 @@ public sealed partial class TorrentSession
             return;
         }
 
-        var current = peers
+        var current = _peers
             .Where(p => p != conn && p.ListenEndPoint is not null)
             .Select(p => p.ListenEndPoint!)
             .ToHashSet();
@@ -114,19 +114,19 @@ public sealed partial class TorrentSession
 
         if (force)
         {
-            lastAttempt.Remove(endPoint);
-            explicitPeers.Add(endPoint);
+            _lastAttempt.Remove(endPoint);
+            _explicitPeers.Add(endPoint);
         }
 
-        if (candidates.Count < MaxCandidates || force)
+        if (_candidates.Count < MaxCandidates || force)
         {
-            candidates.Add(endPoint);
+            _candidates.Add(endPoint);
         }
     }
 
     private bool IsSelf(IPEndPoint endPoint)
     {
-        var local = client.LocalEndPoint;
+        var local = _client.LocalEndPoint;
         if (local is null || local.Port != endPoint.Port)
         {
             return false;
@@ -137,33 +137,33 @@ public sealed partial class TorrentSession
     }
 
     private bool IsConnectedLocked(IPEndPoint endPoint) =>
-        peers.Any(p => endPoint.Equals(p.ListenEndPoint) || endPoint.Equals(p.RemoteEndPoint));
+        _peers.Any(p => endPoint.Equals(p.ListenEndPoint) || endPoint.Equals(p.RemoteEndPoint));
 
     private void ConnectCandidatesLocked()
     {
-        if (disposed == 1 || started == 0)
+        if (_disposed == 1 || _started == 0)
         {
             return;
         }
 
         // A seed waits for leechers to come to it, except peers it was explicitly told to reach (AddPeer).
-        var seeding = picker?.Have.IsComplete == true;
+        var seeding = _picker?.Have.IsComplete == true;
         var now = Environment.TickCount64;
-        foreach (var endPoint in seeding ? explicitPeers.ToList() : candidates.ToList())
+        foreach (var endPoint in seeding ? _explicitPeers.ToList() : _candidates.ToList())
         {
-            if (peers.Count + connecting.Count >= Options.MaxPeers)
+            if (_peers.Count + _connecting.Count >= Options.MaxPeers)
             {
                 return;
             }
 
-            if (connecting.Contains(endPoint) || banned.Contains(Normalize(endPoint.Address)) || IsConnectedLocked(endPoint)
-                || (lastAttempt.TryGetValue(endPoint, out var at) && now - at < RedialDelayMs))
+            if (_connecting.Contains(endPoint) || _banned.Contains(Normalize(endPoint.Address)) || IsConnectedLocked(endPoint)
+                || (_lastAttempt.TryGetValue(endPoint, out var at) && now - at < RedialDelayMs))
             {
                 continue;
             }
 
-            lastAttempt[endPoint] = now;
-            connecting.Add(endPoint);
+            _lastAttempt[endPoint] = now;
+            _connecting.Add(endPoint);
             CountSourceLocked(endPoint);
             _ = DialAsync(endPoint);
         }
@@ -178,12 +178,12 @@ public sealed partial class TorrentSession
         var outcome = "was not kept (banned, a duplicate or this client itself)";
         try
         {
-            var conn = await client.ConnectAsync(endPoint, this, Options.ConnectTimeout, stopping.Token).ConfigureAwait(false);
+            var conn = await _client.ConnectAsync(endPoint, this, Options.ConnectTimeout, _stopping.Token).ConfigureAwait(false);
             Attach(conn, endPoint);
         }
         catch (Exception e) when (e is OperationCanceledException or System.Net.Sockets.SocketException or PeerProtocolException or IOException or ObjectDisposedException)
         {
-            if (!stopping.IsCancellationRequested)
+            if (!_stopping.IsCancellationRequested)
             {
                 outcome = e switch
                 {
@@ -198,9 +198,9 @@ public sealed partial class TorrentSession
         }
         finally
         {
-            lock (gate)
+            lock (_gate)
             {
-                connecting.Remove(endPoint);
+                _connecting.Remove(endPoint);
                 CheckSourcesLeftLocked(endPoint, outcome);
             }
         }

@@ -12,7 +12,7 @@ public sealed partial class TorrentSession
     private void OnConnectedLocked(SessionPeer conn)
     {
         // BEP 3: the bitfield (or BEP 6 have all / have none) is the first message; the extension handshake follows.
-        if (picker is null)
+        if (_picker is null)
         {
             if (conn.FastEnabled)
             {
@@ -29,22 +29,22 @@ public sealed partial class TorrentSession
             var ids = new Dictionary<string, byte> { ["ut_metadata"] = ExtensionHandshake.UtMetadataId, ["ut_pex"] = ExtensionHandshake.UtPexId };
             var handshake = new ExtensionHandshake(
                 ids,
-                client.LocalEndPoint?.Port,
+                _client.LocalEndPoint?.Port,
                 "Testbed 0.1",
                 Math.Min(Options.AdvertisedRequestQueue, Options.MaxQueuedUploads),
                 Info is null ? null : Info.RawBytes.Length);
             conn.Send(new ExtendedMessage(0, handshake.Encode()));
         }
 
-        if (conn.FastEnabled && picker is not null)
+        if (conn.FastEnabled && _picker is not null)
         {
-            choker.OfferAllowedFast(conn, InfoHash, picker!.Have);
+            _choker.OfferAllowedFast(conn, InfoHash, _picker!.Have);
         }
     }
 
     private void SendAvailabilityLocked(SessionPeer conn)
     {
-        var have = picker!.Have;
+        var have = _picker!.Have;
         if (conn.FastEnabled && have.IsComplete)
         {
             conn.Send(StateMessage.HaveAll);
@@ -62,7 +62,7 @@ public sealed partial class TorrentSession
     private void AnnounceAvailabilityAfterMetadataLocked(SessionPeer conn)
     {
         // The peer already got our (empty) availability; tell it piece by piece what resume found.
-        var have = picker!.Have;
+        var have = _picker!.Have;
         for (var i = 0; i < have.Length; i++)
         {
             if (have[i])
@@ -73,11 +73,11 @@ public sealed partial class TorrentSession
 
         if (conn.FastEnabled)
         {
-            choker.OfferAllowedFast(conn, InfoHash, picker!.Have);
+            _choker.OfferAllowedFast(conn, InfoHash, _picker!.Have);
         }
 
         UpdateInterestLocked(conn);
-        scheduler.Fill(picker, conn);
+        _scheduler.Fill(_picker, conn);
     }
 
     private void HandleLocked(SessionPeer conn, PeerMessage message, ref List<PieceDownload>? finished)
@@ -126,18 +126,18 @@ public sealed partial class TorrentSession
                 if (!conn.FastEnabled)
                 {
                     // Without the fast extension a choke silently discards our requests.
-                    RequestScheduler.ReleaseOutstanding(picker, conn);
+                    RequestScheduler.ReleaseOutstanding(_picker, conn);
                 }
 
-                scheduler.Fill(picker, conn);
+                _scheduler.Fill(_picker, conn);
                 break;
             case MessageId.Unchoke:
                 conn.PeerChoking = false;
-                scheduler.Fill(picker, conn);
+                _scheduler.Fill(_picker, conn);
                 break;
             case MessageId.Interested:
                 conn.PeerInterested = true;
-                choker.OnInterested(conn, peers);
+                _choker.OnInterested(conn, _peers);
                 break;
             case MessageId.NotInterested:
                 conn.PeerInterested = false;
@@ -165,38 +165,38 @@ public sealed partial class TorrentSession
             RequireFast(conn, message.Id);
         }
 
-        if (picker is null)
+        if (_picker is null)
         {
             return;
         }
 
-        if ((uint)message.Piece >= (uint)picker.Have.Length)
+        if ((uint)message.Piece >= (uint)_picker.Have.Length)
         {
-            throw new PeerProtocolException($"{message.Id} for piece {message.Piece} of {picker.Have.Length}");
+            throw new PeerProtocolException($"{message.Id} for piece {message.Piece} of {_picker.Have.Length}");
         }
 
         switch (message.Id)
         {
             case MessageId.Have:
                 conn.AvailabilityReceived = true;
-                conn.PeerHas ??= new Bitfield(picker.Have.Length);
+                conn.PeerHas ??= new Bitfield(_picker.Have.Length);
                 if (conn.PeerHas.Set(message.Piece))
                 {
-                    picker.AddAvailability(message.Piece);
+                    _picker.AddAvailability(message.Piece);
                 }
 
-                if (!conn.AmInterested && !picker.Have[message.Piece])
+                if (!conn.AmInterested && !_picker.Have[message.Piece])
                 {
                     conn.AmInterested = true;
                     conn.Send(StateMessage.Interested);
                 }
 
-                scheduler.Fill(picker, conn);
+                _scheduler.Fill(_picker, conn);
                 break;
             case MessageId.AllowedFast:
                 if (conn.AllowedFastFromPeer.Count < 64 && conn.AllowedFastFromPeer.Add(message.Piece))
                 {
-                    scheduler.Fill(picker, conn);
+                    _scheduler.Fill(_picker, conn);
                 }
 
                 break;
@@ -209,7 +209,7 @@ public sealed partial class TorrentSession
     private void SetAvailabilityLocked(SessionPeer conn, object availability)
     {
         conn.AvailabilityReceived = true;
-        if (picker is null)
+        if (_picker is null)
         {
             conn.PendingAvailability = availability;
             return;
@@ -217,9 +217,9 @@ public sealed partial class TorrentSession
 
         var field = availability switch
         {
-            byte[] bits => Bitfield.FromBytes(bits, picker.Have.Length),
-            true => AllSet(picker.Have.Length),
-            _ => new Bitfield(picker.Have.Length),
+            byte[] bits => Bitfield.FromBytes(bits, _picker.Have.Length),
+            true => AllSet(_picker.Have.Length),
+            _ => new Bitfield(_picker.Have.Length),
         };
         if (conn.PeerHas is { } known)
         {
@@ -228,18 +228,18 @@ public sealed partial class TorrentSession
             {
                 if (field[i] && known.Set(i))
                 {
-                    picker.AddAvailability(i);
+                    _picker.AddAvailability(i);
                 }
             }
         }
         else
         {
             conn.PeerHas = field;
-            picker.AddAvailability(field);
+            _picker.AddAvailability(field);
         }
 
         UpdateInterestLocked(conn);
-        scheduler.Fill(picker, conn);
+        _scheduler.Fill(_picker, conn);
     }
 
     private static Bitfield AllSet(int length)
@@ -260,7 +260,7 @@ public sealed partial class TorrentSession
 
     private void UpdateInterestLocked(SessionPeer conn)
     {
-        var interested = picker is not null && conn.PeerHas is not null && picker.IsInteresting(conn.PeerHas);
+        var interested = _picker is not null && conn.PeerHas is not null && _picker.IsInteresting(conn.PeerHas);
         if (interested != conn.AmInterested)
         {
             conn.AmInterested = interested;
@@ -285,14 +285,14 @@ public sealed partial class TorrentSession
                 break;
             case MessageId.RejectRequest:
                 RequireFast(conn, MessageId.RejectRequest);
-                RequestScheduler.OnReject(picker, conn, block);
+                RequestScheduler.OnReject(_picker, conn, block);
                 break;
         }
     }
 
     private void OnRequestLocked(SessionPeer conn, BlockRequest block)
     {
-        if (Layout is null || picker is null)
+        if (Layout is null || _picker is null)
         {
             if (conn.FastEnabled)
             {
@@ -308,7 +308,7 @@ public sealed partial class TorrentSession
             throw new PeerProtocolException($"request for piece {block.Piece} begin {block.Begin} length {block.Length} is out of bounds (blocks are at most 16 KiB)");
         }
 
-        var allowed = picker.Have[block.Piece] && Choker.MayServe(conn, block.Piece);
+        var allowed = _picker.Have[block.Piece] && Choker.MayServe(conn, block.Piece);
         if (!allowed)
         {
             if (conn.FastEnabled)
@@ -330,21 +330,21 @@ public sealed partial class TorrentSession
     private void OnPieceLocked(SessionPeer conn, PieceMessage message, ref List<PieceDownload>? finished)
     {
         var block = new BlockRequest(message.Piece, message.Begin, (int)message.Data.Length);
-        if (!RequestScheduler.TakeAnswered(picker, conn, block))
+        if (!RequestScheduler.TakeAnswered(_picker, conn, block))
         {
             return;
         }
 
         conn.BytesDown += block.Length;
-        Interlocked.Add(ref bytesDown, block.Length);
+        Interlocked.Add(ref _bytesDown, block.Length);
         TransferMetrics.BytesDown.Add(block.Length);
         conn.LastBlockReceived = Environment.TickCount64;
-        if (scheduler.Receive(picker!, conn, message, block) is { } done)
+        if (_scheduler.Receive(_picker!, conn, message, block) is { } done)
         {
             (finished ??= []).Add(done);
         }
 
-        scheduler.Fill(picker, conn);
+        _scheduler.Fill(_picker, conn);
     }
 
     private void OnExtendedLocked(SessionPeer conn, ExtendedMessage message)
@@ -371,15 +371,15 @@ public sealed partial class TorrentSession
 
                 if (handshake.MetadataSize is { } size)
                 {
-                    metadataExchange.Offer(size);
+                    _metadataExchange.Offer(size);
                 }
 
                 conn.NextPex = Environment.TickCount64 + 1000;
-                metadataExchange.Request(conn, Info);
-                metadataExchange.RequestPieceLayers(conn);
+                _metadataExchange.Request(conn, Info);
+                _metadataExchange.RequestPieceLayers(conn);
                 break;
             case ExtensionHandshake.UtMetadataId:
-                if (metadataExchange.OnMessage(conn, MetadataMessage.Parse(message.Payload), Info) is { } raw)
+                if (_metadataExchange.OnMessage(conn, MetadataMessage.Parse(message.Payload), Info) is { } raw)
                 {
                     // Parsed (and its piece layers fetched, or its storage set up) off the lock.
                     _ = Task.Run(() => OnMetadataAsync(raw));
@@ -405,24 +405,24 @@ public sealed partial class TorrentSession
         try
         {
             var info = TorrentInfo.Parse(raw);
-            if (MetadataExchange.NeedsPieceLayers(info, pieceLayers))
+            if (MetadataExchange.NeedsPieceLayers(info, _pieceLayers))
             {
                 // BEP 9 metadata carries no piece layers: fetch them from v2 peers first; storage is set up once they verify.
-                lock (gate)
+                lock (_gate)
                 {
-                    metadataExchange.StartPieceLayers(info, pieceLayers, peers);
+                    _metadataExchange.StartPieceLayers(info, _pieceLayers, _peers);
                 }
 
                 return;
             }
 
-            await SetUpStorageAsync(info, stopping.Token).ConfigureAwait(false);
+            await SetUpStorageAsync(info, _stopping.Token).ConfigureAwait(false);
         }
         catch (Exception e) when (e is MetainfoException or Bencoding.BencodeException)
         {
             // The bytes hashed to the info hash yet do not parse: nobody can fix that; fail loudly.
-            metadataReady.TrySetException(e);
-            completed.TrySetException(e);
+            _metadataReady.TrySetException(e);
+            _completed.TrySetException(e);
         }
         catch (OperationCanceledException)
         {

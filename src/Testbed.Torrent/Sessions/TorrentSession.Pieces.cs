@@ -16,16 +16,16 @@ public sealed partial class TorrentSession
         {
             try
             {
-                storage!.WritePiece(download.Piece, download.Data);
+                _storage!.WritePiece(download.Piece, download.Data);
                 written = true;
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException or ObjectDisposedException)
             {
                 // Disk trouble is not the peer's fault: the piece goes back to be fetched again, nobody is banned.
-                lock (gate)
+                lock (_gate)
                 {
                     LastStorageError = $"writing piece {download.Piece}: {e.Message}";
-                    picker!.Failed(download);
+                    _picker!.Failed(download);
                 }
 
                 download.ReleaseBuffer();
@@ -33,12 +33,12 @@ public sealed partial class TorrentSession
             }
         }
 
-        lock (gate)
+        lock (_gate)
         {
             if (ok && written)
             {
-                picker!.Verified(download);
-                foreach (var conn in peers)
+                _picker!.Verified(download);
+                foreach (var conn in _peers)
                 {
                     if (conn.PeerHas is null || !conn.PeerHas[download.Piece])
                     {
@@ -53,12 +53,12 @@ public sealed partial class TorrentSession
             else
             {
                 TransferMetrics.PiecesFailed.Add(1);
-                picker!.Failed(download);
+                _picker!.Failed(download);
                 var suspects = download.Contributors.Cast<SessionPeer>().ToList();
                 foreach (var suspect in suspects)
                 {
                     var address = Normalize(suspect.RemoteEndPoint.Address);
-                    var strikes = hashFailures[address] = hashFailures.GetValueOrDefault(address) + 1;
+                    var strikes = _hashFailures[address] = _hashFailures.GetValueOrDefault(address) + 1;
                     // A piece from one peer alone convicts it; a mixed piece is retried from a single peer.
                     if (suspects.Count == 1 || strikes >= Options.MaxHashFailures)
                     {
@@ -66,9 +66,9 @@ public sealed partial class TorrentSession
                     }
                 }
 
-                foreach (var conn in peers)
+                foreach (var conn in _peers)
                 {
-                    scheduler.Fill(picker, conn);
+                    _scheduler.Fill(_picker, conn);
                 }
             }
         }
@@ -79,7 +79,7 @@ public sealed partial class TorrentSession
     private void BanLocked(SessionPeer conn, string reason)
     {
         var address = Normalize(conn.RemoteEndPoint.Address);
-        if (banned.Add(address))
+        if (_banned.Add(address))
         {
             TransferMetrics.PeersBanned.Add(1);
         }
@@ -94,8 +94,8 @@ public sealed partial class TorrentSession
 
     private bool ReadBlock(SessionPeer conn, ServedPiece served, BlockRequest block, Span<byte> destination)
     {
-        var have = picker;
-        var store = storage;
+        var have = _picker;
+        var store = _storage;
         var layout = Layout;
         if (have is null || store is null || layout is null || !have.Have[block.Piece])
         {

@@ -12,8 +12,8 @@ public sealed partial class TorrentSession
     /// <summary>Most distinct sources counted for the "its only source" wording (the count is for the message only).</summary>
     private const int MaxCountedSources = 1000;
 
-    private readonly HashSet<IPEndPoint> sourcesSeen = [];
-    private TaskCompletionSource<string> sourcesLost = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly HashSet<IPEndPoint> _sourcesSeen = [];
+    private TaskCompletionSource<string> _sourcesLost = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     /// <summary>
     /// Completes, with the reason, when the download is unfinished, no connected peer has (or may still announce) a piece
@@ -24,9 +24,9 @@ public sealed partial class TorrentSession
     {
         get
         {
-            lock (gate)
+            lock (_gate)
             {
-                return sourcesLost.Task;
+                return _sourcesLost.Task;
             }
         }
     }
@@ -41,10 +41,10 @@ public sealed partial class TorrentSession
         while (true)
         {
             var lost = SourcesLost;
-            await Task.WhenAny(completed.Task, lost).WaitAsync(cancellationToken).ConfigureAwait(false);
-            if (completed.Task.IsCompleted)
+            await Task.WhenAny(_completed.Task, lost).WaitAsync(cancellationToken).ConfigureAwait(false);
+            if (_completed.Task.IsCompleted)
             {
-                await completed.Task.ConfigureAwait(false);
+                await _completed.Task.ConfigureAwait(false);
                 return;
             }
 
@@ -59,45 +59,45 @@ public sealed partial class TorrentSession
 
     private void CountSourceLocked(IPEndPoint endPoint)
     {
-        if (sourcesSeen.Count < MaxCountedSources)
+        if (_sourcesSeen.Count < MaxCountedSources)
         {
-            sourcesSeen.Add(endPoint);
+            _sourcesSeen.Add(endPoint);
         }
 
-        if (sourcesLost.Task.IsCompleted)
+        if (_sourcesLost.Task.IsCompleted)
         {
-            sourcesLost = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
+            _sourcesLost = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
         }
     }
 
     /// <summary>After a connection ended or a dial failed: declares the sources lost when nothing is left to wait for.</summary>
     private void CheckSourcesLeftLocked(IPEndPoint who, string what)
     {
-        if (Volatile.Read(ref started) == 0 || Volatile.Read(ref disposed) == 1 || completed.Task.IsCompleted || sourcesLost.Task.IsCompleted)
+        if (Volatile.Read(ref _started) == 0 || Volatile.Read(ref _disposed) == 1 || _completed.Task.IsCompleted || _sourcesLost.Task.IsCompleted)
         {
             return;
         }
 
-        if (peers.Any(MayDeliverLocked))
+        if (_peers.Any(MayDeliverLocked))
         {
             return;
         }
 
         // Another known peer that may be dialled now is still a chance.
         ConnectCandidatesLocked();
-        if (connecting.Count > 0)
+        if (_connecting.Count > 0)
         {
             return;
         }
 
-        var reason = sourcesSeen.Count <= 1
+        var reason = _sourcesSeen.Count <= 1
             ? $"its only source {who} {what}"
-            : $"none of its {sourcesSeen.Count} sources is left (the last, {who}, {what})";
-        downloadActivity?.AddEvent(new System.Diagnostics.ActivityEvent("torrent.sources_lost", tags: new System.Diagnostics.ActivityTagsCollection { ["reason"] = reason }));
-        sourcesLost.TrySetResult(reason);
+            : $"none of its {_sourcesSeen.Count} sources is left (the last, {who}, {what})";
+        _downloadActivity?.AddEvent(new System.Diagnostics.ActivityEvent("torrent.sources_lost", tags: new System.Diagnostics.ActivityTagsCollection { ["reason"] = reason }));
+        _sourcesLost.TrySetResult(reason);
     }
 
     /// <summary>A peer that has a piece we lack, or has not told us yet what it has.</summary>
     private bool MayDeliverLocked(SessionPeer conn) =>
-        picker is null || conn.PeerHas is null || picker.IsInteresting(conn.PeerHas);
+        _picker is null || conn.PeerHas is null || _picker.IsInteresting(conn.PeerHas);
 }

@@ -6,7 +6,7 @@ namespace Testbed.Torrent.Sessions;
 /// <summary>Announcing to the metainfo's trackers (BEP 3/12/15 through <see cref="TrackerAnnouncer"/>); peers they return are dialled.</summary>
 public sealed partial class TorrentSession
 {
-    private readonly List<TrackerAnnouncer> announcers = [];
+    private readonly List<TrackerAnnouncer> _announcers = [];
 
     /// <summary>The last tracker error, if the last round failed on every tracker.</summary>
     public string? LastTrackerError { get; private set; }
@@ -19,20 +19,20 @@ public sealed partial class TorrentSession
 
     private async Task AnnounceLoopAsync(InfoHash infoHash, CancellationToken cancellationToken)
     {
-        using var trackers = new TrackerAnnouncer(trackerTiers);
-        lock (announcers)
+        using var trackers = new TrackerAnnouncer(_trackerTiers);
+        lock (_announcers)
         {
-            announcers.Add(trackers);
+            _announcers.Add(trackers);
         }
 
         try
         {
             var key = (uint)Random.Shared.Next();
             await trackers.RunAsync(
-                trackerEvent => new AnnounceRequest(infoHash, client.PeerId, client.LocalEndPoint?.Port ?? 6881)
+                trackerEvent => new AnnounceRequest(infoHash, _client.PeerId, _client.LocalEndPoint?.Port ?? 6881)
                 {
-                    Uploaded = Interlocked.Read(ref bytesUp),
-                    Downloaded = Interlocked.Read(ref bytesDown),
+                    Uploaded = Interlocked.Read(ref _bytesUp),
+                    Downloaded = Interlocked.Read(ref _bytesDown),
                     Left = LeftBytes(),
                     Event = trackerEvent,
                     Key = key,
@@ -40,7 +40,7 @@ public sealed partial class TorrentSession
                 result =>
                 {
                     LastTrackerError = null;
-                    lock (gate)
+                    lock (_gate)
                     {
                         foreach (var peer in result.Response.Peers)
                         {
@@ -57,18 +57,18 @@ public sealed partial class TorrentSession
         }
         finally
         {
-            lock (announcers)
+            lock (_announcers)
             {
-                announcers.Remove(trackers);
+                _announcers.Remove(trackers);
             }
         }
     }
 
     private long LeftBytes()
     {
-        lock (gate)
+        lock (_gate)
         {
-            if (Layout is null || picker is null)
+            if (Layout is null || _picker is null)
             {
                 // Magnet without metadata yet: the size is unknown; BEP 3 trackers accept any positive guess.
                 return 1;
@@ -77,7 +77,7 @@ public sealed partial class TorrentSession
             long left = 0;
             for (var i = 0; i < Layout.PieceCount; i++)
             {
-                if (!picker.Have[i])
+                if (!_picker.Have[i])
                 {
                     left += Layout.LengthOf(i);
                 }
@@ -94,9 +94,9 @@ public sealed partial class TorrentSession
 
     private void ForEachAnnouncer(Action<TrackerAnnouncer> action)
     {
-        lock (announcers)
+        lock (_announcers)
         {
-            foreach (var announcer in announcers)
+            foreach (var announcer in _announcers)
             {
                 action(announcer);
             }

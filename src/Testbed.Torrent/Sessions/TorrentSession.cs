@@ -20,48 +20,48 @@ namespace Testbed.Torrent.Sessions;
 /// </summary>
 public sealed partial class TorrentSession : IAsyncDisposable
 {
-    private readonly TorrentClient client;
-    private readonly Lock gate = new();
-    private readonly List<SessionPeer> peers = [];
-    private readonly List<Task> peerTasks = [];
-    private readonly HashSet<IPEndPoint> candidates = [];
-    private readonly HashSet<IPEndPoint> connecting = [];
-    private readonly Dictionary<IPEndPoint, long> lastAttempt = [];
-    private readonly HashSet<IPAddress> banned = [];
-    private readonly Dictionary<IPAddress, int> hashFailures = [];
-    private readonly TaskCompletionSource completed = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private readonly TaskCompletionSource metadataReady = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private readonly CancellationTokenSource stopping = new();
-    private readonly IReadOnlyList<IReadOnlyList<string>> trackerTiers;
-    private readonly Choker choker;
-    private readonly RequestScheduler scheduler;
-    private readonly MetadataExchange metadataExchange;
-    private IReadOnlyDictionary<PiecesRoot, ReadOnlyMemory<byte>> pieceLayers;
-    private PieceStorage? storage;
-    private PiecePicker? picker;
-    private WireLimits limits;
-    private Activity? downloadActivity;
-    private Task? maintenance;
-    private Task? trackerLoop;
-    private long bytesDown;
-    private long bytesUp;
-    private int started;
-    private int disposed;
+    private readonly TorrentClient _client;
+    private readonly Lock _gate = new();
+    private readonly List<SessionPeer> _peers = [];
+    private readonly List<Task> _peerTasks = [];
+    private readonly HashSet<IPEndPoint> _candidates = [];
+    private readonly HashSet<IPEndPoint> _connecting = [];
+    private readonly Dictionary<IPEndPoint, long> _lastAttempt = [];
+    private readonly HashSet<IPAddress> _banned = [];
+    private readonly Dictionary<IPAddress, int> _hashFailures = [];
+    private readonly TaskCompletionSource _completed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource _metadataReady = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly IReadOnlyList<IReadOnlyList<string>> _trackerTiers;
+    private readonly Choker _choker;
+    private readonly RequestScheduler _scheduler;
+    private readonly MetadataExchange _metadataExchange;
+    private IReadOnlyDictionary<PiecesRoot, ReadOnlyMemory<byte>> _pieceLayers;
+    private PieceStorage? _storage;
+    private PiecePicker? _picker;
+    private WireLimits _limits;
+    private Activity? _downloadActivity;
+    private Task? _maintenance;
+    private Task? _trackerLoop;
+    private long _bytesDown;
+    private long _bytesUp;
+    private int _started;
+    private int _disposed;
 
     internal TorrentSession(TorrentClient client, InfoHash infoHash, TorrentInfo? info, string directory, TorrentSessionOptions options, IReadOnlyList<IReadOnlyList<string>> trackerTiers, IReadOnlyDictionary<PiecesRoot, ReadOnlyMemory<byte>>? pieceLayers = null, InfoHashV2? magnetV2 = null)
     {
-        this.client = client;
-        this.pieceLayers = pieceLayers ?? new Dictionary<PiecesRoot, ReadOnlyMemory<byte>>();
+        _client = client;
+        _pieceLayers = pieceLayers ?? new Dictionary<PiecesRoot, ReadOnlyMemory<byte>>();
         InfoHashV2Truncated = info?.InfoHashV2?.Truncated ?? magnetV2?.Truncated;
         InfoHash = infoHash;
         Info = info;
         Directory = Path.GetFullPath(directory);
         Options = options;
-        this.trackerTiers = trackerTiers;
-        limits = new WireLimits(info?.PieceCount);
-        choker = new Choker(options);
-        scheduler = new RequestScheduler(options);
-        metadataExchange = new MetadataExchange(info is null ? new MetadataAssembler(infoHash, magnetV2) : null, InfoHashV2Truncated);
+        _trackerTiers = trackerTiers;
+        _limits = new WireLimits(info?.PieceCount);
+        _choker = new Choker(options);
+        _scheduler = new RequestScheduler(options);
+        _metadataExchange = new MetadataExchange(info is null ? new MetadataAssembler(infoHash, magnetV2) : null, InfoHashV2Truncated);
     }
 
     /// <summary>The torrent's info hash.</summary>
@@ -86,32 +86,32 @@ public sealed partial class TorrentSession : IAsyncDisposable
     public TorrentSessionOptions Options { get; }
 
     /// <summary>Completes once every piece is verified on disk (at once when everything was there already).</summary>
-    public Task Completion => completed.Task;
+    public Task Completion => _completed.Task;
 
     /// <summary>Completes once the metadata is known (at once unless this is a magnet).</summary>
-    public Task MetadataReady => metadataReady.Task;
+    public Task MetadataReady => _metadataReady.Task;
 
     /// <summary>True once every piece is verified.</summary>
-    public bool IsComplete => completed.Task.IsCompletedSuccessfully;
+    public bool IsComplete => _completed.Task.IsCompletedSuccessfully;
 
-    internal bool AcceptsPeers => Volatile.Read(ref started) == 1 && Volatile.Read(ref disposed) == 0;
+    internal bool AcceptsPeers => Volatile.Read(ref _started) == 1 && Volatile.Read(ref _disposed) == 0;
 
     /// <summary>A snapshot of progress and peers.</summary>
     public TorrentProgress Progress
     {
         get
         {
-            lock (gate)
+            lock (_gate)
             {
-                var have = picker?.Have;
+                var have = _picker?.Have;
                 return new TorrentProgress(
                     have?.Count ?? 0,
                     Info?.PieceCount ?? 0,
                     Info?.TotalLength ?? 0,
-                    Interlocked.Read(ref bytesDown),
-                    Interlocked.Read(ref bytesUp),
-                    peers.Count,
-                    banned.Count);
+                    Interlocked.Read(ref _bytesDown),
+                    Interlocked.Read(ref _bytesUp),
+                    _peers.Count,
+                    _banned.Count);
             }
         }
     }
@@ -121,9 +121,9 @@ public sealed partial class TorrentSession : IAsyncDisposable
     {
         get
         {
-            lock (gate)
+            lock (_gate)
             {
-                return [.. banned];
+                return [.. _banned];
             }
         }
     }
@@ -133,9 +133,9 @@ public sealed partial class TorrentSession : IAsyncDisposable
     {
         get
         {
-            lock (gate)
+            lock (_gate)
             {
-                return [.. peers.Select(p => p.ListenEndPoint ?? p.RemoteEndPoint)];
+                return [.. _peers.Select(p => p.ListenEndPoint ?? p.RemoteEndPoint)];
             }
         }
     }
@@ -143,34 +143,34 @@ public sealed partial class TorrentSession : IAsyncDisposable
     /// <summary>Checks the files on disk (resume), then starts accepting and dialling peers and announcing.</summary>
     public async Task StartAsync(CancellationToken cancellationToken = default)
     {
-        if (Interlocked.Exchange(ref started, 1) == 1)
+        if (Interlocked.Exchange(ref _started, 1) == 1)
         {
             return;
         }
 
-        downloadActivity = TorrentTelemetry.ActivitySource.StartActivity("torrent.download", ActivityKind.Internal);
-        downloadActivity?.SetTag("testbed.peer", Options.PeerName ?? Encoding.ASCII.GetString(client.PeerId, 0, 8));
-        downloadActivity?.SetTag("torrent.infohash", InfoHash.ToHex());
+        _downloadActivity = TorrentTelemetry.ActivitySource.StartActivity("torrent.download", ActivityKind.Internal);
+        _downloadActivity?.SetTag("testbed.peer", Options.PeerName ?? Encoding.ASCII.GetString(_client.PeerId, 0, 8));
+        _downloadActivity?.SetTag("torrent.infohash", InfoHash.ToHex());
         if (Info is not null)
         {
             await SetUpStorageAsync(Info, cancellationToken).ConfigureAwait(false);
         }
 
-        client.Start();
-        maintenance = Task.Run(() => MaintainAsync(stopping.Token), CancellationToken.None);
-        if (Options.UseTrackers && trackerTiers.Count > 0)
+        _client.Start();
+        _maintenance = Task.Run(() => MaintainAsync(_stopping.Token), CancellationToken.None);
+        if (Options.UseTrackers && _trackerTiers.Count > 0)
         {
-            trackerLoop = Task.Run(() => AnnounceLoopAsync(stopping.Token), CancellationToken.None);
+            _trackerLoop = Task.Run(() => AnnounceLoopAsync(_stopping.Token), CancellationToken.None);
         }
     }
 
     /// <summary>Waits until the download is complete and verified.</summary>
-    public Task WaitForCompletionAsync(CancellationToken cancellationToken = default) => completed.Task.WaitAsync(cancellationToken);
+    public Task WaitForCompletionAsync(CancellationToken cancellationToken = default) => _completed.Task.WaitAsync(cancellationToken);
 
     /// <summary>Adds a peer to dial (from the command line, an announce message, a tracker); dials at once if there is room.</summary>
     public void AddPeer(IPEndPoint endPoint)
     {
-        lock (gate)
+        lock (_gate)
         {
             AddCandidateLocked(endPoint, force: true);
             ConnectCandidatesLocked();
@@ -179,7 +179,7 @@ public sealed partial class TorrentSession : IAsyncDisposable
 
     private async Task SetUpStorageAsync(TorrentInfo info, CancellationToken cancellationToken)
     {
-        var layout = TorrentLayout.FromInfo(info, pieceLayers);
+        var layout = TorrentLayout.FromInfo(info, _pieceLayers);
         var store = new PieceStorage(layout, Directory, Options.ReadOnly);
         if (Options.ReadOnly && store.FindMissing() is { Count: > 0 } missing)
         {
@@ -201,17 +201,17 @@ public sealed partial class TorrentSession : IAsyncDisposable
             store.EnsureFiles();
         }
 
-        lock (gate)
+        lock (_gate)
         {
             Info = info;
             Layout = layout;
-            storage = store;
-            picker = new PiecePicker(layout, have);
-            limits = new WireLimits(info.PieceCount);
-            downloadActivity?.SetTag("torrent.bytes", info.TotalLength);
-            downloadActivity?.SetTag("torrent.pieces", info.PieceCount);
-            metadataReady.TrySetResult();
-            foreach (var conn in peers)
+            _storage = store;
+            _picker = new PiecePicker(layout, have);
+            _limits = new WireLimits(info.PieceCount);
+            _downloadActivity?.SetTag("torrent.bytes", info.TotalLength);
+            _downloadActivity?.SetTag("torrent.pieces", info.PieceCount);
+            _metadataReady.TrySetResult();
+            foreach (var conn in _peers)
             {
                 ApplyPendingAvailabilityLocked(conn);
                 AnnounceAvailabilityAfterMetadataLocked(conn);
@@ -226,37 +226,37 @@ public sealed partial class TorrentSession : IAsyncDisposable
 
     private void CheckCompleteLocked()
     {
-        if (picker is null || !picker.Have.IsComplete || completed.Task.IsCompleted)
+        if (_picker is null || !_picker.Have.IsComplete || _completed.Task.IsCompleted)
         {
             return;
         }
 
-        if (downloadActivity is not null)
+        if (_downloadActivity is not null)
         {
-            downloadActivity.SetTag("torrent.peers", peers.Count);
-            downloadActivity.SetStatus(ActivityStatusCode.Ok);
-            downloadActivity.Dispose();
-            downloadActivity = null;
+            _downloadActivity.SetTag("torrent.peers", _peers.Count);
+            _downloadActivity.SetStatus(ActivityStatusCode.Ok);
+            _downloadActivity.Dispose();
+            _downloadActivity = null;
         }
 
-        foreach (var conn in peers)
+        foreach (var conn in _peers)
         {
             UpdateInterestLocked(conn);
         }
 
-        completed.TrySetResult();
+        _completed.TrySetResult();
         OnCompletedForTrackers();
     }
 
     /// <summary>Takes a connection whose handshake is done (incoming, or dialled by us).</summary>
     internal void Attach(PeerConnection connection, IPEndPoint? dialed)
     {
-        lock (gate)
+        lock (_gate)
         {
             var address = Normalize(connection.RemoteEndPoint.Address);
-            var duplicate = peers.Any(p => p.Remote.PeerId.AsSpan().SequenceEqual(connection.Remote.PeerId));
-            var self = connection.Remote.PeerId.AsSpan().SequenceEqual(client.PeerId);
-            if (disposed == 1 || banned.Contains(address) || duplicate || self || peers.Count >= Options.MaxPeers)
+            var duplicate = _peers.Any(p => p.Remote.PeerId.AsSpan().SequenceEqual(connection.Remote.PeerId));
+            var self = connection.Remote.PeerId.AsSpan().SequenceEqual(_client.PeerId);
+            if (_disposed == 1 || _banned.Contains(address) || duplicate || self || _peers.Count >= Options.MaxPeers)
             {
                 _ = connection.DisposeAsync().AsTask();
                 return;
@@ -265,18 +265,18 @@ public sealed partial class TorrentSession : IAsyncDisposable
             var conn = new SessionPeer(connection, dialed, Options.InitialPipelineDepth);
             connection.Uploaded = n =>
             {
-                Interlocked.Add(ref bytesUp, n);
+                Interlocked.Add(ref _bytesUp, n);
                 TransferMetrics.BytesUp.Add(n);
             };
-            peers.Add(conn);
+            _peers.Add(conn);
             if (dialed is null)
             {
                 CountSourceLocked(conn.RemoteEndPoint);
             }
 
             OnConnectedLocked(conn);
-            peerTasks.RemoveAll(t => t.IsCompleted);
-            peerTasks.Add(Task.Run(() => RunPeerAsync(conn), CancellationToken.None));
+            _peerTasks.RemoveAll(t => t.IsCompleted);
+            _peerTasks.Add(Task.Run(() => RunPeerAsync(conn), CancellationToken.None));
         }
     }
 
@@ -289,7 +289,7 @@ public sealed partial class TorrentSession : IAsyncDisposable
         {
             try
             {
-                await conn.Connection.RunWriterAsync((block, destination) => ReadBlock(conn, served, block, destination), stopping.Token).ConfigureAwait(false);
+                await conn.Connection.RunWriterAsync((block, destination) => ReadBlock(conn, served, block, destination), _stopping.Token).ConfigureAwait(false);
             }
             catch (Exception e) when (e is OperationCanceledException or IOException or ObjectDisposedException or InvalidOperationException or System.Net.Sockets.SocketException)
             {
@@ -307,7 +307,7 @@ public sealed partial class TorrentSession : IAsyncDisposable
         catch (PeerProtocolException e)
         {
             Trace.TraceInformation($"peer {conn.RemoteEndPoint} dropped: {e.Message}");
-            lock (gate)
+            lock (_gate)
             {
                 LastDisconnectReason = e.Message;
                 conn.DropReason ??= $"broke the protocol: {e.Message}";
@@ -321,7 +321,7 @@ public sealed partial class TorrentSession : IAsyncDisposable
         {
             conn.Close();
             await writer.ConfigureAwait(false);
-            lock (gate)
+            lock (_gate)
             {
                 DetachLocked(conn);
                 CheckSourcesLeftLocked(conn.ListenEndPoint ?? conn.RemoteEndPoint, conn.DropReason ?? "closed the connection");
@@ -348,9 +348,9 @@ public sealed partial class TorrentSession : IAsyncDisposable
             conn.Connection.LastReceived = Environment.TickCount64;
             try
             {
-                lock (gate)
+                lock (_gate)
                 {
-                    while (WireCodec.TryRead(ref buffer, limits, out var message))
+                    while (WireCodec.TryRead(ref buffer, _limits, out var message))
                     {
                         HandleLocked(conn, message, ref finished);
                     }
@@ -380,72 +380,72 @@ public sealed partial class TorrentSession : IAsyncDisposable
 
     private void DetachLocked(SessionPeer conn)
     {
-        if (!peers.Remove(conn))
+        if (!_peers.Remove(conn))
         {
             return;
         }
 
-        if (conn.PeerHas is not null && picker is not null)
+        if (conn.PeerHas is not null && _picker is not null)
         {
-            picker.RemoveAvailability(conn.PeerHas);
+            _picker.RemoveAvailability(conn.PeerHas);
         }
 
-        RequestScheduler.ReleaseOutstanding(picker, conn);
-        choker.Forget(conn);
+        RequestScheduler.ReleaseOutstanding(_picker, conn);
+        _choker.Forget(conn);
 
         // Someone else may now serve what this peer was serving.
-        foreach (var other in peers)
+        foreach (var other in _peers)
         {
-            scheduler.Fill(picker, other);
+            _scheduler.Fill(_picker, other);
         }
     }
 
     /// <summary>Stops the session: closes every peer, stops announcing (a `stopped` event), closes the files.</summary>
     public async ValueTask DisposeAsync()
     {
-        if (Interlocked.Exchange(ref disposed, 1) == 1)
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
         {
             return;
         }
 
-        await stopping.CancelAsync().ConfigureAwait(false);
+        await _stopping.CancelAsync().ConfigureAwait(false);
         Task[] tasks;
-        lock (gate)
+        lock (_gate)
         {
-            foreach (var conn in peers)
+            foreach (var conn in _peers)
             {
                 conn.Close();
             }
 
-            tasks = [.. peerTasks];
+            tasks = [.. _peerTasks];
         }
 
         await Task.WhenAll(tasks).ConfigureAwait(false);
-        if (maintenance is not null)
+        if (_maintenance is not null)
         {
-            await maintenance.ConfigureAwait(false);
+            await _maintenance.ConfigureAwait(false);
         }
 
-        if (trackerLoop is not null)
+        if (_trackerLoop is not null)
         {
-            await trackerLoop.ConfigureAwait(false);
+            await _trackerLoop.ConfigureAwait(false);
         }
 
-        client.Unregister(this);
-        lock (gate)
+        _client.Unregister(this);
+        lock (_gate)
         {
-            storage?.Dispose();
-            if (downloadActivity is not null)
+            _storage?.Dispose();
+            if (_downloadActivity is not null)
             {
-                downloadActivity.SetTag("torrent.peers", peers.Count);
-                downloadActivity.SetStatus(ActivityStatusCode.Error, "stopped before the download completed");
-                downloadActivity.Dispose();
-                downloadActivity = null;
+                _downloadActivity.SetTag("torrent.peers", _peers.Count);
+                _downloadActivity.SetStatus(ActivityStatusCode.Error, "stopped before the download completed");
+                _downloadActivity.Dispose();
+                _downloadActivity = null;
             }
         }
 
-        completed.TrySetCanceled();
-        metadataReady.TrySetCanceled();
-        stopping.Dispose();
+        _completed.TrySetCanceled();
+        _metadataReady.TrySetCanceled();
+        _stopping.Dispose();
     }
 }

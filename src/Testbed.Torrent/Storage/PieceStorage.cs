@@ -21,24 +21,24 @@ public sealed class ReadOnlyStorageException(string message) : IOException(messa
 /// </summary>
 public sealed class PieceStorage : IDisposable
 {
-    private readonly TorrentLayout layout;
-    private readonly string[] paths;
-    private readonly SafeFileHandle?[] handles;
-    private readonly Lock gate = new();
-    private readonly Lock directGate = new();
-    private readonly DirectWriter direct;
-    private bool writable;
-    private bool disposed;
+    private readonly TorrentLayout _layout;
+    private readonly string[] _paths;
+    private readonly SafeFileHandle?[] _handles;
+    private readonly Lock _gate = new();
+    private readonly Lock _directGate = new();
+    private readonly DirectWriter _direct;
+    private bool _writable;
+    private bool _disposed;
 
     /// <summary>Maps the layout onto <paramref name="directory"/>; files are opened lazily. Read-only storage never writes.</summary>
     public PieceStorage(TorrentLayout layout, string directory, bool readOnly = false)
     {
         ArgumentNullException.ThrowIfNull(layout);
-        this.layout = layout;
+        _layout = layout;
         IsReadOnly = readOnly;
         var root = Path.GetFullPath(directory);
-        paths = new string[layout.Files.Count];
-        for (var i = 0; i < paths.Length; i++)
+        _paths = new string[layout.Files.Count];
+        for (var i = 0; i < _paths.Length; i++)
         {
             var full = Path.GetFullPath(Path.Combine(root, layout.Files[i].RelativePath));
             // A hostile metainfo must not write outside the download directory.
@@ -47,15 +47,15 @@ public sealed class PieceStorage : IDisposable
                 throw new InvalidDataException($"file path '{layout.Files[i].RelativePath}' leaves the download directory");
             }
 
-            paths[i] = full;
+            _paths[i] = full;
         }
 
-        handles = new SafeFileHandle?[paths.Length];
-        direct = new DirectWriter(paths.Length);
+        _handles = new SafeFileHandle?[_paths.Length];
+        _direct = new DirectWriter(_paths.Length);
     }
 
     /// <summary>The full paths of the files, in torrent order.</summary>
-    public IReadOnlyList<string> Paths => paths;
+    public IReadOnlyList<string> Paths => _paths;
 
     /// <summary>True when nothing may be written (seeding).</summary>
     public bool IsReadOnly { get; }
@@ -67,15 +67,15 @@ public sealed class PieceStorage : IDisposable
     public IReadOnlyList<string> FindMissing()
     {
         var problems = new List<string>();
-        for (var i = 0; i < paths.Length; i++)
+        for (var i = 0; i < _paths.Length; i++)
         {
-            var file = layout.Files[i];
+            var file = _layout.Files[i];
             if (file.IsPadding)
             {
                 continue;
             }
 
-            var kind = InputFiles.KindOf(paths[i]);
+            var kind = InputFiles.KindOf(_paths[i]);
             if (kind == FileKind.Missing)
             {
                 problems.Add($"{file.RelativePath} is missing ({file.Length} bytes expected)");
@@ -84,7 +84,7 @@ public sealed class PieceStorage : IDisposable
             {
                 problems.Add($"{file.RelativePath} is {InputFiles.Describe(kind)}, not a file");
             }
-            else if (new FileInfo(paths[i]).Length is var length && length < file.Length)
+            else if (new FileInfo(_paths[i]).Length is var length && length < file.Length)
             {
                 problems.Add($"{file.RelativePath} is {length} bytes, the torrent says {file.Length}");
             }
@@ -96,11 +96,11 @@ public sealed class PieceStorage : IDisposable
     /// <summary>Reads a byte range of piece <paramref name="piece"/> into <paramref name="destination"/>; returns bytes read (short when files are short).</summary>
     public int Read(int piece, int begin, Span<byte> destination)
     {
-        var offset = ((long)piece * layout.PieceLength) + begin;
+        var offset = ((long)piece * _layout.PieceLength) + begin;
         var total = 0;
-        foreach (var (file, fileOffset, rangeOffset, count) in layout.Map(offset, destination.Length))
+        foreach (var (file, fileOffset, rangeOffset, count) in _layout.Map(offset, destination.Length))
         {
-            if (layout.Files[file].IsPadding)
+            if (_layout.Files[file].IsPadding)
             {
                 destination.Slice(rangeOffset, count).Clear();
                 total += count;
@@ -135,10 +135,10 @@ public sealed class PieceStorage : IDisposable
     public void WritePiece(int piece, ReadOnlySpan<byte> data)
     {
         RefuseIfReadOnly();
-        var offset = (long)piece * layout.PieceLength;
-        foreach (var (file, fileOffset, rangeOffset, count) in layout.Map(offset, data.Length))
+        var offset = (long)piece * _layout.PieceLength;
+        foreach (var (file, fileOffset, rangeOffset, count) in _layout.Map(offset, data.Length))
         {
-            if (layout.Files[file].IsPadding)
+            if (_layout.Files[file].IsPadding)
             {
                 continue;
             }
@@ -160,10 +160,10 @@ public sealed class PieceStorage : IDisposable
 
     private bool WriteDirect(int file, ReadOnlySpan<byte> data, long offset)
     {
-        lock (directGate)
+        lock (_directGate)
         {
-            ObjectDisposedException.ThrowIf(disposed, this);
-            return direct.TryWrite(file, paths[file], data, offset);
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            return _direct.TryWrite(file, _paths[file], data, offset);
         }
     }
 
@@ -171,17 +171,17 @@ public sealed class PieceStorage : IDisposable
     public void EnsureFiles()
     {
         RefuseIfReadOnly();
-        for (var i = 0; i < paths.Length; i++)
+        for (var i = 0; i < _paths.Length; i++)
         {
-            if (layout.Files[i].IsPadding)
+            if (_layout.Files[i].IsPadding)
             {
                 continue;
             }
 
             var handle = Open(i, forWrite: true)!;
-            if (RandomAccess.GetLength(handle) < layout.Files[i].Length)
+            if (RandomAccess.GetLength(handle) < _layout.Files[i].Length)
             {
-                RandomAccess.SetLength(handle, layout.Files[i].Length);
+                RandomAccess.SetLength(handle, _layout.Files[i].Length);
             }
         }
     }
@@ -189,20 +189,20 @@ public sealed class PieceStorage : IDisposable
     /// <summary>Hashes every piece on disk and returns those that verify: resume fetches only the rest.</summary>
     public Bitfield Check(CancellationToken cancellationToken = default)
     {
-        var have = new Bitfield(layout.PieceCount);
-        if (!paths.Where((_, i) => !layout.Files[i].IsPadding).Any(p => InputFiles.KindOf(p) == FileKind.Regular))
+        var have = new Bitfield(_layout.PieceCount);
+        if (!_paths.Where((_, i) => !_layout.Files[i].IsPadding).Any(p => InputFiles.KindOf(p) == FileKind.Regular))
         {
             return have;
         }
 
-        var buffer = ArrayPool<byte>.Shared.Rent(layout.PieceLength);
+        var buffer = ArrayPool<byte>.Shared.Rent(_layout.PieceLength);
         try
         {
-            for (var piece = 0; piece < layout.PieceCount; piece++)
+            for (var piece = 0; piece < _layout.PieceCount; piece++)
             {
                 cancellationToken.ThrowIfCancellationRequested();
-                var length = layout.LengthOf(piece);
-                if (Read(piece, 0, buffer.AsSpan(0, length)) == length && layout.Verify(piece, buffer.AsSpan(0, length)))
+                var length = _layout.LengthOf(piece);
+                if (Read(piece, 0, buffer.AsSpan(0, length)) == length && _layout.Verify(piece, buffer.AsSpan(0, length)))
                 {
                     have.Set(piece);
                 }
@@ -226,37 +226,37 @@ public sealed class PieceStorage : IDisposable
 
     private SafeFileHandle? Open(int file, bool forWrite)
     {
-        lock (gate)
+        lock (_gate)
         {
-            ObjectDisposedException.ThrowIf(disposed, this);
-            if (forWrite && !writable)
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            if (forWrite && !_writable)
             {
                 // Upgrade: reopen every handle read-write, so one handle kind serves both directions afterwards.
-                for (var i = 0; i < handles.Length; i++)
+                for (var i = 0; i < _handles.Length; i++)
                 {
-                    handles[i]?.Dispose();
-                    handles[i] = null;
+                    _handles[i]?.Dispose();
+                    _handles[i] = null;
                 }
 
-                writable = true;
+                _writable = true;
             }
 
-            if (handles[file] is { } existing)
+            if (_handles[file] is { } existing)
             {
                 return existing;
             }
 
             // Only regular files are opened: opening a FIFO someone left in the directory would block forever.
-            var kind = InputFiles.KindOf(paths[file]);
-            if (writable)
+            var kind = InputFiles.KindOf(_paths[file]);
+            if (_writable)
             {
                 if (kind is not (FileKind.Missing or FileKind.Regular))
                 {
-                    throw new IOException($"{layout.Files[file].RelativePath} is {InputFiles.Describe(kind)}, not a file");
+                    throw new IOException($"{_layout.Files[file].RelativePath} is {InputFiles.Describe(kind)}, not a file");
                 }
 
-                Directory.CreateDirectory(Path.GetDirectoryName(paths[file])!);
-                handles[file] = File.OpenHandle(paths[file], FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete);
+                Directory.CreateDirectory(Path.GetDirectoryName(_paths[file])!);
+                _handles[file] = File.OpenHandle(_paths[file], FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete);
             }
             else
             {
@@ -265,28 +265,28 @@ public sealed class PieceStorage : IDisposable
                     return null;
                 }
 
-                handles[file] = File.OpenHandle(paths[file], FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+                _handles[file] = File.OpenHandle(_paths[file], FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
             }
 
-            return handles[file];
+            return _handles[file];
         }
     }
 
     /// <summary>Closes the files.</summary>
     public void Dispose()
     {
-        lock (gate)
+        lock (_gate)
         {
-            disposed = true;
-            foreach (var handle in handles)
+            _disposed = true;
+            foreach (var handle in _handles)
             {
                 handle?.Dispose();
             }
         }
 
-        lock (directGate)
+        lock (_directGate)
         {
-            direct.Dispose();
+            _direct.Dispose();
         }
     }
 }

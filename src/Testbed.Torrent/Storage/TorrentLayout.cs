@@ -10,9 +10,9 @@ namespace Testbed.Torrent.Storage;
 /// </summary>
 public sealed class TorrentLayout
 {
-    private readonly byte[] pieceHashes;
-    private readonly long[] fileStarts;
-    private MerklePieces? merkle;
+    private readonly byte[] _pieceHashes;
+    private readonly long[] _fileStarts;
+    private MerklePieces? _merkle;
 
     /// <summary>Creates a layout; the files are laid end to end in order, pieces cover them all.</summary>
     public TorrentLayout(int pieceLength, IReadOnlyList<FileSpan> files, byte[] pieceHashes)
@@ -25,12 +25,12 @@ public sealed class TorrentLayout
 
         PieceLength = pieceLength;
         Files = files;
-        fileStarts = new long[files.Count];
+        _fileStarts = new long[files.Count];
         long total = 0;
         for (var i = 0; i < files.Count; i++)
         {
             ArgumentOutOfRangeException.ThrowIfNegative(files[i].Length);
-            fileStarts[i] = total;
+            _fileStarts[i] = total;
             total += files[i].Length;
         }
 
@@ -41,7 +41,7 @@ public sealed class TorrentLayout
             throw new ArgumentException($"{pieceHashes.Length / 20} piece hashes for {PieceCount} pieces", nameof(pieceHashes));
         }
 
-        this.pieceHashes = pieceHashes;
+        _pieceHashes = pieceHashes;
     }
 
     /// <summary>
@@ -63,20 +63,20 @@ public sealed class TorrentLayout
         var layout = new TorrentLayout(info.PieceLength, files, info.PieceHashes.ToArray());
         if (info.Version != TorrentVersion.V1)
         {
-            layout.merkle = MerklePieces.Build(info, pieceLayers ?? new Dictionary<PiecesRoot, ReadOnlyMemory<byte>>());
+            layout._merkle = MerklePieces.Build(info, pieceLayers ?? new Dictionary<PiecesRoot, ReadOnlyMemory<byte>>());
         }
 
         return layout;
     }
 
     /// <summary>True when pieces are checked by SHA-1 (v1 and hybrid torrents).</summary>
-    public bool HasSha1 => pieceHashes.Length != 0;
+    public bool HasSha1 => _pieceHashes.Length != 0;
 
     /// <summary>True when pieces are checked against merkle roots (v2 and hybrid torrents whose files start on pieces).</summary>
-    public bool HasMerkle => merkle is not null;
+    public bool HasMerkle => _merkle is not null;
 
     /// <summary>The v2 file whose data piece <paramref name="piece"/> holds, and the piece's index within it; null without merkle data.</summary>
-    public (TorrentFile File, int PieceInFile)? FileOfPiece(int piece) => merkle?.FileOf(piece);
+    public (TorrentFile File, int PieceInFile)? FileOfPiece(int piece) => _merkle?.FileOf(piece);
 
     /// <summary>Nominal piece length; the last piece may be shorter.</summary>
     public int PieceLength { get; }
@@ -98,7 +98,7 @@ public sealed class TorrentLayout
     public int BlockCountOf(int piece) => (LengthOf(piece) + Messages.BlockRequest.StandardLength - 1) / Messages.BlockRequest.StandardLength;
 
     /// <summary>The expected SHA-1 of piece <paramref name="piece"/>.</summary>
-    public ReadOnlySpan<byte> HashOf(int piece) => pieceHashes.AsSpan(piece * 20, 20);
+    public ReadOnlySpan<byte> HashOf(int piece) => _pieceHashes.AsSpan(piece * 20, 20);
 
     /// <summary>
     /// True when <paramref name="data"/> is piece <paramref name="piece"/>: it hashes to the expected SHA-1 (v1, hybrid) and its
@@ -116,7 +116,7 @@ public sealed class TorrentLayout
             }
         }
 
-        return merkle is null ? HasSha1 : merkle.Verify(piece, data);
+        return _merkle is null ? HasSha1 : _merkle.Verify(piece, data);
     }
 
     /// <summary>True when the block lies inside piece bounds and is a whole standard block (or the piece's tail).</summary>
@@ -131,7 +131,7 @@ public sealed class TorrentLayout
     /// <summary>Enumerates the (file index, offset in file, offset in the range, count) pieces of a torrent byte range.</summary>
     public IEnumerable<(int File, long FileOffset, int RangeOffset, int Count)> Map(long offset, int count)
     {
-        var index = Array.BinarySearch(fileStarts, offset);
+        var index = Array.BinarySearch(_fileStarts, offset);
         if (index < 0)
         {
             index = ~index - 1;
@@ -140,7 +140,7 @@ public sealed class TorrentLayout
         var done = 0;
         while (done < count && index < Files.Count)
         {
-            var inFile = offset + done - fileStarts[index];
+            var inFile = offset + done - _fileStarts[index];
             var available = Files[index].Length - inFile;
             if (available <= 0)
             {
@@ -158,24 +158,24 @@ public sealed class TorrentLayout
     /// <summary>The BEP 52 check of every piece: the node of its file's merkle tree its blocks must hash up to.</summary>
     private sealed class MerklePieces
     {
-        private readonly byte[] expected;
-        private readonly bool[] known;
-        private readonly int[] dataLength;
-        private readonly int[] width;
-        private readonly int[] fileOf;
-        private readonly int[] firstPiece;
-        private readonly IReadOnlyList<TorrentFile> files;
+        private readonly byte[] _expected;
+        private readonly bool[] _known;
+        private readonly int[] _dataLength;
+        private readonly int[] _width;
+        private readonly int[] _fileOf;
+        private readonly int[] _firstPiece;
+        private readonly IReadOnlyList<TorrentFile> _files;
 
         private MerklePieces(int pieceCount, IReadOnlyList<TorrentFile> files)
         {
-            expected = new byte[pieceCount * MerkleTree.HashSize];
-            known = new bool[pieceCount];
-            dataLength = new int[pieceCount];
-            width = new int[pieceCount];
-            fileOf = new int[pieceCount];
-            Array.Fill(fileOf, -1);
-            firstPiece = new int[files.Count];
-            this.files = files;
+            _expected = new byte[pieceCount * MerkleTree.HashSize];
+            _known = new bool[pieceCount];
+            _dataLength = new int[pieceCount];
+            _width = new int[pieceCount];
+            _fileOf = new int[pieceCount];
+            Array.Fill(_fileOf, -1);
+            _firstPiece = new int[files.Count];
+            _files = files;
         }
 
         public static MerklePieces? Build(TorrentInfo info, IReadOnlyDictionary<PiecesRoot, ReadOnlyMemory<byte>> layers)
@@ -197,7 +197,7 @@ public sealed class TorrentLayout
                 var root = file.PiecesRoot ?? throw new ArgumentException($"'{file.RelativePath}' has no pieces root", nameof(info));
                 var first = (int)(file.Offset / pieceLength);
                 var pieces = (int)((file.Length + pieceLength - 1) / pieceLength);
-                result.firstPiece[f] = first;
+                result._firstPiece[f] = first;
                 ReadOnlyMemory<byte>? layer = null;
                 if (pieces > 1)
                 {
@@ -215,20 +215,20 @@ public sealed class TorrentLayout
                 for (var k = 0; k < pieces; k++)
                 {
                     var piece = first + k;
-                    result.fileOf[piece] = f;
-                    result.dataLength[piece] = (int)Math.Min(pieceLength, file.Length - ((long)k * pieceLength));
+                    result._fileOf[piece] = f;
+                    result._dataLength[piece] = (int)Math.Min(pieceLength, file.Length - ((long)k * pieceLength));
                     if (pieces == 1)
                     {
                         // A file of one piece or less: its blocks, padded to a power of two, hash straight to the pieces root.
-                        result.width[piece] = (int)BitOperations.RoundUpToPowerOf2((uint)MerkleTree.BlockCount(file.Length));
-                        root.CopyTo(result.expected.AsSpan(piece * MerkleTree.HashSize));
-                        result.known[piece] = true;
+                        result._width[piece] = (int)BitOperations.RoundUpToPowerOf2((uint)MerkleTree.BlockCount(file.Length));
+                        root.CopyTo(result._expected.AsSpan(piece * MerkleTree.HashSize));
+                        result._known[piece] = true;
                     }
                     else if (layer is { } hashes)
                     {
-                        result.width[piece] = MerkleTree.BlocksPerPiece(pieceLength);
-                        hashes.Span.Slice(k * MerkleTree.HashSize, MerkleTree.HashSize).CopyTo(result.expected.AsSpan(piece * MerkleTree.HashSize));
-                        result.known[piece] = true;
+                        result._width[piece] = MerkleTree.BlocksPerPiece(pieceLength);
+                        hashes.Span.Slice(k * MerkleTree.HashSize, MerkleTree.HashSize).CopyTo(result._expected.AsSpan(piece * MerkleTree.HashSize));
+                        result._known[piece] = true;
                     }
                 }
             }
@@ -237,23 +237,23 @@ public sealed class TorrentLayout
         }
 
         public (TorrentFile File, int PieceInFile)? FileOf(int piece) =>
-            (uint)piece < (uint)fileOf.Length && fileOf[piece] is var f and >= 0 ? (files[f], piece - firstPiece[f]) : null;
+            (uint)piece < (uint)_fileOf.Length && _fileOf[piece] is var f and >= 0 ? (_files[f], piece - _firstPiece[f]) : null;
 
         public bool Verify(int piece, ReadOnlySpan<byte> data)
         {
-            if (!known[piece])
+            if (!_known[piece])
             {
                 // Only a hybrid without piece layers gets here; its SHA-1 check already passed.
                 return true;
             }
 
-            if (data.Length < dataLength[piece])
+            if (data.Length < _dataLength[piece])
             {
                 return false;
             }
 
-            var root = MerkleTree.Root(MerkleTree.HashBlocks(data[..dataLength[piece]]), 0, width[piece]);
-            return root.AsSpan().SequenceEqual(expected.AsSpan(piece * MerkleTree.HashSize, MerkleTree.HashSize));
+            var root = MerkleTree.Root(MerkleTree.HashBlocks(data[.._dataLength[piece]]), 0, _width[piece]);
+            return root.AsSpan().SequenceEqual(_expected.AsSpan(piece * MerkleTree.HashSize, MerkleTree.HashSize));
         }
     }
 }

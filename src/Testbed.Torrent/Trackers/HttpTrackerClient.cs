@@ -8,10 +8,10 @@ namespace Testbed.Torrent.Trackers;
 /// <summary>An HTTP(S) tracker (BEP 3 announce with compact peers per BEP 23, BEP 48 scrape).</summary>
 public sealed class HttpTrackerClient : ITrackerClient
 {
-    private readonly HttpClient httpClient;
-    private readonly bool ownsHttpClient;
-    private readonly TrackerClientOptions options;
-    private string? trackerId;
+    private readonly HttpClient _httpClient;
+    private readonly bool _ownsHttpClient;
+    private readonly TrackerClientOptions _options;
+    private string? _trackerId;
 
     /// <summary>
     /// Creates a client; when <paramref name="httpClient"/> is null the client makes and owns one from
@@ -26,9 +26,9 @@ public sealed class HttpTrackerClient : ITrackerClient
         }
 
         Uri = announceUri;
-        this.options = options ?? new TrackerClientOptions();
-        ownsHttpClient = httpClient is null;
-        this.httpClient = httpClient ?? CreateHttpClient();
+        _options = options ?? new TrackerClientOptions();
+        _ownsHttpClient = httpClient is null;
+        _httpClient = httpClient ?? CreateHttpClient();
     }
 
     /// <inheritdoc />
@@ -89,7 +89,7 @@ public sealed class HttpTrackerClient : ITrackerClient
             query.Append("&ip=").Append(Uri.EscapeDataString(address.ToString()));
         }
 
-        if (trackerId is { } id)
+        if (_trackerId is { } id)
         {
             query.Append("&trackerid=").Append(Uri.EscapeDataString(id));
         }
@@ -104,10 +104,10 @@ public sealed class HttpTrackerClient : ITrackerClient
         return AnnounceActivity.TraceAsync(Uri, request, async () =>
         {
             var body = await GetAsync(BuildAnnounceUri(request), cancellationToken).ConfigureAwait(false);
-            var response = HttpTrackerResponse.ParseAnnounce(Uri, body, options.MaxPeers);
+            var response = HttpTrackerResponse.ParseAnnounce(Uri, body, _options.MaxPeers);
             if (response.TrackerId is { Length: > 0 } id)
             {
-                trackerId = id;
+                _trackerId = id;
             }
 
             return response;
@@ -127,9 +127,9 @@ public sealed class HttpTrackerClient : ITrackerClient
     /// <inheritdoc />
     public void Dispose()
     {
-        if (ownsHttpClient)
+        if (_ownsHttpClient)
         {
-            httpClient.Dispose();
+            _httpClient.Dispose();
         }
     }
 
@@ -149,13 +149,13 @@ public sealed class HttpTrackerClient : ITrackerClient
     private async Task<ReadOnlyMemory<byte>> GetAsync(Uri uri, CancellationToken cancellationToken)
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(options.HttpTimeout);
+        timeout.CancelAfter(_options.HttpTimeout);
         try
         {
             // One connection per request (announces are minutes apart): the header asks the tracker to close it, and
             // CreateHttpClient's handler never reuses it (the header alone does not stop SocketsHttpHandler pooling it).
             using var request = new HttpRequestMessage(HttpMethod.Get, uri) { Headers = { ConnectionClose = true } };
-            using var response = await httpClient.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, timeout.Token).ConfigureAwait(false);
+            using var response = await _httpClient.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, timeout.Token).ConfigureAwait(false);
             var body = await ReadBoundedAsync(response.Content, timeout.Token).ConfigureAwait(false);
             if (!response.IsSuccessStatusCode)
             {
@@ -169,7 +169,7 @@ public sealed class HttpTrackerClient : ITrackerClient
         }
         catch (OperationCanceledException error) when (!cancellationToken.IsCancellationRequested)
         {
-            throw new TrackerException(Uri, $"no response within {options.HttpTimeout.TotalSeconds:0.#} s", isRetryable: true, error);
+            throw new TrackerException(Uri, $"no response within {_options.HttpTimeout.TotalSeconds:0.#} s", isRetryable: true, error);
         }
         catch (HttpRequestException error)
         {
@@ -183,9 +183,9 @@ public sealed class HttpTrackerClient : ITrackerClient
 
     private async Task<ReadOnlyMemory<byte>> ReadBoundedAsync(HttpContent content, CancellationToken cancellationToken)
     {
-        if (content.Headers.ContentLength > options.MaxResponseBytes)
+        if (content.Headers.ContentLength > _options.MaxResponseBytes)
         {
-            throw new TrackerException(Uri, $"response of {content.Headers.ContentLength} bytes exceeds the limit of {options.MaxResponseBytes}", isRetryable: false);
+            throw new TrackerException(Uri, $"response of {content.Headers.ContentLength} bytes exceeds the limit of {_options.MaxResponseBytes}", isRetryable: false);
         }
 
         var stream = await content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
@@ -196,9 +196,9 @@ public sealed class HttpTrackerClient : ITrackerClient
             int read;
             while ((read = await stream.ReadAsync(chunk, cancellationToken).ConfigureAwait(false)) > 0)
             {
-                if (buffer.Length + read > options.MaxResponseBytes)
+                if (buffer.Length + read > _options.MaxResponseBytes)
                 {
-                    throw new TrackerException(Uri, $"response exceeds the limit of {options.MaxResponseBytes} bytes", isRetryable: false);
+                    throw new TrackerException(Uri, $"response exceeds the limit of {_options.MaxResponseBytes} bytes", isRetryable: false);
                 }
 
                 buffer.Write(chunk, 0, read);

@@ -20,31 +20,31 @@ public sealed record TrackerAnnounceResult(Uri Tracker, AnnounceResponse Respons
 /// </summary>
 public sealed class TrackerAnnouncer : IDisposable
 {
-    private readonly List<List<Uri>> tiers;
-    private readonly List<TrackerException> invalid = [];
-    private readonly ITrackerClientFactory factory;
-    private readonly TrackerClientFactory? ownedFactory;
-    private readonly TrackerClientOptions options;
-    private readonly ResiliencePipeline pipeline;
-    private readonly Dictionary<Uri, ITrackerClient> clients = [];
-    private readonly SemaphoreSlim wake = new(0, 1);
-    private readonly Lock sync = new();
-    private TrackerEvent pendingEvent;
+    private readonly List<List<Uri>> _tiers;
+    private readonly List<TrackerException> _invalid = [];
+    private readonly ITrackerClientFactory _factory;
+    private readonly TrackerClientFactory? _ownedFactory;
+    private readonly TrackerClientOptions _options;
+    private readonly ResiliencePipeline _pipeline;
+    private readonly Dictionary<Uri, ITrackerClient> _clients = [];
+    private readonly SemaphoreSlim _wake = new(0, 1);
+    private readonly Lock _sync = new();
+    private TrackerEvent _pendingEvent;
 
     /// <summary>Creates an announcer over tracker tiers (URLs that do not parse are reported as errors when announcing).</summary>
     public TrackerAnnouncer(IEnumerable<IEnumerable<string>> trackerTiers, TrackerClientOptions? options = null, ITrackerClientFactory? factory = null, Random? random = null)
     {
         ArgumentNullException.ThrowIfNull(trackerTiers);
-        this.options = options ?? new TrackerClientOptions();
+        _options = options ?? new TrackerClientOptions();
         if (factory is null)
         {
-            ownedFactory = new TrackerClientFactory(this.options);
-            factory = ownedFactory;
+            _ownedFactory = new TrackerClientFactory(_options);
+            factory = _ownedFactory;
         }
 
-        this.factory = factory;
+        _factory = factory;
         random ??= Random.Shared;
-        tiers = [];
+        _tiers = [];
         foreach (var tier in trackerTiers)
         {
             var uris = new List<Uri>();
@@ -56,7 +56,7 @@ public sealed class TrackerAnnouncer : IDisposable
                 }
                 else
                 {
-                    invalid.Add(new TrackerException(new Uri("invalid:" + Uri.EscapeDataString(url)), $"'{url}' is not a URL", isRetryable: false));
+                    _invalid.Add(new TrackerException(new Uri("invalid:" + Uri.EscapeDataString(url)), $"'{url}' is not a URL", isRetryable: false));
                 }
             }
 
@@ -64,11 +64,11 @@ public sealed class TrackerAnnouncer : IDisposable
             random.Shuffle(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(uris));
             if (uris.Count > 0)
             {
-                tiers.Add(uris);
+                _tiers.Add(uris);
             }
         }
 
-        pipeline = BuildPipeline(this.options);
+        _pipeline = BuildPipeline(_options);
     }
 
     /// <summary>Creates an announcer for a torrent's trackers.</summary>
@@ -80,9 +80,9 @@ public sealed class TrackerAnnouncer : IDisposable
     {
         get
         {
-            lock (sync)
+            lock (_sync)
             {
-                return [.. tiers.Select(t => (IReadOnlyList<Uri>)[.. t])];
+                return [.. _tiers.Select(t => (IReadOnlyList<Uri>)[.. t])];
             }
         }
     }
@@ -94,7 +94,7 @@ public sealed class TrackerAnnouncer : IDisposable
     public async Task<TrackerAnnounceResult> AnnounceAsync(AnnounceRequest request, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(request);
-        var errors = new List<TrackerException>(invalid);
+        var errors = new List<TrackerException>(_invalid);
         foreach (var tier in Tiers)
         {
             foreach (var uri in tier)
@@ -112,7 +112,7 @@ public sealed class TrackerAnnouncer : IDisposable
 
                 try
                 {
-                    var response = await pipeline.ExecuteAsync(
+                    var response = await _pipeline.ExecuteAsync(
                         static async (state, token) => await state.client.AnnounceAsync(state.request, token).ConfigureAwait(false),
                         (client, request),
                         cancellationToken).ConfigureAwait(false);
@@ -140,7 +140,7 @@ public sealed class TrackerAnnouncer : IDisposable
             try
             {
                 var client = GetClient(uri);
-                return await pipeline.ExecuteAsync(
+                return await _pipeline.ExecuteAsync(
                     static async (state, token) => await state.client.ScrapeAsync(state.infoHashes, token).ConfigureAwait(false),
                     (client, infoHashes),
                     cancellationToken).ConfigureAwait(false);
@@ -160,19 +160,19 @@ public sealed class TrackerAnnouncer : IDisposable
     /// </summary>
     public void RequestAnnounce(TrackerEvent trackerEvent = TrackerEvent.None)
     {
-        lock (sync)
+        lock (_sync)
         {
             if (trackerEvent != TrackerEvent.None)
             {
-                pendingEvent = trackerEvent;
+                _pendingEvent = trackerEvent;
             }
         }
 
-        if (wake.CurrentCount == 0)
+        if (_wake.CurrentCount == 0)
         {
             try
             {
-                wake.Release();
+                _wake.Release();
             }
             catch (SemaphoreFullException)
             {
@@ -214,8 +214,8 @@ public sealed class TrackerAnnouncer : IDisposable
                 catch (TrackerAnnounceException error)
                 {
                     onError?.Invoke(error);
-                    delay = options.FailureRetryInterval;
-                    minimum = options.FailureRetryInterval;
+                    delay = _options.FailureRetryInterval;
+                    minimum = _options.FailureRetryInterval;
                 }
 
                 // Intervals count from the tracker's answer, so a slow announce never shortens the wait the tracker asked for.
@@ -230,7 +230,7 @@ public sealed class TrackerAnnouncer : IDisposable
 
         if (announcedOnce)
         {
-            using var stopTimeout = new CancellationTokenSource(options.HttpTimeout);
+            using var stopTimeout = new CancellationTokenSource(_options.HttpTimeout);
             try
             {
                 await AnnounceAsync(createRequest(TrackerEvent.Stopped), stopTimeout.Token).ConfigureAwait(false);
@@ -245,14 +245,14 @@ public sealed class TrackerAnnouncer : IDisposable
     /// <inheritdoc />
     public void Dispose()
     {
-        foreach (var client in clients.Values)
+        foreach (var client in _clients.Values)
         {
             client.Dispose();
         }
 
-        clients.Clear();
-        ownedFactory?.Dispose();
-        wake.Dispose();
+        _clients.Clear();
+        _ownedFactory?.Dispose();
+        _wake.Dispose();
     }
 
     private static ResiliencePipeline BuildPipeline(TrackerClientOptions options)
@@ -276,7 +276,7 @@ public sealed class TrackerAnnouncer : IDisposable
     private async Task<TrackerEvent> WaitForNextAnnounceAsync(long started, TimeSpan delay, TimeSpan minimum, TrackerEvent carried, CancellationToken cancellationToken)
     {
         var remaining = delay - Stopwatch.GetElapsedTime(started);
-        if (remaining <= TimeSpan.Zero || !await wake.WaitAsync(remaining, cancellationToken).ConfigureAwait(false))
+        if (remaining <= TimeSpan.Zero || !await _wake.WaitAsync(remaining, cancellationToken).ConfigureAwait(false))
         {
             return TakePending(carried);
         }
@@ -300,10 +300,10 @@ public sealed class TrackerAnnouncer : IDisposable
 
     private TrackerEvent TakePending(TrackerEvent carried)
     {
-        lock (sync)
+        lock (_sync)
         {
-            var result = pendingEvent != TrackerEvent.None ? pendingEvent : carried;
-            pendingEvent = TrackerEvent.None;
+            var result = _pendingEvent != TrackerEvent.None ? _pendingEvent : carried;
+            _pendingEvent = TrackerEvent.None;
             return result;
         }
     }
@@ -316,25 +316,25 @@ public sealed class TrackerAnnouncer : IDisposable
             interval = min;
         }
 
-        return interval < options.MinimumInterval ? options.MinimumInterval
-            : interval > options.MaximumInterval ? options.MaximumInterval
+        return interval < _options.MinimumInterval ? _options.MinimumInterval
+            : interval > _options.MaximumInterval ? _options.MaximumInterval
             : interval;
     }
 
     private TimeSpan MinInterval(AnnounceResponse response)
     {
         var min = response.MinInterval ?? TimeSpan.Zero;
-        return min < options.MinimumInterval ? options.MinimumInterval : min > options.MaximumInterval ? options.MaximumInterval : min;
+        return min < _options.MinimumInterval ? _options.MinimumInterval : min > _options.MaximumInterval ? _options.MaximumInterval : min;
     }
 
     private ITrackerClient GetClient(Uri uri)
     {
-        lock (sync)
+        lock (_sync)
         {
-            if (!clients.TryGetValue(uri, out var client))
+            if (!_clients.TryGetValue(uri, out var client))
             {
-                client = factory.Create(uri);
-                clients[uri] = client;
+                client = _factory.Create(uri);
+                _clients[uri] = client;
             }
 
             return client;
@@ -343,9 +343,9 @@ public sealed class TrackerAnnouncer : IDisposable
 
     private void Promote(Uri uri)
     {
-        lock (sync)
+        lock (_sync)
         {
-            foreach (var tier in tiers)
+            foreach (var tier in _tiers)
             {
                 var index = tier.IndexOf(uri);
                 if (index > 0)

@@ -10,14 +10,14 @@ public interface ITrackerClientFactory
 /// <summary>Default factory: HTTP(S) clients share one HttpClient (one connection per request, see <see cref="HttpTrackerClient.CreateHttpClient"/>); UDP clients each own a socket.</summary>
 public sealed class TrackerClientFactory : ITrackerClientFactory, IDisposable
 {
-    private readonly TrackerClientOptions options;
-    private readonly Lazy<HttpClient> httpClient;
+    private readonly TrackerClientOptions _options;
+    private readonly Lazy<HttpClient> _httpClient;
 
     /// <summary>Creates the factory; when <paramref name="httpClient"/> is null one is made on first use and disposed with the factory.</summary>
     public TrackerClientFactory(TrackerClientOptions? options = null, HttpClient? httpClient = null)
     {
-        this.options = options ?? new TrackerClientOptions();
-        this.httpClient = httpClient is not null
+        _options = options ?? new TrackerClientOptions();
+        _httpClient = httpClient is not null
             ? new Lazy<HttpClient>(httpClient)
             : new Lazy<HttpClient>(HttpTrackerClient.CreateHttpClient);
         OwnsHttpClient = httpClient is null;
@@ -31,8 +31,8 @@ public sealed class TrackerClientFactory : ITrackerClientFactory, IDisposable
         ArgumentNullException.ThrowIfNull(announceUri);
         return announceUri.Scheme switch
         {
-            "http" or "https" => new HttpTrackerClient(announceUri, httpClient.Value, options),
-            "udp" when announceUri.Port > 0 => new UdpTrackerClient(announceUri, options),
+            "http" or "https" => new HttpTrackerClient(announceUri, _httpClient.Value, _options),
+            "udp" when announceUri.Port > 0 => new UdpTrackerClient(announceUri, _options),
             "udp" => throw new TrackerException(announceUri, "udp tracker URL has no port", isRetryable: false),
             _ => throw new TrackerException(announceUri, $"unsupported tracker scheme '{announceUri.Scheme}'", isRetryable: false),
         };
@@ -41,9 +41,9 @@ public sealed class TrackerClientFactory : ITrackerClientFactory, IDisposable
     /// <inheritdoc />
     public void Dispose()
     {
-        if (OwnsHttpClient && httpClient.IsValueCreated)
+        if (OwnsHttpClient && _httpClient.IsValueCreated)
         {
-            httpClient.Value.Dispose();
+            _httpClient.Value.Dispose();
         }
     }
 }

@@ -14,13 +14,13 @@ public sealed class UdpTrackerClient : ITrackerClient
 {
     private const int MaxDatagram = 65_536;
 
-    private readonly TrackerClientOptions options;
-    private readonly SemaphoreSlim gate = new(1, 1);
-    private readonly byte[] receiveBuffer = new byte[MaxDatagram];
-    private Socket? socket;
-    private IPEndPoint? remote;
-    private long connectionId;
-    private long connectionIdExpiresAt; // Stopwatch timestamp.
+    private readonly TrackerClientOptions _options;
+    private readonly SemaphoreSlim _gate = new(1, 1);
+    private readonly byte[] _receiveBuffer = new byte[MaxDatagram];
+    private Socket? _socket;
+    private IPEndPoint? _remote;
+    private long _connectionId;
+    private long _connectionIdExpiresAt; // Stopwatch timestamp.
 
     /// <summary>Creates a client for `udp://host:port`.</summary>
     public UdpTrackerClient(Uri announceUri, TrackerClientOptions? options = null)
@@ -37,7 +37,7 @@ public sealed class UdpTrackerClient : ITrackerClient
         }
 
         Uri = announceUri;
-        this.options = options ?? new TrackerClientOptions();
+        _options = options ?? new TrackerClientOptions();
     }
 
     /// <inheritdoc />
@@ -53,7 +53,7 @@ public sealed class UdpTrackerClient : ITrackerClient
         return AnnounceActivity.TraceAsync(Uri, request, () => TransactAsync(
             UdpTrackerProtocol.Action.Announce,
             (id, tx) => UdpTrackerProtocol.AnnounceRequest(id, tx, request),
-            (datagram, family) => UdpTrackerProtocol.ReadAnnounceResponse(datagram, family, options.MaxPeers),
+            (datagram, family) => UdpTrackerProtocol.ReadAnnounceResponse(datagram, family, _options.MaxPeers),
             cancellationToken));
     }
 
@@ -81,8 +81,8 @@ public sealed class UdpTrackerClient : ITrackerClient
     /// <inheritdoc />
     public void Dispose()
     {
-        socket?.Dispose();
-        gate.Dispose();
+        _socket?.Dispose();
+        _gate.Dispose();
     }
 
     private static uint NewTransactionId() => BitConverter.ToUInt32(RandomNumberGenerator.GetBytes(4));
@@ -93,14 +93,14 @@ public sealed class UdpTrackerClient : ITrackerClient
         Func<ReadOnlySpan<byte>, AddressFamily, T> read,
         CancellationToken cancellationToken)
     {
-        await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
             var udp = await EnsureSocketAsync(cancellationToken).ConfigureAwait(false);
-            for (var attempt = 0; attempt < options.UdpMaxAttempts; attempt++)
+            for (var attempt = 0; attempt < _options.UdpMaxAttempts; attempt++)
             {
-                var timeout = options.UdpInitialTimeout * Math.Pow(2, Math.Min(attempt, 8));
-                if (Stopwatch.GetTimestamp() >= connectionIdExpiresAt)
+                var timeout = _options.UdpInitialTimeout * Math.Pow(2, Math.Min(attempt, 8));
+                if (Stopwatch.GetTimestamp() >= _connectionIdExpiresAt)
                 {
                     var connectTx = NewTransactionId();
                     var connected = await ExchangeAsync(udp, UdpTrackerProtocol.ConnectRequest(connectTx), connectTx, UdpTrackerProtocol.Action.Connect, timeout, cancellationToken).ConfigureAwait(false);
@@ -109,24 +109,24 @@ public sealed class UdpTrackerClient : ITrackerClient
                         continue;
                     }
 
-                    connectionId = Read(() => UdpTrackerProtocol.ReadConnectResponse(connected));
-                    connectionIdExpiresAt = Stopwatch.GetTimestamp() + (long)(options.UdpConnectionIdLifetime.TotalSeconds * Stopwatch.Frequency);
+                    _connectionId = Read(() => UdpTrackerProtocol.ReadConnectResponse(connected));
+                    _connectionIdExpiresAt = Stopwatch.GetTimestamp() + (long)(_options.UdpConnectionIdLifetime.TotalSeconds * Stopwatch.Frequency);
                     ConnectCount++;
                 }
 
                 var tx = NewTransactionId();
-                var response = await ExchangeAsync(udp, build(connectionId, tx), tx, action, timeout, cancellationToken).ConfigureAwait(false);
+                var response = await ExchangeAsync(udp, build(_connectionId, tx), tx, action, timeout, cancellationToken).ConfigureAwait(false);
                 if (response is not null)
                 {
-                    return Read(() => read(response, remote!.AddressFamily));
+                    return Read(() => read(response, _remote!.AddressFamily));
                 }
             }
 
-            throw new TrackerException(Uri, $"no response after {options.UdpMaxAttempts} attempt(s)", isRetryable: true);
+            throw new TrackerException(Uri, $"no response after {_options.UdpMaxAttempts} attempt(s)", isRetryable: true);
         }
         finally
         {
-            gate.Release();
+            _gate.Release();
         }
     }
 
@@ -155,14 +155,14 @@ public sealed class UdpTrackerClient : ITrackerClient
                 int received;
                 try
                 {
-                    received = await udp.ReceiveAsync(receiveBuffer, SocketFlags.None, deadline.Token).ConfigureAwait(false);
+                    received = await udp.ReceiveAsync(_receiveBuffer, SocketFlags.None, deadline.Token).ConfigureAwait(false);
                 }
                 catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
                 {
                     return null;
                 }
 
-                var datagram = receiveBuffer.AsSpan(0, received);
+                var datagram = _receiveBuffer.AsSpan(0, received);
                 if (!UdpTrackerProtocol.TryReadHeader(datagram, out var action, out var tx) || tx != transactionId)
                 {
                     continue; // A stray or late datagram from an earlier transaction.
@@ -190,9 +190,9 @@ public sealed class UdpTrackerClient : ITrackerClient
 
     private async Task<Socket> EnsureSocketAsync(CancellationToken cancellationToken)
     {
-        if (socket is not null)
+        if (_socket is not null)
         {
-            return socket;
+            return _socket;
         }
 
         IPAddress address;
@@ -216,12 +216,12 @@ public sealed class UdpTrackerClient : ITrackerClient
             address = literal;
         }
 
-        remote = new IPEndPoint(address, Uri.Port);
+        _remote = new IPEndPoint(address, Uri.Port);
         var created = new Socket(address.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
         try
         {
             // Connecting filters datagrams to the tracker's address in the kernel.
-            await created.ConnectAsync(remote, cancellationToken).ConfigureAwait(false);
+            await created.ConnectAsync(_remote, cancellationToken).ConfigureAwait(false);
         }
         catch
         {
@@ -229,7 +229,7 @@ public sealed class UdpTrackerClient : ITrackerClient
             throw;
         }
 
-        socket = created;
+        _socket = created;
         return created;
     }
 }

@@ -22,14 +22,14 @@ public sealed partial class AnnounceService
         new("torrent.event", "stopped"),
     ];
 
-    private readonly ILogger logger;
+    private readonly ILogger _logger;
 
     /// <summary>Creates the service over a store.</summary>
     public AnnounceService(SwarmStore store, AnnouncePolicy policy, ILogger<AnnounceService> logger)
     {
         Store = store;
         Policy = policy;
-        this.logger = logger;
+        _logger = logger;
     }
 
     /// <summary>The swarms.</summary>
@@ -93,7 +93,7 @@ public sealed partial class AnnounceService
             1,
             transport == TrackerTransport.Http ? HttpTag : UdpTag,
             new KeyValuePair<string, object?>("tracker.request", requestKind));
-        LogRejected(logger, transport, requestKind, client?.ToString() ?? "unknown", reason);
+        LogRejected(_logger, transport, requestKind, client?.ToString() ?? "unknown", reason);
     }
 
     [LoggerMessage(EventId = 1, Level = LogLevel.Information, Message = "Rejected {Transport} {RequestKind} from {Client}: {Reason}")]

@@ -3,12 +3,12 @@ namespace Testbed.Tracker.Announces;
 /// <summary>Walks `name=value` pairs of a raw (still percent-encoded) query without allocating.</summary>
 public ref struct QueryParameters
 {
-    private ReadOnlySpan<char> rest;
+    private ReadOnlySpan<char> _rest;
 
     /// <summary>Starts at the beginning of <paramref name="query"/>; a leading `?` is skipped.</summary>
     public QueryParameters(ReadOnlySpan<char> query)
     {
-        rest = query.StartsWith('?') ? query[1..] : query;
+        _rest = query.StartsWith('?') ? query[1..] : query;
     }
 
     /// <summary>The current parameter's raw name.</summary>
@@ -20,11 +20,11 @@ public ref struct QueryParameters
     /// <summary>Moves to the next non-empty pair.</summary>
     public bool MoveNext()
     {
-        while (!rest.IsEmpty)
+        while (!_rest.IsEmpty)
         {
-            var end = rest.IndexOf('&');
-            var pair = end < 0 ? rest : rest[..end];
-            rest = end < 0 ? [] : rest[(end + 1)..];
+            var end = _rest.IndexOf('&');
+            var pair = end < 0 ? _rest : _rest[..end];
+            _rest = end < 0 ? [] : _rest[(end + 1)..];
             if (pair.IsEmpty)
             {
                 continue;

@@ -22,7 +22,7 @@ public static class HttpTrackerEndpoints
     public const string ScrapePath = "/scrape";
 
     [ThreadStatic]
-    private static ArrayBufferWriter<byte>? buffer;
+    private static ArrayBufferWriter<byte>? _buffer;
 
     /// <summary>Maps the tracker's HTTP endpoints.</summary>
     public static IEndpointRouteBuilder MapTrackerHttp(this IEndpointRouteBuilder endpoints)
@@ -51,7 +51,7 @@ public static class HttpTrackerEndpoints
 
     private static ArrayBufferWriter<byte> Buffer()
     {
-        var writer = buffer ??= new ArrayBufferWriter<byte>(1024);
+        var writer = _buffer ??= new ArrayBufferWriter<byte>(1024);
         writer.ResetWrittenCount();
         return writer;
     }

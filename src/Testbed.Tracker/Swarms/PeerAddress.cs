@@ -7,13 +7,13 @@ namespace Testbed.Tracker.Swarms;
 /// <summary>An IPv4 or IPv6 address held inline; IPv4-mapped IPv6 addresses are folded to IPv4 so a dual-stack socket sees one peer, not two.</summary>
 public readonly struct PeerAddress : IEquatable<PeerAddress>
 {
-    private readonly ulong high;
-    private readonly ulong low;
+    private readonly ulong _high;
+    private readonly ulong _low;
 
     private PeerAddress(ulong high, ulong low, bool isV4)
     {
-        this.high = high;
-        this.low = low;
+        _high = high;
+        _low = low;
         IsV4 = isV4;
     }
 
@@ -58,12 +58,12 @@ public readonly struct PeerAddress : IEquatable<PeerAddress>
     {
         if (IsV4)
         {
-            BinaryPrimitives.WriteUInt32BigEndian(destination, (uint)low);
+            BinaryPrimitives.WriteUInt32BigEndian(destination, (uint)_low);
             return 4;
         }
 
-        BinaryPrimitives.WriteUInt64BigEndian(destination, high);
-        BinaryPrimitives.WriteUInt64BigEndian(destination[8..], low);
+        BinaryPrimitives.WriteUInt64BigEndian(destination, _high);
+        BinaryPrimitives.WriteUInt64BigEndian(destination[8..], _low);
         return 16;
     }
 
@@ -76,13 +76,13 @@ public readonly struct PeerAddress : IEquatable<PeerAddress>
     }
 
     /// <inheritdoc />
-    public bool Equals(PeerAddress other) => high == other.high && low == other.low && IsV4 == other.IsV4;
+    public bool Equals(PeerAddress other) => _high == other._high && _low == other._low && IsV4 == other.IsV4;
 
     /// <inheritdoc />
     public override bool Equals(object? obj) => obj is PeerAddress other && Equals(other);
 
     /// <inheritdoc />
-    public override int GetHashCode() => HashCode.Combine(high, low, IsV4);
+    public override int GetHashCode() => HashCode.Combine(_high, _low, IsV4);
 
     /// <inheritdoc />
     public override string ToString() => ToIPAddress().ToString();

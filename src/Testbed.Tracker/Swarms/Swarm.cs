@@ -12,17 +12,17 @@ internal sealed class Swarm
 {
     private const int InitialCapacity = 4;
 
-    private readonly Lock gate = new();
-    private readonly Dictionary<PeerId, int> index = [];
-    private PeerEntry[] peers = new PeerEntry[InitialCapacity];
-    private int count;
-    private int seeders;
-    private long downloaded;
+    private readonly Lock _gate = new();
+    private readonly Dictionary<PeerId, int> _index = [];
+    private PeerEntry[] _peers = new PeerEntry[InitialCapacity];
+    private int _count;
+    private int _seeders;
+    private long _downloaded;
 
     // A lower bound on the earliest moment any listed peer expires; a sweep runs once it passes,
     // so counts never include an expired peer.
-    private long nextExpiry = long.MaxValue;
-    private long lastActivity;
+    private long _nextExpiry = long.MaxValue;
+    private long _lastActivity;
 
     /// <summary>Set under the lock when the store drops this swarm; an announcer holding a stale reference retries.</summary>
     public bool Retired { get; private set; }
@@ -36,7 +36,7 @@ internal sealed class Swarm
         bool sameFamilyOnly,
         out SwarmAnnounceResult result)
     {
-        lock (gate)
+        lock (_gate)
         {
             if (Retired)
             {
@@ -44,14 +44,14 @@ internal sealed class Swarm
                 return false;
             }
 
-            lastActivity = now;
+            _lastActivity = now;
             SweepIfDue(now, store);
             var timeout = store.PeerTimeoutSeconds;
-            var exists = index.TryGetValue(request.PeerId, out var slot);
+            var exists = _index.TryGetValue(request.PeerId, out var slot);
 
             if (exists)
             {
-                ref var existing = ref peers[slot];
+                ref var existing = ref _peers[slot];
                 if (existing.Address != address && existing.Key is { } registeredKey && request.Key != registeredKey)
                 {
                     result = new SwarmAnnounceResult(AnnounceRefusal.PeerIdInUse, Counts(), 0);
@@ -73,7 +73,7 @@ internal sealed class Swarm
             var wasSeeder = false;
             if (exists)
             {
-                ref var entry = ref peers[slot];
+                ref var entry = ref _peers[slot];
                 wasSeeder = entry.Seeder;
                 entry.Address = address;
                 entry.Port = request.Port;
@@ -82,12 +82,12 @@ internal sealed class Swarm
                 if (entry.Seeder != request.IsSeeder)
                 {
                     entry.Seeder = request.IsSeeder;
-                    seeders += request.IsSeeder ? 1 : -1;
+                    _seeders += request.IsSeeder ? 1 : -1;
                 }
             }
             else
             {
-                if (count >= store.Limits.MaxPeersPerTorrent)
+                if (_count >= store.Limits.MaxPeersPerTorrent)
                 {
                     result = new SwarmAnnounceResult(AnnounceRefusal.SwarmFull, Counts(), 0);
                     return true;
@@ -108,13 +108,13 @@ internal sealed class Swarm
                     Key = request.Key,
                     LastSeen = now,
                 });
-                nextExpiry = Math.Min(nextExpiry, now + timeout);
-                slot = count - 1;
+                _nextExpiry = Math.Min(_nextExpiry, now + timeout);
+                slot = _count - 1;
             }
 
             if (request.Event == TrackerEvent.Completed && !wasSeeder)
             {
-                downloaded++;
+                _downloaded++;
             }
 
             var picked = Select(slot, address, request.IsSeeder, sameFamilyOnly, selected);
@@ -126,7 +126,7 @@ internal sealed class Swarm
     /// <summary>Counts after dropping expired peers.</summary>
     public SwarmCounts Scrape(long now, SwarmStore store)
     {
-        lock (gate)
+        lock (_gate)
         {
             SweepIfDue(now, store);
             return Counts();
@@ -136,10 +136,10 @@ internal sealed class Swarm
     /// <summary>Drops expired peers; retires the swarm when it has been empty and idle for a whole peer timeout.</summary>
     public bool SweepAndRetireIfIdle(long now, SwarmStore store)
     {
-        lock (gate)
+        lock (_gate)
         {
             SweepIfDue(now, store);
-            if (count == 0 && now - lastActivity >= store.PeerTimeoutSeconds)
+            if (_count == 0 && now - _lastActivity >= store.PeerTimeoutSeconds)
             {
                 Retired = true;
             }
@@ -148,27 +148,27 @@ internal sealed class Swarm
         }
     }
 
-    private SwarmCounts Counts() => new(seeders, count - seeders, downloaded);
+    private SwarmCounts Counts() => new(_seeders, _count - _seeders, _downloaded);
 
     private int Select(int selfSlot, PeerAddress selfAddress, bool selfIsSeeder, bool sameFamilyOnly, Span<PeerEndpoint> selected)
     {
-        if (selected.IsEmpty || count == 0)
+        if (selected.IsEmpty || _count == 0)
         {
             return 0;
         }
 
         // A random starting point spreads load over the swarm without shuffling or allocating.
-        var start = count > selected.Length ? Random.Shared.Next(count) : 0;
+        var start = _count > selected.Length ? Random.Shared.Next(_count) : 0;
         var picked = 0;
-        for (var i = 0; i < count && picked < selected.Length; i++)
+        for (var i = 0; i < _count && picked < selected.Length; i++)
         {
             var position = start + i;
-            if (position >= count)
+            if (position >= _count)
             {
-                position -= count;
+                position -= _count;
             }
 
-            ref readonly var entry = ref peers[position];
+            ref readonly var entry = ref _peers[position];
             if (position == selfSlot || entry.Port == 0 || (selfIsSeeder && entry.Seeder) ||
                 (sameFamilyOnly && entry.Address.IsV4 != selfAddress.IsV4))
             {
@@ -183,16 +183,16 @@ internal sealed class Swarm
 
     private void SweepIfDue(long now, SwarmStore store)
     {
-        if (now < nextExpiry)
+        if (now < _nextExpiry)
         {
             return;
         }
 
         var timeout = store.PeerTimeoutSeconds;
         var earliest = long.MaxValue;
-        for (var i = count - 1; i >= 0; i--)
+        for (var i = _count - 1; i >= 0; i--)
         {
-            var expiresAt = peers[i].LastSeen + timeout;
+            var expiresAt = _peers[i].LastSeen + timeout;
             if (expiresAt <= now)
             {
                 RemoveAt(i, store);
@@ -203,50 +203,50 @@ internal sealed class Swarm
             }
         }
 
-        nextExpiry = earliest;
+        _nextExpiry = earliest;
     }
 
     private void Add(in PeerEntry entry)
     {
-        if (count == peers.Length)
+        if (_count == _peers.Length)
         {
-            Array.Resize(ref peers, peers.Length * 2);
+            Array.Resize(ref _peers, _peers.Length * 2);
         }
 
-        peers[count] = entry;
-        index[entry.Id] = count;
-        count++;
+        _peers[_count] = entry;
+        _index[entry.Id] = _count;
+        _count++;
         if (entry.Seeder)
         {
-            seeders++;
+            _seeders++;
         }
     }
 
     private void RemoveAt(int slot, SwarmStore store)
     {
-        var removed = peers[slot];
-        var last = count - 1;
+        var removed = _peers[slot];
+        var last = _count - 1;
         if (slot != last)
         {
-            peers[slot] = peers[last];
-            index[peers[slot].Id] = slot;
+            _peers[slot] = _peers[last];
+            _index[_peers[slot].Id] = slot;
         }
 
-        peers[last] = default;
-        index.Remove(removed.Id);
-        count--;
+        _peers[last] = default;
+        _index.Remove(removed.Id);
+        _count--;
         if (removed.Seeder)
         {
-            seeders--;
+            _seeders--;
         }
 
         store.ReleasePeer();
 
         // Give memory back after a swarm shrinks, so churn cannot pin peak-sized arrays forever.
-        if (peers.Length > 64 && count < peers.Length / 4)
+        if (_peers.Length > 64 && _count < _peers.Length / 4)
         {
-            Array.Resize(ref peers, peers.Length / 2);
-            index.TrimExcess();
+            Array.Resize(ref _peers, _peers.Length / 2);
+            _index.TrimExcess();
         }
     }
 

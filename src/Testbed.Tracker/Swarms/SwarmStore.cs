@@ -11,17 +11,17 @@ namespace Testbed.Tracker.Swarms;
 /// </summary>
 public sealed class SwarmStore
 {
-    private readonly ConcurrentDictionary<InfoHash, Swarm> swarms = new();
-    private readonly TimeProvider time;
-    private int torrentCount;
-    private int peerCount;
+    private readonly ConcurrentDictionary<InfoHash, Swarm> _swarms = new();
+    private readonly TimeProvider _time;
+    private int _torrentCount;
+    private int _peerCount;
 
     /// <summary>Creates an empty store.</summary>
     public SwarmStore(SwarmLimits limits, TimeProvider? time = null)
     {
         ArgumentNullException.ThrowIfNull(limits);
         Limits = limits;
-        this.time = time ?? TimeProvider.System;
+        _time = time ?? TimeProvider.System;
         PeerTimeoutSeconds = Math.Max(1, (long)limits.PeerTimeout.TotalSeconds);
     }
 
@@ -29,14 +29,14 @@ public sealed class SwarmStore
     public SwarmLimits Limits { get; }
 
     /// <summary>Torrents tracked now.</summary>
-    public int TorrentCount => Volatile.Read(ref torrentCount);
+    public int TorrentCount => Volatile.Read(ref _torrentCount);
 
     /// <summary>Peers tracked now, over all torrents (expired peers count until swept).</summary>
-    public int PeerCount => Volatile.Read(ref peerCount);
+    public int PeerCount => Volatile.Read(ref _peerCount);
 
     internal long PeerTimeoutSeconds { get; }
 
-    private long Now => time.GetUtcNow().ToUnixTimeSeconds();
+    private long Now => _time.GetUtcNow().ToUnixTimeSeconds();
 
     /// <summary>
     /// Applies an announce from <paramref name="address"/> and writes up to <c>selected.Length</c>
@@ -48,7 +48,7 @@ public sealed class SwarmStore
         var now = Now;
         while (true)
         {
-            if (!swarms.TryGetValue(request.InfoHash, out var swarm))
+            if (!_swarms.TryGetValue(request.InfoHash, out var swarm))
             {
                 if (request.Event == TrackerEvent.Stopped)
                 {
@@ -56,16 +56,16 @@ public sealed class SwarmStore
                     return new SwarmAnnounceResult(AnnounceRefusal.None, default, 0);
                 }
 
-                if (Interlocked.Increment(ref torrentCount) > Limits.MaxTorrents)
+                if (Interlocked.Increment(ref _torrentCount) > Limits.MaxTorrents)
                 {
-                    Interlocked.Decrement(ref torrentCount);
+                    Interlocked.Decrement(ref _torrentCount);
                     return new SwarmAnnounceResult(AnnounceRefusal.TooManyTorrents, default, 0);
                 }
 
                 var created = new Swarm();
-                if (!swarms.TryAdd(request.InfoHash, created))
+                if (!_swarms.TryAdd(request.InfoHash, created))
                 {
-                    Interlocked.Decrement(ref torrentCount);
+                    Interlocked.Decrement(ref _torrentCount);
                     continue;
                 }
 
@@ -83,19 +83,19 @@ public sealed class SwarmStore
 
     /// <summary>Counts for one swarm; zeros for a torrent the tracker does not know.</summary>
     public SwarmCounts Scrape(InfoHash infoHash) =>
-        swarms.TryGetValue(infoHash, out var swarm) ? swarm.Scrape(Now, this) : default;
+        _swarms.TryGetValue(infoHash, out var swarm) ? swarm.Scrape(Now, this) : default;
 
     /// <summary>Drops expired peers everywhere and forgets swarms empty for a whole peer timeout; returns the torrents forgotten.</summary>
     public int Sweep()
     {
         var now = Now;
         var forgotten = 0;
-        foreach (var (key, swarm) in swarms)
+        foreach (var (key, swarm) in _swarms)
         {
             if (swarm.SweepAndRetireIfIdle(now, this) &&
-                swarms.TryRemove(new KeyValuePair<InfoHash, Swarm>(key, swarm)))
+                _swarms.TryRemove(new KeyValuePair<InfoHash, Swarm>(key, swarm)))
             {
-                Interlocked.Decrement(ref torrentCount);
+                Interlocked.Decrement(ref _torrentCount);
                 forgotten++;
             }
         }
@@ -105,14 +105,14 @@ public sealed class SwarmStore
 
     internal bool TryReservePeer()
     {
-        if (Interlocked.Increment(ref peerCount) > Limits.MaxPeers)
+        if (Interlocked.Increment(ref _peerCount) > Limits.MaxPeers)
         {
-            Interlocked.Decrement(ref peerCount);
+            Interlocked.Decrement(ref _peerCount);
             return false;
         }
 
         return true;
     }
 
-    internal void ReleasePeer() => Interlocked.Decrement(ref peerCount);
+    internal void ReleasePeer() => Interlocked.Decrement(ref _peerCount);
 }

@@ -15,16 +15,16 @@ public sealed class ConnectionIds
     /// <summary>How long an id is accepted after it was issued (BEP 15: two minutes).</summary>
     public static readonly TimeSpan Lifetime = TimeSpan.FromMinutes(2);
 
-    private readonly byte[] secret = RandomNumberGenerator.GetBytes(16);
-    private readonly TimeProvider time;
+    private readonly byte[] _secret = RandomNumberGenerator.GetBytes(16);
+    private readonly TimeProvider _time;
 
     /// <summary>Creates an issuer with a fresh random secret.</summary>
-    public ConnectionIds(TimeProvider? time = null) => this.time = time ?? TimeProvider.System;
+    public ConnectionIds(TimeProvider? time = null) => _time = time ?? TimeProvider.System;
 
     /// <summary>A new id for <paramref name="client"/>.</summary>
     public ulong Issue(PeerAddress client)
     {
-        var issued = (uint)time.GetUtcNow().ToUnixTimeSeconds();
+        var issued = (uint)_time.GetUtcNow().ToUnixTimeSeconds();
         return ((ulong)issued << 32) | Tag(client, issued);
     }
 
@@ -32,7 +32,7 @@ public sealed class ConnectionIds
     public bool IsValid(ulong connectionId, PeerAddress client)
     {
         var issued = (uint)(connectionId >> 32);
-        var age = (long)(uint)time.GetUtcNow().ToUnixTimeSeconds() - issued;
+        var age = (long)(uint)_time.GetUtcNow().ToUnixTimeSeconds() - issued;
         if (age < 0 || age > (long)Lifetime.TotalSeconds)
         {
             return false;
@@ -49,6 +49,6 @@ public sealed class ConnectionIds
         client.WriteCompact(input[..16]);
         input[16 - 1] ^= client.IsV4 ? (byte)1 : (byte)0;
         BinaryPrimitives.WriteUInt32BigEndian(input[16..], issued);
-        return (uint)SipHash.Hash(secret, input);
+        return (uint)SipHash.Hash(_secret, input);
     }
 }

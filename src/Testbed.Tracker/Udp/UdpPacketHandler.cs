@@ -30,14 +30,14 @@ public sealed class UdpPacketHandler
     private const int ActionScrape = (int)UdpTrackerProtocol.Action.Scrape;
     private const int ActionError = (int)UdpTrackerProtocol.Action.Error;
 
-    private readonly AnnounceService announces;
-    private readonly ConnectionIds connectionIds;
+    private readonly AnnounceService _announces;
+    private readonly ConnectionIds _connectionIds;
 
     /// <summary>Creates a handler over the shared announce service.</summary>
     public UdpPacketHandler(AnnounceService announces, ConnectionIds connectionIds)
     {
-        this.announces = announces;
-        this.connectionIds = connectionIds;
+        _announces = announces;
+        _connectionIds = connectionIds;
     }
 
     /// <summary>The announce URL this handler serves (udp://HOST:PORT/announce), for spans; set once the socket is bound.</summary>
@@ -64,21 +64,21 @@ public sealed class UdpPacketHandler
             if (connectionId != ProtocolId)
             {
                 // Garbage from an unverified address: counted, never answered.
-                announces.Reject(TrackerTransport.Udp, "connect", client, "connect request without the protocol id 0x41727101980 (dropped)");
+                _announces.Reject(TrackerTransport.Udp, "connect", client, "connect request without the protocol id 0x41727101980 (dropped)");
                 return 0;
             }
 
             BinaryPrimitives.WriteInt32BigEndian(response, ActionConnect);
             BinaryPrimitives.WriteInt32BigEndian(response[4..], transactionId);
-            BinaryPrimitives.WriteUInt64BigEndian(response[8..], connectionIds.Issue(client));
+            BinaryPrimitives.WriteUInt64BigEndian(response[8..], _connectionIds.Issue(client));
             return 16;
         }
 
-        if (!connectionIds.IsValid(connectionId, client))
+        if (!_connectionIds.IsValid(connectionId, client))
         {
             if (action is not (ActionAnnounce or ActionScrape))
             {
-                announces.Reject(TrackerTransport.Udp, "unknown", client, $"unknown action {action} without a valid connection id (dropped)");
+                _announces.Reject(TrackerTransport.Udp, "unknown", client, $"unknown action {action} without a valid connection id (dropped)");
                 return 0;
             }
 
@@ -129,7 +129,7 @@ public sealed class UdpPacketHandler
         // One datagram carries the answer: fit the peer list to it.
         var peerSize = client.IsV4 ? 6 : 18;
         var fit = Math.Min(peerScratch.Length, (MaxResponseSize - 20) / peerSize);
-        var result = announces.Announce(request, client, TrackerTransport.Udp, peerScratch[..fit], sameFamilyOnly: true, TrackerUrl);
+        var result = _announces.Announce(request, client, TrackerTransport.Udp, peerScratch[..fit], sameFamilyOnly: true, TrackerUrl);
         if (!result.Accepted)
         {
             return ErrorAlreadyLogged(response, transactionId, result.Refusal.Describe());
@@ -137,7 +137,7 @@ public sealed class UdpPacketHandler
 
         BinaryPrimitives.WriteInt32BigEndian(response, ActionAnnounce);
         BinaryPrimitives.WriteInt32BigEndian(response[4..], transactionId);
-        BinaryPrimitives.WriteInt32BigEndian(response[8..], announces.Policy.Interval);
+        BinaryPrimitives.WriteInt32BigEndian(response[8..], _announces.Policy.Interval);
         BinaryPrimitives.WriteInt32BigEndian(response[12..], result.Counts.Leechers);
         BinaryPrimitives.WriteInt32BigEndian(response[16..], result.Counts.Seeders);
         var offset = 20;
@@ -155,7 +155,7 @@ public sealed class UdpPacketHandler
     {
         var body = packet.Length - HeaderSize;
         var count = body / InfoHash.Length;
-        var max = Math.Min(announces.Policy.MaxScrapeHashes, (MaxResponseSize - 8) / 12);
+        var max = Math.Min(_announces.Policy.MaxScrapeHashes, (MaxResponseSize - 8) / 12);
         if (count == 0 || body % InfoHash.Length != 0 || count > max)
         {
             return Error(response, transactionId, client, "scrape", $"scrape must carry 1 to {max} info hashes of 20 bytes, got {body} bytes");
@@ -166,7 +166,7 @@ public sealed class UdpPacketHandler
         var offset = 8;
         for (var i = 0; i < count; i++)
         {
-            var counts = announces.Scrape(new InfoHash(packet.Slice(HeaderSize + (i * InfoHash.Length), InfoHash.Length)), TrackerTransport.Udp);
+            var counts = _announces.Scrape(new InfoHash(packet.Slice(HeaderSize + (i * InfoHash.Length), InfoHash.Length)), TrackerTransport.Udp);
             BinaryPrimitives.WriteInt32BigEndian(response[offset..], counts.Seeders);
             BinaryPrimitives.WriteInt32BigEndian(response[(offset + 4)..], (int)Math.Min(counts.Downloaded, int.MaxValue));
             BinaryPrimitives.WriteInt32BigEndian(response[(offset + 8)..], counts.Leechers);
@@ -190,7 +190,7 @@ public sealed class UdpPacketHandler
 
     private int Error(Span<byte> response, int transactionId, PeerAddress client, string requestKind, string message)
     {
-        announces.Reject(TrackerTransport.Udp, requestKind, client, message);
+        _announces.Reject(TrackerTransport.Udp, requestKind, client, message);
         return ErrorAlreadyLogged(response, transactionId, message);
     }
 

@@ -15,41 +15,41 @@ public sealed partial class UdpTrackerServer : IHostedService, IAsyncDisposable
 {
     private const int ReceiveBufferSize = 2048;
 
-    private readonly IPEndPoint endpoint;
-    private readonly UdpPacketHandler handler;
-    private readonly int loops;
-    private readonly int maxPeers;
-    private readonly ILogger logger;
-    private readonly CancellationTokenSource stopping = new();
-    private Socket? socket;
-    private Task[] running = [];
+    private readonly IPEndPoint _endpoint;
+    private readonly UdpPacketHandler _handler;
+    private readonly int _loops;
+    private readonly int _maxPeers;
+    private readonly ILogger _logger;
+    private readonly CancellationTokenSource _stopping = new();
+    private Socket? _socket;
+    private Task[] _running = [];
 
     /// <summary>Creates the server; nothing is bound until <see cref="StartAsync"/>.</summary>
     public UdpTrackerServer(IPEndPoint endpoint, UdpPacketHandler handler, int loops, int maxPeers, ILogger<UdpTrackerServer> logger)
     {
-        this.endpoint = endpoint;
-        this.handler = handler;
-        this.loops = loops > 0 ? loops : Math.Clamp(Environment.ProcessorCount, 1, 4);
-        this.maxPeers = Math.Max(1, maxPeers);
-        this.logger = logger;
+        _endpoint = endpoint;
+        _handler = handler;
+        _loops = loops > 0 ? loops : Math.Clamp(Environment.ProcessorCount, 1, 4);
+        _maxPeers = Math.Max(1, maxPeers);
+        _logger = logger;
     }
 
     /// <summary>The bound address and port (after start).</summary>
-    public IPEndPoint? LocalEndPoint => socket?.LocalEndPoint as IPEndPoint;
+    public IPEndPoint? LocalEndPoint => _socket?.LocalEndPoint as IPEndPoint;
 
     /// <inheritdoc />
     public Task StartAsync(CancellationToken cancellationToken)
     {
-        var bound = new Socket(endpoint.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
+        var bound = new Socket(_endpoint.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
         try
         {
-            if (endpoint.AddressFamily == AddressFamily.InterNetworkV6)
+            if (_endpoint.AddressFamily == AddressFamily.InterNetworkV6)
             {
                 bound.DualMode = true;
             }
 
             bound.ReceiveBufferSize = 4 * 1024 * 1024;
-            bound.Bind(endpoint);
+            bound.Bind(_endpoint);
         }
         catch
         {
@@ -57,19 +57,19 @@ public sealed partial class UdpTrackerServer : IHostedService, IAsyncDisposable
             throw;
         }
 
-        socket = bound;
-        handler.TrackerUrl = $"udp://{LocalEndPoint}/announce";
-        LogListening(logger, LocalEndPoint!.ToString());
+        _socket = bound;
+        _handler.TrackerUrl = $"udp://{LocalEndPoint}/announce";
+        LogListening(_logger, LocalEndPoint!.ToString());
         // No receive timeout: on Unix a socket with one is non-blocking, and every wait for a datagram would go through
         // the epoll thread and a thread-pool hop before this loop's thread woke. Disposing the socket wakes it on stop.
-        running = Enumerable.Range(0, loops).Select(i =>
+        _running = Enumerable.Range(0, _loops).Select(i =>
         {
             var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             var thread = new Thread(() =>
             {
                 try
                 {
-                    ReceiveLoop(bound, stopping.Token);
+                    ReceiveLoop(bound, _stopping.Token);
                     done.SetResult();
                 }
                 catch (Exception e)
@@ -90,30 +90,30 @@ public sealed partial class UdpTrackerServer : IHostedService, IAsyncDisposable
     /// <inheritdoc />
     public async Task StopAsync(CancellationToken cancellationToken)
     {
-        await stopping.CancelAsync().ConfigureAwait(false);
-        socket?.Dispose();
-        await Task.WhenAll(running).WaitAsync(cancellationToken).ConfigureAwait(false);
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        _socket?.Dispose();
+        await Task.WhenAll(_running).WaitAsync(cancellationToken).ConfigureAwait(false);
     }
 
     /// <inheritdoc />
     public async ValueTask DisposeAsync()
     {
-        if (!stopping.IsCancellationRequested)
+        if (!_stopping.IsCancellationRequested)
         {
-            await stopping.CancelAsync().ConfigureAwait(false);
+            await _stopping.CancelAsync().ConfigureAwait(false);
         }
 
-        socket?.Dispose();
+        _socket?.Dispose();
         try
         {
-            await Task.WhenAll(running).ConfigureAwait(false);
+            await Task.WhenAll(_running).ConfigureAwait(false);
         }
         catch (OperationCanceledException)
         {
             // Stopping is the expected end of the loops.
         }
 
-        stopping.Dispose();
+        _stopping.Dispose();
     }
 
     /// <summary>Reads the client's address out of a native socket address without allocating an endpoint.</summary>
@@ -132,7 +132,7 @@ public sealed partial class UdpTrackerServer : IHostedService, IAsyncDisposable
         // is one recvfrom and one sendto per announce, with no async state machine or thread-pool hop.
         var receive = GC.AllocateUninitializedArray<byte>(ReceiveBufferSize, pinned: true);
         var send = GC.AllocateUninitializedArray<byte>(UdpPacketHandler.MaxResponseSize, pinned: true);
-        var peers = new PeerEndpoint[maxPeers];
+        var peers = new PeerEndpoint[_maxPeers];
         var remote = new SocketAddress(bound.AddressFamily);
         while (!cancellationToken.IsCancellationRequested)
         {
@@ -153,19 +153,19 @@ public sealed partial class UdpTrackerServer : IHostedService, IAsyncDisposable
                 }
 
                 // Oversized datagrams and ICMP errors from earlier sends surface here; the socket stays usable.
-                LogReceiveFailed(logger, e.SocketErrorCode);
+                LogReceiveFailed(_logger, e.SocketErrorCode);
                 continue;
             }
 
             int length;
             try
             {
-                length = handler.Handle(receive.AsSpan(0, received), ClientAddress(remote), send, peers);
+                length = _handler.Handle(receive.AsSpan(0, received), ClientAddress(remote), send, peers);
             }
             catch (Exception e) when (e is not OutOfMemoryException)
             {
                 // A bug must cost one datagram, never the tracker.
-                LogHandlerFailed(logger, e);
+                LogHandlerFailed(_logger, e);
                 continue;
             }
 
@@ -184,7 +184,7 @@ public sealed partial class UdpTrackerServer : IHostedService, IAsyncDisposable
             }
             catch (SocketException e)
             {
-                LogSendFailed(logger, e.SocketErrorCode);
+                LogSendFailed(_logger, e.SocketErrorCode);
             }
         }
     }

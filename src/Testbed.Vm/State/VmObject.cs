@@ -9,7 +9,7 @@ namespace Testbed.Vm;
 public sealed class VmObject
 {
     [ThreadStatic]
-    private static ArrayBufferWriterLimited? t_buffer;
+    private static ArrayBufferWriterLimited? _threadBuffer;
 
     private VmObject(byte[] canonicalJson)
     {
@@ -39,7 +39,7 @@ public sealed class VmObject
         }
 
         // One buffer per thread: decoding allocates only the final canonical bytes.
-        var buffer = t_buffer ??= new ArrayBufferWriterLimited();
+        var buffer = _threadBuffer ??= new ArrayBufferWriterLimited();
         buffer.Reset(maxBytes, what);
         CanonicalJsonWriter.WriteObject(element, buffer, what, omit);
         return new VmObject(buffer.ToArray());

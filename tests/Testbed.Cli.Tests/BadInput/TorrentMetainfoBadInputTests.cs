@@ -6,37 +6,37 @@ namespace Testbed.Cli.Tests.BadInput;
 /// <summary>`testbed torrent create PATH -o FILE` against unusable sources, outputs and options.</summary>
 public sealed class TorrentCreateBadInputTests : IDisposable
 {
-    private readonly BadInputDir dir = new();
-    private readonly string source;
+    private readonly BadInputDir _dir = new();
+    private readonly string _source;
 
-    public TorrentCreateBadInputTests() => source = dir.Write("data.bin", Encoding.ASCII.GetBytes(new string('d', 50_000)));
+    public TorrentCreateBadInputTests() => _source = _dir.Write("data.bin", Encoding.ASCII.GetBytes(new string('d', 50_000)));
 
-    public void Dispose() => dir.Dispose();
+    public void Dispose() => _dir.Dispose();
 
     [Fact]
     public async Task An_output_that_is_a_directory_a_missing_directory_or_unwritable_is_refused_before_hashing()
     {
-        await CliProcess.FailsAsync(2, ["torrent", "create", source, "-o", dir.Path], "--output", "is a directory");
-        await CliProcess.FailsAsync(2, ["torrent", "create", source, "-o", Path.Combine(dir.File("missing"), "x.torrent")], "--output", "does not exist");
-        await CliProcess.FailsAsync(2, ["torrent", "create", source, "-o", ""], "--output", "empty");
-        if (dir.Unwritable() is { } locked)
+        await CliProcess.FailsAsync(2, ["torrent", "create", _source, "-o", _dir.Path], "--output", "is a directory");
+        await CliProcess.FailsAsync(2, ["torrent", "create", _source, "-o", Path.Combine(_dir.File("missing"), "x.torrent")], "--output", "does not exist");
+        await CliProcess.FailsAsync(2, ["torrent", "create", _source, "-o", ""], "--output", "empty");
+        if (_dir.Unwritable() is { } locked)
         {
-            await CliProcess.FailsAsync(2, ["torrent", "create", source, "-o", Path.Combine(locked, "x.torrent")], "--output", "cannot be written");
+            await CliProcess.FailsAsync(2, ["torrent", "create", _source, "-o", Path.Combine(locked, "x.torrent")], "--output", "cannot be written");
         }
 
         // Nothing was left behind: no output, no temporary file.
-        Assert.Equal([source], Directory.GetFiles(dir.Path));
+        Assert.Equal([_source], Directory.GetFiles(_dir.Path));
     }
 
     [Fact]
     public async Task A_fifo_or_a_device_source_is_refused_at_once_instead_of_hanging()
     {
-        var output = dir.File("x.torrent");
-        if (dir.Fifo("fifo") is { } fifo)
+        var output = _dir.File("x.torrent");
+        if (_dir.Fifo("fifo") is { } fifo)
         {
             var outcome = await CliProcess.FailsAsync(2, ["torrent", "create", fifo, "-o", output], "pipe", "regular files");
             Assert.True(outcome.Elapsed < TimeSpan.FromSeconds(20), outcome.ToString());
-            var tree = dir.File("tree");
+            var tree = _dir.File("tree");
             Directory.CreateDirectory(tree);
             await File.WriteAllTextAsync(Path.Combine(tree, "a.txt"), "a");
             File.Move(fifo, Path.Combine(tree, "b.fifo"));
@@ -45,7 +45,7 @@ public sealed class TorrentCreateBadInputTests : IDisposable
 
         var device = await CliProcess.FailsAsync(2, ["torrent", "create", "/dev/zero", "-o", output], "/dev/zero", "device");
         CliProcess.AssertPeakBelow(device, CliProcess.ModestPeakBytes, "torrent create /dev/zero");
-        await CliProcess.FailsAsync(2, ["torrent", "create", dir.File("nothing"), "-o", output], "no such file");
+        await CliProcess.FailsAsync(2, ["torrent", "create", _dir.File("nothing"), "-o", output], "no such file");
         Assert.False(File.Exists(output));
     }
 
@@ -57,7 +57,7 @@ public sealed class TorrentCreateBadInputTests : IDisposable
     [InlineData("99999999999")]
     public async Task Bad_piece_lengths_name_the_option_and_range_without_type_names(string value)
     {
-        var outcome = await CliProcess.FailsAsync(2, ["torrent", "create", source, "--piece-length", value, "-o", dir.File("x.torrent")], "--piece-length", "from 1 to");
+        var outcome = await CliProcess.FailsAsync(2, ["torrent", "create", _source, "--piece-length", value, "-o", _dir.File("x.torrent")], "--piece-length", "from 1 to");
         Assert.DoesNotContain("System.", outcome.Stderr, StringComparison.Ordinal);
     }
 
@@ -67,10 +67,10 @@ public sealed class TorrentCreateBadInputTests : IDisposable
         var i = 0;
         foreach (var (name, value) in BadInputs.ArgumentStrings(8, BadInputs.Seed))
         {
-            var output = dir.File($"t{i++}.torrent");
-            var tracker = await CliProcess.RunAsync(["torrent", "create", source, "--tracker", value, "-o", output]);
+            var output = _dir.File($"t{i++}.torrent");
+            var tracker = await CliProcess.RunAsync(["torrent", "create", _source, "--tracker", value, "-o", output]);
             CliProcess.AssertFails(tracker, 2, $"--tracker <{name}>", "--tracker");
-            var comment = await CliProcess.RunAsync(["torrent", "create", source, "--comment", value, "-o", output]);
+            var comment = await CliProcess.RunAsync(["torrent", "create", _source, "--comment", value, "-o", output]);
             Assert.True(comment.ExitCode == 0 || comment.ExitCode == 2, $"--comment <{name}>: {comment}");
             BadInputs.AssertNoStackTrace(comment.Stdout + comment.Stderr, $"--comment <{name}>");
             Assert.DoesNotContain('\u001b', comment.Stdout);
@@ -81,9 +81,9 @@ public sealed class TorrentCreateBadInputTests : IDisposable
 /// <summary>`testbed torrent info FILE [--json]` against unusable files and hostile torrents.</summary>
 public sealed class TorrentInfoBadInputTests : IDisposable
 {
-    private readonly BadInputDir dir = new();
+    private readonly BadInputDir _dir = new();
 
-    public void Dispose() => dir.Dispose();
+    public void Dispose() => _dir.Dispose();
 
     /// <summary>A valid single-file torrent whose name, comment, creator and tracker carry <paramref name="text"/>.</summary>
     private static byte[] Hostile(string text)
@@ -108,7 +108,7 @@ public sealed class TorrentInfoBadInputTests : IDisposable
     public async Task Terminal_escapes_in_a_torrents_texts_are_printed_escaped()
     {
         const string hostile = "\u001b]0;pwned\u0007\u001b[2J\u009b31m\u202Eevil\r\n";
-        var file = dir.Write("hostile.torrent", Hostile(hostile));
+        var file = _dir.Write("hostile.torrent", Hostile(hostile));
         var outcome = await CliProcess.RunAsync(["torrent", "info", file]);
         Assert.True(outcome.ExitCode == 0, outcome.ToString());
         foreach (var c in new[] { '\u001b', '\u0007', '\u009b', '\u202E', '\r' })
@@ -129,11 +129,11 @@ public sealed class TorrentInfoBadInputTests : IDisposable
     [Fact]
     public async Task Directories_devices_missing_and_oversized_files_are_named_as_such()
     {
-        await CliProcess.FailsAsync(2, ["torrent", "info", dir.Path], "is a directory");
+        await CliProcess.FailsAsync(2, ["torrent", "info", _dir.Path], "is a directory");
         var device = await CliProcess.FailsAsync(2, ["torrent", "info", "/dev/zero"], "device");
         CliProcess.AssertPeakBelow(device, CliProcess.ModestPeakBytes, "torrent info /dev/zero");
-        await CliProcess.FailsAsync(2, ["torrent", "info", dir.File("none.torrent")], "no such file");
-        var huge = await CliProcess.FailsAsync(2, ["torrent", "info", dir.Sparse("huge.torrent", 100L * 1024 * 1024)], "bytes", "limit");
+        await CliProcess.FailsAsync(2, ["torrent", "info", _dir.File("none.torrent")], "no such file");
+        var huge = await CliProcess.FailsAsync(2, ["torrent", "info", _dir.Sparse("huge.torrent", 100L * 1024 * 1024)], "bytes", "limit");
         CliProcess.AssertPeakBelow(huge, CliProcess.ModestPeakBytes, "torrent info of 100 MB");
         await CliProcess.FailsAsync(2, ["torrent", "info", ""], "empty");
     }
@@ -159,7 +159,7 @@ public sealed class TorrentInfoBadInputTests : IDisposable
                 }
             }
 
-            var file = dir.Write($"corrupt{i}.torrent", bytes);
+            var file = _dir.Write($"corrupt{i}.torrent", bytes);
             var outcome = await CliProcess.RunAsync(["torrent", "info", file]);
             var context = $"corrupt torrent #{i} (mutation {mutation}, seed {BadInputs.Seed})";
             Assert.True(outcome.ExitCode is 0 or 2, $"{context}: {outcome}");

@@ -5,15 +5,15 @@ namespace Testbed.Ledger.Tests.Mining;
 
 public sealed class BlockMinerTests
 {
-    private readonly Wallet wallet = Wallet.CreateEphemeral();
+    private readonly Wallet _wallet = Wallet.CreateEphemeral();
 
     [Fact]
     public async Task Mined_block_on_two_threads_is_accepted_and_traced()
     {
         using var spans = new SpanRecorder();
         using var test = new TestChain(peer: "miner-ok");
-        var miner = new BlockMiner(wallet, threads: 2, peerName: "miner-ok");
-        var mined = await miner.MineNextAsync(test.Chain, [Forge.Vote(wallet, 0, "P1")], CancellationToken.None);
+        var miner = new BlockMiner(_wallet, threads: 2, peerName: "miner-ok");
+        var mined = await miner.MineNextAsync(test.Chain, [Forge.Vote(_wallet, 0, "P1")], CancellationToken.None);
         Assert.NotNull(mined);
         Assert.True(mined.Attempts >= 1);
         Assert.Equal(AddBlockStatus.Connected, test.Chain.AddBlock(mined.Block.Token).Status);
@@ -30,8 +30,8 @@ public sealed class BlockMinerTests
     [Fact]
     public async Task Cancelling_stops_a_search_that_would_take_years_at_once()
     {
-        var header = new BlockHeader(1, 1, Hash256.Of("x"u8), 0, 60, TransactionsRoot.Compute([]), Hash256.Of("s"u8), wallet.PublicKey.Address, 0);
-        var miner = new BlockMiner(wallet, threads: 2);
+        var header = new BlockHeader(1, 1, Hash256.Of("x"u8), 0, 60, TransactionsRoot.Compute([]), Hash256.Of("s"u8), _wallet.PublicKey.Address, 0);
+        var miner = new BlockMiner(_wallet, threads: 2);
         using var cts = new CancellationTokenSource(TimeSpan.FromMilliseconds(300));
         var watch = Stopwatch.StartNew();
         var mined = await miner.MineAsync(new BlockTemplate(header, []), cts.Token);
@@ -45,7 +45,7 @@ public sealed class BlockMinerTests
     public async Task Attempts_add_up_over_searches()
     {
         using var test = new TestChain(peer: "miner-count");
-        var miner = new BlockMiner(wallet, threads: 1);
+        var miner = new BlockMiner(_wallet, threads: 1);
         var first = await miner.MineNextAsync(test.Chain, [], CancellationToken.None);
         Assert.NotNull(first);
         Assert.Equal(first.Attempts, miner.Attempts);
@@ -73,11 +73,11 @@ public sealed class BlockMinerTests
         using var test = new TestChain(network, "miner-tip");
         test.Clock.Now = DateTimeOffset.FromUnixTimeMilliseconds(network.GenesisTimestampMs);
         var genesis = test.Chain.GetHeader(test.Chain.Tip.Hash)!;
-        var first = Forge.Next(test.Chain, wallet);
+        var first = Forge.Next(test.Chain, _wallet);
         Assert.Equal(AddBlockStatus.Connected, test.Chain.AddBlock(first.Token).Status);
         Assert.True(test.Chain.NextDifficulty(first.Hash) > 40);
 
-        var miner = new BlockMiner(wallet, threads: 1, peerName: "miner-tip");
+        var miner = new BlockMiner(_wallet, threads: 1, peerName: "miner-tip");
         using var safety = new CancellationTokenSource(TimeSpan.FromMinutes(2));
         var mining = miner.MineNextAsync(test.Chain, [], safety.Token);
 

@@ -53,7 +53,7 @@ internal static class TestNetworks
 /// <summary>A chain in a temporary directory, with a manual clock, for one test.</summary>
 internal sealed class TestChain : IDisposable
 {
-    private readonly TempDir dir = new();
+    private readonly TempDir _dir = new();
 
     public TestChain(NetworkConfig? network = null, string peer = "test", ChainDefects defects = ChainDefects.None)
     {
@@ -76,7 +76,7 @@ internal sealed class TestChain : IDisposable
         return Reopen();
     }
 
-    public string Directory => dir.Sub("chain");
+    public string Directory => _dir.Sub("chain");
 
     public Blockchain Chain { get; private set; }
 
@@ -100,7 +100,7 @@ internal sealed class TestChain : IDisposable
     public void Dispose()
     {
         Chain.Dispose();
-        dir.Dispose();
+        _dir.Dispose();
     }
 }
 
@@ -147,17 +147,17 @@ internal static class Forge
 /// <summary>Collects finished activities of the ledger's ActivitySource.</summary>
 internal sealed class SpanRecorder : IDisposable
 {
-    private readonly ActivityListener listener;
+    private readonly ActivityListener _listener;
 
     public SpanRecorder()
     {
-        listener = new ActivityListener
+        _listener = new ActivityListener
         {
             ShouldListenTo = s => s.Name == LedgerTelemetry.SourceName,
             Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
             ActivityStopped = a => Spans.Add(a),
         };
-        ActivitySource.AddActivityListener(listener);
+        ActivitySource.AddActivityListener(_listener);
     }
 
     public ConcurrentBag<Activity> Spans { get; } = [];
@@ -165,5 +165,5 @@ internal sealed class SpanRecorder : IDisposable
     public IEnumerable<Activity> For(string peer, string name) =>
         Spans.Where(a => a.OperationName == name && (a.GetTagItem(LedgerTelemetry.Peer) as string) == peer);
 
-    public void Dispose() => listener.Dispose();
+    public void Dispose() => _listener.Dispose();
 }

@@ -7,15 +7,15 @@ namespace Testbed.Ledger.Tests.Validation;
 public sealed class BrokenBlocks : IDisposable
 {
     public const int Variants = 3;
-    private readonly TestChain test = new(peer: "broken-blocks");
+    private readonly TestChain _test = new(peer: "broken-blocks");
 
     public BrokenBlocks()
     {
-        test.MineAndAdd(Miner, Forge.Vote(Alice, 0, "P1"));
-        test.Clock.Now = test.Clock.Now.AddSeconds(1);
+        _test.MineAndAdd(Miner, Forge.Vote(Alice, 0, "P1"));
+        _test.Clock.Now = _test.Clock.Now.AddSeconds(1);
     }
 
-    internal TestChain Test => test;
+    internal TestChain Test => _test;
 
     public Wallet Miner { get; } = Wallet.CreateEphemeral();
 
@@ -23,12 +23,12 @@ public sealed class BrokenBlocks : IDisposable
 
     public Wallet Mallory { get; } = Wallet.CreateEphemeral();
 
-    public Testbed.Ledger.Chain.Blockchain Chain => test.Chain;
+    public Testbed.Ledger.Chain.Blockchain Chain => _test.Chain;
 
     /// <summary>A token broken for the given reason (variant picks among ways of breaking it).</summary>
     public string Make(BlockRejectionReason reason, int variant)
     {
-        var chain = test.Chain;
+        var chain = _test.Chain;
         var parent = chain.GetHeader(chain.Tip.Hash)!;
         switch (reason)
         {
@@ -41,8 +41,8 @@ public sealed class BrokenBlocks : IDisposable
                 };
             case BlockRejectionReason.Oversized:
                 return variant % 2 == 0
-                    ? new string('a', test.Network.MaxBlockBytes + 1 + variant)
-                    : Forge.WithTransactions(chain, Miner, Enumerable.Range(0, test.Network.MaxTransactionsPerBlock + 1).Select(i => Forge.Student(Alice, 1 + i, "S" + i)).ToList()).Token;
+                    ? new string('a', _test.Network.MaxBlockBytes + 1 + variant)
+                    : Forge.WithTransactions(chain, Miner, Enumerable.Range(0, _test.Network.MaxTransactionsPerBlock + 1).Select(i => Forge.Student(Alice, 1 + i, "S" + i)).ToList()).Token;
             case BlockRejectionReason.AlgorithmNotAllowed:
                 return (variant % Variants) switch
                 {
@@ -91,7 +91,7 @@ public sealed class BrokenBlocks : IDisposable
                 {
                     TimestampMs = variant % 2 == 0
                         ? parent.TimestampMs - 1 - variant
-                        : test.Clock.Now.ToUnixTimeMilliseconds() + test.Network.MaxFutureDriftMs + 1 + variant,
+                        : _test.Clock.Now.ToUnixTimeMilliseconds() + _test.Network.MaxFutureDriftMs + 1 + variant,
                 }).Token;
             case BlockRejectionReason.TransactionsRootMismatch:
                 return Forge.Next(chain, Miner, [Forge.Vote(Alice, 1, "P2")], h => h with { TransactionsRoot = Hash256.Of(BitConverter.GetBytes(variant)) }).Token;
@@ -111,7 +111,7 @@ public sealed class BrokenBlocks : IDisposable
         }
     }
 
-    public void Dispose() => test.Dispose();
+    public void Dispose() => _test.Dispose();
 
     internal static string PayloadOf(string token) => Encoding.UTF8.GetString(Base64Url.DecodeFromChars(token.Split('.')[1]));
 

@@ -6,19 +6,19 @@ namespace Testbed.Peer.Tests.BadInput;
 /// <summary>One real tracker and one real peer process (fault hooks on), shared by the peer API's bad-input cases.</summary>
 public sealed class PeerApiFixture : IAsyncLifetime
 {
-    private readonly string root = Path.Combine(Path.GetTempPath(), "testbed-peer-badinput", Guid.NewGuid().ToString("n")[..12]);
+    private readonly string _root = Path.Combine(Path.GetTempPath(), "testbed-peer-badinput", Guid.NewGuid().ToString("n")[..12]);
 
     public ServiceProcess Tracker { get; private set; } = null!;
 
     public ServiceProcess Peer { get; private set; } = null!;
 
-    public string DataDir => Path.Combine(root, "peer-1");
+    public string DataDir => Path.Combine(_root, "peer-1");
 
-    public string Root => root;
+    public string Root => _root;
 
     public async Task InitializeAsync()
     {
-        Directory.CreateDirectory(root);
+        Directory.CreateDirectory(_root);
         Tracker = ServiceProcess.Start("tracker", ServiceProcess.ProjectDll("Testbed.Tracker"), new Dictionary<string, string>());
         await Tracker.WaitHealthyAsync(PeerNetwork.Patience);
         Peer = ServiceProcess.Start("peer-1", ServiceProcess.ProjectDll("Testbed.Peer"), new Dictionary<string, string>
@@ -38,7 +38,7 @@ public sealed class PeerApiFixture : IAsyncLifetime
         await Tracker.DisposeAsync();
         try
         {
-            Directory.Delete(root, recursive: true);
+            Directory.Delete(_root, recursive: true);
         }
         catch (IOException)
         {

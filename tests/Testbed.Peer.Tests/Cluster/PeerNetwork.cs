@@ -6,30 +6,30 @@ public sealed class PeerNetwork : IAsyncDisposable
     /// <summary>Generous: the CI machine has two loaded cores.</summary>
     public static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);
 
-    private readonly ITestOutputHelper output;
-    private readonly string root = Path.Combine(Path.GetTempPath(), "testbed-peer-tests", Guid.NewGuid().ToString("n")[..12]);
-    private readonly Dictionary<string, ServiceProcess> peers = new(StringComparer.Ordinal);
-    private readonly List<ServiceProcess> retired = [];
-    private ServiceProcess? tracker;
+    private readonly ITestOutputHelper _output;
+    private readonly string _root = Path.Combine(Path.GetTempPath(), "testbed-peer-tests", Guid.NewGuid().ToString("n")[..12]);
+    private readonly Dictionary<string, ServiceProcess> _peers = new(StringComparer.Ordinal);
+    private readonly List<ServiceProcess> _retired = [];
+    private ServiceProcess? _tracker;
 
-    private PeerNetwork(ITestOutputHelper output) => this.output = output;
+    private PeerNetwork(ITestOutputHelper output) => _output = output;
 
     /// <summary>The tracker process.</summary>
-    public ServiceProcess Tracker => tracker!;
+    public ServiceProcess Tracker => _tracker!;
 
     /// <summary>A running peer by name.</summary>
-    public ServiceProcess this[string name] => peers[name];
+    public ServiceProcess this[string name] => _peers[name];
 
     /// <summary>Names of the running peers.</summary>
-    public IReadOnlyList<string> Names => [.. peers.Keys.Order(StringComparer.Ordinal)];
+    public IReadOnlyList<string> Names => [.. _peers.Keys.Order(StringComparer.Ordinal)];
 
     /// <summary>Starts the tracker.</summary>
     public static async Task<PeerNetwork> StartAsync(ITestOutputHelper output)
     {
         var network = new PeerNetwork(output);
-        Directory.CreateDirectory(network.root);
-        network.tracker = ServiceProcess.Start("tracker", ServiceProcess.ProjectDll("Testbed.Tracker"), new Dictionary<string, string>());
-        await network.tracker.WaitHealthyAsync(Patience);
+        Directory.CreateDirectory(network._root);
+        network._tracker = ServiceProcess.Start("tracker", ServiceProcess.ProjectDll("Testbed.Tracker"), new Dictionary<string, string>());
+        await network._tracker.WaitHealthyAsync(Patience);
         return network;
     }
 
@@ -40,7 +40,7 @@ public sealed class PeerNetwork : IAsyncDisposable
         {
             ["services__tracker__http__0"] = Tracker.BaseUrl.ToString().TrimEnd('/'),
             ["Testbed__PeerName"] = name,
-            ["Testbed__DataDir"] = Path.Combine(root, name),
+            ["Testbed__DataDir"] = Path.Combine(_root, name),
             ["Testbed__DifficultyBits"] = "6",
             ["Testbed__SegmentBlocks"] = "8",
             ["Testbed__AnnounceIntervalSeconds"] = "2",
@@ -51,13 +51,13 @@ public sealed class PeerNetwork : IAsyncDisposable
             environment[key] = value;
         }
 
-        if (peers.Remove(name, out var old))
+        if (_peers.Remove(name, out var old))
         {
-            retired.Add(old);
+            _retired.Add(old);
         }
 
         var peer = ServiceProcess.Start(name, ServiceProcess.ProjectDll("Testbed.Peer"), environment);
-        peers[name] = peer;
+        _peers[name] = peer;
         await peer.WaitHealthyAsync(Patience);
         return peer;
     }
@@ -65,19 +65,19 @@ public sealed class PeerNetwork : IAsyncDisposable
     /// <summary>SIGKILLs a peer and leaves it out of the running peers (status waits no longer ask it).</summary>
     public void Kill(string name)
     {
-        var peer = peers[name];
+        var peer = _peers[name];
         peer.KillHard();
-        peers.Remove(name);
-        retired.Add(peer);
+        _peers.Remove(name);
+        _retired.Add(peer);
     }
 
     /// <summary>GET /status of a peer.</summary>
-    public async Task<JsonElement> StatusAsync(string name) => await peers[name].Http.GetFromJsonAsync<JsonElement>("status");
+    public async Task<JsonElement> StatusAsync(string name) => await _peers[name].Http.GetFromJsonAsync<JsonElement>("status");
 
     /// <summary>POST /mining {action: mine, blocks: n} and returns the mined reports.</summary>
     public async Task<JsonElement> MineAsync(string name, int blocks)
     {
-        using var response = await peers[name].Http.PostAsJsonAsync("mining", new { action = "mine", blocks });
+        using var response = await _peers[name].Http.PostAsJsonAsync("mining", new { action = "mine", blocks });
         Assert.True(response.IsSuccessStatusCode, $"{name} POST /mining: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
         return (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("mined");
     }
@@ -85,7 +85,7 @@ public sealed class PeerNetwork : IAsyncDisposable
     /// <summary>POST /mining {action} (start or stop).</summary>
     public async Task MiningAsync(string name, string action)
     {
-        using var response = await peers[name].Http.PostAsJsonAsync("mining", new { action });
+        using var response = await _peers[name].Http.PostAsJsonAsync("mining", new { action });
         Assert.True(response.IsSuccessStatusCode, $"{name} POST /mining {action}: {(int)response.StatusCode}");
     }
 
@@ -109,15 +109,15 @@ public sealed class PeerNetwork : IAsyncDisposable
                 }
             }
 
-            if (statuses.Count == peers.Count && condition(statuses))
+            if (statuses.Count == _peers.Count && condition(statuses))
             {
-                output.WriteLine($"{what} after {deadline.Elapsed.TotalSeconds:0.0} s: {Summary(statuses)}");
+                _output.WriteLine($"{what} after {deadline.Elapsed.TotalSeconds:0.0} s: {Summary(statuses)}");
                 return statuses;
             }
 
             if (deadline.Elapsed > limit)
             {
-                var tails = string.Join("\n", peers.Values.Select(p => $"--- {p.Name}:\n{p.Tail}"));
+                var tails = string.Join("\n", _peers.Values.Select(p => $"--- {p.Name}:\n{p.Tail}"));
                 Assert.Fail($"not {what} within {limit.TotalSeconds} s: {Summary(statuses)}\n{tails}");
             }
 
@@ -127,7 +127,7 @@ public sealed class PeerNetwork : IAsyncDisposable
 
     /// <summary>Every peer is connected to every other.</summary>
     public Task WaitMeshAsync() =>
-        WaitForAsync("fully connected", s => s.Values.All(v => v.GetProperty("connectedPeers").GetArrayLength() >= peers.Count - 1));
+        WaitForAsync("fully connected", s => s.Values.All(v => v.GetProperty("connectedPeers").GetArrayLength() >= _peers.Count - 1));
 
     /// <summary>Every peer has the same tip and state root, at least at <paramref name="minHeight"/>.</summary>
     public Task<Dictionary<string, JsonElement>> WaitConvergedAsync(long minHeight) =>
@@ -143,19 +143,19 @@ public sealed class PeerNetwork : IAsyncDisposable
     /// <summary>Kills every process and removes the data directories.</summary>
     public async ValueTask DisposeAsync()
     {
-        foreach (var peer in peers.Values.Concat(retired))
+        foreach (var peer in _peers.Values.Concat(_retired))
         {
             await peer.DisposeAsync();
         }
 
-        if (tracker is not null)
+        if (_tracker is not null)
         {
-            await tracker.DisposeAsync();
+            await _tracker.DisposeAsync();
         }
 
         try
         {
-            Directory.Delete(root, recursive: true);
+            Directory.Delete(_root, recursive: true);
         }
         catch (IOException)
         {

@@ -7,12 +7,12 @@ namespace Testbed.Peer.Tests.Cluster;
 public sealed class ServiceProcess : IAsyncDisposable
 {
     private const int TailLines = 60;
-    private readonly ChildProcess process;
+    private readonly ChildProcess _process;
 
     private ServiceProcess(string name, ChildProcess process, Uri baseUrl)
     {
         Name = name;
-        this.process = process;
+        _process = process;
         BaseUrl = baseUrl;
         Http = new HttpClient { BaseAddress = baseUrl, Timeout = TimeSpan.FromSeconds(60) };
         Http.DefaultRequestHeaders.Add(ControlSecretHeader, ControlSecret);
@@ -37,16 +37,16 @@ public sealed class ServiceProcess : IAsyncDisposable
     public HttpClient Http { get; }
 
     /// <summary>The process id.</summary>
-    public int ProcessId => process.Id;
+    public int ProcessId => _process.Id;
 
     /// <summary>The exit code, once ended.</summary>
-    public int ExitCode => process.ExitCode;
+    public int ExitCode => _process.ExitCode;
 
     /// <summary>True once the process ended.</summary>
-    public bool HasExited => process.HasExited;
+    public bool HasExited => _process.HasExited;
 
     /// <summary>The last lines it printed.</summary>
-    public string Tail => process.Tail(TailLines);
+    public string Tail => _process.Tail(TailLines);
 
     /// <summary>Starts `dotnet DLL` on a free loopback HTTP port.</summary>
     public static ServiceProcess Start(string name, string dll, IReadOnlyDictionary<string, string> environment)
@@ -83,9 +83,9 @@ public sealed class ServiceProcess : IAsyncDisposable
         var deadline = Stopwatch.StartNew();
         while (deadline.Elapsed < timeout)
         {
-            if (process.HasExited)
+            if (_process.HasExited)
             {
-                throw new InvalidOperationException($"{Name} exited with code {process.ExitCode}:\n{Tail}");
+                throw new InvalidOperationException($"{Name} exited with code {_process.ExitCode}:\n{Tail}");
             }
 
             try
@@ -110,7 +110,7 @@ public sealed class ServiceProcess : IAsyncDisposable
     }
 
     /// <summary>SIGKILL: the process gets no chance to clean up.</summary>
-    public void KillHard() => process.Kill();
+    public void KillHard() => _process.Kill();
 
     /// <summary>SIGSTOP: the process freezes with its sockets open (peers see silent connections, not closed ones).</summary>
     public void Pause() => Signal("STOP");
@@ -118,24 +118,24 @@ public sealed class ServiceProcess : IAsyncDisposable
     /// <summary>SIGCONT: a paused process goes on, reading what arrived meanwhile.</summary>
     public void Resume() => Signal("CONT");
 
-    private void Signal(string signal) => Assert.True(process.Signal(signal), $"kill -{signal} {process.Id} failed");
+    private void Signal(string signal) => Assert.True(_process.Signal(signal), $"kill -{signal} {_process.Id} failed");
 
     /// <summary>
     /// Waits at most <paramref name="timeout"/> for the process to end by itself, and for its output to be read to the end
     /// (polling <see cref="HasExited"/> is not enough: the last lines may still be on their way to <see cref="Tail"/>).
     /// </summary>
-    public Task<bool> WaitForExitAsync(TimeSpan timeout) => process.WaitForExitAsync(timeout);
+    public Task<bool> WaitForExitAsync(TimeSpan timeout) => _process.WaitForExitAsync(timeout);
 
     /// <summary>SIGTERM, then waits for the process to stop by itself (a clean stop); true when it exited in time.</summary>
     public bool StopGracefully(TimeSpan timeout)
     {
-        if (process.HasExited)
+        if (_process.HasExited)
         {
             return true;
         }
 
-        process.Signal("TERM");
-        return process.WaitForExitAsync(timeout).GetAwaiter().GetResult();
+        _process.Signal("TERM");
+        return _process.WaitForExitAsync(timeout).GetAwaiter().GetResult();
     }
 
     /// <summary>The built dll of a project under src/ for this test run's configuration.</summary>
@@ -178,6 +178,6 @@ public sealed class ServiceProcess : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         Http.Dispose();
-        await process.DisposeAsync();
+        await _process.DisposeAsync();
     }
 }

@@ -7,9 +7,9 @@ namespace Testbed.Torrent.Tests.Dht;
 /// <summary>Our DHT nodes on loopback, each on its own 127.x.y.z address and a free port; disposed together.</summary>
 internal sealed class DhtTestNetwork : IAsyncDisposable
 {
-    private readonly List<DhtNode> nodes = [];
+    private readonly List<DhtNode> _nodes = [];
 
-    public IReadOnlyList<DhtNode> Nodes => nodes;
+    public IReadOnlyList<DhtNode> Nodes => _nodes;
 
     public static IPEndPoint Loopback(int subnet, int host) => new(IPAddress.Parse($"127.0.{subnet}.{host}"), 0);
 
@@ -17,13 +17,13 @@ internal sealed class DhtTestNetwork : IAsyncDisposable
     {
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
         var node = await DhtNode.StartAsync(options, timeout.Token);
-        nodes.Add(node);
+        _nodes.Add(node);
         return node;
     }
 
     public async ValueTask DisposeAsync()
     {
-        foreach (var node in nodes)
+        foreach (var node in _nodes)
         {
             await node.DisposeAsync();
         }
@@ -33,14 +33,14 @@ internal sealed class DhtTestNetwork : IAsyncDisposable
 /// <summary>A bare UDP socket that speaks KRPC by hand: for what a well-behaved node never sends (floods, garbage, forged sizes).</summary>
 internal sealed class RawKrpcClient : IDisposable
 {
-    private readonly UdpClient udp;
-    private readonly Queue<KrpcQuery> queries = new();
+    private readonly UdpClient _udp;
+    private readonly Queue<KrpcQuery> _queries = new();
 
-    public RawKrpcClient(IPAddress address) => udp = new UdpClient(new IPEndPoint(address, 0));
+    public RawKrpcClient(IPAddress address) => _udp = new UdpClient(new IPEndPoint(address, 0));
 
-    public IPEndPoint LocalEndPoint => (IPEndPoint)udp.Client.LocalEndPoint!;
+    public IPEndPoint LocalEndPoint => (IPEndPoint)_udp.Client.LocalEndPoint!;
 
-    public Task SendAsync(byte[] datagram, IPEndPoint to) => udp.SendAsync(datagram, to).AsTask();
+    public Task SendAsync(byte[] datagram, IPEndPoint to) => _udp.SendAsync(datagram, to).AsTask();
 
     public Task SendAsync(KrpcMessage message, IPEndPoint to) => SendAsync(KrpcCodec.Encode(message), to);
 
@@ -52,7 +52,7 @@ internal sealed class RawKrpcClient : IDisposable
         {
             while (true)
             {
-                var result = await udp.ReceiveAsync(cancel.Token);
+                var result = await _udp.ReceiveAsync(cancel.Token);
                 if (from is null || result.RemoteEndPoint.Equals(from))
                 {
                     return result.Buffer;
@@ -91,7 +91,7 @@ internal sealed class RawKrpcClient : IDisposable
             Assert.True(KrpcCodec.TryDecode(datagram, out var message, out var refusal), refusal?.ToString());
             if (message is KrpcQuery fromNode)
             {
-                queries.Enqueue(fromNode); // The node's own query (a ping to verify us) can overtake its answer: kept for NextQueryAsync.
+                _queries.Enqueue(fromNode); // The node's own query (a ping to verify us) can overtake its answer: kept for NextQueryAsync.
             }
             else if (message.TransactionId.SequenceEqual(query.TransactionId))
             {
@@ -105,7 +105,7 @@ internal sealed class RawKrpcClient : IDisposable
     /// <summary>The next query the node sent us (kept aside by <see cref="AskAsync"/>, or arriving within 5 s), or null.</summary>
     public async Task<KrpcQuery?> NextQueryAsync(IPEndPoint from)
     {
-        if (queries.TryDequeue(out var kept))
+        if (_queries.TryDequeue(out var kept))
         {
             return kept;
         }
@@ -122,5 +122,5 @@ internal sealed class RawKrpcClient : IDisposable
         return null;
     }
 
-    public void Dispose() => udp.Dispose();
+    public void Dispose() => _udp.Dispose();
 }

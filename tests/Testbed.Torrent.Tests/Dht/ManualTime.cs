@@ -3,13 +3,13 @@ namespace Testbed.Torrent.Tests.Dht;
 /// <summary>A clock that moves only when the test says so (for expiry and state rules; not for live sockets' timers).</summary>
 internal sealed class ManualTime : TimeProvider
 {
-    private DateTimeOffset now = new(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
+    private DateTimeOffset _now = new(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
 
-    public override DateTimeOffset GetUtcNow() => now;
+    public override DateTimeOffset GetUtcNow() => _now;
 
-    public override long GetTimestamp() => now.UtcTicks;
+    public override long GetTimestamp() => _now.UtcTicks;
 
     public override long TimestampFrequency => TimeSpan.TicksPerSecond;
 
-    public void Advance(TimeSpan by) => now += by;
+    public void Advance(TimeSpan by) => _now += by;
 }

@@ -10,34 +10,34 @@ namespace Testbed.Torrent.Tests.Interop;
 /// </summary>
 internal sealed class MiniTracker : IAsyncDisposable
 {
-    private readonly TcpListener listener = new(IPAddress.Loopback, 0);
-    private readonly CancellationTokenSource stop = new();
-    private readonly Task loop;
-    private readonly IReadOnlyList<IPEndPoint> peers;
-    private int announces;
+    private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
+    private readonly CancellationTokenSource _stop = new();
+    private readonly Task _loop;
+    private readonly IReadOnlyList<IPEndPoint> _peers;
+    private int _announces;
 
     public MiniTracker(IReadOnlyList<IPEndPoint> peers)
     {
-        this.peers = peers;
-        listener.Start();
-        loop = Task.Run(AcceptLoopAsync);
+        _peers = peers;
+        _listener.Start();
+        _loop = Task.Run(AcceptLoopAsync);
     }
 
-    public string AnnounceUrl => $"http://127.0.0.1:{((IPEndPoint)listener.LocalEndpoint).Port}/announce";
+    public string AnnounceUrl => $"http://127.0.0.1:{((IPEndPoint)_listener.LocalEndpoint).Port}/announce";
 
-    public int Announces => Volatile.Read(ref announces);
+    public int Announces => Volatile.Read(ref _announces);
 
     /// <summary>The request line of every announce received (GET /announce?info_hash=...).</summary>
     public System.Collections.Concurrent.ConcurrentQueue<string> RequestLines { get; } = new();
 
     private async Task AcceptLoopAsync()
     {
-        while (!stop.IsCancellationRequested)
+        while (!_stop.IsCancellationRequested)
         {
             TcpClient client;
             try
             {
-                client = await listener.AcceptTcpClientAsync(stop.Token);
+                client = await _listener.AcceptTcpClientAsync(_stop.Token);
             }
             catch (Exception e) when (e is OperationCanceledException or SocketException or ObjectDisposedException)
             {
@@ -59,7 +59,7 @@ internal sealed class MiniTracker : IAsyncDisposable
                 var read = 0;
                 while (read < buffer.Length)
                 {
-                    var n = await stream.ReadAsync(buffer.AsMemory(read), stop.Token);
+                    var n = await stream.ReadAsync(buffer.AsMemory(read), _stop.Token);
                     if (n == 0)
                     {
                         break;
@@ -73,19 +73,19 @@ internal sealed class MiniTracker : IAsyncDisposable
                 }
 
                 RequestLines.Enqueue(Encoding.ASCII.GetString(buffer, 0, read).Split("\r\n")[0]);
-                Interlocked.Increment(ref announces);
-                var compact = new byte[peers.Count * 6];
-                for (var i = 0; i < peers.Count; i++)
+                Interlocked.Increment(ref _announces);
+                var compact = new byte[_peers.Count * 6];
+                for (var i = 0; i < _peers.Count; i++)
                 {
-                    peers[i].Address.MapToIPv4().TryWriteBytes(compact.AsSpan(i * 6), out _);
-                    compact[(i * 6) + 4] = (byte)(peers[i].Port >> 8);
-                    compact[(i * 6) + 5] = (byte)peers[i].Port;
+                    _peers[i].Address.MapToIPv4().TryWriteBytes(compact.AsSpan(i * 6), out _);
+                    compact[(i * 6) + 4] = (byte)(_peers[i].Port >> 8);
+                    compact[(i * 6) + 5] = (byte)_peers[i].Port;
                 }
 
                 var body = new BencodeDictionary { { "interval", 30L }, { "min interval", 5L }, { "peers", compact } }.Encode();
                 var head = Encoding.ASCII.GetBytes($"HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\nContent-Length: {body.Length}\r\nConnection: close\r\n\r\n");
-                await stream.WriteAsync(head, stop.Token);
-                await stream.WriteAsync(body, stop.Token);
+                await stream.WriteAsync(head, _stop.Token);
+                await stream.WriteAsync(body, _stop.Token);
             }
             catch (Exception e) when (e is IOException or OperationCanceledException or SocketException or ObjectDisposedException)
             {
@@ -95,9 +95,9 @@ internal sealed class MiniTracker : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        await stop.CancelAsync();
-        listener.Stop();
-        await loop;
-        stop.Dispose();
+        await _stop.CancelAsync();
+        _listener.Stop();
+        await _loop;
+        _stop.Dispose();
     }
 }

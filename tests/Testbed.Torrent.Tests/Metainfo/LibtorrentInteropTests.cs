@@ -39,9 +39,9 @@ public sealed class LibtorrentInteropTests : IDisposable
         }
         """ + "\n" + LibtorrentScript.VerifyOnDiskAndPrint;
 
-    private readonly string directory = Directory.CreateTempSubdirectory("lt-interop-").FullName;
+    private readonly string _directory = Directory.CreateTempSubdirectory("lt-interop-").FullName;
 
-    public void Dispose() => Directory.Delete(directory, recursive: true);
+    public void Dispose() => Directory.Delete(_directory, recursive: true);
 
     [Theory]
     [InlineData("v1", false)]
@@ -51,7 +51,7 @@ public sealed class LibtorrentInteropTests : IDisposable
     public async Task Torrents_made_by_libtorrent_load_with_the_same_info_hash_and_layout(string mode, bool multiFile)
     {
         var content = await WriteContentAsync(multiFile);
-        var torrentFile = Path.Combine(directory, "lt.torrent");
+        var torrentFile = Path.Combine(_directory, "lt.torrent");
 
         using var created = await LibtorrentScript.RunAsync(CreateScript, content, torrentFile, mode);
         var ours = await TorrentMetainfo.LoadFileAsync(torrentFile);
@@ -60,7 +60,7 @@ public sealed class LibtorrentInteropTests : IDisposable
         Assert.Equal(multiFile, ours.Info.IsMultiFile);
         Assert.Equal("http://127.0.0.1:6969/announce", ours.Announce);
         // Our layout (pad files read as zeros) must reproduce every piece hash libtorrent wrote.
-        AssertPiecesMatchDisk(ours, directory);
+        AssertPiecesMatchDisk(ours, _directory);
     }
 
     [Theory]
@@ -75,10 +75,10 @@ public sealed class LibtorrentInteropTests : IDisposable
             TrackerTiers = [["http://127.0.0.1:6969/announce"], ["udp://127.0.0.1:6969"]],
             CreationDate = DateTimeOffset.UtcNow,
         });
-        var torrentFile = Path.Combine(directory, "ours.torrent");
+        var torrentFile = Path.Combine(_directory, "ours.torrent");
         await File.WriteAllBytesAsync(torrentFile, ours.ToBytes());
 
-        using var loaded = await LibtorrentScript.RunAsync(LoadAndCheckScript, torrentFile, directory);
+        using var loaded = await LibtorrentScript.RunAsync(LoadAndCheckScript, torrentFile, _directory);
         var root = loaded.RootElement;
 
         Assert.Equal(ours.InfoHash.ToHex(), root.GetProperty("infohash").GetString());
@@ -130,12 +130,12 @@ public sealed class LibtorrentInteropTests : IDisposable
 
         if (!multiFile)
         {
-            var file = Path.Combine(directory, "single.bin");
+            var file = Path.Combine(_directory, "single.bin");
             await File.WriteAllBytesAsync(file, Bytes(200_003));
             return file;
         }
 
-        var root = Path.Combine(directory, "bundle");
+        var root = Path.Combine(_directory, "bundle");
         Directory.CreateDirectory(Path.Combine(root, "sub", "deeper"));
         await File.WriteAllBytesAsync(Path.Combine(root, "a.bin"), Bytes(50_000));
         await File.WriteAllBytesAsync(Path.Combine(root, "sub", "b.txt"), Bytes(17));

@@ -40,9 +40,9 @@ public sealed class LibtorrentV2InteropTests : IDisposable
         result = describe(ti)
         """ + "\n" + LibtorrentScript.VerifyOnDiskAndPrint;
 
-    private readonly string directory = Directory.CreateTempSubdirectory("lt-v2-interop-").FullName;
+    private readonly string _directory = Directory.CreateTempSubdirectory("lt-v2-interop-").FullName;
 
-    public void Dispose() => Directory.Delete(directory, recursive: true);
+    public void Dispose() => Directory.Delete(_directory, recursive: true);
 
     [Theory]
     [InlineData("v2", TorrentVersion.V2)]
@@ -50,7 +50,7 @@ public sealed class LibtorrentV2InteropTests : IDisposable
     public async Task Torrents_made_by_libtorrent_load_with_the_same_info_hashes_and_pieces_roots(string mode, TorrentVersion version)
     {
         var content = await WriteContentAsync();
-        var torrentFile = Path.Combine(directory, "lt.torrent");
+        var torrentFile = Path.Combine(_directory, "lt.torrent");
 
         using var created = await LibtorrentScript.RunAsync(CreateScript, content, torrentFile, mode, PieceLength.ToString(System.Globalization.CultureInfo.InvariantCulture));
         var theirs = created.RootElement;
@@ -66,7 +66,7 @@ public sealed class LibtorrentV2InteropTests : IDisposable
         // Our merkle code, run over the files on disk, gives the roots and layers libtorrent wrote.
         foreach (var file in ours.Info.FileTree.Where(f => f.Length > 0))
         {
-            var leaves = MerkleTree.HashBlocks(await File.ReadAllBytesAsync(file.GetFullPath(directory)));
+            var leaves = MerkleTree.HashBlocks(await File.ReadAllBytesAsync(file.GetFullPath(_directory)));
             Assert.Equal(file.PiecesRoot, MerkleTree.FileRoot(leaves));
             if (file.Length > PieceLength)
             {
@@ -82,10 +82,10 @@ public sealed class LibtorrentV2InteropTests : IDisposable
     {
         var content = await WriteContentAsync();
         var ours = await TorrentCreator.CreateFromPathAsync(content, new TorrentCreateOptions { PieceLength = PieceLength, Version = version });
-        var torrentFile = Path.Combine(directory, "ours.torrent");
+        var torrentFile = Path.Combine(_directory, "ours.torrent");
         await File.WriteAllBytesAsync(torrentFile, ours.ToBytes());
 
-        using var loaded = await LibtorrentScript.RunAsync(LoadAndCheckScript, torrentFile, directory);
+        using var loaded = await LibtorrentScript.RunAsync(LoadAndCheckScript, torrentFile, _directory);
         var theirs = loaded.RootElement;
 
         Assert.Equal(ours.Info.InfoHashV2?.ToHex(), theirs.GetProperty("v2").GetString());
@@ -96,7 +96,7 @@ public sealed class LibtorrentV2InteropTests : IDisposable
         Assert.Equal(ours.Info.PieceCount, theirs.GetProperty("pieces").GetInt32());
 
         // libtorrent, given the same files and piece length, makes the very same info dictionary.
-        using var created = await LibtorrentScript.RunAsync(CreateScript, content, Path.Combine(directory, "lt.torrent"), mode, PieceLength.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        using var created = await LibtorrentScript.RunAsync(CreateScript, content, Path.Combine(_directory, "lt.torrent"), mode, PieceLength.ToString(System.Globalization.CultureInfo.InvariantCulture));
         Assert.Equal(created.RootElement.GetProperty("v2").GetString(), ours.Info.InfoHashV2?.ToHex());
         Assert.Equal(created.RootElement.GetProperty("v1").GetString(), ours.Info.InfoHashV1?.ToHex());
     }
@@ -117,7 +117,7 @@ public sealed class LibtorrentV2InteropTests : IDisposable
             return bytes;
         }
 
-        var root = Path.Combine(directory, "bundle");
+        var root = Path.Combine(_directory, "bundle");
         Directory.CreateDirectory(Path.Combine(root, "sub", "deeper"));
         await File.WriteAllBytesAsync(Path.Combine(root, "a.bin"), Bytes(50_000));
         await File.WriteAllBytesAsync(Path.Combine(root, "one-piece.bin"), Bytes(PieceLength));

@@ -4,9 +4,9 @@ namespace Testbed.Torrent.Tests.Metainfo;
 
 public sealed class TorrentCreatorTests : IDisposable
 {
-    private readonly string directory = Directory.CreateTempSubdirectory("torrent-create-").FullName;
+    private readonly string _directory = Directory.CreateTempSubdirectory("torrent-create-").FullName;
 
-    public void Dispose() => Directory.Delete(directory, recursive: true);
+    public void Dispose() => Directory.Delete(_directory, recursive: true);
 
     private static byte[] RandomBytes(int length, int seed)
     {
@@ -19,7 +19,7 @@ public sealed class TorrentCreatorTests : IDisposable
     public async Task Single_file_pieces_hash_the_content()
     {
         var content = RandomBytes(100_000, 1);
-        var path = Path.Combine(directory, "data.bin");
+        var path = Path.Combine(_directory, "data.bin");
         await File.WriteAllBytesAsync(path, content);
         var options = new TorrentCreateOptions { TrackerTiers = TorrentCreateOptions.OneTierEach(["http://127.0.0.1:1/announce"]), PieceLength = 32768 };
 
@@ -43,7 +43,7 @@ public sealed class TorrentCreatorTests : IDisposable
     [Fact]
     public async Task Directory_gives_multi_file_layout_with_pieces_across_file_boundaries()
     {
-        var root = Path.Combine(directory, "set");
+        var root = Path.Combine(_directory, "set");
         Directory.CreateDirectory(Path.Combine(root, "sub"));
         var a = RandomBytes(10_000, 2);
         var b = RandomBytes(30_000, 3);
@@ -68,7 +68,7 @@ public sealed class TorrentCreatorTests : IDisposable
     [Fact]
     public async Task Same_input_gives_same_bytes_when_no_creation_date()
     {
-        var path = Path.Combine(directory, "x");
+        var path = Path.Combine(_directory, "x");
         await File.WriteAllBytesAsync(path, RandomBytes(1000, 5));
         var first = await TorrentCreator.CreateFromPathAsync(path, new TorrentCreateOptions());
         var second = await TorrentCreator.CreateFromPathAsync(path, new TorrentCreateOptions());
@@ -86,8 +86,8 @@ public sealed class TorrentCreatorTests : IDisposable
     [Fact]
     public async Task Missing_path_and_empty_directory_are_clear_errors()
     {
-        await Assert.ThrowsAsync<FileNotFoundException>(() => TorrentCreator.CreateFromPathAsync(Path.Combine(directory, "nope"), new TorrentCreateOptions()));
-        var empty = Directory.CreateDirectory(Path.Combine(directory, "empty")).FullName;
+        await Assert.ThrowsAsync<FileNotFoundException>(() => TorrentCreator.CreateFromPathAsync(Path.Combine(_directory, "nope"), new TorrentCreateOptions()));
+        var empty = Directory.CreateDirectory(Path.Combine(_directory, "empty")).FullName;
         var error = await Assert.ThrowsAsync<MetainfoException>(() => TorrentCreator.CreateFromPathAsync(empty, new TorrentCreateOptions()));
         Assert.Contains("holds no files", error.Message, StringComparison.Ordinal);
     }
@@ -95,7 +95,7 @@ public sealed class TorrentCreatorTests : IDisposable
     [Fact]
     public async Task Creation_fields_are_written()
     {
-        var path = Path.Combine(directory, "y");
+        var path = Path.Combine(_directory, "y");
         await File.WriteAllBytesAsync(path, RandomBytes(10, 6));
         var date = DateTimeOffset.FromUnixTimeSeconds(1_700_000_000);
         var torrent = await TorrentCreator.CreateFromPathAsync(path, new TorrentCreateOptions { Comment = "hi", CreationDate = date, IsPrivate = true, TrackerTiers = [["http://a/announce", "http://b/announce"], ["udp://c:1"]] });

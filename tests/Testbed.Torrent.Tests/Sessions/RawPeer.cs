@@ -8,15 +8,15 @@ namespace Testbed.Torrent.Tests.Sessions;
 /// <summary>A hand-driven peer for protocol tests: it speaks the wire format directly, so it can also break it.</summary>
 internal sealed class RawPeer : IAsyncDisposable
 {
-    private readonly Socket socket;
-    private readonly NetworkStream stream;
-    private readonly PipeReader reader;
+    private readonly Socket _socket;
+    private readonly NetworkStream _stream;
+    private readonly PipeReader _reader;
 
     private RawPeer(Socket socket, Handshake remote)
     {
-        this.socket = socket;
-        stream = new NetworkStream(socket, ownsSocket: true);
-        reader = PipeReader.Create(stream);
+        _socket = socket;
+        _stream = new NetworkStream(socket, ownsSocket: true);
+        _reader = PipeReader.Create(_stream);
         Remote = remote;
     }
 
@@ -76,7 +76,7 @@ internal sealed class RawPeer : IAsyncDisposable
         await SendRawAsync(writer.WrittenMemory);
     }
 
-    public async Task SendRawAsync(ReadOnlyMemory<byte> bytes) => await socket.SendAsync(bytes);
+    public async Task SendRawAsync(ReadOnlyMemory<byte> bytes) => await _socket.SendAsync(bytes);
 
     /// <summary>Reads messages until one matches; returns null if the connection closes first.</summary>
     public async Task<PeerMessage?> ReceiveAsync(Func<PeerMessage, bool> match, TimeSpan timeout)
@@ -88,7 +88,7 @@ internal sealed class RawPeer : IAsyncDisposable
             ReadResult result;
             try
             {
-                result = await reader.ReadAsync(cts.Token);
+                result = await _reader.ReadAsync(cts.Token);
             }
             catch (IOException)
             {
@@ -109,11 +109,11 @@ internal sealed class RawPeer : IAsyncDisposable
             if (found is not null)
             {
                 // Only what was read is examined: messages already buffered behind it are returned by the next call at once.
-                reader.AdvanceTo(buffer.Start);
+                _reader.AdvanceTo(buffer.Start);
                 return found;
             }
 
-            reader.AdvanceTo(buffer.Start, buffer.End);
+            _reader.AdvanceTo(buffer.Start, buffer.End);
 
             if (result.IsCompleted)
             {
@@ -141,7 +141,7 @@ internal sealed class RawPeer : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        await reader.CompleteAsync();
-        await stream.DisposeAsync();
+        await _reader.CompleteAsync();
+        await _stream.DisposeAsync();
     }
 }

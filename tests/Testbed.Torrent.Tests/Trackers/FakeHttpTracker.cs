@@ -6,19 +6,19 @@ namespace Testbed.Torrent.Tests.Trackers;
 /// <summary>A tiny HTTP/1.1 server on loopback whose answers the test scripts, recording each raw request target.</summary>
 internal sealed class FakeHttpTracker : IAsyncDisposable
 {
-    private int connections;
-    private int requestsOnAnsweredConnections;
-    private readonly TcpListener listener = new(IPAddress.Loopback, 0);
-    private readonly Func<string, (int Status, byte[] Body)> respond;
-    private readonly CancellationTokenSource stop = new();
-    private readonly Task loop;
-    private readonly List<string> targets = [];
+    private int _connections;
+    private int _requestsOnAnsweredConnections;
+    private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
+    private readonly Func<string, (int Status, byte[] Body)> _respond;
+    private readonly CancellationTokenSource _stop = new();
+    private readonly Task _loop;
+    private readonly List<string> _targets = [];
 
     public FakeHttpTracker(Func<string, (int Status, byte[] Body)> respond)
     {
-        this.respond = respond;
-        listener.Start();
-        loop = Task.Run(AcceptLoopAsync);
+        _respond = respond;
+        _listener.Start();
+        _loop = Task.Run(AcceptLoopAsync);
     }
 
     public FakeHttpTracker(byte[] body)
@@ -26,7 +26,7 @@ internal sealed class FakeHttpTracker : IAsyncDisposable
     {
     }
 
-    public Uri AnnounceUri => new($"http://127.0.0.1:{((IPEndPoint)listener.LocalEndpoint).Port}/announce");
+    public Uri AnnounceUri => new($"http://127.0.0.1:{((IPEndPoint)_listener.LocalEndpoint).Port}/announce");
 
     /// <summary>
     /// When set, answers as opentracker does: HTTP/1.1 without a "Connection: close" header, the connection closed only this
@@ -35,46 +35,46 @@ internal sealed class FakeHttpTracker : IAsyncDisposable
     public TimeSpan? CloseLateWithoutSayingSo { get; init; }
 
     /// <summary>How many connections the server has accepted.</summary>
-    public int Connections => Volatile.Read(ref connections);
+    public int Connections => Volatile.Read(ref _connections);
 
     /// <summary>
     /// With <see cref="CloseLateWithoutSayingSo"/>: how many connections carried data after their answer (a request sent
     /// on a connection the tracker was closing, which the close then resets).
     /// </summary>
-    public int RequestsOnAnsweredConnections => Volatile.Read(ref requestsOnAnsweredConnections);
+    public int RequestsOnAnsweredConnections => Volatile.Read(ref _requestsOnAnsweredConnections);
 
     public IReadOnlyList<string> Targets
     {
         get
         {
-            lock (targets)
+            lock (_targets)
             {
-                return [.. targets];
+                return [.. _targets];
             }
         }
     }
 
     public async ValueTask DisposeAsync()
     {
-        await stop.CancelAsync();
-        listener.Stop();
+        await _stop.CancelAsync();
+        _listener.Stop();
         try
         {
-            await loop;
+            await _loop;
         }
         catch (Exception error) when (error is OperationCanceledException or SocketException or ObjectDisposedException)
         {
         }
 
-        stop.Dispose();
+        _stop.Dispose();
     }
 
     private async Task AcceptLoopAsync()
     {
-        while (!stop.IsCancellationRequested)
+        while (!_stop.IsCancellationRequested)
         {
-            var client = await listener.AcceptTcpClientAsync(stop.Token);
-            Interlocked.Increment(ref connections);
+            var client = await _listener.AcceptTcpClientAsync(_stop.Token);
+            Interlocked.Increment(ref _connections);
             _ = Task.Run(() => ServeAsync(client));
         }
     }
@@ -88,7 +88,7 @@ internal sealed class FakeHttpTracker : IAsyncDisposable
             var buffer = new byte[1];
             while (!header.ToString().EndsWith("\r\n\r\n", StringComparison.Ordinal) && header.Length < 65536)
             {
-                if (await stream.ReadAsync(buffer, stop.Token) == 0)
+                if (await stream.ReadAsync(buffer, _stop.Token) == 0)
                 {
                     return;
                 }
@@ -97,23 +97,23 @@ internal sealed class FakeHttpTracker : IAsyncDisposable
             }
 
             var target = header.ToString().Split(' ')[1];
-            lock (targets)
+            lock (_targets)
             {
-                targets.Add(target);
+                _targets.Add(target);
             }
 
-            var (status, body) = respond(target);
+            var (status, body) = _respond(target);
             var closeLate = CloseLateWithoutSayingSo;
             var connection = closeLate is null ? "Connection: close\r\n" : string.Empty;
             var head = Encoding.ASCII.GetBytes($"HTTP/1.1 {status} X\r\nContent-Length: {body.Length}\r\nContent-Type: text/plain\r\n{connection}\r\n");
-            await stream.WriteAsync(head, stop.Token);
-            await stream.WriteAsync(body, stop.Token);
+            await stream.WriteAsync(head, _stop.Token);
+            await stream.WriteAsync(body, _stop.Token);
             if (closeLate is { } delay)
             {
-                await Task.Delay(delay, stop.Token);
+                await Task.Delay(delay, _stop.Token);
                 if (client.Available > 0)
                 {
-                    Interlocked.Increment(ref requestsOnAnsweredConnections);
+                    Interlocked.Increment(ref _requestsOnAnsweredConnections);
                 }
             }
         }

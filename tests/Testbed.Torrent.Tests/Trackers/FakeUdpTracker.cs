@@ -6,28 +6,28 @@ namespace Testbed.Torrent.Tests.Trackers;
 /// <summary>A scripted BEP 15 tracker on loopback: the test decides the reply (or silence) to each datagram.</summary>
 internal sealed class FakeUdpTracker : IAsyncDisposable
 {
-    private readonly UdpClient socket = new(new IPEndPoint(IPAddress.Loopback, 0));
-    private readonly Func<byte[], int, IEnumerable<byte[]>> respond;
-    private readonly CancellationTokenSource stop = new();
-    private readonly Task loop;
-    private readonly List<byte[]> requests = [];
+    private readonly UdpClient _socket = new(new IPEndPoint(IPAddress.Loopback, 0));
+    private readonly Func<byte[], int, IEnumerable<byte[]>> _respond;
+    private readonly CancellationTokenSource _stop = new();
+    private readonly Task _loop;
+    private readonly List<byte[]> _requests = [];
 
     /// <param name="respond">Given a request and its index, the datagrams to send back (none for silence).</param>
     public FakeUdpTracker(Func<byte[], int, IEnumerable<byte[]>> respond)
     {
-        this.respond = respond;
-        loop = Task.Run(ReceiveLoopAsync);
+        _respond = respond;
+        _loop = Task.Run(ReceiveLoopAsync);
     }
 
-    public Uri AnnounceUri => new($"udp://127.0.0.1:{((IPEndPoint)socket.Client.LocalEndPoint!).Port}");
+    public Uri AnnounceUri => new($"udp://127.0.0.1:{((IPEndPoint)_socket.Client.LocalEndPoint!).Port}");
 
     public IReadOnlyList<byte[]> Requests
     {
         get
         {
-            lock (requests)
+            lock (_requests)
             {
-                return [.. requests];
+                return [.. _requests];
             }
         }
     }
@@ -75,33 +75,33 @@ internal sealed class FakeUdpTracker : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        await stop.CancelAsync();
-        socket.Dispose();
+        await _stop.CancelAsync();
+        _socket.Dispose();
         try
         {
-            await loop;
+            await _loop;
         }
         catch (Exception error) when (error is OperationCanceledException or SocketException or ObjectDisposedException)
         {
         }
 
-        stop.Dispose();
+        _stop.Dispose();
     }
 
     private async Task ReceiveLoopAsync()
     {
         var index = 0;
-        while (!stop.IsCancellationRequested)
+        while (!_stop.IsCancellationRequested)
         {
-            var received = await socket.ReceiveAsync(stop.Token);
-            lock (requests)
+            var received = await _socket.ReceiveAsync(_stop.Token);
+            lock (_requests)
             {
-                requests.Add(received.Buffer);
+                _requests.Add(received.Buffer);
             }
 
-            foreach (var reply in respond(received.Buffer, index++))
+            foreach (var reply in _respond(received.Buffer, index++))
             {
-                await socket.SendAsync(reply, received.RemoteEndPoint, stop.Token);
+                await _socket.SendAsync(reply, received.RemoteEndPoint, _stop.Token);
             }
         }
     }

@@ -15,13 +15,13 @@ namespace Testbed.Torrent.Tests.Trackers;
 internal sealed class OpenTrackerProcess : IAsyncDisposable
 {
     private static readonly InfoHash ReadinessProbe = InfoHash.Compute("opentracker-readiness-probe"u8);
-    private readonly ChildProcess process;
-    private readonly string directory;
+    private readonly ChildProcess _process;
+    private readonly string _directory;
 
     private OpenTrackerProcess(ChildProcess process, string directory, int httpPort, int udpPort)
     {
-        this.process = process;
-        this.directory = directory;
+        _process = process;
+        _directory = directory;
         HttpAnnounceUri = new Uri($"http://127.0.0.1:{httpPort}/announce");
         UdpAnnounceUri = new Uri($"udp://127.0.0.1:{udpPort}");
     }
@@ -63,7 +63,7 @@ internal sealed class OpenTrackerProcess : IAsyncDisposable
             await tracker.StopAsync(deleteDirectory: attempt >= 3);
             if (attempt >= 3)
             {
-                throw new InvalidOperationException($"opentracker was not ready after 3 attempts; the last: {failure}; its output: {tracker.process.Output}");
+                throw new InvalidOperationException($"opentracker was not ready after 3 attempts; the last: {failure}; its output: {tracker._process.Output}");
             }
         }
     }
@@ -101,9 +101,9 @@ internal sealed class OpenTrackerProcess : IAsyncDisposable
         var last = "no answer yet";
         while (deadline.Elapsed < TimeSpan.FromSeconds(30))
         {
-            if (process.HasExited)
+            if (_process.HasExited)
             {
-                return $"opentracker exited with {process.ExitCode} ({last})";
+                return $"opentracker exited with {_process.ExitCode} ({last})";
             }
 
             try
@@ -131,10 +131,10 @@ internal sealed class OpenTrackerProcess : IAsyncDisposable
 
     private async Task StopAsync(bool deleteDirectory)
     {
-        await process.DisposeAsync();
+        await _process.DisposeAsync();
         if (deleteDirectory)
         {
-            Directory.Delete(directory, recursive: true);
+            Directory.Delete(_directory, recursive: true);
         }
     }
 }

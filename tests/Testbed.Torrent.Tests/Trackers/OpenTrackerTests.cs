@@ -11,17 +11,17 @@ public sealed class OpenTrackerTests : IAsyncLifetime
     private static readonly InfoHash TierHash = InfoHash.Compute("opentracker-tiers"u8);
     private static readonly InfoHash NotListed = InfoHash.Compute("not-whitelisted"u8);
 
-    private OpenTrackerProcess? tracker;
+    private OpenTrackerProcess? _tracker;
 
-    private OpenTrackerProcess Tracker => tracker ?? throw new InvalidOperationException("not started");
+    private OpenTrackerProcess Tracker => _tracker ?? throw new InvalidOperationException("not started");
 
-    public async Task InitializeAsync() => tracker = await OpenTrackerProcess.StartAsync([HttpHash, UdpHash, TierHash]);
+    public async Task InitializeAsync() => _tracker = await OpenTrackerProcess.StartAsync([HttpHash, UdpHash, TierHash]);
 
     public async Task DisposeAsync()
     {
-        if (tracker is not null)
+        if (_tracker is not null)
         {
-            await tracker.DisposeAsync();
+            await _tracker.DisposeAsync();
         }
     }
 

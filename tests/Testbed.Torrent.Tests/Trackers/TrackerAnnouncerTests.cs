@@ -175,15 +175,15 @@ public sealed class TrackerAnnouncerTests
 
     private sealed class ScriptedFactory : ITrackerClientFactory
     {
-        private readonly ConcurrentDictionary<Uri, Func<Uri, AnnounceResponse>> behaviours = new();
-        private readonly ConcurrentDictionary<Uri, ConcurrentQueue<(AnnounceRequest Request, TimeSpan At)>> requests = new();
-        private readonly Stopwatch clock = Stopwatch.StartNew();
+        private readonly ConcurrentDictionary<Uri, Func<Uri, AnnounceResponse>> _behaviours = new();
+        private readonly ConcurrentDictionary<Uri, ConcurrentQueue<(AnnounceRequest Request, TimeSpan At)>> _requests = new();
+        private readonly Stopwatch _clock = Stopwatch.StartNew();
 
-        public void Behave(string url, Func<Uri, AnnounceResponse> behaviour) => behaviours[new Uri(url)] = behaviour;
+        public void Behave(string url, Func<Uri, AnnounceResponse> behaviour) => _behaviours[new Uri(url)] = behaviour;
 
-        public int Calls(string url) => requests.TryGetValue(new Uri(url), out var queue) ? queue.Count : 0;
+        public int Calls(string url) => _requests.TryGetValue(new Uri(url), out var queue) ? queue.Count : 0;
 
-        public List<(AnnounceRequest Request, TimeSpan At)> Requests(string url) => [.. requests[new Uri(url)]];
+        public List<(AnnounceRequest Request, TimeSpan At)> Requests(string url) => [.. _requests[new Uri(url)]];
 
         public ITrackerClient Create(Uri announceUri) => new Client(this, announceUri);
 
@@ -193,8 +193,8 @@ public sealed class TrackerAnnouncerTests
 
             public Task<AnnounceResponse> AnnounceAsync(AnnounceRequest request, CancellationToken cancellationToken = default)
             {
-                owner.requests.GetOrAdd(uri, _ => new()).Enqueue((request, owner.clock.Elapsed));
-                return Task.FromResult(owner.behaviours[uri](uri));
+                owner._requests.GetOrAdd(uri, _ => new()).Enqueue((request, owner._clock.Elapsed));
+                return Task.FromResult(owner._behaviours[uri](uri));
             }
 
             public Task<IReadOnlyDictionary<InfoHash, ScrapeStats>> ScrapeAsync(IReadOnlyList<InfoHash> infoHashes, CancellationToken cancellationToken = default) =>

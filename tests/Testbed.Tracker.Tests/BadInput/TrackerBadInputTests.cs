@@ -14,7 +14,7 @@ namespace Testbed.Tracker.Tests.BadInput;
 /// <summary>The tracker service exactly as its Program.cs builds it (service defaults included), on loopback ports picked by the OS.</summary>
 public sealed class TrackerServiceFixture : IAsyncLifetime
 {
-    private WebApplication app = null!;
+    private WebApplication _app = null!;
 
     public Uri Http { get; private set; } = null!;
 
@@ -28,15 +28,15 @@ public sealed class TrackerServiceFixture : IAsyncLifetime
         builder.WebHost.UseUrls("http://127.0.0.1:0");
         builder.AddServiceDefaults();
         builder.AddTracker();
-        app = builder.Build();
-        app.MapDefaultEndpoints();
-        app.MapTracker();
-        await app.StartAsync();
-        Http = new Uri(app.Urls.First());
-        Udp = app.Services.GetRequiredService<UdpTrackerServer>().LocalEndPoint!;
+        _app = builder.Build();
+        _app.MapDefaultEndpoints();
+        _app.MapTracker();
+        await _app.StartAsync();
+        Http = new Uri(_app.Urls.First());
+        Udp = _app.Services.GetRequiredService<UdpTrackerServer>().LocalEndPoint!;
     }
 
-    public async Task DisposeAsync() => await app.DisposeAsync();
+    public async Task DisposeAsync() => await _app.DisposeAsync();
 }
 
 /// <summary>

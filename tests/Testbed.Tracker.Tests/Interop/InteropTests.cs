@@ -12,7 +12,7 @@ public sealed class InteropTests : IDisposable
     private const string Python = "/usr/bin/python3";
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(90);
 
-    private readonly string directory = Directory.CreateTempSubdirectory("tracker-interop-").FullName;
+    private readonly string _directory = Directory.CreateTempSubdirectory("tracker-interop-").FullName;
 
     private static string LtClient => Path.Combine(AppContext.BaseDirectory, "Interop", "lt_client.py");
 
@@ -20,7 +20,7 @@ public sealed class InteropTests : IDisposable
     {
         try
         {
-            Directory.Delete(directory, recursive: true);
+            Directory.Delete(_directory, recursive: true);
         }
         catch (IOException)
         {
@@ -36,7 +36,7 @@ public sealed class InteropTests : IDisposable
     {
         await using var tracker = await TrackerServer.StartAsync();
         var (torrent, hash) = await MakeTorrentAsync(tracker, transport);
-        using var client = ChildProcess.Start(Python, [LtClient, "run", torrent, NewDirectory("lt")], ChildProcessOptions.InDirectory(directory));
+        using var client = ChildProcess.Start(Python, [LtClient, "run", torrent, NewDirectory("lt")], ChildProcessOptions.InDirectory(_directory));
         await WaitForPeersAsync(tracker, hash, 1, client);
         await WaitUntilAsync(() => client.Lines.Any(l => l.StartsWith("tracker_reply", StringComparison.Ordinal)), client, "libtorrent never reported a tracker reply");
         // A timed-out first attempt on a loaded machine is retried by libtorrent, so problems before the reply are not failures.
@@ -53,10 +53,10 @@ public sealed class InteropTests : IDisposable
         if (transport == "udp")
         {
             // aria2 sends UDP tracker requests from its DHT socket, so it only speaks BEP 15 with DHT on.
-            arguments = ["--enable-dht=true", $"--dht-listen-port={FreeUdpPort()}", $"--dht-file-path={Path.Combine(directory, "dht.dat")}", .. arguments[1..]];
+            arguments = ["--enable-dht=true", $"--dht-listen-port={FreeUdpPort()}", $"--dht-file-path={Path.Combine(_directory, "dht.dat")}", .. arguments[1..]];
         }
 
-        using var client = ChildProcess.Start("aria2c", arguments, ChildProcessOptions.InDirectory(directory));
+        using var client = ChildProcess.Start("aria2c", arguments, ChildProcessOptions.InDirectory(_directory));
         await WaitForPeersAsync(tracker, hash, 1, client);
         Assert.Equal(1, tracker.Store.Scrape(hash).Leechers);
     }
@@ -70,7 +70,7 @@ public sealed class InteropTests : IDisposable
         using var client = ChildProcess.Start(
             "transmission-cli",
             ["-g", NewDirectory("transmission-config"), "-w", NewDirectory("transmission"), "-M", "-p", FreeTcpPort().ToString(System.Globalization.CultureInfo.InvariantCulture), torrent],
-            ChildProcessOptions.InDirectory(directory));
+            ChildProcessOptions.InDirectory(_directory));
         await WaitForPeersAsync(tracker, hash, 1, client);
         Assert.Equal(1, tracker.Store.Scrape(hash).Leechers);
     }
@@ -80,11 +80,11 @@ public sealed class InteropTests : IDisposable
     {
         await using var tracker = await TrackerServer.StartAsync();
         var (torrent, hash) = await MakeTorrentAsync(tracker, "http");
-        using var seeder = ChildProcess.Start(Python, [LtClient, "seed", torrent, SeedDirectory], ChildProcessOptions.InDirectory(directory));
+        using var seeder = ChildProcess.Start(Python, [LtClient, "seed", torrent, SeedDirectory], ChildProcessOptions.InDirectory(_directory));
         await WaitUntilAsync(() => tracker.Store.Scrape(hash).Seeders == 1, seeder, "the libtorrent seeder never announced");
 
         var target = NewDirectory("aria2-leech");
-        using var leecher = ChildProcess.Start("aria2c", Aria2Arguments(torrent, target), ChildProcessOptions.InDirectory(directory));
+        using var leecher = ChildProcess.Start("aria2c", Aria2Arguments(torrent, target), ChildProcessOptions.InDirectory(_directory));
         Assert.True(await leecher.WaitForExitAsync(Patience), "aria2c did not finish: " + leecher.Output);
         Assert.True(leecher.ExitCode == 0, "aria2c failed: " + leecher.Output);
         Assert.Equal(await File.ReadAllBytesAsync(DataFile), await File.ReadAllBytesAsync(Path.Combine(target, "data.bin")));
@@ -95,18 +95,18 @@ public sealed class InteropTests : IDisposable
     {
         await using var tracker = await TrackerServer.StartAsync();
         var (torrent, hash) = await MakeTorrentAsync(tracker, "udp");
-        using var seeder = ChildProcess.Start(Python, [LtClient, "seed", torrent, SeedDirectory], ChildProcessOptions.InDirectory(directory));
+        using var seeder = ChildProcess.Start(Python, [LtClient, "seed", torrent, SeedDirectory], ChildProcessOptions.InDirectory(_directory));
         await WaitUntilAsync(() => tracker.Store.Scrape(hash).Seeders == 1, seeder, "the libtorrent seeder never announced");
 
         var target = NewDirectory("lt-leech");
-        using var leecher = ChildProcess.Start(Python, [LtClient, "run", torrent, target], ChildProcessOptions.InDirectory(directory));
+        using var leecher = ChildProcess.Start(Python, [LtClient, "run", torrent, target], ChildProcessOptions.InDirectory(_directory));
         Assert.True(await leecher.WaitForExitAsync(Patience), "libtorrent leecher did not finish: " + leecher.Output);
         Assert.True(leecher.ExitCode == 0, "libtorrent leecher failed: " + leecher.Output);
         Assert.Contains(leecher.Lines, l => l.StartsWith("tracker_reply", StringComparison.Ordinal) && l != "tracker_reply 0");
         Assert.Equal(await File.ReadAllBytesAsync(DataFile), await File.ReadAllBytesAsync(Path.Combine(target, "data.bin")));
     }
 
-    private string SeedDirectory => Path.Combine(directory, "seed");
+    private string SeedDirectory => Path.Combine(_directory, "seed");
 
     private string DataFile => Path.Combine(SeedDirectory, "data.bin");
 
@@ -124,12 +124,12 @@ public sealed class InteropTests : IDisposable
         new Random(transport.Length).NextBytes(data);
         await File.WriteAllBytesAsync(DataFile, data);
         var url = transport == "http" ? tracker.AnnounceUrl.ToString() : tracker.UdpAnnounceUrl;
-        var torrent = Path.Combine(directory, $"{transport}.torrent");
-        var made = await ChildProcess.RunAsync(Python, [LtClient, "make", DataFile, torrent, url], TimeSpan.FromMinutes(2), ChildProcessOptions.InDirectory(directory));
+        var torrent = Path.Combine(_directory, $"{transport}.torrent");
+        var made = await ChildProcess.RunAsync(Python, [LtClient, "make", DataFile, torrent, url], TimeSpan.FromMinutes(2), ChildProcessOptions.InDirectory(_directory));
         return (torrent, InfoHash.ParseHex(made.EnsureSuccess().StandardOutput.Trim().Split('\n')[^1].Trim()));
     }
 
-    private string NewDirectory(string name) => Directory.CreateDirectory(Path.Combine(directory, name)).FullName;
+    private string NewDirectory(string name) => Directory.CreateDirectory(Path.Combine(_directory, name)).FullName;
 
     private static Task WaitForPeersAsync(TrackerServer tracker, InfoHash hash, int peers, ChildProcess client) =>
         WaitUntilAsync(() => tracker.Store.Scrape(hash).Peers >= peers, client, $"the tracker never saw {peers} peer(s) on {hash}");

@@ -10,21 +10,21 @@ namespace Testbed.Torrent.Dht.RateLimiting;
 /// </summary>
 public sealed class QueryRateLimiter
 {
-    private readonly object gate = new();
-    private readonly Dictionary<IPAddress, Bucket> perAddress = [];
-    private readonly TimeProvider time;
-    private readonly Bucket global;
+    private readonly object _gate = new();
+    private readonly Dictionary<IPAddress, Bucket> _perAddress = [];
+    private readonly TimeProvider _time;
+    private readonly Bucket _global;
 
     /// <summary>Creates the limiter; rates are queries per second, bursts the bucket sizes.</summary>
     public QueryRateLimiter(double perAddressRate, double perAddressBurst, double globalRate, double globalBurst, TimeProvider? time = null, int maxTrackedAddresses = 10_000)
     {
-        this.time = time ?? TimeProvider.System;
+        _time = time ?? TimeProvider.System;
         PerAddressRate = perAddressRate;
         PerAddressBurst = perAddressBurst;
         GlobalRate = globalRate;
         GlobalBurst = globalBurst;
         MaxTrackedAddresses = maxTrackedAddresses;
-        global = new Bucket(globalBurst, this.time.GetTimestamp());
+        _global = new Bucket(globalBurst, _time.GetTimestamp());
     }
 
     /// <summary>Queries per second one address may send.</summary>
@@ -49,25 +49,25 @@ public sealed class QueryRateLimiter
     public bool TryAcquire(IPAddress address)
     {
         ArgumentNullException.ThrowIfNull(address);
-        var now = time.GetTimestamp();
-        lock (gate)
+        var now = _time.GetTimestamp();
+        lock (_gate)
         {
-            if (!perAddress.TryGetValue(address, out var bucket))
+            if (!_perAddress.TryGetValue(address, out var bucket))
             {
-                if (perAddress.Count >= MaxTrackedAddresses)
+                if (_perAddress.Count >= MaxTrackedAddresses)
                 {
                     Prune(now);
                 }
 
-                if (perAddress.Count < MaxTrackedAddresses)
+                if (_perAddress.Count < MaxTrackedAddresses)
                 {
                     bucket = new Bucket(PerAddressBurst, now);
-                    perAddress[address] = bucket;
+                    _perAddress[address] = bucket;
                 }
             }
 
-            var ok = (bucket is null || bucket.Refill(now, PerAddressRate, PerAddressBurst, time) >= 1)
-                && global.Refill(now, GlobalRate, GlobalBurst, time) >= 1;
+            var ok = (bucket is null || bucket.Refill(now, PerAddressRate, PerAddressBurst, _time) >= 1)
+                && _global.Refill(now, GlobalRate, GlobalBurst, _time) >= 1;
             if (!ok)
             {
                 Dropped++;
@@ -79,18 +79,18 @@ public sealed class QueryRateLimiter
                 bucket.Tokens--;
             }
 
-            global.Tokens--;
+            _global.Tokens--;
             return true;
         }
     }
 
     private void Prune(long now)
     {
-        foreach (var (address, bucket) in perAddress.ToList())
+        foreach (var (address, bucket) in _perAddress.ToList())
         {
-            if (bucket.Refill(now, PerAddressRate, PerAddressBurst, time) >= PerAddressBurst)
+            if (bucket.Refill(now, PerAddressRate, PerAddressBurst, _time) >= PerAddressBurst)
             {
-                perAddress.Remove(address);
+                _perAddress.Remove(address);
             }
         }
     }

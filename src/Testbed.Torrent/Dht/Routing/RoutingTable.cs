@@ -26,9 +26,9 @@ public enum ObserveResult
 /// </summary>
 public sealed class RoutingTable
 {
-    private readonly object gate = new();
-    private readonly List<Bucket> buckets = [];
-    private readonly TimeProvider time;
+    private readonly object _gate = new();
+    private readonly List<Bucket> _buckets = [];
+    private readonly TimeProvider _time;
 
     /// <summary>An empty table around <paramref name="ownId"/>.</summary>
     public RoutingTable(NodeId ownId, TimeProvider? time = null, int bucketSize = 8, TimeSpan? questionableAfter = null, int failuresForBad = 2)
@@ -36,11 +36,11 @@ public sealed class RoutingTable
         ArgumentOutOfRangeException.ThrowIfLessThan(bucketSize, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(failuresForBad, 1);
         OwnId = ownId;
-        this.time = time ?? TimeProvider.System;
+        _time = time ?? TimeProvider.System;
         BucketSize = bucketSize;
         QuestionableAfter = questionableAfter ?? TimeSpan.FromMinutes(15);
         FailuresForBad = failuresForBad;
-        buckets.Add(new Bucket(this.time.GetUtcNow()));
+        _buckets.Add(new Bucket(_time.GetUtcNow()));
     }
 
     /// <summary>Our id: the table is organised around it.</summary>
@@ -60,9 +60,9 @@ public sealed class RoutingTable
     {
         get
         {
-            lock (gate)
+            lock (_gate)
             {
-                return buckets.Sum(b => b.Nodes.Count);
+                return _buckets.Sum(b => b.Nodes.Count);
             }
         }
     }
@@ -72,9 +72,9 @@ public sealed class RoutingTable
     {
         get
         {
-            lock (gate)
+            lock (_gate)
             {
-                return buckets.Count;
+                return _buckets.Count;
             }
         }
     }
@@ -90,8 +90,8 @@ public sealed class RoutingTable
             return ObserveResult.Ignored;
         }
 
-        var now = time.GetUtcNow();
-        lock (gate)
+        var now = _time.GetUtcNow();
+        lock (_gate)
         {
             var bucket = BucketFor(id);
             if (bucket.Nodes.Find(n => n.Id == id) is { } known)
@@ -145,7 +145,7 @@ public sealed class RoutingTable
                     return ObserveResult.Added;
                 }
 
-                if (bucket == buckets[^1] && buckets.Count < NodeId.Bits)
+                if (bucket == _buckets[^1] && _buckets.Count < NodeId.Bits)
                 {
                     Split();
                     bucket = BucketFor(id);
@@ -175,21 +175,21 @@ public sealed class RoutingTable
             return false;
         }
 
-        var now = time.GetUtcNow();
-        lock (gate)
+        var now = _time.GetUtcNow();
+        lock (_gate)
         {
             var bucket = BucketFor(id);
             return !bucket.Nodes.Exists(n => n.Id == id)
                 && (bucket.Nodes.Count < BucketSize
                     || bucket.Nodes.Exists(n => n.StateAt(now, QuestionableAfter, FailuresForBad) == NodeState.Bad)
-                    || (bucket == buckets[^1] && buckets.Count < NodeId.Bits));
+                    || (bucket == _buckets[^1] && _buckets.Count < NodeId.Bits));
         }
     }
 
     /// <summary>Whether the id is in the table.</summary>
     public bool Contains(NodeId id)
     {
-        lock (gate)
+        lock (_gate)
         {
             return BucketFor(id).Nodes.Exists(n => n.Id == id);
         }
@@ -201,8 +201,8 @@ public sealed class RoutingTable
     /// </summary>
     public void Failed(NodeId id)
     {
-        var now = time.GetUtcNow();
-        lock (gate)
+        var now = _time.GetUtcNow();
+        lock (_gate)
         {
             var bucket = BucketFor(id);
             var index = bucket.Nodes.FindIndex(n => n.Id == id);
@@ -225,8 +225,8 @@ public sealed class RoutingTable
     /// <summary>The state of a node in the table, or null if absent.</summary>
     public NodeState? StateOf(NodeId id)
     {
-        var now = time.GetUtcNow();
-        lock (gate)
+        var now = _time.GetUtcNow();
+        lock (_gate)
         {
             return BucketFor(id).Nodes.Find(n => n.Id == id)?.StateAt(now, QuestionableAfter, FailuresForBad);
         }
@@ -235,8 +235,8 @@ public sealed class RoutingTable
     /// <summary>The questionable nodes of the bucket that would hold <paramref name="id"/>: to ping before a newcomer can replace them.</summary>
     public List<RoutingNode> QuestionableIn(NodeId id)
     {
-        var now = time.GetUtcNow();
-        lock (gate)
+        var now = _time.GetUtcNow();
+        lock (_gate)
         {
             return [.. BucketFor(id).Nodes.Where(n => n.StateAt(now, QuestionableAfter, FailuresForBad) == NodeState.Questionable)];
         }
@@ -245,10 +245,10 @@ public sealed class RoutingTable
     /// <summary>Up to <paramref name="count"/> nodes closest to <paramref name="target"/> by XOR distance, bad nodes left out.</summary>
     public List<RoutingNode> Closest(NodeId target, int count)
     {
-        var now = time.GetUtcNow();
-        lock (gate)
+        var now = _time.GetUtcNow();
+        lock (_gate)
         {
-            return [.. buckets.SelectMany(b => b.Nodes)
+            return [.. _buckets.SelectMany(b => b.Nodes)
                 .Where(n => n.StateAt(now, QuestionableAfter, FailuresForBad) != NodeState.Bad)
                 .OrderBy(n => n.Id.Xor(target))
                 .Take(count)];
@@ -258,52 +258,52 @@ public sealed class RoutingTable
     /// <summary>Every node in the table with its state now.</summary>
     public List<(RoutingNode Node, NodeState State)> Snapshot()
     {
-        var now = time.GetUtcNow();
-        lock (gate)
+        var now = _time.GetUtcNow();
+        lock (_gate)
         {
-            return [.. buckets.SelectMany(b => b.Nodes).Select(n => (n, n.StateAt(now, QuestionableAfter, FailuresForBad)))];
+            return [.. _buckets.SelectMany(b => b.Nodes).Select(n => (n, n.StateAt(now, QuestionableAfter, FailuresForBad)))];
         }
     }
 
     /// <summary>Nodes per bucket, from the farthest bucket (prefix length 0) to ours.</summary>
     public IReadOnlyList<int> BucketSizes()
     {
-        lock (gate)
+        lock (_gate)
         {
-            return [.. buckets.Select(b => b.Nodes.Count)];
+            return [.. _buckets.Select(b => b.Nodes.Count)];
         }
     }
 
     /// <summary>Replacements waiting per bucket, in the same order as <see cref="BucketSizes"/>.</summary>
     public IReadOnlyList<int> ReplacementSizes()
     {
-        lock (gate)
+        lock (_gate)
         {
-            return [.. buckets.Select(b => b.Replacements.Count)];
+            return [.. _buckets.Select(b => b.Replacements.Count)];
         }
     }
 
     /// <summary>Prefix lengths of buckets unchanged for <paramref name="age"/>: a lookup of a random id in each refreshes it.</summary>
     public List<int> StaleBuckets(TimeSpan age)
     {
-        var now = time.GetUtcNow();
-        lock (gate)
+        var now = _time.GetUtcNow();
+        lock (_gate)
         {
-            return [.. Enumerable.Range(0, buckets.Count).Where(i => now - buckets[i].LastChanged >= age)];
+            return [.. Enumerable.Range(0, _buckets.Count).Where(i => now - _buckets[i].LastChanged >= age)];
         }
     }
 
-    private Bucket BucketFor(NodeId id) => buckets[Math.Min(OwnId.CommonPrefixLength(id), buckets.Count - 1)];
+    private Bucket BucketFor(NodeId id) => _buckets[Math.Min(OwnId.CommonPrefixLength(id), _buckets.Count - 1)];
 
     /// <summary>Splits the last bucket (the one covering our id): nodes sharing one more bit with us move to a new last bucket.</summary>
     private void Split()
     {
-        var depth = buckets.Count; // The new bucket's nodes share at least this many bits with us.
-        var old = buckets[^1];
+        var depth = _buckets.Count; // The new bucket's nodes share at least this many bits with us.
+        var old = _buckets[^1];
         var next = new Bucket(old.LastChanged);
         MoveCloser(old.Nodes, next.Nodes, depth);
         MoveCloser(old.Replacements, next.Replacements, depth);
-        buckets.Add(next);
+        _buckets.Add(next);
         // A replacement may now fit where its bucket has room.
         foreach (var bucket in new[] { old, next })
         {

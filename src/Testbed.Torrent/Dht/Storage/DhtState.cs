@@ -75,7 +75,8 @@ public sealed record DhtState(NodeId Id, IReadOnlyList<NodeInfo> Nodes)
         var temporary = Path.Combine(Path.GetDirectoryName(full)!, $".{Path.GetFileName(full)}.tmp-{Environment.ProcessId}-{Guid.NewGuid():n}");
         try
         {
-            await using (var stream = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None))
+            var stream = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None);
+            await using (stream.ConfigureAwait(false))
             {
                 await stream.WriteAsync(state.Encode(), cancellationToken).ConfigureAwait(false);
                 stream.Flush(flushToDisk: true);

@@ -10,16 +10,16 @@ namespace Testbed.Torrent.Dht.Storage;
 /// </summary>
 public sealed class PeerStore
 {
-    private readonly object gate = new();
-    private readonly Dictionary<InfoHash, Dictionary<IPEndPoint, DateTimeOffset>> peers = [];
-    private readonly TimeProvider time;
+    private readonly object _gate = new();
+    private readonly Dictionary<InfoHash, Dictionary<IPEndPoint, DateTimeOffset>> _peers = [];
+    private readonly TimeProvider _time;
 
     /// <summary>Creates an empty store.</summary>
     public PeerStore(TimeProvider? time = null, int maxInfoHashes = 2000, int maxPeersPerInfoHash = 200, TimeSpan? peerLifetime = null)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(maxInfoHashes, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(maxPeersPerInfoHash, 1);
-        this.time = time ?? TimeProvider.System;
+        _time = time ?? TimeProvider.System;
         MaxInfoHashes = maxInfoHashes;
         MaxPeersPerInfoHash = maxPeersPerInfoHash;
         PeerLifetime = peerLifetime ?? TimeSpan.FromMinutes(30);
@@ -39,10 +39,10 @@ public sealed class PeerStore
     {
         get
         {
-            lock (gate)
+            lock (_gate)
             {
-                Expire(time.GetUtcNow());
-                return peers.Count;
+                Expire(_time.GetUtcNow());
+                return _peers.Count;
             }
         }
     }
@@ -51,22 +51,22 @@ public sealed class PeerStore
     public bool Add(InfoHash infoHash, IPEndPoint peer)
     {
         ArgumentNullException.ThrowIfNull(peer);
-        var now = time.GetUtcNow();
-        lock (gate)
+        var now = _time.GetUtcNow();
+        lock (_gate)
         {
-            if (!peers.TryGetValue(infoHash, out var set))
+            if (!_peers.TryGetValue(infoHash, out var set))
             {
-                if (peers.Count >= MaxInfoHashes)
+                if (_peers.Count >= MaxInfoHashes)
                 {
                     Expire(now);
-                    if (peers.Count >= MaxInfoHashes)
+                    if (_peers.Count >= MaxInfoHashes)
                     {
                         return false;
                     }
                 }
 
                 set = [];
-                peers[infoHash] = set;
+                _peers[infoHash] = set;
             }
 
             if (!set.ContainsKey(peer) && set.Count >= MaxPeersPerInfoHash)
@@ -86,10 +86,10 @@ public sealed class PeerStore
     /// <summary>Up to <paramref name="max"/> live peers of <paramref name="infoHash"/>, in random order.</summary>
     public List<IPEndPoint> Get(InfoHash infoHash, int max)
     {
-        var now = time.GetUtcNow();
-        lock (gate)
+        var now = _time.GetUtcNow();
+        lock (_gate)
         {
-            if (!peers.TryGetValue(infoHash, out var set))
+            if (!_peers.TryGetValue(infoHash, out var set))
             {
                 return [];
             }
@@ -97,7 +97,7 @@ public sealed class PeerStore
             ExpireSet(set, now);
             if (set.Count == 0)
             {
-                peers.Remove(infoHash);
+                _peers.Remove(infoHash);
                 return [];
             }
 
@@ -109,12 +109,12 @@ public sealed class PeerStore
 
     private void Expire(DateTimeOffset now)
     {
-        foreach (var (hash, set) in peers.ToList())
+        foreach (var (hash, set) in _peers.ToList())
         {
             ExpireSet(set, now);
             if (set.Count == 0)
             {
-                peers.Remove(hash);
+                _peers.Remove(hash);
             }
         }
     }

@@ -14,18 +14,18 @@ public sealed class TokenManager
     public const int TokenLength = 8;
 
     private const int SecretLength = 32;
-    private readonly object gate = new();
-    private readonly TimeProvider time;
-    private byte[] current = RandomNumberGenerator.GetBytes(SecretLength);
-    private byte[] previous = RandomNumberGenerator.GetBytes(SecretLength);
-    private DateTimeOffset rotatedAt;
+    private readonly object _gate = new();
+    private readonly TimeProvider _time;
+    private byte[] _current = RandomNumberGenerator.GetBytes(SecretLength);
+    private byte[] _previous = RandomNumberGenerator.GetBytes(SecretLength);
+    private DateTimeOffset _rotatedAt;
 
     /// <summary>Creates the manager; its first secret starts now.</summary>
     public TokenManager(TimeProvider? time = null, TimeSpan? rotationInterval = null)
     {
-        this.time = time ?? TimeProvider.System;
+        _time = time ?? TimeProvider.System;
         RotationInterval = rotationInterval ?? TimeSpan.FromMinutes(5);
-        rotatedAt = this.time.GetUtcNow();
+        _rotatedAt = _time.GetUtcNow();
     }
 
     /// <summary>How often the secret changes.</summary>
@@ -35,10 +35,10 @@ public sealed class TokenManager
     public byte[] Create(IPAddress address)
     {
         ArgumentNullException.ThrowIfNull(address);
-        lock (gate)
+        lock (_gate)
         {
             Rotate();
-            return Compute(current, address);
+            return Compute(_current, address);
         }
     }
 
@@ -52,11 +52,11 @@ public sealed class TokenManager
         }
 
         byte[] now, before;
-        lock (gate)
+        lock (_gate)
         {
             Rotate();
-            now = current;
-            before = previous;
+            now = _current;
+            before = _previous;
         }
 
         return CryptographicOperations.FixedTimeEquals(token, Compute(now, address))
@@ -65,17 +65,17 @@ public sealed class TokenManager
 
     private void Rotate()
     {
-        var now = time.GetUtcNow();
-        var elapsed = now - rotatedAt;
+        var now = _time.GetUtcNow();
+        var elapsed = now - _rotatedAt;
         if (elapsed < RotationInterval)
         {
             return;
         }
 
         // After two intervals or more without use, the old current secret is too old to honour as well.
-        previous = elapsed < RotationInterval * 2 ? current : RandomNumberGenerator.GetBytes(SecretLength);
-        current = RandomNumberGenerator.GetBytes(SecretLength);
-        rotatedAt += RotationInterval * Math.Floor(elapsed / RotationInterval);
+        _previous = elapsed < RotationInterval * 2 ? _current : RandomNumberGenerator.GetBytes(SecretLength);
+        _current = RandomNumberGenerator.GetBytes(SecretLength);
+        _rotatedAt += RotationInterval * Math.Floor(elapsed / RotationInterval);
     }
 
     private static byte[] Compute(byte[] secret, IPAddress address)
