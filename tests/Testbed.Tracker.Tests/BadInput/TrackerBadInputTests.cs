@@ -249,7 +249,10 @@ public sealed class HttpTrackerBadInputTests(TrackerServiceFixture tracker) : IC
         using var request = new HttpRequestMessage(new HttpMethod(method), path);
         if (method == "POST")
         {
-            request.Content = new ByteArrayContent(new byte[2 * 1024 * 1024]);
+            // A body small enough to be sent whole before the answer: a server refusing a method may close the connection
+            // without reading a large body it has no use for (RFC 9112 9.6), and the client then fails writing it (CI saw
+            // a broken pipe for 2 MiB) instead of reading the 405 this test is about.
+            request.Content = new ByteArrayContent(new byte[1024]);
         }
 
         using var response = await client.SendAsync(request);
