@@ -10,7 +10,7 @@ using Testbed.Ledger.ProofOfWork;
 namespace Testbed.Bench;
 
 /// <summary>
-/// `testbed bench mine`: proof-of-work attempts per second per core and in total, with the ratios, measured in the
+/// `testbed-bench mine`: proof-of-work attempts per second per core and in total, with the ratios, measured in the
 /// same run, to .NET SHA256.HashData over the header, the seed's Python miner and OpenSSL's SHA-256 compression rate.
 /// </summary>
 internal static class MineBench

@@ -7,7 +7,7 @@ using Testbed.Torrent.Metainfo;
 namespace Testbed.Bench;
 
 /// <summary>
-/// `testbed bench torrent`: the same file over loopback ours→ours and libtorrent→libtorrent (TCP only, seeder and
+/// `testbed-bench torrent`: the same file over loopback ours→ours and libtorrent→libtorrent (TCP only, seeder and
 /// leecher in one process per side), as a v1 torrent and as a v2-only (BEP 52) torrent, in interleaved rounds with the
 /// single-core SHA-1 and SHA-256 speed every leecher is bounded by: MB/s and CPU s/GiB, medians and ratios of medians.
 /// </summary>

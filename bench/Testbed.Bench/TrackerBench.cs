@@ -14,7 +14,7 @@ using Testbed.Processes;
 namespace Testbed.Bench;
 
 /// <summary>
-/// `testbed bench tracker [--json]`: our tracker service (Testbed.Tracker.dll) and opentracker (whitelist mode) each
+/// `testbed-bench tracker [--json]`: our tracker service (Testbed.Tracker.dll) and opentracker (whitelist mode) each
 /// run as their own process on loopback and are driven by the same closed-loop load generator, like with like: HTTP
 /// with one connection per announce for both, HTTP keep-alive for both when opentracker keeps connections alive (ours
 /// alone, as an extra line, when it does not), UDP for both. Interleaved rounds; each sample gives the server's CPU

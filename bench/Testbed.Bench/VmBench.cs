@@ -10,7 +10,7 @@ using Testbed.Vm;
 namespace Testbed.Bench;
 
 /// <summary>
-/// `testbed bench vm`: a realistic replay (native mode, a wallet per transaction, fresh ids so the state grows,
+/// `testbed-bench vm`: a realistic replay (native mode, a wallet per transaction, fresh ids so the state grows,
 /// ownership and ballot checks, the contract JSON decoded every time) and the same replay pre-decoded, against the
 /// limit a replaying peer meets first: ES256 (ECDSA P-256) verifications per second on one core, measured in the same
 /// run; and against the bound the state-root definition sets: the SHA-256 rate over the root bytes an action makes the

@@ -44,7 +44,9 @@ public sealed class ChildProcessTests
         var directory = Directory.CreateTempSubdirectory("child-process-").FullName;
         try
         {
-            var inherited = Environment.GetEnvironmentVariables().Keys.Cast<string>().First(k => k is "PATH" or "HOME");
+            // A variable of our own: a shell gives PATH a default when it is removed, so removing PATH proves nothing.
+            const string inherited = "CHILD_PROCESS_TEST_INHERITED";
+            Environment.SetEnvironmentVariable(inherited, "inherited");
             var options = new ChildProcessOptions
             {
                 WorkingDirectory = directory,
