@@ -108,7 +108,7 @@ public static class BenchPropagationCommand
             P99Ms: p99.Median,
             Met: p50.Median <= P50TargetMs && p99.Median <= P99TargetMs,
             ProcessorCount: Environment.ProcessorCount,
-            LoadAverage: BenchFigures.LoadAverage(),
+            LoadAverage: LoadAverage.Read(),
             Note: "a delivery runs from the miner's nonce found (block signed) to the block replayed and stored on another peer; p50, p99, min and max are of one round's deliveries, each series is of the rounds");
     }
 

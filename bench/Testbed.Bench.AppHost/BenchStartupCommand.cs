@@ -89,7 +89,7 @@ public static class BenchStartupCommand
             TeardownTargetSeconds: TeardownTargetSeconds,
             Met: startRatio.Value <= StartRatioTarget && teardown.Median < TeardownTargetSeconds,
             ProcessorCount: Environment.ProcessorCount,
-            LoadAverage: BenchFigures.LoadAverage());
+            LoadAverage: LoadAverage.Read());
     }
 
     /// <summary>Starts the model <paramref name="define"/> builds until every resource is healthy, then stops it until its last service process is gone: [start s, teardown s].</summary>

@@ -130,7 +130,7 @@ public static class BenchSyncCommand
                 TargetRatio: TargetRatio,
                 Met: ratio.Value >= TargetRatio,
                 ProcessorCount: Environment.ProcessorCount,
-                LoadAverage: BenchFigures.LoadAverage(),
+                LoadAverage: LoadAverage.Read(),
                 Note: "blocks/s of the fresh peer runs from its first to its last synced block (/timings); a block carries its transactions' and its own ES256 signature, so the ES256 rate over (transactions + 1) bounds what one core can verify");
         }
         finally

@@ -34,19 +34,6 @@ public static class BenchFigures
     public static IEnumerable<Series> PerMetric(this IEnumerable<Series> series, string side, string unit) =>
         series.Where(s => s.Side == side).Select(s => s with { Side = s.Unit, Unit = unit });
 
-    /// <summary>/proc/loadavg, which every reported figure goes with (the machine is shared).</summary>
-    public static string LoadAverage()
-    {
-        try
-        {
-            return File.ReadAllText("/proc/loadavg").Trim();
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            return "unknown";
-        }
-    }
-
     /// <summary>"met" or "NOT met", as the CLI benches print a target.</summary>
     public static string Verdict(bool met) => met ? "met" : "NOT met";
 

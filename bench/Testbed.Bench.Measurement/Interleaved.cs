@@ -99,10 +99,7 @@ public sealed record Series(string Side, string Unit, double Median, double Min,
             throw new ArgumentException("a series needs at least one sample", nameof(samples));
         }
 
-        var sorted = samples.Order().ToArray();
-        var middle = sorted.Length / 2;
-        var median = sorted.Length % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
-        return new Series(side, unit, median, sorted[0], sorted[^1], samples.ToArray());
+        return new Series(side, unit, BenchFigures.Median(samples), samples.Min(), samples.Max(), samples.ToArray());
     }
 
     /// <summary>`  side  unit  median X  min Y  max Z  n=K  [s1 s2 ...]`.</summary>

@@ -9,11 +9,7 @@ public static class LoadAverage
         {
             return File.ReadAllText("/proc/loadavg").Trim();
         }
-        catch (IOException)
-        {
-            return "unknown";
-        }
-        catch (UnauthorizedAccessException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             return "unknown";
         }

@@ -228,44 +228,11 @@ public sealed class OiscMachine
             }
 
             // The undo itself is journalled, so effects that do not lead back to RootBefore leave the state untouched.
-            var mark = _state.JournalLength;
-            var machineNow = new MachineSnapshot((long[])_state.Memory.Clone(), _state.RegisterA, _state.RegisterB, _state.RegisterC);
-            _state.Writable = true;
-            try
+            var undo = Enumerable.Reverse(effects.Changes).Select(c =>
+                new KeyWrite(c.Collection, c.Collection == VmState.ProposalsName ? "votes" : null, c.Key, c.Existed, c.Previous));
+            var reverted = _state.WriteAll(undo, effects.MachineBefore, effects.RootBefore);
+            if (reverted != effects.RootBefore)
             {
-                for (var i = effects.Changes.Length - 1; i >= 0; i--)
-                {
-                    var change = effects.Changes[i];
-                    var collection = _state.GetOrCreate(change.Collection, change.Collection == VmState.ProposalsName ? "votes" : null);
-                    if (change.Existed)
-                    {
-                        collection.Set(change.Key, change.Previous);
-                    }
-                    else
-                    {
-                        collection.Remove(change.Key);
-                    }
-                }
-            }
-            finally
-            {
-                _state.Writable = false;
-            }
-
-            if (effects.MachineBefore is { } before)
-            {
-                _state.SetMachine(before.Memory, before.A, before.B, before.C);
-            }
-
-            var reverted = StateRoot;
-            if (reverted == effects.RootBefore)
-            {
-                _state.TakeJournal(mark);
-            }
-            else
-            {
-                _state.UndoTo(mark);
-                _state.SetMachine(machineNow.Memory, machineNow.A, machineNow.B, machineNow.C);
                 throw new InvalidOperationException($"reverting block {effects.Height} would give root {reverted}, not {effects.RootBefore}: the effects record is corrupt; nothing was changed");
             }
         }

@@ -1,6 +1,4 @@
-using System.Globalization;
 using System.Text.Json;
-using System.Text.RegularExpressions;
 using Testbed.Processes;
 using Testbed.TestSupport;
 
@@ -15,7 +13,7 @@ namespace Testbed.Bench.Tests;
 /// JSON's <c>met</c> agrees.
 /// </summary>
 [Collection(nameof(AppHostBenchCollection))]
-public sealed partial class AppHostBenchTests
+public sealed class AppHostBenchTests
 {
     private const int Rounds = 5;
     private static readonly TimeSpan Patience = TimeSpan.FromMinutes(20);
@@ -47,25 +45,20 @@ public sealed partial class AppHostBenchTests
 
         Assert.True(exit is 0 or 1, $"exit {exit}\n{output}");
         var lines = output.Split('\n', StringSplitOptions.TrimEntries);
+        var printed = PrintedOutput.Read(lines, "ms");
         var medians = new Dictionary<(string Side, string Unit), double>();
-        foreach (var match in lines.Select(l => SeriesLine().Match(l)).Where(m => m.Success))
+        foreach (var series in printed.Series)
         {
-            var samples = match.Groups["samples"].Value.Split(' ').Select(Number).ToArray();
-            Assert.Equal(Rounds, samples.Length);
-            Assert.Equal(samples.Min(), Number(match.Groups["min"].Value));
-            Assert.Equal(samples.Max(), Number(match.Groups["max"].Value));
-            Assert.Equal(samples.Order().ElementAt(Rounds / 2), Number(match.Groups["median"].Value));
-            medians[(match.Groups["side"].Value.Trim(), match.Groups["unit"].Value.Trim())] = Number(match.Groups["median"].Value);
+            Assert.Equal(Rounds, series.Samples.Length);
+            Assert.Equal(series.Samples.Min(), series.Min);
+            Assert.Equal(series.Samples.Max(), series.Max);
+            Assert.Equal(series.Samples.Order().ElementAt(Rounds / 2), series.Median);
+            medians[(series.Side, series.Unit)] = series.Median;
         }
 
         Assert.Equal(10, medians.Count);
-        var ratios = lines.Select(l => RatioLine().Match(l)).Where(m => m.Success).ToList();
-        Assert.Equal(2, ratios.Count);
-        foreach (var ratio in ratios)
-        {
-            var unit = ratio.Groups["unit"].Value;
-            PrintedRatio.AssertMatches(medians[(ratio.Groups["a"].Value, unit)], medians[(ratio.Groups["b"].Value, unit)], Number(ratio.Groups["value"].Value));
-        }
+        Assert.Equal(2, printed.Ratios.Count);
+        printed.AssertRatiosMatchMedians(medians);
 
         var limit = Assert.Single(lines, l => l.StartsWith("limit: ", StringComparison.Ordinal));
         Assert.Contains("fsync", limit, StringComparison.Ordinal);
@@ -175,7 +168,6 @@ public sealed partial class AppHostBenchTests
         return limit.GetProperty("description").GetString()!;
     }
 
-    private static double Number(string text) => double.Parse(text, NumberStyles.Float | NumberStyles.AllowThousands, CultureInfo.InvariantCulture);
 
     private static async Task<(int Exit, string Output)> RunAsync(params string[] args)
     {
@@ -191,10 +183,4 @@ public sealed partial class AppHostBenchTests
             home.Delete(recursive: true);
         }
     }
-
-    [GeneratedRegex(@"^(?<side>.+?)\s{2,}(?<unit>ms)\s+median\s+(?<median>[\d,.]+)\s+min\s+(?<min>[\d,.]+)\s+max\s+(?<max>[\d,.]+)\s+n=(?<n>\d+)\s+\[(?<samples>[\d,. ]+)\]$")]
-    private static partial Regex SeriesLine();
-
-    [GeneratedRegex(@"^ratio of medians: (?<a>.+) / (?<b>.+) \((?<unit>ms)\) = (?<value>[\d.]+)$")]
-    private static partial Regex RatioLine();
 }

@@ -1,6 +1,4 @@
-using System.Globalization;
 using System.Text.Json;
-using System.Text.RegularExpressions;
 using Testbed.TestSupport;
 
 namespace Testbed.Bench.Tests;
@@ -11,7 +9,7 @@ namespace Testbed.Bench.Tests;
 /// the SHA-1/SHA-256 limit lines, and the refusal of unusable options. No figure is compared with a time.
 /// </summary>
 [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
-public sealed partial class BenchTorrentOutputTests
+public sealed class BenchTorrentOutputTests
 {
     private const string Bench = "testbed-bench.dll";
     private static readonly string[] Tiny = ["torrent", "--size", "1", "--rounds", "5", "--limit-seconds", "1"];
@@ -109,30 +107,24 @@ public sealed partial class BenchTorrentOutputTests
         Assert.True(run.ExitCode == 0, run.Stderr);
         var lines = run.Stdout.Split('\n', StringSplitOptions.TrimEntries);
 
+        var printed = PrintedOutput.Read(lines, "MB/s", "CPU s/GiB");
         var medians = new Dictionary<(string Side, string Unit), double>();
-        foreach (var match in lines.Select(l => SeriesLine().Match(l)).Where(m => m.Success))
+        foreach (var series in printed.Series)
         {
-            var median = Number(match.Groups["median"].Value);
-            Assert.Equal("5", match.Groups["n"].Value);
-            var samples = match.Groups["samples"].Value.Split(' ').Select(Number).ToArray();
-            Assert.Equal(5, samples.Length);
-            Assert.InRange(median, samples.Min(), samples.Max());
-            Assert.Equal(Number(match.Groups["min"].Value), samples.Min());
-            Assert.Equal(Number(match.Groups["max"].Value), samples.Max());
-            medians[(match.Groups["side"].Value.Trim(), match.Groups["unit"].Value.Trim())] = median;
+            Assert.Equal("5", series.N);
+            Assert.Equal(5, series.Samples.Length);
+            Assert.InRange(series.Median, series.Samples.Min(), series.Samples.Max());
+            Assert.Equal(series.Min, series.Samples.Min());
+            Assert.Equal(series.Max, series.Samples.Max());
+            medians[(series.Side, series.Unit)] = series.Median;
         }
 
         // ours v1, libtorrent v1 and the SHA-1 limit, in two units each; no v2 side.
         Assert.Equal(6, medians.Count);
         Assert.DoesNotContain(medians.Keys, k => k.Side.Contains("v2", StringComparison.Ordinal) || k.Side.Contains("SHA-256", StringComparison.Ordinal));
 
-        var ratios = lines.Select(l => RatioLine().Match(l)).Where(m => m.Success).ToList();
-        Assert.NotEmpty(ratios);
-        foreach (var ratio in ratios)
-        {
-            var unit = ratio.Groups["unit"].Value;
-            PrintedRatio.AssertMatches(medians[(ratio.Groups["a"].Value, unit)], medians[(ratio.Groups["b"].Value, unit)], Number(ratio.Groups["value"].Value));
-        }
+        Assert.NotEmpty(printed.Ratios);
+        printed.AssertRatiosMatchMedians(medians);
 
         var limit = Assert.Single(lines, l => l.StartsWith("limit: ", StringComparison.Ordinal));
         Assert.Contains("SHA-1", limit, StringComparison.Ordinal);
@@ -156,12 +148,4 @@ public sealed partial class BenchTorrentOutputTests
         Assert.Contains(named, run.Stderr, StringComparison.Ordinal);
         Assert.Empty(run.Stdout.Trim());
     }
-
-    private static double Number(string text) => double.Parse(text, NumberStyles.Float | NumberStyles.AllowThousands, CultureInfo.InvariantCulture);
-
-    [GeneratedRegex(@"^(?<side>.+?)\s{2,}(?<unit>MB/s|CPU s/GiB)\s+median\s+(?<median>[\d,.]+)\s+min\s+(?<min>[\d,.]+)\s+max\s+(?<max>[\d,.]+)\s+n=(?<n>\d+)\s+\[(?<samples>[\d,. ]+)\]$")]
-    private static partial Regex SeriesLine();
-
-    [GeneratedRegex(@"^ratio of medians: (?<a>.+) / (?<b>.+) \((?<unit>MB/s|CPU s/GiB)\) = (?<value>[\d.]+)$")]
-    private static partial Regex RatioLine();
 }

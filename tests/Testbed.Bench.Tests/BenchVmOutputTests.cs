@@ -1,6 +1,4 @@
-using System.Globalization;
 using System.Text.Json;
-using System.Text.RegularExpressions;
 using Testbed.TestSupport;
 
 namespace Testbed.Bench.Tests;
@@ -10,7 +8,7 @@ namespace Testbed.Bench.Tests;
 /// median between min and max, ratios of medians, the limit line). No figure is compared with a time.
 /// </summary>
 [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
-public sealed partial class BenchVmOutputTests
+public sealed class BenchVmOutputTests
 {
     private const string Bench = "testbed-bench.dll";
     private static readonly string[] Tiny = ["vm", "--seconds", "0.05", "--actions", "2048", "--rounds", "5"];
@@ -22,19 +20,16 @@ public sealed partial class BenchVmOutputTests
         Assert.True(run.ExitCode == 0, run.Stderr);
         var lines = run.Stdout.Split('\n', StringSplitOptions.TrimEntries);
 
+        var printed = PrintedOutput.Read(lines, "per CPU-second", "per second (wall)");
         var medians = new Dictionary<(string Side, string Unit), double>();
-        foreach (var match in lines.Select(l => SeriesLine().Match(l)).Where(m => m.Success))
+        foreach (var series in printed.Series)
         {
-            var median = Number(match.Groups["median"].Value);
-            var min = Number(match.Groups["min"].Value);
-            var max = Number(match.Groups["max"].Value);
-            Assert.Equal("5", match.Groups["n"].Value);
-            var samples = match.Groups["samples"].Value.Split(' ').Select(Number).ToArray();
-            Assert.Equal(5, samples.Length);
-            Assert.InRange(median, min, max);
-            Assert.Equal(min, samples.Min());
-            Assert.Equal(max, samples.Max());
-            medians[(match.Groups["side"].Value.Trim(), match.Groups["unit"].Value.Trim())] = median;
+            Assert.Equal("5", series.N);
+            Assert.Equal(5, series.Samples.Length);
+            Assert.InRange(series.Median, series.Min, series.Max);
+            Assert.Equal(series.Min, series.Samples.Min());
+            Assert.Equal(series.Max, series.Samples.Max());
+            medians[(series.Side, series.Unit)] = series.Median;
         }
 
         // Six sides (JSON replay, pre-decoded replay, ES256, SUBLEQ core, SUBLEQ metered, SHA-256) in two units each,
@@ -42,13 +37,8 @@ public sealed partial class BenchVmOutputTests
         Assert.Equal(13, medians.Count);
         Assert.Contains(lines, l => l.StartsWith("root bytes per action", StringComparison.Ordinal));
 
-        var ratios = lines.Select(l => RatioLine().Match(l)).Where(m => m.Success).ToList();
-        Assert.NotEmpty(ratios);
-        foreach (var ratio in ratios)
-        {
-            var unit = ratio.Groups["unit"].Value;
-            PrintedRatio.AssertMatches(medians[(ratio.Groups["a"].Value, unit)], medians[(ratio.Groups["b"].Value, unit)], Number(ratio.Groups["value"].Value));
-        }
+        Assert.NotEmpty(printed.Ratios);
+        printed.AssertRatiosMatchMedians(medians);
 
         var limits = lines.Where(l => l.StartsWith("limit: ", StringComparison.Ordinal)).ToList();
         Assert.Equal(2, limits.Count);
@@ -122,12 +112,4 @@ public sealed partial class BenchVmOutputTests
         Assert.Equal(2, run.ExitCode);
         Assert.Contains("--rounds", run.Stderr, StringComparison.Ordinal);
     }
-
-    private static double Number(string text) => double.Parse(text, NumberStyles.Float | NumberStyles.AllowThousands, CultureInfo.InvariantCulture);
-
-    [GeneratedRegex(@"^(?<side>.+?)\s{2,}(?<unit>per CPU-second|per second \(wall\))\s+median\s+(?<median>[\d,.]+)\s+min\s+(?<min>[\d,.]+)\s+max\s+(?<max>[\d,.]+)\s+n=(?<n>\d+)\s+\[(?<samples>[\d,. ]+)\]$")]
-    private static partial Regex SeriesLine();
-
-    [GeneratedRegex(@"^ratio of medians: (?<a>.+) / (?<b>.+) \((?<unit>per CPU-second|per second \(wall\))\) = (?<value>[\d.]+)$")]
-    private static partial Regex RatioLine();
 }

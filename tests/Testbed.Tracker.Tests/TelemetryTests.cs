@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
+using Testbed.TestSupport;
 using Testbed.Tracker.Telemetry;
 using static Testbed.Tracker.Tests.Requests;
 using TrackerEvent = Testbed.Torrent.Trackers.TrackerEvent;
@@ -13,7 +14,7 @@ public class TelemetryTests
     public void Announces_emit_a_span_and_metrics_and_rejections_a_structured_log()
     {
         var hash = Hash(424_242);
-        using var listener = new TrackerSpans();
+        using var listener = new SourceSpans(TrackerTelemetry.Name);
         var spans = listener.Stopped;
 
         var announces = new ConcurrentQueue<(long Value, string? Transport, string? Event)>();

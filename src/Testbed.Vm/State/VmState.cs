@@ -130,6 +130,57 @@ public sealed class VmState
         return records;
     }
 
+    /// <summary>
+    /// Writes <paramref name="writes"/> in order, then <paramref name="machine"/> if given, as one journalled step that is
+    /// kept only when it leads to <paramref name="expected"/>; otherwise all of it is undone, the machine included. Returns
+    /// the root the writes led to (a revert and a redo each name their own error when it is not the expected one).
+    /// </summary>
+    internal StateRoot WriteAll(IEnumerable<KeyWrite> writes, MachineSnapshot? machine, StateRoot expected)
+    {
+        var mark = JournalLength;
+        var machineNow = machine is null ? null : new MachineSnapshot((long[])Memory.Clone(), RegisterA, RegisterB, RegisterC);
+        Writable = true;
+        try
+        {
+            foreach (var write in writes)
+            {
+                var collection = GetOrCreate(write.Collection, write.CounterField);
+                if (write.Exists)
+                {
+                    collection.Set(write.Key, write.Value);
+                }
+                else
+                {
+                    collection.Remove(write.Key);
+                }
+            }
+        }
+        finally
+        {
+            Writable = false;
+        }
+
+        if (machine is not null)
+        {
+            SetMachine(machine.Memory, machine.A, machine.B, machine.C);
+        }
+
+        var reached = ComputeRoot();
+        if (reached == expected)
+        {
+            TakeJournal(mark);
+            return reached;
+        }
+
+        UndoTo(mark);
+        if (machineNow is not null)
+        {
+            SetMachine(machineNow.Memory, machineNow.A, machineNow.B, machineNow.C);
+        }
+
+        return reached;
+    }
+
     internal static void Restore(in UndoRecord record)
     {
         if (record.Existed)

@@ -1,6 +1,6 @@
-using System.Collections.Concurrent;
 using System.Diagnostics;
 using Testbed.Ledger.Consensus;
+using Testbed.TestSupport;
 
 namespace Testbed.Ledger.Tests.Support;
 
@@ -147,23 +147,12 @@ internal static class Forge
 /// <summary>Collects finished activities of the ledger's ActivitySource.</summary>
 internal sealed class SpanRecorder : IDisposable
 {
-    private readonly ActivityListener _listener;
+    private readonly SourceSpans _spans = new(LedgerTelemetry.SourceName);
 
-    public SpanRecorder()
-    {
-        _listener = new ActivityListener
-        {
-            ShouldListenTo = s => s.Name == LedgerTelemetry.SourceName,
-            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
-            ActivityStopped = a => Spans.Add(a),
-        };
-        ActivitySource.AddActivityListener(_listener);
-    }
-
-    public ConcurrentBag<Activity> Spans { get; } = [];
+    public IEnumerable<Activity> Spans => _spans.Stopped;
 
     public IEnumerable<Activity> For(string peer, string name) =>
         Spans.Where(a => a.OperationName == name && (a.GetTagItem(LedgerTelemetry.Peer) as string) == peer);
 
-    public void Dispose() => _listener.Dispose();
+    public void Dispose() => _spans.Dispose();
 }

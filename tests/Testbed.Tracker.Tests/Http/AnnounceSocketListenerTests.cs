@@ -1,7 +1,9 @@
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
+using Testbed.TestSupport;
 using Testbed.Torrent.Bencoding;
+using Testbed.Tracker.Telemetry;
 using static Testbed.Tracker.Tests.Requests;
 
 namespace Testbed.Tracker.Tests.Http;
@@ -133,7 +135,7 @@ public class AnnounceSocketListenerTests
     [Fact]
     public async Task The_announce_span_continues_the_callers_trace()
     {
-        using var listener = new TrackerSpans();
+        using var listener = new SourceSpans(TrackerTelemetry.Name);
         await using var tracker = await TrackerServer.StartAsync();
         using var socket = Connect(tracker);
         const string traceId = "4bf92f3577b34da6a3ce929d0e0e4736";

@@ -1,19 +1,18 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
-using Testbed.Tracker.Telemetry;
 
-namespace Testbed.Tracker.Tests;
+namespace Testbed.TestSupport;
 
-/// <summary>Records every span of the tracker's ActivitySource (all data) while it lives.</summary>
-internal sealed class TrackerSpans : IDisposable
+/// <summary>Records every span one ActivitySource stops (all data) while it lives.</summary>
+internal sealed class SourceSpans : IDisposable
 {
     private readonly ActivityListener _listener;
 
-    public TrackerSpans()
+    public SourceSpans(string sourceName)
     {
         _listener = new ActivityListener
         {
-            ShouldListenTo = source => source.Name == TrackerTelemetry.Name,
+            ShouldListenTo = source => source.Name == sourceName,
             Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
             ActivityStopped = Stopped.Enqueue,
         };
