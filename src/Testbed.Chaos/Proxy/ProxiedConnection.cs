@@ -8,12 +8,9 @@ namespace Testbed.Chaos.Proxy;
 /// A client socket joined to an upstream socket by two pumps (source to destination, destination to source), each
 /// applying its direction's partition and data toxics, plus a watcher for the connection-level toxics (reset, stall close).
 /// </summary>
-internal sealed class ProxiedConnection
+internal sealed class ProxiedConnection(Socket client, Socket upstream, string source, string destination, int port, LinkTable links)
 {
     private const int ChunkBytes = 16 * 1024;
-    private readonly Socket _client;
-    private readonly Socket _upstream;
-    private readonly LinkTable _links;
     private readonly CancellationTokenSource _closing = new();
     private readonly DateTimeOffset _openedAt = DateTimeOffset.UtcNow;
     private readonly long _openedTimestamp = Stopwatch.GetTimestamp();
@@ -21,21 +18,11 @@ internal sealed class ProxiedConnection
     private long _backward;
     private int _aborted;
 
-    public ProxiedConnection(Socket client, Socket upstream, string source, string destination, int port, LinkTable links)
-    {
-        _client = client;
-        _upstream = upstream;
-        Source = source;
-        Destination = destination;
-        Port = port;
-        _links = links;
-    }
+    public string Source { get; } = source;
 
-    public string Source { get; }
+    public string Destination { get; } = destination;
 
-    public string Destination { get; }
-
-    public int Port { get; }
+    public int Port { get; } = port;
 
     public ProxyConnectionInfo Info => new(Source, Destination, Port, Interlocked.Read(ref _forward), Interlocked.Read(ref _backward), _openedAt);
 
@@ -74,8 +61,8 @@ internal sealed class ProxiedConnection
     {
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(stopping, _closing.Token);
         var token = linked.Token;
-        var forward = PumpAsync(_client, _upstream, Source, Destination, bytes => Interlocked.Add(ref _forward, bytes), token);
-        var backward = PumpAsync(_upstream, _client, Destination, Source, bytes => Interlocked.Add(ref _backward, bytes), token);
+        var forward = PumpAsync(client, upstream, Source, Destination, bytes => Interlocked.Add(ref _forward, bytes), token);
+        var backward = PumpAsync(upstream, client, Destination, Source, bytes => Interlocked.Add(ref _backward, bytes), token);
         var watcher = WatchAsync(token);
         try
         {
@@ -109,13 +96,13 @@ internal sealed class ProxiedConnection
 
         if (reset)
         {
-            ResetAndDispose(_client);
-            ResetAndDispose(_upstream);
+            ResetAndDispose(client);
+            ResetAndDispose(upstream);
         }
         else
         {
-            CloseGracefully(_client);
-            CloseGracefully(_upstream);
+            CloseGracefully(client);
+            CloseGracefully(upstream);
         }
 
         try
@@ -133,7 +120,7 @@ internal sealed class ProxiedConnection
         var chunks = Channel.CreateBounded<Chunk>(new BoundedChannelOptions(32) { SingleReader = true, SingleWriter = true });
 
         var reader = ReadAsync(from, chunks.Writer, token);
-        var writer = new DirectionWriter(to, _links, source, destination, count, () => Abort(reset: false));
+        var writer = new DirectionWriter(to, links, source, destination, count, () => Abort(reset: false));
         await foreach (var chunk in chunks.Reader.ReadAllAsync(token).ConfigureAwait(false))
         {
             await writer.DeliverAsync(chunk, token).ConfigureAwait(false);
@@ -175,8 +162,8 @@ internal sealed class ProxiedConnection
         long? stallSeen = null;
         while (true)
         {
-            var changed = _links.WaitForChangeAsync(token);
-            var states = new[] { _links.Get(Source, Destination), _links.Get(Destination, Source) };
+            var changed = links.WaitForChangeAsync(token);
+            var states = new[] { links.Get(Source, Destination), links.Get(Destination, Source) };
             var reset = states.Select(s => s.Find<ResetToxic>()).OfType<ResetToxic>().MinBy(t => t.After);
             var stall = states.Select(s => s.Find<StallToxic>()).OfType<StallToxic>().Where(t => t.CloseAfter is not null).MinBy(t => t.CloseAfter);
             var now = Stopwatch.GetTimestamp();

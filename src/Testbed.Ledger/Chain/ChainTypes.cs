@@ -1,6 +1,5 @@
 using System.Numerics;
 using Testbed.Ledger.Blocks;
-using Testbed.Ledger.Storage;
 using Testbed.Ledger.Transactions;
 using Testbed.Ledger.Validation;
 using Testbed.Vm;
@@ -86,28 +85,3 @@ public enum ChainDefects
 
 /// <summary>A block of the chain's index: hash, height, whether it is on the best chain.</summary>
 public sealed record IndexedBlock(Hash256 Hash, long Height, bool OnMainChain);
-
-/// <summary>A block in the in-memory index (all branches), linked to its parent.</summary>
-internal sealed class ChainEntry(Hash256 hash, BlockHeader header, BigInteger work, ChainEntry? parent, StoredBlockStatus status)
-{
-    public Hash256 Hash { get; } = hash;
-
-    public BlockHeader Header { get; } = header;
-
-    public long Height => (long)Header.Height;
-
-    public BigInteger Work { get; } = work;
-
-    public ChainEntry? Parent { get; } = parent;
-
-    public StoredBlockStatus Status { get; set; } = status;
-
-    public bool OnMain { get; set; }
-
-    public byte[]? Effects { get; set; }
-
-    /// <summary>Why the block was found invalid, when that happened in this process (the store keeps only the status).</summary>
-    public BlockRejectionReason? InvalidReason { get; set; }
-
-    public StoredBlock ToStored() => new(Hash, Header, Work, Status, OnMain, Effects);
-}
