@@ -40,7 +40,7 @@ public static class BenchPropagationCommand
         var transactions = new Option<int>("--transactions") { Description = "Transactions in every block (0..200, default 100), gossiped to every peer before it is mined", DefaultValueFactory = _ => 100 };
         var difficulty = new Option<int>("--difficulty") { Description = "Difficulty bits (1..64, default 8: low, to leave the CPU to propagation)", DefaultValueFactory = _ => 8 };
         var rounds = Interleaved.RoundsOption();
-        var json = new Option<bool>("--json") { Description = "Print the same figures as one JSON object" };
+        var json = BenchFigures.JsonOption();
         var command = new Command("propagation", "Nonce found on the miner to replayed on every other peer, p50/p99 per round against 10 ms / 40 ms, beside the fsync limit measured in the same run");
         foreach (var option in new Option[] { peers, blocks, transactions, rounds, difficulty, json })
         {

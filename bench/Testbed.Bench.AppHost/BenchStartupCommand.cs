@@ -27,7 +27,7 @@ public static class BenchStartupCommand
         var peers = new Option<int>("--peers") { Description = $"Peers in the testbed model (1..16, default {TestbedSettings.DefaultPeers}); with the tracker and chaos, N+2 services", DefaultValueFactory = _ => TestbedSettings.DefaultPeers };
         var rounds = Interleaved.RoundsOption();
         rounds.Aliases.Add("--runs");
-        var json = new Option<bool>("--json") { Description = "Print the same figures as one JSON object" };
+        var json = BenchFigures.JsonOption();
         var command = new Command("startup", "Start to all healthy and teardown of the testbed model (tracker, peers, chaos) beside a plain Aspire model of as many trivial projects, interleaved rounds")
         {
             peers,

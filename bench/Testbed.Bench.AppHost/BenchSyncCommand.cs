@@ -43,7 +43,7 @@ public static class BenchSyncCommand
         var seeders = new Option<int>("--seeders") { Description = "Peers that already hold the chain (1..16, default 4)", DefaultValueFactory = _ => 4 };
         var segment = new Option<int>("--segment-blocks") { Description = "Blocks per chain-segment torrent (1..4096, default 256)", DefaultValueFactory = _ => 256 };
         var rounds = Interleaved.RoundsOption();
-        var json = new Option<bool>("--json") { Description = "Print the same figures as one JSON object" };
+        var json = BenchFigures.JsonOption();
         var command = new Command("sync", "A fresh peer catching up from the swarm, blocks/s, beside the single-core verify+replay+store rate and ES256 verifies per core measured in the same run; target >= 1.5x the single core");
         foreach (var option in new Option[] { blocks, transactions, seeders, segment, rounds, json })
         {

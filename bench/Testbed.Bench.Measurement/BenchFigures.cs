@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
@@ -13,6 +14,16 @@ public static class BenchFigures
         PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
         NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
     };
+
+    /// <summary>The --json form of the library benches (`testbed-bench`), which print nothing else: indented, snake_case.</summary>
+    public static readonly JsonSerializerOptions IndentedJson = new()
+    {
+        WriteIndented = true,
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+    };
+
+    /// <summary>The `--json` option every bench takes.</summary>
+    public static Option<bool> JsonOption() => new("--json") { Description = "Print the figures as one JSON object" };
 
     /// <summary>The median (the mean of the two middle values for an even count); NaN for none.</summary>
     public static double Median(IEnumerable<double> values)
@@ -38,10 +49,13 @@ public static class BenchFigures
     public static string Verdict(bool met) => met ? "met" : "NOT met";
 
     /// <summary>
-    /// Runs a bench whose arguments gave <paramref name="error"/> (null: usable) and prints its result as text or one JSON
-    /// line; the exit code: 2 for unusable arguments (the one error line), 0 when the result met its target, 1 when not.
+    /// Runs a bench whose arguments gave <paramref name="error"/> (null: usable) and prints its result as text or as JSON
+    /// (<paramref name="jsonOptions"/>, one line by default); the exit code: 2 for unusable arguments (the one error line),
+    /// 0 when the result met its target, 1 when not. With no <paramref name="met"/> the bench only reports its target
+    /// (in its figures) and exits 0 either way.
     /// </summary>
-    public static async Task<int> RunAsync<T>(string? error, bool json, Func<Task<T>> run, Action<T> print, Func<T, bool> met)
+    public static async Task<int> RunAsync<T>(
+        string? error, bool json, Func<Task<T>> run, Action<T> print, Func<T, bool>? met = null, JsonSerializerOptions? jsonOptions = null)
     {
         if (error is not null)
         {
@@ -52,14 +66,14 @@ public static class BenchFigures
         var result = await run();
         if (json)
         {
-            Console.WriteLine(JsonSerializer.Serialize(result, Json));
+            Console.WriteLine(JsonSerializer.Serialize(result, jsonOptions ?? Json));
         }
         else
         {
             print(result);
         }
 
-        return met(result) ? 0 : 1;
+        return met is null || met(result) ? 0 : 1;
     }
 
     /// <summary>Prints the figures as the CLI benches do: every series, <paramref name="extra"/> lines, the ratios of medians, the limit lines.</summary>

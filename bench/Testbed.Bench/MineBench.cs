@@ -3,7 +3,6 @@ using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using System.Security.Cryptography;
-using System.Text.Json;
 using Testbed.Bench.Measurement;
 using Testbed.Ledger.ProofOfWork;
 
@@ -18,8 +17,6 @@ internal static class MineBench
     private const int HeaderSize = 160;
     private const double TargetPerCore = 11_000_000;
     private const double TargetLimitRatio = 2;
-
-    private static readonly JsonSerializerOptions JsonOptions = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
 
     /// <summary>The seed's proof_of_work loop: a JWT encode (HS256) of the block payload and a SHA-256 per attempt.</summary>
     private const string SeedMinerScript = """
@@ -62,7 +59,7 @@ internal static class MineBench
         var seconds = new Option<double>("--seconds") { Description = "Measuring time of each sample, in seconds (openssl speed rounds it to whole seconds, at least 1; default 2)", DefaultValueFactory = _ => 2.0 };
         var threads = new Option<int>("--threads") { Description = "Threads for the all-core figure (default: one per processor)", DefaultValueFactory = _ => Environment.ProcessorCount };
         var rounds = Interleaved.RoundsOption();
-        var json = new Option<bool>("--json") { Description = "Print the figures as one JSON object" };
+        var json = BenchFigures.JsonOption();
         var command = new Command("mine", "Proof-of-work attempts/s per core and in total against OpenSSL SHA-256 compressions per core (the limit), .NET SHA256.HashData and the seed's Python miner; interleaved rounds, medians")
         {
             seconds,
@@ -78,23 +75,9 @@ internal static class MineBench
             var error = !(duration is > 0 and <= 600) ? "error: --seconds must be in (0, 600]"
                 : threadCount is < 1 or > 1024 ? "error: --threads must be in 1..1024"
                 : Interleaved.CheckRounds(roundCount);
-            if (error is not null)
-            {
-                await Console.Error.WriteLineAsync(error);
-                return 2;
-            }
-
-            var result = await RunAsync(TimeSpan.FromSeconds(duration), threadCount, roundCount, cancellationToken);
-            if (parseResult.GetValue(json))
-            {
-                Console.WriteLine(JsonSerializer.Serialize(result, JsonOptions));
-            }
-            else
-            {
-                Print(result);
-            }
-
-            return 0;
+            return await BenchFigures.RunAsync(
+                error, parseResult.GetValue(json), () => RunAsync(TimeSpan.FromSeconds(duration), threadCount, roundCount, cancellationToken), Print,
+                jsonOptions: BenchFigures.IndentedJson);
         });
         return command;
     }

@@ -1,6 +1,5 @@
 using System.CommandLine;
 using System.Numerics;
-using System.Text.Json;
 using Testbed.Bench.Measurement;
 using Testbed.Torrent.Metainfo;
 
@@ -27,7 +26,7 @@ internal static class TorrentBench
         var pieceLength = new Option<int?>("--piece-length") { Description = "Piece length in bytes of the v1 torrent (default: automatic)" };
         var rounds = Interleaved.RoundsOption();
         var limitSeconds = new Option<int>("--limit-seconds") { Description = "Seconds of each openssl speed sample (1..60, default 2)", DefaultValueFactory = _ => 2 };
-        var json = new Option<bool>("--json") { Description = "Print the figures as one JSON object" };
+        var json = BenchFigures.JsonOption();
         var skipLibtorrent = new Option<bool>("--skip-libtorrent") { Description = "Measure only ours (no anchor: no ratio to libtorrent)" };
         var skipV2 = new Option<bool>("--skip-v2") { Description = "Measure only the v1 torrent (no BEP 52 line)" };
         var command = new Command("torrent", "Move one file over loopback, ours→ours and libtorrent→libtorrent, v1 and v2, against single-core SHA-1/SHA-256; interleaved rounds, medians of MB/s and CPU s/GiB")
@@ -45,43 +44,9 @@ internal static class TorrentBench
             var settings = new Settings(
                 parseResult.GetValue(size), parseResult.GetValue(pieceLength), parseResult.GetValue(rounds), parseResult.GetValue(limitSeconds),
                 !parseResult.GetValue(skipLibtorrent), !parseResult.GetValue(skipV2));
-            if (settings.Error() is { } error)
-            {
-                await Console.Error.WriteLineAsync(error).ConfigureAwait(false);
-                return 2;
-            }
-
-            var libtorrent = settings.Libtorrent ? await LibtorrentTransfer.VersionAsync(cancellationToken).ConfigureAwait(false) : null;
-            if (settings.Libtorrent && libtorrent is null)
-            {
-                await Console.Error.WriteLineAsync("error: /usr/bin/python3 cannot import libtorrent (install python3-libtorrent, or pass --skip-libtorrent)").ConfigureAwait(false);
-                return 1;
-            }
-
-            var root = Directory.CreateTempSubdirectory("testbed-bench-torrent-").FullName;
-            try
-            {
-                var report = await RunAsync(settings, libtorrent, root, cancellationToken).ConfigureAwait(false);
-                if (parseResult.GetValue(json))
-                {
-                    Console.WriteLine(JsonSerializer.Serialize(report, new JsonSerializerOptions { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower }));
-                }
-                else
-                {
-                    report.Print();
-                }
-
-                return 0;
-            }
-            catch (InvalidOperationException e)
-            {
-                await Console.Error.WriteLineAsync($"error: {e.Message}").ConfigureAwait(false);
-                return 1;
-            }
-            finally
-            {
-                DeleteQuietly(root);
-            }
+            return await BenchFigures.RunAsync(
+                settings.Error(), parseResult.GetValue(json), () => RunAsync(settings, cancellationToken), report => report.Print(),
+                jsonOptions: BenchFigures.IndentedJson).ConfigureAwait(false);
         });
         return command;
     }
@@ -104,6 +69,29 @@ internal static class TorrentBench
         public string Theirs(string version) => $"libtorrent {version} {Label}";
 
         public string Limit => $"OpenSSL {DigestName}, 1 thread";
+    }
+
+    /// <summary>
+    /// Finds libtorrent when it is asked for and runs in a new temporary directory, deleted after. A bench that cannot run
+    /// throws: the program prints the one error line and exits 1.
+    /// </summary>
+    private static async Task<TorrentBenchReport> RunAsync(Settings settings, CancellationToken cancellationToken)
+    {
+        var libtorrent = settings.Libtorrent ? await LibtorrentTransfer.VersionAsync(cancellationToken).ConfigureAwait(false) : null;
+        if (settings.Libtorrent && libtorrent is null)
+        {
+            throw new InvalidOperationException("/usr/bin/python3 cannot import libtorrent (install python3-libtorrent, or pass --skip-libtorrent)");
+        }
+
+        var root = Directory.CreateTempSubdirectory("testbed-bench-torrent-").FullName;
+        try
+        {
+            return await RunAsync(settings, libtorrent, root, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            DeleteQuietly(root);
+        }
     }
 
     private static async Task<TorrentBenchReport> RunAsync(Settings settings, string? libtorrent, string root, CancellationToken cancellationToken)

@@ -6,7 +6,6 @@ using System.Net;
 using System.Net.Sockets;
 using System.Reflection;
 using System.Text;
-using System.Text.Json;
 
 using Testbed.Bench.Measurement;
 using Testbed.Processes;
@@ -30,7 +29,7 @@ internal static class TrackerBench
 
     public static Command Create()
     {
-        var json = new Option<bool>("--json") { Description = "Print the figures as JSON" };
+        var json = BenchFigures.JsonOption();
         var seconds = new Option<int>("--seconds") { Description = "Measured seconds per sample (default 3)", DefaultValueFactory = _ => 3 };
         var clients = new Option<int>("--clients") { Description = "Concurrent clients, each with one request in flight (default 16)", DefaultValueFactory = _ => 16 };
         var torrents = new Option<int>("--torrents") { Description = "Torrents (whitelisted for opentracker) (default 64)", DefaultValueFactory = _ => 64 };
@@ -51,32 +50,19 @@ internal static class TrackerBench
         {
             var settings = new Settings(
                 parseResult.GetValue(seconds), parseResult.GetValue(clients), parseResult.GetValue(torrents), parseResult.GetValue(peers), parseResult.GetValue(warmUp), parseResult.GetValue(rounds));
-            if (settings.Seconds is < 1 or > 600 || settings.WarmUp is < 0 or > 600 || settings.Clients is < 1 or > 256 || settings.Torrents is < 1 or > 10_000 || settings.PeersPerTorrent is < 1 or > 60_000)
-            {
-                await Console.Error.WriteLineAsync("error: --seconds 1..600, --warmup 0..600, --clients 1..256, --torrents 1..10000, --peers 1..60000").ConfigureAwait(false);
-                return 2;
-            }
-
-            if (Interleaved.CheckRounds(settings.Rounds) is { } roundsError)
-            {
-                await Console.Error.WriteLineAsync(roundsError).ConfigureAwait(false);
-                return 2;
-            }
-
             var opentracker = FindOnPath("opentracker");
-            if (opentracker is null)
-            {
-                await Console.Error.WriteLineAsync("error: opentracker is not installed (apt-get install opentracker)").ConfigureAwait(false);
-                return 2;
-            }
-
-            var report = await RunAsync(settings, opentracker, parseResult.GetValue(json), cancellationToken).ConfigureAwait(false);
-            return report.TargetMet ? 0 : 1;
+            var error = settings.Seconds is < 1 or > 600 || settings.WarmUp is < 0 or > 600 || settings.Clients is < 1 or > 256 || settings.Torrents is < 1 or > 10_000 || settings.PeersPerTorrent is < 1 or > 60_000
+                ? "error: --seconds 1..600, --warmup 0..600, --clients 1..256, --torrents 1..10000, --peers 1..60000"
+                : Interleaved.CheckRounds(settings.Rounds)
+                ?? (opentracker is null ? "error: opentracker is not installed (apt-get install opentracker)" : null);
+            return await BenchFigures.RunAsync(
+                error, parseResult.GetValue(json), () => RunAsync(settings, opentracker!, cancellationToken), report => report.Print(), report => report.TargetMet,
+                BenchFigures.IndentedJson).ConfigureAwait(false);
         });
         return command;
     }
 
-    private static async Task<Report> RunAsync(Settings settings, string opentrackerPath, bool json, CancellationToken cancellationToken)
+    private static async Task<Report> RunAsync(Settings settings, string opentrackerPath, CancellationToken cancellationToken)
     {
         var workload = new AnnounceWorkload(settings.Torrents, settings.PeersPerTorrent);
         var directory = Directory.CreateTempSubdirectory("tracker-bench-");
@@ -125,17 +111,7 @@ internal static class TrackerBench
             sides.Add(Side(theirs, theirProcess, Mode.Udp));
             var series = await Interleaved.RunAsync(settings.Rounds, sides, cancellationToken).ConfigureAwait(false);
 
-            var report = Report.From(settings, series, failed, theirsKeepAlive, OptimizedBuild());
-            if (json)
-            {
-                Console.WriteLine(JsonSerializer.Serialize(report, new JsonSerializerOptions { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower }));
-            }
-            else
-            {
-                report.Print();
-            }
-
-            return report;
+            return Report.From(settings, series, failed, theirsKeepAlive, OptimizedBuild());
         }
         finally
         {

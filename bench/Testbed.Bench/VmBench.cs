@@ -3,7 +3,6 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
-using System.Text.Json;
 using Testbed.Bench.Measurement;
 using Testbed.Vm;
 
@@ -36,7 +35,7 @@ internal static class VmBench
 
     public static Command Create()
     {
-        var json = new Option<bool>("--json") { Description = "Print the figures as one JSON object" };
+        var json = BenchFigures.JsonOption();
         var seconds = new Option<double>("--seconds") { Description = "Measuring time of each ES256 and SUBLEQ sample, in seconds (default 1)", DefaultValueFactory = _ => 1.0 };
         var actions = new Option<int>("--actions") { Description = "Actions (one per transaction) of each replay sample, fresh ids every sample (1024..10000000, default 262144)", DefaultValueFactory = _ => 262_144 };
         var rounds = Interleaved.RoundsOption();
@@ -55,23 +54,9 @@ internal static class VmBench
             var error = !(duration is > 0 and <= 600) ? "error: --seconds must be in (0, 600]"
                 : actionCount is < 1024 or > 10_000_000 ? "error: --actions must be in 1024..10000000"
                 : Interleaved.CheckRounds(roundCount);
-            if (error is not null)
-            {
-                await Console.Error.WriteLineAsync(error).ConfigureAwait(false);
-                return 2;
-            }
-
-            var result = await RunAsync(TimeSpan.FromSeconds(duration), actionCount, roundCount, cancellationToken).ConfigureAwait(false);
-            if (parseResult.GetValue(json))
-            {
-                Console.WriteLine(JsonSerializer.Serialize(result, new JsonSerializerOptions { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower }));
-            }
-            else
-            {
-                Print(result);
-            }
-
-            return 0;
+            return await BenchFigures.RunAsync(
+                error, parseResult.GetValue(json), () => RunAsync(TimeSpan.FromSeconds(duration), actionCount, roundCount, cancellationToken), Print,
+                jsonOptions: BenchFigures.IndentedJson).ConfigureAwait(false);
         });
         return command;
     }
