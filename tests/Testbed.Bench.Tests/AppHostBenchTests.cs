@@ -46,15 +46,7 @@ public sealed class AppHostBenchTests
         Assert.True(exit is 0 or 1, $"exit {exit}\n{output}");
         var lines = output.Split('\n', StringSplitOptions.TrimEntries);
         var printed = PrintedOutput.Read(lines, "ms");
-        var medians = new Dictionary<(string Side, string Unit), double>();
-        foreach (var series in printed.Series)
-        {
-            Assert.Equal(Rounds, series.Samples.Length);
-            Assert.Equal(series.Samples.Min(), series.Min);
-            Assert.Equal(series.Samples.Max(), series.Max);
-            Assert.Equal(series.Samples.Order().ElementAt(Rounds / 2), series.Median);
-            medians[(series.Side, series.Unit)] = series.Median;
-        }
+        var medians = printed.Medians(Rounds);
 
         Assert.Equal(10, medians.Count);
         Assert.Equal(2, printed.Ratios.Count);
@@ -133,31 +125,11 @@ public sealed class AppHostBenchTests
         return json;
     }
 
-    /// <summary>
-    /// The medians of the run's series by (side, unit), each checked against its samples (one a round), and every ratio
-    /// checked to be the ratio of the two medians it names.
-    /// </summary>
+    /// <summary>The medians of the run's series by (side, unit), checked as <see cref="BenchJson.Medians"/> does, <paramref name="expected"/> of them.</summary>
     private static Dictionary<(string Side, string Unit), double> Series(JsonElement json, int expected)
     {
-        var medians = new Dictionary<(string Side, string Unit), double>();
-        foreach (var s in json.GetProperty("series").EnumerateArray())
-        {
-            var samples = s.GetProperty("samples").EnumerateArray().Select(e => e.GetDouble()).ToArray();
-            Assert.Equal(Rounds, samples.Length);
-            Assert.Equal(samples.Order().ElementAt(Rounds / 2), s.GetProperty("median").GetDouble());
-            Assert.Equal(samples.Min(), s.GetProperty("min").GetDouble());
-            Assert.Equal(samples.Max(), s.GetProperty("max").GetDouble());
-            medians.Add((s.GetProperty("side").GetString()!, s.GetProperty("unit").GetString()!), s.GetProperty("median").GetDouble());
-        }
-
+        var medians = BenchJson.Medians(json, Rounds);
         Assert.Equal(expected, medians.Count);
-        foreach (var ratio in json.GetProperty("ratios").EnumerateArray())
-        {
-            var unit = ratio.GetProperty("unit").GetString()!;
-            var value = medians[(ratio.GetProperty("numerator").GetString()!, unit)] / medians[(ratio.GetProperty("denominator").GetString()!, unit)];
-            Assert.Equal(value, ratio.GetProperty("value").GetDouble(), value * 1e-9);
-        }
-
         return medians;
     }
 

@@ -1,5 +1,3 @@
-using Testbed.TestSupport;
-
 namespace Testbed.Bench.Tests;
 
 /// <summary>`testbed-bench` refuses unusable arguments before it measures anything: exit 2, one line in words.</summary>
@@ -12,7 +10,7 @@ public sealed class BenchArgumentTests
     [InlineData("no bench at all", "error:")]
     public async Task Unusable_arguments_exit_2_with_one_line_and_no_type_names(string what, string mention, params string[] args)
     {
-        var run = await DotnetProcess.RunAsync("testbed-bench.dll", args);
+        var run = await TestbedBench.RunAsync(args);
 
         Assert.True(run.ExitCode == 2, $"{what}: exit {run.ExitCode}\n{run.Stdout}\n{run.Stderr}");
         var line = Assert.Single(run.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));

@@ -1,5 +1,4 @@
 using System.Text.Json;
-using Testbed.TestSupport;
 
 namespace Testbed.Bench.Tests;
 
@@ -8,39 +7,27 @@ namespace Testbed.Bench.Tests;
 /// limits): the shape of its text and --json output, five interleaved samples per side, ratios of the printed medians,
 /// the SHA-1/SHA-256 limit lines, and the refusal of unusable options. No figure is compared with a time.
 /// </summary>
-[System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
 public sealed class BenchTorrentOutputTests
 {
-    private const string Bench = "testbed-bench.dll";
     private static readonly string[] Tiny = ["torrent", "--size", "1", "--rounds", "5", "--limit-seconds", "1"];
 
     [Fact]
     public async Task Json_carries_every_sides_series_the_ratios_of_their_medians_and_both_limits()
     {
-        var run = await DotnetProcess.RunAsync(Bench, [.. Tiny, "--json"]);
-        Assert.True(run.ExitCode == 0, run.Stderr);
-        using var json = JsonDocument.Parse(run.Stdout);
+        using var json = JsonDocument.Parse(await TestbedBench.OutputAsync([.. Tiny, "--json"]));
         var root = json.RootElement;
         Assert.Equal(5, root.GetProperty("rounds").GetInt32());
         Assert.Equal(1 << 20, root.GetProperty("bytes").GetInt64());
 
-        var series = root.GetProperty("series").EnumerateArray().ToList();
-        var sides = series.Select(s => s.GetProperty("side").GetString()!).Distinct().ToList();
+        var medians = BenchJson.Medians(root, rounds: 5);
+        var sides = medians.Keys.Select(k => k.Side).Distinct().ToList();
         // ours and libtorrent for v1 and v2, and the SHA-1 and SHA-256 limits, each in MB/s and CPU s/GiB.
         Assert.Equal(6, sides.Count);
-        Assert.Equal(12, series.Count);
-        foreach (var s in series)
+        Assert.Equal(12, medians.Count);
+        foreach (var s in root.GetProperty("series").EnumerateArray())
         {
-            var samples = s.GetProperty("samples").EnumerateArray().Select(e => e.GetDouble()).ToArray();
-            Assert.Equal(5, samples.Length);
-            Assert.All(samples, v => Assert.True(v > 0, $"{s.GetProperty("side")}: {v}"));
-            Assert.Equal(samples.Order().ElementAt(2), s.GetProperty("median").GetDouble());
-            Assert.Equal(samples.Min(), s.GetProperty("min").GetDouble());
-            Assert.Equal(samples.Max(), s.GetProperty("max").GetDouble());
+            Assert.All(BenchJson.Samples(s), v => Assert.True(v > 0, $"{s.GetProperty("side")}: {v}"));
         }
-
-        JsonElement Find(string side, string unit) =>
-            series.Single(s => s.GetProperty("side").GetString() == side && s.GetProperty("unit").GetString() == unit);
 
         var torrents = root.GetProperty("torrents").EnumerateArray().ToList();
         Assert.Equal(["v1", "v2"], torrents.Select(t => t.GetProperty("version").GetString()));
@@ -52,15 +39,9 @@ public sealed class BenchTorrentOutputTests
             }
         }
 
+        // Every ratio is the ratio of its medians (BenchJson.Medians checked that).
         var ratios = root.GetProperty("ratios").EnumerateArray().ToList();
         Assert.NotEmpty(ratios);
-        foreach (var ratio in ratios)
-        {
-            var unit = ratio.GetProperty("unit").GetString()!;
-            var expected = Find(ratio.GetProperty("numerator").GetString()!, unit).GetProperty("median").GetDouble()
-                / Find(ratio.GetProperty("denominator").GetString()!, unit).GetProperty("median").GetDouble();
-            Assert.Equal(expected, ratio.GetProperty("value").GetDouble(), expected * 1e-9);
-        }
 
         // Each version is compared with libtorrent and with its digest's limit, in both units.
         foreach (var torrent in torrents)
@@ -84,7 +65,7 @@ public sealed class BenchTorrentOutputTests
             var measured = limits[i].GetProperty("measured");
             Assert.Equal(torrents[i].GetProperty("limit").GetString(), measured.GetProperty("side").GetString());
             Assert.Equal(5, measured.GetProperty("samples").GetArrayLength());
-            Assert.Equal(Find(measured.GetProperty("side").GetString()!, "MB/s").GetProperty("median").GetDouble(), measured.GetProperty("median").GetDouble());
+            Assert.Equal(medians[(measured.GetProperty("side").GetString()!, "MB/s")], measured.GetProperty("median").GetDouble());
         }
 
         // Three targets per version (throughput and CPU against libtorrent, throughput against the limit), each judged on its printed ratio.
@@ -103,21 +84,10 @@ public sealed class BenchTorrentOutputTests
     [Fact]
     public async Task Text_output_has_five_samples_per_side_ratios_of_printed_medians_and_the_sha1_limit_line()
     {
-        var run = await DotnetProcess.RunAsync(Bench, [.. Tiny, "--skip-v2"]);
-        Assert.True(run.ExitCode == 0, run.Stderr);
-        var lines = run.Stdout.Split('\n', StringSplitOptions.TrimEntries);
+        var lines = (await TestbedBench.OutputAsync([.. Tiny, "--skip-v2"])).Split('\n', StringSplitOptions.TrimEntries);
 
         var printed = PrintedOutput.Read(lines, "MB/s", "CPU s/GiB");
-        var medians = new Dictionary<(string Side, string Unit), double>();
-        foreach (var series in printed.Series)
-        {
-            Assert.Equal("5", series.N);
-            Assert.Equal(5, series.Samples.Length);
-            Assert.InRange(series.Median, series.Samples.Min(), series.Samples.Max());
-            Assert.Equal(series.Min, series.Samples.Min());
-            Assert.Equal(series.Max, series.Samples.Max());
-            medians[(series.Side, series.Unit)] = series.Median;
-        }
+        var medians = printed.Medians(rounds: 5);
 
         // ours v1, libtorrent v1 and the SHA-1 limit, in two units each; no v2 side.
         Assert.Equal(6, medians.Count);
@@ -143,7 +113,7 @@ public sealed class BenchTorrentOutputTests
     [InlineData("--limit-seconds", "61", "--limit-seconds")]
     public async Task Unusable_options_exit_2_naming_the_option(string option, string value, string named)
     {
-        var run = await DotnetProcess.RunAsync(Bench, "torrent", option, value);
+        var run = await TestbedBench.RunAsync("torrent", option, value);
         Assert.Equal(2, run.ExitCode);
         Assert.Contains(named, run.Stderr, StringComparison.Ordinal);
         Assert.Empty(run.Stdout.Trim());

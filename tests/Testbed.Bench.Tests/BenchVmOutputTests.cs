@@ -1,5 +1,4 @@
 using System.Text.Json;
-using Testbed.TestSupport;
 
 namespace Testbed.Bench.Tests;
 
@@ -7,30 +6,17 @@ namespace Testbed.Bench.Tests;
 /// `testbed-bench vm` with tiny sizes: the shape of its text and --json output (repeated, interleaved samples per side,
 /// median between min and max, ratios of medians, the limit line). No figure is compared with a time.
 /// </summary>
-[System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
 public sealed class BenchVmOutputTests
 {
-    private const string Bench = "testbed-bench.dll";
     private static readonly string[] Tiny = ["vm", "--seconds", "0.05", "--actions", "2048", "--rounds", "5"];
 
     [Fact]
     public async Task Text_output_has_five_samples_per_side_ratios_of_printed_medians_and_a_limit_line()
     {
-        var run = await DotnetProcess.RunAsync(Bench, Tiny);
-        Assert.True(run.ExitCode == 0, run.Stderr);
-        var lines = run.Stdout.Split('\n', StringSplitOptions.TrimEntries);
+        var lines = (await TestbedBench.OutputAsync(Tiny)).Split('\n', StringSplitOptions.TrimEntries);
 
         var printed = PrintedOutput.Read(lines, "per CPU-second", "per second (wall)");
-        var medians = new Dictionary<(string Side, string Unit), double>();
-        foreach (var series in printed.Series)
-        {
-            Assert.Equal("5", series.N);
-            Assert.Equal(5, series.Samples.Length);
-            Assert.InRange(series.Median, series.Min, series.Max);
-            Assert.Equal(series.Min, series.Samples.Min());
-            Assert.Equal(series.Max, series.Samples.Max());
-            medians[(series.Side, series.Unit)] = series.Median;
-        }
+        var medians = printed.Medians(rounds: 5);
 
         // Six sides (JSON replay, pre-decoded replay, ES256, SUBLEQ core, SUBLEQ metered, SHA-256) in two units each,
         // and the hashing bound per CPU-second (the root bytes per action line is in bytes, not a rate).
@@ -51,35 +37,13 @@ public sealed class BenchVmOutputTests
     [Fact]
     public async Task Json_output_has_the_same_figures()
     {
-        var run = await DotnetProcess.RunAsync(Bench, [.. Tiny, "--json"]);
-        Assert.True(run.ExitCode == 0, run.Stderr);
-        using var json = JsonDocument.Parse(run.Stdout);
+        using var json = JsonDocument.Parse(await TestbedBench.OutputAsync([.. Tiny, "--json"]));
         var root = json.RootElement;
         Assert.Equal(5, root.GetProperty("rounds").GetInt32());
 
-        var series = root.GetProperty("series").EnumerateArray().ToList();
-        Assert.Equal(14, series.Count);
-        foreach (var s in series)
-        {
-            var samples = s.GetProperty("samples").EnumerateArray().Select(e => e.GetDouble()).ToArray();
-            Assert.Equal(5, samples.Length);
-            var median = s.GetProperty("median").GetDouble();
-            Assert.Equal(samples.Order().ElementAt(2), median);
-            Assert.Equal(samples.Min(), s.GetProperty("min").GetDouble());
-            Assert.Equal(samples.Max(), s.GetProperty("max").GetDouble());
-        }
-
-        double Median(string side, string unit) =>
-            series.Single(s => s.GetProperty("side").GetString() == side && s.GetProperty("unit").GetString() == unit).GetProperty("median").GetDouble();
-
-        var ratios = root.GetProperty("ratios").EnumerateArray().ToList();
-        Assert.NotEmpty(ratios);
-        foreach (var ratio in ratios)
-        {
-            var unit = ratio.GetProperty("unit").GetString()!;
-            var expected = Median(ratio.GetProperty("numerator").GetString()!, unit) / Median(ratio.GetProperty("denominator").GetString()!, unit);
-            Assert.Equal(expected, ratio.GetProperty("value").GetDouble(), expected * 1e-9);
-        }
+        // Every series checked against its samples and every ratio against its medians.
+        Assert.Equal(14, BenchJson.Medians(root, rounds: 5).Count);
+        Assert.NotEmpty(root.GetProperty("ratios").EnumerateArray());
 
         var limit = root.GetProperty("limit");
         Assert.Contains("ES256", limit.GetProperty("description").GetString(), StringComparison.Ordinal);
@@ -96,9 +60,8 @@ public sealed class BenchVmOutputTests
             Assert.True(perAction[round] > 0, "the JSON side's root hashed no bytes");
         }
 
-        double[] Samples(string side, string unit) =>
-            series.Single(s => s.GetProperty("side").GetString() == side && s.GetProperty("unit").GetString() == unit)
-                .GetProperty("samples").EnumerateArray().Select(e => e.GetDouble()).ToArray();
+        double[] Samples(string side, string unit) => BenchJson.Samples(root.GetProperty("series").EnumerateArray()
+            .Single(s => s.GetProperty("side").GetString() == side && s.GetProperty("unit").GetString() == unit));
     }
 
     [Theory]
@@ -108,7 +71,7 @@ public sealed class BenchVmOutputTests
     [InlineData("x")]
     public async Task Bad_rounds_exit_with_2(string rounds)
     {
-        var run = await DotnetProcess.RunAsync(Bench, "vm", "--rounds", rounds);
+        var run = await TestbedBench.RunAsync("vm", "--rounds", rounds);
         Assert.Equal(2, run.ExitCode);
         Assert.Contains("--rounds", run.Stderr, StringComparison.Ordinal);
     }

@@ -10,7 +10,7 @@ internal sealed record PrintedSeries(string Side, string Unit, double Median, do
 internal sealed record PrintedRatio(string Numerator, string Denominator, string Unit, double Value);
 
 /// <summary>
-/// The series and ratio lines a bench prints (Testbed.Bench.Measurement's format), read back as the three bench-output
+/// The series and ratio lines a bench prints (Testbed.Bench.Measurement's format), read back as the bench-output
 /// tests check them. A bench divides unrounded medians; a test sees printed ones (two decimals below 1000, whole numbers
 /// from 1000 up), so a printed ratio can only be asked to lie in the range its printed medians allow.
 /// </summary>
@@ -34,6 +34,26 @@ internal sealed record PrintedOutput(IReadOnlyList<PrintedSeries> Series, IReadO
         var ratios = all.Select(l => ratioLine.Match(l)).Where(m => m.Success).Select(m => new PrintedRatio(
             m.Groups["a"].Value, m.Groups["b"].Value, m.Groups["unit"].Value, Number(m.Groups["value"].Value))).ToList();
         return new PrintedOutput(series, ratios);
+    }
+
+    /// <summary>
+    /// The printed medians by (side, unit), each series checked against its samples: <paramref name="rounds"/> of them
+    /// (and n= says so), the median the middle one, min and max the extremes.
+    /// </summary>
+    public Dictionary<(string Side, string Unit), double> Medians(int rounds)
+    {
+        var medians = new Dictionary<(string Side, string Unit), double>();
+        foreach (var series in Series)
+        {
+            Assert.Equal(rounds.ToString(CultureInfo.InvariantCulture), series.N);
+            Assert.Equal(rounds, series.Samples.Length);
+            Assert.Equal(series.Samples.Order().ElementAt(rounds / 2), series.Median);
+            Assert.Equal(series.Samples.Min(), series.Min);
+            Assert.Equal(series.Samples.Max(), series.Max);
+            medians[(series.Side, series.Unit)] = series.Median;
+        }
+
+        return medians;
     }
 
     /// <summary>Asserts every ratio line is its numerator's printed median over its denominator's, as far as printing lets one know.</summary>

@@ -1,5 +1,3 @@
-using Testbed.Chaos.Scenarios;
-
 namespace Testbed.Chaos.Tests.Scenarios;
 
 /// <summary>A scenario's <c>difficulty_bits</c> is checked with the peer's one range and refused with its message.</summary>

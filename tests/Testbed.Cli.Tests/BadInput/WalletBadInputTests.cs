@@ -4,6 +4,8 @@ namespace Testbed.Cli.Tests.BadInput;
 [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
 public sealed class WalletBadInputTests
 {
+    private const string KeyFile = "wallet.key.pem";
+
     [Theory]
     [InlineData("new")]
     [InlineData("show")]
@@ -39,18 +41,15 @@ public sealed class WalletBadInputTests
         Directory.CreateDirectory(open);
         File.SetUnixFileMode(open, (UnixFileMode)mode);
         await CliProcess.FailsAsync(2, ["wallet", verb, "--dir", open], "writable by " + who, "chmod 700");
-        Assert.False(File.Exists(Path.Combine(open, "wallet.key.pem")));
+        Assert.False(File.Exists(Path.Combine(open, KeyFile)));
     }
 
     [Fact]
     public async Task A_100_MB_key_file_is_refused_by_its_length_before_it_is_read()
     {
         using var dir = new BadInputDir();
-        var data = dir.File("data");
-        Directory.CreateDirectory(data);
-        var key = Path.Combine(data, "wallet.key.pem");
-        await File.WriteAllBytesAsync(key, new byte[100 * 1024 * 1024]);
-        File.SetUnixFileMode(key, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        var (data, key) = WalletDir(dir, "data");
+        await WriteKeyAsync(key, new byte[100 * 1024 * 1024]);
         var outcome = await CliProcess.FailsAsync(2, ["wallet", "show", "--dir", data], "16384 bytes", "wallet file");
         // Reading the file before the check (as it used to) costs at least 100 MB more than this.
         CliProcess.AssertPeakBelow(outcome, CliProcess.ModestPeakBytes, "wallet show of a 100 MB key");
@@ -60,9 +59,7 @@ public sealed class WalletBadInputTests
     public async Task A_key_file_that_is_a_device_or_a_fifo_is_refused_by_kind_without_reading()
     {
         using var dir = new BadInputDir();
-        var data = dir.File("data");
-        Directory.CreateDirectory(data);
-        var key = Path.Combine(data, "wallet.key.pem");
+        var (data, key) = WalletDir(dir, "data");
         File.CreateSymbolicLink(key, "/dev/zero");
         var outcome = await CliProcess.FailsAsync(2, ["wallet", "show", "--dir", data], "a device");
         CliProcess.AssertPeakBelow(outcome, CliProcess.ModestPeakBytes, "wallet show of /dev/zero");
@@ -83,11 +80,8 @@ public sealed class WalletBadInputTests
         var random = new Random(BadInputs.Seed);
         for (var i = 0; i < 5; i++)
         {
-            var data = dir.File($"data{i}");
-            Directory.CreateDirectory(data);
-            var key = Path.Combine(data, "wallet.key.pem");
-            await File.WriteAllBytesAsync(key, BadInputs.RandomBytes(random, random.Next(1, 4096)));
-            File.SetUnixFileMode(key, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+            var (data, key) = WalletDir(dir, $"data{i}");
+            await WriteKeyAsync(key, BadInputs.RandomBytes(random, random.Next(1, 4096)));
             await CliProcess.FailsAsync(2, ["wallet", "show", "--dir", data], "wallet file");
         }
     }
@@ -104,5 +98,20 @@ public sealed class WalletBadInputTests
             Assert.True(outcome.ExitCode is 2, $"{context}: {outcome}");
             CliProcess.AssertFails(outcome, 2, context);
         }
+    }
+
+    /// <summary>A new wallet directory <paramref name="name"/> in <paramref name="dir"/>, and the path its key file has there.</summary>
+    private static (string Dir, string Key) WalletDir(BadInputDir dir, string name)
+    {
+        var path = dir.File(name);
+        Directory.CreateDirectory(path);
+        return (path, Path.Combine(path, KeyFile));
+    }
+
+    /// <summary>Writes a key file readable and writable by its owner only, as `wallet new` leaves one, so only its content is wrong.</summary>
+    private static async Task WriteKeyAsync(string key, byte[] content)
+    {
+        await File.WriteAllBytesAsync(key, content);
+        File.SetUnixFileMode(key, UnixFileMode.UserRead | UnixFileMode.UserWrite);
     }
 }

@@ -1,8 +1,4 @@
-using Testbed.Ledger.Chain;
 using Testbed.Ledger.Mining;
-using Testbed.Ledger.Tests.Support;
-using Testbed.Ledger.Transactions;
-using Testbed.Ledger.Wallets;
 
 namespace Testbed.Ledger.Tests.Chain;
 

@@ -1,9 +1,3 @@
-using Testbed.Ledger.Blocks;
-using Testbed.Ledger.Tests.Support;
-using Testbed.Ledger.Transactions;
-using Testbed.Ledger.Validation;
-using Testbed.Ledger.Wallets;
-
 namespace Testbed.Ledger.Tests.Validation;
 
 /// <summary>

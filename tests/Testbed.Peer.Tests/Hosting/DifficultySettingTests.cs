@@ -3,8 +3,6 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using Testbed.Contracts.Settings;
 using Testbed.Peer.Hosting;
-using Testbed.Peer.Tests.Cluster;
-using Xunit.Abstractions;
 
 namespace Testbed.Peer.Tests.Hosting;
 

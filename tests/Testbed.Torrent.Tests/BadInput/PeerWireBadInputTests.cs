@@ -48,27 +48,13 @@ public sealed class PeerWireBadInputTests(ITestOutputHelper output)
         return socket;
     }
 
-    /// <summary>A fresh honest leecher downloads the whole torrent from the seeder.</summary>
-    private static async Task AssertHonestDownloadAsync(TestTorrents t, TorrentInfo info, TorrentClient seeder, string seedDir)
-    {
-        await using var leecher = TestTorrents.NewClient();
-        var get = await leecher.AddStartedAsync(info, t.NewDirectory("get-" + Guid.NewGuid().ToString("n")[..6]));
-        get.AddPeer(seeder.LocalEndPoint!);
-        await get.WaitForCompletionAsync().WaitAsync(Generous);
-        TestTorrents.AssertSameFiles(info, seedDir, get.Directory);
-    }
-
     [Fact]
     public async Task Generated_garbage_handshakes_are_closed_and_an_honest_peer_still_downloads()
     {
-        using var t = new TestTorrents();
-        var seedDir = t.NewDirectory("seed");
-        var torrent = await t.CreateSingleFileAsync(seedDir, "data.bin", 100_000, 16 * 1024);
-        await using var seeder = new TorrentClient(new TorrentClientOptions { ListenEndPoint = new IPEndPoint(IPAddress.Loopback, 0), HandshakeTimeout = TimeSpan.FromSeconds(2) });
-        var seed = await seeder.AddStartedAsync(torrent.Info, seedDir, new TorrentSessionOptions { ReadOnly = true });
+        await using var seeder = await ReadOnlySeeder.StartAsync(100_000, new TorrentClientOptions { HandshakeTimeout = TimeSpan.FromSeconds(2) });
 
         var random = new Random(BadInputs.Seed);
-        var valid = Handshake.Create(torrent.InfoHash.ToArray(), Handshake.NewPeerId()).ToBytes();
+        var valid = Handshake.Create(seeder.Torrent.InfoHash.ToArray(), Handshake.NewPeerId()).ToBytes();
         for (var i = 0; i < 30; i++)
         {
             byte[] garbage = random.Next(4) switch
@@ -78,27 +64,23 @@ public sealed class PeerWireBadInputTests(ITestOutputHelper output)
                 2 => MutateHandshake(valid, random),
                 _ => Handshake.Create(BadInputs.RandomBytes(random, 20), Handshake.NewPeerId()).ToBytes(),
             };
-            using var socket = await DialAsync(seeder.LocalEndPoint!);
+            using var socket = await DialAsync(seeder.EndPoint);
             await socket.SendAsync(garbage);
             Assert.True(await ClosedAsync(socket, TimeSpan.FromSeconds(15)), $"garbage handshake #{i} was not closed (seed {BadInputs.Seed})");
         }
 
-        await AssertHonestDownloadAsync(t, torrent.Info, seeder, seedDir);
+        await seeder.AssertHonestDownloadAsync();
     }
 
     [Fact]
     public async Task Silent_connections_are_dropped_after_the_handshake_timeout_and_do_not_lock_peers_out()
     {
-        using var t = new TestTorrents();
-        var seedDir = t.NewDirectory("seed");
-        var torrent = await t.CreateSingleFileAsync(seedDir, "data.bin", 60_000, 16 * 1024);
-        await using var seeder = new TorrentClient(new TorrentClientOptions { ListenEndPoint = new IPEndPoint(IPAddress.Loopback, 0), HandshakeTimeout = TimeSpan.FromSeconds(1), MaxPendingHandshakes = 16 });
-        var seed = await seeder.AddStartedAsync(torrent.Info, seedDir, new TorrentSessionOptions { ReadOnly = true });
+        await using var seeder = await ReadOnlySeeder.StartAsync(60_000, new TorrentClientOptions { HandshakeTimeout = TimeSpan.FromSeconds(1), MaxPendingHandshakes = 16 });
 
         var silent = new List<Socket>();
         for (var i = 0; i < 40; i++)
         {
-            silent.Add(await DialAsync(seeder.LocalEndPoint!));
+            silent.Add(await DialAsync(seeder.EndPoint));
         }
 
         var watch = Stopwatch.StartNew();
@@ -109,7 +91,7 @@ public sealed class PeerWireBadInputTests(ITestOutputHelper output)
         }
 
         output.WriteLine($"40 silent connections closed within {watch.Elapsed.TotalSeconds:0.0} s");
-        await AssertHonestDownloadAsync(t, torrent.Info, seeder, seedDir);
+        await seeder.AssertHonestDownloadAsync();
     }
 
     [Theory]
@@ -119,14 +101,10 @@ public sealed class PeerWireBadInputTests(ITestOutputHelper output)
     [InlineData(1u << 20, (byte)MessageId.Request)]
     public async Task A_hostile_length_prefix_is_refused_before_its_body(uint length, byte id)
     {
-        using var t = new TestTorrents();
-        var seedDir = t.NewDirectory("seed");
-        var torrent = await t.CreateSingleFileAsync(seedDir, "data.bin", 50_000, 16 * 1024);
-        await using var seeder = TestTorrents.NewClient();
-        var seed = await seeder.AddStartedAsync(torrent.Info, seedDir, new TorrentSessionOptions { ReadOnly = true });
+        await using var seeder = await ReadOnlySeeder.StartAsync(50_000);
         var before = Process.GetCurrentProcess().PrivateMemorySize64;
 
-        await using var peer = await RawPeer.ConnectAsync(seeder.LocalEndPoint!, torrent.InfoHash);
+        await using var peer = await RawPeer.ConnectAsync(seeder.EndPoint, seeder.Torrent.InfoHash);
         var head = new byte[5];
         BinaryPrimitives.WriteUInt32BigEndian(head, length);
         head[4] = id;
@@ -134,23 +112,19 @@ public sealed class PeerWireBadInputTests(ITestOutputHelper output)
         // The body is never sent: the connection must close on the prefix alone, not wait for (or reserve) the bytes.
         Assert.True(await peer.WaitClosedAsync(Generous), $"a {length}-byte message was waited for");
         Assert.True(Process.GetCurrentProcess().PrivateMemorySize64 - before < 256L * 1024 * 1024, "memory was reserved for the announced body");
-        await SwarmTests.WaitUntil(() => seed.LastDisconnectReason is not null, Generous);
-        await AssertHonestDownloadAsync(t, torrent.Info, seeder, seedDir);
+        await SwarmTests.WaitUntil(() => seeder.Session.LastDisconnectReason is not null, Generous);
+        await seeder.AssertHonestDownloadAsync();
     }
 
     [Fact]
     public async Task Generated_message_streams_after_a_valid_handshake_end_in_a_closed_connection_or_are_ignored()
     {
-        using var t = new TestTorrents();
-        var seedDir = t.NewDirectory("seed");
-        var torrent = await t.CreateSingleFileAsync(seedDir, "data.bin", 80_000, 16 * 1024);
-        await using var seeder = TestTorrents.NewClient();
-        var seed = await seeder.AddStartedAsync(torrent.Info, seedDir, new TorrentSessionOptions { ReadOnly = true });
+        await using var seeder = await ReadOnlySeeder.StartAsync(80_000);
 
         var random = new Random(BadInputs.Seed);
         for (var i = 0; i < 20; i++)
         {
-            await using var peer = await RawPeer.ConnectAsync(seeder.LocalEndPoint!, torrent.InfoHash);
+            await using var peer = await RawPeer.ConnectAsync(seeder.EndPoint, seeder.Torrent.InfoHash);
             var stream = new List<byte>();
             for (var m = random.Next(1, 8); m > 0; m--)
             {
@@ -174,8 +148,8 @@ public sealed class PeerWireBadInputTests(ITestOutputHelper output)
         }
 
         // Whatever each stream did, the seeder still serves and never wrote to the read-only data.
-        await AssertHonestDownloadAsync(t, torrent.Info, seeder, seedDir);
-        Assert.Null(seed.LastStorageError);
+        await seeder.AssertHonestDownloadAsync();
+        Assert.Null(seeder.Session.LastStorageError);
     }
 
     private static byte[] MutateHandshake(byte[] valid, Random random)
@@ -183,6 +157,43 @@ public sealed class PeerWireBadInputTests(ITestOutputHelper output)
         var copy = (byte[])valid.Clone();
         copy[random.Next(0, 20)] ^= (byte)random.Next(1, 256);
         return copy;
+    }
+
+    /// <summary>What each test abuses: a client on loopback seeding a single-file torrent read-only, in its own directories.</summary>
+    private sealed class ReadOnlySeeder(TestTorrents t, string seedDir, TorrentMetainfo torrent, TorrentClient client, TorrentSession session) : IAsyncDisposable
+    {
+        public TorrentMetainfo Torrent => torrent;
+
+        public TorrentSession Session => session;
+
+        public IPEndPoint EndPoint => client.LocalEndPoint!;
+
+        /// <summary>Seeds <paramref name="size"/> bytes in 16 KiB pieces with <paramref name="options"/> (listening on a free loopback port).</summary>
+        public static async Task<ReadOnlySeeder> StartAsync(int size, TorrentClientOptions? options = null)
+        {
+            var t = new TestTorrents();
+            var seedDir = t.NewDirectory("seed");
+            var torrent = await t.CreateSingleFileAsync(seedDir, "data.bin", size, 16 * 1024);
+            var client = new TorrentClient((options ?? new TorrentClientOptions()) with { ListenEndPoint = new IPEndPoint(IPAddress.Loopback, 0) });
+            var session = await client.AddStartedAsync(torrent.Info, seedDir, new TorrentSessionOptions { ReadOnly = true });
+            return new ReadOnlySeeder(t, seedDir, torrent, client, session);
+        }
+
+        /// <summary>A fresh honest leecher downloads the whole torrent from the seeder.</summary>
+        public async Task AssertHonestDownloadAsync()
+        {
+            await using var leecher = TestTorrents.NewClient();
+            var get = await leecher.AddStartedAsync(torrent.Info, t.NewDirectory("get-" + Guid.NewGuid().ToString("n")[..6]));
+            get.AddPeer(EndPoint);
+            await get.WaitForCompletionAsync().WaitAsync(Generous);
+            TestTorrents.AssertSameFiles(torrent.Info, seedDir, get.Directory);
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await client.DisposeAsync();
+            t.Dispose();
+        }
     }
 }
 

@@ -14,19 +14,8 @@ public sealed class ExternalClientTests(ITestOutputHelper log)
     {
         using var t = new TestTorrents();
         var seedDir = t.NewDirectory("seed");
-        var getDir = t.NewDirectory("get");
         var torrent = await t.CreateMultiFileAsync(seedDir, "multi", Sizes, 32 * 1024);
-        var torrentFile = await WriteTorrentAsync(t, torrent);
-        var script = await WriteScriptAsync(t, "download.py", LibtorrentScripts.Download);
-
-        await using var seeder = TestTorrents.NewClient();
-        var seed = await seeder.AddStartedAsync(torrent.Info, seedDir);
-
-        using var lt = ChildProcess.Start(LibtorrentScripts.Python, [script, torrentFile, getDir, "127.0.0.1", seeder.LocalEndPoint!.Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "80"]);
-        var exited = await lt.WaitForExitAsync(Bound);
-        log.WriteLine(lt.Output);
-        Assert.True(exited && lt.ExitCode == 0, $"libtorrent did not complete: {lt.Output}");
-        TestTorrents.AssertSameFiles(torrent.Info, seedDir, getDir);
+        var seed = await LibtorrentDownloadsFromUsAsync(t, torrent, seedDir, await WriteTorrentAsync(t, torrent), log);
         Assert.True(seed.Progress.BytesUploaded >= torrent.Info.TotalLength);
     }
 
@@ -37,20 +26,11 @@ public sealed class ExternalClientTests(ITestOutputHelper log)
     {
         using var t = new TestTorrents();
         var seedDir = t.NewDirectory("seed");
-        var getDir = t.NewDirectory("get");
         var torrent = magnetOnly
             ? await t.CreateMultiFileAsync(seedDir, "magnet", [100_000, 33_333], 16 * 1024)
             : await t.CreateMultiFileAsync(seedDir, "multi", Sizes, 16 * 1024);
-        var (seeder, port) = await StartLibtorrentSeederAsync(t, torrent, seedDir);
-        using var lt = seeder;
-
-        await using var leecher = TestTorrents.NewClient();
         // With only the magnet link, the metadata comes from libtorrent too (BEP 9).
-        var get = magnetOnly ? leecher.AddMagnet(torrent.InfoHash, getDir) : leecher.Add(torrent.Info, getDir);
-        await get.StartAsync();
-        get.AddPeer(new IPEndPoint(IPAddress.Loopback, port));
-        await WaitCompleteAsync(get, () => lt.Output);
-        TestTorrents.AssertSameFiles(torrent.Info, seedDir, getDir);
+        await WeDownloadFromLibtorrentAsync(t, torrent, seedDir, (leecher, getDir) => magnetOnly ? leecher.AddMagnet(torrent.InfoHash, getDir) : leecher.Add(torrent.Info, getDir));
     }
 
     [Fact]
@@ -130,7 +110,43 @@ public sealed class ExternalClientTests(ITestOutputHelper log)
         }
     }
 
-    /// <summary>Makes a .torrent of the same content announcing to <paramref name="announceUrl"/> (same info hash: trackers are outside the info dictionary).</summary>
+    /// <summary>
+    /// libtorrent (download.py) fetches <paramref name="source"/> (a .torrent file or a magnet link) from our read-only seeder of
+    /// <paramref name="torrent"/> and ends with the files of <paramref name="seedDir"/>; returns the seeder's session, for its counters.
+    /// </summary>
+    internal static async Task<TorrentSession> LibtorrentDownloadsFromUsAsync(TestTorrents t, TorrentMetainfo torrent, string seedDir, string source, ITestOutputHelper log)
+    {
+        await using var seeder = TestTorrents.NewClient();
+        var seed = await seeder.AddStartedAsync(torrent, seedDir, new TorrentSessionOptions { ReadOnly = true, UseTrackers = false });
+        var getDir = t.NewDirectory("get");
+        var script = await WriteScriptAsync(t, "download.py", LibtorrentScripts.Download);
+        using var lt = ChildProcess.Start(LibtorrentScripts.Python, [script, source, getDir, "127.0.0.1", seeder.LocalEndPoint!.Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "80"]);
+        var exited = await lt.WaitForExitAsync(Bound);
+        log.WriteLine(lt.Output);
+        Assert.True(exited && lt.ExitCode == 0, $"libtorrent did not complete: {lt.Output}; our seeder: {seed.Progress} {seed.LastDisconnectReason} {seed.LastStorageError}");
+        TestTorrents.AssertSameFiles(torrent.Info, seedDir, getDir);
+        return seed;
+    }
+
+    /// <summary>
+    /// Our session, made by <paramref name="add"/> (a client and the directory to download into), downloads from a libtorrent
+    /// seeder of <paramref name="torrent"/> in <paramref name="seedDir"/> and ends with the same files; returns that session.
+    /// </summary>
+    internal static async Task<TorrentSession> WeDownloadFromLibtorrentAsync(TestTorrents t, TorrentMetainfo torrent, string seedDir, Func<TorrentClient, string, TorrentSession> add)
+    {
+        var (process, port) = await StartLibtorrentSeederAsync(t, torrent, seedDir);
+        using var lt = process;
+        var getDir = t.NewDirectory("get");
+        await using var leecher = TestTorrents.NewClient();
+        var get = add(leecher, getDir);
+        await get.StartAsync();
+        get.AddPeer(new IPEndPoint(IPAddress.Loopback, port));
+        await WaitCompleteAsync(get, () => lt.Output);
+        TestTorrents.AssertSameFiles(torrent.Info, seedDir, getDir);
+        return get;
+    }
+
+    /// <summary>Waits for <paramref name="get"/> to complete; past the bound the test fails with its progress and the other side's output.</summary>
     internal static async Task WaitCompleteAsync(TorrentSession get, Func<string> otherOutput)
     {
         try

@@ -9,6 +9,18 @@ public sealed class SourceLossTests
     /// <summary>Far longer than any of these downloads may take to fail: the tests assert on the reason, never on this.</summary>
     private static readonly TimeSpan Generous = TimeSpan.FromSeconds(60);
 
+    /// <summary>A started download of <paramref name="torrent"/> whose sources are <paramref name="sources"/> and no others (no trackers).</summary>
+    private static async Task<TorrentSession> LeechFromAsync(TorrentClient leecher, TestTorrents t, TorrentMetainfo torrent, params IPEndPoint[] sources)
+    {
+        var get = await leecher.AddStartedAsync(torrent.Info, t.NewDirectory("get"), new TorrentSessionOptions { UseTrackers = false });
+        foreach (var source in sources)
+        {
+            get.AddPeer(source);
+        }
+
+        return get;
+    }
+
     [Fact]
     public async Task A_download_whose_only_source_closes_the_connection_mid_way_fails_naming_the_torrent_and_the_reason()
     {
@@ -17,8 +29,7 @@ public sealed class SourceLossTests
         using var listener = RawPeer.Listen();
         var source = (IPEndPoint)listener.LocalEndPoint!;
         await using var leecher = TestTorrents.NewClient();
-        var get = await leecher.AddStartedAsync(torrent.Info, t.NewDirectory("get"), new TorrentSessionOptions { UseTrackers = false });
-        get.AddPeer(source);
+        var get = await LeechFromAsync(leecher, t, torrent, source);
 
         // The source claims everything, is asked for a block, and is gone (a crashed process) before it answers.
         var download = get.WaitForDownloadAsync();
@@ -45,8 +56,7 @@ public sealed class SourceLossTests
         using var listener = RawPeer.Listen();
         var source = (IPEndPoint)listener.LocalEndPoint!;
         await using var leecher = TestTorrents.NewClient();
-        var get = await leecher.AddStartedAsync(torrent.Info, t.NewDirectory("get"), new TorrentSessionOptions { UseTrackers = false });
-        get.AddPeer(source);
+        var get = await LeechFromAsync(leecher, t, torrent, source);
 
         var download = get.WaitForDownloadAsync();
         var seeder = await RawPeer.AcceptAsync(listener, CancellationToken.None);
@@ -78,8 +88,7 @@ public sealed class SourceLossTests
         }
 
         await using var leecher = TestTorrents.NewClient();
-        var get = await leecher.AddStartedAsync(torrent.Info, t.NewDirectory("get"), new TorrentSessionOptions { UseTrackers = false });
-        get.AddPeer(gone);
+        var get = await LeechFromAsync(leecher, t, torrent, gone);
         var failure = await Assert.ThrowsAsync<TorrentSourcesLostException>(() => get.WaitForDownloadAsync().WaitAsync(Generous));
         Assert.Equal($"its only source {gone} refused the connection (nothing listens there)", failure.Reason);
 
@@ -102,9 +111,7 @@ public sealed class SourceLossTests
         secondListener.Listen(4);
         var second = (IPEndPoint)secondListener.LocalEndPoint!;
         await using var leecher = TestTorrents.NewClient();
-        var get = await leecher.AddStartedAsync(torrent.Info, t.NewDirectory("get"), new TorrentSessionOptions { UseTrackers = false });
-        get.AddPeer((IPEndPoint)firstListener.LocalEndPoint!);
-        get.AddPeer(second);
+        var get = await LeechFromAsync(leecher, t, torrent, (IPEndPoint)firstListener.LocalEndPoint!, second);
         var download = get.WaitForDownloadAsync();
 
         var quitter = await RawPeer.AcceptAsync(firstListener, CancellationToken.None);

@@ -1,11 +1,5 @@
 using System.Text.Json;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
 using Testbed.TestSupport.BadInput;
-using Testbed.Tracker.Hosting;
 using Xunit.Abstractions;
 using static Testbed.Tracker.Tests.Requests;
 
@@ -14,29 +8,15 @@ namespace Testbed.Tracker.Tests.BadInput;
 /// <summary>The tracker service exactly as its Program.cs builds it (service defaults included), on loopback ports picked by the OS.</summary>
 public sealed class TrackerServiceFixture : IAsyncLifetime
 {
-    private WebApplication _app = null!;
+    private TrackerServer _server = null!;
 
-    public Uri Http { get; private set; } = null!;
+    public Uri Http => _server.Http;
 
-    public IPEndPoint Udp { get; private set; } = null!;
+    public IPEndPoint Udp => _server.Udp;
 
-    public async Task InitializeAsync()
-    {
-        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = Environments.Production });
-        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?> { ["Tracker:Udp"] = "127.0.0.1:0" });
-        builder.Logging.ClearProviders();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        builder.AddServiceDefaults();
-        builder.AddTracker();
-        _app = builder.Build();
-        _app.MapDefaultEndpoints();
-        _app.MapTracker();
-        await _app.StartAsync();
-        Http = new Uri(_app.Urls.First());
-        Udp = _app.Services.GetRequiredService<UdpTrackerServer>().LocalEndPoint!;
-    }
+    public async Task InitializeAsync() => _server = await TrackerServer.StartServiceAsync();
 
-    public async Task DisposeAsync() => await _app.DisposeAsync();
+    public async Task DisposeAsync() => await _server.DisposeAsync();
 }
 
 /// <summary>

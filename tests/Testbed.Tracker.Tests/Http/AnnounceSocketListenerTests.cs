@@ -1,6 +1,3 @@
-using System.Net;
-using System.Net.Sockets;
-using System.Text;
 using Testbed.TestSupport;
 using Testbed.Torrent.Bencoding;
 using Testbed.Tracker.Telemetry;

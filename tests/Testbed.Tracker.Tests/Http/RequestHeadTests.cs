@@ -1,4 +1,3 @@
-using System.Text;
 using Testbed.Tracker.Http;
 
 namespace Testbed.Tracker.Tests.Http;

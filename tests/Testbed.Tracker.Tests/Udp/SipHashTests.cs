@@ -1,5 +1,3 @@
-using Testbed.Tracker.Udp;
-
 namespace Testbed.Tracker.Tests.Udp;
 
 public class SipHashTests
