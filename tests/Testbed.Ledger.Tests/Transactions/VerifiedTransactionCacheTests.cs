@@ -142,6 +142,11 @@ public sealed class VerifiedTransactionCacheTests : IDisposable
         Assert.False(cache.Add(forged));
         pool.Add(forged);
         Assert.False(cache.TryGet(badSignature, out _));
+        // Even an unchanged copy: equal to what Parse returned (the mark is not compared), but not taken on trust.
+        var copy = good with { };
+        Assert.Equal(good, copy);
+        Assert.Equal(good.GetHashCode(), copy.GetHashCode());
+        Assert.False(cache.Add(copy));
         Assert.Equal(0, cache.Count);
 
         Assert.True(new TransactionPool(_test.Chain).Add(good.Token).Accepted);
