@@ -19,4 +19,10 @@ public static class LedgerTelemetry
     public const string ReorgDepth = "reorg.depth";
     public const string OldTip = "chain.old_tip";
     public const string NewTip = "chain.new_tip";
+
+    /// <summary>On <c>block.verify.transactions</c>: transactions found in the chain's verified-transaction cache (not checked again).</summary>
+    public const string TxCacheHits = "tx_cache.hits";
+
+    /// <summary>On <c>block.verify.transactions</c>: transactions not in it, parsed and signature-checked.</summary>
+    public const string TxCacheMisses = "tx_cache.misses";
 }

@@ -87,14 +87,21 @@ public sealed class Block
     /// signature, proof of work, transactions root, each transaction's signature. Throws <see cref="BlockRejectedException"/>.
     /// </summary>
     public static Block Verify(string token, int maxBlockBytes, int maxTransactions, string peer = "") =>
-        Verify(token, maxBlockBytes, maxTransactions, peer, checkSigner: true, Environment.ProcessorCount);
+        Verify(token, maxBlockBytes, maxTransactions, peer, checkSigner: true, Environment.ProcessorCount, verified: null);
 
     /// <summary>
-    /// <see cref="Verify(string, int, int, string)"/>; without <paramref name="checkSigner"/> neither miner = kid nor the
-    /// signature is checked (only the chain's deliberate <see cref="Chain.ChainDefects.SkipSignatureCheck"/> defect does that);
-    /// the transactions are checked on up to <paramref name="threads"/> threads.
+    /// <see cref="Verify(string, int, int, string)"/>, but a transaction whose exact token is in <paramref name="verified"/>
+    /// is taken from it instead of being parsed and signature-checked again; every other check runs as without it.
     /// </summary>
-    internal static Block Verify(string token, int maxBlockBytes, int maxTransactions, string peer, bool checkSigner, int threads)
+    public static Block Verify(string token, int maxBlockBytes, int maxTransactions, VerifiedTransactionCache verified, string peer = "") =>
+        Verify(token, maxBlockBytes, maxTransactions, peer, checkSigner: true, Environment.ProcessorCount, verified);
+
+    /// <summary>
+    /// <see cref="Verify(string, int, int, VerifiedTransactionCache, string)"/>; without <paramref name="checkSigner"/> neither
+    /// miner = kid nor the block's signature is checked (only the chain's deliberate <see cref="Chain.ChainDefects.SkipSignatureCheck"/>
+    /// defect does that); the transactions not in <paramref name="verified"/> are checked on up to <paramref name="threads"/> threads.
+    /// </summary>
+    internal static Block Verify(string token, int maxBlockBytes, int maxTransactions, string peer, bool checkSigner, int threads, VerifiedTransactionCache? verified)
     {
         if (token.Length > maxBlockBytes)
         {
@@ -166,7 +173,13 @@ public sealed class Block
         {
             activity?.SetTag(LedgerTelemetry.Peer, peer);
             activity?.SetTag(LedgerTelemetry.BlockHash, hash.ToString());
-            var parsed = ParseTransactions(tokens, threads);
+            var parsed = ParseTransactions(tokens, threads, verified, out var hits);
+            if (verified is not null)
+            {
+                activity?.SetTag(LedgerTelemetry.TxCacheHits, hits);
+                activity?.SetTag(LedgerTelemetry.TxCacheMisses, tokens.Count - hits);
+            }
+
             var seen = new HashSet<Hash256>();
             for (var i = 0; i < tokens.Count; i++)
             {
@@ -200,15 +213,32 @@ public sealed class Block
     }
 
     /// <summary>
-    /// Parses and signature-checks every transaction token. A block's transactions are independent of one another, and
-    /// their ES256 checks are most of a full block's verification, so from <see cref="ParallelFrom"/> transactions on they
-    /// are spread over the cores (a receiver and a catching-up peer verify a block with every core, not one).
+    /// Parses and signature-checks every transaction token not already in <paramref name="verified"/> (those, counted in
+    /// <paramref name="hits"/>, are taken as they are). A block's transactions are independent of one another, and
+    /// their ES256 checks are most of a full block's verification, so from <see cref="ParallelFrom"/> of them left to check
+    /// on they are spread over the cores (a receiver and a catching-up peer verify a block with every core, not one).
     /// </summary>
-    private static (SignedTransaction? Transaction, Exception? Error)[] ParseTransactions(List<string> tokens, int threads)
+    private static (SignedTransaction? Transaction, Exception? Error)[] ParseTransactions(
+        List<string> tokens, int threads, VerifiedTransactionCache? verified, out int hits)
     {
         var parsed = new (SignedTransaction?, Exception?)[tokens.Count];
-        void Parse(int i)
+        var unverified = new List<int>(tokens.Count);
+        for (var i = 0; i < tokens.Count; i++)
         {
+            if (verified is not null && verified.TryGet(tokens[i], out var known))
+            {
+                parsed[i] = (known, null);
+            }
+            else
+            {
+                unverified.Add(i);
+            }
+        }
+
+        hits = tokens.Count - unverified.Count;
+        void Parse(int u)
+        {
+            var i = unverified[u];
             try
             {
                 parsed[i] = (SignedTransaction.Parse(tokens[i]), null);
@@ -219,15 +249,15 @@ public sealed class Block
             }
         }
 
-        if (tokens.Count >= ParallelFrom && threads > 1)
+        if (unverified.Count >= ParallelFrom && threads > 1)
         {
-            Parallel.For(0, tokens.Count, new ParallelOptions { MaxDegreeOfParallelism = threads }, Parse);
+            Parallel.For(0, unverified.Count, new ParallelOptions { MaxDegreeOfParallelism = threads }, Parse);
         }
         else
         {
-            for (var i = 0; i < tokens.Count; i++)
+            for (var u = 0; u < unverified.Count; u++)
             {
-                Parse(i);
+                Parse(u);
             }
         }
 

@@ -34,7 +34,8 @@ public sealed class Blockchain : IDisposable
         Network = network;
         _options = options;
         _state = new ChainState(network, options.Vm);
-        _blocks = new BlockVerifier(store, network, options);
+        VerifiedTransactions = new VerifiedTransactionCache(options.VerifiedTransactionCapacity);
+        _blocks = new BlockVerifier(store, network, options, VerifiedTransactions);
         var connector = new BlockConnector(_state);
         _reorganizer = new Reorganizer(_state, store, options, _blocks, connector);
         _forkChoice = new ForkChoice(_state, store, options, connector, _reorganizer);
@@ -74,6 +75,12 @@ public sealed class Blockchain : IDisposable
             }
         }
     }
+
+    /// <summary>
+    /// Transactions already verified in full (the mempool keeps each one it admits here): a block carrying them takes them
+    /// from it instead of checking their signatures again. Its hits and misses are the chain's too.
+    /// </summary>
+    public VerifiedTransactionCache VerifiedTransactions { get; }
 
     /// <summary>The deliberate defects this chain runs with (<see cref="ChainDefects.None"/> in every real use).</summary>
     public ChainDefects Defects => _options.Defects;

@@ -59,6 +59,9 @@ public sealed class ChainOptions
     /// <summary>Threads that check one block's transactions (default: every core; 1 for a one-core measurement).</summary>
     public int VerifyThreads { get; init; } = Environment.ProcessorCount;
 
+    /// <summary>Transactions the chain's <see cref="Blockchain.VerifiedTransactions"/> keeps (0: none, every block's are checked in full).</summary>
+    public int VerifiedTransactionCapacity { get; init; } = 10_000;
+
     /// <summary>Now on this peer's clock, in unix milliseconds (a test's fake time when one is set).</summary>
     internal long NowMs() => Time.GetUtcNow().ToUnixTimeMilliseconds();
 }

@@ -9,6 +9,7 @@ public sealed record MempoolAddResult(bool Accepted, Hash256? Id, TransactionRej
 /// <summary>
 /// Pending transactions: each is verified (signature, sender = signer), checked against the chain (nonce not used, VM dry
 /// run), deduplicated by id and by (sender, nonce), and bounded in number. Ordered by arrival, each sender's in nonce order.
+/// Each one admitted is also kept in the chain's <see cref="Blockchain.VerifiedTransactions"/>.
 /// </summary>
 public sealed class TransactionPool
 {
@@ -98,8 +99,11 @@ public sealed class TransactionPool
             }
 
             _byId[tx.Id] = (tx, _sequence++);
-            return new MempoolAddResult(true, tx.Id);
         }
+
+        // Verified and admitted: the block that carries it will not check its signature again.
+        _chain.VerifiedTransactions.Add(tx);
+        return new MempoolAddResult(true, tx.Id);
     }
 
     /// <summary>Pending transactions in block order: by arrival, but a sender's transactions always in nonce order.</summary>

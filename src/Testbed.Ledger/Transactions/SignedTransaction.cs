@@ -39,6 +39,25 @@ public sealed record SignedTransaction(string Token, Hash256 Id, string Sender, 
     /// <summary>Largest transaction token accepted anywhere.</summary>
     public const int MaxTokenLength = 16 * 1024;
 
+    /// <summary>
+    /// The copy a <c>with</c> expression starts from: every field but the mark of <see cref="IsVerified"/>, which a copy
+    /// never carries (a test forging a block swaps the token of a good transaction this way).
+    /// </summary>
+    private SignedTransaction(SignedTransaction original)
+    {
+        Token = original.Token;
+        Id = original.Id;
+        Sender = original.Sender;
+        Nonce = original.Nonce;
+        ActionsJson = original.ActionsJson;
+    }
+
+    /// <summary>
+    /// True only on what <see cref="Parse"/> returned, whose fields all come from its verified token: the one kind of
+    /// transaction a <see cref="VerifiedTransactionCache"/> keeps.
+    /// </summary>
+    internal bool IsVerified { get; private init; }
+
     /// <summary>The VM's view: sender and {"actions": [...]}.</summary>
     public VmTransaction ToVm() => new(Sender, "{\"actions\":" + ActionsJson + "}");
 
@@ -65,6 +84,12 @@ public sealed record SignedTransaction(string Token, Hash256 Id, string Sender, 
 
         return Parse(JwsSigner.Sign(Encoding.UTF8.GetString(buffer.ToArray()), wallet));
     }
+
+    /// <summary>Equal when every field is (the verified mark is not compared, as before it existed).</summary>
+    public bool Equals(SignedTransaction? other) =>
+        other is not null && Token == other.Token && Id == other.Id && Sender == other.Sender && Nonce == other.Nonce && ActionsJson == other.ActionsJson;
+
+    public override int GetHashCode() => HashCode.Combine(Token, Id, Sender, Nonce, ActionsJson);
 
     /// <summary>Checks structure, algorithm, kid, signature and that the payload's sender is the signer.</summary>
     public static SignedTransaction Parse(string token)
@@ -117,7 +142,7 @@ public sealed record SignedTransaction(string Token, Hash256 Id, string Sender, 
                 throw new TransactionRejectedException(TransactionRejectionReason.KidMismatch, $"payload sender {sender.GetString()} is not the signer {jws.Kid}");
             }
 
-            return new SignedTransaction(token, Hash256.Of(Encoding.ASCII.GetBytes(token)), jws.Kid, nonceValue, actions.GetRawText());
+            return new SignedTransaction(token, Hash256.Of(Encoding.ASCII.GetBytes(token)), jws.Kid, nonceValue, actions.GetRawText()) { IsVerified = true };
         }
         catch (InvalidOperationException e)
         {

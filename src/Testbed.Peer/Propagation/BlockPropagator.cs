@@ -267,7 +267,7 @@ public sealed class BlockPropagator(
 
         try
         {
-            var block = Ledger.Blocks.Block.Verify(token, chain.Network.MaxBlockBytes, chain.Network.MaxTransactionsPerBlock, peerName);
+            var block = Ledger.Blocks.Block.Verify(token, chain.Network.MaxBlockBytes, chain.Network.MaxTransactionsPerBlock, chain.VerifiedTransactions, peerName);
             _orphans.TryAdd(hash, new Orphan(token, block.Header.PreviousHash, height, context));
             return block.Header.PreviousHash;
         }
