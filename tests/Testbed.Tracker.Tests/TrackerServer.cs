@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Testbed.Contracts.Settings;
 using Testbed.Tracker.Hosting;
 
 namespace Testbed.Tracker.Tests;
@@ -33,9 +34,9 @@ internal sealed class TrackerServer : IAsyncDisposable
         var builder = WebApplication.CreateBuilder();
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
         {
-            ["Tracker:Udp"] = "127.0.0.1:0",
-            ["Tracker:Interval"] = "30",
-            ["Tracker:MinInterval"] = "5",
+            [TrackerSettings.Udp.Key] = "127.0.0.1:0",
+            [TrackerSettings.Interval.Key] = "30",
+            [TrackerSettings.MinInterval.Key] = "5",
         });
         if (settings is not null)
         {

@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Testbed.Contracts.Settings;
 using Testbed.TestSupport.BadInput;
 using Testbed.Tracker.Hosting;
 using Xunit.Abstractions;
@@ -23,7 +24,7 @@ public sealed class TrackerServiceFixture : IAsyncLifetime
     public async Task InitializeAsync()
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = Environments.Production });
-        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?> { ["Tracker:Udp"] = "127.0.0.1:0" });
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?> { [TrackerSettings.Udp.Key] = "127.0.0.1:0" });
         builder.Logging.ClearProviders();
         builder.WebHost.UseUrls("http://127.0.0.1:0");
         builder.AddServiceDefaults();

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
+using Testbed.Contracts.Settings;
 using Testbed.TestSupport;
 using Testbed.Torrent.Bencoding;
 using Testbed.Tracker.Telemetry;
@@ -125,7 +126,7 @@ public class AnnounceSocketListenerTests
     [InlineData("false")]
     public async Task Bad_queries_get_the_same_failure_reason_on_either_path(string fastHttp)
     {
-        await using var tracker = await TrackerServer.StartAsync(new Dictionary<string, string?> { ["Tracker:FastHttp"] = fastHttp });
+        await using var tracker = await TrackerServer.StartAsync(new Dictionary<string, string?> { [TrackerSettings.FastHttp.Key] = fastHttp });
         using var socket = Connect(tracker);
         socket.Send("GET /announce?info_hash=%zz HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n"u8.ToArray());
         var answer = Answer(ReadResponse(socket, []));
