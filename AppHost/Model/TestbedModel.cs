@@ -99,7 +99,7 @@ public sealed class TestbedModel
     /// <summary>The tracker: HTTP announce and scrape; it takes a peer's advertised address (the proxy's) as its ip.</summary>
     public IResourceBuilder<ProjectResource> AddTracker() =>
         Service<Projects.Testbed_Tracker>("tracker")
-            .WithEnvironment("Tracker__AllowClientIp", "true");
+            .WithEnvironment(TrackerSettings.AllowClientIp.EnvironmentVariable, "true");
 
     /// <summary>The peers <c>peer-1..peer-N</c>, each with its own name, data directory, loopback addresses and commands.</summary>
     public IReadOnlyList<IResourceBuilder<ProjectResource>> AddPeers(IResourceBuilder<ProjectResource> tracker)
@@ -203,8 +203,8 @@ public sealed class TestbedModel
             {
                 if (DashboardTelemetryApi.Find(context.ExecutionContext, _builder.Configuration) is { } api)
                 {
-                    context.EnvironmentVariables["Inspector__DashboardUrl"] = api.Url;
-                    context.EnvironmentVariables["Inspector__DashboardApiKey"] = api.ApiKey;
+                    context.EnvironmentVariables[InspectorSettings.DashboardUrl.EnvironmentVariable] = api.Url;
+                    context.EnvironmentVariables[InspectorSettings.DashboardApiKey.EnvironmentVariable] = api.ApiKey;
                 }
             });
 

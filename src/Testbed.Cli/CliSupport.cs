@@ -6,6 +6,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.RegularExpressions;
 using Testbed.CommandLine;
+using Testbed.Contracts.Settings;
 using Testbed.IO;
 using Testbed.Ledger.Wallets;
 using Testbed.Torrent.Bencoding;
@@ -163,7 +164,14 @@ internal static class CliOptions
         return option;
     }
 
-    /// <summary>Like <see cref="Integer"/>, with a default and never null.</summary>
+    /// <summary>An integer option that sets a service's setting: that setting's one range, never a second.</summary>
+    public static Option<int?> Integer(string name, string description, IntegerSetting setting)
+    {
+        ArgumentNullException.ThrowIfNull(setting);
+        return Integer(name, description, checked((int)setting.Min), checked((int)setting.Max));
+    }
+
+    /// <summary>Like <see cref="Integer(string, string, int, int)"/>, with a default and never null.</summary>
     public static Option<int> Integer(string name, string description, int min, int max, int defaultValue, bool required = false)
     {
         var option = new Option<int>(name) { Description = description, Required = required };

@@ -1,3 +1,5 @@
+using Testbed.Contracts.Settings;
+
 namespace Testbed.AppHost.Tests;
 
 /// <summary>
@@ -12,9 +14,9 @@ public sealed class AppModelTests(ITestOutputHelper output)
     public async Task Peers_get_their_own_names_addresses_and_data_and_agree_through_the_proxy()
     {
         await using var testbed = await TestbedApp.StartAsync(["--peers", "3", "--difficulty", "6"], ["tracker", "peer-1", "peer-2", "peer-3", "chaos"], output);
-        var plan = (await testbed.SnapshotAsync("chaos")).EnvironmentVariables.Single(e => e.Name == "Chaos__LoopbackPlan").Value!;
+        var plan = (await testbed.SnapshotAsync("chaos")).EnvironmentVariables.Single(e => e.Name == ChaosSettings.LoopbackPlan.EnvironmentVariable).Value!;
         var peer1 = (await testbed.SnapshotAsync("peer-1")).EnvironmentVariables.ToDictionary(e => e.Name, e => e.Value, StringComparer.Ordinal);
-        var dataRoot = peer1["Testbed__DataRoot"]!;
+        var dataRoot = peer1[PeerSettings.DataRoot.EnvironmentVariable]!;
         var parts = plan.Split('.');
         var advertised = $"{parts[0]}.{parts[1]}.{int.Parse(parts[2], System.Globalization.CultureInfo.InvariantCulture) + 1}";
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };

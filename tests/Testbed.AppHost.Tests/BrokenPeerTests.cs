@@ -2,6 +2,7 @@ using System.Text.RegularExpressions;
 using Microsoft.Extensions.Configuration;
 using Testbed.AppHost.Model;
 using Testbed.Chaos.Checking;
+using Testbed.Contracts.Settings;
 using Testbed.TestSupport;
 
 namespace Testbed.AppHost.Tests;
@@ -47,7 +48,7 @@ public sealed class BrokenPeerTests(ITestOutputHelper output)
         foreach (var name in new[] { "peer-1", "peer-2", "peer-3" })
         {
             var environment = (await testbed.SnapshotAsync(name)).EnvironmentVariables;
-            Assert.Equal(name == peer ? defect : null, environment.FirstOrDefault(e => e.Name == "Testbed__Broken")?.Value);
+            Assert.Equal(name == peer ? defect : null, environment.FirstOrDefault(e => e.Name == PeerSettings.Broken.EnvironmentVariable)?.Value);
         }
 
         var result = await testbed.CommandAsync("chaos", ChaosCommands.ScenarioCommand(scenario), Patience);

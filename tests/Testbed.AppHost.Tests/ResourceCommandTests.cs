@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Net;
 using Aspire.Hosting;
+using Testbed.Contracts.Settings;
 
 namespace Testbed.AppHost.Tests;
 
@@ -50,7 +51,7 @@ public sealed class ResourceCommandTests(ITestOutputHelper output)
     {
         await using var testbed = await TestbedApp.StartAsync(["--peers", "1"], ["tracker", "peer-1", "chaos"], output);
         var environment = (await testbed.SnapshotAsync("chaos")).EnvironmentVariables.ToDictionary(e => e.Name, e => e.Value, StringComparer.Ordinal);
-        var relay = new Uri(environment["Chaos__ControlApiUrl"]!);
+        var relay = new Uri(environment[ChaosSettings.ControlApiUrl.EnvironmentVariable]!);
         var secret = environment[ControlSecret.EnvironmentVariable]!;
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
 

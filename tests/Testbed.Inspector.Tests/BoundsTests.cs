@@ -1,3 +1,6 @@
+using Microsoft.Extensions.Configuration;
+using Testbed.Contracts.Settings;
+
 namespace Testbed.Inspector.Tests;
 
 /// <summary>What the inspector holds stays bounded; its settings are checked with errors naming the setting.</summary>
@@ -95,10 +98,24 @@ public sealed class BoundsTests
     [Fact]
     public void Limits_and_keys_are_checked_too_and_the_browser_url_defaults_to_the_dashboard_url()
     {
-        var options = new InspectorOptions { DashboardUrl = "http://127.0.0.1:18888", MaxSpans = 0, ProbeInterval = TimeSpan.Zero, DashboardApiKey = "a\nb" };
-        var e = Assert.Throws<InvalidOperationException>(options.Validate);
-        Assert.Contains("Inspector__MaxSpans must be a positive number, not 0.", e.Message, StringComparison.Ordinal);
-        Assert.Contains("Inspector__ProbeInterval must be a duration", e.Message, StringComparison.Ordinal);
+        var limits = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            [InspectorSettings.DashboardUrl.Key] = "http://127.0.0.1:18888",
+            [InspectorSettings.MaxSpans.Key] = "0",
+            [InspectorSettings.ProbeInterval.Key] = "00:00:00",
+        }).Build();
+        var e = Assert.Throws<InvalidOperationException>(() => InspectorOptions.Read(limits));
+        Assert.Contains(
+            "Inspector__MaxSpans (Inspector:MaxSpans) must be a whole number from 1 to 2147483647 (spans held over all traces), not '0'",
+            e.Message,
+            StringComparison.Ordinal);
+        Assert.Contains(
+            "Inspector__ProbeInterval (Inspector:ProbeInterval) must be a duration from 00:00:00.0000001 to 01:00:00 "
+            + "(between probes of the dashboard, e.g. 00:00:05), not '00:00:00'",
+            e.Message,
+            StringComparison.Ordinal);
+        var key = new InspectorOptions { DashboardUrl = "http://127.0.0.1:18888", DashboardApiKey = "a\nb" };
+        e = Assert.Throws<InvalidOperationException>(key.Validate);
         Assert.Contains("Inspector__DashboardApiKey must be at most 4096 characters without control characters.", e.Message, StringComparison.Ordinal);
 
         var good = new InspectorOptions { DashboardUrl = " http://127.0.0.1:18888 " };

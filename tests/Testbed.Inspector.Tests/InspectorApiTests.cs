@@ -1,3 +1,5 @@
+using Testbed.Contracts.Settings;
+
 namespace Testbed.Inspector.Tests;
 
 /// <summary>
@@ -15,9 +17,9 @@ public sealed class InspectorApiTests
         var port = TelemetryApiClientTests.DeadPort();
         await using var inspector = await InspectorApp.StartAsync(new Dictionary<string, string?>
         {
-            ["DashboardUrl"] = $"http://127.0.0.1:{port}",
-            ["DashboardApiKey"] = "k",
-            ["DashboardBrowserUrl"] = "http://dashboard.example:18888/",
+            [InspectorSettings.DashboardUrl.Key] = $"http://127.0.0.1:{port}",
+            [InspectorSettings.DashboardApiKey.Key] = "k",
+            [InspectorSettings.DashboardBrowserUrl.Key] = "http://dashboard.example:18888/",
         });
         using var peers = SyntheticPeers.InMemory(3);
         var traceId = peers.EmitBlock(7, "00c0ffee", DateTime.UtcNow, Root, divergent: 2);
@@ -77,7 +79,8 @@ public sealed class InspectorApiTests
     public async Task Errors_are_problem_details_naming_what_was_wrong()
     {
         var port = TelemetryApiClientTests.DeadPort();
-        await using var inspector = await InspectorApp.StartAsync(new Dictionary<string, string?> { ["DashboardUrl"] = $"http://127.0.0.1:{port}" });
+        await using var inspector = await InspectorApp.StartAsync(
+            new Dictionary<string, string?> { [InspectorSettings.DashboardUrl.Key] = $"http://127.0.0.1:{port}" });
         await Eventually.GetAsync(inspector.StatusAsync, s => s.GetProperty("failures").GetInt64() > 0, "a failed read of the dead dashboard");
 
         var cases = new (string Path, int Status, string Detail)[]
@@ -106,10 +109,27 @@ public sealed class InspectorApiTests
     [Fact]
     public void A_missing_dashboard_url_stops_the_inspector_with_the_settings_name()
     {
-        var builder = InspectorApp.Builder(new Dictionary<string, string?> { ["DashboardApiKey"] = "k" });
+        var builder = InspectorApp.Builder(new Dictionary<string, string?> { [InspectorSettings.DashboardApiKey.Key] = "k" });
         var e = Assert.Throws<InvalidOperationException>(() => builder.AddInspector());
         Assert.Equal(
             "Inspector settings: Inspector__DashboardUrl is required: the base URL of the Aspire dashboard, where its telemetry API is served (e.g. http://127.0.0.1:18888).",
+            e.Message);
+    }
+
+    [Fact]
+    public void Unreadable_limits_are_refused_before_binding_naming_each_setting_and_its_range()
+    {
+        var builder = InspectorApp.Builder(new Dictionary<string, string?>
+        {
+            [InspectorSettings.DashboardUrl.Key] = "http://127.0.0.1:18888",
+            [InspectorSettings.MaxTraces.Key] = "many",
+            [InspectorSettings.ProbeInterval.Key] = "5s",
+        });
+        var e = Assert.Throws<InvalidOperationException>(() => builder.AddInspector());
+        Assert.Equal(
+            "Inspector settings: Inspector__MaxTraces (Inspector:MaxTraces) must be a whole number from 1 to 2147483647 (traces held), not 'many'. "
+            + "Inspector__ProbeInterval (Inspector:ProbeInterval) must be a duration from 00:00:00.0000001 to 01:00:00 "
+            + "(between probes of the dashboard, e.g. 00:00:05), not '5s'.",
             e.Message);
     }
 }

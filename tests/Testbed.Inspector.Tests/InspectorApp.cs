@@ -6,6 +6,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Testbed.Contracts.Settings;
 
 namespace Testbed.Inspector.Tests;
 
@@ -30,7 +31,7 @@ internal sealed class InspectorApp : IAsyncDisposable
 
     public SpanStore Store => _app.Services.GetRequiredService<SpanStore>();
 
-    /// <summary>Starts an inspector with <paramref name="settings"/> (keys without the Inspector: prefix); fast retries unless set.</summary>
+    /// <summary>Starts an inspector with <paramref name="settings"/> (keys of <see cref="InspectorSettings"/>); fast retries unless set.</summary>
     public static async Task<InspectorApp> StartAsync(IReadOnlyDictionary<string, string?> settings)
     {
         var builder = Builder(settings);
@@ -56,14 +57,14 @@ internal sealed class InspectorApp : IAsyncDisposable
         });
         var all = new Dictionary<string, string?>
         {
-            ["Inspector:MinRetryDelay"] = "00:00:00.100",
-            ["Inspector:MaxRetryDelay"] = "00:00:00.500",
-            ["Inspector:ProbeInterval"] = "00:00:00.500",
-            ["Inspector:RequestTimeout"] = "00:00:05",
+            [InspectorSettings.MinRetryDelay.Key] = "00:00:00.100",
+            [InspectorSettings.MaxRetryDelay.Key] = "00:00:00.500",
+            [InspectorSettings.ProbeInterval.Key] = "00:00:00.500",
+            [InspectorSettings.RequestTimeout.Key] = "00:00:05",
         };
         foreach (var (key, value) in settings)
         {
-            all["Inspector:" + key] = value;
+            all[key] = value;
         }
 
         builder.Configuration.AddInMemoryCollection(all);

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Testbed.Contracts.Settings;
 
 namespace Testbed.Inspector.Tests;
 
@@ -21,8 +22,8 @@ public sealed class RealDashboardTests
         await using var dashboard = await AspireDashboardProcess.StartAsync();
         await using var inspector = await InspectorApp.StartAsync(new Dictionary<string, string?>
         {
-            ["DashboardUrl"] = dashboard.FrontendUrl.ToString(),
-            ["DashboardApiKey"] = dashboard.ApiKey,
+            [InspectorSettings.DashboardUrl.Key] = dashboard.FrontendUrl.ToString(),
+            [InspectorSettings.DashboardApiKey.Key] = dashboard.ApiKey,
         });
         await Eventually.GetAsync(inspector.StatusAsync, s => s.GetProperty("reachable").GetBoolean(), "the inspector to open the dashboard's span stream");
 
@@ -132,8 +133,8 @@ public sealed class RealDashboardTests
         // A wrong key: the dashboard answers 401, the inspector says so and names the setting, and stays up.
         await using var inspector = await InspectorApp.StartAsync(new Dictionary<string, string?>
         {
-            ["DashboardUrl"] = dashboard.FrontendUrl.ToString(),
-            ["DashboardApiKey"] = "not-" + dashboard.ApiKey,
+            [InspectorSettings.DashboardUrl.Key] = dashboard.FrontendUrl.ToString(),
+            [InspectorSettings.DashboardApiKey.Key] = "not-" + dashboard.ApiKey,
         });
         var status = await Eventually.GetAsync(inspector.StatusAsync, s => s.GetProperty("failures").GetInt64() > 0, "the inspector to be refused");
         Assert.False(status.GetProperty("reachable").GetBoolean());

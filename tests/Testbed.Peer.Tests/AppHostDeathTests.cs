@@ -1,3 +1,4 @@
+using Testbed.Contracts.Settings;
 using Testbed.Processes;
 
 namespace Testbed.Peer.Tests;
@@ -44,9 +45,9 @@ public sealed class AppHostDeathTests(ITestOutputHelper output) : IAsyncLifetime
             ["OTEL_EXPORTER_OTLP_ENDPOINT"] = $"http://127.0.0.1:{((IPEndPoint)_silentDashboard.LocalEndpoint).Port}",
             ["OTEL_BSP_SCHEDULE_DELAY"] = "200",
             ["OTEL_BLRP_SCHEDULE_DELAY"] = "200",
-            ["Testbed__PeerName"] = "peer-1",
-            ["Testbed__DataDir"] = Path.Combine(_dataRoot, running ? "running" : "starting"),
-            ["Testbed__DifficultyBits"] = "4",
+            [PeerSettings.PeerName.EnvironmentVariable] = "peer-1",
+            [PeerSettings.DataDir.EnvironmentVariable] = Path.Combine(_dataRoot, running ? "running" : "starting"),
+            [PeerSettings.DifficultyBits.EnvironmentVariable] = "4",
         });
         if (running)
         {

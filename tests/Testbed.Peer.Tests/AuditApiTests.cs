@@ -1,3 +1,5 @@
+using Testbed.Contracts.Settings;
+
 namespace Testbed.Peer.Tests;
 
 /// <summary>
@@ -52,7 +54,7 @@ public sealed class AuditApiTests(ITestOutputHelper output)
     public async Task Lose_last_block_forgets_the_newest_block_at_start_up_and_says_it_is_broken()
     {
         await using var net = await PeerNetwork.StartAsync(output);
-        var broken = new Dictionary<string, string> { ["Testbed__Broken"] = "lose-last-block" };
+        var broken = new Dictionary<string, string> { [PeerSettings.Broken.EnvironmentVariable] = "lose-last-block" };
         var peer = await net.StartPeerAsync("peer-1", broken);
         var mined = (await net.MineAsync("peer-1", 3)).EnumerateArray().Select(b => b.GetProperty("hash").GetString()!).ToArray();
         Assert.Equal(["lose-last-block"], (await net.StatusAsync("peer-1")).GetProperty("broken").EnumerateArray().Select(b => b.GetString()));
@@ -71,7 +73,7 @@ public sealed class AuditApiTests(ITestOutputHelper output)
     public async Task Stop_mining_silently_reports_blocks_it_never_stores_and_an_unknown_mode_is_refused()
     {
         await using var net = await PeerNetwork.StartAsync(output);
-        var peer = await net.StartPeerAsync("peer-1", new Dictionary<string, string> { ["Testbed__Broken"] = "stop-mining-silently" });
+        var peer = await net.StartPeerAsync("peer-1", new Dictionary<string, string> { [PeerSettings.Broken.EnvironmentVariable] = "stop-mining-silently" });
         var block = Assert.Single((await net.MineAsync("peer-1", 1)).EnumerateArray());
         Assert.Equal(1, block.GetProperty("height").GetInt64());
         Assert.False(block.GetProperty("faulty").GetBoolean());
@@ -82,7 +84,7 @@ public sealed class AuditApiTests(ITestOutputHelper output)
         Assert.Equal(HttpStatusCode.NotFound, lookup.StatusCode);
 
         var refused = await Assert.ThrowsAsync<InvalidOperationException>(() =>
-            net.StartPeerAsync("peer-2", new Dictionary<string, string> { ["Testbed__Broken"] = "lose-everything" }));
+            net.StartPeerAsync("peer-2", new Dictionary<string, string> { [PeerSettings.Broken.EnvironmentVariable] = "lose-everything" }));
         Assert.Contains("exited with code 2", refused.Message, StringComparison.Ordinal);
         Assert.Contains("unknown mode 'lose-everything'", refused.Message, StringComparison.Ordinal);
     }

@@ -1,3 +1,5 @@
+using Testbed.Contracts.Settings;
+
 namespace Testbed.Peer.Tests;
 
 /// <summary>Real peer processes find each other through their DHT nodes when the tracker is gone.</summary>
@@ -24,7 +26,7 @@ public sealed class DhtDiscoveryTests(ITestOutputHelper output)
         net.Tracker.KillHard();
         Assert.True(net.Tracker.HasExited);
         // Healthy means membership known: with the tracker dead, only the DHT can have told peer-4 of anyone.
-        await net.StartPeerAsync("peer-4", new Dictionary<string, string> { ["Testbed__Dht__Bootstrap"] = bootstrap });
+        await net.StartPeerAsync("peer-4", new Dictionary<string, string> { [PeerSettings.DhtBootstrap.EnvironmentVariable] = bootstrap });
 
         await net.WaitMeshAsync();
         var statuses = await net.WaitConvergedAsync(3);

@@ -1,10 +1,12 @@
+using Testbed.Contracts.Settings;
+
 namespace Testbed.Peer.Tests;
 
 /// <summary>The withhold and corrupt-pieces fault hooks, with real peer processes.</summary>
 [Collection(nameof(PeerProcesses))]
 public sealed class FaultHookTests(ITestOutputHelper output)
 {
-    private static readonly Dictionary<string, string> ShortDownloads = new() { ["Testbed__DownloadTimeoutSeconds"] = "5" };
+    private static readonly Dictionary<string, string> ShortDownloads = new() { [PeerSettings.DownloadTimeoutSeconds.EnvironmentVariable] = "5" };
 
     [Fact]
     public async Task Withheld_blocks_are_released_and_the_heavier_branch_wins_everywhere()

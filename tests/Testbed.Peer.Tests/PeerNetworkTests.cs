@@ -1,3 +1,4 @@
+using Testbed.Contracts.Settings;
 using Testbed.Ledger.Transactions;
 using Testbed.Ledger.Wallets;
 
@@ -184,7 +185,7 @@ public sealed class PeerNetworkTests(ITestOutputHelper output)
     [Fact]
     public async Task Peers_killed_with_SIGKILL_during_mining_and_download_restart_and_converge()
     {
-        var fastMining = new Dictionary<string, string> { ["Testbed__Mining__IntervalMs"] = "150" };
+        var fastMining = new Dictionary<string, string> { [PeerSettings.MiningIntervalMs.EnvironmentVariable] = "150" };
         await using var net = await PeerNetwork.StartAsync(output);
         foreach (var name in new[] { "peer-1", "peer-2", "peer-3" })
         {

@@ -1,3 +1,5 @@
+using Testbed.Contracts.Settings;
+
 namespace Testbed.Peer.Tests;
 
 /// <summary>A download whose source is killed is given up at once and the blocks come from another peer that has them.</summary>
@@ -5,7 +7,7 @@ namespace Testbed.Peer.Tests;
 public sealed class SourceFailoverTests(ITestOutputHelper output)
 {
     /// <summary>Longer than <see cref="PeerNetwork.Patience"/>: a download that waited out its timeout could not pass.</summary>
-    private static readonly Dictionary<string, string> LongDownloads = new() { ["Testbed__DownloadTimeoutSeconds"] = "300" };
+    private static readonly Dictionary<string, string> LongDownloads = new() { [PeerSettings.DownloadTimeoutSeconds.EnvironmentVariable] = "300" };
 
     [Fact]
     public async Task Blocks_whose_only_offering_peer_is_killed_before_serving_them_are_fetched_from_another_peer_that_has_them()

@@ -1,3 +1,4 @@
+using Testbed.Contracts.Settings;
 using Testbed.Torrent.Bencoding;
 using static Testbed.Tracker.Tests.Requests;
 
@@ -73,7 +74,7 @@ public class EndToEndTests
             Assert.Equal(new byte[] { 127, 0, 0, 1 }, answer.Require<BencodeString>("peers").Bytes[..4].ToArray());
         }
 
-        await using (var trusting = await TrackerServer.StartAsync(new Dictionary<string, string?> { ["Tracker:AllowClientIp"] = "true" }))
+        await using (var trusting = await TrackerServer.StartAsync(new Dictionary<string, string?> { [TrackerSettings.AllowClientIp.Key] = "true" }))
         {
             await GetBencodedAsync(client, new Uri(trusting.AnnounceUrl + AnnounceQuery(hash, Peer(1), 6001, 0, "&ip=192.0.2.1")));
             var answer = await GetBencodedAsync(client, new Uri(trusting.AnnounceUrl + AnnounceQuery(hash, Peer(2), 6002, 5)));

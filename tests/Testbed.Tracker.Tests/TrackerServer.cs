@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Testbed.Contracts.Settings;
 using Testbed.Tracker.Hosting;
 
 namespace Testbed.Tracker.Tests;
@@ -25,8 +26,8 @@ internal sealed class TrackerServer(WebApplication app) : IAsyncDisposable
     {
         var builder = Builder(WebApplication.CreateBuilder(), new Dictionary<string, string?>
         {
-            ["Tracker:Interval"] = "30",
-            ["Tracker:MinInterval"] = "5",
+            [TrackerSettings.Interval.Key] = "30",
+            [TrackerSettings.MinInterval.Key] = "5",
         });
         if (settings is not null)
         {
@@ -64,7 +65,7 @@ internal sealed class TrackerServer(WebApplication app) : IAsyncDisposable
     // Loopback ports the OS picks (HTTP and UDP), no log output, and the given settings.
     private static WebApplicationBuilder Builder(WebApplicationBuilder builder, Dictionary<string, string?> settings)
     {
-        settings["Tracker:Udp"] = "127.0.0.1:0";
+        settings[TrackerSettings.Udp.Key] = "127.0.0.1:0";
         builder.Configuration.AddInMemoryCollection(settings);
         builder.Logging.ClearProviders();
         builder.WebHost.UseUrls("http://127.0.0.1:0");

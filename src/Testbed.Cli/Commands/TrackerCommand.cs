@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Testbed.Contracts.Settings;
 using Testbed.Tracker.Hosting;
 
 namespace Testbed.Cli.Commands;
@@ -17,8 +18,9 @@ internal static class TrackerCommand
     {
         var http = new Option<string>("--http") { Description = "HTTP announce/scrape endpoint, HOST:PORT (e.g. 127.0.0.1:6969)", Required = true };
         var udp = new Option<string?>("--udp") { Description = "UDP (BEP 15) endpoint, HOST:PORT; no UDP tracker when omitted" };
-        var interval = CliOptions.Integer("--interval", "Seconds between regular announces (default 1800)", 1, 86_400);
-        var minInterval = CliOptions.Integer("--min-interval", "Seconds a client must wait at least between announces (default 60)", 1, 86_400);
+        var interval = CliOptions.Integer("--interval", "Seconds between regular announces (default 1800)", TrackerSettings.Interval);
+        var minInterval = CliOptions.Integer(
+            "--min-interval", "Seconds a client must wait at least between announces (default 60)", TrackerSettings.MinInterval);
         var command = new Command("tracker", "Run the BitTorrent tracker (HTTP and optionally UDP) until Ctrl+C")
         {
             http,
@@ -40,7 +42,7 @@ internal static class TrackerCommand
                 {
                     var udpEndPoint = HostPort.Parse(udpValue);
                     ProbePort(udpEndPoint, SocketType.Dgram, "--udp");
-                    settings["Tracker:Udp"] = udpEndPoint.ToString();
+                    settings[TrackerSettings.Udp.Key] = udpEndPoint.ToString();
                 }
             }
             catch (FormatException e)
@@ -50,12 +52,12 @@ internal static class TrackerCommand
 
             if (parseResult.GetValue(interval) is { } seconds)
             {
-                settings["Tracker:Interval"] = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+                settings[TrackerSettings.Interval.Key] = TrackerSettings.Interval.Format(seconds);
             }
 
             if (parseResult.GetValue(minInterval) is { } minSeconds)
             {
-                settings["Tracker:MinInterval"] = minSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+                settings[TrackerSettings.MinInterval.Key] = TrackerSettings.MinInterval.Format(minSeconds);
             }
 
             var builder = WebApplication.CreateBuilder(new WebApplicationOptions { ContentRootPath = AppContext.BaseDirectory });

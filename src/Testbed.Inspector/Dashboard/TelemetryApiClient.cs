@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Sockets;
 using Microsoft.Extensions.Hosting;
+using Testbed.Contracts.Settings;
 using Testbed.Inspector.Hosting;
 
 namespace Testbed.Inspector.Dashboard;
@@ -109,7 +110,7 @@ public sealed class TelemetryApiClient : IDisposable
                     if (line.Oversized)
                     {
                         oversized++;
-                        problem = $"skipped a stream line of {line.Length} bytes (over {InspectorOptions.Env(nameof(InspectorOptions.MaxLineBytes))} = {_options.MaxLineBytes})";
+                        problem = $"skipped a stream line of {line.Length} bytes (over {InspectorSettings.MaxLineBytes.EnvironmentVariable} = {_options.MaxLineBytes})";
                         onProgress(new StreamProgress(lines, malformed, oversized, rejected, problem));
                         continue;
                     }
@@ -203,14 +204,14 @@ public sealed class TelemetryApiClient : IDisposable
         }
 
         var status = $"HTTP {(int)response.StatusCode} {response.ReasonPhrase} from /{path.Split('?')[0]}";
-        var keyName = InspectorOptions.Env(nameof(InspectorOptions.DashboardApiKey));
+        var keyName = InspectorSettings.DashboardApiKey.EnvironmentVariable;
         throw response.StatusCode switch
         {
             HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden => new DashboardUnavailableException(string.IsNullOrEmpty(_options.DashboardApiKey)
                 ? $"{status}: the dashboard wants an API key; set {keyName} to the dashboard's Dashboard:Api:PrimaryApiKey"
                 : $"{status}: the dashboard refused the API key; {keyName} must equal the dashboard's Dashboard:Api:PrimaryApiKey"),
             HttpStatusCode.NotFound => new DashboardUnavailableException(
-                $"{status}: no telemetry API there; is {InspectorOptions.Env(nameof(InspectorOptions.DashboardUrl))} the dashboard's frontend address, and is its API enabled (Dashboard:Api:Enabled=true)?"),
+                $"{status}: no telemetry API there; is {InspectorSettings.DashboardUrl.EnvironmentVariable} the dashboard's frontend address, and is its API enabled (Dashboard:Api:Enabled=true)?"),
             >= HttpStatusCode.MultipleChoices and < HttpStatusCode.BadRequest => new DashboardUnavailableException(
                 $"{status} to {response.Headers.Location?.ToString() ?? "elsewhere"}: the dashboard redirects (a browser login?); the telemetry API needs {keyName}"),
             _ => new DashboardUnavailableException($"{status}{await ProblemDetailAsync(response).ConfigureAwait(false)}"),
@@ -238,7 +239,7 @@ public sealed class TelemetryApiClient : IDisposable
     private async Task<ReadOnlyMemory<byte>> ReadBoundedAsync(HttpResponseMessage response, string path, CancellationToken token, CancellationToken caller)
     {
         var max = _options.MaxResponseBytes;
-        var limitName = InspectorOptions.Env(nameof(InspectorOptions.MaxResponseBytes));
+        var limitName = InspectorSettings.MaxResponseBytes.EnvironmentVariable;
         if (response.Content.Headers.ContentLength is { } declared && declared > max)
         {
             throw new TelemetryFormatException($"/{path}: the response is {declared} bytes, over {limitName} = {max}.");

@@ -20,9 +20,7 @@ public static class InspectorHostingExtensions
     public static TBuilder AddInspector<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
     {
         ArgumentNullException.ThrowIfNull(builder);
-        var options = new InspectorOptions();
-        builder.Configuration.GetSection(InspectorOptions.SectionName).Bind(options);
-        options.Validate();
+        var options = InspectorOptions.Read(builder.Configuration);
 
         builder.Services.AddSingleton(options);
         builder.Services.AddSingleton(new SpanStore(options.MaxTraces, options.MaxSpans, options.MaxSpansPerTrace));

@@ -1,14 +1,16 @@
-using System.Globalization;
+using Microsoft.Extensions.Configuration;
+using Testbed.Contracts.Settings;
 
 namespace Testbed.Inspector.Hosting;
 
 /// <summary>
-/// Settings of the inspector, section <c>Inspector</c> (environment <c>Inspector__DashboardUrl</c>, ...). Only the
-/// dashboard's address is required; the limits bound what the inspector holds and reads.
+/// Settings of the inspector, section <c>Inspector</c> (environment <c>Inspector__DashboardUrl</c>, ...), named and ranged
+/// in <see cref="InspectorSettings"/>. Only the dashboard's address is required; the limits bound what the inspector holds and reads.
 /// </summary>
 public sealed class InspectorOptions
 {
-    public const string SectionName = "Inspector";
+    /// <summary>The configuration section name.</summary>
+    public const string SectionName = InspectorSettings.Section;
 
     /// <summary>Base URL of the Aspire dashboard, where its telemetry API (<c>/api/telemetry/...</c>) is served.</summary>
     public string? DashboardUrl { get; set; }
@@ -61,68 +63,64 @@ public sealed class InspectorOptions
     /// <summary>The base URL for links to the dashboard's pages.</summary>
     public Uri BrowserUri => new(WithSlash(string.IsNullOrWhiteSpace(DashboardBrowserUrl) ? DashboardUrl! : DashboardBrowserUrl));
 
-    /// <summary>Throws an <see cref="InvalidOperationException"/> naming the first unusable setting (as its environment variable).</summary>
+    /// <summary>
+    /// The settings of <paramref name="configuration"/>: each limit's text checked against its one range before it is
+    /// bound (so a value bound from configuration is in range), then <see cref="Validate"/>; throws an
+    /// <see cref="InvalidOperationException"/> naming every unusable setting (as its environment variable).
+    /// </summary>
+    public static InspectorOptions Read(IConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        ThrowIfAny([.. Setting.RefusalsOfTexts(InspectorSettings.Ranged, key => configuration[key], setting => setting.EnvironmentVariable)]);
+        var options = new InspectorOptions();
+        configuration.GetSection(SectionName).Bind(options);
+        options.Validate();
+        return options;
+    }
+
+    /// <summary>
+    /// Throws an <see cref="InvalidOperationException"/> naming every unusable address or key, and retry delays in the
+    /// wrong order (as environment variables); each limit's own range is checked on its text by <see cref="Read"/>.
+    /// </summary>
     public void Validate()
     {
         var errors = new List<string>();
+        var url = InspectorSettings.DashboardUrl.EnvironmentVariable;
         if (string.IsNullOrWhiteSpace(DashboardUrl))
         {
-            errors.Add($"{Env(nameof(DashboardUrl))} is required: the base URL of the Aspire dashboard, where its telemetry API is served (e.g. http://127.0.0.1:18888).");
+            errors.Add($"{url} is required: the base URL of the Aspire dashboard, where its telemetry API is served (e.g. http://127.0.0.1:18888).");
         }
         else if (!IsHttpUrl(DashboardUrl))
         {
-            errors.Add($"{Env(nameof(DashboardUrl))} must be an absolute http:// or https:// URL, not '{Cut(DashboardUrl)}'.");
+            errors.Add($"{url} must be an absolute http:// or https:// URL, not '{Cut(DashboardUrl)}'.");
         }
 
         if (!string.IsNullOrWhiteSpace(DashboardBrowserUrl) && !IsHttpUrl(DashboardBrowserUrl))
         {
-            errors.Add($"{Env(nameof(DashboardBrowserUrl))} must be an absolute http:// or https:// URL, not '{Cut(DashboardBrowserUrl)}'.");
+            var browserUrl = InspectorSettings.DashboardBrowserUrl.EnvironmentVariable;
+            errors.Add($"{browserUrl} must be an absolute http:// or https:// URL, not '{Cut(DashboardBrowserUrl)}'.");
         }
 
         if (DashboardApiKey is { } key && (key.Length > 4096 || key.Any(char.IsControl)))
         {
-            errors.Add($"{Env(nameof(DashboardApiKey))} must be at most 4096 characters without control characters.");
+            errors.Add($"{InspectorSettings.DashboardApiKey.EnvironmentVariable} must be at most 4096 characters without control characters.");
         }
 
-        Positive(errors, nameof(MaxTraces), MaxTraces);
-        Positive(errors, nameof(MaxSpans), MaxSpans);
-        Positive(errors, nameof(MaxSpansPerTrace), MaxSpansPerTrace);
-        Positive(errors, nameof(MaxAttributesPerSpan), MaxAttributesPerSpan);
-        Positive(errors, nameof(MaxValueLength), MaxValueLength);
-        Positive(errors, nameof(MaxResponseBytes), MaxResponseBytes);
-        Positive(errors, nameof(MaxLineBytes), MaxLineBytes);
-        Positive(errors, nameof(MaxSpansPerResponse), MaxSpansPerResponse);
-        PositiveTime(errors, nameof(RequestTimeout), RequestTimeout);
-        PositiveTime(errors, nameof(ProbeInterval), ProbeInterval);
-        PositiveTime(errors, nameof(MinRetryDelay), MinRetryDelay);
-        PositiveTime(errors, nameof(MaxRetryDelay), MaxRetryDelay);
         if (MaxRetryDelay < MinRetryDelay)
         {
-            errors.Add($"{Env(nameof(MaxRetryDelay))} must not be shorter than {Env(nameof(MinRetryDelay))}.");
+            errors.Add(
+                $"{InspectorSettings.MaxRetryDelay.EnvironmentVariable} must not be shorter than {InspectorSettings.MinRetryDelay.EnvironmentVariable}.");
         }
 
+        ThrowIfAny(errors);
+    }
+
+    private static void ThrowIfAny(IReadOnlyCollection<string> errors)
+    {
         if (errors.Count > 0)
         {
-            throw new InvalidOperationException("Inspector settings: " + string.Join(" ", errors));
-        }
-    }
-
-    /// <summary>The environment variable of setting <paramref name="name"/>: <c>Inspector__Name</c>.</summary>
-    public static string Env(string name) => $"{SectionName}__{name}";
-
-    private static void Positive(List<string> errors, string name, int value)
-    {
-        if (value <= 0)
-        {
-            errors.Add($"{Env(name)} must be a positive number, not {value.ToString(CultureInfo.InvariantCulture)}.");
-        }
-    }
-
-    private static void PositiveTime(List<string> errors, string name, TimeSpan value)
-    {
-        if (value <= TimeSpan.Zero || value > TimeSpan.FromHours(1))
-        {
-            errors.Add($"{Env(name)} must be a duration between 0 and 1 hour (e.g. 00:00:05), not {value.ToString("c", CultureInfo.InvariantCulture)}.");
+            // One sentence per setting (a range's refusal has no full stop of its own).
+            throw new InvalidOperationException("Inspector settings: " + string.Join(" ", errors.Select(e => e.EndsWith('.') ? e : e + ".")));
         }
     }
 

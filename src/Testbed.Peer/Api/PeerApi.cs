@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using Testbed.Contracts.Settings;
 using Testbed.Contracts;
 using Testbed.Contracts.Peers;
 using Testbed.Ledger;
@@ -43,7 +44,7 @@ public static class PeerApi
         var control = api.MapGroup(string.Empty).RequireControlCaller().WithRequestBodyLimit(MaxControlBodyBytes);
         control.MapPost("/mining", PostMiningAsync);
         AuditApi.MapAuditApi(api, control);
-        if (app.Configuration.GetValue<bool>("Testbed:Faults:Enabled"))
+        if (app.Configuration.GetValue<bool>(PeerSettings.FaultsEnabled.Key))
         {
             control.MapGet("/faults", (PeerNode node) => Results.Json(node.Faults.Active));
             control.MapPost("/faults/{name}", PostFaultAsync);

@@ -1,3 +1,4 @@
+using Testbed.Contracts.Settings;
 using Testbed.Ledger.Chain;
 
 namespace Testbed.Peer.Faults;
@@ -38,7 +39,7 @@ public static class BrokenModes
         {
             if (!Names.Contains(mode))
             {
-                throw new ArgumentException($"Testbed:Broken: unknown mode '{(mode.Length > 40 ? mode[..40] + "..." : mode)}'; known: {string.Join(", ", Names)}");
+                throw new ArgumentException($"{PeerSettings.Broken.Key}: unknown mode '{(mode.Length > 40 ? mode[..40] + "..." : mode)}'; known: {string.Join(", ", Names)}");
             }
 
             if (!modes.Contains(mode))

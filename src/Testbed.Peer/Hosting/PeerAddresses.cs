@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Net;
+using Testbed.Contracts.Settings;
 
 namespace Testbed.Peer.Hosting;
 
@@ -16,8 +17,8 @@ public sealed record PeerAddresses(IPAddress Bind, IPAddress? Advertise)
     /// <paramref name="peerName"/>; throws an <see cref="ArgumentException"/> naming the setting that is unusable.
     /// </summary>
     public static PeerAddresses Resolve(PeerOptions options, string peerName) => new(
-        Parse("Testbed:BindAddress", options.BindAddress, peerName) ?? IPAddress.Loopback,
-        Parse("Testbed:AdvertiseAddress", options.AdvertiseAddress, peerName));
+        Parse(PeerSettings.BindAddress.Key, options.BindAddress, peerName) ?? IPAddress.Loopback,
+        Parse(PeerSettings.AdvertiseAddress.Key, options.AdvertiseAddress, peerName));
 
     private static IPAddress? Parse(string setting, string value, string peerName)
     {

@@ -1,5 +1,6 @@
 using System.Net;
 using Microsoft.Extensions.Options;
+using Testbed.Contracts.Settings;
 using Testbed.Ledger.Chain;
 using Testbed.Ledger.Mempool;
 using Testbed.Ledger.Wallets;
@@ -219,7 +220,7 @@ public sealed class PeerNode(IOptions<PeerOptions> options, IConfiguration confi
 
         if (File.Exists(directory))
         {
-            throw new ArgumentException($"Testbed:DataDir {directory} is a file, not a directory");
+            throw new ArgumentException($"{PeerSettings.DataDir.Key} {directory} is a file, not a directory");
         }
 
         if (!Directory.Exists(directory))
@@ -232,7 +233,7 @@ public sealed class PeerNode(IOptions<PeerOptions> options, IConfiguration confi
         if ((mode & (UnixFileMode.GroupWrite | UnixFileMode.OtherWrite)) != 0)
         {
             throw new ArgumentException(
-                $"Testbed:DataDir {directory} is writable by group or others (mode {Convert.ToString((int)mode, 8)}); the peer's key lives there: chmod 700 it");
+                $"{PeerSettings.DataDir.Key} {directory} is writable by group or others (mode {Convert.ToString((int)mode, 8)}); the peer's key lives there: chmod 700 it");
         }
     }
 

@@ -93,14 +93,7 @@ public sealed class PeerOptions
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(configuration);
-        foreach (var setting in PeerSettings.Integers)
-        {
-            if (configuration[setting.Key] is { } text && !setting.TryParse(text, out _, out var error))
-            {
-                throw new ArgumentException(error);
-            }
-        }
-
+        Setting.CheckTexts(PeerSettings.Integers, key => configuration[key]);
         return options.Value;
     }
 
@@ -167,12 +160,12 @@ public sealed class DhtOptions
         var entries = Bootstrap.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         if (entries.Length > MaxBootstrapNodes)
         {
-            throw new ArgumentException($"Testbed:Dht:Bootstrap lists {entries.Length} nodes; at most {MaxBootstrapNodes}");
+            throw new ArgumentException($"{PeerSettings.DhtBootstrap.Key} lists {entries.Length} nodes; at most {MaxBootstrapNodes}");
         }
 
         return [.. entries.Select(entry =>
             System.Net.IPEndPoint.TryParse(entry, out var endPoint) && endPoint.Port > 0 && System.Net.IPAddress.IsLoopback(endPoint.Address)
                 ? endPoint
-                : throw new ArgumentException($"Testbed:Dht:Bootstrap entry '{entry}' must be a loopback HOST:PORT such as 127.0.0.2:6881"))];
+                : throw new ArgumentException($"{PeerSettings.DhtBootstrap.Key} entry '{entry}' must be a loopback HOST:PORT such as 127.0.0.2:6881"))];
     }
 }

@@ -28,9 +28,7 @@ public static class TrackerHostingExtensions
         where TBuilder : IHostApplicationBuilder
     {
         ArgumentNullException.ThrowIfNull(builder);
-        var options = new TrackerOptions();
-        builder.Configuration.GetSection(TrackerOptions.SectionName).Bind(options);
-        options.Validate();
+        var options = TrackerOptions.Read(builder.Configuration);
 
         // Per-request "Request starting/finished" logs would cost more than an announce itself.
         if (builder.Configuration["Logging:LogLevel:Microsoft.AspNetCore"] is null)

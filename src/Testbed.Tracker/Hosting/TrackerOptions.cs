@@ -1,10 +1,16 @@
+using Microsoft.Extensions.Configuration;
+using Testbed.Contracts.Settings;
+
 namespace Testbed.Tracker.Hosting;
 
-/// <summary>Settings under the `Tracker` configuration section (environment: `Tracker__Interval`, ...).</summary>
+/// <summary>
+/// Settings under the `Tracker` configuration section (environment: `Tracker__Interval`, ...), each named and ranged once
+/// in <see cref="TrackerSettings"/>.
+/// </summary>
 public sealed class TrackerOptions
 {
     /// <summary>The configuration section name.</summary>
-    public const string SectionName = "Tracker";
+    public const string SectionName = TrackerSettings.Section;
 
     /// <summary>UDP endpoint (BEP 15) as HOST:PORT; no UDP tracker when empty.</summary>
     public string? Udp { get; set; }
@@ -64,27 +70,33 @@ public sealed class TrackerOptions
     /// <summary>The effective peer timeout in seconds.</summary>
     public int EffectivePeerTimeout => PeerTimeout > 0 ? PeerTimeout : (2 * Interval) + 60;
 
-    /// <summary>Throws an <see cref="ArgumentException"/> naming the first setting out of range.</summary>
-    public void Validate()
+    /// <summary>
+    /// The settings of <paramref name="configuration"/>: each number's text checked against its one range before it is
+    /// bound (so a value bound from configuration is in range), then <see cref="Validate"/>; throws an
+    /// <see cref="ArgumentException"/> naming the first unusable setting.
+    /// </summary>
+    public static TrackerOptions Read(IConfiguration configuration)
     {
-        Require(Interval is >= 1 and <= 86_400, nameof(Interval), "1..86400 seconds");
-        Require(MinInterval is >= 0 && MinInterval <= Interval, nameof(MinInterval), "0..Interval seconds");
-        Require(PeerTimeout is >= 0 and <= 604_800, nameof(PeerTimeout), "0..604800 seconds");
-        Require(DefaultNumWant is >= 0 && DefaultNumWant <= MaxNumWant, nameof(DefaultNumWant), "0..MaxNumWant");
-        Require(MaxNumWant is >= 0 and <= 1_000, nameof(MaxNumWant), "0..1000");
-        Require(MaxPeersPerTorrent is >= 1 and <= 10_000_000, nameof(MaxPeersPerTorrent), "1..10000000");
-        Require(MaxTorrents is >= 1 and <= 10_000_000, nameof(MaxTorrents), "1..10000000");
-        Require(MaxPeers is >= 1 and <= 50_000_000, nameof(MaxPeers), "1..50000000");
-        Require(MaxScrapeHashes is >= 1 and <= 1_000, nameof(MaxScrapeHashes), "1..1000");
-        Require(UdpReceiveLoops is >= 0 and <= 64, nameof(UdpReceiveLoops), "0..64");
-        Require(AnnounceSpanSampleRatio is >= 0 and <= 1, nameof(AnnounceSpanSampleRatio), "0..1");
+        ArgumentNullException.ThrowIfNull(configuration);
+        Setting.CheckTexts(TrackerSettings.Ranged, key => configuration[key]);
+        var options = new TrackerOptions();
+        configuration.GetSection(SectionName).Bind(options);
+        options.Validate();
+        return options;
     }
 
-    private static void Require(bool condition, string name, string range)
+    /// <summary>Throws an <see cref="ArgumentException"/> when a setting exceeds the setting that bounds it.</summary>
+    public void Validate()
     {
-        if (!condition)
+        NotAbove(TrackerSettings.MinInterval, MinInterval, TrackerSettings.Interval, Interval);
+        NotAbove(TrackerSettings.DefaultNumWant, DefaultNumWant, TrackerSettings.MaxNumWant, MaxNumWant);
+    }
+
+    private static void NotAbove(Setting setting, int value, Setting bound, int boundValue)
+    {
+        if (value > boundValue)
         {
-            throw new ArgumentException($"Tracker:{name} must be {range}");
+            throw new ArgumentException($"{setting.Key} ({value}) must not exceed {bound.Key} ({boundValue})");
         }
     }
 }

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Hosting;
 using Testbed.Chaos.Api;
+using Testbed.Contracts.Settings;
 
 namespace Testbed.Chaos.Tests.Support;
 
@@ -26,9 +27,9 @@ internal sealed record ChaosService(WebApplication App, HttpClient Http, Uri Add
         var runs = Path.Combine(Path.GetTempPath(), "chaos-api-runs-" + Guid.NewGuid().ToString("n"));
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
         {
-            ["Chaos:ScenariosFile"] = scenarios,
-            ["Chaos:RunsDirectory"] = runs,
-            ["Chaos:ControlApiUrl"] = controlApi,
+            [ChaosSettings.ScenariosFile.Key] = scenarios,
+            [ChaosSettings.RunsDirectory.Key] = runs,
+            [ChaosSettings.ControlApiUrl.Key] = controlApi,
             [ControlCallers.SecretSetting] = secret,
         });
         if (serviceDefaults)

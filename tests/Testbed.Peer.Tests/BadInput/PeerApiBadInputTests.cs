@@ -1,4 +1,5 @@
 using System.Text;
+using Testbed.Contracts.Settings;
 using Testbed.TestSupport.BadInput;
 
 namespace Testbed.Peer.Tests.BadInput;
@@ -24,10 +25,10 @@ public sealed class PeerApiFixture : IAsyncLifetime
         Peer = ServiceProcess.Start("peer-1", ServiceProcess.ProjectDll("Testbed.Peer"), new Dictionary<string, string>
         {
             ["services__tracker__http__0"] = Tracker.BaseUrl.ToString().TrimEnd('/'),
-            ["Testbed__PeerName"] = "peer-1",
-            ["Testbed__DataDir"] = DataDir,
-            ["Testbed__DifficultyBits"] = "4",
-            ["Testbed__Faults__Enabled"] = "true",
+            [PeerSettings.PeerName.EnvironmentVariable] = "peer-1",
+            [PeerSettings.DataDir.EnvironmentVariable] = DataDir,
+            [PeerSettings.DifficultyBits.EnvironmentVariable] = "4",
+            [PeerSettings.FaultsEnabled.EnvironmentVariable] = "true",
         });
         await Peer.WaitHealthyAsync(PeerNetwork.Patience);
     }
@@ -364,8 +365,8 @@ public sealed class PeerStartupBadInputTests
         {
             await using var peer = ServiceProcess.Start("peer-open", ServiceProcess.ProjectDll("Testbed.Peer"), new Dictionary<string, string>
             {
-                ["Testbed__PeerName"] = "peer-open",
-                ["Testbed__DataDir"] = dataDir,
+                [PeerSettings.PeerName.EnvironmentVariable] = "peer-open",
+                [PeerSettings.DataDir.EnvironmentVariable] = dataDir,
             });
             Assert.True(await peer.WaitForExitAsync(PeerNetwork.Patience), "the peer kept running on a world-writable data directory");
             Assert.Equal(2, peer.ExitCode);
@@ -387,8 +388,8 @@ public sealed class PeerStartupBadInputTests
         {
             await using var peer = ServiceProcess.Start("peer-nofaults", ServiceProcess.ProjectDll("Testbed.Peer"), new Dictionary<string, string>
             {
-                ["Testbed__PeerName"] = "peer-nofaults",
-                ["Testbed__DataDir"] = Path.Combine(root, "peer"),
+                [PeerSettings.PeerName.EnvironmentVariable] = "peer-nofaults",
+                [PeerSettings.DataDir.EnvironmentVariable] = Path.Combine(root, "peer"),
             });
             await peer.WaitHealthyAsync(PeerNetwork.Patience);
             using var response = await peer.Http.PostAsync("faults/withhold", null);

@@ -1,3 +1,5 @@
+using Testbed.Contracts.Settings;
+
 namespace Testbed.Peer.Tests.Cluster;
 
 /// <summary>A real tracker process and real peer processes on loopback, each peer with its own data directory; disposing kills them all.</summary>
@@ -39,12 +41,12 @@ public sealed class PeerNetwork : IAsyncDisposable
         var environment = new Dictionary<string, string>
         {
             ["services__tracker__http__0"] = Tracker.BaseUrl.ToString().TrimEnd('/'),
-            ["Testbed__PeerName"] = name,
-            ["Testbed__DataDir"] = Path.Combine(_root, name),
-            ["Testbed__DifficultyBits"] = "6",
-            ["Testbed__SegmentBlocks"] = "8",
-            ["Testbed__AnnounceIntervalSeconds"] = "2",
-            ["Testbed__Faults__Enabled"] = "true",
+            [PeerSettings.PeerName.EnvironmentVariable] = name,
+            [PeerSettings.DataDir.EnvironmentVariable] = Path.Combine(_root, name),
+            [PeerSettings.DifficultyBits.EnvironmentVariable] = "6",
+            [PeerSettings.SegmentBlocks.EnvironmentVariable] = "8",
+            [PeerSettings.AnnounceIntervalSeconds.EnvironmentVariable] = "2",
+            [PeerSettings.FaultsEnabled.EnvironmentVariable] = "true",
         };
         foreach (var (key, value) in extra ?? new Dictionary<string, string>())
         {

@@ -1,4 +1,5 @@
 using System.Reflection;
+using Microsoft.Extensions.Hosting;
 using Testbed.Processes;
 
 namespace Testbed.Peer.Tests.Cluster;
@@ -22,10 +23,10 @@ public sealed class ServiceProcess : IAsyncDisposable
     public static readonly string ControlSecret = Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
 
     /// <summary>The header a control caller sends the secret in.</summary>
-    public const string ControlSecretHeader = "X-Testbed-Secret";
+    public const string ControlSecretHeader = ControlCallers.SecretHeader;
 
     /// <summary>The environment variable that hands a service the secret.</summary>
-    public const string ControlSecretVariable = "Testbed__ControlSecret";
+    public const string ControlSecretVariable = ControlCallers.SecretEnvironmentVariable;
 
     /// <summary>The service's name in this test.</summary>
     public string Name { get; }

@@ -52,7 +52,9 @@ public sealed class DifficultySettingTests(ITestOutputHelper output)
     }
 
     private static IConfiguration Configuration(string difficulty) =>
-        new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?> { ["Testbed:DifficultyBits"] = difficulty, ["Testbed:DataDir"] = "/tmp/unused" }).Build();
+        new ConfigurationBuilder()
+            .AddInMemoryCollection(new Dictionary<string, string?> { [PeerSettings.DifficultyBits.Key] = difficulty, [PeerSettings.DataDir.Key] = "/tmp/unused" })
+            .Build();
 
     // Bound lazily, as in the peer's host: reading Value binds the section.
     private static IOptions<PeerOptions> Options(string difficulty) =>

@@ -1,3 +1,4 @@
+using Testbed.Contracts.Settings;
 using Testbed.TestSupport;
 using Testbed.Torrent.Bencoding;
 using Testbed.Tracker.Telemetry;
@@ -122,7 +123,7 @@ public class AnnounceSocketListenerTests
     [InlineData("false")]
     public async Task Bad_queries_get_the_same_failure_reason_on_either_path(string fastHttp)
     {
-        await using var tracker = await TrackerServer.StartAsync(new Dictionary<string, string?> { ["Tracker:FastHttp"] = fastHttp });
+        await using var tracker = await TrackerServer.StartAsync(new Dictionary<string, string?> { [TrackerSettings.FastHttp.Key] = fastHttp });
         using var socket = Connect(tracker);
         socket.Send("GET /announce?info_hash=%zz HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n"u8.ToArray());
         var answer = Answer(ReadResponse(socket, []));
