@@ -1,13 +1,4 @@
 using System.Text.Json;
-<<<<<<< HEAD
-=======
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
-using Testbed.Contracts.Settings;
->>>>>>> settings
 using Testbed.TestSupport.BadInput;
 using Xunit.Abstractions;
 using static Testbed.Tracker.Tests.Requests;
@@ -23,25 +14,7 @@ public sealed class TrackerServiceFixture : IAsyncLifetime
 
     public IPEndPoint Udp => _server.Udp;
 
-<<<<<<< HEAD
     public async Task InitializeAsync() => _server = await TrackerServer.StartServiceAsync();
-=======
-    public async Task InitializeAsync()
-    {
-        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = Environments.Production });
-        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?> { [TrackerSettings.Udp.Key] = "127.0.0.1:0" });
-        builder.Logging.ClearProviders();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        builder.AddServiceDefaults();
-        builder.AddTracker();
-        _app = builder.Build();
-        _app.MapDefaultEndpoints();
-        _app.MapTracker();
-        await _app.StartAsync();
-        Http = new Uri(_app.Urls.First());
-        Udp = _app.Services.GetRequiredService<UdpTrackerServer>().LocalEndPoint!;
-    }
->>>>>>> settings
 
     public async Task DisposeAsync() => await _server.DisposeAsync();
 }
