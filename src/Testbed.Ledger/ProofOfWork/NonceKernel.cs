@@ -1,6 +1,5 @@
 using System.Buffers.Binary;
 using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
 
 namespace Testbed.Ledger.ProofOfWork;
 
@@ -19,15 +18,15 @@ internal sealed class NonceKernel<TLanes, TVec> : INonceBatcher
 {
     private readonly PreparedHeader _header;
     private readonly FinalBlockSchedule _schedule;
-    private readonly TVec[] _w0 = new TVec[64];
-    private readonly TVec[] _w1 = new TVec[64];
-    private readonly TVec[] _kw0 = new TVec[64];
-    private readonly TVec[] _kw1 = new TVec[64];
-    private readonly TVec[] _constants = new TVec[64];
-    private readonly TVec[] _roundConstants = new TVec[64];
-    private readonly TVec[] _start = new TVec[8];
-    private readonly TVec[] _final0 = new TVec[8];
-    private readonly TVec[] _final1 = new TVec[8];
+    private readonly AlignedVectors<TVec> _w0 = new(64);
+    private readonly AlignedVectors<TVec> _w1 = new(64);
+    private readonly AlignedVectors<TVec> _kw0 = new(64);
+    private readonly AlignedVectors<TVec> _kw1 = new(64);
+    private readonly AlignedVectors<TVec> _constants = new(64);
+    private readonly AlignedVectors<TVec> _roundConstants = new(64);
+    private readonly AlignedVectors<TVec> _start = new(8);
+    private readonly AlignedVectors<TVec> _final0 = new(8);
+    private readonly AlignedVectors<TVec> _final1 = new(8);
     private readonly TVec _laneOffsets;
     private readonly TVec _secondBatchOffset;
     private readonly TVec _firstHashWord;
@@ -184,12 +183,12 @@ internal sealed class NonceKernel<TLanes, TVec> : INonceBatcher
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Compress(TVec varying0, TVec varying1)
     {
-        ref var w0Ref = ref MemoryMarshal.GetArrayDataReference(_w0);
-        ref var w1Ref = ref MemoryMarshal.GetArrayDataReference(_w1);
-        ref var kw0Ref = ref MemoryMarshal.GetArrayDataReference(_kw0);
-        ref var kw1Ref = ref MemoryMarshal.GetArrayDataReference(_kw1);
-        ref var cRef = ref MemoryMarshal.GetArrayDataReference(_constants);
-        ref var kRef = ref MemoryMarshal.GetArrayDataReference(_roundConstants);
+        ref var w0Ref = ref _w0.First;
+        ref var w1Ref = ref _w1.First;
+        ref var kw0Ref = ref _kw0.First;
+        ref var kw1Ref = ref _kw1.First;
+        ref var cRef = ref _constants.First;
+        ref var kRef = ref _roundConstants.First;
         var k = _schedule.VaryingWord;
         Unsafe.Add(ref w0Ref, k) = varying0;
         Unsafe.Add(ref w1Ref, k) = varying1;
