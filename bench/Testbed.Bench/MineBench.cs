@@ -89,8 +89,9 @@ internal static class MineBench
         var kernel = Sha256Kernels.Best;
         var allThreads = $"ours, {threads} threads";
 
-        // Warm-up: the JIT compiles the kernels at full optimisation before anything is timed.
+        // Warm-up of both .NET sides, so that neither's first sample pays for JIT compilation and tiering.
         Miner(header, 1, kernel, TimeSpan.FromMilliseconds(300), cancellationToken);
+        HashDataRate(header, TimeSpan.FromMilliseconds(300), cancellationToken);
         var openssl = OpenSslSpeed.Find();
         var python = File.Exists("/usr/bin/python3") && await SeedRateAsync(0.2, cancellationToken) is not null ? "/usr/bin/python3" : null;
         var sides = new List<Side>

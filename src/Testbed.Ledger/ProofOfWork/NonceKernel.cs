@@ -1,6 +1,5 @@
 using System.Buffers.Binary;
 using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
 
 namespace Testbed.Ledger.ProofOfWork;
 
@@ -8,8 +7,10 @@ namespace Testbed.Ledger.ProofOfWork;
 /// One SHA-256 compression per nonce, two interleaved batches of <typeparamref name="TLanes"/> nonces at once: a
 /// round's dependency chain, not the vector units, is the bottleneck of one batch, so a second independent
 /// batch fills the idle issue slots. Per epoch (all nonces that share every byte outside the varying word) it
-/// precomputes, once: the rounds before the varying word, the schedule words and terms that don't depend on
-/// the nonce, and K[t] + W[t] for the fixed words.
+/// precomputes, once: the rounds before the varying word and round k itself but for W[k], the schedule words and
+/// terms that don't depend on the nonce, and K[t] + W[t] for the fixed words. The per-batch methods are compiled fully
+/// optimised on first call: at tier 0 every lane operation is a call, which made a process's first searches (a
+/// peer's first blocks, a bench's first round) run several times slower until tiering caught up.
 /// </summary>
 internal sealed class NonceKernel<TLanes, TVec> : INonceBatcher
     where TLanes : struct, ISha256Lanes<TVec>
@@ -17,15 +18,15 @@ internal sealed class NonceKernel<TLanes, TVec> : INonceBatcher
 {
     private readonly PreparedHeader _header;
     private readonly FinalBlockSchedule _schedule;
-    private readonly TVec[] _w0 = new TVec[64];
-    private readonly TVec[] _w1 = new TVec[64];
-    private readonly TVec[] _kw0 = new TVec[64];
-    private readonly TVec[] _kw1 = new TVec[64];
-    private readonly TVec[] _constants = new TVec[64];
-    private readonly TVec[] _roundConstants = new TVec[64];
-    private readonly TVec[] _start = new TVec[8];
-    private readonly TVec[] _final0 = new TVec[8];
-    private readonly TVec[] _final1 = new TVec[8];
+    private readonly AlignedVectors<TVec> _w0 = new(64);
+    private readonly AlignedVectors<TVec> _w1 = new(64);
+    private readonly AlignedVectors<TVec> _kw0 = new(64);
+    private readonly AlignedVectors<TVec> _kw1 = new(64);
+    private readonly AlignedVectors<TVec> _constants = new(64);
+    private readonly AlignedVectors<TVec> _roundConstants = new(64);
+    private readonly AlignedVectors<TVec> _start = new(8);
+    private readonly AlignedVectors<TVec> _final0 = new(8);
+    private readonly AlignedVectors<TVec> _final1 = new(8);
     private readonly TVec _laneOffsets;
     private readonly TVec _secondBatchOffset;
     private readonly TVec _firstHashWord;
@@ -64,6 +65,7 @@ internal sealed class NonceKernel<TLanes, TVec> : INonceBatcher
 
     public int Lanes => 2 * TLanes.Count;
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public uint Candidates(ulong first, uint zeroBits)
     {
         Run(first);
@@ -89,6 +91,7 @@ internal sealed class NonceKernel<TLanes, TVec> : INonceBatcher
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Run(ulong first)
     {
         if ((first % (ulong)Lanes) != 0)
@@ -146,12 +149,13 @@ internal sealed class NonceKernel<TLanes, TVec> : INonceBatcher
             }
         }
 
-        // The rounds before the varying word are identical for every lane.
+        // The rounds before the varying word are identical for every lane, and so is round k but for W[k], which only
+        // adds to t1 and so to the new a and e: run round k without it, and each batch adds its W[k] to a and e.
         Span<uint> s = stackalloc uint[8];
         _header.Midstate.CopyTo(s);
-        for (var t = 0; t < k; t++)
+        for (var t = 0; t <= k; t++)
         {
-            var t1 = s[7] + Sha256Scalar.BigSigma1(s[4]) + Sha256Scalar.Choose(s[4], s[5], s[6]) + Sha256Scalar.RoundConstants[t] + words[t];
+            var t1 = s[7] + Sha256Scalar.BigSigma1(s[4]) + Sha256Scalar.Choose(s[4], s[5], s[6]) + Sha256Scalar.RoundConstants[t] + (t < k ? words[t] : 0);
             var t2 = Sha256Scalar.BigSigma0(s[0]) + Sha256Scalar.Majority(s[0], s[1], s[2]);
             s[7] = s[6];
             s[6] = s[5];
@@ -175,20 +179,19 @@ internal sealed class NonceKernel<TLanes, TVec> : INonceBatcher
         bool Fixed(int t) => !_schedule.IsVarying(t);
     }
 
-    /// <summary>For both batches: the nonce-dependent schedule words, then rounds k..63 from the precomputed state.</summary>
+    /// <summary>For both batches: the nonce-dependent schedule words, then rounds k+1..63 from the precomputed state.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Compress(TVec varying0, TVec varying1)
     {
-        ref var w0Ref = ref MemoryMarshal.GetArrayDataReference(_w0);
-        ref var w1Ref = ref MemoryMarshal.GetArrayDataReference(_w1);
-        ref var kw0Ref = ref MemoryMarshal.GetArrayDataReference(_kw0);
-        ref var kw1Ref = ref MemoryMarshal.GetArrayDataReference(_kw1);
-        ref var cRef = ref MemoryMarshal.GetArrayDataReference(_constants);
-        ref var kRef = ref MemoryMarshal.GetArrayDataReference(_roundConstants);
+        ref var w0Ref = ref _w0.First;
+        ref var w1Ref = ref _w1.First;
+        ref var kw0Ref = ref _kw0.First;
+        ref var kw1Ref = ref _kw1.First;
+        ref var cRef = ref _constants.First;
+        ref var kRef = ref _roundConstants.First;
         var k = _schedule.VaryingWord;
         Unsafe.Add(ref w0Ref, k) = varying0;
         Unsafe.Add(ref w1Ref, k) = varying1;
-        Unsafe.Add(ref kw0Ref, k) = TLanes.Add(varying0, Unsafe.Add(ref kRef, k));
-        Unsafe.Add(ref kw1Ref, k) = TLanes.Add(varying1, Unsafe.Add(ref kRef, k));
         foreach (var entry in _schedule.Plan)
         {
             var t = entry & 0xFF;
@@ -226,24 +229,24 @@ internal sealed class NonceKernel<TLanes, TVec> : INonceBatcher
             Unsafe.Add(ref kw1Ref, t) = TLanes.Add(v1, kt);
         }
 
-        var a0 = _start[0];
+        var a0 = TLanes.Add(_start[0], varying0);
         var b0 = _start[1];
         var c0 = _start[2];
         var d0 = _start[3];
-        var e0 = _start[4];
+        var e0 = TLanes.Add(_start[4], varying0);
         var f0 = _start[5];
         var g0 = _start[6];
         var h0 = _start[7];
-        var a1 = a0;
+        var a1 = TLanes.Add(_start[0], varying1);
         var b1 = b0;
         var c1 = c0;
         var d1 = d0;
-        var e1 = e0;
+        var e1 = TLanes.Add(_start[4], varying1);
         var f1 = f0;
         var g1 = g0;
         var h1 = h0;
         // h + K + W is ready rounds ahead, so the critical path from e is Σ1 (rotate, ternlog) and two adds.
-        for (var t = k; t < 64; t++)
+        for (var t = k + 1; t < 64; t++)
         {
             var t10 = TLanes.Add(TLanes.Add(TLanes.Add(h0, Unsafe.Add(ref kw0Ref, t)), TLanes.Choose(e0, f0, g0)), TLanes.BigSigma1(e0));
             var t11 = TLanes.Add(TLanes.Add(TLanes.Add(h1, Unsafe.Add(ref kw1Ref, t)), TLanes.Choose(e1, f1, g1)), TLanes.BigSigma1(e1));
