@@ -1,5 +1,3 @@
-using System.Buffers;
-
 namespace Testbed.Torrent.PiecePicking;
 
 /// <summary>A piece being assembled in memory: block states, who asked for each block, who sent data for it.</summary>
@@ -9,7 +7,7 @@ public sealed class PieceDownload
     {
         Piece = piece;
         Length = length;
-        Buffer = ArrayPool<byte>.Shared.Rent(length);
+        (_buffer, _offset) = PageAlignedBuffers.Rent(length);
         States = new BlockState[blockCount];
         Requesters = new List<object>?[blockCount];
         ExclusivePeer = exclusivePeer;
@@ -21,8 +19,8 @@ public sealed class PieceDownload
     /// <summary>The piece's length in bytes.</summary>
     public int Length { get; }
 
-    /// <summary>Pooled buffer holding the piece (only the first <see cref="Length"/> bytes are the piece).</summary>
-    public byte[] Buffer { get; private set; }
+    private byte[] _buffer;
+    private int _offset;
 
     /// <summary>State of each 16 KiB block.</summary>
     internal BlockState[] States { get; }
@@ -42,16 +40,20 @@ public sealed class PieceDownload
     /// <summary>True once every block has arrived.</summary>
     public bool IsComplete => Received == States.Length;
 
-    /// <summary>The assembled piece bytes.</summary>
-    public ReadOnlySpan<byte> Data => Buffer.AsSpan(0, Length);
+    /// <summary>The assembled piece bytes; they start on a page boundary in memory (see <see cref="PageAlignedBuffers"/>).</summary>
+    public ReadOnlySpan<byte> Data => _buffer.AsSpan(_offset, Length);
+
+    /// <summary>Where the blocks are assembled.</summary>
+    internal Span<byte> Space => _buffer.AsSpan(_offset, Length);
 
     /// <summary>Returns the buffer to the pool; the piece object must not be used afterwards.</summary>
     public void ReleaseBuffer()
     {
-        if (Buffer.Length > 0)
+        if (_buffer.Length > 0)
         {
-            ArrayPool<byte>.Shared.Return(Buffer);
-            Buffer = [];
+            PageAlignedBuffers.Return(_buffer);
+            _buffer = [];
+            _offset = 0;
         }
     }
 }

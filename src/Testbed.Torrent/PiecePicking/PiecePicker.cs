@@ -265,7 +265,7 @@ public sealed class PiecePicker
             return BlockOutcome.Unexpected;
         }
 
-        data.CopyTo(download.Buffer.AsSpan(begin));
+        data.CopyTo(download.Space[begin..]);
         download.States[block] = BlockState.Received;
         download.Received++;
         download.Contributors.Add(peer);

@@ -7,7 +7,40 @@ namespace Testbed.Torrent.Sessions;
 /// <summary>Pieces in and out: a finished piece is verified before it is written (a failure bans its senders), a served piece before it is sent.</summary>
 public sealed partial class TorrentSession
 {
-    /// <summary>Hashes a completed piece outside the lock; writes it only when it matches; bans the sender when not.</summary>
+    /// <summary>
+    /// Verifies and stores the pieces the read loops finished, in order, until the session stops. A failure that is no
+    /// peer's nor the disk's (a bug) fails <see cref="Completion"/> rather than leaving the download stalled.
+    /// </summary>
+    private async Task RunPipelineAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await _pipeline.RunAsync(VerifyAndStore, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            Trace.TraceError($"torrent {InfoHash.ToHex()}: verifying and storing pieces failed: {e}");
+            _completed.TrySetException(e);
+        }
+    }
+
+    /// <summary>
+    /// Waits until the pieces handed over so far are verified (or the session stops): a peer that leaves is detached only
+    /// after its last pieces were checked, so whether any source is left is judged on what the download really lacks.
+    /// </summary>
+    private async Task DrainPipelineAsync()
+    {
+        try
+        {
+            await _pipeline.DrainAsync(_stopping.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            // Stopping: nothing more is verified.
+        }
+    }
+
+    /// <summary>Hashes a completed piece outside the lock (on the pipeline's consumer); writes it only when it matches; bans the senders when not.</summary>
     private void VerifyAndStore(PieceDownload download)
     {
         var ok = Layout!.Verify(download.Piece, download.Data);
@@ -16,7 +49,7 @@ public sealed partial class TorrentSession
         {
             try
             {
-                _storage!.WritePiece(download.Piece, download.Data);
+                _storage!.WritePiece(download.Piece, download.Data, pageAligned: true);
                 written = true;
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException or ObjectDisposedException)

@@ -36,6 +36,7 @@ public sealed partial class TorrentSession : IAsyncDisposable
     private readonly Choker _choker;
     private readonly RequestScheduler _scheduler;
     private readonly MetadataExchange _metadataExchange;
+    private readonly PiecePipeline _pipeline;
     private IReadOnlyDictionary<PiecesRoot, ReadOnlyMemory<byte>> _pieceLayers;
     private PieceStorage? _storage;
     private PiecePicker? _picker;
@@ -43,6 +44,7 @@ public sealed partial class TorrentSession : IAsyncDisposable
     private Activity? _downloadActivity;
     private Task? _maintenance;
     private Task? _trackerLoop;
+    private Task? _pipelineLoop;
     private long _bytesDown;
     private long _bytesUp;
     private int _started;
@@ -61,6 +63,7 @@ public sealed partial class TorrentSession : IAsyncDisposable
         _limits = new WireLimits(info?.PieceCount);
         _choker = new Choker(options);
         _scheduler = new RequestScheduler(options);
+        _pipeline = new PiecePipeline(options.MaxVerifyingBytes);
         _metadataExchange = new MetadataExchange(info is null ? new MetadataAssembler(infoHash, magnetV2) : null, InfoHashV2Truncated);
     }
 
@@ -157,6 +160,7 @@ public sealed partial class TorrentSession : IAsyncDisposable
         }
 
         _client.Start();
+        _pipelineLoop = Task.Run(() => RunPipelineAsync(_stopping.Token), CancellationToken.None);
         _maintenance = Task.Run(() => MaintainAsync(_stopping.Token), CancellationToken.None);
         if (Options.UseTrackers && _trackerTiers.Count > 0)
         {
@@ -321,6 +325,7 @@ public sealed partial class TorrentSession : IAsyncDisposable
         {
             conn.Close();
             await writer.ConfigureAwait(false);
+            await DrainPipelineAsync().ConfigureAwait(false);
             lock (_gate)
             {
                 DetachLocked(conn);
@@ -359,16 +364,13 @@ public sealed partial class TorrentSession : IAsyncDisposable
             finally
             {
                 reader.AdvanceTo(buffer.Start, buffer.End);
-            }
 
-            if (finished is { Count: > 0 })
-            {
-                foreach (var piece in finished)
+                // Pieces finished before a protocol violation are checked too (the picker holds them as verifying). Handing
+                // them over waits only while the pipeline is full: the socket is not read then, and TCP slows the sender.
+                if (finished is { Count: > 0 })
                 {
-                    VerifyAndStore(piece);
+                    await _pipeline.AddAsync(finished, _stopping.Token).ConfigureAwait(false);
                 }
-
-                finished.Clear();
             }
 
             if (result.IsCompleted || result.IsCanceled)
@@ -429,6 +431,11 @@ public sealed partial class TorrentSession : IAsyncDisposable
         if (_trackerLoop is not null)
         {
             await _trackerLoop.ConfigureAwait(false);
+        }
+
+        if (_pipelineLoop is not null)
+        {
+            await _pipelineLoop.ConfigureAwait(false);
         }
 
         _client.Unregister(this);

@@ -46,6 +46,12 @@ public sealed record TorrentSessionOptions
     public double PipelineSeconds { get; init; } = 1.0;
 
     /// <summary>
+    /// Bytes of finished pieces waiting to be verified and written (a piece larger than this still passes alone). The peers'
+    /// read loops hand pieces over and go on reading; when this much waits they stop reading until the disk catches up.
+    /// </summary>
+    public long MaxVerifyingBytes { get; init; } = 64L * 1024 * 1024;
+
+    /// <summary>
     /// Seed only: the files are never created, extended or written. <see cref="TorrentSession.StartAsync"/> fails with a
     /// <see cref="Storage.TorrentDataException"/> listing what is missing or wrong when the data is not complete.
     /// </summary>

@@ -4,8 +4,9 @@ using Microsoft.Win32.SafeHandles;
 namespace Testbed.Torrent.Storage;
 
 /// <summary>
-/// Writes the page-aligned middle of a large range with O_DIRECT (Linux x64/arm64): the bytes go from one aligned bounce
-/// buffer to the device instead of into freshly allocated page-cache pages. A download writes each byte once and rarely
+/// Writes the page-aligned middle of a large range with O_DIRECT (Linux x64/arm64): the bytes go from where they are (when
+/// that memory is page-aligned: a downloaded piece's buffer) or from one aligned bounce buffer to the device instead of
+/// into freshly allocated page-cache pages. A download writes each byte once and rarely
 /// reads it back soon, and a fresh cache page is expensive where freed memory goes back to the host (a VM with
 /// virtio-balloon free page reporting: every such page costs a host fault): there it was most of a download's CPU.
 /// Unaligned heads and tails, small ranges, and files or filesystems that refuse O_DIRECT (tmpfs) are left to the caller's
@@ -55,13 +56,30 @@ internal sealed class DirectWriter : IDisposable
     /// <summary>
     /// Writes <paramref name="data"/> (already aligned: see <see cref="AlignedPart"/>) at <paramref name="offset"/> of file
     /// <paramref name="file"/>; false, with nothing written, when O_DIRECT is not available for it (the caller writes buffered).
+    /// <paramref name="inPlace"/>: the data starts on a page boundary in memory and is written from where it is, not
+    /// through the bounce buffer.
     /// </summary>
-    public bool TryWrite(int file, string path, ReadOnlySpan<byte> data, long offset)
+    public bool TryWrite(int file, string path, ReadOnlySpan<byte> data, long offset, bool inPlace = false)
     {
         var handle = OpenDirect(file, path);
         if (handle is null)
         {
             return false;
+        }
+
+        if (inPlace)
+        {
+            try
+            {
+                RandomAccess.Write(handle, data, offset);
+                return true;
+            }
+            catch (IOException)
+            {
+                // Refused (EINVAL: the memory was not aligned after all, or the filesystem): buffered from now on.
+                Refuse(file);
+                return false;
+            }
         }
 
         var bounce = Bounce();

@@ -131,8 +131,11 @@ public sealed class PieceStorage : IDisposable
         return total;
     }
 
-    /// <summary>Writes a whole, already verified piece (refused by read-only storage).</summary>
-    public void WritePiece(int piece, ReadOnlySpan<byte> data)
+    /// <summary>
+    /// Writes a whole, already verified piece (refused by read-only storage). <paramref name="pageAligned"/>: the data starts
+    /// on a page boundary in memory, so the page-aligned middle of each file range goes to the device without a copy.
+    /// </summary>
+    public void WritePiece(int piece, ReadOnlySpan<byte> data, bool pageAligned = false)
     {
         RefuseIfReadOnly();
         var offset = (long)piece * _layout.PieceLength;
@@ -146,7 +149,9 @@ public sealed class PieceStorage : IDisposable
             var range = data.Slice(rangeOffset, count);
             var handle = Open(file, forWrite: true)!;
             var (start, end) = DirectWriter.AlignedPart(fileOffset, count);
-            if (end > start && WriteDirect(file, range.Slice((int)(start - fileOffset), (int)(end - start)), start))
+            var middle = (int)(start - fileOffset);
+            var inPlace = pageAligned && (rangeOffset + middle) % DirectWriter.Alignment == 0;
+            if (end > start && WriteDirect(file, range.Slice(middle, (int)(end - start)), start, inPlace))
             {
                 // The page-aligned middle went to the device; the partial pages around it go through the page cache.
                 RandomAccess.Write(handle, range[..(int)(start - fileOffset)], fileOffset);
@@ -158,12 +163,12 @@ public sealed class PieceStorage : IDisposable
         }
     }
 
-    private bool WriteDirect(int file, ReadOnlySpan<byte> data, long offset)
+    private bool WriteDirect(int file, ReadOnlySpan<byte> data, long offset, bool inPlace)
     {
         lock (_directGate)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
-            return _direct.TryWrite(file, _paths[file], data, offset);
+            return _direct.TryWrite(file, _paths[file], data, offset, inPlace);
         }
     }
 

@@ -1,3 +1,5 @@
+using System.Buffers;
+
 namespace Testbed.Torrent.Tests.Sessions;
 
 /// <summary>
@@ -46,6 +48,39 @@ public sealed class SourceLossTests
         Assert.Contains(torrent.InfoHash.ToHex(), failure.Message, StringComparison.Ordinal);
         Assert.Contains("block.jws", failure.Message, StringComparison.Ordinal);
         Assert.False(get.IsComplete);
+    }
+
+    [Fact]
+    public async Task A_source_that_sends_the_last_blocks_and_closes_at_once_leaves_a_complete_download_not_a_lost_one()
+    {
+        using var t = new TestTorrents();
+        var seedDir = t.NewDirectory("seed");
+        var pieceLength = 16 * 1024 * 4;
+        var torrent = await t.CreateSingleFileAsync(seedDir, "last.bin", pieceLength, pieceLength);
+        var content = await File.ReadAllBytesAsync(Path.Combine(seedDir, "last.bin"));
+        using var listener = RawPeer.Listen();
+        await using var leecher = TestTorrents.NewClient();
+        var get = await leecher.AddStartedAsync(torrent.Info, t.NewDirectory("get"), new TorrentSessionOptions { UseTrackers = false });
+        get.AddPeer((IPEndPoint)listener.LocalEndPoint!);
+        var download = get.WaitForDownloadAsync();
+
+        // The piece is verified off the read loop, which sees the close at once: the session still judges the loss only
+        // after the piece it already has was checked, so the download completes.
+        await using (var seeder = await RawPeer.AcceptAsync(listener, CancellationToken.None))
+        {
+            await seeder.SendAsync(StateMessage.HaveAll);
+            await seeder.SendAsync(StateMessage.Unchoke);
+            for (var answered = 0; answered < 4; answered++)
+            {
+                var request = (BlockMessage)(await seeder.ReceiveAsync(m => m is BlockMessage { Id: MessageId.Request }, Generous))!;
+                var block = content.AsMemory(request.Block.Begin, request.Block.Length);
+                await seeder.SendAsync(new PieceMessage(request.Block.Piece, request.Block.Begin, new ReadOnlySequence<byte>(block)));
+            }
+        }
+
+        await download.WaitAsync(Generous);
+        TestTorrents.AssertSameFiles(torrent.Info, seedDir, get.Directory);
+        Assert.False(get.SourcesLost.IsCompleted);
     }
 
     [Fact]

@@ -29,6 +29,43 @@ public sealed class SwarmTests
     }
 
     [Fact]
+    public async Task A_verify_queue_of_one_piece_slows_the_reader_and_still_moves_every_byte()
+    {
+        using var t = new TestTorrents();
+        var seedDir = t.NewDirectory("seed");
+        var torrent = await t.CreateSingleFileAsync(seedDir, "queued.bin", 3_000_000, 16 * 1024, seed: 5);
+
+        await using var seeder = TestTorrents.NewClient();
+        await seeder.AddStartedAsync(torrent.Info, seedDir);
+        await using var leecher = TestTorrents.NewClient();
+        var get = await leecher.AddStartedAsync(torrent.Info, t.NewDirectory("get"), new TorrentSessionOptions { MaxVerifyingBytes = 1 });
+        get.AddPeer(seeder.LocalEndPoint!);
+        await get.WaitForCompletionAsync().WaitAsync(Generous);
+
+        TestTorrents.AssertSameFiles(torrent.Info, seedDir, get.Directory);
+        Assert.Equal(torrent.Info.PieceCount, get.Progress.PiecesHave);
+    }
+
+    [Fact]
+    public async Task Disposing_a_session_mid_download_stops_its_verify_queue_and_returns()
+    {
+        using var t = new TestTorrents();
+        var seedDir = t.NewDirectory("seed");
+        var torrent = await t.CreateSingleFileAsync(seedDir, "stopped.bin", 16_000_000, 16 * 1024, seed: 6);
+
+        await using var seeder = TestTorrents.NewClient();
+        await seeder.AddStartedAsync(torrent.Info, seedDir);
+        await using var leecher = TestTorrents.NewClient();
+        var get = await leecher.AddStartedAsync(torrent.Info, t.NewDirectory("get"), new TorrentSessionOptions { MaxVerifyingBytes = 64 * 1024 });
+        get.AddPeer(seeder.LocalEndPoint!);
+        await WaitUntil(() => get.Progress.BytesDownloaded > 0, Generous);
+
+        // Read loops may be waiting for room in the queue and its consumer may be mid-piece: stopping ends both.
+        await get.DisposeAsync().AsTask().WaitAsync(Generous);
+        Assert.True(get.Completion.IsCompleted);
+    }
+
+    [Fact]
     public async Task A_one_block_torrent_moves_quickly()
     {
         using var t = new TestTorrents();

@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 using Testbed.Torrent.Storage;
 
@@ -49,11 +50,16 @@ public sealed class PieceStorageTests
         Assert.False(have[(10 + 60) / pieceLength]);
     }
 
-    [Fact]
-    public void Large_pieces_across_unaligned_file_boundaries_land_byte_for_byte_in_any_order()
+    [Theory]
+    [InlineData(Source.Unaligned)]
+    [InlineData(Source.PageAligned)]
+    [InlineData(Source.ClaimedAlignedButNot)]
+    public void Large_pieces_across_unaligned_file_boundaries_land_byte_for_byte_in_any_order(Source source)
     {
-        // Pieces of 256 KiB: their page-aligned middles are written directly to the device where the filesystem allows it,
-        // the partial pages around file and piece boundaries through the page cache; every byte must land either way.
+        // Pieces of 256 KiB: their page-aligned middles are written directly to the device where the filesystem allows it
+        // (from the piece's own memory when it is page-aligned, else through a bounce buffer; a direct write the kernel
+        // refuses falls back to the page cache), the partial pages around file and piece boundaries through the page cache;
+        // every byte must land either way.
         using var t = new TestTorrents();
         const int pieceLength = 256 * 1024;
         var sizes = new[] { 300_001, 0, 700_003, 5_000, 131_072 };
@@ -73,7 +79,20 @@ public sealed class PieceStorageTests
             storage.EnsureFiles();
             foreach (var i in Enumerable.Range(0, pieces).Reverse())
             {
-                storage.WritePiece(i, content.AsSpan(i * pieceLength, layout.LengthOf(i)));
+                var piece = content.AsSpan(i * pieceLength, layout.LengthOf(i));
+                if (source == Source.Unaligned)
+                {
+                    storage.WritePiece(i, piece);
+                }
+                else
+                {
+                    // A pinned copy whose window starts on a page boundary, or one byte past it when the claim is false.
+                    var pinned = GC.AllocateUninitializedArray<byte>(piece.Length + 8192, pinned: true);
+                    var address = (long)Marshal.UnsafeAddrOfPinnedArrayElement(pinned, 0);
+                    var start = (int)((4096 - (address % 4096)) % 4096) + (source == Source.ClaimedAlignedButNot ? 1 : 0);
+                    piece.CopyTo(pinned.AsSpan(start));
+                    storage.WritePiece(i, pinned.AsSpan(start, piece.Length), pageAligned: true);
+                }
 
                 // Read back at once through the ordinary handle, as a seeder serving the piece would.
                 var back = new byte[layout.LengthOf(i)];
@@ -98,5 +117,18 @@ public sealed class PieceStorageTests
         using var t = new TestTorrents();
         var layout = new TorrentLayout(16, [new FileSpan(Path.Combine("..", "escape"), 16)], new byte[20]);
         Assert.Throws<InvalidDataException>(() => new PieceStorage(layout, t.NewDirectory("data")));
+    }
+
+    /// <summary>Where a written piece's bytes sit in memory.</summary>
+    public enum Source
+    {
+        /// <summary>Anywhere (a slice of a managed array): the direct part goes through the bounce buffer.</summary>
+        Unaligned,
+
+        /// <summary>On a page boundary, said so: written in place.</summary>
+        PageAligned,
+
+        /// <summary>Said to be on a page boundary but one byte off: the kernel refuses, the write falls back.</summary>
+        ClaimedAlignedButNot,
     }
 }
