@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Numerics;
 using System.Runtime.InteropServices;
+using Testbed.Torrent.Storage;
 
 namespace Testbed.Torrent.PiecePicking;
 
@@ -12,8 +13,7 @@ namespace Testbed.Torrent.PiecePicking;
 /// </summary>
 internal static class PageAlignedBuffers
 {
-    /// <summary>A page: the alignment O_DIRECT asks of memory.</summary>
-    public const int Alignment = 4096;
+    private const int Alignment = DirectWriter.Alignment;
 
     /// <summary>Most bytes kept for reuse (enough for a full verify queue plus the pieces being assembled).</summary>
     private const long MaxRetainedBytes = 160L * 1024 * 1024;
@@ -49,7 +49,8 @@ internal static class PageAlignedBuffers
         Pools.GetOrAdd(array.Length - Alignment, _ => new ConcurrentStack<byte[]>()).Push(array);
     }
 
-    private static int OffsetOf(byte[] array)
+    /// <summary>Where the page-aligned window of a pinned <paramref name="array"/> starts (pinned arrays never move).</summary>
+    public static int OffsetOf(byte[] array)
     {
         var address = (long)Marshal.UnsafeAddrOfPinnedArrayElement(array, 0);
         return (int)((Alignment - (address % Alignment)) % Alignment);

@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using Microsoft.Win32.SafeHandles;
+using Testbed.Torrent.PiecePicking;
 
 namespace Testbed.Torrent.Storage;
 
@@ -139,8 +140,7 @@ internal sealed class DirectWriter : IDisposable
         if (_bounce is null)
         {
             _bounce = GC.AllocateUninitializedArray<byte>(BounceLength + Alignment, pinned: true);
-            var address = (long)Marshal.UnsafeAddrOfPinnedArrayElement(_bounce, 0);
-            _bounceOffset = (int)((Alignment - (address % Alignment)) % Alignment);
+            _bounceOffset = PageAlignedBuffers.OffsetOf(_bounce);
         }
 
         return _bounce.AsSpan(_bounceOffset, BounceLength);
