@@ -263,22 +263,16 @@ internal static class CliOptions
 /// is writable) by creating a temporary file next to it, which <see cref="CommitAsync"/> fills and renames into place, so a
 /// failed or interrupted run never leaves a half-written file (and never truncates the old one first).
 /// </summary>
-internal sealed class PendingOutput : IAsyncDisposable
+/// <remarks>It creates <paramref name="temporary"/> itself (never over an existing file): the file it writes is the one it moves into place.</remarks>
+internal sealed class PendingOutput(string target, string temporary) : IAsyncDisposable
 {
-    private readonly FileStream _stream;
+    private readonly FileStream _stream = new(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None);
     private bool _committed;
 
-    private PendingOutput(string target, string temporary, FileStream stream)
-    {
-        Target = target;
-        Temporary = temporary;
-        _stream = stream;
-    }
-
     /// <summary>Where the output goes.</summary>
-    public string Target { get; }
+    public string Target { get; } = target;
 
-    private string Temporary { get; }
+    private string Temporary { get; } = temporary;
 
     /// <summary>Checks <paramref name="path"/> and reserves the temporary file; throws <see cref="CliUsageException"/>.</summary>
     public static PendingOutput Prepare(string? path, string option)
@@ -303,8 +297,7 @@ internal sealed class PendingOutput : IAsyncDisposable
         var temporary = Path.Combine(directory, $".{Path.GetFileName(full)}.tmp-{Environment.ProcessId}-{Guid.NewGuid():n}");
         try
         {
-            var stream = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None);
-            return new PendingOutput(full, temporary, stream);
+            return new PendingOutput(full, temporary);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

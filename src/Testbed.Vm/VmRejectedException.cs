@@ -1,7 +1,8 @@
 namespace Testbed.Vm;
 
 /// <summary>Why the VM refused a transaction: which transaction and action, and a clear reason.</summary>
-public sealed class VmRejectedException : Exception
+public sealed class VmRejectedException(int transactionIndex, int actionIndex, string reason)
+    : Exception(Describe(transactionIndex, actionIndex, reason))
 {
     /// <summary>Creates a rejection without a location; the machine adds the transaction and action index when it rethrows.</summary>
     public VmRejectedException(string reason)
@@ -9,23 +10,14 @@ public sealed class VmRejectedException : Exception
     {
     }
 
-    /// <summary>Creates a rejection of action <paramref name="actionIndex"/> of transaction <paramref name="transactionIndex"/> (-1 when not about one action).</summary>
-    public VmRejectedException(int transactionIndex, int actionIndex, string reason)
-        : base(Describe(transactionIndex, actionIndex, reason))
-    {
-        TransactionIndex = transactionIndex;
-        ActionIndex = actionIndex;
-        Reason = reason;
-    }
-
     /// <summary>Index of the refused transaction in its block (0 for a single validated transaction), -1 if unknown.</summary>
-    public int TransactionIndex { get; }
+    public int TransactionIndex { get; } = transactionIndex;
 
     /// <summary>Index of the failing action in its transaction, -1 when the whole transaction is at fault.</summary>
-    public int ActionIndex { get; }
+    public int ActionIndex { get; } = actionIndex;
 
     /// <summary>The reason, without the location prefix.</summary>
-    public string Reason { get; }
+    public string Reason { get; } = reason;
 
     internal VmRejectedException At(int transactionIndex, int actionIndex) =>
         new(transactionIndex, ActionIndex >= 0 ? ActionIndex : actionIndex, Reason);

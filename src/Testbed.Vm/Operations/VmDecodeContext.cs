@@ -4,25 +4,18 @@ using System.Text.Json;
 namespace Testbed.Vm;
 
 /// <summary>What an operation needs to decode an action: the mode, the limits, the sender, and field readers that fail with clear errors.</summary>
-public sealed class VmDecodeContext
+public sealed class VmDecodeContext(VmMode mode, VmOptions options, string sender)
 {
     private static readonly UTF8Encoding StrictUtf8 = new(false, true);
 
-    internal VmDecodeContext(VmMode mode, VmOptions options, string sender)
-    {
-        Mode = mode;
-        Options = options;
-        Sender = sender;
-    }
-
     /// <summary>Rule set in force.</summary>
-    public VmMode Mode { get; }
+    public VmMode Mode { get; } = mode;
 
     /// <summary>Limits in force.</summary>
-    public VmOptions Options { get; }
+    public VmOptions Options { get; } = options;
 
     /// <summary>Sender address (validated lowercase hex in native mode).</summary>
-    public string Sender { get; }
+    public string Sender { get; } = sender;
 
     /// <summary>In native mode, refuses any field not listed; the seed ignored extra fields, so seed mode does too.</summary>
     public void RejectUnknownFields(JsonElement action, params string[] allowed)

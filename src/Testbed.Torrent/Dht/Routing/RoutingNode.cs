@@ -16,23 +16,16 @@ public enum NodeState
 }
 
 /// <summary>A routing table entry: a node that has answered us at least once, and when it was last heard of.</summary>
-public sealed class RoutingNode
+public sealed class RoutingNode(NodeId id, IPEndPoint endPoint, DateTimeOffset now)
 {
-    internal RoutingNode(NodeId id, IPEndPoint endPoint, DateTimeOffset now)
-    {
-        Id = id;
-        EndPoint = endPoint;
-        LastResponse = now;
-    }
-
     /// <summary>The node's id.</summary>
-    public NodeId Id { get; }
+    public NodeId Id { get; } = id;
 
     /// <summary>Where it answered from.</summary>
-    public IPEndPoint EndPoint { get; }
+    public IPEndPoint EndPoint { get; } = endPoint;
 
     /// <summary>When it last answered one of our queries.</summary>
-    public DateTimeOffset LastResponse { get; internal set; }
+    public DateTimeOffset LastResponse { get; internal set; } = now;
 
     /// <summary>When it last sent us a query (default if never).</summary>
     public DateTimeOffset LastQuery { get; internal set; }
