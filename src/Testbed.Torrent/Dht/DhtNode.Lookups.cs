@@ -26,7 +26,7 @@ public sealed partial class DhtNode
     {
         using var activity = StartLookupActivity(infoHash, "get_peers");
         var result = await LookupAsync(NodeId.From(infoHash), infoHash, cancellationToken).ConfigureAwait(false);
-        var found = result.Peers.Union(_peers.Get(infoHash, _options.MaxLookupPeers)).Take(_options.MaxLookupPeers).ToList();
+        var found = result.Peers.Union(_peers.Get(infoHash, _options.Lookup.MaxPeers)).Take(_options.Lookup.MaxPeers).ToList();
         EndLookupActivity(activity, result, found.Count);
         return found;
     }
@@ -98,7 +98,7 @@ public sealed partial class DhtNode
                 .OrderBy(c => c.Node.Id.Xor(target)).Take(_options.BucketSize).ToList();
             foreach (var next in shortlist.Where(c => c.Status == CandidateStatus.New))
             {
-                if (inFlight.Count >= _options.Alpha || result.Queried >= _options.MaxLookupQueries)
+                if (inFlight.Count >= _options.Lookup.Alpha || result.Queried >= _options.Lookup.MaxQueries)
                 {
                     break;
                 }
@@ -135,7 +135,7 @@ public sealed partial class DhtNode
 
             foreach (var peer in response.Values ?? [])
             {
-                if (result.Peers.Count < _options.MaxLookupPeers)
+                if (result.Peers.Count < _options.Lookup.MaxPeers)
                 {
                     result.Peers.Add(peer);
                 }

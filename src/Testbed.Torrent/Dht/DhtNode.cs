@@ -48,8 +48,8 @@ public sealed partial class DhtNode : IAsyncDisposable
         LocalEndPoint = (IPEndPoint)socket.LocalEndPoint!;
         RoutingTable = new RoutingTable(id, _time, options.BucketSize);
         _tokens = new TokenManager(_time, options.TokenRotation);
-        _peers = new PeerStore(_time, options.MaxInfoHashes, options.MaxPeersPerInfoHash, options.PeerLifetime);
-        _limiter = new QueryRateLimiter(options.PerAddressQueryRate, options.PerAddressQueryBurst, options.GlobalQueryRate, options.GlobalQueryBurst, _time);
+        _peers = new PeerStore(_time, options.PeerStore);
+        _limiter = new QueryRateLimiter(options.PerAddressQueryLimit, options.GlobalQueryLimit, _time);
     }
 
     /// <summary>Our node id.</summary>

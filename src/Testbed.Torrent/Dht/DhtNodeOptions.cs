@@ -1,4 +1,6 @@
 using System.Net;
+using Testbed.Torrent.Dht.RateLimiting;
+using Testbed.Torrent.Dht.Storage;
 
 namespace Testbed.Torrent.Dht;
 
@@ -33,41 +35,23 @@ public sealed record DhtNodeOptions(IPEndPoint Listen)
     /// <summary>k: nodes per bucket, and nodes a lookup converges on.</summary>
     public int BucketSize { get; init; } = 8;
 
-    /// <summary>α: queries a lookup keeps in flight.</summary>
-    public int Alpha { get; init; } = 3;
+    /// <summary>How far one lookup goes: queries in flight, queries in all, peers collected.</summary>
+    public LookupLimits Lookup { get; init; } = new();
 
-    /// <summary>Most queries one lookup sends, whatever the network answers.</summary>
-    public int MaxLookupQueries { get; init; } = 64;
-
-    /// <summary>Most peers one lookup collects.</summary>
-    public int MaxLookupPeers { get; init; } = 500;
-
-    /// <summary>Most info hashes the peer store holds.</summary>
-    public int MaxInfoHashes { get; init; } = 2000;
-
-    /// <summary>Most peers stored per info hash.</summary>
-    public int MaxPeersPerInfoHash { get; init; } = 200;
-
-    /// <summary>How long an announced peer is kept.</summary>
-    public TimeSpan PeerLifetime { get; init; } = TimeSpan.FromMinutes(30);
+    /// <summary>How many announced peers the node stores, and for how long.</summary>
+    public PeerStoreLimits PeerStore { get; init; } = new();
 
     /// <summary>How often the write-token secret rotates (tokens of the previous secret are still accepted).</summary>
     public TimeSpan TokenRotation { get; init; } = TimeSpan.FromMinutes(5);
 
     /// <summary>
-    /// Queries per second accepted from one IP address. High enough for a loopback test of about 20 nodes on one address
-    /// bootstrapping at once (each lookup sends a few dozen queries), low enough that one host cannot take the node over.
+    /// Queries per second, and burst, accepted from one IP address. High enough for a loopback test of about 20 nodes on one
+    /// address bootstrapping at once (each lookup sends a few dozen queries), low enough that one host cannot take the node over.
     /// </summary>
-    public double PerAddressQueryRate { get; init; } = 200;
+    public TokenBucketLimit PerAddressQueryLimit { get; init; } = new(Rate: 200, Burst: 400);
 
-    /// <summary>Burst of queries accepted from one IP address.</summary>
-    public double PerAddressQueryBurst { get; init; } = 400;
-
-    /// <summary>Queries per second the node answers in all.</summary>
-    public double GlobalQueryRate { get; init; } = 2000;
-
-    /// <summary>Burst of queries the node answers in all.</summary>
-    public double GlobalQueryBurst { get; init; } = 4000;
+    /// <summary>Queries per second, and burst, the node answers in all.</summary>
+    public TokenBucketLimit GlobalQueryLimit { get; init; } = new(Rate: 2000, Burst: 4000);
 
     /// <summary>
     /// An answer to an address that has never answered one of our queries is at most this many times the size of its

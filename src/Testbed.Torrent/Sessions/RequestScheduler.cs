@@ -128,12 +128,13 @@ internal sealed class RequestScheduler(TorrentSessionOptions options)
     public bool TimedOut(SessionPeer conn, long now) =>
         conn.Outstanding.Count > 0 && now - conn.LastBlockReceived > (long)options.RequestTimeout.TotalMilliseconds;
 
-    /// <summary>Adaptive pipelining: keep about PipelineSeconds of the peer's rate in flight, within bounds and its reqq.</summary>
+    /// <summary>Adaptive pipelining: keep about <see cref="PipelineLimits.Seconds"/> of the peer's rate in flight, within bounds and its reqq.</summary>
     public void AdaptPipeline(SessionPeer conn)
     {
-        var depth = (int)(conn.DownloadRate * options.PipelineSeconds / BlockRequest.StandardLength);
-        var cap = Math.Min(options.MaxPipelineDepth, conn.RemoteExtensions?.RequestQueue ?? options.MaxPipelineDepth);
-        conn.PipelineDepth = Math.Clamp(Math.Max(depth, options.InitialPipelineDepth), 1, cap);
+        var limits = options.Pipeline;
+        var depth = (int)(conn.DownloadRate * limits.Seconds / BlockRequest.StandardLength);
+        var cap = Math.Min(limits.MaxDepth, conn.RemoteExtensions?.RequestQueue ?? limits.MaxDepth);
+        conn.PipelineDepth = Math.Clamp(Math.Max(depth, limits.InitialDepth), 1, cap);
     }
 
     /// <summary>The peer's BEP 10 handshake named its request queue: never keep more than that in flight.</summary>

@@ -266,7 +266,7 @@ public sealed partial class TorrentSession : IAsyncDisposable
                 return;
             }
 
-            var conn = new SessionPeer(connection, dialed, Options.InitialPipelineDepth);
+            var conn = new SessionPeer(connection, dialed, Options.Pipeline.InitialDepth);
             connection.Uploaded = n =>
             {
                 Interlocked.Add(ref _bytesUp, n);

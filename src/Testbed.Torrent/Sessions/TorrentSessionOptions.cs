@@ -36,14 +36,8 @@ public sealed record TorrentSessionOptions
     /// <summary>The request queue depth we advertise (`reqq`).</summary>
     public int AdvertisedRequestQueue { get; init; } = 500;
 
-    /// <summary>Requests in flight to one peer when a connection starts.</summary>
-    public int InitialPipelineDepth { get; init; } = 64;
-
-    /// <summary>Upper bound of the adaptive pipeline.</summary>
-    public int MaxPipelineDepth { get; init; } = 400;
-
-    /// <summary>The pipeline holds this many seconds of a peer's measured rate.</summary>
-    public double PipelineSeconds { get; init; } = 1.0;
+    /// <summary>How many requests are kept in flight to one peer, as its measured rate changes.</summary>
+    public PipelineLimits Pipeline { get; init; } = new();
 
     /// <summary>
     /// Bytes of finished pieces waiting to be verified and written (a piece larger than this still passes alone). The peers'

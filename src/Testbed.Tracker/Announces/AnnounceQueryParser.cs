@@ -2,8 +2,6 @@ using System.Globalization;
 using System.Net;
 using Testbed.Tracker.Swarms;
 using Testbed.Torrent.Metainfo;
-using TrackerEvent = Testbed.Torrent.Trackers.TrackerEvent;
-using TrackerEventNames = Testbed.Torrent.Trackers.TrackerEventNames;
 
 namespace Testbed.Tracker.Announces;
 

@@ -1,6 +1,5 @@
 using Testbed.Tracker.Swarms;
 using Testbed.Torrent.Metainfo;
-using TrackerEvent = Testbed.Torrent.Trackers.TrackerEvent;
 
 namespace Testbed.Tracker.Announces;
 

@@ -1,5 +1,4 @@
 using Testbed.Tracker.Announces;
-using TrackerEvent = Testbed.Torrent.Trackers.TrackerEvent;
 
 namespace Testbed.Tracker.Swarms;
 

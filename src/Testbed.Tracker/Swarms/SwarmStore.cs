@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
 using Testbed.Tracker.Announces;
 using Testbed.Torrent.Metainfo;
-using TrackerEvent = Testbed.Torrent.Trackers.TrackerEvent;
 
 namespace Testbed.Tracker.Swarms;
 

@@ -3,8 +3,6 @@ using System.Text;
 using Testbed.Tracker.Announces;
 using Testbed.Tracker.Swarms;
 using Testbed.Torrent.Metainfo;
-using TrackerEventNames = Testbed.Torrent.Trackers.TrackerEventNames;
-using UdpTrackerProtocol = Testbed.Torrent.Trackers.UdpTrackerProtocol;
 
 namespace Testbed.Tracker.Udp;
 

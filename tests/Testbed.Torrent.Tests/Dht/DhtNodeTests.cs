@@ -177,7 +177,7 @@ public sealed class DhtNodeTests
     public async Task A_flood_from_one_address_is_dropped_beyond_its_burst_and_others_are_still_answered()
     {
         await using var network = new DhtTestNetwork();
-        var node = await network.StartAsync(new DhtNodeOptions(DhtTestNetwork.Loopback(4, 1)) { PerAddressQueryRate = 10, PerAddressQueryBurst = 20 });
+        var node = await network.StartAsync(new DhtNodeOptions(DhtTestNetwork.Loopback(4, 1)) { PerAddressQueryLimit = new(Rate: 10, Burst: 20) });
         using var flooder = new RawKrpcClient(IPAddress.Parse("127.0.4.2"));
         var sender = NodeId.Random();
         var watch = Stopwatch.StartNew();

@@ -41,7 +41,7 @@ public sealed class StorageTests
     public void Peers_expire_after_30_minutes_and_the_store_is_bounded()
     {
         var time = new ManualTime();
-        var store = new PeerStore(time, maxInfoHashes: 2, maxPeersPerInfoHash: 3);
+        var store = new PeerStore(time, new PeerStoreLimits { MaxInfoHashes = 2, MaxPeersPerInfoHash = 3 });
         var a = new InfoHash(new byte[20]);
         var b = InfoHash.Compute("b"u8);
         var c = InfoHash.Compute("c"u8);
@@ -66,7 +66,7 @@ public sealed class StorageTests
     public void Rate_limiter_drops_beyond_the_burst_and_refills_with_time()
     {
         var time = new ManualTime();
-        var limiter = new QueryRateLimiter(perAddressRate: 10, perAddressBurst: 20, globalRate: 25, globalBurst: 30, time);
+        var limiter = new QueryRateLimiter(perAddress: new(Rate: 10, Burst: 20), global: new(Rate: 25, Burst: 30), time);
         var granted = Enumerable.Range(0, 100).Count(_ => limiter.TryAcquire(Querier));
         Assert.Equal(20, granted);
         // Another address has its own bucket, but the global one is nearly spent.

@@ -16,28 +16,20 @@ public sealed class QueryRateLimiter
     private readonly Bucket _global;
 
     /// <summary>Creates the limiter; rates are queries per second, bursts the bucket sizes.</summary>
-    public QueryRateLimiter(double perAddressRate, double perAddressBurst, double globalRate, double globalBurst, TimeProvider? time = null, int maxTrackedAddresses = 10_000)
+    public QueryRateLimiter(TokenBucketLimit perAddress, TokenBucketLimit global, TimeProvider? time = null, int maxTrackedAddresses = 10_000)
     {
         _time = time ?? TimeProvider.System;
-        PerAddressRate = perAddressRate;
-        PerAddressBurst = perAddressBurst;
-        GlobalRate = globalRate;
-        GlobalBurst = globalBurst;
+        PerAddress = perAddress;
+        Global = global;
         MaxTrackedAddresses = maxTrackedAddresses;
-        _global = new Bucket(globalBurst, _time.GetTimestamp());
+        _global = new Bucket(global.Burst, _time.GetTimestamp());
     }
 
-    /// <summary>Queries per second one address may send.</summary>
-    public double PerAddressRate { get; }
+    /// <summary>The bucket of each address: queries per second and burst one address may send.</summary>
+    public TokenBucketLimit PerAddress { get; }
 
-    /// <summary>Burst one address may send.</summary>
-    public double PerAddressBurst { get; }
-
-    /// <summary>Queries per second the node answers in all.</summary>
-    public double GlobalRate { get; }
-
-    /// <summary>Burst the node answers in all.</summary>
-    public double GlobalBurst { get; }
+    /// <summary>The node's bucket: queries per second and burst the node answers in all.</summary>
+    public TokenBucketLimit Global { get; }
 
     /// <summary>Most addresses with a bucket of their own.</summary>
     public int MaxTrackedAddresses { get; }
@@ -61,13 +53,13 @@ public sealed class QueryRateLimiter
 
                 if (_perAddress.Count < MaxTrackedAddresses)
                 {
-                    bucket = new Bucket(PerAddressBurst, now);
+                    bucket = new Bucket(PerAddress.Burst, now);
                     _perAddress[address] = bucket;
                 }
             }
 
-            var ok = (bucket is null || bucket.Refill(now, PerAddressRate, PerAddressBurst, _time) >= 1)
-                && _global.Refill(now, GlobalRate, GlobalBurst, _time) >= 1;
+            var ok = (bucket is null || bucket.Refill(now, PerAddress, _time) >= 1)
+                && _global.Refill(now, Global, _time) >= 1;
             if (!ok)
             {
                 Dropped++;
@@ -88,7 +80,7 @@ public sealed class QueryRateLimiter
     {
         foreach (var (address, bucket) in _perAddress.ToList())
         {
-            if (bucket.Refill(now, PerAddressRate, PerAddressBurst, _time) >= PerAddressBurst)
+            if (bucket.Refill(now, PerAddress, _time) >= PerAddress.Burst)
             {
                 _perAddress.Remove(address);
             }
@@ -101,9 +93,9 @@ public sealed class QueryRateLimiter
 
         private long Stamp { get; set; } = stamp;
 
-        public double Refill(long now, double rate, double burst, TimeProvider time)
+        public double Refill(long now, TokenBucketLimit limit, TimeProvider time)
         {
-            Tokens = Math.Min(burst, Tokens + (time.GetElapsedTime(Stamp, now).TotalSeconds * rate));
+            Tokens = Math.Min(limit.Burst, Tokens + (time.GetElapsedTime(Stamp, now).TotalSeconds * limit.Rate));
             Stamp = now;
             return Tokens;
         }

@@ -4,9 +4,10 @@ using Testbed.Torrent.Metainfo;
 namespace Testbed.Torrent.Dht.Storage;
 
 /// <summary>
-/// Peers announced to this node, per info hash, each kept <see cref="PeerLifetime"/> (30 minutes) after its last
-/// announce. Bounded: at most <see cref="MaxInfoHashes"/> info hashes and <see cref="MaxPeersPerInfoHash"/> peers each;
-/// beyond that new ones are dropped (after expired ones are cleared), so a flood of announces cannot grow memory. Thread-safe.
+/// Peers announced to this node, per info hash, each kept <see cref="PeerStoreLimits.PeerLifetime"/> (30 minutes) after its
+/// last announce. Bounded: at most <see cref="PeerStoreLimits.MaxInfoHashes"/> info hashes and
+/// <see cref="PeerStoreLimits.MaxPeersPerInfoHash"/> peers each; beyond that new ones are dropped (after expired ones are
+/// cleared), so a flood of announces cannot grow memory. Thread-safe.
 /// </summary>
 public sealed class PeerStore
 {
@@ -15,24 +16,17 @@ public sealed class PeerStore
     private readonly TimeProvider _time;
 
     /// <summary>Creates an empty store.</summary>
-    public PeerStore(TimeProvider? time = null, int maxInfoHashes = 2000, int maxPeersPerInfoHash = 200, TimeSpan? peerLifetime = null)
+    public PeerStore(TimeProvider? time = null, PeerStoreLimits? limits = null)
     {
-        ArgumentOutOfRangeException.ThrowIfLessThan(maxInfoHashes, 1);
-        ArgumentOutOfRangeException.ThrowIfLessThan(maxPeersPerInfoHash, 1);
+        limits ??= new PeerStoreLimits();
+        ArgumentOutOfRangeException.ThrowIfLessThan(limits.MaxInfoHashes, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(limits.MaxPeersPerInfoHash, 1);
         _time = time ?? TimeProvider.System;
-        MaxInfoHashes = maxInfoHashes;
-        MaxPeersPerInfoHash = maxPeersPerInfoHash;
-        PeerLifetime = peerLifetime ?? TimeSpan.FromMinutes(30);
+        Limits = limits;
     }
 
-    /// <summary>Most info hashes stored.</summary>
-    public int MaxInfoHashes { get; }
-
-    /// <summary>Most peers stored per info hash.</summary>
-    public int MaxPeersPerInfoHash { get; }
-
-    /// <summary>How long an announce is kept.</summary>
-    public TimeSpan PeerLifetime { get; }
+    /// <summary>The bounds this store keeps.</summary>
+    public PeerStoreLimits Limits { get; }
 
     /// <summary>Info hashes with at least one live peer.</summary>
     public int InfoHashCount
@@ -56,10 +50,10 @@ public sealed class PeerStore
         {
             if (!_peers.TryGetValue(infoHash, out var set))
             {
-                if (_peers.Count >= MaxInfoHashes)
+                if (_peers.Count >= Limits.MaxInfoHashes)
                 {
                     Expire(now);
-                    if (_peers.Count >= MaxInfoHashes)
+                    if (_peers.Count >= Limits.MaxInfoHashes)
                     {
                         return false;
                     }
@@ -69,16 +63,16 @@ public sealed class PeerStore
                 _peers[infoHash] = set;
             }
 
-            if (!set.ContainsKey(peer) && set.Count >= MaxPeersPerInfoHash)
+            if (!set.ContainsKey(peer) && set.Count >= Limits.MaxPeersPerInfoHash)
             {
                 ExpireSet(set, now);
-                if (set.Count >= MaxPeersPerInfoHash)
+                if (set.Count >= Limits.MaxPeersPerInfoHash)
                 {
                     return false;
                 }
             }
 
-            set[peer] = now + PeerLifetime;
+            set[peer] = now + Limits.PeerLifetime;
             return true;
         }
     }
