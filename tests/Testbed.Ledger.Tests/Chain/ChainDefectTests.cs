@@ -4,21 +4,17 @@ namespace Testbed.Ledger.Tests.Chain;
 /// The deliberate defects of the broken-peer mode (<see cref="ChainDefects"/>), each doing exactly its one wrong thing, and
 /// the accessors the chaos checks read: the live VM root beside the tip's, the indexed blocks, the consistency check.
 /// </summary>
-public sealed class ChainDefectTests
+public sealed class ChainDefectTests : TestsWithWallets
 {
-    private readonly Wallet _alice = Wallet.CreateEphemeral();
-    private readonly Wallet _minerA = Wallet.CreateEphemeral();
-    private readonly Wallet _minerB = Wallet.CreateEphemeral();
-    private readonly Wallet _stranger = Wallet.CreateEphemeral();
 
     [Fact]
     public void Skip_signature_check_accepts_a_block_signed_by_another_key_that_a_correct_chain_refuses()
     {
         using var honest = new TestChain(peer: "sig-honest");
         using var broken = new TestChain(peer: "sig-broken", defects: ChainDefects.SkipSignatureCheck);
-        var valid = Forge.Next(honest.Chain, _minerA);
+        var valid = Forge.Next(honest.Chain, Miner);
         // Signed by a stranger while the payload names minerA: what the wrong-key fault hook mines.
-        var forged = JwsSigner.Sign(Block.PayloadJson(valid.Header, valid.Transactions), _stranger);
+        var forged = JwsSigner.Sign(Block.PayloadJson(valid.Header, valid.Transactions), Stranger);
 
         var refused = honest.Chain.AddBlock(forged);
         Assert.Equal(AddBlockStatus.Rejected, refused.Status);
@@ -39,9 +35,9 @@ public sealed class ChainDefectTests
         {
             using var a = new TestChain(peer: "drift-a", defects: defects);
             using var b = new TestChain(peer: "drift-b");
-            a.MineAndAdd(_minerA, Forge.Student(_alice, 0, "S1"));
-            b.MineAndAdd(_minerB);
-            var rival = b.MineAndAdd(_minerB);
+            a.MineAndAdd(Miner, Forge.Student(Alice, 0, "S1"));
+            b.MineAndAdd(Rival);
+            var rival = b.MineAndAdd(Rival);
             Assert.Equal(AddBlockStatus.SideBranch, a.Chain.AddBlock(b.Chain.GetBlockToken(b.Chain.MainChain(1, 1)[0])!).Status);
             Assert.Equal(AddBlockStatus.Reorganized, a.Chain.AddBlock(rival.Token).Status);
 
@@ -68,15 +64,15 @@ public sealed class ChainDefectTests
     public void Lose_last_block_forgets_the_newest_block_on_open_and_the_chain_takes_it_again()
     {
         using var chain = new TestChain(peer: "lose");
-        chain.MineAndAdd(_minerA, Forge.Student(_alice, 0, "S1"));
-        var second = chain.MineAndAdd(_minerA, Forge.Student(_alice, 1, "S2"));
-        var third = chain.MineAndAdd(_minerA, Forge.Student(_alice, 2, "S3"));
+        chain.MineAndAdd(Miner, Forge.Student(Alice, 0, "S1"));
+        var second = chain.MineAndAdd(Miner, Forge.Student(Alice, 1, "S2"));
+        var third = chain.MineAndAdd(Miner, Forge.Student(Alice, 2, "S3"));
         Assert.Equal(3, chain.Chain.IndexedBlocks().Count);
 
         chain.Reopen(ChainDefects.LoseLastBlock);
         Assert.Equal(second.Hash, chain.Chain.Tip.Hash);
         Assert.DoesNotContain(chain.Chain.IndexedBlocks(), b => b.Hash == third.Hash);
-        Assert.Equal(2, chain.Chain.NextNonce(_alice.Address));
+        Assert.Equal(2, chain.Chain.NextNonce(Alice.Address));
         Assert.DoesNotContain("S3", chain.Chain.ExportStateJson(), StringComparison.Ordinal);
         Assert.Empty(chain.Chain.CheckConsistency(deep: true));
 
@@ -101,12 +97,9 @@ public sealed class ChainDefectTests
     [Fact]
     public void Indexed_blocks_list_every_branch_by_height_and_say_which_are_on_the_main_chain()
     {
-        using var a = new TestChain(peer: "index-a");
-        using var b = new TestChain(peer: "index-b");
-        var first = a.MineAndAdd(_minerA);
-        var side = b.MineAndAdd(_minerB);
-        Assert.Equal(AddBlockStatus.SideBranch, a.Chain.AddBlock(side.Token).Status);
-        var second = a.MineAndAdd(_minerA);
+        using var a = new TestChain(peer: "index");
+        var (first, side) = a.MineAndAddWithRival(Miner, Rival);
+        var second = a.MineAndAdd(Miner);
 
         var blocks = a.Chain.IndexedBlocks();
         Assert.Equal(3, blocks.Count);

@@ -1,12 +1,8 @@
 namespace Testbed.Ledger.Tests.Chain;
 
 /// <summary>Most cumulative work wins; reorganisations roll the VM back and replay the new branch.</summary>
-public sealed class ForkChoiceTests
+public sealed class ForkChoiceTests : TestsWithWallets
 {
-    private readonly Wallet _alice = Wallet.CreateEphemeral();
-    private readonly Wallet _bob = Wallet.CreateEphemeral();
-    private readonly Wallet _minerA = Wallet.CreateEphemeral();
-    private readonly Wallet _minerB = Wallet.CreateEphemeral();
 
     [Fact]
     public void Depth_one_reorg_switches_to_the_heavier_branch_and_replays_its_state()
@@ -14,13 +10,13 @@ public sealed class ForkChoiceTests
         using var spans = new SpanRecorder();
         using var a = new TestChain(peer: "reorg1-a");
         using var b = new TestChain(peer: "reorg1-b");
-        var shared = a.MineAndAdd(_minerA, Forge.Student(_alice, 0, "S1"));
+        var shared = a.MineAndAdd(Miner, Forge.Student(Alice, 0, "S1"));
         Assert.True(b.Chain.AddBlock(shared.Token).Accepted);
 
-        var oldTip = a.MineAndAdd(_minerA, Forge.Vote(_alice, 1, "P-a"));
+        var oldTip = a.MineAndAdd(Miner, Forge.Vote(Alice, 1, "P-a"));
         var stateA = a.Chain.ExportStateJson();
-        var rival1 = b.MineAndAdd(_minerB, Forge.Vote(_bob, 0, "P-b"));
-        var rival2 = b.MineAndAdd(_minerB, Forge.Student(_bob, 1, "S-b"));
+        var rival1 = b.MineAndAdd(Rival, Forge.Vote(Bob, 0, "P-b"));
+        var rival2 = b.MineAndAdd(Rival, Forge.Student(Bob, 1, "S-b"));
 
         var pool = new Testbed.Ledger.Mempool.TransactionPool(a.Chain);
         Assert.Equal(AddBlockStatus.SideBranch, a.Chain.AddBlock(rival1.Token).Status);
@@ -38,8 +34,8 @@ public sealed class ForkChoiceTests
         Assert.NotEqual(stateA, a.Chain.ExportStateJson());
         Assert.DoesNotContain("P-a", a.Chain.ExportStateJson(), StringComparison.Ordinal);
         // alice's vote was rolled back with its block, so her next nonce is 1 again.
-        Assert.Equal(1, a.Chain.NextNonce(_alice.Address));
-        Assert.Equal(2, a.Chain.NextNonce(_bob.Address));
+        Assert.Equal(1, a.Chain.NextNonce(Alice.Address));
+        Assert.Equal(2, a.Chain.NextNonce(Bob.Address));
 
         var reorg = Assert.Single(spans.For("reorg1-a", "chain.reorg"));
         Assert.Equal(1, reorg.GetTagItem("reorg.depth"));
@@ -56,13 +52,13 @@ public sealed class ForkChoiceTests
         using var b = new TestChain(peer: "reorg12-b");
         for (var i = 0; i < 12; i++)
         {
-            Assert.Equal(AddBlockStatus.Connected, a.Chain.AddBlock(old.MineAndAdd(_minerA, Forge.Vote(_alice, i, "PA" + i)).Token).Status);
+            Assert.Equal(AddBlockStatus.Connected, a.Chain.AddBlock(old.MineAndAdd(Miner, Forge.Vote(Alice, i, "PA" + i)).Token).Status);
         }
 
         var rival = new List<string>();
         for (var i = 0; i < 13; i++)
         {
-            rival.Add(b.MineAndAdd(_minerB, Forge.Student(_bob, i, "SB" + i)).Token);
+            rival.Add(b.MineAndAdd(Rival, Forge.Student(Bob, i, "SB" + i)).Token);
         }
 
         AddBlockResult? last = null;
@@ -76,8 +72,8 @@ public sealed class ForkChoiceTests
         Assert.Equal(12, last.ReorgDepth);
         Assert.Equal(b.Chain.Tip, a.Chain.Tip);
         Assert.Equal(b.Chain.ExportStateJson(), a.Chain.ExportStateJson());
-        Assert.Equal(0, a.Chain.NextNonce(_alice.Address));
-        Assert.Equal(13, a.Chain.NextNonce(_bob.Address));
+        Assert.Equal(0, a.Chain.NextNonce(Alice.Address));
+        Assert.Equal(13, a.Chain.NextNonce(Bob.Address));
 
         a.Reopen();
         Assert.Equal(b.Chain.Tip, a.Chain.Tip);
@@ -85,27 +81,25 @@ public sealed class ForkChoiceTests
         Assert.Empty(a.Chain.CheckConsistency(deep: true));
 
         // And back after the restart: the old branch grows heavier, so the 13 blocks are undone with stored undo data.
-        var thirteenth = old.MineAndAdd(_minerA, Forge.Vote(_alice, 12, "PA12"));
-        var fourteenth = old.MineAndAdd(_minerA);
+        var thirteenth = old.MineAndAdd(Miner, Forge.Vote(Alice, 12, "PA12"));
+        var fourteenth = old.MineAndAdd(Miner);
         Assert.Equal(AddBlockStatus.SideBranch, a.Chain.AddBlock(thirteenth.Token).Status);
         var back = a.Chain.AddBlock(fourteenth.Token);
         Assert.Equal(AddBlockStatus.Reorganized, back.Status);
         Assert.Equal(13, back.ReorgDepth);
         Assert.Equal(old.Chain.Tip, a.Chain.Tip);
         Assert.Equal(old.Chain.ExportStateJson(), a.Chain.ExportStateJson());
-        Assert.Equal(13, a.Chain.NextNonce(_alice.Address));
-        Assert.Equal(0, a.Chain.NextNonce(_bob.Address));
+        Assert.Equal(13, a.Chain.NextNonce(Alice.Address));
+        Assert.Equal(0, a.Chain.NextNonce(Bob.Address));
         Assert.Empty(a.Chain.CheckConsistency(deep: true));
     }
 
     [Fact]
     public void Equal_work_keeps_the_first_seen_tip()
     {
-        using var a = new TestChain(peer: "tie-a");
-        using var b = new TestChain(peer: "tie-b");
-        var mine = a.MineAndAdd(_minerA);
-        var theirs = b.MineAndAdd(_minerB);
-        Assert.Equal(AddBlockStatus.SideBranch, a.Chain.AddBlock(theirs.Token).Status);
+        using var a = new TestChain(peer: "tie");
+        // The rival's block of the same height, and so the same work, arrives second: a side branch (the helper asserts it).
+        var (mine, theirs) = a.MineAndAddWithRival(Miner, Rival);
         Assert.Equal(mine.Hash, a.Chain.Tip.Hash);
         Assert.Equal(AddBlockStatus.Duplicate, a.Chain.AddBlock(theirs.Token).Status);
     }
@@ -115,8 +109,8 @@ public sealed class ForkChoiceTests
     {
         using var a = new TestChain(peer: "orphan-a");
         using var b = new TestChain(peer: "orphan-b");
-        var first = b.MineAndAdd(_minerB);
-        var second = b.MineAndAdd(_minerB);
+        var first = b.MineAndAdd(Rival);
+        var second = b.MineAndAdd(Rival);
         Assert.Equal(AddBlockStatus.Orphan, a.Chain.AddBlock(second.Token).Status);
         Assert.Equal(AddBlockStatus.Connected, a.Chain.AddBlock(first.Token).Status);
         Assert.Equal(AddBlockStatus.Connected, a.Chain.AddBlock(second.Token).Status);
@@ -148,7 +142,7 @@ public sealed class ForkChoiceTests
         using var a = new TestChain(peer: "tip-event");
         var seen = new List<ChainTip>();
         a.Chain.TipChanged += seen.Add;
-        var block = a.MineAndAdd(_minerA);
+        var block = a.MineAndAdd(Miner);
         Assert.Equal(block.Hash, Assert.Single(seen).Hash);
     }
 }

@@ -6,17 +6,15 @@ namespace Testbed.Ledger.Tests.Chain;
 /// The miner's way into its own chain (<see cref="Blockchain.AddMinedBlock"/>): connected with the state its template
 /// computed while that template is current, fully verified otherwise, and stored exactly as the verified path stores it.
 /// </summary>
-public sealed class MinedBlockPathTests
+public sealed class MinedBlockPathTests : TestsWithWallets
 {
-    private readonly Wallet _wallet = Wallet.CreateEphemeral();
-    private readonly Wallet _rival = Wallet.CreateEphemeral();
 
     [Fact]
     public async Task A_mined_block_is_connected_with_the_one_VM_run_of_its_template_and_no_second_verification()
     {
         using var spans = new SpanRecorder();
         using var test = new TestChain(peer: "own-path");
-        var miner = new BlockMiner(_wallet, threads: 1, peerName: "own-path");
+        var miner = new BlockMiner(Miner, threads: 1, peerName: "own-path");
         var before = test.Chain.VmBlockRuns;
 
         var mined = await miner.MineNextAsync(test.Chain, Transactions(0), CancellationToken.None);
@@ -33,13 +31,13 @@ public sealed class MinedBlockPathTests
         Assert.Equal(mined.Block.Hash, tip.Hash);
         Assert.Equal(mined.Block.Header.StateRoot, tip.StateRoot);
         Assert.Equal(tip.StateRoot, liveRoot);
-        Assert.Equal(2, test.Chain.NextNonce(_wallet.Address));
+        Assert.Equal(2, test.Chain.NextNonce(Miner.Address));
 
         // The same block handed over as a token runs the VM a second time: what the miner's path saves.
         using var other = new TestChain(peer: "token-path");
         var runs = other.Chain.VmBlockRuns;
-        var template = other.Chain.CreateTemplate(Transactions(0), _wallet.PublicKey.Address);
-        var sealedBlock = Forge.Seal(template.Header, template.Transactions, _wallet);
+        var template = other.Chain.CreateTemplate(Transactions(0), Miner.PublicKey.Address);
+        var sealedBlock = Forge.Seal(template.Header, template.Transactions, Miner);
         Assert.Equal(AddBlockStatus.Connected, other.Chain.AddBlock(sealedBlock.Token).Status);
         Assert.Equal(2, other.Chain.VmBlockRuns - runs);
     }
@@ -49,13 +47,13 @@ public sealed class MinedBlockPathTests
     {
         using var spans = new SpanRecorder();
         using var test = new TestChain(peer: "stale");
-        var miner = new BlockMiner(_wallet, threads: 1, peerName: "stale");
-        var template = test.Chain.CreateTemplate(Transactions(0), _wallet.PublicKey.Address);
+        var miner = new BlockMiner(Miner, threads: 1, peerName: "stale");
+        var template = test.Chain.CreateTemplate(Transactions(0), Miner.PublicKey.Address);
         var mined = await miner.MineAsync(template, CancellationToken.None);
         Assert.NotNull(mined);
 
         // Another block wins the height meanwhile: the template's parent is no longer the tip.
-        var winner = test.MineAndAdd(_rival);
+        var winner = test.MineAndAdd(Rival);
         var runs = test.Chain.VmBlockRuns;
         var result = test.Chain.AddMinedBlock(mined);
 
@@ -65,7 +63,7 @@ public sealed class MinedBlockPathTests
         Assert.Single(spans.For("stale", "block.verify.signature"), s => (string?)s.GetTagItem("block.hash") == mined.Block.Hash.ToString());
         var (tip, liveRoot) = test.Chain.TipAndLiveStateRoot;
         Assert.Equal(tip.StateRoot, liveRoot);
-        Assert.Equal(0, test.Chain.NextNonce(_wallet.Address));
+        Assert.Equal(0, test.Chain.NextNonce(Miner.Address));
         Assert.Empty(test.Chain.CheckConsistency(deep: true));
     }
 
@@ -75,7 +73,7 @@ public sealed class MinedBlockPathTests
         using var spans = new SpanRecorder();
         using var ours = new TestChain(peer: "ours");
         using var theirs = new TestChain(peer: "theirs");
-        var miner = new BlockMiner(_wallet, threads: 1);
+        var miner = new BlockMiner(Miner, threads: 1);
         var mined = await miner.MineNextAsync(theirs.Chain, Transactions(0), CancellationToken.None);
         Assert.NotNull(mined);
         var runs = ours.Chain.VmBlockRuns;
@@ -91,12 +89,12 @@ public sealed class MinedBlockPathTests
     {
         using var mining = new TestChain(peer: "mining");
         using var verified = new TestChain(peer: "verified");
-        var miner = new BlockMiner(_wallet, threads: 1);
+        var miner = new BlockMiner(Miner, threads: 1);
         var tokens = new List<string>();
         for (var i = 0; i < 6; i++)
         {
             mining.Clock.Now = mining.Clock.Now.AddSeconds(1);
-            var nonce = mining.Chain.NextNonce(_wallet.Address);
+            var nonce = mining.Chain.NextNonce(Miner.Address);
             var mined = await miner.MineNextAsync(mining.Chain, i % 2 == 0 ? Transactions(nonce) : [], CancellationToken.None);
             Assert.NotNull(mined);
             Assert.Equal(AddBlockStatus.Connected, mining.Chain.AddMinedBlock(mined).Status);
@@ -113,7 +111,7 @@ public sealed class MinedBlockPathTests
         Assert.Empty(reopened.CheckConsistency(deep: true));
         Assert.Equal(verified.Chain.Tip, reopened.Tip);
         Assert.Equal(verified.Chain.ExportStateJson(), reopened.ExportStateJson());
-        Assert.Equal(verified.Chain.NextNonce(_wallet.Address), reopened.NextNonce(_wallet.Address));
+        Assert.Equal(verified.Chain.NextNonce(Miner.Address), reopened.NextNonce(Miner.Address));
         Assert.Equal(verified.Chain.MainChain(0, 100), reopened.MainChain(0, 100));
 
         // The undo data stored on the miner's path takes the chain back: a heavier rival branch from genesis reorganises it.
@@ -122,15 +120,15 @@ public sealed class MinedBlockPathTests
         var statuses = new List<AddBlockStatus>();
         for (var i = 0; i < tokens.Count + 1; i++)
         {
-            statuses.Add(reopened.AddBlock(rivalChain.MineAndAdd(_rival).Token).Status);
+            statuses.Add(reopened.AddBlock(rivalChain.MineAndAdd(Rival).Token).Status);
         }
 
         Assert.Equal(AddBlockStatus.Reorganized, statuses[^1]);
         Assert.Equal(rivalChain.Chain.Tip.Hash, reopened.Tip.Hash);
         Assert.Empty(reopened.CheckConsistency(deep: true));
-        Assert.Equal(0, reopened.NextNonce(_wallet.Address));
+        Assert.Equal(0, reopened.NextNonce(Miner.Address));
     }
 
     private List<SignedTransaction> Transactions(long nonce) =>
-        [Forge.Vote(_wallet, nonce, $"P{nonce}"), Forge.Student(_wallet, nonce + 1, $"S{nonce}")];
+        [Forge.Vote(Miner, nonce, $"P{nonce}"), Forge.Student(Miner, nonce + 1, $"S{nonce}")];
 }

@@ -97,6 +97,19 @@ internal sealed class TestChain : IDisposable
         return block;
     }
 
+    /// <summary>
+    /// Mines our block on the tip and a rival's on the same parent, and adds ours and then the rival's: of the same work and
+    /// seen second, it must stay a side branch (asserted). Returns both.
+    /// </summary>
+    public (Block Ours, Block Rival) MineAndAddWithRival(Wallet miner, Wallet rival)
+    {
+        var theirs = Forge.Next(Chain, rival);
+        var ours = MineAndAdd(miner);
+        var result = Chain.AddBlock(theirs.Token);
+        Assert.True(result.Status == AddBlockStatus.SideBranch, $"rival block at the same height not kept as a side branch: {result}");
+        return (ours, theirs);
+    }
+
     public void Dispose()
     {
         Chain.Dispose();

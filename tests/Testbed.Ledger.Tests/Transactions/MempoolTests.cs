@@ -2,35 +2,32 @@ using Testbed.Ledger.Mempool;
 
 namespace Testbed.Ledger.Tests.Transactions;
 
-public sealed class MempoolTests
+public sealed class MempoolTests : TestsWithWallets
 {
-    private readonly Wallet _alice = Wallet.CreateEphemeral();
-    private readonly Wallet _bob = Wallet.CreateEphemeral();
-    private readonly Wallet _miner = Wallet.CreateEphemeral();
 
     [Fact]
     public void Pool_validates_deduplicates_and_refuses_replays_and_vm_rejections()
     {
         using var test = new TestChain(peer: "mempool");
         var pool = new TransactionPool(test.Chain);
-        var vote = Forge.Vote(_alice, 0, "P1");
+        var vote = Forge.Vote(Alice, 0, "P1");
         Assert.True(pool.Add(vote.Token).Accepted);
         Assert.Equal(TransactionRejectionReason.Duplicate, pool.Add(vote.Token).Reason);
-        Assert.Equal(TransactionRejectionReason.Duplicate, pool.Add(Forge.Vote(_alice, 0, "P2")).Reason);
+        Assert.Equal(TransactionRejectionReason.Duplicate, pool.Add(Forge.Vote(Alice, 0, "P2")).Reason);
         Assert.Equal(TransactionRejectionReason.Malformed, pool.Add("garbage").Reason);
 
-        test.MineAndAdd(_miner, [.. pool.Ordered()]);
+        test.MineAndAdd(Miner, [.. pool.Ordered()]);
         // The pool follows the tip: the mined vote left it when the block connected.
         Assert.Equal(0, pool.Count);
         Assert.Equal(0, pool.Prune());
 
         // Nonce 0 is used now: a replay is refused even with other content.
-        Assert.Equal(TransactionRejectionReason.ReplayedNonce, pool.Add(Forge.Vote(_alice, 0, "P3")).Reason);
+        Assert.Equal(TransactionRejectionReason.ReplayedNonce, pool.Add(Forge.Vote(Alice, 0, "P3")).Reason);
         // The VM's dry run refuses a second vote by alice on P1.
-        var again = pool.Add(Forge.Vote(_alice, 1, "P1"));
+        var again = pool.Add(Forge.Vote(Alice, 1, "P1"));
         Assert.Equal(TransactionRejectionReason.VmRejected, again.Reason);
         Assert.False(string.IsNullOrEmpty(again.Detail));
-        Assert.True(pool.Add(Forge.Vote(_bob, 0, "P1")).Accepted);
+        Assert.True(pool.Add(Forge.Vote(Bob, 0, "P1")).Accepted);
     }
 
     [Fact]
@@ -38,9 +35,9 @@ public sealed class MempoolTests
     {
         using var test = new TestChain(peer: "mempool-full");
         var pool = new TransactionPool(test.Chain, capacity: 2);
-        Assert.True(pool.Add(Forge.Student(_alice, 0, "S0")).Accepted);
-        Assert.True(pool.Add(Forge.Student(_alice, 1, "S1")).Accepted);
-        Assert.Equal(TransactionRejectionReason.MempoolFull, pool.Add(Forge.Student(_alice, 2, "S2")).Reason);
+        Assert.True(pool.Add(Forge.Student(Alice, 0, "S0")).Accepted);
+        Assert.True(pool.Add(Forge.Student(Alice, 1, "S1")).Accepted);
+        Assert.Equal(TransactionRejectionReason.MempoolFull, pool.Add(Forge.Student(Alice, 2, "S2")).Reason);
     }
 
     /// <summary>Whatever the arrival order, each sender's transactions come out in nonce order and all of them fit in blocks.</summary>
@@ -50,7 +47,10 @@ public sealed class MempoolTests
         using var test = new TestChain(peer: "mempool-order");
         var pool = new TransactionPool(test.Chain);
         var random = new Random(seed);
-        var txs = new[] { _alice, _bob }.SelectMany(w => Enumerable.Range(0, 4).Select(n => Forge.Student(w, n, w.Address[..6] + n))).OrderBy(_ => random.Next()).ToList();
+        var txs = new[] { Alice, Bob }
+            .SelectMany(w => Enumerable.Range(0, 4).Select(n => Forge.Student(w, n, w.Address[..6] + n)))
+            .OrderBy(_ => random.Next())
+            .ToList();
         foreach (var tx in txs)
         {
             if (!pool.Add(tx).Accepted)
@@ -61,7 +61,7 @@ public sealed class MempoolTests
 
         var ordered = pool.Ordered();
         var ascending = ordered.GroupBy(t => t.Sender).All(g => g.Select(t => t.Nonce).SequenceEqual(g.Select(t => t.Nonce).Order()));
-        var block = test.MineAndAdd(_miner, [.. ordered]);
-        return ascending && block.Transactions.Count == txs.Count && test.Chain.NextNonce(_alice.Address) == 4;
+        var block = test.MineAndAdd(Miner, [.. ordered]);
+        return ascending && block.Transactions.Count == txs.Count && test.Chain.NextNonce(Alice.Address) == 4;
     }
 }

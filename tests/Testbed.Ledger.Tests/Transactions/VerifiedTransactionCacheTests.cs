@@ -7,13 +7,11 @@ namespace Testbed.Ledger.Tests.Transactions;
 /// them again, a token that differs in any character is checked in full (and a bad one still rejects the block), the
 /// cache keeps its bound, and nothing unverified ever enters it.
 /// </summary>
-public sealed class VerifiedTransactionCacheTests : IDisposable
+public sealed class VerifiedTransactionCacheTests : TestsWithWallets, IDisposable
 {
     private const string Peer = "tx-cache";
     private const int Count = 16; // the test network's most a block holds, over the parallel threshold
     private readonly TestChain _test = new(peer: Peer);
-    private readonly Wallet _miner = Wallet.CreateEphemeral();
-    private readonly Wallet _alice = Wallet.CreateEphemeral();
 
     [Fact]
     public void A_block_of_admitted_transactions_verifies_them_all_from_the_cache()
@@ -25,7 +23,7 @@ public sealed class VerifiedTransactionCacheTests : IDisposable
         using var spans = new SpanRecorder();
         var (hits, misses) = (cache.Hits, cache.Misses);
 
-        var block = _test.MineAndAdd(_miner, [.. pool.Ordered()]);
+        var block = _test.MineAndAdd(Miner, [.. pool.Ordered()]);
 
         Assert.Equal(Count, block.Transactions.Count);
         Assert.Equal(hits + Count, cache.Hits);
@@ -57,7 +55,7 @@ public sealed class VerifiedTransactionCacheTests : IDisposable
         var (hits, misses) = (cache.Hits, cache.Misses);
         var transactions = admitted.ToList();
         transactions[7] = transactions[7] with { Token = ChangeOneCharacter(transactions[7].Token, part) };
-        var block = Forge.WithTransactions(_test.Chain, _miner, transactions);
+        var block = Forge.WithTransactions(_test.Chain, Miner, transactions);
 
         var result = _test.Chain.AddBlock(block.Token);
 
@@ -72,7 +70,7 @@ public sealed class VerifiedTransactionCacheTests : IDisposable
     public void Only_the_exact_token_hits_whichever_character_differs()
     {
         var cache = new VerifiedTransactionCache(4);
-        var tx = Forge.Vote(_alice, 0, "P1");
+        var tx = Forge.Vote(Alice, 0, "P1");
         Assert.True(cache.Add(tx));
 
         Assert.True(cache.TryGet(tx.Token, out var found));
@@ -91,7 +89,7 @@ public sealed class VerifiedTransactionCacheTests : IDisposable
     public void Past_its_capacity_the_oldest_leaves_and_the_bound_holds()
     {
         var cache = new VerifiedTransactionCache(3);
-        var transactions = Enumerable.Range(0, 5).Select(i => Forge.Vote(_alice, i, "P" + i)).ToList();
+        var transactions = Enumerable.Range(0, 5).Select(i => Forge.Vote(Alice, i, "P" + i)).ToList();
         foreach (var tx in transactions)
         {
             Assert.True(cache.Add(tx));
@@ -111,7 +109,7 @@ public sealed class VerifiedTransactionCacheTests : IDisposable
     public void Many_threads_adding_and_looking_up_keep_the_bound()
     {
         var cache = new VerifiedTransactionCache(50);
-        var transactions = Enumerable.Range(0, 200).Select(i => Forge.Vote(_alice, i, "P" + i)).ToList();
+        var transactions = Enumerable.Range(0, 200).Select(i => Forge.Vote(Alice, i, "P" + i)).ToList();
 
         Parallel.For(0, transactions.Count, new ParallelOptions { MaxDegreeOfParallelism = 4 }, i =>
         {
@@ -129,7 +127,7 @@ public sealed class VerifiedTransactionCacheTests : IDisposable
     {
         var pool = new TransactionPool(_test.Chain);
         var cache = _test.Chain.VerifiedTransactions;
-        var good = Forge.Vote(_alice, 0, "P1");
+        var good = Forge.Vote(Alice, 0, "P1");
         var badSignature = ChangeOneCharacter(good.Token, 2);
 
         Assert.Equal(TransactionRejectionReason.Malformed, pool.Add("garbage").Reason);
@@ -152,11 +150,11 @@ public sealed class VerifiedTransactionCacheTests : IDisposable
         Assert.True(new TransactionPool(_test.Chain).Add(good.Token).Accepted);
         Assert.True(cache.TryGet(good.Token, out var kept));
         Assert.Equal(good, kept);
-        _test.MineAndAdd(_miner, good);
+        _test.MineAndAdd(Miner, good);
 
         // Well signed, but refused by the chain (a used nonce, the VM's dry run): not admitted, so not kept.
-        var replayed = Forge.Vote(_alice, 0, "P2");
-        var refused = Forge.Vote(_alice, 1, "P1");
+        var replayed = Forge.Vote(Alice, 0, "P2");
+        var refused = Forge.Vote(Alice, 1, "P1");
         Assert.Equal(TransactionRejectionReason.ReplayedNonce, pool.Add(replayed).Reason);
         Assert.Equal(TransactionRejectionReason.VmRejected, pool.Add(refused).Reason);
         Assert.False(cache.TryGet(replayed.Token, out _));
@@ -167,8 +165,8 @@ public sealed class VerifiedTransactionCacheTests : IDisposable
     public void Dispose()
     {
         _test.Dispose();
-        _miner.Dispose();
-        _alice.Dispose();
+        Miner.Dispose();
+        Alice.Dispose();
     }
 
     /// <summary>The token with one character in the middle of one of its three parts swapped for another base64url one.</summary>
@@ -187,7 +185,7 @@ public sealed class VerifiedTransactionCacheTests : IDisposable
 
     private List<SignedTransaction> Admit(TransactionPool pool)
     {
-        var transactions = Enumerable.Range(0, Count).Select(i => Forge.Student(_alice, i, $"S{i}")).ToList();
+        var transactions = Enumerable.Range(0, Count).Select(i => Forge.Student(Alice, i, $"S{i}")).ToList();
         Assert.All(transactions, tx => Assert.True(pool.Add(tx).Accepted));
         return transactions;
     }

@@ -37,9 +37,8 @@ public sealed class ExternalClientTests(ITestOutputHelper log)
     public async Task Aria2c_downloads_a_multi_file_torrent_from_our_seeder()
     {
         using var t = new TestTorrents();
-        var seedDir = t.NewDirectory("seed");
         var getDir = t.NewDirectory("get");
-        await using var seeder = await TrackedSeeder.StartAsync(t, seedDir, Sizes);
+        await using var seeder = await TrackedSeeder.StartAsync(t, Sizes);
         var (seed, torrent) = (seeder.Session, seeder.Torrent);
         using var aria = ChildProcess.Start("/usr/bin/aria2c",
         [
@@ -51,17 +50,16 @@ public sealed class ExternalClientTests(ITestOutputHelper log)
         var exited = await aria.WaitForExitAsync(Bound);
         log.WriteLine(aria.Output);
         Assert.True(exited && aria.ExitCode == 0, $"aria2c did not complete (tracker announces {seeder.Tracker.Announces}, seeder: {seed.Progress} {seed.LastDisconnectReason}): {aria.Output}");
-        TestTorrents.AssertSameFiles(torrent.Info, seedDir, getDir);
+        TestTorrents.AssertSameFiles(torrent.Info, seed.Directory, getDir);
     }
 
     [Fact]
     public async Task Transmission_downloads_a_multi_file_torrent_from_our_seeder()
     {
         using var t = new TestTorrents();
-        var seedDir = t.NewDirectory("seed");
         var getDir = t.NewDirectory("get");
         var home = t.NewDirectory("home");
-        await using var seeder = await TrackedSeeder.StartAsync(t, seedDir, Sizes);
+        await using var seeder = await TrackedSeeder.StartAsync(t, Sizes);
         var (seed, torrent, tracker) = (seeder.Session, seeder.Torrent, seeder.Tracker);
 
         // transmission-cli seeds forever once done, so the test watches the files and then stops it.
@@ -74,7 +72,7 @@ public sealed class ExternalClientTests(ITestOutputHelper log)
         seed.AddPeer(new IPEndPoint(IPAddress.Loopback, port));
         var deadline = DateTime.UtcNow + Bound;
         // Transmission 3.00 does not create zero-length files, so those are left out of its comparison.
-        while (!SameFiles(torrent.Info, seedDir, getDir, skipEmpty: true))
+        while (!SameFiles(torrent.Info, seed.Directory, getDir, skipEmpty: true))
         {
             if (seed.Progress.Peers == 0)
             {
@@ -86,7 +84,7 @@ public sealed class ExternalClientTests(ITestOutputHelper log)
             await Task.Delay(250);
         }
 
-        Assert.True(SameFiles(torrent.Info, seedDir, getDir, skipEmpty: true));
+        Assert.True(SameFiles(torrent.Info, seed.Directory, getDir, skipEmpty: true));
     }
 
     private static bool SameFiles(TorrentInfo info, string expectedDir, string actualDir, bool skipEmpty)

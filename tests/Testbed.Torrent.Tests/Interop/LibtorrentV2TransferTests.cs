@@ -13,12 +13,14 @@ public sealed class LibtorrentV2TransferTests(ITestOutputHelper log)
     private const int PieceLength = 32 * 1024;
 
     [Theory]
-    [InlineData(TorrentVersion.V2)]
-    [InlineData(TorrentVersion.Hybrid)]
-    public async Task A_torrent_made_by_libtorrent_goes_from_our_seeder_into_libtorrent(TorrentVersion version)
+    [InlineData("libtorrent", TorrentVersion.V2)]
+    [InlineData("libtorrent", TorrentVersion.Hybrid)]
+    [InlineData("us", TorrentVersion.V2)]
+    [InlineData("us", TorrentVersion.Hybrid)]
+    public async Task A_torrent_made_by_libtorrent_or_by_us_goes_from_our_seeder_into_libtorrent(string maker, TorrentVersion version)
     {
         using var t = new TestTorrents();
-        var (torrent, torrentFile, seedDir) = await MakeWithLibtorrentAsync(t, version);
+        var (torrent, torrentFile, seedDir) = maker == "us" ? await MakeOurselvesAsync(t, version) : await MakeWithLibtorrentAsync(t, version);
         var seed = await ExternalClientTests.LibtorrentDownloadsFromUsAsync(t, torrent, seedDir, torrentFile, log);
         Assert.True(seed.Progress.BytesUploaded >= torrent.Info.FileTree.Sum(f => f.Length));
     }
@@ -60,18 +62,6 @@ public sealed class LibtorrentV2TransferTests(ITestOutputHelper log)
         Assert.True(seed.HashRequestsAnswered >= 2, $"{seed.HashRequestsAnswered} answered, {seed.HashRequestsRejected} rejected");
     }
 
-    [Theory]
-    [InlineData(TorrentVersion.V2)]
-    [InlineData(TorrentVersion.Hybrid)]
-    public async Task A_torrent_made_by_us_goes_from_our_seeder_into_libtorrent(TorrentVersion version)
-    {
-        using var t = new TestTorrents();
-        var seedDir = t.NewDirectory("seed");
-        var torrent = await t.CreateMultiFileAsync(seedDir, "ours", [100_000, PieceLength, 17, 0, 150_001], PieceLength, version: version);
-        var seed = await ExternalClientTests.LibtorrentDownloadsFromUsAsync(t, torrent, seedDir, await ExternalClientTests.WriteTorrentAsync(t, torrent), log);
-        Assert.True(seed.Progress.BytesUploaded >= torrent.Info.FileTree.Sum(f => f.Length));
-    }
-
     // libtorrent makes the torrent from files around the BEP 52 edge cases (several pieces, exactly one, less than a block, empty).
     // A v2-only torrent is libtorrent's mode "v2", a hybrid one its mode "hybrid".
     private static async Task<(TorrentMetainfo Torrent, string TorrentFile, string SeedDir)> MakeWithLibtorrentAsync(TestTorrents t, TorrentVersion version)
@@ -90,5 +80,13 @@ public sealed class LibtorrentV2TransferTests(ITestOutputHelper log)
         var torrent = await TorrentMetainfo.LoadFileAsync(torrentFile);
         Assert.Equal(version, torrent.Info.Version);
         return (torrent, torrentFile, seedDir);
+    }
+
+    // The same sizes made into a torrent by us, and its torrent file written for libtorrent.
+    private static async Task<(TorrentMetainfo Torrent, string TorrentFile, string SeedDir)> MakeOurselvesAsync(TestTorrents t, TorrentVersion version)
+    {
+        var seedDir = t.NewDirectory("seed");
+        var torrent = await t.CreateMultiFileAsync(seedDir, "ours", [100_000, PieceLength, 17, 0, 150_001], PieceLength, version: version);
+        return (torrent, await ExternalClientTests.WriteTorrentAsync(t, torrent), seedDir);
     }
 }

@@ -6,9 +6,13 @@ namespace Testbed.Torrent.Tests.Interop;
 /// </summary>
 internal sealed record TrackedSeeder(TorrentClient Client, TorrentSession Session, MiniTracker Tracker, TorrentMetainfo Torrent, string TorrentFile) : IAsyncDisposable
 {
-    /// <summary>Makes the torrent's files of <paramref name="sizes"/> under <paramref name="seedDir"/>, seeds them and starts the tracker.</summary>
-    public static async Task<TrackedSeeder> StartAsync(TestTorrents t, string seedDir, int[] sizes)
+    /// <summary>
+    /// Makes the torrent's files of <paramref name="sizes"/> in a new directory of <paramref name="t"/> (the session's
+    /// <see cref="TorrentSession.Directory"/>), seeds them and starts the tracker.
+    /// </summary>
+    public static async Task<TrackedSeeder> StartAsync(TestTorrents t, int[] sizes)
     {
+        var seedDir = t.NewDirectory("seed");
         var client = TestTorrents.NewClient();
         try
         {

@@ -9,6 +9,7 @@ namespace Testbed.Torrent.Tests.Sessions;
 public sealed class V2SessionTests
 {
     private const int Block = 16 * 1024;
+    private const string DataFile = "data.bin";
     private static readonly TimeSpan Generous = TimeSpan.FromSeconds(60);
 
     [Theory]
@@ -59,8 +60,7 @@ public sealed class V2SessionTests
     public async Task Hashes_that_do_not_prove_up_to_the_pieces_root_get_the_sender_banned_and_nothing_is_used()
     {
         using var t = new TestTorrents();
-        var seedDir = t.NewDirectory("seed");
-        var torrent = await t.CreateSingleFileAsync(seedDir, "data.bin", 5 * Block, Block, version: TorrentVersion.V2);
+        var (_, torrent) = await OneFileTorrentAsync(t, 5 * Block, Block, TorrentVersion.V2);
         var v2 = torrent.Info.InfoHashV2!.Value;
         using var listener = RawPeer.Listen();
         await using var leecher = TestTorrents.NewClient();
@@ -126,10 +126,9 @@ public sealed class V2SessionTests
     public async Task A_peer_sending_a_corrupt_block_in_a_v2_piece_is_caught_before_anything_is_written()
     {
         using var t = new TestTorrents();
-        var seedDir = t.NewDirectory("seed");
         const int pieceLength = 4 * Block;
-        var torrent = await t.CreateSingleFileAsync(seedDir, "data.bin", 3 * pieceLength, pieceLength, version: TorrentVersion.V2);
-        var content = await File.ReadAllBytesAsync(Path.Combine(seedDir, "data.bin"));
+        var (seedDir, torrent) = await OneFileTorrentAsync(t, 3 * pieceLength, pieceLength, TorrentVersion.V2);
+        var content = await File.ReadAllBytesAsync(Path.Combine(seedDir, DataFile));
         using var listener = RawPeer.Listen();
 
         await using var leecher = TestTorrents.NewClient();
@@ -171,7 +170,7 @@ public sealed class V2SessionTests
         Assert.Contains("merkle", get.LastDisconnectReason, StringComparison.Ordinal);
         Assert.Equal(0, get.Progress.PiecesHave);
         // Nothing the liar sent reached the disk, not even its good blocks: the file is still the zeros it was created with.
-        var onDisk = await File.ReadAllBytesAsync(Path.Combine(get.Directory, "data.bin"));
+        var onDisk = await File.ReadAllBytesAsync(Path.Combine(get.Directory, DataFile));
         Assert.All(onDisk, b => Assert.Equal(0, b));
     }
 
@@ -179,9 +178,8 @@ public sealed class V2SessionTests
     public async Task Hash_requests_get_proofs_that_verify_and_ranges_we_do_not_have_get_hash_reject()
     {
         using var t = new TestTorrents();
-        var seedDir = t.NewDirectory("seed");
         const int pieceLength = Block;
-        var torrent = await t.CreateSingleFileAsync(seedDir, "data.bin", 13 * pieceLength + 5, pieceLength, version: TorrentVersion.V2);
+        var (seedDir, torrent) = await OneFileTorrentAsync(t, 13 * pieceLength + 5, pieceLength, TorrentVersion.V2);
         var root = torrent.Info.FileTree.Single().PiecesRoot!.Value;
         await using var seeder = TestTorrents.NewClient();
         var seed = await seeder.AddStartedAsync(torrent, seedDir, new TorrentSessionOptions { ReadOnly = true });
@@ -220,14 +218,13 @@ public sealed class V2SessionTests
     public async Task A_seeder_does_not_serve_a_v2_piece_that_changed_on_disk()
     {
         using var t = new TestTorrents();
-        var seedDir = t.NewDirectory("seed");
         const int pieceLength = 2 * Block;
-        var torrent = await t.CreateSingleFileAsync(seedDir, "data.bin", 4 * pieceLength, pieceLength, version: TorrentVersion.V2);
+        var (seedDir, torrent) = await OneFileTorrentAsync(t, 4 * pieceLength, pieceLength, TorrentVersion.V2);
         await using var seeder = TestTorrents.NewClient();
         var seed = await seeder.AddStartedAsync(torrent, seedDir, new TorrentSessionOptions { ReadOnly = true, AllowedFastCount = 0 });
 
         // Corrupt piece 1 after the start-up check passed: the next read of it must fail the merkle check.
-        await using (var file = new FileStream(Path.Combine(seedDir, "data.bin"), FileMode.Open, FileAccess.Write, FileShare.ReadWrite))
+        await using (var file = new FileStream(Path.Combine(seedDir, DataFile), FileMode.Open, FileAccess.Write, FileShare.ReadWrite))
         {
             file.Position = pieceLength + 7;
             file.WriteByte(0x5A);
@@ -251,8 +248,7 @@ public sealed class V2SessionTests
     public async Task A_hybrid_is_reached_under_its_truncated_v2_hash_and_answers_with_the_v2_bit()
     {
         using var t = new TestTorrents();
-        var seedDir = t.NewDirectory("seed");
-        var torrent = await t.CreateSingleFileAsync(seedDir, "data.bin", 40_000, Block, version: TorrentVersion.Hybrid);
+        var (seedDir, torrent) = await OneFileTorrentAsync(t, 40_000, Block, TorrentVersion.Hybrid);
         var v2 = torrent.Info.InfoHashV2!.Value.Truncated;
         Assert.NotEqual(torrent.InfoHash, v2);
         await using var seeder = TestTorrents.NewClient();
@@ -272,15 +268,21 @@ public sealed class V2SessionTests
     public async Task A_hybrid_is_announced_to_its_trackers_under_both_info_hashes()
     {
         using var t = new TestTorrents();
-        var seedDir = t.NewDirectory("seed");
         await using var tracker = new Interop.MiniTracker([]);
-        var torrent = await t.CreateSingleFileAsync(seedDir, "data.bin", 40_000, Block, version: TorrentVersion.Hybrid);
+        var (seedDir, torrent) = await OneFileTorrentAsync(t, 40_000, Block, TorrentVersion.Hybrid);
         await using var seeder = TestTorrents.NewClient();
         var seed = await seeder.AddStartedAsync(torrent.Info, seedDir, new TorrentSessionOptions { ReadOnly = true }, [[tracker.AnnounceUrl]], torrent.PieceLayers);
 
         string[] Announced() => [.. tracker.RequestLines.Select(InfoHashOf).Distinct()];
         await SwarmTests.WaitUntil(() => Announced().Length == 2, Generous);
         Assert.Equal(new[] { torrent.Info.InfoHashV1!.Value.ToHex(), torrent.Info.InfoHashV2!.Value.Truncated.ToHex() }.Order(), Announced().Order());
+    }
+
+    /// <summary>A new seed directory holding one file, <see cref="DataFile"/>, of <paramref name="length"/> random bytes, and its torrent.</summary>
+    private static async Task<(string SeedDir, TorrentMetainfo Torrent)> OneFileTorrentAsync(TestTorrents t, int length, int pieceLength, TorrentVersion version)
+    {
+        var seedDir = t.NewDirectory("seed");
+        return (seedDir, await t.CreateSingleFileAsync(seedDir, DataFile, length, pieceLength, version: version));
     }
 
     // The info_hash of "GET /announce?...info_hash=%xx...": percent escapes decoded, every other character taken as its byte.
