@@ -6,7 +6,6 @@ namespace Testbed.Ledger.Tests.Chain;
 /// </summary>
 public sealed class ChainDefectTests : TestsWithWallets
 {
-
     [Fact]
     public void Skip_signature_check_accepts_a_block_signed_by_another_key_that_a_correct_chain_refuses()
     {

@@ -3,7 +3,6 @@ namespace Testbed.Ledger.Tests.Chain;
 /// <summary>Most cumulative work wins; reorganisations roll the VM back and replay the new branch.</summary>
 public sealed class ForkChoiceTests : TestsWithWallets
 {
-
     [Fact]
     public void Depth_one_reorg_switches_to_the_heavier_branch_and_replays_its_state()
     {

@@ -8,7 +8,6 @@ namespace Testbed.Ledger.Tests.Chain;
 /// </summary>
 public sealed class MinedBlockPathTests : TestsWithWallets
 {
-
     [Fact]
     public async Task A_mined_block_is_connected_with_the_one_VM_run_of_its_template_and_no_second_verification()
     {

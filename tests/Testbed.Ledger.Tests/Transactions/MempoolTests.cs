@@ -4,7 +4,6 @@ namespace Testbed.Ledger.Tests.Transactions;
 
 public sealed class MempoolTests : TestsWithWallets
 {
-
     [Fact]
     public void Pool_validates_deduplicates_and_refuses_replays_and_vm_rejections()
     {
