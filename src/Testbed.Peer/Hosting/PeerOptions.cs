@@ -71,7 +71,7 @@ public sealed class PeerOptions
     public DhtOptions Dht { get; set; } = new();
 
     /// <summary>
-    /// Deliberate defects, comma-separated (<see cref="Testbed.Peer.Faults.BrokenModes"/>): only for proving that the chaos checks catch a
+    /// Deliberate defects, comma-separated (<see cref="Testbed.Peer.Faults.BrokenMode"/>): only for proving that the chaos checks catch a
     /// broken peer. Empty (the default) for every real peer.
     /// </summary>
     public string Broken { get; set; } = "";
@@ -113,7 +113,7 @@ public sealed class PeerOptions
         PeerSettings.DownloadTimeoutSeconds.Check(DownloadTimeoutSeconds);
         PeerSettings.DhtPort.Check(Dht.Port);
         Dht.BootstrapEndPoints();
-        Testbed.Peer.Faults.BrokenModes.Parse(Broken);
+        Testbed.Peer.Faults.BrokenMode.Parse(Broken);
         PeerSettings.MiningThreads.Check(Mining.Threads);
         PeerSettings.MiningIntervalMs.Check(Mining.IntervalMs);
     }
