@@ -2,6 +2,7 @@ using Testbed.Chaos.Execution;
 using Testbed.Chaos.Hosting;
 using Testbed.Chaos.Proxy;
 using Testbed.Chaos.Scenarios;
+using Testbed.Contracts.Settings;
 
 namespace Testbed.Chaos.Api;
 
@@ -122,8 +123,8 @@ public static class ChaosHostingExtensions
 
         var peers = new HttpClient(new SocketsHttpHandler { UseProxy = false }) { Timeout = TimeSpan.FromMinutes(5) };
         // Under the AppHost every control surface asks for the run's secret (the relay, the peers' mining and fault hooks).
-        ControlCallers.AddSecretHeader(control, builder.Configuration[ControlCallers.SecretSetting]);
-        ControlCallers.AddSecretHeader(peers, builder.Configuration[ControlCallers.SecretSetting]);
+        ControlCallers.AddSecretHeader(control, builder.Configuration[ControlSettings.Secret.Key]);
+        ControlCallers.AddSecretHeader(peers, builder.Configuration[ControlSettings.Secret.Key]);
 
         builder.Services.AddSingleton<Func<ScenarioExecutor>>(sp => () => controlUrl is null
             ? throw new InvalidOperationException("no control API: set Chaos:ControlApiUrl or run under the AppHost (services:apphost:http:0)")
