@@ -107,7 +107,7 @@ public static class ChaosHostingExtensions
     /// <summary>Options, proxy (with the loopback plan), clients, executor factory and run registry.</summary>
     public static WebApplicationBuilder AddChaos(this WebApplicationBuilder builder)
     {
-        var options = builder.Configuration.GetSection(ChaosOptions.SectionName).Get<ChaosOptions>() ?? new ChaosOptions();
+        var options = builder.Configuration.GetSection(ChaosSettings.Section).Get<ChaosOptions>() ?? new();
         var plan = options.ParsePlan();
         var controlUrl = options.ControlApiUrl ?? builder.Configuration["services:apphost:http:0"];
         builder.Services.AddSingleton(options);
@@ -127,7 +127,7 @@ public static class ChaosHostingExtensions
         ControlCallers.AddSecretHeader(peers, builder.Configuration[ControlSettings.Secret.Key]);
 
         builder.Services.AddSingleton<Func<ScenarioExecutor>>(sp => () => controlUrl is null
-            ? throw new InvalidOperationException("no control API: set Chaos:ControlApiUrl or run under the AppHost (services:apphost:http:0)")
+            ? throw new InvalidOperationException($"no control API: set {ChaosSettings.ControlApiUrl.Key} or run under the AppHost (services:apphost:http:0)")
             : new ScenarioExecutor(new ScenarioEnvironment(new ControlApiClient(control), new PeerApiClient(peers), sp.GetRequiredService<FaultProxy>(), plan)));
         builder.Services.AddSingleton<RunRegistry>();
         builder.Services.AddHostedService<ProxyMirrorService>();

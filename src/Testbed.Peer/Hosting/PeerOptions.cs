@@ -7,9 +7,6 @@ namespace Testbed.Peer.Hosting;
 /// <summary>Settings under the `Testbed` configuration section (environment: `Testbed__DataDir`, `Testbed__PeerName`, ...).</summary>
 public sealed class PeerOptions
 {
-    /// <summary>The configuration section name.</summary>
-    public const string SectionName = PeerSettings.Section;
-
     /// <summary>The peer's data directory (wallet, chain store, torrent scratch space).</summary>
     public string DataDir { get; set; } = "";
 
