@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Testbed.Contracts.Settings;
 
 namespace Microsoft.Extensions.Hosting;
 
@@ -17,7 +18,7 @@ namespace Microsoft.Extensions.Hosting;
 /// origin: a web page elsewhere cannot drive the service, whatever its Content-Type.</item>
 /// <item><see cref="RequireControlCaller{TBuilder}"/> (control surfaces: a peer's fault hooks and <c>/mining</c>, the chaos
 /// controller's runs): all of the above plus the per-run secret. The AppHost generates one per run and hands it to every
-/// resource as <c>Testbed__ControlSecret</c> (configuration <c>Testbed:ControlSecret</c>); callers send it in the
+/// resource as <c>Testbed__ControlSecret</c> (<see cref="ControlSettings.Secret"/>); callers send it in the
 /// <c>X-Testbed-Secret</c> header; it is compared in constant time. Without a configured secret (a peer started by hand)
 /// control endpoints refuse with 403 saying so, unless the operator opts out explicitly with
 /// <c>Testbed__ControlSecret=none</c> (then the local-caller checks alone apply).</item>
@@ -28,20 +29,8 @@ namespace Microsoft.Extensions.Hosting;
 /// </summary>
 public static class ControlCallers
 {
-    /// <summary>Configuration key of the per-run secret.</summary>
-    public const string SecretSetting = "Testbed:ControlSecret";
-
-    /// <summary>The environment variable that sets <see cref="SecretSetting"/>.</summary>
-    public const string SecretEnvironmentVariable = "Testbed__ControlSecret";
-
     /// <summary>Request header that carries the secret.</summary>
     public const string SecretHeader = "X-Testbed-Secret";
-
-    /// <summary>The value of <see cref="SecretSetting"/> that explicitly switches the secret check off (local-caller checks stay).</summary>
-    public const string OptOut = "none";
-
-    /// <summary>Shortest secret accepted: a guessable secret is no secret.</summary>
-    public const int MinSecretLength = 16;
 
     private static readonly object Checked = new();
 
@@ -61,7 +50,7 @@ public static class ControlCallers
     {
         ArgumentNullException.ThrowIfNull(client);
         client.DefaultRequestHeaders.Remove(SecretHeader);
-        if (!string.IsNullOrEmpty(secret) && secret != OptOut)
+        if (!string.IsNullOrEmpty(secret) && secret != ControlSettings.SecretOptOut)
         {
             client.DefaultRequestHeaders.TryAddWithoutValidation(SecretHeader, secret);
         }
@@ -174,21 +163,22 @@ public static class ControlCallers
 
     private static string? SecretRefusal(HttpContext context)
     {
-        var configured = context.RequestServices.GetService<IConfiguration>()?[SecretSetting];
+        var setting = ControlSettings.Secret;
+        var configured = context.RequestServices.GetService<IConfiguration>()?[setting.Key];
         if (string.IsNullOrEmpty(configured))
         {
-            return $"no control secret is configured: set {SecretEnvironmentVariable} (the AppHost sets one per run) and send it in {SecretHeader}, " +
-                   $"or set {SecretEnvironmentVariable}={OptOut} to let any local caller control this service";
+            return $"no control secret is configured: set {setting.EnvironmentVariable} (the AppHost sets one per run) and send it in {SecretHeader}, " +
+                   $"or set {setting.EnvironmentVariable}={ControlSettings.SecretOptOut} to let any local caller control this service";
         }
 
-        if (configured == OptOut)
+        if (configured == ControlSettings.SecretOptOut)
         {
             return null;
         }
 
-        if (configured.Length < MinSecretLength)
+        if (configured.Length < ControlSettings.MinSecretLength)
         {
-            return $"the configured control secret ({SecretEnvironmentVariable}) is shorter than {MinSecretLength} characters; control endpoints stay closed";
+            return $"the configured control secret ({setting.EnvironmentVariable}) is shorter than {ControlSettings.MinSecretLength} characters; control endpoints stay closed";
         }
 
         var presented = context.Request.Headers[SecretHeader];

@@ -15,13 +15,13 @@ namespace Testbed.AppHost.Commands;
 public static class PeerCommands
 {
     /// <summary>The argument of the mine command.</summary>
-    public const string BlocksArgument = "blocks";
+    public static NumberArgument BlocksArgument { get; } = new("blocks", "Blocks", "1");
 
     /// <summary>The argument of the fault commands: the share of pieces or announcements the fault hits.</summary>
-    public const string ShareArgument = "share";
+    private static readonly NumberArgument ShareArgument = new("share", "Share (0..1)", "1");
 
     /// <summary>The argument of the clock-skew fault: how far the peer's clock runs ahead.</summary>
-    public const string SkewArgument = "skew_ms";
+    private static readonly NumberArgument SkewArgument = new("skew_ms", "Skew (ms)", "30000");
 
     /// <summary>Adds the commands and the peer's status URL to <paramref name="peer"/>.</summary>
     public static void Add(IResourceBuilder<ProjectResource> peer, TestbedModel model)
@@ -34,10 +34,10 @@ public static class PeerCommands
 
         peer.WithCommand("mine", "Mine blocks", async context =>
             {
-                var blocks = (int)Argument(context, BlocksArgument, 1);
+                var blocks = (int)BlocksArgument.Read(context, 1);
                 if (blocks is < 1 or > 1000)
                 {
-                    return CommandResults.Failure($"{BlocksArgument} must be 1..1000, not {blocks}");
+                    return CommandResults.Failure($"{BlocksArgument.Name} must be 1..1000, not {blocks}");
                 }
 
                 var mined = await model.Peers.MineAsync(Url(), blocks, context.CancellationToken).ConfigureAwait(false);
@@ -49,7 +49,7 @@ public static class PeerCommands
                 IconName = "WrenchScrewdriver",
                 IsHighlighted = true,
                 UpdateState = WhenRunning,
-                Arguments = [new InteractionInput { Name = BlocksArgument, Label = "Blocks", InputType = InputType.Number, Value = "1", Required = true }],
+                Arguments = [BlocksArgument.Input(required: true)],
             });
         peer.WithCommand("mining-start", "Start mining", context => Mining(model, Url(), start: true, context.CancellationToken),
             new CommandOptions { Description = "Mine continuously", IconName = "Play", UpdateState = WhenRunning });
@@ -70,19 +70,15 @@ public static class PeerCommands
 
         foreach (var fault in FaultState.Names)
         {
-            List<InteractionInput> arguments = [new() { Name = ShareArgument, Label = "Share (0..1)", InputType = InputType.Number, Value = "1" }];
-            if (fault == "clock-skew")
-            {
-                arguments = [new() { Name = SkewArgument, Label = "Skew (ms)", InputType = InputType.Number, Value = "30000" }];
-            }
+            List<InteractionInput> arguments = [(fault == "clock-skew" ? SkewArgument : ShareArgument).Input()];
 
             peer.WithCommand($"fault-{fault}", $"Fault: {fault}", async context =>
                 {
-                    var share = Argument(context, ShareArgument, 1);
-                    var skew = (long)Argument(context, SkewArgument, 0);
+                    var share = ShareArgument.Read(context, 1);
+                    var skew = (long)SkewArgument.Read(context, 0);
                     if (share is < 0 or > 1)
                     {
-                        return CommandResults.Failure($"{ShareArgument} must be between 0 and 1, not {share.ToString(CultureInfo.InvariantCulture)}");
+                        return CommandResults.Failure($"{ShareArgument.Name} must be between 0 and 1, not {share.ToString(CultureInfo.InvariantCulture)}");
                     }
 
                     await model.Peers.SetFaultAsync(Url(), fault, share, skew, context.CancellationToken).ConfigureAwait(false);
@@ -130,12 +126,6 @@ public static class PeerCommands
         await model.Peers.SetMiningAsync(peer, start, cancellationToken).ConfigureAwait(false);
         return CommandResults.Success(start ? "mining continuously" : "mining stopped");
     }
-
-    /// <summary>A numeric argument; absent (an older client, a test) means <paramref name="fallback"/>.</summary>
-    private static double Argument(ExecuteCommandContext context, string name, double fallback) =>
-        context.Arguments is { } arguments && arguments.TryGetByName(name, out var input) && input.Value is { Length: > 0 } text
-            ? double.Parse(text, NumberStyles.Float, CultureInfo.InvariantCulture)
-            : fallback;
 
     private static ResourceCommandState WhenRunning(UpdateCommandStateContext context) =>
         context.ResourceSnapshot.State?.Text == KnownResourceStates.Running ? ResourceCommandState.Enabled : ResourceCommandState.Disabled;

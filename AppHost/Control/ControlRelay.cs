@@ -10,6 +10,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Testbed.Contracts.Settings;
 
 namespace Testbed.AppHost.Control;
 
@@ -78,14 +79,14 @@ public sealed class ControlSecret(string value)
     public const string Header = ControlCallers.SecretHeader;
 
     /// <summary>The environment variable (configuration <c>Testbed:ControlSecret</c>) that hands it to a service.</summary>
-    public const string EnvironmentVariable = ControlCallers.SecretEnvironmentVariable;
+    public static string EnvironmentVariable { get; } = ControlSettings.Secret.EnvironmentVariable;
 
     /// <summary>The secret.</summary>
     public string Value { get; } = value;
 
     /// <summary>The secret given in <paramref name="configuration"/> (tests fix it), else a fresh random one.</summary>
     public static ControlSecret From(IConfiguration configuration) =>
-        configuration[ControlCallers.SecretSetting] is { Length: >= ControlCallers.MinSecretLength } given ? new(given) : new(ControlCallers.NewSecret());
+        configuration[ControlSettings.Secret.Key] is { Length: >= ControlSettings.MinSecretLength } given ? new(given) : new(ControlCallers.NewSecret());
 
     /// <summary>Why <paramref name="request"/> is refused, or null when it comes from a testbed caller.</summary>
     public string? Refusal(HttpRequest request)

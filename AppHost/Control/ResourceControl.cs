@@ -12,9 +12,6 @@ namespace Testbed.AppHost.Control;
 /// </summary>
 public sealed class ResourceControl
 {
-    /// <summary>The snapshot property holding the process id DCP started.</summary>
-    private const string PidProperty = "executable.pid";
-
     /// <summary>The state a paused resource shows.</summary>
     public const string PausedState = "Paused";
 
@@ -162,9 +159,12 @@ public sealed class ResourceControl
         }).ConfigureAwait(false);
     }
 
-    /// <summary>The process id DCP started for the resource of <paramref name="snapshot"/> (<c>dotnet run</c>), or null.</summary>
+    /// <summary>
+    /// The process id DCP started for the resource of <paramref name="snapshot"/> (<c>dotnet run</c>), from the snapshot's
+    /// <c>executable.pid</c> property, or null.
+    /// </summary>
     public static int? Pid(CustomResourceSnapshot snapshot) =>
-        snapshot.Properties.FirstOrDefault(p => p.Name == PidProperty)?.Value switch
+        snapshot.Properties.FirstOrDefault(p => p.Name == "executable.pid")?.Value switch
         {
             int pid => pid,
             long pid => (int)pid,

@@ -103,7 +103,7 @@ public sealed record TestbedSettings(int Peers, int? DifficultyBits, int? Mining
     /// </summary>
     public IReadOnlyDictionary<string, string> Broken { get; init; } = new Dictionary<string, string>();
 
-    /// <summary>Reads <c>--broken</c>: peers of this testbed and modes the peer knows (<see cref="Testbed.Peer.Faults.BrokenModes"/>) only.</summary>
+    /// <summary>Reads <c>--broken</c>: peers of this testbed and modes the peer knows (<see cref="Testbed.Peer.Faults.BrokenMode"/>) only.</summary>
     private static bool TryReadBroken(IConfiguration configuration, ref TestbedSettings settings, out string error)
     {
         error = "";
@@ -123,9 +123,9 @@ public sealed record TestbedSettings(int Peers, int? DifficultyBits, int? Mining
                 return false;
             }
 
-            if (!Testbed.Peer.Faults.BrokenModes.Names.Contains(parts[1]))
+            if (Testbed.Peer.Faults.BrokenMode.Named(parts[1]) is null)
             {
-                error = $"--broken {parts[0]}: unknown mode '{parts[1]}'; known: {string.Join(", ", Testbed.Peer.Faults.BrokenModes.Names)}";
+                error = $"--broken {parts[0]}: unknown mode '{parts[1]}'; known: {string.Join(", ", Testbed.Peer.Faults.BrokenMode.Names)}";
                 return false;
             }
 

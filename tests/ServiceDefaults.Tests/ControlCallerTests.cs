@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Testbed.Contracts.Settings;
 
 namespace ServiceDefaults.Tests;
 
@@ -32,7 +33,7 @@ public sealed class ControlCallerTests
         var port = TestOtlpListener.FreeTcpPort();
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = Environments.Production });
         builder.WebHost.UseUrls($"http://127.0.0.1:{port}");
-        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?> { [ControlCallers.SecretSetting] = secret });
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?> { [ControlSettings.Secret.Key] = secret });
         builder.AddServiceDefaults();
         var app = builder.Build();
         if (useDefaults)
@@ -130,7 +131,7 @@ public sealed class ControlCallerTests
         using var response = await service.Client.SendAsync(Post("/pause", secret: "anything-at-all-long-enough"));
         var detail = await ForbiddenAsync(response);
         Assert.Contains("no control secret is configured", detail, StringComparison.Ordinal);
-        Assert.Contains(ControlCallers.SecretEnvironmentVariable, detail, StringComparison.Ordinal);
+        Assert.Contains(ControlSettings.Secret.EnvironmentVariable, detail, StringComparison.Ordinal);
         Assert.Equal(0, service.ControlRuns);
 
         // The user API needs no secret.
@@ -147,7 +148,7 @@ public sealed class ControlCallerTests
             Assert.Contains("shorter than 16", await ForbiddenAsync(response), StringComparison.Ordinal);
         }
 
-        await using var open = await StartAsync(ControlCallers.OptOut);
+        await using var open = await StartAsync(ControlSettings.SecretOptOut);
         using (var ok = await open.Client.SendAsync(Post("/pause")))
         {
             Assert.Equal(HttpStatusCode.OK, ok.StatusCode);
@@ -229,7 +230,7 @@ public sealed class ControlCallerTests
     {
         var a = ControlCallers.NewSecret();
         Assert.Equal(64, a.Length);
-        Assert.True(a.Length >= ControlCallers.MinSecretLength);
+        Assert.True(a.Length >= ControlSettings.MinSecretLength);
         Assert.NotEqual(a, ControlCallers.NewSecret());
     }
 }

@@ -22,7 +22,7 @@ public sealed class ResourceCommandTests(ITestOutputHelper output)
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
 
         var mined = await testbed.CommandAsync("peer-1", "mine", CommandTimeout,
-            new InteractionInputCollection([new InteractionInput { Name = PeerCommands.BlocksArgument, InputType = InputType.Number, Value = "2" }]));
+            new InteractionInputCollection([new InteractionInput { Name = PeerCommands.BlocksArgument.Name, InputType = InputType.Number, Value = "2" }]));
         Assert.True(mined.Success, mined.Message);
         Assert.Contains("mined 2 block(s)", mined.Message, StringComparison.Ordinal);
         await WaitForHeightAsync(http, testbed.Url("peer-2"), 2);

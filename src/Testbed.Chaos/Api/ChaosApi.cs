@@ -2,6 +2,7 @@ using Testbed.Chaos.Execution;
 using Testbed.Chaos.Hosting;
 using Testbed.Chaos.Proxy;
 using Testbed.Chaos.Scenarios;
+using Testbed.Contracts.Settings;
 
 namespace Testbed.Chaos.Api;
 
@@ -106,7 +107,7 @@ public static class ChaosHostingExtensions
     /// <summary>Options, proxy (with the loopback plan), clients, executor factory and run registry.</summary>
     public static WebApplicationBuilder AddChaos(this WebApplicationBuilder builder)
     {
-        var options = builder.Configuration.GetSection(ChaosOptions.SectionName).Get<ChaosOptions>() ?? new ChaosOptions();
+        var options = builder.Configuration.GetSection(ChaosSettings.Section).Get<ChaosOptions>() ?? new();
         var plan = options.ParsePlan();
         var controlUrl = options.ControlApiUrl ?? builder.Configuration["services:apphost:http:0"];
         builder.Services.AddSingleton(options);
@@ -122,11 +123,11 @@ public static class ChaosHostingExtensions
 
         var peers = new HttpClient(new SocketsHttpHandler { UseProxy = false }) { Timeout = TimeSpan.FromMinutes(5) };
         // Under the AppHost every control surface asks for the run's secret (the relay, the peers' mining and fault hooks).
-        ControlCallers.AddSecretHeader(control, builder.Configuration[ControlCallers.SecretSetting]);
-        ControlCallers.AddSecretHeader(peers, builder.Configuration[ControlCallers.SecretSetting]);
+        ControlCallers.AddSecretHeader(control, builder.Configuration[ControlSettings.Secret.Key]);
+        ControlCallers.AddSecretHeader(peers, builder.Configuration[ControlSettings.Secret.Key]);
 
         builder.Services.AddSingleton<Func<ScenarioExecutor>>(sp => () => controlUrl is null
-            ? throw new InvalidOperationException("no control API: set Chaos:ControlApiUrl or run under the AppHost (services:apphost:http:0)")
+            ? throw new InvalidOperationException($"no control API: set {ChaosSettings.ControlApiUrl.Key} or run under the AppHost (services:apphost:http:0)")
             : new ScenarioExecutor(new ScenarioEnvironment(new ControlApiClient(control), new PeerApiClient(peers), sp.GetRequiredService<FaultProxy>(), plan)));
         builder.Services.AddSingleton<RunRegistry>();
         builder.Services.AddHostedService<ProxyMirrorService>();

@@ -3,30 +3,22 @@ using Testbed.Contracts.Settings;
 
 namespace Testbed.Chaos.Hosting;
 
-/// <summary>Settings under the <c>Chaos</c> configuration section (environment: <c>Chaos__ScenariosFile</c>, <c>Chaos__LoopbackPlan</c>).</summary>
-public sealed class ChaosOptions
+/// <summary>
+/// Settings under the <c>Chaos</c> configuration section (environment: <c>Chaos__ScenariosFile</c>, <c>Chaos__LoopbackPlan</c>),
+/// named in <see cref="ChaosSettings"/>; read once at start and shared by the chaos services, so they cannot change afterwards.
+/// </summary>
+/// <param name="ScenariosFile">The scenarios file; empty: scenarios.yaml in the first directory above the content root that has one.</param>
+/// <param name="LoopbackPlan">
+/// The loopback plan the peers were given, as "127.A.B" (peer-N binds 127.A.B.N and is reached at 127.A.(B+1).N through
+/// the proxy); empty: no proxy, network steps fail saying why.
+/// </param>
+/// <param name="ControlApiUrl">The control API's base URL; empty: service discovery's <c>services:apphost:http:0</c>.</param>
+/// <param name="RunsDirectory">
+/// Where each run gets its directory (<c>RUN-ID/history.jsonl</c> and <c>RUN-ID/report.json</c>); empty:
+/// <c>testbed-chaos-runs</c> in the temporary directory. Only the newest <see cref="Api.RunRegistry.MaxRuns"/> are kept.
+/// </param>
+public sealed record ChaosOptions(string? ScenariosFile = null, string? LoopbackPlan = null, string? ControlApiUrl = null, string? RunsDirectory = null)
 {
-    /// <summary>The configuration section name.</summary>
-    public const string SectionName = ChaosSettings.Section;
-
-    /// <summary>The scenarios file; empty: scenarios.yaml in the first directory above the content root that has one.</summary>
-    public string? ScenariosFile { get; set; }
-
-    /// <summary>
-    /// The loopback plan the peers were given, as "127.A.B" (peer-N binds 127.A.B.N and is reached at 127.A.(B+1).N through
-    /// the proxy); empty: no proxy, network steps fail saying why.
-    /// </summary>
-    public string? LoopbackPlan { get; set; }
-
-    /// <summary>The control API's base URL; empty: service discovery's <c>services:apphost:http:0</c>.</summary>
-    public string? ControlApiUrl { get; set; }
-
-    /// <summary>
-    /// Where each run gets its directory (<c>RUN-ID/history.jsonl</c> and <c>RUN-ID/report.json</c>); empty:
-    /// <c>testbed-chaos-runs</c> in the temporary directory. Only the newest <see cref="Api.RunRegistry.MaxRuns"/> are kept.
-    /// </summary>
-    public string? RunsDirectory { get; set; }
-
     /// <summary>The runs directory to use.</summary>
     public string ResolveRunsDirectory() =>
         Path.GetFullPath(string.IsNullOrWhiteSpace(RunsDirectory) ? Path.Combine(Path.GetTempPath(), "testbed-chaos-runs") : RunsDirectory);

@@ -9,9 +9,6 @@ namespace Testbed.Inspector.Hosting;
 /// </summary>
 public sealed class InspectorOptions
 {
-    /// <summary>The configuration section name.</summary>
-    public const string SectionName = InspectorSettings.Section;
-
     /// <summary>Base URL of the Aspire dashboard, where its telemetry API (<c>/api/telemetry/...</c>) is served.</summary>
     public string? DashboardUrl { get; set; }
 
@@ -73,7 +70,7 @@ public sealed class InspectorOptions
         ArgumentNullException.ThrowIfNull(configuration);
         ThrowIfAny([.. Setting.RefusalsOfTexts(InspectorSettings.Ranged, key => configuration[key], setting => setting.EnvironmentVariable)]);
         var options = new InspectorOptions();
-        configuration.GetSection(SectionName).Bind(options);
+        configuration.GetSection(InspectorSettings.Section).Bind(options);
         options.Validate();
         return options;
     }

@@ -96,7 +96,7 @@ public static class PeerApi
             // For the chaos history: this process (a new one after every restart), its block log's position, deliberate defects.
             Boot: node.BlockLog.Boot,
             BlockLogSeq: node.BlockLog.LastSeq,
-            Broken: node.Broken);
+            Broken: [.. node.Broken.Select(m => m.Name)]);
     }
 
     private static IResult GetChain(PeerNode node, string? from, string? count)

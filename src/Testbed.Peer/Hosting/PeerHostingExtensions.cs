@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Testbed.Contracts.Settings;
 using Testbed.Peer.Faults;
 
 namespace Testbed.Peer.Hosting;
@@ -9,7 +10,7 @@ public static class PeerHostingExtensions
     /// <summary>Adds the peer node (a hosted service) and the `peer-ready` health check.</summary>
     public static WebApplicationBuilder AddPeer(this WebApplicationBuilder builder)
     {
-        builder.Services.Configure<PeerOptions>(builder.Configuration.GetSection(PeerOptions.SectionName));
+        builder.Services.Configure<PeerOptions>(builder.Configuration.GetSection(PeerSettings.Section));
         builder.Services.AddSingleton<FaultState>();
         builder.Services.AddSingleton<PeerNode>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<PeerNode>());

@@ -67,8 +67,8 @@ public sealed class PeerNode(IOptions<PeerOptions> options, IConfiguration confi
     /// <summary>Every block this process loaded, mined, accepted or refused, for the chaos history (GET /blocklog).</summary>
     public BlockLog BlockLog { get; } = new();
 
-    /// <summary>The deliberate defects this peer runs with (<see cref="BrokenModes"/>); empty for every honest peer.</summary>
-    public IReadOnlyList<string> Broken { get; private set; } = [];
+    /// <summary>The deliberate defects this peer runs with; empty for every honest peer.</summary>
+    public IReadOnlyList<BrokenMode> Broken { get; private set; } = [];
 
     /// <summary>Timing reports of recent blocks.</summary>
     public BlockTimings Timings => _timings;
@@ -106,10 +106,10 @@ public sealed class PeerNode(IOptions<PeerOptions> options, IConfiguration confi
         }
 
         _settings.Validate();
-        Broken = BrokenModes.Parse(_settings.Broken);
+        Broken = BrokenMode.Parse(_settings.Broken);
         if (Broken.Count > 0)
         {
-            logger.LogWarning("peer {Name} runs BROKEN on purpose ({Modes}): for proving the chaos checks only", Name, string.Join(", ", Broken));
+            logger.LogWarning("peer {Name} runs BROKEN on purpose ({Modes}): for proving the chaos checks only", Name, string.Join(", ", Broken.Select(m => m.Name)));
         }
 
         var addresses = PeerAddresses.Resolve(_settings, Name);
@@ -120,7 +120,7 @@ public sealed class PeerNode(IOptions<PeerOptions> options, IConfiguration confi
             PeerName = Name,
             Vm = new VmOptions { PeerName = Name },
             Time = faults.Clock,
-            Defects = BrokenModes.ChainDefectsOf(Broken),
+            Defects = BrokenMode.ChainDefectsOf(Broken),
         });
         // What the store gave back, recorded before the peer talks to anyone: a block kept across a crash is told from one synced again.
         BlockLog.Loaded(Chain.IndexedBlocks());
@@ -148,7 +148,7 @@ public sealed class PeerNode(IOptions<PeerOptions> options, IConfiguration confi
         Miner = new MiningService(Chain, Mempool, Wallet, Propagator, _timings, faults, Name, _settings.Mining.Threads, TimeSpan.FromMilliseconds(_settings.Mining.IntervalMs), logger)
         {
             BlockLog = BlockLog,
-            DropMinedBlocks = Broken.Contains(BrokenModes.StopMiningSilently),
+            DropMinedBlocks = Broken.Contains(BrokenMode.StopMiningSilently),
         };
         Swarm.On<BlockAnnouncement>(Propagator.OnAnnounce);
         Swarm.On<TransactionMessage>(Gossip.OnTransaction);

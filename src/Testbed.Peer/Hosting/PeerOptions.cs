@@ -7,9 +7,6 @@ namespace Testbed.Peer.Hosting;
 /// <summary>Settings under the `Testbed` configuration section (environment: `Testbed__DataDir`, `Testbed__PeerName`, ...).</summary>
 public sealed class PeerOptions
 {
-    /// <summary>The configuration section name.</summary>
-    public const string SectionName = PeerSettings.Section;
-
     /// <summary>The peer's data directory (wallet, chain store, torrent scratch space).</summary>
     public string DataDir { get; set; } = "";
 
@@ -71,7 +68,7 @@ public sealed class PeerOptions
     public DhtOptions Dht { get; set; } = new();
 
     /// <summary>
-    /// Deliberate defects, comma-separated (<see cref="Testbed.Peer.Faults.BrokenModes"/>): only for proving that the chaos checks catch a
+    /// Deliberate defects, comma-separated (<see cref="Testbed.Peer.Faults.BrokenMode"/>): only for proving that the chaos checks catch a
     /// broken peer. Empty (the default) for every real peer.
     /// </summary>
     public string Broken { get; set; } = "";
@@ -113,7 +110,7 @@ public sealed class PeerOptions
         PeerSettings.DownloadTimeoutSeconds.Check(DownloadTimeoutSeconds);
         PeerSettings.DhtPort.Check(Dht.Port);
         Dht.BootstrapEndPoints();
-        Testbed.Peer.Faults.BrokenModes.Parse(Broken);
+        Testbed.Peer.Faults.BrokenMode.Parse(Broken);
         PeerSettings.MiningThreads.Check(Mining.Threads);
         PeerSettings.MiningIntervalMs.Check(Mining.IntervalMs);
     }

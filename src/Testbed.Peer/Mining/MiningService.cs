@@ -68,7 +68,7 @@ public sealed class MiningService : IDisposable
     public BlockLog? BlockLog { get; init; }
 
     /// <summary>
-    /// The stop-mining-silently defect (<see cref="BrokenModes.StopMiningSilently"/>): a found block is reported as mined but
+    /// The stop-mining-silently defect (<see cref="BrokenMode.StopMiningSilently"/>): a found block is reported as mined but
     /// neither stored nor announced. False for every honest peer.
     /// </summary>
     public bool DropMinedBlocks { get; init; }

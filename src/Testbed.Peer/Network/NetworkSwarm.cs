@@ -304,7 +304,7 @@ public sealed class NetworkSwarm : IAsyncDisposable
 
         var handshake = new BencodeDictionary();
         var m = new BencodeDictionary();
-        foreach (var (name, id) in SwarmMessages.LocalIds)
+        foreach (var (name, id) in SwarmMessage.LocalIds)
         {
             m.Add(name, (long)id);
         }
@@ -402,7 +402,7 @@ public sealed class NetworkSwarm : IAsyncDisposable
             return;
         }
 
-        if (!peer.Ready || SwarmMessages.NameOf(message.ExtendedId) is not { } name)
+        if (!peer.Ready || SwarmMessage.NameOf(message.ExtendedId) is not { } name)
         {
             return;
         }
@@ -416,7 +416,7 @@ public sealed class NetworkSwarm : IAsyncDisposable
         {
             // A block announcement is what every peer acts on: a malformed one is an attack or a broken peer. Other
             // malformed messages are dropped (a transaction or a catch-up hint may be stale, not malicious).
-            if (name == SwarmMessages.Block)
+            if (name == SwarmMessage.Block)
             {
                 Ban(peer, e.Message);
             }

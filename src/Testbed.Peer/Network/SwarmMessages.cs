@@ -5,31 +5,12 @@ using Testbed.Torrent.Bencoding;
 namespace Testbed.Peer.Network;
 
 /// <summary>
-/// The BEP 10 extension messages peers exchange on the network swarm's connections. Each payload is a bencoded
-/// dictionary; the names below are the keys of the handshake's `m` dictionary.
+/// The values inside the BEP 10 extension messages peers exchange on the network swarm's connections (the extensions
+/// themselves: <see cref="Messages.SwarmMessage"/>). Each payload is a bencoded dictionary; these read its values within
+/// bounds and write the ones bencode has no type for (chain work, compact endpoints).
 /// </summary>
 public static class SwarmMessages
 {
-    /// <summary>A new block: hash, height, info hash, bencoded info dict and W3C traceparent.</summary>
-    public const string Block = "tb_block";
-
-    /// <summary>A signed transaction to add to the mempool.</summary>
-    public const string Transaction = "tb_tx";
-
-    /// <summary>Catch-up: tip reports, chain-segment requests and offers.</summary>
-    public const string Sync = "tb_sync";
-
-    /// <summary>Our ids for the extensions (what peers send them under).</summary>
-    public static readonly IReadOnlyDictionary<string, byte> LocalIds = new Dictionary<string, byte>(StringComparer.Ordinal)
-    {
-        [Block] = 20,
-        [Transaction] = 21,
-        [Sync] = 22,
-    };
-
-    /// <summary>The extension name of one of our ids, or null.</summary>
-    public static string? NameOf(byte id) => LocalIds.FirstOrDefault(p => p.Value == id).Key;
-
     /// <summary>Largest extension message accepted on the swarm (a transaction is at most 16 KiB; an info dict a few KiB).</summary>
     public const int MaxMessageBytes = 256 * 1024;
 

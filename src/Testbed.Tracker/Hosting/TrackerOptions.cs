@@ -9,9 +9,6 @@ namespace Testbed.Tracker.Hosting;
 /// </summary>
 public sealed class TrackerOptions
 {
-    /// <summary>The configuration section name.</summary>
-    public const string SectionName = TrackerSettings.Section;
-
     /// <summary>UDP endpoint (BEP 15) as HOST:PORT; no UDP tracker when empty.</summary>
     public string? Udp { get; set; }
 
@@ -80,7 +77,7 @@ public sealed class TrackerOptions
         ArgumentNullException.ThrowIfNull(configuration);
         Setting.CheckTexts(TrackerSettings.Ranged, key => configuration[key]);
         var options = new TrackerOptions();
-        configuration.GetSection(SectionName).Bind(options);
+        configuration.GetSection(TrackerSettings.Section).Bind(options);
         options.Validate();
         return options;
     }

@@ -30,7 +30,7 @@ internal sealed record ChaosService(WebApplication App, HttpClient Http, Uri Add
             [ChaosSettings.ScenariosFile.Key] = scenarios,
             [ChaosSettings.RunsDirectory.Key] = runs,
             [ChaosSettings.ControlApiUrl.Key] = controlApi,
-            [ControlCallers.SecretSetting] = secret,
+            [ControlSettings.Secret.Key] = secret,
         });
         if (serviceDefaults)
         {

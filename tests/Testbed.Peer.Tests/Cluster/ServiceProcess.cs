@@ -1,5 +1,6 @@
 using System.Reflection;
 using Microsoft.Extensions.Hosting;
+using Testbed.Contracts.Settings;
 using Testbed.Processes;
 
 namespace Testbed.Peer.Tests.Cluster;
@@ -26,7 +27,7 @@ public sealed class ServiceProcess : IAsyncDisposable
     public const string ControlSecretHeader = ControlCallers.SecretHeader;
 
     /// <summary>The environment variable that hands a service the secret.</summary>
-    public const string ControlSecretVariable = ControlCallers.SecretEnvironmentVariable;
+    public static readonly string ControlSecretVariable = ControlSettings.Secret.EnvironmentVariable;
 
     /// <summary>The service's name in this test.</summary>
     public string Name { get; }

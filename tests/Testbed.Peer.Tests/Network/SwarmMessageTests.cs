@@ -38,16 +38,16 @@ public sealed class SwarmMessageTests
     }
 
     [Theory]
-    [InlineData(SwarmMessages.Block, "d2:ih20:abcdefghijklmnopqrst4:info1:x1:ni5ee", "block announcement: 'h' must be a string")]
-    [InlineData(SwarmMessages.Block, "d1:h3:abc2:ih20:abcdefghijklmnopqrst4:info1:x1:ni5ee", "'h' is not a block hash")]
-    [InlineData(SwarmMessages.Block, "d1:h64:00abcccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc2:ih3:abc4:info1:x1:ni5ee", "'ih' must be 20 bytes")]
-    [InlineData(SwarmMessages.Block, "d1:h64:00abcccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc2:ih20:abcdefghijklmnopqrst4:info1:x1:ni0ee", "'n' must be an integer in 1..")]
-    [InlineData(SwarmMessages.Block, "d1:h64:00abcccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc2:ih20:abcdefghijklmnopqrst4:info1:x1:ni5e2:tw3:xyze", "'tw' must be chain work in hex")]
-    [InlineData(SwarmMessages.Transaction, "d2:txi5ee", "transaction: 'tx' must be a string")]
-    [InlineData(SwarmMessages.Sync, "d3:segi1e1:t4:pinge", "unknown kind 't' = 'ping'")]
-    [InlineData(SwarmMessages.Sync, "d3:segi-1e1:t3:gete", "'seg' must be an integer in 0..")]
-    [InlineData(SwarmMessages.Sync, "d1:ni3e1:t3:tipe", "'w' must be chain work in hex")]
-    [InlineData(SwarmMessages.Sync, "d4:fromi1e2:ih20:abcdefghijklmnopqrst3:segi0e1:t5:offer2:toi8ee", "'info' must be 1..")]
+    [InlineData(SwarmMessage.Block, "d2:ih20:abcdefghijklmnopqrst4:info1:x1:ni5ee", "block announcement: 'h' must be a string")]
+    [InlineData(SwarmMessage.Block, "d1:h3:abc2:ih20:abcdefghijklmnopqrst4:info1:x1:ni5ee", "'h' is not a block hash")]
+    [InlineData(SwarmMessage.Block, "d1:h64:00abcccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc2:ih3:abc4:info1:x1:ni5ee", "'ih' must be 20 bytes")]
+    [InlineData(SwarmMessage.Block, "d1:h64:00abcccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc2:ih20:abcdefghijklmnopqrst4:info1:x1:ni0ee", "'n' must be an integer in 1..")]
+    [InlineData(SwarmMessage.Block, "d1:h64:00abcccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc2:ih20:abcdefghijklmnopqrst4:info1:x1:ni5e2:tw3:xyze", "'tw' must be chain work in hex")]
+    [InlineData(SwarmMessage.Transaction, "d2:txi5ee", "transaction: 'tx' must be a string")]
+    [InlineData(SwarmMessage.Sync, "d3:segi1e1:t4:pinge", "unknown kind 't' = 'ping'")]
+    [InlineData(SwarmMessage.Sync, "d3:segi-1e1:t3:gete", "'seg' must be an integer in 0..")]
+    [InlineData(SwarmMessage.Sync, "d1:ni3e1:t3:tipe", "'w' must be chain work in hex")]
+    [InlineData(SwarmMessage.Sync, "d4:fromi1e2:ih20:abcdefghijklmnopqrst3:segi0e1:t5:offer2:toi8ee", "'info' must be 1..")]
     [InlineData("tb_other", "de", "unknown extension 'tb_other'")]
     public void A_malformed_payload_is_refused_naming_the_field(string extension, string payload, string expected)
     {

@@ -18,7 +18,7 @@ public sealed record BlockAnnouncement(Hash256 Hash, long Height, InfoHash InfoH
     public const int MaxTraceParentLength = 128;
 
     /// <inheritdoc />
-    public override string Extension => SwarmMessages.Block;
+    public override string Extension => Block;
 
     /// <inheritdoc />
     public override BencodeDictionary Encode()

@@ -11,7 +11,7 @@ public abstract record SyncMessage : SwarmMessage
     public const int MaxInfoBytes = 64 * 1024;
 
     /// <inheritdoc />
-    public override string Extension => SwarmMessages.Sync;
+    public override string Extension => Sync;
 
     /// <summary>The value of <c>t</c>.</summary>
     protected abstract string Kind { get; }

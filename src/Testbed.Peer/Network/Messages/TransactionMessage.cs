@@ -7,7 +7,7 @@ namespace Testbed.Peer.Network.Messages;
 public sealed record TransactionMessage(string Token) : SwarmMessage
 {
     /// <inheritdoc />
-    public override string Extension => SwarmMessages.Transaction;
+    public override string Extension => Transaction;
 
     /// <inheritdoc />
     public override BencodeDictionary Encode() => new() { { "tx", Token } };
