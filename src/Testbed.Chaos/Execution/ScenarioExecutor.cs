@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Testbed.Chaos.Checking;
 using Testbed.Chaos.Proxy;
 using Testbed.Chaos.Scenarios;
+using Testbed.Contracts.Settings;
 
 namespace Testbed.Chaos.Execution;
 
@@ -392,7 +393,7 @@ public sealed class ScenarioExecutor(ScenarioEnvironment environment)
             {
                 throw new ChaosStepException(
                     $"{peer} listens on {swarm}, not on its planned address {node.PrivateAddress}: its traffic bypasses the proxy. " +
-                    "Peers need Testbed:BindAddress (listen and dial from it) and Testbed:AdvertiseAddress (the tracker's ip) for network faults.");
+                    $"Peers need {PeerSettings.BindAddress.Key} (listen and dial from it) and {PeerSettings.AdvertiseAddress.Key} (the tracker's ip) for network faults.");
             }
         }
 

@@ -56,6 +56,9 @@ public static class PeerSettings
     /// <summary>The address other peers dial, sent to the tracker (<c>{replica}</c> allowed).</summary>
     public static Setting AdvertiseAddress { get; } = new("Testbed:AdvertiseAddress");
 
+    /// <summary>Tracker base URL; empty: service discovery's <c>services:tracker:http:0</c>.</summary>
+    public static Setting TrackerUrl { get; } = new("Testbed:TrackerUrl");
+
     /// <summary>Serve the fault hooks (true/false).</summary>
     public static Setting FaultsEnabled { get; } = new("Testbed:Faults:Enabled");
 

@@ -54,7 +54,7 @@ public static class PeerApi
         else
         {
             // Named, not a bare 404: the caller learns why the hooks are not there.
-            control.Map("/faults/{**rest}", () => Problem(404, "fault hooks are disabled on this peer (set Testbed:Faults:Enabled=true)"));
+            control.Map("/faults/{**rest}", () => Problem(404, $"fault hooks are disabled on this peer (set {PeerSettings.FaultsEnabled.Key}=true)"));
         }
 
         return app;

@@ -178,7 +178,7 @@ public sealed class PeerNode(IOptions<PeerOptions> options, IConfiguration confi
         }
         else if (!_settings.Dht.Enabled)
         {
-            logger.LogWarning("no tracker configured (Testbed:TrackerUrl or services:tracker:http:0) and no DHT: running alone");
+            logger.LogWarning("no tracker configured ({Setting} or services:tracker:http:0) and no DHT: running alone", PeerSettings.TrackerUrl.Key);
         }
 
         if (_settings.Dht.Enabled)
