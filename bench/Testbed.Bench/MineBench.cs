@@ -58,7 +58,7 @@ internal static class MineBench
     {
         var shared = new BenchOptions();
         var seconds = shared.SampleSeconds("Measuring time of each sample, in seconds (openssl speed rounds it to whole seconds, at least 1; default 2)", 2.0);
-        var threads = new Option<int>("--threads") { Description = "Threads for the all-core figure (default: one per processor)", DefaultValueFactory = _ => Environment.ProcessorCount };
+        var threads = shared.Bounded("--threads", "Threads for the all-core figure (default: one per processor)", 1, 1024, Environment.ProcessorCount);
         var command = new Command("mine", "Proof-of-work attempts/s per core and in total against OpenSSL SHA-256 compressions per core (the limit), .NET SHA256.HashData and the seed's Python miner; interleaved rounds, medians")
         {
             seconds,
@@ -66,13 +66,7 @@ internal static class MineBench
             shared.Rounds,
             shared.Json,
         };
-        shared.SetAction(
-            command,
-            parseResult => (Seconds: parseResult.GetValue(seconds), Threads: parseResult.GetValue(threads), Rounds: parseResult.GetValue(shared.Rounds)),
-            settings => settings.Threads is < 1 or > 1024 ? "error: --threads must be in 1..1024" : null,
-            (settings, cancellationToken) => RunAsync(TimeSpan.FromSeconds(settings.Seconds), settings.Threads, settings.Rounds, cancellationToken),
-            Print,
-            jsonOptions: BenchFigures.IndentedJson);
+        shared.SetSampledAction(command, parseResult => parseResult.GetValue(threads), RunAsync, Print, BenchFigures.IndentedJson);
         return command;
     }
 

@@ -37,7 +37,7 @@ internal static class VmBench
     {
         var shared = new BenchOptions();
         var seconds = shared.SampleSeconds("Measuring time of each ES256 and SUBLEQ sample, in seconds (default 1)", 1.0);
-        var actions = new Option<int>("--actions") { Description = "Actions (one per transaction) of each replay sample, fresh ids every sample (1024..10000000, default 262144)", DefaultValueFactory = _ => 262_144 };
+        var actions = shared.Bounded("--actions", "Actions (one per transaction) of each replay sample, fresh ids every sample (1024..10000000, default 262144)", 1024, 10_000_000, 262_144);
         var command = new Command("vm", "OISC VM: realistic replay actions/s (JSON decoded, native checks) and pre-decoded, SUBLEQ steps/s, against ES256 verifications/s on one core; interleaved rounds, medians")
         {
             shared.Json,
@@ -45,13 +45,7 @@ internal static class VmBench
             actions,
             shared.Rounds,
         };
-        shared.SetAction(
-            command,
-            parseResult => (Seconds: parseResult.GetValue(seconds), Actions: parseResult.GetValue(actions), Rounds: parseResult.GetValue(shared.Rounds)),
-            settings => settings.Actions is < 1024 or > 10_000_000 ? "error: --actions must be in 1024..10000000" : null,
-            (settings, cancellationToken) => RunAsync(TimeSpan.FromSeconds(settings.Seconds), settings.Actions, settings.Rounds, cancellationToken),
-            Print,
-            jsonOptions: BenchFigures.IndentedJson);
+        shared.SetSampledAction(command, parseResult => parseResult.GetValue(actions), RunAsync, Print, BenchFigures.IndentedJson);
         return command;
     }
 
