@@ -33,7 +33,7 @@ public sealed class BenchOptions
     public Option<int> Bounded(string name, string description, int min, int max, int defaultValue)
     {
         var option = new Option<int>(name) { Description = description, DefaultValueFactory = _ => defaultValue };
-        _checks.Add(parseResult => parseResult.GetValue(option) >= min && parseResult.GetValue(option) <= max ? null : $"error: {name} must be in {min}..{max}");
+        _checks.Add(parseResult => parseResult.GetValue(option) is var value && value >= min && value <= max ? null : $"error: {name} must be in {min}..{max}");
         return option;
     }
 
