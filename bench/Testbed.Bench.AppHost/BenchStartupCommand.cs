@@ -25,21 +25,21 @@ public static class BenchStartupCommand
     public static Command Create()
     {
         var peers = new Option<int>("--peers") { Description = $"Peers in the testbed model (1..16, default {TestbedSettings.DefaultPeers}); with the tracker and chaos, N+2 services", DefaultValueFactory = _ => TestbedSettings.DefaultPeers };
-        var rounds = Interleaved.RoundsOption();
-        rounds.Aliases.Add("--runs");
-        var json = BenchFigures.JsonOption();
+        var shared = new BenchOptions();
+        shared.Rounds.Aliases.Add("--runs");
         var command = new Command("startup", "Start to all healthy and teardown of the testbed model (tracker, peers, chaos) beside a plain Aspire model of as many trivial projects, interleaved rounds")
         {
             peers,
-            rounds,
-            json,
+            shared.Rounds,
+            shared.Json,
         };
-        command.SetAction(async (parse, ct) =>
-        {
-            var n = parse.GetValue(peers);
-            var error = n is < 1 or > 16 ? "error: --peers must be 1..16" : Interleaved.CheckRounds(parse.GetValue(rounds));
-            return await BenchFigures.RunAsync(error, parse.GetValue(json), () => RunAsync(n, parse.GetValue(rounds), ct), Print, r => r.Met);
-        });
+        shared.SetAction(
+            command,
+            parse => (Peers: parse.GetValue(peers), Rounds: parse.GetValue(shared.Rounds)),
+            run => run.Peers is < 1 or > 16 ? "error: --peers must be 1..16" : null,
+            (run, ct) => RunAsync(run.Peers, run.Rounds, ct),
+            Print,
+            r => r.Met);
         return command;
     }
 

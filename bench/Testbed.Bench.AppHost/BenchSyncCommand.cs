@@ -19,7 +19,7 @@ namespace Testbed.Bench.AppHost;
 /// </summary>
 public static class BenchSyncCommand
 {
-    private const double TargetRatio = 1.5;
+    private static readonly BenchTarget RatioTarget = BenchTarget.AtLeast(1.5);
     private const uint DifficultyBits = 4;
     private const long StallMs = 50;
     private const string BlocksPerSecond = "blocks/s";
@@ -33,7 +33,7 @@ public static class BenchSyncCommand
     private static readonly TimeSpan StartTimeout = TimeSpan.FromMinutes(3);
 
     /// <summary>What one run was asked for.</summary>
-    private sealed record Settings(int Blocks, int Transactions, int Seeders, int SegmentBlocks, int Rounds);
+    private sealed record Settings(int Blocks, int Transactions, int Seeders, int SegmentBlocks, int Rounds, bool Json);
 
     /// <summary>The command.</summary>
     public static Command Create()
@@ -42,34 +42,34 @@ public static class BenchSyncCommand
         var transactions = new Option<int>("--transactions") { Description = "Transactions in every block (0..200, default 20)", DefaultValueFactory = _ => 20 };
         var seeders = new Option<int>("--seeders") { Description = "Peers that already hold the chain (1..16, default 4)", DefaultValueFactory = _ => 4 };
         var segment = new Option<int>("--segment-blocks") { Description = "Blocks per chain-segment torrent (1..4096, default 256)", DefaultValueFactory = _ => 256 };
-        var rounds = Interleaved.RoundsOption();
-        var json = BenchFigures.JsonOption();
+        var shared = new BenchOptions();
         var command = new Command("sync", "A fresh peer catching up from the swarm, blocks/s, beside the single-core verify+replay+store rate and ES256 verifies per core measured in the same run; target >= 1.5x the single core");
-        foreach (var option in new Option[] { blocks, transactions, seeders, segment, rounds, json })
+        foreach (var option in new Option[] { blocks, transactions, seeders, segment, shared.Rounds, shared.Json })
         {
             command.Options.Add(option);
         }
 
-        command.SetAction(async (parse, ct) =>
-        {
-            var settings = new Settings(parse.GetValue(blocks), parse.GetValue(transactions), parse.GetValue(seeders), parse.GetValue(segment), parse.GetValue(rounds));
-            var error = settings is { Blocks: < 1 or > 100_000 } or { Transactions: < 0 or > 200 } or { Seeders: < 1 or > 16 } or { SegmentBlocks: < 1 or > 4096 }
+        shared.SetAction(
+            command,
+            parse => new Settings(parse.GetValue(blocks), parse.GetValue(transactions), parse.GetValue(seeders), parse.GetValue(segment), parse.GetValue(shared.Rounds), parse.GetValue(shared.Json)),
+            settings => settings is { Blocks: < 1 or > 100_000 } or { Transactions: < 0 or > 200 } or { Seeders: < 1 or > 16 } or { SegmentBlocks: < 1 or > 4096 }
                 ? "error: --blocks must be 1..100000, --transactions 0..200, --seeders 1..16, --segment-blocks 1..4096"
-                : Interleaved.CheckRounds(settings.Rounds)
-                ?? (settings.Seeders + settings.Rounds > TestbedSettings.MaxPeers
-                    ? $"error: --seeders + --rounds must be at most {TestbedSettings.MaxPeers} (a fresh peer a round)"
-                    : null);
-            return await BenchFigures.RunAsync(error, parse.GetValue(json), () => RunAsync(settings, parse.GetValue(json), ct), Print, r => r.Met);
-        });
+                : null,
+            RunAsync,
+            Print,
+            r => r.Met,
+            checkLast: settings => settings.Seeders + settings.Rounds > TestbedSettings.MaxPeers
+                ? $"error: --seeders + --rounds must be at most {TestbedSettings.MaxPeers} (a fresh peer a round)"
+                : null);
         return command;
     }
 
-    private static async Task<SyncResult> RunAsync(Settings settings, bool json, CancellationToken cancellationToken)
+    private static async Task<SyncResult> RunAsync(Settings settings, CancellationToken cancellationToken)
     {
         var scratch = Path.Combine(Path.GetTempPath(), "testbed-bench-sync-" + Guid.NewGuid().ToString("n")[..8]);
         try
         {
-            if (!json)
+            if (!settings.Json)
             {
                 Console.WriteLine($"bench sync: mining a {settings.Blocks}-block chain of {settings.Transactions} transactions a block at {DifficultyBits} bits ...");
             }
@@ -127,8 +127,8 @@ public static class BenchSyncCommand
                     new Limit($"ES256 (P-256) signature checks of a transaction JWS, one thread, {Es256Duration.TotalSeconds:0} s a round", es256),
                 ],
                 Es256BlocksPerSecondPerCore: es256.Median / (settings.Transactions + 1),
-                TargetRatio: TargetRatio,
-                Met: ratio.Value >= TargetRatio,
+                TargetRatio: RatioTarget.Goal,
+                Met: RatioTarget.MetBy(ratio.Value),
                 ProcessorCount: Environment.ProcessorCount,
                 LoadAverage: LoadAverage.Read(),
                 Note: "blocks/s of the fresh peer runs from its first to its last synced block (/timings); a block carries its transactions' and its own ES256 signature, so the ES256 rate over (transactions + 1) bounds what one core can verify");

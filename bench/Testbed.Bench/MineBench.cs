@@ -15,8 +15,8 @@ namespace Testbed.Bench;
 internal static class MineBench
 {
     private const int HeaderSize = 160;
-    private const double TargetPerCore = 11_000_000;
-    private const double TargetLimitRatio = 2;
+    private static readonly BenchTarget PerCoreTarget = BenchTarget.AtLeast(11_000_000);
+    private static readonly BenchTarget LimitRatioTarget = BenchTarget.AtLeast(2);
 
     /// <summary>The seed's proof_of_work loop: a JWT encode (HS256) of the block payload and a SHA-256 per attempt.</summary>
     private const string SeedMinerScript = """
@@ -56,29 +56,17 @@ internal static class MineBench
 
     public static Command Create()
     {
-        var seconds = new Option<double>("--seconds") { Description = "Measuring time of each sample, in seconds (openssl speed rounds it to whole seconds, at least 1; default 2)", DefaultValueFactory = _ => 2.0 };
-        var threads = new Option<int>("--threads") { Description = "Threads for the all-core figure (default: one per processor)", DefaultValueFactory = _ => Environment.ProcessorCount };
-        var rounds = Interleaved.RoundsOption();
-        var json = BenchFigures.JsonOption();
+        var shared = new BenchOptions();
+        var seconds = shared.SampleSeconds("Measuring time of each sample, in seconds (openssl speed rounds it to whole seconds, at least 1; default 2)", 2.0);
+        var threads = shared.Bounded("--threads", "Threads for the all-core figure (default: one per processor)", 1, 1024, Environment.ProcessorCount);
         var command = new Command("mine", "Proof-of-work attempts/s per core and in total against OpenSSL SHA-256 compressions per core (the limit), .NET SHA256.HashData and the seed's Python miner; interleaved rounds, medians")
         {
             seconds,
             threads,
-            rounds,
-            json,
+            shared.Rounds,
+            shared.Json,
         };
-        command.SetAction(async (parseResult, cancellationToken) =>
-        {
-            var duration = parseResult.GetValue(seconds);
-            var threadCount = parseResult.GetValue(threads);
-            var roundCount = parseResult.GetValue(rounds);
-            var error = !(duration is > 0 and <= 600) ? "error: --seconds must be in (0, 600]"
-                : threadCount is < 1 or > 1024 ? "error: --threads must be in 1..1024"
-                : Interleaved.CheckRounds(roundCount);
-            return await BenchFigures.RunAsync(
-                error, parseResult.GetValue(json), () => RunAsync(TimeSpan.FromSeconds(duration), threadCount, roundCount, cancellationToken), Print,
-                jsonOptions: BenchFigures.IndentedJson);
-        });
+        shared.SetSampledAction(command, parseResult => parseResult.GetValue(threads), RunAsync, Print, BenchFigures.IndentedJson);
         return command;
     }
 
@@ -150,9 +138,9 @@ internal static class MineBench
             Limit: limit,
             LimitSource: openssl is null ? "openssl not found: the limit was not measured" : $"measured: {OpenSslSpeed.CommandLine(openssl, "sha256", OpenSslSpeed.Seconds(duration))} in every round",
             SeedSource: python is null ? "python3 or python3-jwt missing: the seed's miner was not measured (anchor about 55,000 attempts/s)" : $"measured: the seed's proof_of_work loop (PyJWT HS256 encode + hashlib.sha256 per attempt) with {python}, one thread, in every round",
-            TargetLimitRatio: TargetLimitRatio,
+            TargetLimitRatio: LimitRatioTarget.Goal,
             LimitRatio: limit is null ? null : ours.Median / limit.Measured.Median,
-            TargetPerCore: TargetPerCore,
+            TargetPerCore: PerCoreTarget.Goal,
             PerCoreMedian: ours.Median,
             Kernels: kernels,
             CancelLatencyMilliseconds: cancelLatency,
@@ -253,8 +241,8 @@ internal static class MineBench
 
         Console.WriteLine(r.Limit is { } limit ? limit.Line() : $"limit: not measured ({r.LimitSource})");
         Console.WriteLine(r.LimitRatio is { } x
-            ? string.Create(c, $"target: ours per core >= {r.TargetLimitRatio:F0}x the limit: median x{x:F2}, {Verdict(x >= r.TargetLimitRatio)}; >= {r.TargetPerCore:N0}/s per core: {Verdict(r.PerCoreMedian >= r.TargetPerCore)} (per CPU-second)")
-            : string.Create(c, $"target: >= {r.TargetPerCore:N0}/s per core: {Verdict(r.PerCoreMedian >= r.TargetPerCore)} (per CPU-second)"));
+            ? string.Create(c, $"target: ours per core >= {r.TargetLimitRatio:F0}x the limit: median x{x:F2}, {BenchFigures.Verdict(LimitRatioTarget.MetBy(x))}; >= {r.TargetPerCore:N0}/s per core: {BenchFigures.Verdict(PerCoreTarget.MetBy(r.PerCoreMedian))} (per CPU-second)")
+            : string.Create(c, $"target: >= {r.TargetPerCore:N0}/s per core: {BenchFigures.Verdict(PerCoreTarget.MetBy(r.PerCoreMedian))} (per CPU-second)"));
         Console.WriteLine($"seed: {r.SeedSource}");
         Console.WriteLine("one run each (no comparison):");
         foreach (var k in r.Kernels)
@@ -266,8 +254,6 @@ internal static class MineBench
         Console.WriteLine($"load average at the end: {r.LoadAverage} ({r.ProcessorCount} processors)");
         Console.WriteLine($"({r.Note})");
     }
-
-    private static string Verdict(bool met) => met ? "met" : "NOT met";
 
     private readonly record struct Rate(double PerSecond, double PerCpuSecond)
     {

@@ -12,9 +12,14 @@ namespace Testbed.Bench;
 /// </summary>
 internal static class TorrentBench
 {
-    public const double TargetThroughputRatio = 3;
-    public const double TargetCpuRatio = 0.5;
-    public const double TargetLimitRatio = 0.6;
+    /// <summary>Ours / libtorrent, MB/s.</summary>
+    public static readonly BenchTarget ThroughputRatioTarget = BenchTarget.AtLeast(3);
+
+    /// <summary>Ours / libtorrent, CPU s/GiB.</summary>
+    public static readonly BenchTarget CpuRatioTarget = BenchTarget.AtMost(0.5);
+
+    /// <summary>Ours / the single-core digest speed, MB/s.</summary>
+    public static readonly BenchTarget LimitRatioTarget = BenchTarget.AtLeast(0.6);
 
     private const int DefaultMebibytes = 1024;
     private const long WarmUpBytes = 16 << 20;
@@ -22,43 +27,42 @@ internal static class TorrentBench
 
     public static Command Create()
     {
+        var shared = new BenchOptions();
         var size = new Option<int>("--size") { Description = $"File size in MiB (1..16384, default {DefaultMebibytes})", DefaultValueFactory = _ => DefaultMebibytes };
         var pieceLength = new Option<int?>("--piece-length") { Description = "Piece length in bytes of the v1 torrent (default: automatic)" };
-        var rounds = Interleaved.RoundsOption();
         var limitSeconds = new Option<int>("--limit-seconds") { Description = "Seconds of each openssl speed sample (1..60, default 2)", DefaultValueFactory = _ => 2 };
-        var json = BenchFigures.JsonOption();
         var skipLibtorrent = new Option<bool>("--skip-libtorrent") { Description = "Measure only ours (no anchor: no ratio to libtorrent)" };
         var skipV2 = new Option<bool>("--skip-v2") { Description = "Measure only the v1 torrent (no BEP 52 line)" };
         var command = new Command("torrent", "Move one file over loopback, ours→ours and libtorrent→libtorrent, v1 and v2, against single-core SHA-1/SHA-256; interleaved rounds, medians of MB/s and CPU s/GiB")
         {
             size,
             pieceLength,
-            rounds,
+            shared.Rounds,
             limitSeconds,
-            json,
+            shared.Json,
             skipLibtorrent,
             skipV2,
         };
-        command.SetAction(async (parseResult, cancellationToken) =>
-        {
-            var settings = new Settings(
-                parseResult.GetValue(size), parseResult.GetValue(pieceLength), parseResult.GetValue(rounds), parseResult.GetValue(limitSeconds),
-                !parseResult.GetValue(skipLibtorrent), !parseResult.GetValue(skipV2));
-            return await BenchFigures.RunAsync(
-                settings.Error(), parseResult.GetValue(json), () => RunAsync(settings, cancellationToken), report => report.Print(),
-                jsonOptions: BenchFigures.IndentedJson).ConfigureAwait(false);
-        });
+        shared.SetAction(
+            command,
+            parseResult => new Settings(
+                parseResult.GetValue(size), parseResult.GetValue(pieceLength), parseResult.GetValue(shared.Rounds), parseResult.GetValue(limitSeconds),
+                !parseResult.GetValue(skipLibtorrent), !parseResult.GetValue(skipV2)),
+            settings => settings.Error(),
+            RunAsync,
+            report => report.Print(),
+            jsonOptions: BenchFigures.IndentedJson);
         return command;
     }
 
-    /// <summary>The options of one run, checked before any work.</summary>
+    /// <summary>The options of one run; the bench's own are checked here, --rounds by <see cref="BenchOptions"/>.</summary>
     private sealed record Settings(int Mebibytes, int? PieceLength, int Rounds, int LimitSeconds, bool Libtorrent, bool V2)
     {
         public string? Error() =>
             Mebibytes is < 1 or > 16384 ? "error: --size must be between 1 and 16384 MiB"
             : PieceLength is < MerkleTree.BlockSize or > TorrentInfo.MaxPieceLength ? $"error: --piece-length must be in {MerkleTree.BlockSize}..{TorrentInfo.MaxPieceLength} bytes"
             : LimitSeconds is < 1 or > 60 ? "error: --limit-seconds must be in 1..60"
-            : Interleaved.CheckRounds(Rounds);
+            : null;
     }
 
     /// <summary>One torrent of the same file: its label, metainfo and file, and the digest its pieces are checked with.</summary>

@@ -38,8 +38,8 @@ internal sealed record TorrentBenchReport(
                 var throughput = Of(torrent.Ours, theirs, Transfer.Throughput);
                 var cpu = Of(torrent.Ours, theirs, Transfer.CpuPerGiB);
                 ratios.AddRange([throughput, cpu]);
-                targets.Add(Check(throughput, ">=", TorrentBench.TargetThroughputRatio));
-                targets.Add(Check(cpu, "<=", TorrentBench.TargetCpuRatio));
+                targets.Add(Check(throughput, TorrentBench.ThroughputRatioTarget));
+                targets.Add(Check(cpu, TorrentBench.CpuRatioTarget));
             }
 
             if (torrent.Limit is { } digest)
@@ -52,7 +52,7 @@ internal sealed record TorrentBenchReport(
                 }
 
                 limits.Add(new Limit($"{torrent.Digest} on one core (openssl speed, 16 KiB blocks, per second of its CPU time), which every {torrent.Version} leecher must compute over each byte", series.Find(digest, Transfer.Throughput)));
-                targets.Add(Check(throughput, ">=", TorrentBench.TargetLimitRatio));
+                targets.Add(Check(throughput, TorrentBench.LimitRatioTarget));
             }
         }
 
@@ -65,8 +65,8 @@ internal sealed record TorrentBenchReport(
             + "MB/s is per second of openssl's own CPU time (one core), its CPU s/GiB the CPU time one GiB of that digest costs");
     }
 
-    private static TargetCheck Check(Ratio ratio, string comparison, double goal) =>
-        new($"{ratio.Numerator} / {ratio.Denominator} ({ratio.Unit})", comparison, goal, ratio.Value, comparison == ">=" ? ratio.Value >= goal : ratio.Value <= goal);
+    private static TargetCheck Check(Ratio ratio, BenchTarget target) =>
+        new($"{ratio.Numerator} / {ratio.Denominator} ({ratio.Unit})", target.Comparison, target.Goal, ratio.Value, target.MetBy(ratio.Value));
 
     public void Print()
     {

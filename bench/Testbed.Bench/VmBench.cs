@@ -35,29 +35,17 @@ internal static class VmBench
 
     public static Command Create()
     {
-        var json = BenchFigures.JsonOption();
-        var seconds = new Option<double>("--seconds") { Description = "Measuring time of each ES256 and SUBLEQ sample, in seconds (default 1)", DefaultValueFactory = _ => 1.0 };
-        var actions = new Option<int>("--actions") { Description = "Actions (one per transaction) of each replay sample, fresh ids every sample (1024..10000000, default 262144)", DefaultValueFactory = _ => 262_144 };
-        var rounds = Interleaved.RoundsOption();
+        var shared = new BenchOptions();
+        var seconds = shared.SampleSeconds("Measuring time of each ES256 and SUBLEQ sample, in seconds (default 1)", 1.0);
+        var actions = shared.Bounded("--actions", "Actions (one per transaction) of each replay sample, fresh ids every sample (1024..10000000, default 262144)", 1024, 10_000_000, 262_144);
         var command = new Command("vm", "OISC VM: realistic replay actions/s (JSON decoded, native checks) and pre-decoded, SUBLEQ steps/s, against ES256 verifications/s on one core; interleaved rounds, medians")
         {
-            json,
+            shared.Json,
             seconds,
             actions,
-            rounds,
+            shared.Rounds,
         };
-        command.SetAction(async (parseResult, cancellationToken) =>
-        {
-            var duration = parseResult.GetValue(seconds);
-            var actionCount = parseResult.GetValue(actions);
-            var roundCount = parseResult.GetValue(rounds);
-            var error = !(duration is > 0 and <= 600) ? "error: --seconds must be in (0, 600]"
-                : actionCount is < 1024 or > 10_000_000 ? "error: --actions must be in 1024..10000000"
-                : Interleaved.CheckRounds(roundCount);
-            return await BenchFigures.RunAsync(
-                error, parseResult.GetValue(json), () => RunAsync(TimeSpan.FromSeconds(duration), actionCount, roundCount, cancellationToken), Print,
-                jsonOptions: BenchFigures.IndentedJson).ConfigureAwait(false);
-        });
+        shared.SetSampledAction(command, parseResult => parseResult.GetValue(actions), RunAsync, Print, BenchFigures.IndentedJson);
         return command;
     }
 
