@@ -1,5 +1,3 @@
-using Aspire.Hosting.ApplicationModel;
-using Testbed.AppHost.Control;
 using Testbed.AppHost.Model;
 using Testbed.Chaos.Scenarios;
 

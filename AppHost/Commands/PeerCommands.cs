@@ -1,9 +1,7 @@
 using System.Globalization;
-using Aspire.Hosting.ApplicationModel;
 using Microsoft.Extensions.DependencyInjection;
 using Testbed.AppHost.Control;
 using Testbed.AppHost.Model;
-using Testbed.Chaos.Execution;
 using Testbed.Peer.Faults;
 
 namespace Testbed.AppHost.Commands;

@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using Aspire.Hosting.ApplicationModel;
 using Microsoft.Extensions.DependencyInjection;
 using Testbed.Chaos.Execution;
 

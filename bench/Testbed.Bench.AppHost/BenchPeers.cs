@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Net.Http.Json;
 using System.Text.Json;
-using Aspire.Hosting.ApplicationModel;
 using Testbed.AppHost.Headless;
 using Testbed.AppHost.Model;
 using Testbed.Chaos.Execution;

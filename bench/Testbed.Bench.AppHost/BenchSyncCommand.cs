@@ -1,7 +1,6 @@
 using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
-using Aspire.Hosting.ApplicationModel;
 using Testbed.AppHost.Headless;
 using Testbed.AppHost.Model;
 using Testbed.Bench.Measurement;

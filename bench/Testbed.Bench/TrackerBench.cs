@@ -1,11 +1,9 @@
-using System.Buffers.Binary;
 using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using System.Reflection;
-using System.Text;
 
 using Testbed.Bench.Measurement;
 using Testbed.Processes;

@@ -1,7 +1,6 @@
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Sockets;
-using Microsoft.Extensions.Hosting;
 using Testbed.Contracts.Settings;
 using Testbed.Inspector.Hosting;
 

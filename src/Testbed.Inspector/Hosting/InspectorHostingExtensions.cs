@@ -1,8 +1,3 @@
-using Microsoft.AspNetCore.Builder;
-using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
 using Testbed.Inspector.Dashboard;
 using Testbed.Inspector.Telemetry;
 using Testbed.Inspector.Web;

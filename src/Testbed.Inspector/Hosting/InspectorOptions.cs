@@ -1,4 +1,3 @@
-using Microsoft.Extensions.Configuration;
 using Testbed.Contracts.Settings;
 
 namespace Testbed.Inspector.Hosting;

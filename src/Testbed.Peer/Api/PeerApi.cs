@@ -6,7 +6,6 @@ using Testbed.Contracts;
 using Testbed.Contracts.Peers;
 using Testbed.Ledger;
 using Testbed.Ledger.Transactions;
-using Testbed.Peer.Faults;
 using Testbed.Peer.Hosting;
 
 namespace Testbed.Peer.Api;

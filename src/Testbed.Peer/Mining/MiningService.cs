@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using Microsoft.Extensions.Logging;
 using Testbed.Contracts.Peers;
 using Testbed.Ledger;
 using Testbed.Ledger.Blocks;

@@ -1,10 +1,8 @@
-using System.Buffers;
 using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Text;
-using Microsoft.Extensions.Logging;
 using Testbed.Ledger;
 using Testbed.Peer.Network.Messages;
 using Testbed.Torrent.Bencoding;

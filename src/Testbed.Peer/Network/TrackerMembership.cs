@@ -1,5 +1,4 @@
 using System.Net;
-using Microsoft.Extensions.Logging;
 using Testbed.Torrent.Trackers;
 
 namespace Testbed.Peer.Network;

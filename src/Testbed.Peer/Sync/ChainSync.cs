@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Text;
-using Microsoft.Extensions.Logging;
 using Testbed.Ledger;
 using Testbed.Ledger.Chain;
 using Testbed.Peer.Audit;

@@ -1,5 +1,4 @@
 using Testbed.Torrent.Bencoding;
-using Testbed.Torrent.Messages;
 
 namespace Testbed.Torrent.Extensions;
 

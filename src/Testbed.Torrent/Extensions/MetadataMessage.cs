@@ -1,4 +1,3 @@
-using System.Buffers;
 using Testbed.Torrent.Bencoding;
 using Testbed.Torrent.Messages;
 

@@ -1,7 +1,6 @@
 using System.Numerics;
 using Testbed.Torrent.Messages;
 using Testbed.Torrent.Metainfo;
-using Testbed.Torrent.PeerWire;
 
 namespace Testbed.Torrent.Sessions;
 

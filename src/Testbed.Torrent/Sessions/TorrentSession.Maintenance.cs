@@ -1,7 +1,6 @@
 using System.Net;
 using Testbed.Torrent.Extensions;
 using Testbed.Torrent.Messages;
-using Testbed.Torrent.PeerWire;
 
 namespace Testbed.Torrent.Sessions;
 

@@ -1,5 +1,4 @@
 using System.Net;
-using Testbed.Torrent.PeerWire;
 
 namespace Testbed.Torrent.Sessions;
 

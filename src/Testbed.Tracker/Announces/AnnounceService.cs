@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using Microsoft.Extensions.Logging;
 using Testbed.Tracker.Swarms;
 using Testbed.Tracker.Telemetry;
 using Testbed.Torrent.Metainfo;

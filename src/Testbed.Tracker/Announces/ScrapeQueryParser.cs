@@ -1,4 +1,3 @@
-using Testbed.Tracker.Swarms;
 using Testbed.Torrent.Metainfo;
 
 namespace Testbed.Tracker.Announces;

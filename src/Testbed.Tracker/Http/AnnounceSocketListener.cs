@@ -8,7 +8,6 @@ using System.Text;
 using System.Threading.Channels;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
-using Microsoft.Extensions.Logging;
 using Testbed.Tracker.Swarms;
 using Testbed.Tracker.Telemetry;
 

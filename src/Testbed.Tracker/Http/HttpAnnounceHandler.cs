@@ -1,6 +1,5 @@
 using System.Buffers;
 using System.Diagnostics;
-using Microsoft.Extensions.Logging;
 using Testbed.Torrent.Metainfo;
 using Testbed.Tracker.Announces;
 using Testbed.Tracker.Swarms;

@@ -1,8 +1,4 @@
 using System.Buffers;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Routing;
-using Microsoft.Extensions.DependencyInjection;
 using Testbed.Tracker.Swarms;
 
 namespace Testbed.Tracker.Http;

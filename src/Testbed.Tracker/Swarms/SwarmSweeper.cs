@@ -1,5 +1,3 @@
-using Microsoft.Extensions.Hosting;
-
 namespace Testbed.Tracker.Swarms;
 
 /// <summary>Drops expired peers and idle swarms in the background, so torrents nobody announces to any more give their memory back.</summary>

@@ -1,7 +1,5 @@
 using System.Net;
 using System.Net.Sockets;
-using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
 using Testbed.Tracker.Swarms;
 
 namespace Testbed.Tracker.Udp;

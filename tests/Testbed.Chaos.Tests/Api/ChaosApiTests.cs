@@ -1,6 +1,5 @@
 using System.Net.Http.Json;
 using Microsoft.Extensions.Hosting;
-using Testbed.Chaos.Api;
 using Testbed.Chaos.Tests.Support;
 
 namespace Testbed.Chaos.Tests.Api;

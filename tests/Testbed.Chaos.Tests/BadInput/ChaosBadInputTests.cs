@@ -1,7 +1,5 @@
 using System.Net.Http.Json;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Hosting;
-using Testbed.Chaos.Api;
 using Testbed.Chaos.Tests.Support;
 using Testbed.TestSupport.BadInput;
 

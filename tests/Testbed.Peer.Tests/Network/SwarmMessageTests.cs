@@ -1,6 +1,5 @@
 using System.Numerics;
 using Testbed.Ledger;
-using Testbed.Peer.Network;
 using Testbed.Peer.Network.Messages;
 using Testbed.Torrent.Bencoding;
 using Testbed.Torrent.Metainfo;

@@ -1,6 +1,4 @@
-using System.Diagnostics;
 using System.Security.Cryptography;
-using System.Text.Json;
 
 namespace Testbed.Torrent.Tests.Metainfo;
 
