@@ -1,8 +1,5 @@
-using System.Diagnostics;
 using System.Net.Http.Json;
 using System.Text.Json;
-using Testbed.AppHost.Headless;
-using Testbed.AppHost.Model;
 using Testbed.Chaos.Execution;
 using Testbed.Contracts.Peers;
 using Testbed.Peer.Propagation;

@@ -1,8 +1,3 @@
-using System.CommandLine;
-using System.Globalization;
-using Testbed.AppHost.Headless;
-using Testbed.AppHost.Model;
-using Testbed.Bench.Measurement;
 using Testbed.Contracts.Settings;
 
 namespace Testbed.Bench.AppHost;

@@ -1,9 +1,3 @@
-using System.CommandLine;
-using System.Diagnostics;
-using System.Globalization;
-using Testbed.AppHost.Headless;
-using Testbed.AppHost.Model;
-using Testbed.Bench.Measurement;
 using Testbed.Peer.Hosting;
 
 namespace Testbed.Bench.AppHost;

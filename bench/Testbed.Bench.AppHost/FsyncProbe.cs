@@ -1,6 +1,3 @@
-using System.Diagnostics;
-using Testbed.Bench.Measurement;
-
 namespace Testbed.Bench.AppHost;
 
 /// <summary>

@@ -1,5 +1,3 @@
-using System.CommandLine;
-using Testbed.AppHost.Headless;
 using Testbed.Bench.AppHost;
 
 // `startup|propagation|sync`: the testbed's app model run headless, measured beside its anchors. Exit codes: 0 the target

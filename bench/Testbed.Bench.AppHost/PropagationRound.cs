@@ -1,4 +1,3 @@
-using Testbed.Bench.Measurement;
 using Testbed.Peer.Propagation;
 
 namespace Testbed.Bench.AppHost;

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Testbed.Ledger.Chain;
 using Testbed.Ledger.Consensus;
 using Testbed.Ledger.Jws;

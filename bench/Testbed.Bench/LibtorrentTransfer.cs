@@ -1,6 +1,4 @@
-using System.Globalization;
 using System.Text.Json.Nodes;
-using Testbed.Bench.Measurement;
 
 namespace Testbed.Bench;
 

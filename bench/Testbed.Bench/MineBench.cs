@@ -1,9 +1,5 @@
 using System.Buffers.Binary;
-using System.CommandLine;
-using System.Diagnostics;
-using System.Globalization;
 using System.Security.Cryptography;
-using Testbed.Bench.Measurement;
 using Testbed.Ledger.ProofOfWork;
 
 namespace Testbed.Bench;

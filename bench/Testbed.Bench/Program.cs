@@ -1,4 +1,3 @@
-using System.CommandLine;
 using Testbed.Bench;
 using Testbed.CommandLine;
 

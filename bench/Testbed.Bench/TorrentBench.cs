@@ -1,6 +1,4 @@
-using System.CommandLine;
 using System.Numerics;
-using Testbed.Bench.Measurement;
 using Testbed.Torrent.Metainfo;
 
 namespace Testbed.Bench;

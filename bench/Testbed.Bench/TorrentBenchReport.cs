@@ -1,6 +1,3 @@
-using System.Globalization;
-using Testbed.Bench.Measurement;
-
 namespace Testbed.Bench;
 
 /// <summary>The figures of one `bench torrent` run: every side's series, the ratios of medians, the limits and the targets (the --json document too).</summary>

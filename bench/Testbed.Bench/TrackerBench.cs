@@ -1,11 +1,7 @@
-using System.CommandLine;
-using System.Diagnostics;
-using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using System.Reflection;
 
-using Testbed.Bench.Measurement;
 using Testbed.Processes;
 
 namespace Testbed.Bench;

@@ -1,9 +1,5 @@
-using System.CommandLine;
-using System.Diagnostics;
-using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
-using Testbed.Bench.Measurement;
 using Testbed.Vm;
 
 namespace Testbed.Bench;
