@@ -1,4 +1,3 @@
-using Testbed.Contracts.Settings;
 using Testbed.Processes;
 
 namespace Testbed.Peer.Tests;

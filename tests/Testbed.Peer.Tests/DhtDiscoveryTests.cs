@@ -1,5 +1,3 @@
-using Testbed.Contracts.Settings;
-
 namespace Testbed.Peer.Tests;
 
 /// <summary>Real peer processes find each other through their DHT nodes when the tracker is gone.</summary>

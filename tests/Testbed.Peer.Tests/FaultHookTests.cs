@@ -1,5 +1,3 @@
-using Testbed.Contracts.Settings;
-
 namespace Testbed.Peer.Tests;
 
 /// <summary>The withhold and corrupt-pieces fault hooks, with real peer processes.</summary>

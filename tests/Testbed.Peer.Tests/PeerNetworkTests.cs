@@ -1,4 +1,3 @@
-using Testbed.Contracts.Settings;
 using Testbed.Ledger.Transactions;
 using Testbed.Ledger.Wallets;
 

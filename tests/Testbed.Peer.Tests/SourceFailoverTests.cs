@@ -1,5 +1,3 @@
-using Testbed.Contracts.Settings;
-
 namespace Testbed.Peer.Tests;
 
 /// <summary>A download whose source is killed is given up at once and the blocks come from another peer that has them.</summary>

@@ -1,5 +1,4 @@
 using System.Text;
-using Testbed.Contracts.Settings;
 using Testbed.TestSupport.BadInput;
 
 namespace Testbed.Peer.Tests.BadInput;

@@ -1,5 +1,3 @@
-using Testbed.Contracts.Settings;
-
 namespace Testbed.Peer.Tests.Cluster;
 
 /// <summary>A real tracker process and real peer processes on loopback, each peer with its own data directory; disposing kills them all.</summary>

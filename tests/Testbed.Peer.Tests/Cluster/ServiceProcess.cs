@@ -1,6 +1,5 @@
 using System.Reflection;
 using Microsoft.Extensions.Hosting;
-using Testbed.Contracts.Settings;
 using Testbed.Processes;
 
 namespace Testbed.Peer.Tests.Cluster;

@@ -1,7 +1,6 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
-using Testbed.Contracts.Settings;
 using Testbed.Peer.Hosting;
 
 namespace Testbed.Peer.Tests.Hosting;
