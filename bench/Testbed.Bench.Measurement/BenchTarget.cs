@@ -18,7 +18,7 @@ public sealed class BenchTarget
     /// <summary>The figure to reach.</summary>
     public double Goal { get; }
 
-    /// <summary>The comparison as printed: "&gt;=", "&lt;=" or "&lt;".</summary>
+    /// <summary>The comparison as printed: "&gt;=" or "&lt;=".</summary>
     public string Comparison { get; }
 
     /// <summary>Met by a value of at least <paramref name="goal"/>.</summary>
@@ -26,9 +26,6 @@ public sealed class BenchTarget
 
     /// <summary>Met by a value of at most <paramref name="goal"/>.</summary>
     public static BenchTarget AtMost(double goal) => new(goal, "<=", (value, g) => value <= g);
-
-    /// <summary>Met by a value below <paramref name="goal"/>.</summary>
-    public static BenchTarget Below(double goal) => new(goal, "<", (value, g) => value < g);
 
     /// <summary>Whether <paramref name="value"/> meets the target (a NaN figure never does).</summary>
     public bool MetBy(double value) => _meets(value, Goal);

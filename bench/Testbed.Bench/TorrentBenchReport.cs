@@ -74,7 +74,7 @@ internal sealed record TorrentBenchReport(
         Console.WriteLine(Limits.Count == 0 ? $"limit: not measured ({LimitSource})" : $"limit source: {LimitSource}");
         foreach (var target in Targets)
         {
-            Console.WriteLine(string.Create(c, $"target: {target.Ratio} {target.Comparison} {target.Goal:F2}: median ratio {target.Value:F3}, {(target.Met ? "met" : "NOT met")}"));
+            Console.WriteLine(string.Create(c, $"target: {target.Ratio} {target.Comparison} {target.Goal:F2}: median ratio {target.Value:F3}, {BenchFigures.Verdict(target.Met)}"));
         }
 
         Console.WriteLine($"load average at the end: {LoadAverage} ({ProcessorCount} processors)");

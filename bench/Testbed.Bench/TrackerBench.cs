@@ -344,7 +344,7 @@ internal static class TrackerBench
             Console.WriteLine($"keep-alive: {KeepAliveNote}");
             Interleaved.Print(Series, [CpuPerAnnounce, PerSecond], Ratios, Limits, sideWidth: 48);
             Console.WriteLine($"failed announces: {string.Join(", ", Failed.Select(f => $"{f.Side} {f.Failed}"))}");
-            Console.WriteLine($"target: our server CPU per announce <= {TargetCpuRatio:F1}x opentracker's (median, HTTP one connection per announce and UDP), no failed announce of ours: {(TargetMet ? "met" : "NOT met")}");
+            Console.WriteLine($"target: our server CPU per announce <= {TargetCpuRatio:F1}x opentracker's (median, HTTP one connection per announce and UDP), no failed announce of ours: {BenchFigures.Verdict(TargetMet)}");
         }
     }
 }

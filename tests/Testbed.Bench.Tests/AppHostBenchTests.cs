@@ -140,7 +140,6 @@ public sealed class AppHostBenchTests
         return limit.GetProperty("description").GetString()!;
     }
 
-
     private static async Task<(int Exit, string Output)> RunAsync(params string[] args)
     {
         var home = Directory.CreateTempSubdirectory("testbed-bench-");

@@ -454,7 +454,6 @@ public sealed class NetworkSwarm : IAsyncDisposable
         return null;
     }
 
-
     /// <summary>Closes every connection and the listener; the tracker gets a `stopped` announce.</summary>
     public async ValueTask DisposeAsync()
     {

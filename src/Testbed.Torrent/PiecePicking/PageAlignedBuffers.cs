@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using System.Numerics;
-using System.Runtime.InteropServices;
 using Testbed.Torrent.Storage;
 
 namespace Testbed.Torrent.PiecePicking;
@@ -34,7 +33,7 @@ internal static class PageAlignedBuffers
             array = GC.AllocateUninitializedArray<byte>(size + Alignment, pinned: true);
         }
 
-        return (array, OffsetOf(array));
+        return (array, DirectWriter.ToPageBoundary(array));
     }
 
     /// <summary>Takes back an array <see cref="Rent"/> gave (kept for reuse while under the bound).</summary>
@@ -47,12 +46,5 @@ internal static class PageAlignedBuffers
         }
 
         Pools.GetOrAdd(array.Length - Alignment, _ => new ConcurrentStack<byte[]>()).Push(array);
-    }
-
-    /// <summary>Where the page-aligned window of a pinned <paramref name="array"/> starts (pinned arrays never move).</summary>
-    public static int OffsetOf(byte[] array)
-    {
-        var address = (long)Marshal.UnsafeAddrOfPinnedArrayElement(array, 0);
-        return (int)((Alignment - (address % Alignment)) % Alignment);
     }
 }

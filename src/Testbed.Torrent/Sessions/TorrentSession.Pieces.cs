@@ -49,7 +49,7 @@ public sealed partial class TorrentSession
         {
             try
             {
-                _storage!.WritePiece(download.Piece, download.Data, pageAligned: true);
+                _storage!.WritePiece(download.Piece, download.Data);
                 written = true;
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException or ObjectDisposedException)

@@ -1,14 +1,13 @@
 using System.Runtime.InteropServices;
 using Microsoft.Win32.SafeHandles;
-using Testbed.Torrent.PiecePicking;
 
 namespace Testbed.Torrent.Storage;
 
 /// <summary>
-/// Writes the page-aligned middle of a large range with O_DIRECT (Linux x64/arm64): the bytes go from where they are (when
-/// that memory is page-aligned: a downloaded piece's buffer) or from one aligned bounce buffer to the device instead of
-/// into freshly allocated page-cache pages. A download writes each byte once and rarely
-/// reads it back soon, and a fresh cache page is expensive where freed memory goes back to the host (a VM with
+/// Writes the page-aligned middle of a large range with O_DIRECT (Linux x64/arm64): the bytes go from where they are when
+/// that memory starts on a page (a downloaded piece's buffer, <see cref="PiecePicking.PageAlignedBuffers"/>), else from one
+/// aligned bounce buffer, to the device instead of into freshly allocated page-cache pages. A download writes each byte
+/// once and rarely reads it back soon, and a fresh cache page is expensive where freed memory goes back to the host (a VM with
 /// virtio-balloon free page reporting: every such page costs a host fault): there it was most of a download's CPU.
 /// Unaligned heads and tails, small ranges, and files or filesystems that refuse O_DIRECT (tmpfs) are left to the caller's
 /// buffered path. Not thread-safe: the owner serializes calls.
@@ -57,10 +56,9 @@ internal sealed class DirectWriter : IDisposable
     /// <summary>
     /// Writes <paramref name="data"/> (already aligned: see <see cref="AlignedPart"/>) at <paramref name="offset"/> of file
     /// <paramref name="file"/>; false, with nothing written, when O_DIRECT is not available for it (the caller writes buffered).
-    /// <paramref name="inPlace"/>: the data starts on a page boundary in memory and is written from where it is, not
-    /// through the bounce buffer.
+    /// Data that starts on a page in memory is written from where it is, other data through the bounce buffer.
     /// </summary>
-    public bool TryWrite(int file, string path, ReadOnlySpan<byte> data, long offset, bool inPlace = false)
+    public bool TryWrite(int file, string path, ReadOnlySpan<byte> data, long offset)
     {
         var handle = OpenDirect(file, path);
         if (handle is null)
@@ -68,7 +66,7 @@ internal sealed class DirectWriter : IDisposable
             return false;
         }
 
-        if (inPlace)
+        if (ToPageBoundary(data) == 0)
         {
             try
             {
@@ -77,7 +75,7 @@ internal sealed class DirectWriter : IDisposable
             }
             catch (IOException)
             {
-                // Refused (EINVAL: the memory was not aligned after all, or the filesystem): buffered from now on.
+                // Refused (EINVAL: the filesystem, or memory the GC moved off the page since it was looked at): buffered from now on.
                 Refuse(file);
                 return false;
             }
@@ -103,6 +101,15 @@ internal sealed class DirectWriter : IDisposable
         }
 
         return true;
+    }
+
+    /// <summary>Bytes from the start of <paramref name="data"/> to the next page boundary in memory (0: it starts on one).</summary>
+    internal static unsafe int ToPageBoundary(ReadOnlySpan<byte> data)
+    {
+        fixed (byte* start = data)
+        {
+            return (int)((Alignment - ((nint)start % Alignment)) % Alignment);
+        }
     }
 
     private SafeFileHandle? OpenDirect(int file, string path)
@@ -140,7 +147,7 @@ internal sealed class DirectWriter : IDisposable
         if (_bounce is null)
         {
             _bounce = GC.AllocateUninitializedArray<byte>(BounceLength + Alignment, pinned: true);
-            _bounceOffset = PageAlignedBuffers.OffsetOf(_bounce);
+            _bounceOffset = ToPageBoundary(_bounce);
         }
 
         return _bounce.AsSpan(_bounceOffset, BounceLength);

@@ -132,10 +132,10 @@ public sealed class PieceStorage : IDisposable
     }
 
     /// <summary>
-    /// Writes a whole, already verified piece (refused by read-only storage). <paramref name="pageAligned"/>: the data starts
-    /// on a page boundary in memory, so the page-aligned middle of each file range goes to the device without a copy.
+    /// Writes a whole, already verified piece (refused by read-only storage). The page-aligned middle of each large file range
+    /// goes to the device directly where the filesystem allows it, without a copy when it also starts on a page in memory.
     /// </summary>
-    public void WritePiece(int piece, ReadOnlySpan<byte> data, bool pageAligned = false)
+    public void WritePiece(int piece, ReadOnlySpan<byte> data)
     {
         RefuseIfReadOnly();
         var offset = (long)piece * _layout.PieceLength;
@@ -149,9 +149,7 @@ public sealed class PieceStorage : IDisposable
             var range = data.Slice(rangeOffset, count);
             var handle = Open(file, forWrite: true)!;
             var (start, end) = DirectWriter.AlignedPart(fileOffset, count);
-            var middle = (int)(start - fileOffset);
-            var inPlace = pageAligned && (rangeOffset + middle) % DirectWriter.Alignment == 0;
-            if (end > start && WriteDirect(file, range.Slice(middle, (int)(end - start)), start, inPlace))
+            if (end > start && WriteDirect(file, range.Slice((int)(start - fileOffset), (int)(end - start)), start))
             {
                 // The page-aligned middle went to the device; the partial pages around it go through the page cache.
                 RandomAccess.Write(handle, range[..(int)(start - fileOffset)], fileOffset);
@@ -163,12 +161,12 @@ public sealed class PieceStorage : IDisposable
         }
     }
 
-    private bool WriteDirect(int file, ReadOnlySpan<byte> data, long offset, bool inPlace)
+    private bool WriteDirect(int file, ReadOnlySpan<byte> data, long offset)
     {
         lock (_directGate)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
-            return _direct.TryWrite(file, _paths[file], data, offset, inPlace);
+            return _direct.TryWrite(file, _paths[file], data, offset);
         }
     }
 

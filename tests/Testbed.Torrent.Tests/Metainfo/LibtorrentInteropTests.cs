@@ -115,7 +115,6 @@ public sealed class LibtorrentInteropTests : IDisposable
         }
     }
 
-
     private async Task<string> WriteContentAsync(bool multiFile)
     {
         var random = new Random(multiFile ? 11 : 12);

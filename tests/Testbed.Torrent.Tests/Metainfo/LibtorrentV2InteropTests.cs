@@ -103,7 +103,6 @@ public sealed class LibtorrentV2InteropTests : IDisposable
     private static IEnumerable<string> FilesOf(JsonElement described) =>
         described.GetProperty("files").EnumerateArray().Select(f => $"{f[0].GetString()}:{f[1].GetInt64()}:{f[2].GetString()}").ToList();
 
-
     // Files around the BEP 52 edge cases: several pieces (c.dat: 10 blocks, 5 pieces, so padded leaves and padded
     // pieces), exactly one piece, less than one block, empty, nested.
     private async Task<string> WriteContentAsync()

@@ -53,11 +53,11 @@ public sealed class PieceStorageTests
     [Theory]
     [InlineData(Source.Unaligned)]
     [InlineData(Source.PageAligned)]
-    [InlineData(Source.ClaimedAlignedButNot)]
+    [InlineData(Source.OneBytePastPage)]
     public void Large_pieces_across_unaligned_file_boundaries_land_byte_for_byte_in_any_order(Source source)
     {
         // Pieces of 256 KiB: their page-aligned middles are written directly to the device where the filesystem allows it
-        // (from the piece's own memory when it is page-aligned, else through a bounce buffer; a direct write the kernel
+        // (from the piece's own memory when it starts on a page, else through a bounce buffer; a direct write the kernel
         // refuses falls back to the page cache), the partial pages around file and piece boundaries through the page cache;
         // every byte must land either way.
         using var t = new TestTorrents();
@@ -86,12 +86,12 @@ public sealed class PieceStorageTests
                 }
                 else
                 {
-                    // A pinned copy whose window starts on a page boundary, or one byte past it when the claim is false.
+                    // A pinned copy whose window starts on a page boundary, or one byte past it.
                     var pinned = GC.AllocateUninitializedArray<byte>(piece.Length + 8192, pinned: true);
                     var address = (long)Marshal.UnsafeAddrOfPinnedArrayElement(pinned, 0);
-                    var start = (int)((4096 - (address % 4096)) % 4096) + (source == Source.ClaimedAlignedButNot ? 1 : 0);
+                    var start = (int)((4096 - (address % 4096)) % 4096) + (source == Source.OneBytePastPage ? 1 : 0);
                     piece.CopyTo(pinned.AsSpan(start));
-                    storage.WritePiece(i, pinned.AsSpan(start, piece.Length), pageAligned: true);
+                    storage.WritePiece(i, pinned.AsSpan(start, piece.Length));
                 }
 
                 // Read back at once through the ordinary handle, as a seeder serving the piece would.
@@ -122,13 +122,13 @@ public sealed class PieceStorageTests
     /// <summary>Where a written piece's bytes sit in memory.</summary>
     public enum Source
     {
-        /// <summary>Anywhere (a slice of a managed array): the direct part goes through the bounce buffer.</summary>
+        /// <summary>Anywhere (a slice of a managed array): through the bounce buffer, unless it happens to start on a page.</summary>
         Unaligned,
 
-        /// <summary>On a page boundary, said so: written in place.</summary>
+        /// <summary>On a page boundary: the direct part is written in place.</summary>
         PageAligned,
 
-        /// <summary>Said to be on a page boundary but one byte off: the kernel refuses, the write falls back.</summary>
-        ClaimedAlignedButNot,
+        /// <summary>Pinned, one byte past a page boundary: the direct part goes through the bounce buffer.</summary>
+        OneBytePastPage,
     }
 }
